@@ -1,0 +1,1 @@
+export { hashString, seededRandom, unitFromText, estimateTokens, type Random } from './hash.js';

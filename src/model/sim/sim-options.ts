@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { ConfigError } from '../../errors/index.js';
+
+/**
+ * Latency of the simulated model. `fixed` waits `ms`; `uniform` draws from
+ * [minMs, maxMs]. Zero latency answers on the next microtask.
+ */
+export type SimLatency = { kind: 'fixed'; ms: number } | { kind: 'uniform'; minMs: number; maxMs: number };
+
+/** Options of the simulated model (`sim`), from `sim?key=value&…` or the config file. */
+export const simOptionsSchema = z
+  .object({
+    /** Seed mixed into every reply and fault decision. Default 0. */
+    seed: z.number().int().default(0),
+    /** Latency per call. Default zero. */
+    latency: z
+      .union([
+        z.object({ kind: z.literal('fixed'), ms: z.number().min(0) }),
+        z.object({ kind: z.literal('uniform'), minMs: z.number().min(0), maxMs: z.number().min(0) }),
+      ])
+      .default({ kind: 'fixed', ms: 0 }),
+    /** Share of calls (0..1) answered with HTTP 429 and a Retry-After of `retryAfterMs`. */
+    fail429: z.number().min(0).max(1).default(0),
+    /** Share of calls (0..1) answered with HTTP 500. */
+    fail500: z.number().min(0).max(1).default(0),
+    /** Share of calls (0..1) that hang until aborted (simulates a stuck connection). */
+    timeout: z.number().min(0).max(1).default(0),
+    /** Share of calls (0..1) whose reply is garbage (broken protocol: no code, bad JSON, no marker). */
+    malformed: z.number().min(0).max(1).default(0),
+    /** Share of calls (0..1) that fail with a non-retryable HTTP 400 (a permanently broken model). */
+    failHard: z.number().min(0).max(1).default(0),
+    /** Retry-After sent with simulated 429s, in milliseconds. Default 20. */
+    retryAfterMs: z.number().min(0).default(20),
+  })
+  .strict();
+
+/** Parsed simulated-model options. */
+export type SimOptions = z.infer<typeof simOptionsSchema>;
+
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s)?$/;
+
+function parseDuration(key: string, text: string): number {
+  const match = durationPattern.exec(text.trim());
+  if (!match) throw new ConfigError({ key, message: `sim option '${key}': expected a duration like 50ms or 1.5s, got '${text}'` });
+  const value = Number(match[1]);
+  return match[2] === 's' ? value * 1000 : value;
+}
+
+function parseRate(key: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ConfigError({ key, message: `sim option '${key}': expected a rate between 0 and 1, got '${text}'` });
+  }
+  return value;
+}
+
+/**
+ * Parses latency notation: `50ms`, `1s`, `20-80ms` (uniform range), or
+ * `50ms±20%` / `50ms~20%` (uniform, ±20 %).
+ */
+export function parseLatency(text: string): SimLatency {
+  const spread = /^(.+?)(?:±|~|\+-)(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  if (spread) {
+    const ms = parseDuration('latency', spread[1]!);
+    const pct = Number(spread[2]) / 100;
+    return { kind: 'uniform', minMs: ms * (1 - pct), maxMs: ms * (1 + pct) };
+  }
+  const range = /^(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
+  if (range) {
+    const unit = range[3] ?? 'ms';
+    const lo = parseDuration('latency', `${range[1]}${unit}`);
+    const hi = parseDuration('latency', `${range[2]}${unit}`);
+    if (hi < lo) throw new ConfigError({ key: 'latency', message: `sim option 'latency': range '${text}' has its maximum below its minimum` });
+    return { kind: 'uniform', minMs: lo, maxMs: hi };
+  }
+  return { kind: 'fixed', ms: parseDuration('latency', text) };
+}
+
+const queryKeys = ['seed', 'latency', 'jitter', 'fail429', 'fail500', 'timeout', 'malformed', 'failHard', 'retryAfter'] as const;
+
+/**
+ * Parses the query part of a `sim?latency=50ms&fail429=0.1` model string.
+ * `jitter=0.2` widens a fixed latency to ±20 %.
+ * @throws ConfigError naming the bad key.
+ */
+export function parseSimQuery(query: string, base: Partial<SimOptions> = {}): SimOptions {
+  const params = new URLSearchParams(query);
+  const raw: Record<string, unknown> = { ...base };
+  let jitter: number | undefined;
+  for (const [key, value] of params) {
+    switch (key) {
+      case 'seed': {
+        const seed = Number(value);
+        if (!Number.isInteger(seed)) throw new ConfigError({ key, message: `sim option 'seed': expected an integer, got '${value}'` });
+        raw.seed = seed;
+        break;
+      }
+      case 'latency':
+        raw.latency = parseLatency(value);
+        break;
+      case 'jitter':
+        jitter = parseRate(key, value);
+        break;
+      case 'retryAfter':
+        raw.retryAfterMs = parseDuration(key, value);
+        break;
+      case 'fail429':
+      case 'fail500':
+      case 'timeout':
+      case 'malformed':
+      case 'failHard':
+        raw[key] = parseRate(key, value);
+        break;
+      default:
+        throw new ConfigError({ key, message: `unknown sim option '${key}' (expected one of: ${queryKeys.join(', ')})` });
+    }
+  }
+  const options = simOptionsSchema.parse(raw);
+  if (jitter !== undefined && options.latency.kind === 'fixed') {
+    const ms = options.latency.ms;
+    options.latency = { kind: 'uniform', minMs: ms * (1 - jitter), maxMs: ms * (1 + jitter) };
+  }
+  return options;
+}
