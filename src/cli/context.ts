@@ -1,0 +1,15 @@
+import type { Output } from './output.js';
+import type { GlobalOptions } from './global-options.js';
+
+/** What a command needs from the process, injectable for tests. */
+export interface CliContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Aborted on Ctrl-C / SIGTERM. */
+  signal: AbortSignal;
+}
+
+/** A command action: gets its arguments, merged options and an output, returns an exit code. */
+export type CommandAction<A extends unknown[]> = (args: A, options: GlobalOptions & Record<string, unknown>, out: Output) => Promise<number | void>;

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import type { ConfigFlags } from '../config/index.js';
+
+/** Options every command accepts. */
+export interface GlobalOptions extends ConfigFlags {
+  json?: boolean;
+}
+
+/** Registers the options shared by every command. */
+export function addGlobalOptions(command: Command): Command {
+  return command
+    .option('--model <model>', 'model string: openai:<id>, anthropic:<id>, ollama:<id>, compatible:<url>#<id>, sim[?latency=50ms&…]')
+    .option('--config <file>', 'config file (default: crosstalk.config.yaml in the working directory)')
+    .option('--seed <n>', 'seed for every random choice')
+    .option('--concurrency <n>', 'maximum model calls in flight per model')
+    .option('--budget-usd <usd>', 'stop before spending more than this (resumable)')
+    .option('--max-tokens <n>', 'stop before using more than this many tokens (resumable)')
+    .option('--timeout-ms <ms>', 'per-call timeout in milliseconds')
+    .option('--store <path>', 'run store path (default ./.crosstalk/runs.db)')
+    .option('--json', 'print one JSON document on stdout and nothing else there');
+}
+
+/** The config-relevant flags out of a command's merged options. */
+export function configFlags(options: GlobalOptions): ConfigFlags {
+  const { json: _json, ...flags } = options;
+  return Object.fromEntries(Object.entries(flags).filter(([, v]) => typeof v === 'string')) as ConfigFlags;
+}

@@ -1,0 +1,91 @@
+import { Command, CommanderError } from 'commander';
+import { ExitCode } from '../errors/index.js';
+import { registerAsk } from './commands/ask.js';
+import { registerConfig } from './commands/config.js';
+import type { CliContext } from './context.js';
+import { addGlobalOptions } from './global-options.js';
+import { createOutput, describeError } from './output.js';
+
+/** Package version shown by `crosstalk --version`. */
+export const version = '0.1.0';
+
+/** Registers a command's action with uniform error handling: one line on stderr, the right exit code. */
+export type Register = (program: Command, ctx: CliContext, run: Runner) => void;
+/** Wraps an action so that errors become one-line messages and exit codes. */
+export type Runner = <A extends unknown[]>(
+  action: (args: A, options: Record<string, unknown>, out: ReturnType<typeof createOutput>) => Promise<number | void>,
+) => (...raw: unknown[]) => Promise<void>;
+
+/**
+ * Runs the crosstalk CLI with the given arguments (without `node` and the
+ * script path) and returns the exit code. Never throws.
+ */
+export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = new Command('crosstalk')
+    .description('Run teams and networks of LLM agents that build software and other content together.')
+    .version(version)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+      outputError: (text, write) => write(`crosstalk: ${text.replace(/^error: /, '').trimEnd()}\n`),
+    });
+
+  const run: Runner = (action) => async (...raw) => {
+    const command = raw[raw.length - 1] as Command;
+    const options = command.optsWithGlobals() as Record<string, unknown>;
+    const args = raw.slice(0, -2) as never;
+    const out = createOutput(options.json === true, ctx);
+    try {
+      exitCode = (await action(args, options, out)) ?? ExitCode.ok;
+    } catch (error) {
+      const { message, code, exitCode: errorExit } = describeError(error);
+      exitCode = errorExit;
+      ctx.stderr.write(`crosstalk: ${message}\n`);
+      if (out.json) out.result({ ok: false, error: { code, message } });
+      if (code === 'INTERNAL' && ctx.env.CROSSTALK_DEBUG && error instanceof Error) ctx.stderr.write(`${error.stack}\n`);
+    }
+  };
+
+  for (const register of [registerAsk, registerConfig]) register(program, ctx, run);
+  for (const command of program.commands) {
+    addGlobalOptions(command);
+    command.exitOverride();
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      return error.code === 'commander.executeSubCommandAsync' ? ExitCode.failed : ExitCode.badInput;
+    }
+    ctx.stderr.write(`crosstalk: ${describeError(error).message}\n`);
+    return ExitCode.failed;
+  }
+  return exitCode;
+}
+
+/** Entry point used by `bin/crosstalk.js`: wires process streams and Ctrl-C. */
+export async function main(): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    process.stderr.write(`\ncrosstalk: ${signal} received, stopping (press Ctrl-C again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await runCli(process.argv.slice(2), {
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+  });
+  process.exitCode = controller.signal.aborted && code === ExitCode.ok ? ExitCode.interrupted : code;
+}
