@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors/index.js';
+import { formatFirstIssue } from '../config/index.js';
+
+/** An agent role as data: who it is and what it does. */
+export const roleSchema = z
+  .object({
+    /** Display title, e.g. "Chief Technology Officer". */
+    title: z.string().min(1),
+    /** Who the agent is, in the second person. */
+    persona: z.string().min(1),
+    /** What the agent is responsible for. */
+    duties: z.array(z.string().min(1)).default([]),
+    /** Optional default temperature for this role. */
+    temperature: z.number().min(0).max(2).optional(),
+  })
+  .strict();
+
+/** A role definition. */
+export type Role = z.infer<typeof roleSchema>;
+/** Roles by name (`ceo`, `programmer`, …). */
+export type RoleBook = Record<string, Role>;
+
+/** The built-in roles, written for crosstalk. */
+export const defaultRoles: RoleBook = {
+  ceo: {
+    title: 'Chief Executive Officer',
+    persona: 'You lead a small software company and turn customer requests into clear product decisions.',
+    duties: ['decide what kind of product fits the request', 'keep the team focused on what the customer asked for'],
+  },
+  cpo: {
+    title: 'Chief Product Officer',
+    persona: 'You own the product: its users, its scope and how it is explained to them.',
+    duties: ['write user-facing documentation', 'keep scope small and useful'],
+  },
+  cto: {
+    title: 'Chief Technology Officer',
+    persona: 'You make technical decisions for a small software company and know many languages and their trade-offs.',
+    duties: ['choose the programming language', 'set the architecture', 'judge whether code is complete'],
+  },
+  programmer: {
+    title: 'Programmer',
+    persona: 'You are a careful programmer who writes complete, runnable code with no placeholders.',
+    duties: ['write and revise code', 'implement every function fully', 'fix reported bugs'],
+  },
+  reviewer: {
+    title: 'Code Reviewer',
+    persona: 'You review code for bugs, missing features and unclear structure, and you name the single most important problem first.',
+    duties: ['review code against the task', 'give concrete, actionable comments'],
+  },
+  tester: {
+    title: 'Software Test Engineer',
+    persona: 'You run programs, read their errors and explain the cause of a failure precisely.',
+    duties: ['interpret test reports', 'describe how to fix failures'],
+  },
+  writer: {
+    title: 'Writer',
+    persona: 'You write vivid, well-structured prose and revise it with care.',
+    duties: ['outline', 'draft', 'revise'],
+  },
+  editor: {
+    title: 'Editor',
+    persona: 'You read drafts critically and suggest the changes that improve them most.',
+    duties: ['critique structure, voice and pacing'],
+  },
+  actor: {
+    title: 'Solver',
+    persona: 'You produce or improve a solution to the task, taking the instructions you are given seriously.',
+    duties: ['refine the artifact you receive', 'keep what is good, fix what is wrong'],
+  },
+  critic: {
+    title: 'Critic',
+    persona: 'You examine a solution and tell its author precisely what to change to make it better.',
+    duties: ['find the weaknesses of a solution', 'give clear instructions for improving it'],
+  },
+  aggregator: {
+    title: 'Integrator',
+    persona: 'You compare several candidate solutions and combine them into one that keeps the strengths of each and drops their weaknesses.',
+    duties: ['merge candidates into one coherent result'],
+  },
+  judge: {
+    title: 'Judge',
+    persona: 'You score solutions strictly and consistently against the task.',
+    duties: ['score candidate solutions', 'list their problems'],
+  },
+  counselor: {
+    title: 'Counselor',
+    persona: 'You read a conversation and state the conclusion it reached, in the required form.',
+    duties: ['extract conclusions from conversations'],
+  },
+};
+
+const roleFileSchema = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words'), roleSchema);
+
+/**
+ * Loads a `roles.yaml` file that overrides or adds roles.
+ * @throws ConfigError naming the file and the offending key.
+ */
+export function loadRoles(path: string, base: RoleBook = defaultRoles): RoleBook {
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError({ key: path, message: `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `not valid YAML: ${(error as Error).message.split('\n')[0]}`}` });
+  }
+  const parsed = roleFileSchema.safeParse(data ?? {});
+  if (!parsed.success) throw new ConfigError({ key: path, message: `${path}: ${formatFirstIssue(parsed.error, data).message}` });
+  return { ...base, ...parsed.data };
+}
+
+/** Renders a role as a system prompt. */
+export function systemPrompt(role: Role, extra?: string): string {
+  const duties = role.duties.length > 0 ? `\nYour responsibilities: ${role.duties.join('; ')}.` : '';
+  return `You are the ${role.title}. ${role.persona}${duties}${extra ? `\n${extra}` : ''}`;
+}
