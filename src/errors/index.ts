@@ -5,3 +5,4 @@ export { BudgetExceededError } from './budget-exceeded-error.js';
 export { AbortedError } from './aborted-error.js';
 export { ModelOutputError } from './model-output-error.js';
 export { ModelCallError } from './model-call-error.js';
+export { StoreError } from './store-error.js';

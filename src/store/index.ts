@@ -1,0 +1,2 @@
+export type { RunStore, RunRecord, RunPatch, RunStatus, RunKind, RunTotals, NewRun, StepRecord, EventRecord, CallRecord } from './run-store.js';
+export { SqliteRunStore, newRunId, schemaVersion } from './sqlite-store.js';

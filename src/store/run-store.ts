@@ -1,0 +1,125 @@
+/**
+ * The run store port: everything a run persists. Modelled on checkpoint
+ * savers (a small interface, one adapter per backend): runs, their steps,
+ * an append-only event log, the model-call journal and content-addressed
+ * artifacts. All methods are synchronous because the SQLite adapter is, and a
+ * store is written by one coordinator process at a time.
+ */
+export interface RunStore {
+  /** Creates a run and returns it. */
+  createRun(run: NewRun): RunRecord;
+  getRun(id: string): RunRecord | undefined;
+  /** Newest first. */
+  listRuns(options?: { limit?: number }): RunRecord[];
+  updateRun(id: string, patch: RunPatch): void;
+  /** Deletes a run with its steps, events and journal entries (artifacts stay if shared). */
+  deleteRun(id: string): boolean;
+
+  /** Inserts or replaces a step's state. */
+  putStep(runId: string, step: StepRecord): void;
+  getSteps(runId: string): StepRecord[];
+
+  /** Appends an event; returns its sequence number within the run. */
+  appendEvent(runId: string, type: string, data: unknown): number;
+  listEvents(runId: string, options?: { afterSeq?: number; limit?: number }): EventRecord[];
+
+  /** Journal: the stored answer for a request key in a run, if any. */
+  findCall(runId: string, key: string): CallRecord | undefined;
+  /** Journal: the stored answer for a request hash in any run (the `--cache` mode). */
+  findCallAnyRun(requestHash: string): CallRecord | undefined;
+  putCall(record: CallRecord): void;
+  listCalls(runId: string): CallRecord[];
+
+  /** Stores content, returns its hash (sha256 hex). Idempotent. */
+  putArtifact(content: string): string;
+  getArtifact(hash: string): string | undefined;
+
+  /** Runs `fn` in one transaction: all of its writes or none. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+/** Status of a run. */
+export type RunStatus = 'running' | 'completed' | 'partial' | 'failed' | 'stopped-budget' | 'interrupted';
+
+/** Kind of job a run executes. */
+export type RunKind = 'ask' | 'dev' | 'net' | 'cross-team' | 'story' | 'eval';
+
+/** Fields of a new run. */
+export interface NewRun {
+  id?: string;
+  kind: RunKind;
+  task: string;
+  /** The job's full configuration, enough to resume it. */
+  config: unknown;
+}
+
+/** Totals kept on the run row for fast listing. */
+export interface RunTotals {
+  calls: number;
+  replayedCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+}
+
+/** A stored run. */
+export interface RunRecord {
+  id: string;
+  kind: RunKind;
+  task: string;
+  config: unknown;
+  status: RunStatus;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  totals: RunTotals;
+  /** Final result summary (JSON), when finished. */
+  result: unknown;
+}
+
+/** Fields of a run that can change. */
+export interface RunPatch {
+  status?: RunStatus;
+  finishedAt?: number | null;
+  totals?: RunTotals;
+  result?: unknown;
+}
+
+/** State of one step of a run (a phase, a network node, a team round). */
+export interface StepRecord {
+  id: string;
+  state: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+  attempts: number;
+  /** Hash of the output artifact, when done. */
+  outputHash: string | null;
+  /** Small JSON metadata (durations, error message, …). */
+  meta: unknown;
+  updatedAt: number;
+}
+
+/** One event of a run. */
+export interface EventRecord {
+  runId: string;
+  seq: number;
+  at: number;
+  type: string;
+  data: unknown;
+}
+
+/** One journaled model call. */
+export interface CallRecord {
+  runId: string;
+  /** Request hash plus occurrence number within the run (identical requests are answered in order). */
+  key: string;
+  requestHash: string;
+  model: string;
+  agent: string | null;
+  request: unknown;
+  response: unknown;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  latencyMs: number;
+  at: number;
+}

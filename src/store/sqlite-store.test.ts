@@ -1,0 +1,84 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { StoreError } from '../errors/index.js';
+import { SqliteRunStore } from './sqlite-store.js';
+
+const tempPath = () => join(mkdtempSync(join(tmpdir(), 'crosstalk-store-')), 'runs.db');
+
+describe('SqliteRunStore', () => {
+  it('creates, lists, updates and deletes runs', () => {
+    const store = new SqliteRunStore(tempPath());
+    const a = store.createRun({ kind: 'net', task: 'task a', config: { n: 3 } });
+    const b = store.createRun({ kind: 'dev', task: 'task b', config: {} });
+    expect(store.listRuns().map((r) => r.id)).toEqual([b.id, a.id]);
+    store.updateRun(a.id, { status: 'completed', finishedAt: 5, totals: { calls: 3, replayedCalls: 1, inputTokens: 10, outputTokens: 20, costUsd: 0.5 } });
+    expect(store.getRun(a.id)).toMatchObject({ status: 'completed', finishedAt: 5, config: { n: 3 }, totals: { calls: 3, costUsd: 0.5 } });
+    expect(store.deleteRun(a.id)).toBe(true);
+    expect(store.getRun(a.id)).toBeUndefined();
+    store.close();
+  });
+
+  it('keeps steps, events, journal entries and artifacts per run, and deletes them with it', () => {
+    const store = new SqliteRunStore(tempPath());
+    const run = store.createRun({ kind: 'net', task: 't', config: {} });
+    const hash = store.putArtifact('hello');
+    expect(store.putArtifact('hello')).toBe(hash);
+    expect(store.getArtifact(hash)).toBe('hello');
+    store.putStep(run.id, { id: 'n1', state: 'running', attempts: 1, outputHash: null, meta: {}, updatedAt: 1 });
+    store.putStep(run.id, { id: 'n1', state: 'done', attempts: 1, outputHash: hash, meta: { ms: 3 }, updatedAt: 2 });
+    expect(store.getSteps(run.id)).toEqual([{ id: 'n1', state: 'done', attempts: 1, outputHash: hash, meta: { ms: 3 }, updatedAt: 2 }]);
+    expect(store.appendEvent(run.id, 'step-started', { id: 'n1' })).toBe(1);
+    expect(store.appendEvent(run.id, 'step-finished', { id: 'n1' })).toBe(2);
+    expect(store.listEvents(run.id, { afterSeq: 1 }).map((e) => e.type)).toEqual(['step-finished']);
+    store.putCall({ runId: run.id, key: 'h#0', requestHash: 'h', model: 'sim', agent: 'actor', request: { a: 1 }, response: { text: 'x' }, inputTokens: 1, outputTokens: 2, costUsd: null, latencyMs: 3, at: 4 });
+    expect(store.findCall(run.id, 'h#0')?.response).toEqual({ text: 'x' });
+    expect(store.findCallAnyRun('h')?.key).toBe('h#0');
+    store.deleteRun(run.id);
+    expect(store.findCall(run.id, 'h#0')).toBeUndefined();
+    expect(store.getSteps(run.id)).toEqual([]);
+    store.close();
+  });
+
+  it('writes all of a transaction or none of it', () => {
+    const store = new SqliteRunStore(tempPath());
+    const run = store.createRun({ kind: 'net', task: 't', config: {} });
+    expect(() =>
+      store.transaction(() => {
+        store.appendEvent(run.id, 'a', null);
+        throw new Error('crash in the middle');
+      }),
+    ).toThrow('crash in the middle');
+    expect(store.listEvents(run.id)).toEqual([]);
+    store.close();
+  });
+
+  it('lets two connections write the same file (WAL and busy timeout)', () => {
+    const path = tempPath();
+    const one = new SqliteRunStore(path);
+    const two = new SqliteRunStore(path);
+    const run = one.createRun({ kind: 'net', task: 't', config: {} });
+    for (let i = 0; i < 50; i++) (i % 2 ? one : two).appendEvent(run.id, 'e', i);
+    expect(one.listEvents(run.id)).toHaveLength(50);
+    one.close();
+    two.close();
+  });
+
+  it('refuses a corrupt file with a clear error', () => {
+    const path = tempPath();
+    writeFileSync(path, 'this is not a database, just text '.repeat(200));
+    expect(() => new SqliteRunStore(path)).toThrow(StoreError);
+    expect(() => new SqliteRunStore(path)).toThrow(/not a crosstalk store or is corrupt/);
+  });
+
+  it('refuses a store written by a newer schema', () => {
+    const path = tempPath();
+    new SqliteRunStore(path).close();
+    const db = new Database(path);
+    db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+    db.close();
+    expect(() => new SqliteRunStore(path)).toThrow(/newer crosstalk \(schema v99/);
+  });
+});

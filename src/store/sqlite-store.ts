@@ -1,0 +1,271 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError } from '../errors/index.js';
+import type { CallRecord, EventRecord, NewRun, RunPatch, RunRecord, RunStore, RunTotals, StepRecord } from './run-store.js';
+
+/** Schema version this build writes. Older stores are migrated; newer ones are refused. */
+export const schemaVersion = 1;
+
+const migrations: string[] = [
+  // v1
+  `CREATE TABLE runs (
+     id TEXT PRIMARY KEY, kind TEXT NOT NULL, task TEXT NOT NULL, config TEXT NOT NULL,
+     status TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER,
+     totals TEXT NOT NULL, result TEXT
+   );
+   CREATE TABLE steps (
+     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, id TEXT NOT NULL, state TEXT NOT NULL,
+     attempts INTEGER NOT NULL, output_hash TEXT, meta TEXT, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (run_id, id)
+   );
+   CREATE TABLE events (
+     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL, at INTEGER NOT NULL,
+     type TEXT NOT NULL, data TEXT, PRIMARY KEY (run_id, seq)
+   );
+   CREATE TABLE calls (
+     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, key TEXT NOT NULL, request_hash TEXT NOT NULL,
+     model TEXT NOT NULL, agent TEXT, request TEXT, response TEXT NOT NULL, input_tokens INTEGER NOT NULL,
+     output_tokens INTEGER NOT NULL, cost_usd REAL, latency_ms REAL NOT NULL, at INTEGER NOT NULL,
+     PRIMARY KEY (run_id, key)
+   );
+   CREATE INDEX calls_by_hash ON calls(request_hash);
+   CREATE TABLE artifacts (hash TEXT PRIMARY KEY, content TEXT NOT NULL, size INTEGER NOT NULL);`,
+];
+
+const emptyTotals: RunTotals = { calls: 0, replayedCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+
+interface RunRow {
+  id: string;
+  kind: string;
+  task: string;
+  config: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  totals: string;
+  result: string | null;
+}
+
+function parseJson(text: string | null): unknown {
+  return text === null ? null : JSON.parse(text);
+}
+
+function toRun(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    kind: row.kind as RunRecord['kind'],
+    task: row.task,
+    config: parseJson(row.config),
+    status: row.status as RunRecord['status'],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+    totals: { ...emptyTotals, ...(parseJson(row.totals) as RunTotals) },
+    result: parseJson(row.result),
+  };
+}
+
+/** A short, sortable run id: time prefix plus randomness. */
+export function newRunId(now = Date.now()): string {
+  return `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
+}
+
+function describeOpenError(path: string, error: unknown): StoreError {
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message ?? String(error);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new StoreError({ code: 'STORE_LOCKED', path, message: `run store ${path} is locked by another process (${message})`, cause: error });
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed/i.test(message)) {
+    return new StoreError({ code: 'STORE_CORRUPT', path, message: `run store ${path} is not a crosstalk store or is corrupt (${message}); move it aside or pass --store with another path`, cause: error });
+  }
+  return new StoreError({ code: 'STORE_IO', path, message: `cannot open run store ${path}: ${message}`, cause: error });
+}
+
+/**
+ * SQLite adapter of {@link RunStore}: one file, WAL journal (readers never
+ * block the writer), a busy timeout so two processes can share it, schema
+ * versioned with migrations.
+ */
+export class SqliteRunStore implements RunStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<SqliteRunStore['prepare']>;
+
+  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
+    this.path = path;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path);
+      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.migrate();
+    } catch (error) {
+      if (StoreError.isInstance(error)) throw error;
+      throw describeOpenError(path, error);
+    }
+    this.statements = this.prepare();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+    const current = row ? Number(row.value) : 0;
+    if (current > schemaVersion) {
+      throw new StoreError({
+        code: 'STORE_TOO_NEW',
+        path: this.path,
+        message: `run store ${this.path} was written by a newer crosstalk (schema v${current}, this version reads up to v${schemaVersion}); upgrade crosstalk or use another --store`,
+      });
+    }
+    const apply = this.db.transaction(() => {
+      for (let v = current; v < schemaVersion; v++) this.db.exec(migrations[v]!);
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(schemaVersion));
+    });
+    if (current < schemaVersion) apply.immediate();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insertRun: db.prepare('INSERT INTO runs (id, kind, task, config, status, created_at, updated_at, finished_at, totals, result) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)'),
+      getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
+      listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
+      deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
+      putStep: db.prepare(
+        'INSERT INTO steps (run_id, id, state, attempts, output_hash, meta, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id, id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, output_hash = excluded.output_hash, meta = excluded.meta, updated_at = excluded.updated_at',
+      ),
+      getSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY rowid'),
+      nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM events WHERE run_id = ?'),
+      insertEvent: db.prepare('INSERT INTO events (run_id, seq, at, type, data) VALUES (?, ?, ?, ?, ?)'),
+      listEvents: db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      findCall: db.prepare('SELECT * FROM calls WHERE run_id = ? AND key = ?'),
+      findCallAnyRun: db.prepare('SELECT * FROM calls WHERE request_hash = ? LIMIT 1'),
+      putCall: db.prepare(
+        'INSERT OR REPLACE INTO calls (run_id, key, request_hash, model, agent, request, response, input_tokens, output_tokens, cost_usd, latency_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      listCalls: db.prepare('SELECT * FROM calls WHERE run_id = ? ORDER BY at, rowid'),
+      putArtifact: db.prepare('INSERT OR IGNORE INTO artifacts (hash, content, size) VALUES (?, ?, ?)'),
+      getArtifact: db.prepare('SELECT content FROM artifacts WHERE hash = ?'),
+    };
+  }
+
+  createRun(run: NewRun): RunRecord {
+    const id = run.id ?? newRunId();
+    const now = Date.now();
+    this.statements.insertRun.run(id, run.kind, run.task, JSON.stringify(run.config ?? null), 'running', now, now, JSON.stringify(emptyTotals));
+    return this.getRun(id)!;
+  }
+
+  getRun(id: string): RunRecord | undefined {
+    const row = this.statements.getRun.get(id) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  listRuns(options: { limit?: number } = {}): RunRecord[] {
+    return (this.statements.listRuns.all(options.limit ?? 1000) as RunRow[]).map(toRun);
+  }
+
+  updateRun(id: string, patch: RunPatch): void {
+    const sets: string[] = ['updated_at = @updatedAt'];
+    const values: Record<string, unknown> = { id, updatedAt: Date.now() };
+    if (patch.status !== undefined) {
+      sets.push('status = @status');
+      values.status = patch.status;
+    }
+    if (patch.finishedAt !== undefined) {
+      sets.push('finished_at = @finishedAt');
+      values.finishedAt = patch.finishedAt;
+    }
+    if (patch.totals !== undefined) {
+      sets.push('totals = @totals');
+      values.totals = JSON.stringify(patch.totals);
+    }
+    if (patch.result !== undefined) {
+      sets.push('result = @result');
+      values.result = JSON.stringify(patch.result);
+    }
+    this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = @id`).run(values);
+  }
+
+  deleteRun(id: string): boolean {
+    return this.statements.deleteRun.run(id).changes > 0;
+  }
+
+  putStep(runId: string, step: StepRecord): void {
+    this.statements.putStep.run(runId, step.id, step.state, step.attempts, step.outputHash, JSON.stringify(step.meta ?? null), step.updatedAt);
+  }
+
+  getSteps(runId: string): StepRecord[] {
+    const rows = this.statements.getSteps.all(runId) as Array<{ id: string; state: string; attempts: number; output_hash: string | null; meta: string | null; updated_at: number }>;
+    return rows.map((r) => ({ id: r.id, state: r.state as StepRecord['state'], attempts: r.attempts, outputHash: r.output_hash, meta: parseJson(r.meta), updatedAt: r.updated_at }));
+  }
+
+  appendEvent(runId: string, type: string, data: unknown): number {
+    const seq = (this.statements.nextSeq.get(runId) as { seq: number }).seq;
+    this.statements.insertEvent.run(runId, seq, Date.now(), type, JSON.stringify(data ?? null));
+    return seq;
+  }
+
+  listEvents(runId: string, options: { afterSeq?: number; limit?: number } = {}): EventRecord[] {
+    const rows = this.statements.listEvents.all(runId, options.afterSeq ?? 0, options.limit ?? 1_000_000) as Array<{ run_id: string; seq: number; at: number; type: string; data: string | null }>;
+    return rows.map((r) => ({ runId: r.run_id, seq: r.seq, at: r.at, type: r.type, data: parseJson(r.data) }));
+  }
+
+  private toCall(row: Record<string, unknown> | undefined): CallRecord | undefined {
+    if (!row) return undefined;
+    return {
+      runId: row.run_id as string,
+      key: row.key as string,
+      requestHash: row.request_hash as string,
+      model: row.model as string,
+      agent: (row.agent as string | null) ?? null,
+      request: parseJson((row.request as string | null) ?? null),
+      response: parseJson(row.response as string),
+      inputTokens: row.input_tokens as number,
+      outputTokens: row.output_tokens as number,
+      costUsd: (row.cost_usd as number | null) ?? null,
+      latencyMs: row.latency_ms as number,
+      at: row.at as number,
+    };
+  }
+
+  findCall(runId: string, key: string): CallRecord | undefined {
+    return this.toCall(this.statements.findCall.get(runId, key) as Record<string, unknown> | undefined);
+  }
+
+  findCallAnyRun(requestHash: string): CallRecord | undefined {
+    return this.toCall(this.statements.findCallAnyRun.get(requestHash) as Record<string, unknown> | undefined);
+  }
+
+  putCall(c: CallRecord): void {
+    this.statements.putCall.run(c.runId, c.key, c.requestHash, c.model, c.agent, JSON.stringify(c.request ?? null), JSON.stringify(c.response), c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at);
+  }
+
+  listCalls(runId: string): CallRecord[] {
+    return (this.statements.listCalls.all(runId) as Array<Record<string, unknown>>).map((r) => this.toCall(r)!);
+  }
+
+  putArtifact(content: string): string {
+    const hash = createHash('sha256').update(content).digest('hex');
+    this.statements.putArtifact.run(hash, content, Buffer.byteLength(content));
+    return hash;
+  }
+
+  getArtifact(hash: string): string | undefined {
+    return (this.statements.getArtifact.get(hash) as { content: string } | undefined)?.content;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
