@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors/index.js';
 import { registerAsk } from './commands/ask.js';
 import { registerConfig } from './commands/config.js';
+import { registerRuns } from './commands/runs.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions } from './global-options.js';
 import { createOutput, describeError } from './output.js';
@@ -49,11 +50,13 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     }
   };
 
-  for (const register of [registerAsk, registerConfig]) register(program, ctx, run);
-  for (const command of program.commands) {
-    addGlobalOptions(command);
+  for (const register of [registerAsk, registerConfig, registerRuns]) register(program, ctx, run);
+  const prepare = (command: Command) => {
     command.exitOverride();
-  }
+    if (command.commands.length === 0) addGlobalOptions(command);
+    for (const sub of command.commands) prepare(sub);
+  };
+  for (const command of program.commands) prepare(command);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

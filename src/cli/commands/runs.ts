@@ -1,0 +1,198 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../../config/index.js';
+import { StoreError } from '../../errors/index.js';
+import { SqliteRunStore, type RunRecord, type RunStore } from '../../store/index.js';
+import { formatCost } from '../format.js';
+import { configFlags } from '../global-options.js';
+import type { Register } from '../main.js';
+import type { CliContext } from '../context.js';
+
+/** Default location of the run store, relative to the working directory. */
+export const defaultStorePath = '.crosstalk/runs.db';
+
+/** Resolves the store path from flags, environment and config. */
+export function storePath(ctx: CliContext, options: Record<string, unknown>): string {
+  const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });
+  return resolve(ctx.cwd, loaded.config.store ?? defaultStorePath);
+}
+
+function openExisting(path: string): RunStore | undefined {
+  return existsSync(path) ? new SqliteRunStore(path) : undefined;
+}
+
+function requireRun(store: RunStore | undefined, path: string, id: string): { store: RunStore; run: RunRecord } {
+  const run = store?.getRun(id);
+  if (!store || !run) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list')` });
+  return { store, run };
+}
+
+function duration(run: RunRecord): string {
+  const end = run.finishedAt ?? run.updatedAt;
+  return `${((end - run.createdAt) / 1000).toFixed(1)} s`;
+}
+
+function truncate(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** Sums model calls of a run by a key (agent or model). */
+function usageBy(store: RunStore, runId: string, key: 'agent' | 'model') {
+  const groups = new Map<string, { calls: number; inputTokens: number; outputTokens: number }>();
+  for (const call of store.listCalls(runId)) {
+    const name = (key === 'agent' ? call.agent : call.model) ?? '(none)';
+    const g = groups.get(name) ?? { calls: 0, inputTokens: 0, outputTokens: 0 };
+    g.calls++;
+    g.inputTokens += call.inputTokens;
+    g.outputTokens += call.outputTokens;
+    groups.set(name, g);
+  }
+  return Object.fromEntries(groups);
+}
+
+/** `crosstalk runs …`: list, show, events, export and remove stored runs. */
+export const registerRuns: Register = (program, ctx, run) => {
+  const runs = program.command('runs').description('inspect and manage stored runs');
+
+  runs
+    .command('list')
+    .description('list runs, newest first')
+    .option('--limit <n>', 'at most this many runs', '50')
+    .action(
+      run(async (_args, options, out) => {
+        const path = storePath(ctx, options);
+        const store = openExisting(path);
+        const list = store?.listRuns({ limit: Number(options.limit) || 50 }) ?? [];
+        store?.close();
+        out.result({ ok: true, store: path, runs: list });
+        if (list.length === 0) return out.line(`no runs in ${path}`);
+        const rows = [['ID', 'KIND', 'TASK', 'STATUS', 'STARTED', 'DURATION', 'CALLS', 'TOKENS', 'COST']];
+        for (const r of list) {
+          rows.push([
+            r.id,
+            r.kind,
+            truncate(r.task, 40),
+            r.status,
+            new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
+            duration(r),
+            `${r.totals.calls}${r.totals.replayedCalls ? ` (+${r.totals.replayedCalls} replayed)` : ''}`,
+            String(r.totals.inputTokens + r.totals.outputTokens),
+            formatCost(r.totals.costUsd ?? undefined, r.totals.costUsd !== null),
+          ]);
+        }
+        out.line(table(rows));
+      }),
+    );
+
+  runs
+    .command('show')
+    .description('show one run: steps, usage per agent and per model, failures')
+    .argument('<id>', 'run id')
+    .action(
+      run(async ([id], options, out) => {
+        const path = storePath(ctx, options);
+        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        const steps = store.getSteps(record.id);
+        const byState: Record<string, number> = {};
+        for (const s of steps) byState[s.state] = (byState[s.state] ?? 0) + 1;
+        const failures = steps.filter((s) => s.state === 'failed').map((s) => ({ id: s.id, error: (s.meta as { error?: string } | null)?.error ?? null }));
+        const perAgent = usageBy(store, record.id, 'agent');
+        const perModel = usageBy(store, record.id, 'model');
+        store.close();
+        out.result({ ok: true, run: record, steps: byState, failures, usage: { perAgent, perModel } });
+        out.line(`run ${record.id} (${record.kind}) — ${record.status}, ${duration(record)}`);
+        out.line(`task: ${record.task}`);
+        out.line(`steps: ${Object.entries(byState).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`);
+        out.line(`calls: ${record.totals.calls} paid, ${record.totals.replayedCalls} replayed; tokens ${record.totals.inputTokens} in + ${record.totals.outputTokens} out; ${formatCost(record.totals.costUsd ?? undefined, record.totals.costUsd !== null)}`);
+        for (const [title, groups] of [['per agent', perAgent], ['per model', perModel]] as const) {
+          out.line(`usage ${title}:`);
+          for (const [name, g] of Object.entries(groups)) out.line(`  ${name}: ${g.calls} calls, ${g.inputTokens} in + ${g.outputTokens} out`);
+        }
+        for (const f of failures) out.line(`failed: ${f.id}${f.error ? ` — ${f.error}` : ''}`);
+      }),
+    );
+
+  runs
+    .command('events')
+    .description("print a run's events; --follow keeps printing until the run ends")
+    .argument('<id>', 'run id')
+    .option('--follow', 'keep printing new events until the run finishes')
+    .action(
+      run(async ([id], options, out) => {
+        const path = storePath(ctx, options);
+        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        let after = 0;
+        const collected: unknown[] = [];
+        for (;;) {
+          const events = store.listEvents(record.id, { afterSeq: after });
+          for (const e of events) {
+            after = e.seq;
+            if (out.json) collected.push(e);
+            else out.line(`${new Date(e.at).toISOString()} #${e.seq} ${e.type} ${JSON.stringify(e.data)}`);
+          }
+          const status = store.getRun(record.id)?.status;
+          if (!options.follow || status !== 'running' || ctx.signal.aborted) break;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        store.close();
+        out.result({ ok: true, events: collected });
+      }),
+    );
+
+  runs
+    .command('export')
+    .description('write a run as files: run.json, transcript.md and its artifacts')
+    .argument('<id>', 'run id')
+    .requiredOption('--out <dir>', 'directory to write into')
+    .action(
+      run(async ([id], options, out) => {
+        const path = storePath(ctx, options);
+        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        const dir = resolve(ctx.cwd, String(options.out));
+        mkdirSync(join(dir, 'artifacts'), { recursive: true });
+        const steps = store.getSteps(record.id);
+        const written: string[] = [];
+        for (const step of steps) {
+          if (!step.outputHash) continue;
+          const content = store.getArtifact(step.outputHash);
+          if (content === undefined) continue;
+          const name = `${step.id.replace(/[^A-Za-z0-9._-]/g, '_')}.txt`;
+          writeFileSync(join(dir, 'artifacts', name), content);
+          written.push(`artifacts/${name}`);
+        }
+        const calls = store.listCalls(record.id);
+        const transcript = [`# Run ${record.id}`, '', `Task: ${record.task}`, ''];
+        for (const call of calls) {
+          const response = call.response as { content?: Array<{ type: string; text?: string }> };
+          const text = (response.content ?? []).map((p) => p.text ?? '').join('');
+          transcript.push(`## ${call.agent ?? 'agent'} (${call.model})`, '', text, '');
+        }
+        writeFileSync(join(dir, 'transcript.md'), transcript.join('\n'));
+        writeFileSync(join(dir, 'run.json'), `${JSON.stringify({ run: record, steps, events: store.listEvents(record.id) }, null, 2)}\n`);
+        store.close();
+        out.result({ ok: true, dir, files: ['run.json', 'transcript.md', ...written] });
+        out.line(`exported run ${record.id} to ${dir} (${written.length} artifacts, ${calls.length} calls in transcript.md)`);
+      }),
+    );
+
+  runs
+    .command('rm')
+    .description('delete a run and everything recorded for it')
+    .argument('<id>', 'run id')
+    .action(
+      run(async ([id], options, out) => {
+        const path = storePath(ctx, options);
+        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        store.deleteRun(record.id);
+        store.close();
+        out.result({ ok: true, deleted: record.id });
+        out.line(`deleted run ${record.id}`);
+      }),
+    );
+};

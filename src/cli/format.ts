@@ -1,0 +1,23 @@
+/** Printed (on stderr) whenever the simulated model is in use. */
+export const simulatedBanner =
+  '[simulated model] replies come from crosstalk\'s deterministic test double (--model sim): figures measure the system, not answer quality';
+
+/** Token and cost totals as shown to users. */
+export interface UsageTotals {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd?: number | undefined;
+  costKnown?: boolean;
+}
+
+/** Formats a cost; unknown prices are shown as such rather than as zero. */
+export function formatCost(costUsd: number | undefined, known = true): string {
+  if (costUsd === undefined || !known) return 'cost unknown';
+  return `$${costUsd < 0.01 ? costUsd.toFixed(5) : costUsd.toFixed(4)}`;
+}
+
+/** One line: model, calls, tokens, cost, duration. */
+export function formatUsageLine(model: string, total: UsageTotals, durationMs: number): string {
+  return `${model}: ${total.calls} call${total.calls === 1 ? '' : 's'}, ${total.inputTokens} in + ${total.outputTokens} out tokens, ${formatCost(total.costUsd, total.costKnown ?? true)}, ${(durationMs / 1000).toFixed(2)} s`;
+}
