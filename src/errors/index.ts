@@ -6,3 +6,4 @@ export { AbortedError } from './aborted-error.js';
 export { ModelOutputError } from './model-output-error.js';
 export { ModelCallError } from './model-call-error.js';
 export { StoreError } from './store-error.js';
+export { ModelTimeoutError } from './model-timeout-error.js';

@@ -184,7 +184,7 @@ const objects = ['the core flow', 'the user input', 'the main loop', 'error hand
 
 function sentence(ctx: ReplyContext, hint: string): string {
   const words = keywords(`${ctx.task} ${hint}`);
-  const topic = words.length > 0 ? pick(ctx.random, words) : 'the task';
+  const topic = words.length > 0 ? pick(ctx.random, words) : 'task';
   return `${pick(ctx.random, openers)} ${pick(ctx.random, verbs)} ${pick(ctx.random, objects)} for the ${topic}.`;
 }
 

@@ -1,0 +1,98 @@
+import type { LanguageModelV3CallOptions, LanguageModelV3Middleware } from '@ai-sdk/provider';
+import type { PriceEntry } from '../../config/index.js';
+import { BudgetExceededError } from '../../errors/index.js';
+import { estimateCallTokens } from './limits.js';
+import { callCost } from './prices.js';
+import type { UsageTracker } from './usage.js';
+
+/** Limits of one run. */
+export interface BudgetLimits {
+  maxUsd?: number;
+  maxTokens?: number;
+}
+
+/**
+ * Shared budget state of a run: what calls in flight have reserved, and
+ * whether the budget has tripped. One per run, shared by every model.
+ */
+export class BudgetGuard {
+  private reservedUsd = 0;
+  private reservedTokens = 0;
+  private tripped: BudgetExceededError | undefined;
+  constructor(
+    readonly limits: BudgetLimits,
+    private readonly tracker: UsageTracker,
+  ) {}
+
+  /** Reserves a call's projected cost, or throws when it would cross a limit. Returns a release function. */
+  reserve(usd: number, tokens: number): () => void {
+    if (this.tripped) throw this.tripped;
+    const spent = this.tracker.spent();
+    const { maxUsd, maxTokens } = this.limits;
+    if (maxUsd !== undefined && spent.usd + this.reservedUsd + usd > maxUsd) {
+      this.tripped = new BudgetExceededError({ limit: 'usd', max: maxUsd, spent: spent.usd, projected: spent.usd + this.reservedUsd + usd });
+      throw this.tripped;
+    }
+    if (maxTokens !== undefined && spent.tokens + this.reservedTokens + tokens > maxTokens) {
+      this.tripped = new BudgetExceededError({ limit: 'tokens', max: maxTokens, spent: spent.tokens, projected: spent.tokens + this.reservedTokens + tokens });
+      throw this.tripped;
+    }
+    this.reservedUsd += usd;
+    this.reservedTokens += tokens;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.reservedUsd -= usd;
+      this.reservedTokens -= tokens;
+    };
+  }
+
+  /** The error once the budget has tripped. */
+  get exceeded(): BudgetExceededError | undefined {
+    return this.tripped;
+  }
+}
+
+/**
+ * Stops before the call that would cross the budget: projects the call's
+ * cost (prompt size, output cap or 1,024 tokens) plus what calls in flight
+ * have reserved, and throws {@link BudgetExceededError} without calling the
+ * model. Once tripped, every later call fails the same way.
+ */
+export function budgetMiddleware(options: { guard: BudgetGuard; price: PriceEntry | undefined; defaultOutputTokens?: number }): LanguageModelV3Middleware {
+  const reserve = (params: LanguageModelV3CallOptions) => {
+    const estimate = estimateCallTokens(params, options.defaultOutputTokens ?? 1024);
+    const usd = callCost(options.price, { input: estimate.input, cachedInput: 0, output: estimate.output }) ?? 0;
+    return options.guard.reserve(usd, estimate.input + estimate.output);
+  };
+  return {
+    specificationVersion: 'v3',
+    async wrapGenerate({ doGenerate, params }) {
+      const release = reserve(params);
+      try {
+        return await doGenerate();
+      } finally {
+        release();
+      }
+    },
+    async wrapStream({ doStream, params }) {
+      const release = reserve(params);
+      try {
+        const result = await doStream();
+        const transform = new TransformStream({
+          transform(part, controller) {
+            controller.enqueue(part);
+          },
+          flush() {
+            release();
+          },
+        });
+        return { ...result, stream: result.stream.pipeThrough(transform) };
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { LanguageModelV3, LanguageModelV3Middleware } from '@ai-sdk/provider';
+import { wrapLanguageModel } from 'ai';
+import type { PriceEntry } from '../../config/index.js';
+import { BudgetGuard, budgetMiddleware } from './budget.js';
+import { limitsMiddleware, type ModelLimiter } from './limits.js';
+import { resolvePrice } from './prices.js';
+import { retryMiddleware, type RetryOptions } from './retry.js';
+import { timeoutMiddleware } from './timeout.js';
+import { usageMiddleware, type UsageTracker } from './usage.js';
+
+export { retryMiddleware, classifyError, retryAfterMs, abortableSleep, type RetryOptions, type RetryDecision } from './retry.js';
+export { timeoutMiddleware } from './timeout.js';
+export { createModelLimiter, limitsMiddleware, estimateCallTokens, type ModelLimiter, type LimiterOptions, type Permit } from './limits.js';
+export { UsageTracker, usageMiddleware, agentOf, type UsageTotals, type UsageSnapshot, type CallUsage } from './usage.js';
+export { BudgetGuard, budgetMiddleware, type BudgetLimits } from './budget.js';
+export { defaultPrices, resolvePrice, callCost } from './prices.js';
+
+/** Options of {@link buildModelStack}. */
+export interface ModelStackOptions {
+  model: LanguageModelV3;
+  /** Model key for prices and usage, e.g. `openai:gpt-4o-mini` or `sim`. Default `provider:modelId`. */
+  name?: string;
+  tracker: UsageTracker;
+  limiter: ModelLimiter;
+  retry?: RetryOptions;
+  /** Per-call timeout, ms. */
+  timeoutMs: number;
+  /** The run's budget guard (shared by all models); or limits to create one. */
+  budget?: BudgetGuard | { maxUsd?: number; maxTokens?: number };
+  prices?: Record<string, PriceEntry>;
+  /** Outermost middleware, e.g. the run journal, so a replayed call costs nothing and waits for nothing. */
+  journal?: LanguageModelV3Middleware;
+}
+
+/**
+ * Wraps a provider model in crosstalk's middleware, outermost first:
+ * journal → budget → usage → retry → limits → timeout → model. Usage sits
+ * outside retry so a call is counted once however many attempts it took;
+ * limits sit inside retry so a call waiting out its backoff holds no slot.
+ */
+export function buildModelStack(options: ModelStackOptions): LanguageModelV3 {
+  const name = options.name ?? (options.model.provider === 'sim' ? 'sim' : `${options.model.provider.split('.')[0]}:${options.model.modelId}`);
+  const price = resolvePrice(name, options.prices);
+  const guard = options.budget instanceof BudgetGuard ? options.budget : new BudgetGuard(options.budget ?? {}, options.tracker);
+  const middleware: LanguageModelV3Middleware[] = [
+    ...(options.journal ? [options.journal] : []),
+    budgetMiddleware({ guard, price }),
+    usageMiddleware({ tracker: options.tracker, model: name, price }),
+    retryMiddleware({ ...options.retry, onRetry: (info) => { options.tracker.recordRetry(name); options.retry?.onRetry?.(info); } }),
+    limitsMiddleware(options.limiter),
+    timeoutMiddleware({ timeoutMs: options.timeoutMs }),
+  ];
+  return wrapLanguageModel({ model: options.model, middleware });
+}

@@ -1,0 +1,2 @@
+export { createRuntime, defaultConcurrency, type Runtime } from './runtime.js';
+export { checkModelStrings } from './check-model-strings.js';

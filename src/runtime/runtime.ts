@@ -1,0 +1,108 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { CrosstalkConfig, LoadedConfig } from '../config/index.js';
+import { createProviderModel, parseModelString, resolveModelString } from '../model/index.js';
+import { BudgetGuard, buildModelStack, createModelLimiter, UsageTracker, type ModelLimiter } from '../model/middleware/index.js';
+import { checkModelStrings } from './check-model-strings.js';
+
+/**
+ * Everything a feature needs to run: models (already wrapped in retry,
+ * limits, timeout, usage and budget middleware), the usage tracker, the seed
+ * and the cancellation signal. Features receive a Runtime; they never build
+ * adapters themselves.
+ */
+export interface Runtime {
+  readonly config: CrosstalkConfig;
+  /** The default model string, e.g. `sim` or `openai:gpt-4o-mini`. */
+  readonly defaultModel: string;
+  /** Where the default model came from (flag, env, config, …). */
+  readonly modelSource: string;
+  /** True when any model in use is the simulated one: results measure the system, not answer quality. */
+  readonly simulated: boolean;
+  readonly usage: UsageTracker;
+  /** The run's budget, shared by every model. */
+  readonly budget: BudgetGuard;
+  readonly seed: number;
+  /** Maximum model calls in flight per model. */
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+  /** The model string for a role (per-role override or the default). */
+  modelString(role?: string): string;
+  /** The wrapped model for a role. Models are shared: one limiter per model string. */
+  model(role?: string): LanguageModelV3;
+}
+
+/** Default number of model calls in flight per model. */
+export const defaultConcurrency = 8;
+
+/**
+ * Builds the runtime from a loaded config: validates every model string,
+ * resolves the default model, creates each provider model once (so a missing
+ * key is reported before any work starts) and wraps it in the middleware stack.
+ */
+export async function createRuntime(options: {
+  loaded: LoadedConfig;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  probe?: (baseURL: string) => Promise<string | undefined>;
+}): Promise<Runtime> {
+  const { loaded, env } = options;
+  checkModelStrings(loaded);
+  const config = loaded.config;
+  const resolved = await resolveModelString({ config, sources: loaded.sources, ...(options.probe ? { probe: options.probe } : {}) });
+  const usage = new UsageTracker();
+  const budget = new BudgetGuard(
+    {
+      ...(config.budget?.usd !== undefined ? { maxUsd: config.budget.usd } : {}),
+      ...(config.budget?.tokens !== undefined ? { maxTokens: config.budget.tokens } : {}),
+    },
+    usage,
+  );
+  const concurrency = config.limits?.concurrency ?? defaultConcurrency;
+  const stacks = new Map<string, LanguageModelV3>();
+  const limiters = new Map<string, ModelLimiter>();
+
+  const build = (modelString: string): LanguageModelV3 => {
+    const existing = stacks.get(modelString);
+    if (existing) return existing;
+    const spec = parseModelString(modelString);
+    const raw = createProviderModel(spec, config, env);
+    let limiter = limiters.get(modelString);
+    if (!limiter) {
+      limiter = createModelLimiter({
+        concurrency,
+        ...(config.limits?.requestsPerMinute ? { requestsPerMinute: config.limits.requestsPerMinute } : {}),
+        ...(config.limits?.tokensPerMinute ? { tokensPerMinute: config.limits.tokensPerMinute } : {}),
+      });
+      limiters.set(modelString, limiter);
+    }
+    const wrapped = buildModelStack({
+      model: raw,
+      tracker: usage,
+      limiter,
+      retry: { maxAttempts: config.limits?.maxAttempts ?? 5 },
+      timeoutMs: config.limits?.timeoutMs ?? 120_000,
+      name: spec.provider === 'sim' ? 'sim' : spec.text,
+      budget,
+      prices: config.prices ?? {},
+    });
+    stacks.set(modelString, wrapped);
+    return wrapped;
+  };
+
+  const modelString = (role?: string) => (role ? config.roleModels?.[role] : undefined) ?? resolved.model;
+  const all = [resolved.model, ...Object.values(config.roleModels ?? {})];
+  for (const m of all) build(m); // fail fast on missing keys
+  return {
+    config,
+    defaultModel: resolved.model,
+    modelSource: resolved.source,
+    simulated: all.some((m) => parseModelString(m).provider === 'sim'),
+    usage,
+    budget,
+    seed: config.seed ?? 0,
+    concurrency,
+    signal: options.signal ?? new AbortController().signal,
+    modelString,
+    model: (role) => build(modelString(role)),
+  };
+}
