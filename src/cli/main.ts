@@ -31,7 +31,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),
-      outputError: (text, write) => write(`crosstalk: ${text.replace(/^error: /, '').trimEnd()}\n`),
+      outputError: (text, write) => write(`crosstalk: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
     });
 
   const run: Runner = (action) => async (...raw) => {

@@ -2,7 +2,7 @@ import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { scriptedModel, type ScriptStep } from '../../../test/support/mock-model.js';
+import { scriptedModel, type ScriptStep } from '../../testing/index.js';
 import { AbortedError, BudgetExceededError, ModelCallError, ModelTimeoutError } from '../../errors/index.js';
 import { complete } from '../complete.js';
 import { SimulatedModel } from '../sim/index.js';

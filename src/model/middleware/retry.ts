@@ -53,6 +53,15 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+function isMalformed(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (JSONParseError.isInstance(current) || InvalidResponseDataError.isInstance(current) || TypeValidationError.isInstance(current) || EmptyResponseBodyError.isInstance(current)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Classifies an error: retry on 408, 409, 429, 5xx, network errors, timeouts and malformed responses. */
 export function classifyError(error: unknown): RetryDecision {
   if (AbortedError.isInstance(error)) return { retry: false };
@@ -62,11 +71,11 @@ export function classifyError(error: unknown): RetryDecision {
     const after = retryAfterMs(error.responseHeaders);
     const base = { ...(status !== undefined ? { statusCode: status } : {}), ...(after !== undefined ? { retryAfterMs: after } : {}) };
     if (status === undefined) return { retry: error.isRetryable || networkCode(error) !== undefined, ...base };
+    // a 2xx whose body could not be parsed (truncated JSON) is a transport fault: try again
+    if (status >= 200 && status < 300) return { retry: isMalformed(error), ...base };
     return { retry: status === 408 || status === 409 || status === 429 || status >= 500, ...base };
   }
-  if (JSONParseError.isInstance(error) || InvalidResponseDataError.isInstance(error) || TypeValidationError.isInstance(error) || EmptyResponseBodyError.isInstance(error)) {
-    return { retry: true };
-  }
+  if (isMalformed(error)) return { retry: true };
   if (error instanceof TypeError && /fetch failed|terminated|network/i.test(error.message)) return { retry: true };
   if (networkCode(error)) return { retry: true };
   return { retry: false };

@@ -1,0 +1,69 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
+
+/** Asserts the CLI failed with exit 2 and exactly one line on stderr matching `message`. */
+function expectBadInput(result: { code: number; stderr: string; stdout: string }, message: RegExp) {
+  expect(result.code).toBe(2);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^crosstalk: /);
+  expect(lines[0]).toMatch(message);
+  expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+const configCases: Array<[string, string, RegExp]> = [
+  ['unknown key', 'modle: sim\n', /unknown key 'modle'/],
+  ['wrong type', 'limits:\n  concurrency: lots\n', /'limits\.concurrency' must be a number/],
+  ['bad YAML', 'model: [sim\n', /not valid YAML/],
+  ['unknown provider in config', 'model: gpt4\n', /model: unknown model 'gpt4'/],
+  ['bad role model', 'model: sim\nroleModels:\n  programmer: "foo:bar"\n', /roleModels\.programmer: unknown model 'foo:bar': unknown provider 'foo'/],
+  ['negative budget', 'budget:\n  usd: -2\n', /'budget\.usd' must be positive/],
+];
+
+describe('bad input gives exit 2 and one line', () => {
+  it.each(configCases)('config file with %s', async (_label, text, message) => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'crosstalk.config.yaml'), text);
+    expectBadInput(await runInProcess(['config'], { cwd }), message);
+  });
+
+  const flagCases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
+    ['unknown model provider', ['ask', 'hi', '--model', 'foo:bar'], {}, /--model: unknown model 'foo:bar'/],
+    ['compatible model without id', ['ask', 'hi', '--model', 'compatible:http://127.0.0.1:9/v1'], {}, /needs '<baseURL>#<model id>'/],
+    ['compatible model with a non-URL', ['ask', 'hi', '--model', 'compatible:nowhere#m'], {}, /is not a URL/],
+    ['openai without a key', ['ask', 'hi', '--model', 'openai:gpt-4o-mini'], {}, /needs an OpenAI API key: set OPENAI_API_KEY/],
+    ['anthropic without a key', ['ask', 'hi', '--model', 'anthropic:claude-sonnet-4-5'], {}, /needs an Anthropic API key/],
+    ['bad sim option', ['ask', 'hi', '--model', 'sim?latency=soon'], {}, /sim option 'latency'/],
+    ['unknown sim option', ['ask', 'hi', '--model', 'sim?speed=9'], {}, /unknown sim option 'speed'/],
+    ['non-numeric concurrency', ['ask', 'hi', '--model', 'sim', '--concurrency', 'x'], {}, /--concurrency must be a positive integer/],
+    ['negative budget flag', ['ask', 'hi', '--model', 'sim', '--budget-usd', '-1'], {}, /--budget-usd must be a positive number/],
+    ['bad temperature', ['ask', 'hi', '--model', 'sim', '--temperature', '7'], {}, /--temperature must be a number from 0 to 2/],
+    ['bad env variable', ['ask', 'hi', '--model', 'sim'], { CROSSTALK_CONCURRENCY: 'many' }, /CROSSTALK_CONCURRENCY must be a positive integer/],
+    ['missing config file', ['config', '--config', 'missing.yaml'], {}, /config file not found/],
+    ['unknown option', ['ask', 'hi', '--modle', 'sim'], {}, /unknown option '--modle'/],
+    ['unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'/],
+    ['missing argument', ['ask'], {}, /missing required argument 'prompt'/],
+    ['unknown run id', ['runs', 'show', 'nope'], {}, /no run 'nope'/],
+  ];
+  it.each(flagCases)('%s', async (_label, args, env, message) => {
+    expectBadInput(await runInProcess(args, { cwd: tempDir(), env: cleanEnv(env) }), message);
+  });
+
+  it('no model configured anywhere: says how to configure one and suggests --model sim', async () => {
+    const result = await runInProcess(['ask', 'hi'], { cwd: tempDir(), env: cleanEnv({ OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1' }) });
+    expectBadInput(result, /no model configured: pass --model .*CROSSTALK_MODEL or OPENAI_API_KEY.*crosstalk\.config\.yaml.*--model sim/);
+  });
+
+  it('the real process prints no stack trace for bad input', async () => {
+    const result = await runProcess(['ask', 'hi', '--model', 'nope:x'], { cwd: tempDir() });
+    expectBadInput(result, /unknown model 'nope:x'/);
+  });
+
+  it('--json prints one JSON document on stdout even for errors', async () => {
+    const result = await runInProcess(['ask', 'hi', '--model', 'nope:x', '--json'], { cwd: tempDir() });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: 'MODEL_UNKNOWN' } });
+  });
+});

@@ -1,0 +1,1 @@
+export * from '../../src/testing/fake-openai-server.js';

@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/main.js';
+
+/** Absolute path of the built CLI entry point (`npm test` builds before running tests). */
+export const cliPath = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/crosstalk.js');
+
+/** Output of one CLI invocation. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A fresh empty working directory. */
+export function tempDir(prefix = 'crosstalk-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Environment with no provider keys, so tests never reach a real service. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' };
+  return { ...env, ...extra };
+}
+
+/** Runs the CLI in this process (fast), with captured streams. */
+export async function runInProcess(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<CliResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += String(d)));
+  stderr.on('data', (d) => (err += String(d)));
+  const code = await runCli(args, { cwd: options.cwd, env: options.env ?? cleanEnv(), stdout, stderr, signal: options.signal ?? new AbortController().signal });
+  return { code, stdout: out, stderr: err };
+}
+
+/** Runs the built CLI as a child process, as a user would. */
+export function runProcess(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+  });
+}
