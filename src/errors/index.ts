@@ -7,3 +7,4 @@ export { ModelOutputError } from './model-output-error.js';
 export { ModelCallError } from './model-call-error.js';
 export { StoreError } from './store-error.js';
 export { ModelTimeoutError } from './model-timeout-error.js';
+export { GraphSpecError } from './graph-spec-error.js';
