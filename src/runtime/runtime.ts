@@ -29,6 +29,8 @@ export interface Runtime {
   modelString(role?: string): string;
   /** The wrapped model for a role. Models are shared: one limiter per model string. */
   model(role?: string): LanguageModelV3;
+  /** The wrapped model for a model string (e.g. a network node's own model). */
+  modelByString(model: string): LanguageModelV3;
 }
 
 /** Default number of model calls in flight per model. */
@@ -104,5 +106,6 @@ export async function createRuntime(options: {
     signal: options.signal ?? new AbortController().signal,
     modelString,
     model: (role) => build(modelString(role)),
+    modelByString: (model) => build(model),
   };
 }

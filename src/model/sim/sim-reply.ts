@@ -227,7 +227,10 @@ function filesInPrompt(text: string): SimFile[] {
   const files: SimFile[] = [];
   const pattern = /(?:^|\n)([\w][\w./-]*\.[A-Za-z0-9]+)\s*\n```[^\n]*\n([\s\S]*?)\n```/g;
   for (const m of text.matchAll(pattern)) files.push({ name: m[1]!, content: `${m[2]!}\n` });
-  return files;
+  // several candidates may carry the same file: a merged codebase has each file once (the latest version)
+  const byName = new Map<string, SimFile>();
+  for (const f of files) byName.set(f.name, f);
+  return [...byName.values()];
 }
 
 function requestedFiles(text: string): string[] {

@@ -1,0 +1,180 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { defaultRoles, type Agent, type RoleBook } from '../agents/index.js';
+import { nodeDepths, runSchedule, type ScheduleEvent, type ScheduleStatus, type ValidatedGraph } from '../graph/index.js';
+import { mergeCandidates, runNodeWork, type NodeArtifact } from './node-work.js';
+import { personaFor, temperatureForDepth } from './personas.js';
+import { formatInstructions, networkPrompts, type NetworkTaskType } from './prompts.js';
+import { renderTemplate } from '../agents/index.js';
+import { complete } from '../model/index.js';
+
+/** Picks the model for an agent: a node's own model string, else the role's model. */
+export type ModelPicker = (options: { role: string; model?: string }) => LanguageModelV3;
+
+/** Options of {@link runNetwork}. */
+export interface NetworkOptions {
+  graph: ValidatedGraph;
+  task: string;
+  taskType: NetworkTaskType;
+  model: ModelPicker;
+  roles?: RoleBook;
+  /** Nodes running at once. */
+  concurrency: number;
+  /** Critic ↔ actor exchanges per edge (1–3). */
+  edgeRounds?: number;
+  /** Candidates merged per aggregation call. Default 4. */
+  aggregationGroupSize?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  /** Node outputs already computed (resume): those nodes are not run again. */
+  done?: ReadonlyMap<string, NodeOutput>;
+  /** Attempts per node including the first. Default 2. */
+  nodeAttempts?: number;
+  /** Errors that stop the whole network (budget). */
+  isFatal?: (error: unknown) => boolean;
+  onEvent?: (event: ScheduleEvent) => void;
+  /** Called when a node finishes, e.g. to persist its artifact. */
+  onNodeDone?: (nodeId: string, output: NodeOutput) => void;
+}
+
+/** What a node produced. */
+export interface NodeOutput {
+  text: string;
+  calls: number;
+  maxPromptChars: number;
+  temperature: number;
+}
+
+/** Result of a network run. */
+export interface NetworkResult {
+  status: ScheduleStatus;
+  /** The merged answer of all sinks that finished (undefined if none did). */
+  final: string | undefined;
+  /** Sinks whose artifacts were merged into the final answer. */
+  mergedSinks: string[];
+  outputs: Map<string, NodeOutput>;
+  failed: Map<string, string>;
+  skipped: string[];
+  notStarted: string[];
+  stopError?: unknown;
+  /** Model calls made by nodes plus the final merge. */
+  calls: number;
+  /** Largest prompt of any node, characters (memory control keeps this flat as the network grows). */
+  maxPromptChars: number;
+  makespanMs: number;
+}
+
+/**
+ * Runs a MacNet collaboration network: nodes in topological order,
+ * concurrently as far as dependencies and `concurrency` allow; each node's
+ * actor works on its predecessors' artifacts after the edge critics' review;
+ * only artifacts cross edges (memory control); a node with several inputs
+ * merges them once all have finished, whatever their depth; the sinks'
+ * artifacts are merged into the final answer.
+ */
+export async function runNetwork(options: NetworkOptions): Promise<NetworkResult> {
+  const { graph, task, taskType } = options;
+  const roles = options.roles ?? defaultRoles;
+  const { dag, spec } = graph;
+  const depths = nodeDepths(dag);
+  const maxDepth = Math.max(0, ...depths);
+  const seed = options.seed ?? 0;
+  const criticByEdge = new Map(spec.edges.filter((e) => e.critic).map((e) => [`${e.from}\u0000${e.to}`, e.critic!]));
+
+  const agentFor = (role: string, nodeIndex: number, temperature: number, model?: string): Agent => ({
+    name: role,
+    role: roles[role] ?? roles.actor ?? defaultRoles.actor!,
+    model: options.model({ role, ...(model ? { model } : {}) }),
+    temperature,
+    personaNote: personaFor(nodeIndex, seed),
+  });
+
+  const steps = spec.nodes.map((node, i) => ({ id: node.id, deps: dag.pred[i]!.map((p) => dag.ids[p]!), weight: 1 + 2 * dag.pred[i]!.length }));
+  const result = await runSchedule<NodeOutput>({
+    steps,
+    concurrency: options.concurrency,
+    ...(options.done ? { done: options.done } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    retry: { maxAttempts: options.nodeAttempts ?? 2 },
+    ...(options.isFatal ? { isFatal: options.isFatal, isRetryable: (e: unknown) => !options.isFatal!(e) } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    run: async (step, inputs, ctx) => {
+      const i = dag.index.get(step.id)!;
+      const node = spec.nodes[i]!;
+      const temperature = node.temperature ?? temperatureForDepth(depths[i]!, maxDepth);
+      const actor = agentFor(node.role ?? 'actor', i, temperature, node.model);
+      const critics = new Map<string, Agent>();
+      for (const p of dag.pred[i]!) {
+        const role = criticByEdge.get(`${dag.ids[p]}\u0000${step.id}`);
+        if (role) critics.set(dag.ids[p]!, agentFor(role, i, temperature, node.model));
+      }
+      const artifacts: NodeArtifact[] = step.deps.map((d) => ({ nodeId: d, text: inputs.get(d)!.text }));
+      const work = await runNodeWork({
+        nodeId: step.id,
+        task,
+        taskType,
+        agents: { actor, critics, defaultCritic: agentFor('critic', i, temperature, node.model), aggregator: agentFor('aggregator', i, temperature, node.model) },
+        inputs: artifacts,
+        ...(options.edgeRounds ? { edgeRounds: options.edgeRounds } : {}),
+        ...(options.aggregationGroupSize ? { aggregationGroupSize: options.aggregationGroupSize } : {}),
+        seed,
+        signal: ctx.signal,
+      });
+      const output: NodeOutput = { text: work.text, calls: work.calls, maxPromptChars: work.maxPromptChars, temperature };
+      options.onNodeDone?.(step.id, output);
+      return output;
+    },
+  });
+
+  let calls = 0;
+  let maxPromptChars = 0;
+  for (const o of result.outputs.values()) {
+    calls += o.calls;
+    maxPromptChars = Math.max(maxPromptChars, o.maxPromptChars);
+  }
+  // the virtual output node: merge every finished sink
+  const sinks = dag.ids.filter((_, i) => dag.succ[i]!.length === 0 && result.outputs.has(dag.ids[i]!));
+  let final: string | undefined;
+  if (result.status !== 'aborted' && result.status !== 'stopped' && sinks.length > 0) {
+    const aggregator = agentFor('aggregator', dag.ids.length, 0);
+    const format = formatInstructions[taskType];
+    final = await mergeCandidates(
+      sinks.map((s) => result.outputs.get(s)!.text),
+      options.aggregationGroupSize ?? 4,
+      async (group) => {
+        calls++;
+        const prompt = renderTemplate(networkPrompts.aggregate, { task, count: group.length, candidates: group.map((c, k) => `### Candidate ${k + 1}\n<<<\n${c}\n>>>`).join('\n\n'), format });
+        maxPromptChars = Math.max(maxPromptChars, prompt.length);
+        return (
+          await complete(aggregator.model, {
+            system: `You are the ${aggregator.role.title}. ${aggregator.role.persona}`,
+            messages: [{ role: 'user', content: prompt }],
+            temperature: 0,
+            seed,
+            agent: 'aggregator',
+            scope: 'output',
+            ...(options.signal ? { signal: options.signal } : {}),
+          })
+        ).text;
+      },
+    );
+  }
+  return {
+    status: result.status,
+    final,
+    mergedSinks: sinks,
+    outputs: result.outputs,
+    failed: new Map([...result.failed].map(([k, v]) => [k, v instanceof Error ? v.message.split('\n')[0]! : String(v)])),
+    skipped: result.skipped,
+    notStarted: result.notStarted,
+    ...(result.stopError !== undefined ? { stopError: result.stopError } : {}),
+    calls,
+    maxPromptChars,
+    makespanMs: result.makespanMs,
+  };
+}
+
+/** Extracts the letter of a multiple-choice answer ("The answer is (B)."), if any. */
+export function extractChoice(text: string): string | undefined {
+  const matches = [...text.matchAll(/answer is\s*\(?([A-J])\)?/gi)];
+  return matches.at(-1)?.[1]?.toUpperCase();
+}
