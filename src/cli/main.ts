@@ -3,6 +3,8 @@ import { ExitCode } from '../errors/index.js';
 import { registerAsk } from './commands/ask.js';
 import { registerConfig } from './commands/config.js';
 import { registerRuns } from './commands/runs.js';
+import { registerGraph } from './commands/graph.js';
+import { registerNet } from './commands/net.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions } from './global-options.js';
 import { createOutput, describeError } from './output.js';
@@ -50,7 +52,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     }
   };
 
-  for (const register of [registerAsk, registerConfig, registerRuns]) register(program, ctx, run);
+  for (const register of [registerAsk, registerConfig, registerGraph, registerNet, registerRuns]) register(program, ctx, run);
   const prepare = (command: Command) => {
     command.exitOverride();
     if (command.commands.length === 0) addGlobalOptions(command);
@@ -81,6 +83,13 @@ export async function main(): Promise<void> {
     process.stderr.write(`\ncrosstalk: ${signal} received, stopping (press Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
+  // `crosstalk … | head` closes the pipe early: stop quietly instead of crashing on EPIPE
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const code = await runCli(process.argv.slice(2), {

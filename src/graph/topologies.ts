@@ -154,15 +154,17 @@ export function generateTopology(name: TopologyName, params: TopologyParams): Gr
       break;
     }
     case 'small-world': {
+      // Watts–Strogatz on a ring, then every edge oriented by a seeded random order of the nodes:
+      // acyclic, and far shallower than orienting along the ring (which would make one long path)
       const half = Math.max(1, Math.floor(Math.min(o.k, Math.max(2, n - 1)) / 2));
       const seen = new Set<number>();
       const key = (a: number, b: number) => Math.min(a, b) * n + Math.max(a, b);
+      const undirected: Array<[number, number]> = [];
       for (let i = 0; i < n; i++) {
         for (let d = 1; d <= half; d++) {
           let j = (i + d) % n;
           if (j === i) continue;
           if (random() < o.beta && n > 2) {
-            // Watts–Strogatz rewiring: a random new endpoint, no self-loops or duplicates
             for (let tries = 0; tries < 8; tries++) {
               const c = Math.floor(random() * n);
               if (c !== i && !seen.has(key(i, c))) {
@@ -174,10 +176,14 @@ export function generateTopology(name: TopologyName, params: TopologyParams): Gr
           const k = key(i, j);
           if (seen.has(k)) continue;
           seen.add(k);
-          pairs.push([Math.min(i, j), Math.max(i, j)]);
+          undirected.push([i, j]);
         }
       }
-      connect(n, pairs, Int32Array.from({ length: n }, (_, i) => i), random);
+      const order = randomPermutation(n, random);
+      const rank = new Int32Array(n);
+      order.forEach((node, r) => (rank[node] = r));
+      for (const [a, b] of undirected) pairs.push(rank[a]! < rank[b]! ? [a, b] : [b, a]);
+      connect(n, pairs, rank, random);
       break;
     }
     case 'scale-free': {

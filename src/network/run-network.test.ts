@@ -85,7 +85,8 @@ describe('runNetwork', () => {
   it('keeps the largest prompt flat as the network grows at fixed degree (memory control)', async () => {
     const sizes: number[] = [];
     for (const n of [16, 256]) {
-      const graph = validateGraph(generateTopology('small-world', { n, seed: 1 }));
+      // layers of width 4: every node past the first layer has in-degree 4, whatever n is
+      const graph = validateGraph(generateTopology('layer', { n, width: 4 }));
       const result = await runNetwork({ graph, task: 'a todo app', taskType: 'code', model: () => new SimulatedModel(), concurrency: 16, aggregationGroupSize: 8 });
       sizes.push(result.maxPromptChars);
     }

@@ -1,0 +1,16 @@
+/**
+ * `npm run bench`: every benchmark, each printed as a table with its target.
+ * All figures come from the simulated model: they measure crosstalk itself
+ * (scheduling, middleware, storage), never answer quality.
+ * `npm run bench -- <name>` runs only benchmarks whose name contains <name>.
+ */
+import { benchMiddlewareOverhead } from './middleware-overhead.js';
+
+const benches: Array<[string, () => Promise<void>]> = [['middleware-overhead', benchMiddlewareOverhead]];
+
+const filter = process.argv[2];
+process.stdout.write(`crosstalk benchmarks — node ${process.version}, simulated model (figures measure the system, not answer quality)\n`);
+for (const [name, bench] of benches) {
+  if (filter && !name.includes(filter)) continue;
+  await bench();
+}
