@@ -8,3 +8,4 @@ export { ModelCallError } from './model-call-error.js';
 export { StoreError } from './store-error.js';
 export { ModelTimeoutError } from './model-timeout-error.js';
 export { GraphSpecError } from './graph-spec-error.js';
+export { SandboxUnavailableError } from './sandbox-unavailable-error.js';
