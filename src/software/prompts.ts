@@ -27,12 +27,7 @@ Programming language: {{language}}
 {{ideas}}
 Write the complete program. Start with the main entry file ({{entry}}) and add the modules it needs. Implement every function fully: no placeholders, no "pass" bodies, no TODO comments. The program must run without arguments and exit on its own after showing what it does.
 
-Write every file as its file name on a line of its own, followed by a fenced code block with the whole file:
-
-{{entry}}
-\`\`\`{{fence}}
-...
-\`\`\``,
+Write every file as its file name on a line of its own (for example {{entry}}), followed by a fenced code block with the whole file.`,
 
   completion: `Task: {{task}}
 Programming language: {{language}}

@@ -36,10 +36,12 @@ export function simulateReply(input: SimReplyInput): string {
   const system = input.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
   const lastUser = [...input.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const request = `${system}\n${lastUser}`;
+  // instructions given earlier in the conversation (a termination marker, the options) still hold
+  const instructions = `${system}\n${input.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n')}`;
   const assistantTurns = input.messages.filter((m) => m.role === 'assistant').length;
   const key = hashString(input.messages.map((m) => `${m.role}:${m.content}`).join('\u0000'), input.seed ^ Math.round((input.temperature ?? 0.7) * 1000));
   const random = seededRandom(key);
-  const ctx: ReplyContext = { request, lastUser, task: findTask(request), random, assistantTurns };
+  const ctx: ReplyContext = { request, instructions, lastUser, task: findTask(instructions), random, assistantTurns };
 
   if (/```json/i.test(lastUser) || /\b(reply|respond|answer) (only )?with (a |one )?json\b/i.test(lastUser)) return jsonReply(ctx);
   if (isMultipleChoice(lastUser)) return choiceReply(ctx);
@@ -49,6 +51,7 @@ export function simulateReply(input: SimReplyInput): string {
 
 interface ReplyContext {
   request: string;
+  instructions: string;
   lastUser: string;
   task: string;
   random: Random;
@@ -151,12 +154,12 @@ function withMarker(ctx: ReplyContext, body: string, isCode: boolean): string {
 }
 
 function chooseMarker(ctx: ReplyContext): string | undefined {
-  const markers = [...ctx.request.matchAll(/<INFO>\s*([^\n"'`]*)/g)].map((m) => m[1]!.trim());
+  const markers = [...ctx.instructions.matchAll(/<INFO>\s*([^\n"'`]*)/g)].map((m) => m[1]!.trim());
   if (markers.length === 0) return undefined;
   const concrete = markers.find((m) => m !== '' && !/^[<{[]|\.\.\.|…/.test(m));
   const placeholder = markers.find((m) => m === '' || /^[<{[]|\.\.\.|…/.test(m));
   if (placeholder !== undefined) {
-    const options = listedOptions(ctx.request);
+    const options = listedOptions(ctx.instructions);
     if (options.length > 0) {
       const task = ctx.task.toLowerCase();
       const named = options.find((o) => task.includes(o.toLowerCase()));
@@ -183,7 +186,8 @@ const verbs = ['focus on', 'clarify', 'structure', 'test', 'document', 'simplify
 const objects = ['the core flow', 'the user input', 'the main loop', 'error handling', 'the data model', 'the interface', 'edge cases', 'the opening scene', 'the central conflict', 'the ending'];
 
 function sentence(ctx: ReplyContext, hint: string): string {
-  const words = keywords(`${ctx.task} ${hint}`);
+  const fromTask = keywords(ctx.task);
+  const words = fromTask.length > 0 ? fromTask : keywords(hint);
   const topic = words.length > 0 ? pick(ctx.random, words) : 'task';
   return `${pick(ctx.random, openers)} ${pick(ctx.random, verbs)} ${pick(ctx.random, objects)} for the ${topic}.`;
 }

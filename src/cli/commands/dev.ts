@@ -1,0 +1,132 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { defaultRoles, loadRoles } from '../../agents/index.js';
+import { loadConfig } from '../../config/index.js';
+import { BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
+import { createRuntime } from '../../runtime/index.js';
+import { loadPhases, resolvePhases } from '../../software/phases.js';
+import { runChain, supportedLanguages, type ChainLanguage, type ChainResult } from '../../software/chain.js';
+import { readCodebase, writeCodebase } from '../../software/codebase/index.js';
+import { createProgramRunner } from '../../software/program-runner.js';
+import { slugify, timestampForName } from '../../software/slug.js';
+import { formatCost, formatUsageLine, simulatedBanner } from '../format.js';
+import { configFlags } from '../global-options.js';
+import type { Register } from '../main.js';
+import { Progress } from '../progress.js';
+
+function positiveInt(name: string, raw: unknown, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const text = String(raw);
+  if (!/^\d+$/.test(text)) throw new ConfigError({ key: name, message: `${name} must be a whole number (got ${JSON.stringify(text)})` });
+  return Number(text);
+}
+
+function parseLanguage(raw: unknown): ChainLanguage | undefined {
+  if (raw === undefined) return undefined;
+  const found = supportedLanguages.find((l) => l.toLowerCase() === String(raw).toLowerCase());
+  if (!found) throw new ConfigError({ key: '--language', message: `--language must be one of ${supportedLanguages.join(', ')} (got ${JSON.stringify(raw)}); the sandbox runs only these` });
+  return found;
+}
+
+/** `crosstalk dev "<task>"`: one line in, a runnable project directory out. */
+export const registerDev: Register = (program, ctx, run) => {
+  program
+    .command('dev')
+    .description('build a software project from a one-line task with a ChatDev-style team')
+    .argument('<task>', 'what to build, e.g. "a command-line todo app"')
+    .option('--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)')
+    .option('--name <name>', 'project name (default: from the task)')
+    .option('--language <language>', `fix the language: ${supportedLanguages.join(' or ')}`)
+    .option('--max-review-rounds <n>', 'review rounds at most (default 3)')
+    .option('--max-test-rounds <n>', 'test-and-fix rounds at most (default 3)')
+    .option('--from <dir>', 'incremental mode: continue from an existing codebase')
+    .option('--roles <file>', 'roles.yaml overriding or adding roles')
+    .option('--phases <file>', 'phases.yaml changing the chain')
+    .option('--unsafe-no-sandbox', 'run generated code on the host when no sandbox is available (dangerous)')
+    .action(
+      run(async ([task], options, out) => {
+        const text = String(task ?? '').trim();
+        if (text === '') throw new ConfigError({ key: 'task', message: 'dev needs a non-empty task' });
+        const language = parseLanguage(options.language);
+        const reviewRounds = positiveInt('--max-review-rounds', options.maxReviewRounds, 3);
+        const testRounds = positiveInt('--max-test-rounds', options.maxTestRounds, 3);
+        const roles = typeof options.roles === 'string' ? loadRoles(resolve(ctx.cwd, options.roles)) : defaultRoles;
+        const basePhases = typeof options.phases === 'string' ? loadPhases(resolve(ctx.cwd, options.phases)) : resolvePhases(undefined);
+        const phases = basePhases.map((p) => (p.name === 'code-review' && options.maxReviewRounds !== undefined ? { ...p, rounds: reviewRounds } : p.name === 'testing' && options.maxTestRounds !== undefined ? { ...p, rounds: testRounds } : p));
+        const initial = typeof options.from === 'string' ? readCodebase(resolve(ctx.cwd, options.from)) : undefined;
+        const name = slugify(typeof options.name === 'string' ? options.name : text);
+        const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${name}-${timestampForName()}`));
+        if (existsSync(outDir) && readdirSync(outDir).length > 0) {
+          throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
+        }
+
+        const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });
+        const runtime = await createRuntime({ loaded, env: ctx.env, signal: ctx.signal });
+        const progress = new Progress(ctx.stderr, out);
+        if (runtime.simulated) progress.line(simulatedBanner);
+        const runner = createProgramRunner({ allowUnsafe: options.unsafeNoSandbox === true });
+        if (!runner.run) progress.line(`crosstalk: ${runner.reason}; the testing phase will be skipped`);
+
+        const started = performance.now();
+        let result: ChainResult | undefined;
+        let stopped: BudgetExceededError | undefined;
+        try {
+          result = await runChain({
+            task: text,
+            phases,
+            roles,
+            model: (role) => runtime.model(role),
+            ...(language ? { language } : {}),
+            ...(initial ? { initial } : {}),
+            ...(runner.run ? { runProgram: runner.run } : { noRunnerReason: runner.reason }),
+            seed: runtime.seed,
+            signal: ctx.signal,
+            onEvent: (event) => {
+              const u = runtime.usage.snapshot().total;
+              const tokens = `${u.inputTokens + u.outputTokens} tokens, ${formatCost(u.costUsd, u.costKnown)}`;
+              if (event.type === 'phase-started') progress.status(`▶ ${event.phase} … (${tokens})`);
+              else if (event.type === 'round') progress.status(`▶ ${event.phase} round ${event.round} (${tokens})`);
+              else progress.line(`${event.status === 'done' ? '✓' : event.status === 'skipped' ? '–' : '✗'} ${event.phase}${event.note ? `: ${event.note}` : ''} (${tokens})`);
+            },
+          });
+        } catch (error) {
+          if (!BudgetExceededError.isInstance(error)) throw error;
+          stopped = error;
+        }
+        progress.done();
+        const durationMs = Math.round(performance.now() - started);
+        const usage = runtime.usage.snapshot();
+        mkdirSync(outDir, { recursive: true });
+        const written = result ? writeCodebase(outDir, result.files) : { written: [], refused: [] };
+        const summary = {
+          task: text,
+          name,
+          model: runtime.defaultModel,
+          simulated: runtime.simulated,
+          status: stopped ? 'stopped-budget' : result?.status ?? 'failed',
+          modality: result?.modality ?? null,
+          language: result?.language ?? language ?? null,
+          config: { phases, seed: runtime.seed, concurrency: runtime.concurrency, budget: loaded.config.budget ?? null },
+          phases: result?.phases ?? [],
+          test: result?.test ?? null,
+          files: written.written,
+          refusedFiles: [...(result?.refused ?? []), ...written.refused.map((r) => ({ ...r, phase: 'write' }))],
+          usage,
+          durationMs,
+          ...(result?.error ? { error: result.error } : {}),
+          ...(stopped ? { error: stopped.message } : {}),
+        };
+        writeFileSync(join(outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
+        out.result({ ok: !stopped && result?.status === 'completed', outDir, ...summary });
+        if (stopped) {
+          out.note(`crosstalk: ${stopped.message}; nothing after that call was run. Rerun with a larger --budget-usd or --max-tokens.`);
+          return ExitCode.budget;
+        }
+        out.line(`${result!.status === 'completed' ? 'done' : 'failed'}: ${outDir}`);
+        out.line(`  ${written.written.length} files (${written.written.slice(0, 6).map((f) => basename(f)).join(', ')}${written.written.length > 6 ? ', …' : ''}), language ${summary.language}, test ${result!.test.outcome}`);
+        if (summary.refusedFiles.length > 0) out.line(`  refused ${summary.refusedFiles.length} unsafe file name(s): ${summary.refusedFiles.map((r) => `${r.path} (${r.reason})`).join('; ')}`);
+        out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs));
+        return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
+      }),
+    );
+};

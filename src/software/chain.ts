@@ -1,0 +1,325 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { renderTemplate, runDialogue, type Agent, type RoleBook } from '../agents/index.js';
+import { AbortedError, BudgetExceededError, ModelOutputError } from '../errors/index.js';
+import { complete } from '../model/index.js';
+import { formatCodebase, parseCodebase, unfinishedParts, type Files } from './codebase/index.js';
+import type { ResolvedPhase } from './phases.js';
+import { prompts } from './prompts.js';
+
+/** Languages the chain can run in the sandbox. */
+export const supportedLanguages = ['Python', 'JavaScript'] as const;
+/** A language the chain supports. */
+export type ChainLanguage = (typeof supportedLanguages)[number];
+
+/** Outcome of running the program in the sandbox, as the chain records it. */
+export interface TestOutcome {
+  outcome: 'exited-ok' | 'exited-error' | 'timeout-running' | 'killed-limit' | 'sandbox-error' | 'not-run';
+  /** Which executability rule was applied. */
+  rule: string;
+  exitCode: number | null;
+  output: string;
+  durationMs: number;
+}
+
+/** Runs a program: the chain's view of the sandbox. */
+export type ProgramRunner = (files: Files, entry: string, language: ChainLanguage, signal?: AbortSignal) => Promise<TestOutcome>;
+
+/** Record of one phase. */
+export interface PhaseRecord {
+  name: string;
+  status: 'done' | 'skipped' | 'failed';
+  rounds: number;
+  durationMs: number;
+  note?: string;
+  /** Files changed by the phase. */
+  changed: string[];
+}
+
+/** Options of {@link runChain}. */
+export interface ChainOptions {
+  task: string;
+  phases: ResolvedPhase[];
+  roles: RoleBook;
+  /** Model per role. */
+  model: (role: string) => LanguageModelV3;
+  /** Fixed language (skips the language-choice phase). */
+  language?: ChainLanguage;
+  /** Starting codebase (incremental mode). */
+  initial?: Files;
+  /** Temperature of every agent (teams diversify this). */
+  temperature?: number;
+  /** Extra persona text for every agent (team diversity). */
+  personaNote?: string;
+  /** Shared insight from other teams, inserted into the coding prompt. */
+  ideas?: string;
+  /** Runs the program; absent when no sandbox is available. */
+  runProgram?: ProgramRunner;
+  /** Why there is no runner, recorded in the testing phase. */
+  noRunnerReason?: string;
+  seed?: number;
+  signal?: AbortSignal;
+  /** Progress callback: phase started/finished, turns. */
+  onEvent?: (event: ChainEvent) => void;
+  /** Attempts to get files out of the coding reply before giving up. Default 3. */
+  codingAttempts?: number;
+}
+
+/** Progress of a chain. */
+export type ChainEvent =
+  | { type: 'phase-started'; phase: string }
+  | { type: 'phase-finished'; phase: string; status: PhaseRecord['status']; note?: string }
+  | { type: 'round'; phase: string; round: number };
+
+/** Everything a chain produced. */
+export interface ChainResult {
+  status: 'completed' | 'failed';
+  modality: string;
+  language: ChainLanguage;
+  files: Files;
+  /** Files after each phase, for the version history. */
+  history: Array<{ phase: string; files: Files }>;
+  phases: PhaseRecord[];
+  test: TestOutcome;
+  /** Files the model named that were refused (unsafe paths), with reasons. */
+  refused: Array<{ path: string; reason: string; phase: string }>;
+  error?: string;
+}
+
+/** Entry file for a language. */
+export function entryFile(language: ChainLanguage): string {
+  return language === 'JavaScript' ? 'main.js' : 'main.py';
+}
+
+/** Maps a free-form language answer to a supported one (Python when in doubt). */
+export function normalizeLanguage(answer: string | undefined): ChainLanguage {
+  const a = (answer ?? '').toLowerCase();
+  if (/javascript|node|typescript|\bjs\b/.test(a)) return 'JavaScript';
+  return 'Python';
+}
+
+const notRun = (rule: string): TestOutcome => ({ outcome: 'not-run', rule, exitCode: null, output: '', durationMs: 0 });
+
+function changedFiles(before: Files, after: Files): string[] {
+  return Object.keys(after).filter((k) => before[k] !== after[k]);
+}
+
+/**
+ * The ChatDev-style waterfall: demand analysis → language → coding → code
+ * completion → review loop → test loop → dependency file → manual. Model
+ * errors other than budget and cancellation are recorded on the phase and the
+ * chain carries on with what it has; only a coding phase that yields no files
+ * at all fails the chain.
+ */
+export async function runChain(options: ChainOptions): Promise<ChainResult> {
+  const agent = (roleName: string): Agent => {
+    const role = options.roles[roleName];
+    if (!role) throw new ModelOutputError({ message: `phase uses unknown role '${roleName}'` });
+    return {
+      name: roleName,
+      role,
+      model: options.model(roleName),
+      ...(options.temperature !== undefined ? { temperature: options.temperature } : role.temperature !== undefined ? { temperature: role.temperature } : {}),
+      ...(options.personaNote ? { personaNote: options.personaNote } : {}),
+    };
+  };
+  const ask = async (who: Agent, prompt: string, scope: string): Promise<string> =>
+    (
+      await complete(who.model, {
+        system: `You are the ${who.role.title}. ${who.role.persona}${who.personaNote ? ` ${who.personaNote}` : ''}`,
+        messages: [{ role: 'user', content: prompt }],
+        ...(who.temperature !== undefined ? { temperature: who.temperature } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        agent: who.name,
+        scope,
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+    ).text;
+
+  let files: Files = { ...(options.initial ?? {}) };
+  let modality = 'Command-line application';
+  let language: ChainLanguage = options.language ?? 'Python';
+  let test: TestOutcome = notRun('the testing phase did not run');
+  const records: PhaseRecord[] = [];
+  const history: ChainResult['history'] = [];
+  const refused: ChainResult['refused'] = [];
+  const emit = (e: ChainEvent) => options.onEvent?.(e);
+
+  const applyReply = (reply: string, phase: string): string[] => {
+    const parsed = parseCodebase(reply);
+    for (const r of parsed.refused) refused.push({ ...r, phase });
+    const before = files;
+    files = { ...files, ...parsed.files };
+    return changedFiles(before, files);
+  };
+  const vars = () => ({ task: options.task, language, modality, codebase: formatCodebase(files) });
+
+  for (const phase of options.phases) {
+    if (options.signal?.aborted) throw new AbortedError();
+    const started = performance.now();
+    emit({ type: 'phase-started', phase: phase.name });
+    const record: PhaseRecord = { name: phase.name, status: 'done', rounds: 0, durationMs: 0, changed: [] };
+    try {
+      switch (phase.name) {
+        case 'demand-analysis': {
+          const result = await runDialogue({
+            instructor: agent(phase.instructor),
+            assistant: agent(phase.assistant),
+            opening: renderTemplate(prompts.demandAnalysis, { task: options.task }),
+            maxTurns: phase.maxTurns,
+            marker: '<INFO>',
+            reflection: { agent: agent('counselor'), instruction: 'State the product form the conversation settled on. Choose one of: Command-line application, Desktop application, Web page, Library, Game. Answer as "<INFO> <product form>".' },
+            scope: phase.name,
+            ...(options.seed !== undefined ? { seed: options.seed } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          record.rounds = result.assistantTurns;
+          if (result.conclusion) modality = result.conclusion;
+          else record.note = 'no decision reached; assuming a command-line application';
+          break;
+        }
+        case 'language-choice': {
+          if (options.language) {
+            record.status = 'skipped';
+            record.note = `language fixed to ${options.language}`;
+            break;
+          }
+          const result = await runDialogue({
+            instructor: agent(phase.instructor),
+            assistant: agent(phase.assistant),
+            opening: renderTemplate(prompts.languageChoice, { task: options.task, modality, languages: supportedLanguages.join(', ') }),
+            maxTurns: phase.maxTurns,
+            marker: '<INFO>',
+            reflection: { agent: agent('counselor'), instruction: `State the programming language the conversation chose. Choose one of: ${supportedLanguages.join(', ')}. Answer as "<INFO> <language>".` },
+            scope: phase.name,
+            ...(options.seed !== undefined ? { seed: options.seed } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          record.rounds = result.assistantTurns;
+          language = normalizeLanguage(result.conclusion);
+          if (result.conclusion && normalizeLanguage(result.conclusion).toLowerCase() !== result.conclusion.toLowerCase()) {
+            record.note = `'${result.conclusion}' is not supported by the sandbox; using ${language}`;
+          }
+          break;
+        }
+        case 'coding': {
+          const entry = entryFile(language);
+          const base = renderTemplate(prompts.coding, {
+            ...vars(),
+            entry,
+            fence: language === 'JavaScript' ? 'javascript' : 'python',
+            ideas: options.ideas ? `Ideas shared by other teams:\n${options.ideas}\n` : '',
+          });
+          const prompt = Object.keys(files).length > 0 ? `${base}\n\nThe existing code, to extend rather than replace:\n\n${formatCodebase(files)}` : base;
+          const attempts = options.codingAttempts ?? 3;
+          let reply = '';
+          for (let attempt = 1; attempt <= attempts; attempt++) {
+            record.rounds = attempt;
+            reply = await ask(agent(phase.assistant), attempt === 1 ? prompt : `${prompt}\n\n${prompts.missingCode}`, phase.name);
+            const changed = applyReply(reply, phase.name);
+            if (changed.length > 0 || Object.keys(parseCodebase(reply).files).length > 0) {
+              record.changed = changed;
+              break;
+            }
+          }
+          if (Object.keys(files).length === 0) {
+            throw new ModelOutputError({ message: `coding: the model's reply contained no files after ${attempts} attempts`, reply });
+          }
+          if (record.rounds > 1) record.note = `needed ${record.rounds} attempts to get files`;
+          break;
+        }
+        case 'code-completion': {
+          for (let round = 1; round <= phase.rounds; round++) {
+            const unfinished = unfinishedParts(files);
+            if (unfinished.length === 0) break;
+            emit({ type: 'round', phase: phase.name, round });
+            record.rounds = round;
+            const reply = await ask(agent(phase.assistant), renderTemplate(prompts.completion, { ...vars(), unfinished: unfinished.join(', ') }), phase.name);
+            record.changed.push(...applyReply(reply, phase.name));
+          }
+          if (record.rounds === 0) record.note = 'nothing left unimplemented';
+          break;
+        }
+        case 'code-review': {
+          let unchanged = 0;
+          for (let round = 1; round <= phase.rounds; round++) {
+            emit({ type: 'round', phase: phase.name, round });
+            record.rounds = round;
+            const comments = await ask(agent(phase.instructor), renderTemplate(prompts.reviewComment, vars()), phase.name);
+            if (/<INFO>\s*Finished/i.test(comments)) {
+              record.note = `reviewer satisfied after ${round} round${round > 1 ? 's' : ''}`;
+              break;
+            }
+            const reply = await ask(agent(phase.assistant), renderTemplate(prompts.reviewModify, { ...vars(), comments: comments.trim().slice(0, 4000) }), phase.name);
+            const changed = applyReply(reply, phase.name);
+            record.changed.push(...changed);
+            // ChatDev stops a review loop after two modifications that change nothing.
+            unchanged = changed.length === 0 ? unchanged + 1 : 0;
+            if (unchanged >= 2) {
+              record.note = 'stopped: two revisions in a row changed nothing';
+              break;
+            }
+          }
+          break;
+        }
+        case 'testing': {
+          if (!options.runProgram) {
+            record.status = 'skipped';
+            record.note = options.noRunnerReason ?? 'no sandbox available: the program was not run';
+            test = notRun(record.note);
+            break;
+          }
+          const entry = entryFile(language);
+          for (let round = 0; round <= phase.rounds; round++) {
+            test = await options.runProgram(files, entry, language, options.signal);
+            if (test.outcome !== 'exited-error' || round === phase.rounds) break;
+            emit({ type: 'round', phase: phase.name, round: round + 1 });
+            record.rounds = round + 1;
+            const reply = await ask(
+              agent(phase.assistant),
+              renderTemplate(prompts.testFix, {
+                ...vars(),
+                command: `${language === 'JavaScript' ? 'node' : 'python3'} ${entry}`,
+                outcome: test.outcome,
+                report: test.output.slice(-3000),
+              }),
+              phase.name,
+            );
+            record.changed.push(...applyReply(reply, phase.name));
+          }
+          record.note = `${test.outcome} (${test.rule})`;
+          break;
+        }
+        case 'environment-doc': {
+          const dependencyFile = language === 'JavaScript' ? 'package.json' : 'requirements.txt';
+          const reply = await ask(agent(phase.assistant), renderTemplate(prompts.environmentDoc, { ...vars(), dependencyFile }), phase.name);
+          record.changed = applyReply(reply, phase.name);
+          if (!files[dependencyFile]) record.note = `the reply did not contain ${dependencyFile}`;
+          break;
+        }
+        case 'manual': {
+          const runCommand = `${language === 'JavaScript' ? 'node' : 'python3'} ${entryFile(language)}`;
+          const reply = await ask(agent(phase.assistant), renderTemplate(prompts.manual, { ...vars(), runCommand }), phase.name);
+          record.changed = applyReply(reply, phase.name);
+          if (!files['README.md']) record.note = 'the reply did not contain README.md';
+          break;
+        }
+      }
+    } catch (error) {
+      if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error) || options.signal?.aborted) throw error;
+      record.status = 'failed';
+      record.note = (error as Error).message.split('\n')[0];
+      if (phase.name === 'coding' && Object.keys(files).length === 0) {
+        record.durationMs = Math.round(performance.now() - started);
+        records.push(record);
+        emit({ type: 'phase-finished', phase: phase.name, status: record.status, ...(record.note ? { note: record.note } : {}) });
+        return { status: 'failed', modality, language, files, history, phases: records, test, refused, error: record.note };
+      }
+    }
+    record.changed = [...new Set(record.changed)];
+    record.durationMs = Math.round(performance.now() - started);
+    records.push(record);
+    history.push({ phase: phase.name, files: { ...files } });
+    emit({ type: 'phase-finished', phase: phase.name, status: record.status, ...(record.note ? { note: record.note } : {}) });
+  }
+  return { status: 'completed', modality, language, files, history, phases: records, test, refused };
+}
