@@ -5,8 +5,14 @@
  * `npm run bench -- <name>` runs only benchmarks whose name contains <name>.
  */
 import { benchMiddlewareOverhead } from './middleware-overhead.js';
+import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
 
-const benches: Array<[string, () => Promise<void>]> = [['middleware-overhead', benchMiddlewareOverhead]];
+const benches: Array<[string, () => Promise<void>]> = [
+  ['middleware-overhead', benchMiddlewareOverhead],
+  ['network-scale', benchScale],
+  ['network-memory-control', benchMemoryControl],
+  ['network-makespan', benchMakespan],
+];
 
 const filter = process.argv[2];
 process.stdout.write(`crosstalk benchmarks — node ${process.version}, simulated model (figures measure the system, not answer quality)\n`);

@@ -73,16 +73,18 @@ export async function runNodeWork(options: NodeWorkOptions): Promise<NodeWorkRes
     return { text, calls, maxPromptChars };
   }
 
-  const candidates: string[] = [];
-  for (const input of options.inputs) {
-    const critic = options.agents.critics.get(input.nodeId) ?? options.agents.defaultCritic;
-    let artifact = input.text;
-    for (let round = 0; round < Math.max(1, options.edgeRounds ?? 1); round++) {
-      const instructions = await ask(critic, renderTemplate(networkPrompts.critic, { task: options.task, artifact }));
-      artifact = await ask(actor, renderTemplate(networkPrompts.refine, { task: options.task, artifact, instructions, format }));
-    }
-    candidates.push(artifact);
-  }
+  // incoming edges are independent: their critic → actor exchanges run concurrently (the model limiter bounds them)
+  const candidates = await Promise.all(
+    options.inputs.map(async (input) => {
+      const critic = options.agents.critics.get(input.nodeId) ?? options.agents.defaultCritic;
+      let artifact = input.text;
+      for (let round = 0; round < Math.max(1, options.edgeRounds ?? 1); round++) {
+        const instructions = await ask(critic, renderTemplate(networkPrompts.critic, { task: options.task, artifact }));
+        artifact = await ask(actor, renderTemplate(networkPrompts.refine, { task: options.task, artifact, instructions, format }));
+      }
+      return artifact;
+    }),
+  );
   const text = await mergeCandidates(candidates, options.aggregationGroupSize ?? 4, (group) =>
     ask(
       aggregator,

@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { generateTopology, validateGraph, type ScheduleEvent, type TopologyName } from '../src/graph/index.js';
+import { buildModelStack, createModelLimiter, UsageTracker } from '../src/model/middleware/index.js';
+import { SimulatedModel } from '../src/model/index.js';
+import { runNetwork } from '../src/network/index.js';
+import { printTable } from './table.js';
+
+/** Runs one network on sim with latency and returns makespan and the lower bound from measured node durations. */
+async function measure(topology: TopologyName, n: number, concurrency: number, params: Record<string, number> = {}) {
+  const graph = validateGraph(generateTopology(topology, { n, seed: 1, ...params }));
+  const model = buildModelStack({
+    model: new SimulatedModel({ seed: 1, latency: { kind: 'uniform', minMs: 40, maxMs: 60 } }),
+    tracker: new UsageTracker(),
+    // calls never queue for a slot here, so a node's measured duration is its own work
+    limiter: createModelLimiter({ concurrency: 1_000_000 }),
+    timeoutMs: 60_000,
+  });
+  const startedAt = new Map<string, number>();
+  const duration = new Map<string, number>();
+  const onEvent = (e: ScheduleEvent) => {
+    if (e.type === 'step-started') startedAt.set(e.id, performance.now());
+    if (e.type === 'step-finished') duration.set(e.id, performance.now() - startedAt.get(e.id)!);
+  };
+  const started = performance.now();
+  const result = await runNetwork({ graph, task: 'Write a haiku about the sea.', taskType: 'text', model: () => model, concurrency, seed: 1, onEvent });
+  const makespan = result.makespanMs;
+  // lower bound: max(critical path over measured node durations, total work / concurrency)
+  const { dag } = graph;
+  const finish = new Float64Array(dag.ids.length);
+  let critical = 0;
+  let total = 0;
+  const order: number[] = [];
+  const indegree = dag.pred.map((p) => p.length);
+  for (let i = 0; i < dag.ids.length; i++) if (indegree[i] === 0) order.push(i);
+  for (let h = 0; h < order.length; h++) for (const w of dag.succ[order[h]!]!) if (--indegree[w]! === 0) order.push(w);
+  for (const v of order) {
+    const d = duration.get(dag.ids[v]!) ?? 0;
+    total += d;
+    let ready = 0;
+    for (const p of dag.pred[v]!) ready = Math.max(ready, finish[p]!);
+    finish[v] = ready + d;
+    critical = Math.max(critical, finish[v]!);
+  }
+  const bound = Math.max(critical, total / concurrency);
+  return { result, makespan, bound, critical, total, wall: performance.now() - started, edges: graph.spec.edges.length };
+}
+
+/** Issue 5: makespan ÷ lower bound per topology and size, on sim with 50 ms ± 20 % latency. */
+export async function benchMakespan(): Promise<void> {
+  const concurrency = 64;
+  const rows: Array<Array<string | number>> = [];
+  const sizes = process.env.CROSSTALK_BENCH_QUICK ? [64, 256] : [64, 256, 1024];
+  const cases: Array<[TopologyName, Record<string, number>, string]> = [
+    ['chain', {}, 'chain'],
+    ['tree', {}, 'tree (binary)'],
+    ['layer', { width: 8 }, 'layer (width 8)'],
+    ['random', {}, 'random'],
+    ['small-world', {}, 'small-world (k 4, β 0.1)'],
+  ];
+  for (const [topology, params, label] of cases) {
+    for (const n of sizes) {
+      const m = await measure(topology, n, concurrency, params);
+      const ratio = m.makespan / m.bound;
+      rows.push([label, n, m.edges, m.result.calls, Math.round(m.critical), Math.round(m.total / concurrency), Math.round(m.makespan), ratio, ratio <= 1.1 ? 'yes' : 'NO']);
+    }
+  }
+  printTable(
+    `Makespan vs lower bound (sim latency 50 ms ± 20 %, ${concurrency} nodes at once; bound = max(critical path, work ÷ concurrency) from measured node times; target ≤ 1.10)`,
+    ['topology', 'nodes', 'edges', 'calls', 'critical path ms', 'work/conc ms', 'makespan ms', 'ratio', 'target met'],
+    rows,
+  );
+}
+
+/** Issue 5: the largest prompt of any node as the network grows at fixed in-degree (memory control). */
+export async function benchMemoryControl(): Promise<void> {
+  const rows: Array<Array<string | number>> = [];
+  let first = 0;
+  for (const n of [16, 64, 256, 1024]) {
+    const graph = validateGraph(generateTopology('layer', { n, width: 4 }));
+    const result = await runNetwork({ graph, task: 'a command-line todo app', taskType: 'code', model: () => new SimulatedModel({ seed: 2 }), concurrency: 64, seed: 2 });
+    const tokens = Math.ceil(result.maxPromptChars / 4);
+    if (!first) first = tokens;
+    rows.push([n, graph.spec.edges.length, result.calls, tokens, tokens / first, tokens / first <= 1.2 ? 'yes' : 'NO']);
+  }
+  printTable('Memory control: largest prompt of any node, layer topology with in-degree 4, code task (target: ratio n=1024 vs n=16 ≤ 1.2)', ['nodes', 'edges', 'calls', 'max prompt tokens', 'ratio vs n=16', 'target met'], rows);
+}
+
+/** Issue 5: a 10,000-node small-world network on zero-latency sim, in a child process so its peak RSS is its own. */
+export async function benchScale(): Promise<void> {
+  const child = fileURLToPath(new URL('./scale-child.ts', import.meta.url));
+  const run = spawnSync(process.execPath, ['--import', 'tsx', child, '10000'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (run.status !== 0) throw new Error(`scale run failed: ${run.stderr}`);
+  const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as { nodes: number; edges: number; calls: number; status: string; wallMs: number; peakRssMiB: number };
+  printTable(
+    'Scale: 10,000-node small-world network, zero-latency sim (targets: wall < 30 s, peak RSS < 1 GiB)',
+    ['nodes', 'edges', 'agents', 'calls', 'status', 'wall s', 'peak RSS MiB', 'targets met'],
+    [[r.nodes, r.edges, r.nodes + r.edges, r.calls, r.status, r.wallMs / 1000, r.peakRssMiB, r.wallMs < 30_000 && r.peakRssMiB < 1024 ? 'yes' : 'NO']],
+  );
+}
