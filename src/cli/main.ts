@@ -1,8 +1,9 @@
+import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors/index.js';
 import { registerAsk } from './commands/ask.js';
 import { registerConfig } from './commands/config.js';
-import { registerRuns } from './commands/runs.js';
+import { registerResume, registerRuns } from './commands/runs.js';
 import { registerGraph } from './commands/graph.js';
 import { registerNet } from './commands/net.js';
 import { registerDev } from './commands/dev.js';
@@ -53,7 +54,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     }
   };
 
-  for (const register of [registerAsk, registerConfig, registerDev, registerGraph, registerNet, registerRuns]) register(program, ctx, run);
+  for (const register of [registerAsk, registerConfig, registerDev, registerGraph, registerNet, registerRuns, registerResume]) register(program, ctx, run);
   const prepare = (command: Command) => {
     command.exitOverride();
     if (command.commands.length === 0) addGlobalOptions(command);
@@ -77,6 +78,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
 /** Entry point used by `bin/crosstalk.js`: wires process streams and Ctrl-C. */
 export async function main(): Promise<void> {
   const controller = new AbortController();
+  // every model call in flight listens to this signal; thousands may be in flight at once
+  setMaxListeners(0, controller.signal);
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { GraphSpecError } from '../errors/index.js';
 
 /** One unit of work in a schedule. */
@@ -155,6 +156,7 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
   const maxAttempts = Math.max(1, options.retry?.maxAttempts ?? 1);
   const concurrency = Math.max(1, Math.floor(options.concurrency));
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // one listener per running step and model call
   const onOuterAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) controller.abort(options.signal.reason);

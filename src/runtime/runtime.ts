@@ -1,7 +1,7 @@
-import type { LanguageModelV3 } from '@ai-sdk/provider';
-import type { CrosstalkConfig, LoadedConfig } from '../config/index.js';
+import type { LanguageModelV3, LanguageModelV3Middleware } from '@ai-sdk/provider';
+import type { CrosstalkConfig, LoadedConfig, PriceEntry } from '../config/index.js';
 import { createProviderModel, parseModelString, resolveModelString } from '../model/index.js';
-import { BudgetGuard, buildModelStack, createModelLimiter, UsageTracker, type ModelLimiter } from '../model/middleware/index.js';
+import { BudgetGuard, buildModelStack, resolvePrice, createModelLimiter, UsageTracker, type ModelLimiter } from '../model/middleware/index.js';
 import { checkModelStrings } from './check-model-strings.js';
 
 /**
@@ -46,6 +46,10 @@ export async function createRuntime(options: {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   probe?: (baseURL: string) => Promise<string | undefined>;
+  /** Journal middleware per model string (durable runs): replayed calls cost nothing. */
+  journal?: (modelString: string, price: PriceEntry | undefined) => { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware };
+  /** Spent by earlier sessions of a resumed run; counts against the budget. */
+  spentBefore?: { usd: number; tokens: number };
 }): Promise<Runtime> {
   const { loaded, env } = options;
   checkModelStrings(loaded);
@@ -58,6 +62,7 @@ export async function createRuntime(options: {
       ...(config.budget?.tokens !== undefined ? { maxTokens: config.budget.tokens } : {}),
     },
     usage,
+    options.spentBefore,
   );
   const concurrency = config.limits?.concurrency ?? defaultConcurrency;
   const stacks = new Map<string, LanguageModelV3>();
@@ -85,6 +90,7 @@ export async function createRuntime(options: {
       timeoutMs: config.limits?.timeoutMs ?? 120_000,
       name: spec.provider === 'sim' ? 'sim' : spec.text,
       budget,
+      ...(options.journal ? options.journal(modelString, resolvePrice(spec.provider === 'sim' ? 'sim' : spec.text, config.prices)) : {}),
       prices: config.prices ?? {},
     });
     stacks.set(modelString, wrapped);

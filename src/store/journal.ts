@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LanguageModelV3CallOptions, LanguageModelV3GenerateResult, LanguageModelV3Middleware, LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import { callCost } from '../model/middleware/prices.js';
 import type { RunStore } from './run-store.js';
 
 /** Counters of one journal. */
@@ -16,6 +17,8 @@ export interface JournalOptions {
   runId: string;
   /** The model string, part of the request hash. */
   model: string;
+  /** Price of the model, to record each call's cost (undefined: unknown). */
+  price?: { input: number; output: number; cachedInput?: number } | undefined;
   /** Also answer from other runs' identical requests (`--cache`). */
   crossRun?: boolean;
   stats?: JournalStats;
@@ -41,6 +44,47 @@ function agentOf(params: LanguageModelV3CallOptions): string | null {
   return typeof agent === 'string' ? agent : null;
 }
 
+function withJournalKey(params: LanguageModelV3CallOptions, key: string): LanguageModelV3CallOptions {
+  const crosstalk = (params.providerOptions?.crosstalk ?? {}) as Record<string, unknown>;
+  return { ...params, providerOptions: { ...params.providerOptions, crosstalk: { ...crosstalk, journalKey: key } } };
+}
+
+/**
+ * Marks a journaled call as pending while it is really out with the
+ * provider (place it inside the limits, so calls waiting for a slot do not
+ * count). A process that dies leaves its pending marks behind: those calls
+ * were paid and their answers lost, and resume counts them.
+ */
+export function pendingMarkerMiddleware(options: { store: RunStore; runId: string }): LanguageModelV3Middleware {
+  const keyOf = (params: LanguageModelV3CallOptions) => {
+    const key = (params.providerOptions?.crosstalk as { journalKey?: unknown } | undefined)?.journalKey;
+    return typeof key === 'string' ? key : undefined;
+  };
+  return {
+    specificationVersion: 'v3',
+    async wrapGenerate({ doGenerate, params }) {
+      const key = keyOf(params);
+      if (key) options.store.markPending(options.runId, key);
+      try {
+        return await doGenerate();
+      } catch (error) {
+        if (key) options.store.clearPending(options.runId, key);
+        throw error;
+      }
+    },
+    async wrapStream({ doStream, params }) {
+      const key = keyOf(params);
+      if (key) options.store.markPending(options.runId, key);
+      try {
+        return await doStream();
+      } catch (error) {
+        if (key) options.store.clearPending(options.runId, key);
+        throw error;
+      }
+    },
+  };
+}
+
 /**
  * The model-call journal: every call is looked up by the hash of its full
  * request before it is sent; a hit is answered from the store at zero cost.
@@ -53,9 +97,13 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   const stats = options.stats ?? { replayed: 0, recorded: 0 };
   const lookup = (params: LanguageModelV3CallOptions) => {
     const hash = requestHash(options.model, params);
-    const n = occurrences.get(hash) ?? 0;
-    occurrences.set(hash, n + 1);
-    const key = `${hash}#${n}`;
+    // identical requests are told apart by where they come from (node, phase, team) and their order there,
+    // so a resumed run finds each node's own answers whatever order the nodes run in
+    const scope = (params.providerOptions?.crosstalk as { scope?: unknown } | undefined)?.scope;
+    const base = typeof scope === 'string' ? `${hash}@${scope}` : hash;
+    const n = occurrences.get(base) ?? 0;
+    occurrences.set(base, n + 1);
+    const key = `${base}#${n}`;
     const hit = options.store.findCall(options.runId, key) ?? (options.crossRun ? options.store.findCallAnyRun(hash) : undefined);
     return { hash, key, hit };
   };
@@ -76,22 +124,23 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       response,
       inputTokens: response.usage.inputTokens.total ?? 0,
       outputTokens: response.usage.outputTokens.total ?? 0,
-      costUsd: null,
+      costUsd: callCost(options.price, { input: response.usage.inputTokens.total ?? 0, cachedInput: response.usage.inputTokens.cacheRead ?? 0, output: response.usage.outputTokens.total ?? 0 }) ?? null,
       latencyMs,
       at: Date.now(),
     });
   };
   return {
     specificationVersion: 'v3',
-    async wrapGenerate({ doGenerate, params }) {
+    async wrapGenerate({ params, model }) {
       const { hash, key, hit } = lookup(params);
       if (hit) return { ...replay(hit), response: { id: `replay-${key.slice(0, 12)}` } };
       const started = performance.now();
-      const result = await doGenerate();
+      // the key travels inward so the pending marker can note the moment the call is really sent
+      const result = await model.doGenerate(withJournalKey(params, key));
       record(params, hash, key, { content: result.content, finishReason: result.finishReason, usage: result.usage, warnings: result.warnings }, performance.now() - started);
       return result;
     },
-    async wrapStream({ doStream, params }) {
+    async wrapStream({ params, model }) {
       const { hash, key, hit } = lookup(params);
       if (hit) {
         const stored = replay(hit);
@@ -106,7 +155,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
         return { stream: new ReadableStream({ start: (c) => { for (const p of parts) c.enqueue(p); c.close(); } }) };
       }
       const started = performance.now();
-      const result = await doStream();
+      const result = await model.doStream(withJournalKey(params, key));
       let text = '';
       const transform = new TransformStream<LanguageModelV3StreamPart, LanguageModelV3StreamPart>({
         transform(part, controller) {

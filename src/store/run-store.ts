@@ -29,6 +29,14 @@ export interface RunStore {
   findCallAnyRun(requestHash: string): CallRecord | undefined;
   putCall(record: CallRecord): void;
   listCalls(runId: string): CallRecord[];
+  /** Sums of the run's journaled calls: every call paid for and answered, across all sessions. */
+  callTotals(runId: string): { calls: number; inputTokens: number; outputTokens: number; costUsd: number | null };
+
+  /** Marks a call as sent and not yet answered (cleared by `putCall` or `clearPending`). */
+  markPending(runId: string, key: string): void;
+  clearPending(runId: string, key: string): void;
+  /** Removes and counts calls left pending: calls that were in flight when the process died (paid, answer lost). */
+  takePending(runId: string): number;
 
   /** Stores content, returns its hash (sha256 hex). Idempotent. */
   putArtifact(content: string): string;
@@ -56,8 +64,12 @@ export interface NewRun {
 
 /** Totals kept on the run row for fast listing. */
 export interface RunTotals {
+  /** Calls paid for and answered. */
   calls: number;
+  /** Calls answered from the journal at no cost. */
   replayedCalls: number;
+  /** Calls that were in flight when a process died: paid, answer lost, sent again on resume. */
+  lostCalls?: number;
   inputTokens: number;
   outputTokens: number;
   costUsd: number | null;

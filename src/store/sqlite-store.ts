@@ -31,7 +31,11 @@ const migrations: string[] = [
      PRIMARY KEY (run_id, key)
    );
    CREATE INDEX calls_by_hash ON calls(request_hash);
-   CREATE TABLE artifacts (hash TEXT PRIMARY KEY, content TEXT NOT NULL, size INTEGER NOT NULL);`,
+   CREATE TABLE artifacts (hash TEXT PRIMARY KEY, content TEXT NOT NULL, size INTEGER NOT NULL);
+   CREATE TABLE pending_calls (
+     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, key TEXT NOT NULL, at INTEGER NOT NULL,
+     PRIMARY KEY (run_id, key)
+   );`,
 ];
 
 const emptyTotals: RunTotals = { calls: 0, replayedCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
@@ -149,7 +153,11 @@ export class SqliteRunStore implements RunStore {
       putCall: db.prepare(
         'INSERT OR REPLACE INTO calls (run_id, key, request_hash, model, agent, request, response, input_tokens, output_tokens, cost_usd, latency_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      callTotals: db.prepare('SELECT COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS cost, SUM(cost_usd IS NULL) AS unknown FROM calls WHERE run_id = ?'),
       listCalls: db.prepare('SELECT * FROM calls WHERE run_id = ? ORDER BY at, rowid'),
+      markPending: db.prepare('INSERT OR REPLACE INTO pending_calls (run_id, key, at) VALUES (?, ?, ?)'),
+      clearPending: db.prepare('DELETE FROM pending_calls WHERE run_id = ? AND key = ?'),
+      takePending: db.prepare('DELETE FROM pending_calls WHERE run_id = ?'),
       putArtifact: db.prepare('INSERT OR IGNORE INTO artifacts (hash, content, size) VALUES (?, ?, ?)'),
       getArtifact: db.prepare('SELECT content FROM artifacts WHERE hash = ?'),
     };
@@ -244,11 +252,29 @@ export class SqliteRunStore implements RunStore {
   }
 
   putCall(c: CallRecord): void {
+    this.statements.clearPending.run(c.runId, c.key);
     this.statements.putCall.run(c.runId, c.key, c.requestHash, c.model, c.agent, JSON.stringify(c.request ?? null), JSON.stringify(c.response), c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at);
   }
 
   listCalls(runId: string): CallRecord[] {
     return (this.statements.listCalls.all(runId) as Array<Record<string, unknown>>).map((r) => this.toCall(r)!);
+  }
+
+  markPending(runId: string, key: string): void {
+    this.statements.markPending.run(runId, key, Date.now());
+  }
+
+  clearPending(runId: string, key: string): void {
+    this.statements.clearPending.run(runId, key);
+  }
+
+  takePending(runId: string): number {
+    return this.statements.takePending.run(runId).changes;
+  }
+
+  callTotals(runId: string): { calls: number; inputTokens: number; outputTokens: number; costUsd: number | null } {
+    const row = this.statements.callTotals.get(runId) as { calls: number; inputTokens: number; outputTokens: number; cost: number; unknown: number | null };
+    return { calls: row.calls, inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: (row.unknown ?? 0) > 0 ? null : row.cost };
   }
 
   putArtifact(content: string): string {

@@ -1,19 +1,149 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig, type ConfigFlags } from '../../config/index.js';
 import { BudgetExceededError, ConfigError, ExitCode, ModelConfigError } from '../../errors/index.js';
-import { graphStats, toDot, type ScheduleEvent } from '../../graph/index.js';
+import { graphStats, toDot, validateGraph, type GraphSpec, type ScheduleEvent } from '../../graph/index.js';
+import { RunSession } from '../../jobs/index.js';
 import { parseModelString } from '../../model/index.js';
-import { extractChoice, runNetwork, type NetworkTaskType } from '../../network/index.js';
+import { extractChoice, runNetwork, type NetworkTaskType, type NodeOutput } from '../../network/index.js';
 import { createRuntime } from '../../runtime/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
+import { SqliteRunStore } from '../../store/index.js';
+import type { CliContext } from '../context.js';
 import { formatCost, formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import { addTopologyOptions, resolveGraph } from '../graph-options.js';
 import type { Register } from '../main.js';
+import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
+import { resolveStorePath } from '../store-path.js';
 
 const taskTypes = ['code', 'text', 'choice'] as const;
+
+/** Everything needed to run (or resume) a network job; stored as the run's config. */
+export interface NetJob {
+  kind: 'net';
+  task: string;
+  taskType: NetworkTaskType;
+  topology: string;
+  graph: GraphSpec;
+  edgeRounds: number;
+  groupSize: number;
+  outDir: string;
+  /** Config flags given when the run started (model, seed, concurrency, budget…). */
+  flags: ConfigFlags;
+}
+
+/**
+ * Runs a network job through the run store: model calls journaled, node
+ * artifacts stored as they finish, so an interrupted run resumes from the
+ * nodes already done without paying for their calls again.
+ */
+export async function runNetJob(ctx: CliContext, out: Output, job: NetJob, options: { resumeId?: string; flagOverrides?: ConfigFlags } = {}): Promise<number> {
+  const flags = { ...job.flags, ...(options.flagOverrides ?? {}) };
+  const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags });
+  const seed = loaded.config.seed ?? 0;
+  const graph = validateGraph(job.graph, { maxNodes: Math.max(100_000, job.graph.nodes.length) });
+  const storePath = resolveStorePath(ctx.cwd, loaded.config);
+  const store = new SqliteRunStore(storePath);
+  try {
+    const session = options.resumeId ? RunSession.resume(store, options.resumeId, storePath) : RunSession.start(store, { kind: 'net', task: job.task, config: job });
+    const before = session.run.totals;
+    const runtime = await createRuntime({
+      loaded,
+      env: ctx.env,
+      signal: ctx.signal,
+      journal: (model, price) => session.journal(model, price),
+      spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
+    });
+    for (const node of graph.spec.nodes) if (node.model) runtime.modelByString(node.model); // missing keys fail before any work
+    const progress = new Progress(ctx.stderr, out);
+    if (runtime.simulated) progress.line(simulatedBanner);
+    for (const w of graph.warnings) progress.line(`crosstalk: warning: ${w}`);
+    const stats = graphStats(graph.dag, { seed });
+    const done = new Map<string, NodeOutput>();
+    for (const [id, text] of session.doneOutputs()) done.set(id, { text, calls: 0, maxPromptChars: 0, temperature: 0 });
+    progress.line(
+      `${options.resumeId ? `resuming run ${session.id}: ${done.size} of ${stats.nodes} nodes already done${session.lostOnResume ? `, ${session.lostOnResume} call(s) lost in flight will be sent again` : ''}` : `run ${session.id}`} — ${stats.nodes} nodes, ${stats.edges} edges (${stats.agents} agents), depth ${stats.depth}, concurrency ${runtime.concurrency}`,
+    );
+
+    let lastPrint = 0;
+    const onEvent = (e: ScheduleEvent) => {
+      if (e.type === 'step-started') session.stepStarted(e.id, e.attempt);
+      else if (e.type === 'step-failed') session.stepFailed(e.id, e.error instanceof Error ? e.error.message.split('\n')[0]! : String(e.error), e.attempt, !e.willRetry);
+      else if (e.type === 'step-skipped') session.stepSkipped(e.id, e.because);
+      else if (e.type === 'progress') {
+        const now = Date.now();
+        if (now - lastPrint < 200 && e.done + e.failed + e.skipped < e.total) return;
+        lastPrint = now;
+        const u = runtime.usage.snapshot().total;
+        progress.status(`nodes ${e.done}/${e.total} done, ${e.running} running${e.failed ? `, ${e.failed} failed` : ''} — ${u.calls} calls (+${session.journalStats.replayed} replayed), ${u.inputTokens + u.outputTokens} tokens, ${formatCost(u.costUsd, u.costKnown)}`);
+      }
+    };
+    const result = await runNetwork({
+      graph,
+      task: job.task,
+      taskType: job.taskType,
+      model: ({ role, model }) => (model ? runtime.modelByString(model) : runtime.model(role)),
+      concurrency: runtime.concurrency,
+      edgeRounds: job.edgeRounds,
+      aggregationGroupSize: job.groupSize,
+      seed,
+      signal: ctx.signal,
+      done,
+      isFatal: (error) => BudgetExceededError.isInstance(error),
+      onEvent,
+      onNodeDone: (id, output) => session.stepDone(id, output.text, { calls: output.calls, temperature: output.temperature }),
+    });
+    progress.done();
+    const usage = runtime.usage.snapshot();
+
+    const outDir = job.outDir;
+    mkdirSync(join(outDir, 'nodes'), { recursive: true });
+    for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.md`), output.text);
+    writeFileSync(join(outDir, 'graph.dot'), `${toDot(graph.spec)}\n`);
+    const answer = result.final;
+    if (answer !== undefined) writeFileSync(join(outDir, 'answer.md'), `${answer}\n`);
+    const choice = job.taskType === 'choice' && answer ? (extractChoice(answer) ?? null) : undefined;
+    const stoppedByBudget = result.status === 'stopped' && BudgetExceededError.isInstance(result.stopError);
+    const status = result.status === 'stopped' ? 'stopped-budget' : result.status === 'aborted' ? 'interrupted' : result.status;
+    const summaryCore = {
+      runId: session.id,
+      task: job.task,
+      taskType: job.taskType,
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      status,
+      topology: job.topology,
+      graph: { ...stats, warnings: graph.warnings },
+      config: { seed, concurrency: runtime.concurrency, edgeRounds: job.edgeRounds, groupSize: job.groupSize },
+      nodes: { done: result.outputs.size, failed: Object.fromEntries(result.failed), skipped: result.skipped, notStarted: result.notStarted.length },
+      mergedSinks: result.mergedSinks,
+      ...(choice !== undefined ? { choice } : {}),
+      maxPromptChars: result.maxPromptChars,
+      makespanMs: Math.round(result.makespanMs),
+      ...(result.stopError ? { error: (result.stopError as Error).message } : {}),
+    };
+    const totals = session.finish(status, { ...summaryCore, answer: answer ?? null });
+    const summary = { ...summaryCore, totals, usage };
+    writeFileSync(join(outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    out.result({ ok: result.status === 'completed', outDir, answer: answer ?? null, ...summary });
+    if (stoppedByBudget) {
+      out.note(`crosstalk: ${(result.stopError as Error).message}; ${result.outputs.size} of ${stats.nodes} nodes are done and saved. Resume with: crosstalk runs resume ${session.id} --budget-usd <larger>`);
+      return ExitCode.budget;
+    }
+    if (result.status === 'aborted') {
+      out.note(`crosstalk: interrupted; ${result.outputs.size} of ${stats.nodes} nodes are done and saved. Resume with: crosstalk runs resume ${session.id}`);
+      return ExitCode.interrupted;
+    }
+    if (answer !== undefined) out.line(job.taskType === 'choice' ? `answer: ${choice ?? '(no letter found)'}` : answer);
+    out.note(`${result.status}: ${result.outputs.size}/${stats.nodes} nodes${result.failed.size ? `, ${result.failed.size} failed (${[...result.failed.keys()].slice(0, 5).join(', ')})` : ''}${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}; run ${session.id}; output in ${outDir}`);
+    out.note(formatUsageLine(runtime.defaultModel, usage.total, result.makespanMs) + (session.journalStats.replayed ? ` (+${session.journalStats.replayed} replayed free)` : ''));
+    return result.status === 'completed' ? ExitCode.ok : ExitCode.failed;
+  } finally {
+    store.close();
+  }
+}
 
 /** `crosstalk net "<task>" --topology T --agents N`: run a MacNet collaboration network. */
 export const registerNet: Register = (program, ctx, run) => {
@@ -36,10 +166,9 @@ export const registerNet: Register = (program, ctx, run) => {
       if (!Number.isInteger(edgeRounds) || edgeRounds < 1 || edgeRounds > 3) throw new ConfigError({ key: '--edge-rounds', message: `--edge-rounds must be 1, 2 or 3 (got ${JSON.stringify(options.edgeRounds)})` });
       const groupSize = options.groupSize === undefined ? 4 : Number(options.groupSize);
       if (!Number.isInteger(groupSize) || groupSize < 2) throw new ConfigError({ key: '--group-size', message: `--group-size must be a whole number of at least 2 (got ${JSON.stringify(options.groupSize)})` });
-
-      const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });
-      const seed = loaded.config.seed ?? 0;
-      const graph = resolveGraph(String(options.topology), options, ctx.cwd, 'agents', seed);
+      const flags = configFlags(options);
+      const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags });
+      const graph = resolveGraph(String(options.topology), options, ctx.cwd, 'agents', loaded.config.seed ?? 0);
       for (const node of graph.spec.nodes) {
         if (!node.model) continue;
         try {
@@ -51,82 +180,7 @@ export const registerNet: Register = (program, ctx, run) => {
       }
       const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
       if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
-      const runtime = await createRuntime({ loaded, env: ctx.env, signal: ctx.signal });
-      for (const node of graph.spec.nodes) if (node.model) runtime.modelByString(node.model); // missing keys fail before any work
-      const progress = new Progress(ctx.stderr, out);
-      if (runtime.simulated) progress.line(simulatedBanner);
-      for (const w of graph.warnings) progress.line(`crosstalk: warning: ${w}`);
-      const stats = graphStats(graph.dag, { seed });
-      progress.line(`network: ${stats.nodes} nodes, ${stats.edges} edges (${stats.agents} agents), depth ${stats.depth}, concurrency ${runtime.concurrency}`);
-
-      let lastPrint = 0;
-      const onEvent = (e: ScheduleEvent) => {
-        if (e.type !== 'progress') return;
-        const now = Date.now();
-        if (now - lastPrint < 200 && e.done + e.failed + e.skipped < e.total) return;
-        lastPrint = now;
-        const u = runtime.usage.snapshot().total;
-        progress.status(`nodes ${e.done}/${e.total} done, ${e.running} running${e.failed ? `, ${e.failed} failed` : ''} — ${u.calls} calls, ${u.inputTokens + u.outputTokens} tokens, ${formatCost(u.costUsd, u.costKnown)}`);
-      };
-      const result = await runNetwork({
-        graph,
-        task: text,
-        taskType,
-        model: ({ role, model }) => (model ? runtime.modelByString(model) : runtime.model(role)),
-        concurrency: runtime.concurrency,
-        edgeRounds,
-        aggregationGroupSize: groupSize,
-        seed,
-        signal: ctx.signal,
-        isFatal: (error) => BudgetExceededError.isInstance(error),
-        onEvent,
-      });
-      progress.done();
-      const usage = runtime.usage.snapshot();
-
-      mkdirSync(join(outDir, 'nodes'), { recursive: true });
-      for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.md`), output.text);
-      writeFileSync(join(outDir, 'graph.dot'), `${toDot(graph.spec)}\n`);
-      const answer = result.final;
-      if (answer !== undefined) writeFileSync(join(outDir, 'answer.md'), `${answer}\n`);
-      const choice = taskType === 'choice' && answer ? extractChoice(answer) ?? null : undefined;
-      const summary = {
-        task: text,
-        taskType,
-        model: runtime.defaultModel,
-        simulated: runtime.simulated,
-        status: result.status,
-        topology: String(options.topology),
-        graph: { ...stats, warnings: graph.warnings },
-        config: { seed, concurrency: runtime.concurrency, edgeRounds, groupSize },
-        nodes: {
-          done: result.outputs.size,
-          failed: Object.fromEntries(result.failed),
-          skipped: result.skipped,
-          notStarted: result.notStarted.length,
-        },
-        mergedSinks: result.mergedSinks,
-        ...(choice !== undefined ? { choice } : {}),
-        calls: result.calls,
-        maxPromptChars: result.maxPromptChars,
-        makespanMs: Math.round(result.makespanMs),
-        usage,
-        ...(result.stopError ? { error: (result.stopError as Error).message } : {}),
-      };
-      writeFileSync(join(outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
-      out.result({ ok: result.status === 'completed', outDir, answer: answer ?? null, ...summary });
-      if (result.status === 'stopped' && BudgetExceededError.isInstance(result.stopError)) {
-        out.note(`crosstalk: ${result.stopError.message}; ${result.outputs.size} of ${stats.nodes} nodes finished and were saved in ${outDir}. Rerun with a larger --budget-usd or --max-tokens.`);
-        return ExitCode.budget;
-      }
-      if (result.status === 'aborted') {
-        out.note(`crosstalk: interrupted; ${result.outputs.size} of ${stats.nodes} nodes finished and were saved in ${outDir}`);
-        return ExitCode.interrupted;
-      }
-      if (answer !== undefined) out.line(taskType === 'choice' ? `answer: ${choice ?? '(no letter found)'}` : answer);
-      out.note(`${result.status}: ${result.outputs.size}/${stats.nodes} nodes${result.failed.size ? `, ${result.failed.size} failed (${[...result.failed.keys()].slice(0, 5).join(', ')})` : ''}${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}; output in ${outDir}`);
-      out.note(formatUsageLine(runtime.defaultModel, usage.total, result.makespanMs));
-      return result.status === 'completed' ? ExitCode.ok : ExitCode.failed;
+      return runNetJob(ctx, out, { kind: 'net', task: text, taskType, topology: String(options.topology), graph: graph.spec, edgeRounds, groupSize, outDir, flags });
     }),
   );
 };

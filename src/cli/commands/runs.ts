@@ -1,20 +1,21 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../config/index.js';
+import { z } from 'zod';
 import { StoreError } from '../../errors/index.js';
+import { graphSpecSchema } from '../../graph/index.js';
+import { runNetJob, type NetJob } from './net.js';
 import { SqliteRunStore, type RunRecord, type RunStore } from '../../store/index.js';
 import { formatCost } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import type { CliContext } from '../context.js';
-
-/** Default location of the run store, relative to the working directory. */
-export const defaultStorePath = '.crosstalk/runs.db';
+import { resolveStorePath } from '../store-path.js';
 
 /** Resolves the store path from flags, environment and config. */
 export function storePath(ctx: CliContext, options: Record<string, unknown>): string {
   const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });
-  return resolve(ctx.cwd, loaded.config.store ?? defaultStorePath);
+  return resolveStorePath(ctx.cwd, loaded.config);
 }
 
 function openExisting(path: string): RunStore | undefined {
@@ -193,6 +194,41 @@ export const registerRuns: Register = (program, ctx, run) => {
         store.close();
         out.result({ ok: true, deleted: record.id });
         out.line(`deleted run ${record.id}`);
+      }),
+    );
+};
+
+const netJobSchema = z
+  .object({
+    kind: z.literal('net'),
+    task: z.string(),
+    taskType: z.enum(['code', 'text', 'choice']),
+    topology: z.string(),
+    graph: graphSpecSchema,
+    edgeRounds: z.number().int(),
+    groupSize: z.number().int(),
+    outDir: z.string(),
+    flags: z.record(z.string(), z.string()),
+  })
+  .passthrough();
+
+/** `crosstalk runs resume <id>`: continue an interrupted, failed or budget-stopped run. */
+export const registerResume: Register = (program, ctx, run) => {
+  const runs = program.commands.find((c) => c.name() === 'runs')!;
+  runs
+    .command('resume')
+    .description('continue a run from the steps already done; recorded model calls are replayed at no cost')
+    .argument('<id>', 'run id')
+    .action(
+      run(async ([id], options, out) => {
+        const path = storePath(ctx, options);
+        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        store.close();
+        if (record.status === 'completed') throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `run ${record.id} is already completed; nothing to resume` });
+        const parsed = netJobSchema.safeParse(record.config);
+        if (record.kind !== 'net' || !parsed.success) throw new StoreError({ code: 'STORE_CORRUPT', path, message: `run ${record.id} (${record.kind}) cannot be resumed by this version: its stored configuration is not a network job` });
+        const overrides = Object.fromEntries(Object.entries(configFlags(options)).filter(([key]) => ['budgetUsd', 'maxTokens', 'concurrency', 'timeoutMs'].includes(key)));
+        return runNetJob(ctx, out, parsed.data as unknown as NetJob, { resumeId: record.id, flagOverrides: overrides });
       }),
     );
 };

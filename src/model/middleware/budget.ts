@@ -22,12 +22,15 @@ export class BudgetGuard {
   constructor(
     readonly limits: BudgetLimits,
     private readonly tracker: UsageTracker,
+    /** Spent by earlier sessions of the same run (a resumed run's budget covers the whole run). */
+    private readonly spentBefore: { usd: number; tokens: number } = { usd: 0, tokens: 0 },
   ) {}
 
   /** Reserves a call's projected cost, or throws when it would cross a limit. Returns a release function. */
   reserve(usd: number, tokens: number): () => void {
     if (this.tripped) throw this.tripped;
-    const spent = this.tracker.spent();
+    const now = this.tracker.spent();
+    const spent = { usd: now.usd + this.spentBefore.usd, tokens: now.tokens + this.spentBefore.tokens };
     const { maxUsd, maxTokens } = this.limits;
     if (maxUsd !== undefined && spent.usd + this.reservedUsd + usd > maxUsd) {
       this.tripped = new BudgetExceededError({ limit: 'usd', max: maxUsd, spent: spent.usd, projected: spent.usd + this.reservedUsd + usd });

@@ -30,6 +30,8 @@ export interface ModelStackOptions {
   prices?: Record<string, PriceEntry>;
   /** Outermost middleware, e.g. the run journal, so a replayed call costs nothing and waits for nothing. */
   journal?: LanguageModelV3Middleware;
+  /** Middleware placed just inside the limits, where a call is really sent (the journal's pending marker). */
+  sent?: LanguageModelV3Middleware;
 }
 
 /**
@@ -48,6 +50,7 @@ export function buildModelStack(options: ModelStackOptions): LanguageModelV3 {
     usageMiddleware({ tracker: options.tracker, model: name, price }),
     retryMiddleware({ ...options.retry, onRetry: (info) => { options.tracker.recordRetry(name); options.retry?.onRetry?.(info); } }),
     limitsMiddleware(options.limiter),
+    ...(options.sent ? [options.sent] : []),
     timeoutMiddleware({ timeoutMs: options.timeoutMs }),
   ];
   return wrapLanguageModel({ model: options.model, middleware });

@@ -1,0 +1,1 @@
+export { RunSession } from './run-session.js';

@@ -1,0 +1,117 @@
+import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
+import { StoreError } from '../errors/index.js';
+import { journalMiddleware, pendingMarkerMiddleware, type JournalStats, type NewRun, type RunRecord, type RunStatus, type RunStore, type RunTotals } from '../store/index.js';
+
+/**
+ * One execution (or resumed execution) of a stored run: journals model calls,
+ * records step states, artifacts and events, and keeps totals across resumes.
+ * Every job (chain, network, cross-team) persists through it the same way.
+ */
+export class RunSession {
+  readonly journalStats: JournalStats = { replayed: 0, recorded: 0 };
+  private readonly started = Date.now();
+
+  private constructor(
+    readonly store: RunStore,
+    readonly run: RunRecord,
+    /** Totals of earlier sessions of this run. */
+    private readonly previous: RunTotals,
+    /** Calls lost in flight by the session that died before this one. */
+    readonly lostOnResume: number,
+  ) {}
+
+  get id(): string {
+    return this.run.id;
+  }
+
+  /** Starts a new run. */
+  static start(store: RunStore, run: NewRun): RunSession {
+    const record = store.createRun(run);
+    return new RunSession(store, record, record.totals, 0);
+  }
+
+  /**
+   * Reopens a run to continue it. Calls that were in flight when the last
+   * process died are counted as lost (they were paid; they are sent again).
+   * @throws StoreError when the run does not exist.
+   */
+  static resume(store: RunStore, id: string, path = 'run store'): RunSession {
+    const record = store.getRun(id);
+    if (!record) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list')` });
+    const lost = store.takePending(id);
+    const previous: RunTotals = { ...record.totals, lostCalls: (record.totals.lostCalls ?? 0) + lost };
+    store.updateRun(id, { status: 'running', finishedAt: null, totals: previous });
+    store.appendEvent(id, 'run-resumed', { lostCalls: lost });
+    return new RunSession(store, { ...record, status: 'running', totals: previous }, previous, lost);
+  }
+
+  /** Journal middleware for one model of this run. */
+  journal(model: string, price?: { input: number; output: number }): { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware } {
+    return {
+      journal: journalMiddleware({ store: this.store, runId: this.id, model, stats: this.journalStats, price }),
+      sent: pendingMarkerMiddleware({ store: this.store, runId: this.id }),
+    };
+  }
+
+  /** Outputs of steps finished in earlier sessions, by step id. */
+  doneOutputs(): Map<string, string> {
+    const done = new Map<string, string>();
+    for (const step of this.store.getSteps(this.id)) {
+      if (step.state !== 'done' || !step.outputHash) continue;
+      const text = this.store.getArtifact(step.outputHash);
+      if (text !== undefined) done.set(step.id, text);
+    }
+    return done;
+  }
+
+  stepStarted(id: string, attempt: number): void {
+    this.store.putStep(this.id, { id, state: 'running', attempts: attempt, outputHash: null, meta: null, updatedAt: Date.now() });
+  }
+
+  /** Records a finished step and its artifact in one transaction. */
+  stepDone(id: string, output: string, meta: unknown, attempt = 1): void {
+    this.store.transaction(() => {
+      const hash = this.store.putArtifact(output);
+      this.store.putStep(this.id, { id, state: 'done', attempts: attempt, outputHash: hash, meta, updatedAt: Date.now() });
+      this.store.appendEvent(this.id, 'step-finished', { id });
+    });
+  }
+
+  stepFailed(id: string, error: string, attempt: number, final: boolean): void {
+    this.store.transaction(() => {
+      if (final) this.store.putStep(this.id, { id, state: 'failed', attempts: attempt, outputHash: null, meta: { error }, updatedAt: Date.now() });
+      this.store.appendEvent(this.id, 'step-failed', { id, error, attempt, final });
+    });
+  }
+
+  stepSkipped(id: string, because: string): void {
+    this.store.putStep(this.id, { id, state: 'skipped', attempts: 0, outputHash: null, meta: { because }, updatedAt: Date.now() });
+  }
+
+  event(type: string, data: unknown): void {
+    this.store.appendEvent(this.id, type, data);
+  }
+
+  /**
+   * Totals of all sessions so far. Paid calls, tokens and cost come from the
+   * journal, so sessions that died without finishing still count.
+   */
+  totals(): RunTotals {
+    const journaled = this.store.callTotals(this.id);
+    return {
+      ...journaled,
+      replayedCalls: this.previous.replayedCalls + this.journalStats.replayed,
+      lostCalls: this.previous.lostCalls ?? 0,
+    };
+  }
+
+  /** Ends the session with a status and result summary. */
+  finish(status: RunStatus, result: unknown): RunTotals {
+    const totals = this.totals();
+    this.store.transaction(() => {
+      this.store.updateRun(this.id, { status, finishedAt: status === 'running' ? null : Date.now(), totals, result });
+      this.store.appendEvent(this.id, 'run-finished', { status, sessionMs: Date.now() - this.started });
+    });
+    return totals;
+  }
+}
