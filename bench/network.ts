@@ -43,7 +43,17 @@ async function measure(topology: TopologyName, n: number, concurrency: number, p
     critical = Math.max(critical, finish[v]!);
   }
   const bound = Math.max(critical, total / concurrency);
-  return { result, makespan, bound, critical, total, wall: performance.now() - started, edges: graph.spec.edges.length };
+  // a tighter bound that is still valid: work that cannot start before τ needs at least τ + work(τ) ÷ concurrency
+  const earliest = new Float64Array(dag.ids.length);
+  for (const v of order) for (const w of dag.succ[v]!) earliest[w] = Math.max(earliest[w]!, earliest[v]! + (duration.get(dag.ids[v]!) ?? 0));
+  const byStart = order.map((v) => [earliest[v]!, duration.get(dag.ids[v]!) ?? 0] as const).sort((a, b) => b[0] - a[0]);
+  let suffix = 0;
+  let timed = critical;
+  for (const [start, d] of byStart) {
+    suffix += d;
+    timed = Math.max(timed, start + suffix / concurrency);
+  }
+  return { result, makespan, bound, timed, critical, total, wall: performance.now() - started, edges: graph.spec.edges.length };
 }
 
 /** Issue 5: makespan ÷ lower bound per topology and size, on sim with 50 ms ± 20 % latency. */
@@ -62,12 +72,12 @@ export async function benchMakespan(): Promise<void> {
     for (const n of sizes) {
       const m = await measure(topology, n, concurrency, params);
       const ratio = m.makespan / m.bound;
-      rows.push([label, n, m.edges, m.result.calls, Math.round(m.critical), Math.round(m.total / concurrency), Math.round(m.makespan), ratio, ratio <= 1.1 ? 'yes' : 'NO']);
+      rows.push([label, n, m.edges, m.result.calls, Math.round(m.critical), Math.round(m.total / concurrency), Math.round(m.makespan), ratio, ratio <= 1.1 ? 'yes' : 'NO', Math.round(m.timed), m.makespan / m.timed]);
     }
   }
   printTable(
-    `Makespan vs lower bound (sim latency 50 ms ± 20 %, ${concurrency} nodes at once; bound = max(critical path, work ÷ concurrency) from measured node times; target ≤ 1.10)`,
-    ['topology', 'nodes', 'edges', 'calls', 'critical path ms', 'work/conc ms', 'makespan ms', 'ratio', 'target met'],
+    `Makespan vs lower bound (sim latency 50 ms ± 20 %, ${concurrency} nodes at once; bound = max(critical path, work ÷ concurrency) from measured node times; target ≤ 1.10). The time-indexed bound max over τ of τ + work not startable before τ ÷ concurrency is also a valid lower bound and is tighter where the top of a graph cannot fill the slots (trees)`,
+    ['topology', 'nodes', 'edges', 'calls', 'critical path ms', 'work/conc ms', 'makespan ms', 'ratio', 'target met', 'time-indexed bound ms', 'ratio to it'],
     rows,
   );
 }

@@ -5,12 +5,14 @@
  * `npm run bench -- <name>` runs only benchmarks whose name contains <name>.
  */
 import { benchMiddlewareOverhead } from './middleware-overhead.js';
+import { benchStoreOverhead } from './store-overhead.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
   ['middleware-overhead', benchMiddlewareOverhead],
   ['network-scale', benchScale],
   ['network-memory-control', benchMemoryControl],
+  ['store-overhead', benchStoreOverhead],
   ['network-makespan', benchMakespan],
 ];
 

@@ -10,6 +10,8 @@ import { journalMiddleware, pendingMarkerMiddleware, type JournalStats, type New
 export class RunSession {
   readonly journalStats: JournalStats = { replayed: 0, recorded: 0 };
   private readonly started = Date.now();
+  /** Journal keys recorded by earlier sessions; look-ups of any other key are answered from memory. */
+  private readonly knownKeys: ReadonlySet<string>;
 
   private constructor(
     readonly store: RunStore,
@@ -18,7 +20,9 @@ export class RunSession {
     private readonly previous: RunTotals,
     /** Calls lost in flight by the session that died before this one. */
     readonly lostOnResume: number,
-  ) {}
+  ) {
+    this.knownKeys = new Set(store.listCallKeys(run.id));
+  }
 
   get id(): string {
     return this.run.id;
@@ -48,7 +52,7 @@ export class RunSession {
   /** Journal middleware for one model of this run. */
   journal(model: string, price?: { input: number; output: number }): { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware } {
     return {
-      journal: journalMiddleware({ store: this.store, runId: this.id, model, stats: this.journalStats, price }),
+      journal: journalMiddleware({ store: this.store, runId: this.id, model, stats: this.journalStats, price, knownKeys: this.knownKeys }),
       sent: pendingMarkerMiddleware({ store: this.store, runId: this.id }),
     };
   }

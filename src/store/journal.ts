@@ -19,6 +19,12 @@ export interface JournalOptions {
   model: string;
   /** Price of the model, to record each call's cost (undefined: unknown). */
   price?: { input: number; output: number; cachedInput?: number } | undefined;
+  /**
+   * Keys already in the store for this run, loaded once; look-ups of other
+   * keys are answered from memory (a new run has none). Without it, every
+   * call queries the store.
+   */
+  knownKeys?: ReadonlySet<string>;
   /** Also answer from other runs' identical requests (`--cache`). */
   crossRun?: boolean;
   stats?: JournalStats;
@@ -64,7 +70,10 @@ export function pendingMarkerMiddleware(options: { store: RunStore; runId: strin
     specificationVersion: 'v3',
     async wrapGenerate({ doGenerate, params }) {
       const key = keyOf(params);
-      if (key) options.store.markPending(options.runId, key);
+      if (key) {
+        options.store.markPending(options.runId, key);
+        await options.store.flushSoon(); // the mark is committed before the request leaves
+      }
       try {
         return await doGenerate();
       } catch (error) {
@@ -74,7 +83,10 @@ export function pendingMarkerMiddleware(options: { store: RunStore; runId: strin
     },
     async wrapStream({ doStream, params }) {
       const key = keyOf(params);
-      if (key) options.store.markPending(options.runId, key);
+      if (key) {
+        options.store.markPending(options.runId, key);
+        await options.store.flushSoon();
+      }
       try {
         return await doStream();
       } catch (error) {
@@ -104,7 +116,8 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
     const n = occurrences.get(base) ?? 0;
     occurrences.set(base, n + 1);
     const key = `${base}#${n}`;
-    const hit = options.store.findCall(options.runId, key) ?? (options.crossRun ? options.store.findCallAnyRun(hash) : undefined);
+    const known = options.knownKeys === undefined || options.knownKeys.has(key);
+    const hit = (known ? options.store.findCall(options.runId, key) : undefined) ?? (options.crossRun ? options.store.findCallAnyRun(hash) : undefined);
     return { hash, key, hit };
   };
   const replay = (hit: NonNullable<ReturnType<typeof lookup>['hit']>): StoredResponse => {

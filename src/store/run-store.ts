@@ -42,6 +42,13 @@ export interface RunStore {
   putArtifact(content: string): string;
   getArtifact(hash: string): string | undefined;
 
+  /** Commits buffered writes now (a no-op for stores that write through). */
+  flush(): void;
+  /** Resolves once all writes so far are committed, batching writes of the same event-loop turn. */
+  flushSoon(): Promise<void>;
+  /** Keys of the run's journaled calls (to answer journal look-ups from memory). */
+  listCallKeys(runId: string): string[];
+
   /** Runs `fn` in one transaction: all of its writes or none. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -81,4 +81,27 @@ describe('SqliteRunStore', () => {
     db.close();
     expect(() => new SqliteRunStore(path)).toThrow(/newer crosstalk \(schema v99/);
   });
+
+  it('in write-behind mode commits buffered writes together, and drops the writes of a failed transaction', async () => {
+    const path = tempPath();
+    const writer = new SqliteRunStore(path, { writeBehind: true });
+    const reader = new SqliteRunStore(path);
+    const run = writer.createRun({ kind: 'net', task: 't', config: {} });
+    writer.appendEvent(run.id, 'a', 1);
+    writer.markPending(run.id, 'k#0');
+    expect(reader.listEvents(run.id)).toEqual([]); // not committed yet
+    await writer.flushSoon();
+    expect(reader.listEvents(run.id).map((e) => e.type)).toEqual(['a']);
+    expect(() =>
+      writer.transaction(() => {
+        writer.appendEvent(run.id, 'b', 2);
+        throw new Error('fails');
+      }),
+    ).toThrow('fails');
+    writer.appendEvent(run.id, 'c', 3);
+    writer.close();
+    expect(reader.listEvents(run.id).map((e) => e.type)).toEqual(['a', 'c']);
+    expect(reader.takePending(run.id)).toBe(1);
+    reader.close();
+  });
 });

@@ -98,9 +98,20 @@ export class SqliteRunStore implements RunStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteRunStore['prepare']>;
+  /** Write-behind buffer: writes waiting for the next flush (one transaction). */
+  private readonly queue: Array<() => void> = [];
+  private readonly writeBehind: boolean;
+  private flushPromise: Promise<void> | undefined;
+  private readonly nextSeq = new Map<string, number>();
 
-  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
+  /**
+   * @param options.writeBehind buffer writes and commit them together once per
+   *   event-loop turn (or on `flush`, any read, or `close`): one transaction
+   *   instead of one per write. Reads through this store see its own writes.
+   */
+  constructor(path: string, options: { busyTimeoutMs?: number; writeBehind?: boolean } = {}) {
     this.path = path;
+    this.writeBehind = options.writeBehind ?? false;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
@@ -154,6 +165,7 @@ export class SqliteRunStore implements RunStore {
         'INSERT OR REPLACE INTO calls (run_id, key, request_hash, model, agent, request, response, input_tokens, output_tokens, cost_usd, latency_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       callTotals: db.prepare('SELECT COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS cost, SUM(cost_usd IS NULL) AS unknown FROM calls WHERE run_id = ?'),
+      listCallKeys: db.prepare('SELECT key FROM calls WHERE run_id = ?').pluck(),
       listCalls: db.prepare('SELECT * FROM calls WHERE run_id = ? ORDER BY at, rowid'),
       markPending: db.prepare('INSERT OR REPLACE INTO pending_calls (run_id, key, at) VALUES (?, ?, ?)'),
       clearPending: db.prepare('DELETE FROM pending_calls WHERE run_id = ? AND key = ?'),
@@ -171,15 +183,18 @@ export class SqliteRunStore implements RunStore {
   }
 
   getRun(id: string): RunRecord | undefined {
+    this.flush();
     const row = this.statements.getRun.get(id) as RunRow | undefined;
     return row ? toRun(row) : undefined;
   }
 
   listRuns(options: { limit?: number } = {}): RunRecord[] {
+    this.flush();
     return (this.statements.listRuns.all(options.limit ?? 1000) as RunRow[]).map(toRun);
   }
 
   updateRun(id: string, patch: RunPatch): void {
+    this.flush();
     const sets: string[] = ['updated_at = @updatedAt'];
     const values: Record<string, unknown> = { id, updatedAt: Date.now() };
     if (patch.status !== undefined) {
@@ -202,25 +217,70 @@ export class SqliteRunStore implements RunStore {
   }
 
   deleteRun(id: string): boolean {
+    this.flush();
     return this.statements.deleteRun.run(id).changes > 0;
   }
 
+  /** Runs a write now, or queues it in write-behind mode. */
+  private write(op: () => void): void {
+    if (this.writeBehind) this.queue.push(op);
+    else op();
+  }
+
+  /** Commits every buffered write in one transaction. */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const ops = this.queue.splice(0, this.queue.length);
+    this.db.transaction(() => {
+      for (const op of ops) op();
+    }).immediate();
+  }
+
+  /** Resolves once everything written so far is committed (batched with the other writes of this turn). */
+  flushSoon(): Promise<void> {
+    if (!this.writeBehind || this.queue.length === 0) return Promise.resolve();
+    this.flushPromise ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.flushPromise = undefined;
+        try {
+          this.flush();
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    return this.flushPromise;
+  }
+
   putStep(runId: string, step: StepRecord): void {
-    this.statements.putStep.run(runId, step.id, step.state, step.attempts, step.outputHash, JSON.stringify(step.meta ?? null), step.updatedAt);
+    const meta = JSON.stringify(step.meta ?? null);
+    this.write(() => this.statements.putStep.run(runId, step.id, step.state, step.attempts, step.outputHash, meta, step.updatedAt));
   }
 
   getSteps(runId: string): StepRecord[] {
+    this.flush();
     const rows = this.statements.getSteps.all(runId) as Array<{ id: string; state: string; attempts: number; output_hash: string | null; meta: string | null; updated_at: number }>;
     return rows.map((r) => ({ id: r.id, state: r.state as StepRecord['state'], attempts: r.attempts, outputHash: r.output_hash, meta: parseJson(r.meta), updatedAt: r.updated_at }));
   }
 
   appendEvent(runId: string, type: string, data: unknown): number {
-    const seq = (this.statements.nextSeq.get(runId) as { seq: number }).seq;
-    this.statements.insertEvent.run(runId, seq, Date.now(), type, JSON.stringify(data ?? null));
+    const json = JSON.stringify(data ?? null);
+    const at = Date.now();
+    if (!this.writeBehind) {
+      const seq = (this.statements.nextSeq.get(runId) as { seq: number }).seq;
+      this.statements.insertEvent.run(runId, seq, at, type, json);
+      return seq;
+    }
+    // one writer per run in write-behind mode: number events in memory
+    const seq = this.nextSeq.get(runId) ?? (this.statements.nextSeq.get(runId) as { seq: number }).seq;
+    this.nextSeq.set(runId, seq + 1);
+    this.write(() => this.statements.insertEvent.run(runId, seq, at, type, json));
     return seq;
   }
 
   listEvents(runId: string, options: { afterSeq?: number; limit?: number } = {}): EventRecord[] {
+    this.flush();
     const rows = this.statements.listEvents.all(runId, options.afterSeq ?? 0, options.limit ?? 1_000_000) as Array<{ run_id: string; seq: number; at: number; type: string; data: string | null }>;
     return rows.map((r) => ({ runId: r.run_id, seq: r.seq, at: r.at, type: r.type, data: parseJson(r.data) }));
   }
@@ -244,54 +304,80 @@ export class SqliteRunStore implements RunStore {
   }
 
   findCall(runId: string, key: string): CallRecord | undefined {
+    this.flush();
     return this.toCall(this.statements.findCall.get(runId, key) as Record<string, unknown> | undefined);
   }
 
   findCallAnyRun(requestHash: string): CallRecord | undefined {
+    this.flush();
     return this.toCall(this.statements.findCallAnyRun.get(requestHash) as Record<string, unknown> | undefined);
   }
 
   putCall(c: CallRecord): void {
-    this.statements.clearPending.run(c.runId, c.key);
-    this.statements.putCall.run(c.runId, c.key, c.requestHash, c.model, c.agent, JSON.stringify(c.request ?? null), JSON.stringify(c.response), c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at);
+    const request = JSON.stringify(c.request ?? null);
+    const response = JSON.stringify(c.response);
+    this.write(() => {
+      this.statements.clearPending.run(c.runId, c.key);
+      this.statements.putCall.run(c.runId, c.key, c.requestHash, c.model, c.agent, request, response, c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at);
+    });
+  }
+
+  listCallKeys(runId: string): string[] {
+    this.flush();
+    return this.statements.listCallKeys.all(runId) as string[];
   }
 
   listCalls(runId: string): CallRecord[] {
+    this.flush();
     return (this.statements.listCalls.all(runId) as Array<Record<string, unknown>>).map((r) => this.toCall(r)!);
   }
 
   markPending(runId: string, key: string): void {
-    this.statements.markPending.run(runId, key, Date.now());
+    const at = Date.now();
+    this.write(() => this.statements.markPending.run(runId, key, at));
   }
 
   clearPending(runId: string, key: string): void {
-    this.statements.clearPending.run(runId, key);
+    this.write(() => this.statements.clearPending.run(runId, key));
   }
 
   takePending(runId: string): number {
+    this.flush();
     return this.statements.takePending.run(runId).changes;
   }
 
   callTotals(runId: string): { calls: number; inputTokens: number; outputTokens: number; costUsd: number | null } {
+    this.flush();
     const row = this.statements.callTotals.get(runId) as { calls: number; inputTokens: number; outputTokens: number; cost: number; unknown: number | null };
     return { calls: row.calls, inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: (row.unknown ?? 0) > 0 ? null : row.cost };
   }
 
   putArtifact(content: string): string {
     const hash = createHash('sha256').update(content).digest('hex');
-    this.statements.putArtifact.run(hash, content, Buffer.byteLength(content));
+    this.write(() => this.statements.putArtifact.run(hash, content, Buffer.byteLength(content)));
     return hash;
   }
 
   getArtifact(hash: string): string | undefined {
+    this.flush();
     return (this.statements.getArtifact.get(hash) as { content: string } | undefined)?.content;
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    if (!this.writeBehind) return this.db.transaction(fn).immediate();
+    // buffered writes are committed together anyway; a failure drops this transaction's writes
+    const mark = this.queue.length;
+    try {
+      return fn();
+    } catch (error) {
+      this.queue.length = mark;
+      throw error;
+    }
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flush();
+    this.db.close();
   }
 }

@@ -45,7 +45,7 @@ export async function runNetJob(ctx: CliContext, out: Output, job: NetJob, optio
   const seed = loaded.config.seed ?? 0;
   const graph = validateGraph(job.graph, { maxNodes: Math.max(100_000, job.graph.nodes.length) });
   const storePath = resolveStorePath(ctx.cwd, loaded.config);
-  const store = new SqliteRunStore(storePath);
+  const store = new SqliteRunStore(storePath, { writeBehind: true });
   try {
     const session = options.resumeId ? RunSession.resume(store, options.resumeId, storePath) : RunSession.start(store, { kind: 'net', task: job.task, config: job });
     const before = session.run.totals;

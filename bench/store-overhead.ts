@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTopology, validateGraph, type ScheduleEvent } from '../src/graph/index.js';
+import { RunSession } from '../src/jobs/index.js';
+import { SimulatedModel } from '../src/model/index.js';
+import { buildModelStack, createModelLimiter, UsageTracker } from '../src/model/middleware/index.js';
+import { runNetwork } from '../src/network/index.js';
+import { SqliteRunStore } from '../src/store/index.js';
+import { median, printTable } from './table.js';
+
+const graph = validateGraph(generateTopology('random', { n: 1000, seed: 3 }));
+
+async function once(withStore: boolean, latencyMs = 0): Promise<{ ms: number; calls: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'crosstalk-bench-store-'));
+  const store = withStore ? new SqliteRunStore(join(dir, 'runs.db'), { writeBehind: true }) : undefined;
+  const session = store ? RunSession.start(store, { kind: 'net', task: 'bench', config: {} }) : undefined;
+  const parts = session?.journal('sim', { input: 0.5, output: 1.5 });
+  const model = buildModelStack({
+    model: new SimulatedModel({ seed: 3, latency: { kind: 'fixed', ms: latencyMs } }),
+    tracker: new UsageTracker(),
+    limiter: createModelLimiter({ concurrency: 64 }),
+    timeoutMs: 60_000,
+    ...(parts ? parts : {}),
+  });
+  const onEvent = session
+    ? (e: ScheduleEvent) => {
+        if (e.type === 'step-started') session.stepStarted(e.id, e.attempt);
+      }
+    : undefined;
+  const started = performance.now();
+  const result = await runNetwork({
+    graph,
+    task: 'Write a haiku about the sea.',
+    taskType: 'text',
+    model: () => model,
+    concurrency: 64,
+    seed: 3,
+    ...(onEvent ? { onEvent } : {}),
+    ...(session ? { onNodeDone: (id: string, out: { text: string }) => session.stepDone(id, out.text, null) } : {}),
+  });
+  if (session) session.finish('completed', { answer: result.final });
+  const ms = performance.now() - started;
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { ms, calls: result.calls };
+}
+
+/** Issue 6: cost of persisting a 1,000-step run (journal, steps, artifacts, events) on zero-latency sim. */
+export async function benchStoreOverhead(): Promise<void> {
+  await once(false);
+  await once(true);
+  const without: number[] = [];
+  const withStore: number[] = [];
+  let calls = 0;
+  for (let i = 0; i < 5; i++) {
+    const a = await once(false);
+    const b = await once(true);
+    without.push(a.ms);
+    withStore.push(b.ms);
+    calls = b.calls;
+  }
+  const ratio = median(withStore) / median(without);
+  // the same with 20 ms per call, closer to a real model (still far faster than one)
+  const slowWithout = (await once(false, 20)).ms;
+  const slowWith = (await once(true, 20)).ms;
+  printTable(
+    'Store overhead: 1,000-node random network, zero-latency sim, SQLite WAL (median of 5 interleaved runs; target ratio ≤ 1.15)',
+    ['run', 'steps', 'calls', 'median ms', 'ratio', 'target met'],
+    [
+      ['without store', 1000, calls, median(without), 1, '-'],
+      ['with store (journal + steps + artifacts + events)', 1000, calls, median(withStore), ratio, ratio <= 1.15 ? 'yes' : 'NO'],
+      ['without store, sim latency 20 ms', 1000, calls, slowWithout, 1, '-'],
+      ['with store, sim latency 20 ms', 1000, calls, slowWith, slowWith / slowWithout, slowWith / slowWithout <= 1.15 ? 'yes' : 'NO'],
+    ],
+  );
+}
