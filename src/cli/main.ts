@@ -7,6 +7,7 @@ import { registerResume, registerRuns } from './commands/runs.js';
 import { registerGraph } from './commands/graph.js';
 import { registerNet } from './commands/net.js';
 import { registerDev } from './commands/dev.js';
+import { registerStory } from './commands/story.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions } from './global-options.js';
 import { createOutput, describeError } from './output.js';
@@ -54,7 +55,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     }
   };
 
-  for (const register of [registerAsk, registerConfig, registerDev, registerGraph, registerNet, registerRuns, registerResume]) register(program, ctx, run);
+  for (const register of [registerAsk, registerConfig, registerDev, registerStory, registerGraph, registerNet, registerRuns, registerResume]) register(program, ctx, run);
   const prepare = (command: Command) => {
     command.exitOverride();
     if (command.commands.length === 0) addGlobalOptions(command);

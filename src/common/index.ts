@@ -1,1 +1,2 @@
 export { hashString, seededRandom, unitFromText, estimateTokens, type Random } from './hash.js';
+export { partitionMerge, type MergeNode, type PartitionMergeResult } from './partition-merge.js';

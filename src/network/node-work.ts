@@ -1,4 +1,5 @@
 import { renderTemplate, type Agent } from '../agents/index.js';
+import { partitionMerge } from '../common/index.js';
 import { complete } from '../model/index.js';
 import { formatInstructions, networkPrompts, type NetworkTaskType } from './prompts.js';
 
@@ -100,19 +101,15 @@ export async function runNodeWork(options: NodeWorkOptions): Promise<NodeWorkRes
 }
 
 /**
- * Hierarchical merge: split candidates into groups of at most `groupSize`,
- * merge each group with one call, repeat until one remains. A single
+ * Hierarchical merge of candidate texts (see `partitionMerge`); a single
  * candidate is returned as it is.
  */
 export async function mergeCandidates(candidates: string[], groupSize: number, merge: (group: string[]) => Promise<string>): Promise<string> {
   if (candidates.length === 0) throw new Error('mergeCandidates needs at least one candidate');
-  const size = Math.max(2, groupSize);
-  let level = candidates;
-  while (level.length > 1) {
-    const groups: string[][] = [];
-    for (let i = 0; i < level.length; i += size) groups.push(level.slice(i, i + size));
-    level = await Promise.all(groups.map((g) => (g.length === 1 ? Promise.resolve(g[0]!) : merge(g))));
-  }
-  return level[0]!;
+  const merged = await partitionMerge(
+    candidates.map((value, i) => ({ id: String(i), value })),
+    groupSize,
+    (group) => merge(group.map((g) => g.value)),
+  );
+  return merged.result;
 }
-

@@ -44,6 +44,10 @@ export interface ChainOptions {
   model: (role: string) => LanguageModelV3;
   /** Fixed language (skips the language-choice phase). */
   language?: ChainLanguage;
+  /** Product form decided earlier (when continuing a chain in segments). */
+  modality?: string;
+  /** Prefix of agent names for accounting, e.g. `team3/`. */
+  agentPrefix?: string;
   /** Starting codebase (incremental mode). */
   initial?: Files;
   /** Temperature of every agent (teams diversify this). */
@@ -115,7 +119,7 @@ export async function runChain(options: ChainOptions): Promise<ChainResult> {
     const role = options.roles[roleName];
     if (!role) throw new ModelOutputError({ message: `phase uses unknown role '${roleName}'` });
     return {
-      name: roleName,
+      name: `${options.agentPrefix ?? ''}${roleName}`,
       role,
       model: options.model(roleName),
       ...(options.temperature !== undefined ? { temperature: options.temperature } : role.temperature !== undefined ? { temperature: role.temperature } : {}),
@@ -136,7 +140,7 @@ export async function runChain(options: ChainOptions): Promise<ChainResult> {
     ).text;
 
   let files: Files = { ...(options.initial ?? {}) };
-  let modality = 'Command-line application';
+  let modality = options.modality ?? 'Command-line application';
   let language: ChainLanguage = options.language ?? 'Python';
   let test: TestOutcome = notRun('the testing phase did not run');
   const records: PhaseRecord[] = [];

@@ -13,6 +13,141 @@ import { formatCost, formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
+import { decisionPointNames, diversifyTeams, runCrossTeam, type DecisionPoint, type KeepRule, type Scorer } from '../../teams/index.js';
+import { parseModelString } from '../../model/index.js';
+import type { RoleBook } from '../../agents/index.js';
+import type { ResolvedPhase } from '../../software/phases.js';
+import type { Runtime } from '../../runtime/index.js';
+import type { CliContext } from '../context.js';
+import type { Output } from '../output.js';
+
+/** Parsed cross-team flags. */
+interface TeamOptions {
+  teams: number;
+  keep: KeepRule;
+  groupSize: number;
+  decisionPoints: DecisionPoint[];
+  scorer: Scorer;
+  teamModels: string[];
+}
+
+function parseTeamOptions(options: Record<string, unknown>): TeamOptions {
+  const teams = positiveInt('--teams', options.teams, 1);
+  if (teams < 1 || teams > 64) throw new ConfigError({ key: '--teams', message: `--teams must be from 1 to 64 (got ${teams})` });
+  let keep: KeepRule = { ratio: 0.5 };
+  if (options.prune !== undefined) {
+    const value = Number(options.prune);
+    if (!Number.isFinite(value) || value <= 0 || (value > 1 && !Number.isInteger(value))) {
+      throw new ConfigError({ key: '--prune', message: `--prune must be a share between 0 and 1 or a whole number of proposals (got ${JSON.stringify(options.prune)})` });
+    }
+    keep = value <= 1 ? { ratio: value } : { count: value };
+  }
+  const groupSize = positiveInt('--group-size', options.groupSize, 2);
+  if (groupSize < 2) throw new ConfigError({ key: '--group-size', message: `--group-size must be at least 2 (got ${groupSize})` });
+  const decisionPoints = (typeof options.decisionPoints === 'string' ? options.decisionPoints.split(',') : [...decisionPointNames]).map((p) => p.trim()).filter(Boolean) as DecisionPoint[];
+  for (const p of decisionPoints) {
+    if (!decisionPointNames.includes(p)) throw new ConfigError({ key: '--decision-points', message: `--decision-points: unknown point '${p}' (expected ${decisionPointNames.join(', ')})` });
+  }
+  const scorer = (options.scorer ?? 'metrics') as Scorer;
+  if (!['metrics', 'judge', 'both'].includes(scorer)) throw new ConfigError({ key: '--scorer', message: `--scorer must be metrics, judge or both (got ${JSON.stringify(options.scorer)})` });
+  const teamModels = typeof options.teamModels === 'string' ? options.teamModels.split(',').map((m) => m.trim()).filter(Boolean) : [];
+  teamModels.forEach((m, i) => {
+    try {
+      parseModelString(m);
+    } catch (error) {
+      throw new ConfigError({ key: '--team-models', message: `--team-models, team ${i + 1}: ${(error as Error).message}` });
+    }
+  });
+  return { teams, keep, groupSize, decisionPoints, scorer, teamModels };
+}
+
+async function runDevTeams(a: {
+  ctx: CliContext;
+  out: Output;
+  progress: Progress;
+  runtime: Runtime;
+  runner: ReturnType<typeof createProgramRunner>;
+  text: string;
+  name: string;
+  outDir: string;
+  phases: ResolvedPhase[];
+  roles: RoleBook;
+  language: ChainLanguage | undefined;
+  teamOptions: TeamOptions;
+  loadedBudget: unknown;
+}): Promise<number> {
+  const { runtime, progress, teamOptions } = a;
+  const teams = diversifyTeams(teamOptions.teams, runtime.seed, teamOptions.teamModels.map((model) => ({ model })));
+  for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
+  progress.line(`${teams.length} teams: ${teams.map((t) => `${t.id} (temperature ${t.temperature}, review ${t.reviewRounds})`).join(', ')}`);
+  const started = performance.now();
+  let stopped: BudgetExceededError | undefined;
+  let result: Awaited<ReturnType<typeof runCrossTeam>> | undefined;
+  try {
+    result = await runCrossTeam({
+      task: a.text,
+      teams,
+      phases: a.phases,
+      roles: a.roles,
+      model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)),
+      decisionPoints: teamOptions.decisionPoints,
+      keep: teamOptions.keep,
+      groupSize: teamOptions.groupSize,
+      scorer: teamOptions.scorer,
+      ...(a.language ? { language: a.language } : {}),
+      ...(a.runner.run ? { runProgram: a.runner.run } : { noRunnerReason: a.runner.reason }),
+      seed: runtime.seed,
+      signal: a.ctx.signal,
+      onEvent: (e) => {
+        const u = runtime.usage.snapshot().total;
+        const tokens = `${u.inputTokens + u.outputTokens} tokens, ${formatCost(u.costUsd, u.costKnown)}`;
+        if (e.type === 'segment-started') progress.status(`▶ teams ${e.teams.join(', ')} working towards ${e.point} (${tokens})`);
+        else if (e.type === 'team-dropped') progress.line(`✗ ${e.team} dropped: ${e.reason}`);
+        else progress.line(`◆ ${e.point}: kept ${e.kept.join(', ')}${e.pruned.length ? `; pruned ${e.pruned.join(', ')}` : ''} (${tokens})`);
+      },
+    });
+  } catch (error) {
+    if (!BudgetExceededError.isInstance(error)) throw error;
+    stopped = error;
+  }
+  progress.done();
+  const durationMs = Math.round(performance.now() - started);
+  const usage = runtime.usage.snapshot();
+  mkdirSync(a.outDir, { recursive: true });
+  const written = result ? writeCodebase(a.outDir, result.files) : { written: [], refused: [] };
+  const dropped = result?.teams.filter((t) => t.status === 'dropped') ?? [];
+  const summary = {
+    task: a.text,
+    name: a.name,
+    model: runtime.defaultModel,
+    simulated: runtime.simulated,
+    status: stopped ? 'stopped-budget' : (result?.status ?? 'failed'),
+    mode: 'cross-team',
+    modality: result?.modality ?? null,
+    language: result?.language ?? null,
+    config: { teams: teams.length, keep: teamOptions.keep, groupSize: teamOptions.groupSize, decisionPoints: teamOptions.decisionPoints, scorer: teamOptions.scorer, seed: runtime.seed, budget: a.loadedBudget },
+    teams: result?.teams ?? [],
+    decisions: result?.decisions ?? [],
+    test: result?.test ?? null,
+    files: written.written,
+    refusedFiles: written.refused,
+    usage,
+    durationMs,
+    ...(result?.error ? { error: result.error } : {}),
+    ...(stopped ? { error: stopped.message } : {}),
+  };
+  writeFileSync(join(a.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}
+`);
+  a.out.result({ ok: !stopped && result?.status === 'completed', outDir: a.outDir, ...summary });
+  if (stopped) {
+    a.out.note(`crosstalk: ${stopped.message}; rerun with a larger --budget-usd or --max-tokens.`);
+    return ExitCode.budget;
+  }
+  a.out.line(`${result!.status === 'completed' ? 'done' : 'failed'}: ${a.outDir}`);
+  a.out.line(`  ${teams.length - dropped.length} of ${teams.length} teams finished${dropped.length ? ` (dropped: ${dropped.map((d) => `${d.id}: ${d.reason}`).join('; ')})` : ''}; ${written.written.length} files, language ${summary.language}, test ${result!.test.outcome}`);
+  a.out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs));
+  return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
+}
 
 function positiveInt(name: string, raw: unknown, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -43,6 +178,12 @@ export const registerDev: Register = (program, ctx, run) => {
     .option('--roles <file>', 'roles.yaml overriding or adding roles')
     .option('--phases <file>', 'phases.yaml changing the chain')
     .option('--unsafe-no-sandbox', 'run generated code on the host when no sandbox is available (dangerous)')
+    .option('--teams <k>', 'cross-team collaboration: K diversified teams (default 1, plain ChatDev)')
+    .option('--prune <keep>', 'teams: keep this share (0-1) or number (≥ 1) of proposals at each decision point (default 0.5)')
+    .option('--group-size <g>', 'teams: proposals merged per aggregation call (default 2)')
+    .option('--decision-points <list>', `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`)
+    .option('--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)')
+    .option('--team-models <list>', 'teams: comma-separated model strings, one per team (default: the run model)')
     .action(
       run(async ([task], options, out) => {
         const text = String(task ?? '').trim();
@@ -53,6 +194,7 @@ export const registerDev: Register = (program, ctx, run) => {
         const roles = typeof options.roles === 'string' ? loadRoles(resolve(ctx.cwd, options.roles)) : defaultRoles;
         const basePhases = typeof options.phases === 'string' ? loadPhases(resolve(ctx.cwd, options.phases)) : resolvePhases(undefined);
         const phases = basePhases.map((p) => (p.name === 'code-review' && options.maxReviewRounds !== undefined ? { ...p, rounds: reviewRounds } : p.name === 'testing' && options.maxTestRounds !== undefined ? { ...p, rounds: testRounds } : p));
+        const teamOptions = parseTeamOptions(options);
         const initial = typeof options.from === 'string' ? readCodebase(resolve(ctx.cwd, options.from)) : undefined;
         const name = slugify(typeof options.name === 'string' ? options.name : text);
         const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${name}-${timestampForName()}`));
@@ -67,6 +209,9 @@ export const registerDev: Register = (program, ctx, run) => {
         const runner = createProgramRunner({ allowUnsafe: options.unsafeNoSandbox === true });
         if (!runner.run) progress.line(`crosstalk: ${runner.reason}; the testing phase will be skipped`);
 
+        if (teamOptions.teams > 1) {
+          return runDevTeams({ ctx, out, progress, runtime, runner, text, name, outDir, phases, roles, language, teamOptions, loadedBudget: loaded.config.budget ?? null });
+        }
         const started = performance.now();
         let result: ChainResult | undefined;
         let stopped: BudgetExceededError | undefined;

@@ -1,0 +1,340 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { RoleBook } from '../agents/index.js';
+import { partitionMerge, type MergeNode } from '../common/index.js';
+import { AbortedError, BudgetExceededError } from '../errors/index.js';
+import { complete } from '../model/index.js';
+import { entryFile, runChain, type ChainLanguage, type ChainResult, type PhaseRecord, type ProgramRunner, type TestOutcome } from '../software/chain.js';
+import { formatCodebase, parseCodebase, type Files } from '../software/codebase/index.js';
+import type { ResolvedPhase } from '../software/phases.js';
+import type { TeamProfile } from './diversify.js';
+import { judgeProposal } from './judge.js';
+import { codeMetrics, type CodeMetrics } from './metrics.js';
+import { pruneGreedy, type KeepRule, type ScoredProposal } from './prune.js';
+
+/** Where the teams stop to compare and merge their work. */
+export const decisionPointNames = ['design', 'coding', 'final'] as const;
+/** A decision point of the software chain. */
+export type DecisionPoint = (typeof decisionPointNames)[number];
+
+/** The last phase of each decision point's segment. */
+const segmentEnd: Record<DecisionPoint, string> = { design: 'language-choice', coding: 'code-completion', final: 'manual' };
+
+/** How proposals are scored. */
+export type Scorer = 'metrics' | 'judge' | 'both';
+
+/** Options of {@link runCrossTeam}. */
+export interface CrossTeamOptions {
+  task: string;
+  teams: TeamProfile[];
+  phases: ResolvedPhase[];
+  roles: RoleBook;
+  /** Model for a role in a team (teams may use different models). */
+  model: (team: TeamProfile, role: string) => LanguageModelV3;
+  decisionPoints: DecisionPoint[];
+  keep: KeepRule;
+  groupSize: number;
+  scorer: Scorer;
+  language?: ChainLanguage;
+  runProgram?: ProgramRunner;
+  noRunnerReason?: string;
+  seed?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: CrossTeamEvent) => void;
+}
+
+/** Progress of a cross-team run. */
+export type CrossTeamEvent =
+  | { type: 'segment-started'; point: DecisionPoint; teams: string[] }
+  | { type: 'team-dropped'; team: string; reason: string }
+  | { type: 'decision'; point: DecisionPoint; kept: string[]; pruned: string[] };
+
+/** A proposal as reported. */
+export interface ProposalReport {
+  team: string;
+  score: number;
+  metrics?: CodeMetrics;
+  judge?: { score: number; valid: boolean; problems?: string[]; reason?: string };
+  language?: string;
+}
+
+/** What happened at one decision point. */
+export interface DecisionReport {
+  point: DecisionPoint;
+  proposals: ProposalReport[];
+  kept: string[];
+  pruned: Array<{ team: string; reason: string }>;
+  tree: MergeNode[];
+  rootId: string;
+  /** Teams that received the merged result for their next phase. */
+  deliveredTo: string[];
+  /** What was shared back (a summary for design, file names for code). */
+  shared: string;
+}
+
+/** Per-team state and record. */
+export interface TeamReport {
+  id: string;
+  profile: TeamProfile;
+  status: 'active' | 'dropped';
+  droppedAt?: DecisionPoint;
+  reason?: string;
+  language?: ChainLanguage;
+  modality?: string;
+  phases: PhaseRecord[];
+  /** The team's own artifacts at each decision point (before merging). */
+  artifacts: Record<string, Files | string>;
+}
+
+/** Result of a cross-team run. */
+export interface CrossTeamResult {
+  status: 'completed' | 'failed';
+  files: Files;
+  language: ChainLanguage;
+  modality: string;
+  test: TestOutcome;
+  teams: TeamReport[];
+  decisions: DecisionReport[];
+  error?: string;
+}
+
+interface TeamState {
+  report: TeamReport;
+  files: Files;
+  language: ChainLanguage | undefined;
+  modality: string | undefined;
+  ideas: string | undefined;
+  lastTest: TestOutcome | undefined;
+}
+
+/** Splits the chain into segments ending at the decision points (the last segment always runs to the end). */
+export function segmentPhases(phases: ResolvedPhase[], points: DecisionPoint[]): Array<{ point: DecisionPoint | undefined; phases: ResolvedPhase[] }> {
+  const segments: Array<{ point: DecisionPoint | undefined; phases: ResolvedPhase[] }> = [];
+  let current: ResolvedPhase[] = [];
+  for (const phase of phases) {
+    current.push(phase);
+    const point = points.find((p) => segmentEnd[p] === phase.name);
+    if (point) {
+      segments.push({ point, phases: current });
+      current = [];
+    }
+  }
+  if (current.length > 0) segments.push({ point: undefined, phases: current });
+  return segments;
+}
+
+const isFatal = (error: unknown) => AbortedError.isInstance(error) || BudgetExceededError.isInstance(error);
+
+/**
+ * Cross-team collaboration on the software chain: K diversified teams run
+ * concurrently; at each decision point their proposals are scored, pruned
+ * greedily, merged by hierarchical partitioning aggregation, and the merged
+ * result goes back to every team for its next phase (or is the final result).
+ * A team that fails is dropped with a reason; the others carry on.
+ */
+export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeamResult> {
+  const states: TeamState[] = options.teams.map((profile) => ({
+    report: { id: profile.id, profile, status: 'active', phases: [], artifacts: {} },
+    files: {},
+    language: options.language,
+    modality: undefined,
+    ideas: undefined,
+    lastTest: undefined,
+  }));
+  const decisions: DecisionReport[] = [];
+  const emit = (e: CrossTeamEvent) => options.onEvent?.(e);
+  const drop = (state: TeamState, point: DecisionPoint | undefined, reason: string) => {
+    state.report.status = 'dropped';
+    state.report.reason = reason;
+    if (point) state.report.droppedAt = point;
+    emit({ type: 'team-dropped', team: state.report.id, reason });
+  };
+  const alive = () => states.filter((s) => s.report.status === 'active');
+  let finalFiles: Files = {};
+  let finalTest: TestOutcome = { outcome: 'not-run', rule: options.noRunnerReason ?? 'not run', exitCode: null, output: '', durationMs: 0 };
+
+  for (const segment of segmentPhases(options.phases, options.decisionPoints)) {
+    const point = segment.point;
+    emit({ type: 'segment-started', point: point ?? 'final', teams: alive().map((s) => s.report.id) });
+    // teams work concurrently and independently within a segment
+    await Promise.all(
+      alive().map(async (state) => {
+        const profile = state.report.profile;
+        const phases = segment.phases.map((p) => (p.name === 'code-review' ? { ...p, rounds: Math.min(p.rounds, profile.reviewRounds) } : p));
+        let result: ChainResult;
+        try {
+          result = await runChain({
+            task: options.task,
+            phases,
+            roles: options.roles,
+            model: (role) => options.model(profile, role),
+            ...(state.language ? { language: state.language } : {}),
+            ...(state.modality ? { modality: state.modality } : {}),
+            initial: state.files,
+            temperature: profile.temperature,
+            personaNote: profile.personaNote,
+            agentPrefix: `${profile.id}/`,
+            ...(state.ideas ? { ideas: state.ideas } : {}),
+            ...(options.runProgram ? { runProgram: options.runProgram } : {}),
+            ...(options.noRunnerReason ? { noRunnerReason: options.noRunnerReason } : {}),
+            ...(options.seed !== undefined ? { seed: options.seed } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+        } catch (error) {
+          if (isFatal(error)) throw error;
+          drop(state, point, `failed: ${(error as Error).message.split('\n')[0]}`);
+          return;
+        }
+        state.report.phases.push(...result.phases);
+        state.files = result.files;
+        state.language = result.language;
+        state.modality = result.modality;
+        state.report.language = result.language;
+        state.report.modality = result.modality;
+        if (result.test.outcome !== 'not-run') state.lastTest = result.test;
+        const failedAt = [...result.phases].reverse().find((p) => p.status === 'failed')?.name ?? 'an unknown phase';
+        if (result.status === 'failed') drop(state, point, `failed at ${failedAt}: ${result.error ?? 'the chain failed'}`);
+        else if (segment.phases.length > 0 && result.phases.every((p) => p.status === 'failed')) drop(state, point, `every phase failed (${result.phases[0]?.note ?? 'model errors'})`);
+      }),
+    );
+    if (alive().length === 0) {
+      return { status: 'failed', files: {}, language: options.language ?? 'Python', modality: 'Command-line application', test: finalTest, teams: states.map((s) => s.report), decisions, error: 'every team failed' };
+    }
+    const decisionPoint = point ?? 'final';
+    if (point === undefined && !options.decisionPoints.includes('final')) {
+      // no final decision point: the best team's work is the result
+      const best = (await scoreCode(options, decisionPoint, alive())).sort((a, b) => b.score - a.score)[0]!;
+      const state = alive().find((s) => s.report.id === best.id)!;
+      finalFiles = state.files;
+      finalTest = state.lastTest ?? finalTest;
+      break;
+    }
+    if (decisionPoint === 'design') {
+      const decision = await decideDesign(options, alive());
+      decisions.push(decision.report);
+      for (const state of alive()) state.ideas = decision.insight;
+      emit({ type: 'decision', point: 'design', kept: decision.report.kept, pruned: decision.report.pruned.map((p) => p.team) });
+      continue;
+    }
+    const decision = await decideCode(options, decisionPoint, alive());
+    decisions.push(decision.report);
+    emit({ type: 'decision', point: decisionPoint, kept: decision.report.kept, pruned: decision.report.pruned.map((p) => p.team) });
+    if (decisionPoint === 'final' || point === undefined) {
+      finalFiles = decision.files;
+      finalTest = decision.test ?? finalTest;
+      break;
+    }
+    // cross-team communication: every team continues from the merged codebase
+    for (const state of alive()) {
+      state.report.artifacts[decisionPoint] = state.files;
+      state.files = decision.files;
+      state.language = decision.language;
+    }
+  }
+  const lead = alive()[0]!;
+  return {
+    status: 'completed',
+    files: finalFiles,
+    language: lead.language ?? 'Python',
+    modality: lead.modality ?? 'Command-line application',
+    test: finalTest,
+    teams: states.map((s) => s.report),
+    decisions,
+  };
+}
+
+async function decideDesign(options: CrossTeamOptions, teams: TeamState[]): Promise<{ report: DecisionReport; insight: string }> {
+  const proposals = teams.map((s) => ({ team: s, text: `Product form: ${s.modality ?? 'unspecified'}\nLanguage: ${s.language ?? 'unspecified'}\nWorking style: ${s.report.profile.personaNote}` }));
+  const scored: Array<ScoredProposal<string>> = [];
+  const reports: ProposalReport[] = [];
+  for (const p of proposals) {
+    p.team.report.artifacts.design = p.text;
+    const verdict = await judgeProposal({ model: options.model(p.team.report.profile, 'judge'), task: options.task, proposal: p.text, kind: 'design', agent: 'judge', scope: `design/${p.team.report.id}`, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    scored.push({ id: p.team.report.id, value: p.text, score: verdict.score });
+    reports.push({ team: p.team.report.id, score: verdict.score, judge: verdict, ...(p.team.language ? { language: p.team.language } : {}) });
+  }
+  const { kept, pruned } = pruneGreedy(scored, options.keep);
+  const aggregatorModel = options.model(teams[0]!.report.profile, 'aggregator');
+  const merged = await partitionMerge(kept.map((k) => ({ id: k.id, value: k.value })), options.groupSize, async (group, id) =>
+    (
+      await complete(aggregatorModel, {
+        system: 'You are the Integrator. You combine several design proposals into one recommendation that keeps the strengths of each.',
+        messages: [{ role: 'user', content: `Task: ${options.task}\n\nDesign proposals from different teams:\n\n${group.map((g) => `### ${g.id}\n${g.value}`).join('\n\n')}\n\nWrite one short recommendation for the product form, the language and the key features, keeping the best ideas of each proposal.` }],
+        temperature: 0,
+        agent: 'aggregator',
+        scope: id,
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+    ).text,
+  );
+  return {
+    insight: merged.result,
+    report: { point: 'design', proposals: reports, kept: kept.map((k) => k.id), pruned: pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(2)} below the kept proposals` })), tree: merged.tree, rootId: merged.rootId, deliveredTo: teams.map((t) => t.report.id), shared: merged.result.slice(0, 2000) },
+  };
+}
+
+async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, teams: TeamState[]): Promise<Array<ScoredProposal<Files> & { report: ProposalReport }>> {
+  return Promise.all(
+    teams.map(async (state) => {
+      const test = options.runProgram && state.language ? await options.runProgram(state.files, entryFile(state.language), state.language, options.signal) : undefined;
+      const metrics = codeMetrics(options.task, state.files, test);
+      let score = metrics.quality;
+      const report: ProposalReport = { team: state.report.id, score, metrics, ...(state.language ? { language: state.language } : {}) };
+      if (options.scorer !== 'metrics') {
+        const verdict = await judgeProposal({ model: options.model(state.report.profile, 'judge'), task: options.task, proposal: formatCodebase(state.files), kind: 'code', agent: 'judge', scope: `${point}/${state.report.id}`, ...(options.signal ? { signal: options.signal } : {}) });
+        report.judge = verdict;
+        score = options.scorer === 'judge' ? verdict.score : (metrics.quality + verdict.score) / 2;
+      }
+      report.score = Math.round(score * 1000) / 1000;
+      return { id: state.report.id, value: state.files, score: report.score, report };
+    }),
+  );
+}
+
+async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams: TeamState[]): Promise<{ report: DecisionReport; files: Files; language: ChainLanguage; test: TestOutcome | undefined }> {
+  const scored = await scoreCode(options, point, teams);
+  for (const s of scored) teams.find((t) => t.report.id === s.id)!.report.artifacts[point] = s.value;
+  const { kept: rankedKept, pruned } = pruneGreedy(scored, options.keep);
+  // one codebase cannot mix languages: proposals in another language than the best one are set aside
+  const language = teams.find((t) => t.report.id === rankedKept[0]!.id)!.language ?? 'Python';
+  const kept = rankedKept.filter((k) => teams.find((t) => t.report.id === k.id)!.language === language);
+  const setAside = rankedKept.filter((k) => !kept.includes(k));
+  const aggregatorModel = options.model(teams[0]!.report.profile, 'aggregator');
+  const merged = await partitionMerge(kept.map((k) => ({ id: k.id, value: k.value })), options.groupSize, async (group, id) => {
+    const reply = await complete(aggregatorModel, {
+      system: 'You are the Integrator. You compare several programs written for the same task and write one program that keeps the strengths of each and drops their weaknesses.',
+      messages: [
+        {
+          role: 'user',
+          content: `Task: ${options.task}\nProgramming language: ${language}\n\n${group.map((g, i) => `### Candidate ${i + 1} (${g.id})\n${formatCodebase(g.value)}`).join('\n\n')}\n\nWrite the single best program: every file as its file name on a line of its own followed by a fenced code block with the whole file. Implement everything; no placeholders.`,
+        },
+      ],
+      temperature: 0,
+      agent: 'aggregator',
+      scope: `${point}/${id}`,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const files = parseCodebase(reply.text).files;
+    // a merge that yields no files keeps the group's best candidate rather than losing the work
+    return Object.keys(files).length > 0 ? { ...group[0]!.value, ...files } : group[0]!.value;
+  });
+  let test: TestOutcome | undefined;
+  if (options.runProgram) test = await options.runProgram(merged.result, entryFile(language), language, options.signal);
+  return {
+    files: merged.result,
+    language,
+    test,
+    report: {
+      point,
+      proposals: scored.map((s) => s.report),
+      kept: kept.map((k) => k.id),
+      pruned: [
+        ...pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(3)} below the kept proposals` })),
+        ...setAside.map((p) => ({ team: p.id, reason: `written in another language than ${language}` })),
+      ],
+      tree: merged.tree,
+      rootId: merged.rootId,
+      deliveredTo: point === 'final' ? [] : teams.map((t) => t.report.id),
+      shared: Object.keys(merged.result).sort().join(', '),
+    },
+  };
+}

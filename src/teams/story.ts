@@ -1,0 +1,137 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { defaultRoles, renderTemplate, type RoleBook } from '../agents/index.js';
+import { partitionMerge } from '../common/index.js';
+import { AbortedError, BudgetExceededError } from '../errors/index.js';
+import { complete } from '../model/index.js';
+import type { TeamProfile } from './diversify.js';
+import { judgeProposal } from './judge.js';
+import { pruneGreedy, type KeepRule } from './prune.js';
+import type { DecisionReport, ProposalReport, TeamReport } from './cross-team.js';
+
+/** Stages of the story chain; each ends at a decision point. */
+export const storyStages = ['outline', 'draft', 'revise'] as const;
+/** A stage of the story chain. */
+export type StoryStage = (typeof storyStages)[number];
+
+const stagePrompts: Record<StoryStage, string> = {
+  outline: `Premise: {{premise}}
+
+Write the outline of a short story on this premise: the characters, the setting, and the story's beginning, turn and ending, as a numbered list.`,
+  draft: `Premise: {{premise}}
+Outline:
+{{previous}}
+
+Write the story itself from the outline, in about {{words}} words of vivid prose.`,
+  revise: `Premise: {{premise}}
+Draft:
+{{previous}}
+
+Revise the draft into its final form: sharpen the language, tighten the pacing, make the ending land. Reply with the whole revised story, in about {{words}} words.`,
+};
+
+/** Options of {@link runStoryTeams}. */
+export interface StoryTeamsOptions {
+  premise: string;
+  teams: TeamProfile[];
+  model: (team: TeamProfile, role: string) => LanguageModelV3;
+  roles?: RoleBook;
+  keep: KeepRule;
+  groupSize: number;
+  /** Target length of the story in words. Default 300. */
+  words?: number;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+/** Result of a cross-team story run. */
+export interface StoryTeamsResult {
+  status: 'completed' | 'failed';
+  story: string;
+  teams: TeamReport[];
+  decisions: Array<Omit<DecisionReport, 'point'> & { point: StoryStage }>;
+  error?: string;
+}
+
+/**
+ * Cross-team collaboration on prose: each team writes an outline, a draft and
+ * a revision; after every stage the teams' texts are judged, pruned greedily
+ * and merged by hierarchical partitioning aggregation, and the merged text is
+ * shared with every team for the next stage (after the last, it is the story).
+ */
+export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTeamsResult> {
+  const roles = options.roles ?? defaultRoles;
+  const teams: TeamReport[] = options.teams.map((profile) => ({ id: profile.id, profile, status: 'active', phases: [], artifacts: {} }));
+  const decisions: StoryTeamsResult['decisions'] = [];
+  let shared: string | undefined;
+  for (const stage of storyStages) {
+    const active = teams.filter((t) => t.status === 'active');
+    const texts = new Map<string, string>();
+    await Promise.all(
+      active.map(async (team) => {
+        const writer = roles.writer ?? defaultRoles.writer!;
+        const prompt = renderTemplate(stagePrompts[stage], {
+          premise: options.premise,
+          previous: shared ?? '',
+          words: options.words ?? 300,
+        });
+        try {
+          const started = performance.now();
+          const reply = await complete(options.model(team.profile, 'writer'), {
+            system: `You are the ${writer.title}. ${writer.persona} ${team.profile.personaNote}`,
+            messages: [{ role: 'user', content: prompt }],
+            temperature: team.profile.temperature,
+            agent: `${team.id}/writer`,
+            scope: `${stage}/${team.id}`,
+            ...(options.seed !== undefined ? { seed: options.seed } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          if (reply.text.trim() === '') throw new Error('empty reply');
+          texts.set(team.id, reply.text);
+          team.artifacts[stage] = reply.text;
+          team.phases.push({ name: stage, status: 'done', rounds: 1, durationMs: Math.round(performance.now() - started), changed: [] });
+        } catch (error) {
+          if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error)) throw error;
+          team.status = 'dropped';
+          team.reason = `failed at ${stage}: ${(error as Error).message.split('\n')[0]}`;
+        }
+      }),
+    );
+    const survivors = teams.filter((t) => t.status === 'active' && texts.has(t.id));
+    if (survivors.length === 0) return { status: 'failed', story: '', teams, decisions, error: 'every team failed' };
+    const proposals: ProposalReport[] = [];
+    const scored = await Promise.all(
+      survivors.map(async (team) => {
+        const verdict = await judgeProposal({ model: options.model(team.profile, 'judge'), task: options.premise, proposal: texts.get(team.id)!, kind: 'story', scope: `${stage}/judge/${team.id}`, ...(options.signal ? { signal: options.signal } : {}) });
+        proposals.push({ team: team.id, score: verdict.score, judge: verdict });
+        return { id: team.id, value: texts.get(team.id)!, score: verdict.score };
+      }),
+    );
+    const { kept, pruned } = pruneGreedy(scored, options.keep);
+    const aggregator = roles.aggregator ?? defaultRoles.aggregator!;
+    const merged = await partitionMerge(kept.map((k) => ({ id: k.id, value: k.value })), options.groupSize, async (group, id) =>
+      (
+        await complete(options.model(survivors[0]!.profile, 'aggregator'), {
+          system: `You are the ${aggregator.title}. ${aggregator.persona}`,
+          messages: [{ role: 'user', content: `Premise: ${options.premise}\n\nSeveral teams wrote this ${stage === 'outline' ? 'outline' : 'story'}:\n\n${group.map((g, i) => `### Version ${i + 1}\n${g.value}`).join('\n\n')}\n\nWrite one ${stage === 'outline' ? 'outline' : `story of about ${options.words ?? 300} words`} that keeps the strengths of each version and drops their weaknesses.` }],
+          temperature: 0,
+          agent: 'aggregator',
+          scope: `${stage}/${id}`,
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
+      ).text,
+    );
+    shared = merged.result;
+    proposals.sort((a, b) => a.team.localeCompare(b.team));
+    decisions.push({
+      point: stage,
+      proposals,
+      kept: kept.map((k) => k.id),
+      pruned: pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(2)} below the kept proposals` })),
+      tree: merged.tree,
+      rootId: merged.rootId,
+      deliveredTo: stage === 'revise' ? [] : teams.filter((t) => t.status === 'active').map((t) => t.id),
+      shared: shared.slice(0, 2000),
+    });
+  }
+  return { status: 'completed', story: shared ?? '', teams, decisions };
+}

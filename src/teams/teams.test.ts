@@ -1,0 +1,157 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { describe, expect, it } from 'vitest';
+import { defaultRoles } from '../agents/index.js';
+import { partitionMerge } from '../common/index.js';
+import { SimulatedModel, promptToMessagesForTest } from './test-helpers.js';
+import { resolvePhases } from '../software/phases.js';
+import { runCrossTeam } from './cross-team.js';
+import { diversifyTeams } from './diversify.js';
+import { extractJson, judgeProposal } from './judge.js';
+import { codeMetrics, cosineSimilarity } from './metrics.js';
+import { pruneGreedy } from './prune.js';
+import { runStoryTeams } from './story.js';
+
+/** Wraps a model to record each call's agent name and prompt text. */
+function recording(model: LanguageModelV3) {
+  const calls: Array<{ agent: string; text: string }> = [];
+  const wrapped: LanguageModelV3 = {
+    ...model,
+    specificationVersion: 'v3',
+    provider: model.provider,
+    modelId: model.modelId,
+    supportedUrls: {},
+    doGenerate: async (options) => {
+      const agent = String((options.providerOptions?.crosstalk as { agent?: string } | undefined)?.agent ?? '');
+      calls.push({ agent, text: promptToMessagesForTest(options.prompt) });
+      return model.doGenerate(options);
+    },
+    doStream: (options) => model.doStream(options),
+  };
+  return { model: wrapped, calls };
+}
+
+describe('pruneGreedy and partitionMerge', () => {
+  it('keeps the best share, ties broken by id', () => {
+    const proposals = [3, 9, 1, 9, 5, 7, 2, 8].map((score, i) => ({ id: `t${i}`, value: i, score }));
+    const { kept, pruned } = pruneGreedy(proposals, { ratio: 0.5 });
+    expect(kept.map((k) => k.id)).toEqual(['t1', 't3', 't7', 't5']);
+    expect(pruned).toHaveLength(4);
+    expect(pruneGreedy(proposals, { count: 1 }).kept.map((k) => k.id)).toEqual(['t1']);
+    expect(pruneGreedy(proposals.slice(0, 1), { ratio: 0.1 }).kept).toHaveLength(1);
+  });
+
+  it('records the aggregation tree: 4 → 2 → 1 with groups of 2', async () => {
+    const merged = await partitionMerge(['a', 'b', 'c', 'd'].map((id) => ({ id, value: id })), 2, async (group) => group.map((g) => g.value).join(''));
+    expect(merged.result).toBe('abcd');
+    expect(merged.tree).toEqual([
+      { id: 'merge-1.1', level: 1, inputs: ['a', 'b'] },
+      { id: 'merge-1.2', level: 1, inputs: ['c', 'd'] },
+      { id: 'merge-2.1', level: 2, inputs: ['merge-1.1', 'merge-1.2'] },
+    ]);
+  });
+});
+
+describe('diversifyTeams, metrics and judge', () => {
+  it('makes K different teams from one seed', () => {
+    const teams = diversifyTeams(8, 1);
+    expect(new Set(teams.map((t) => t.temperature)).size).toBe(8);
+    expect(new Set(teams.map((t) => t.personaNote)).size).toBe(8);
+    expect(diversifyTeams(8, 1)).toEqual(teams);
+  });
+
+  it('scores completeness, executability and consistency', () => {
+    const done = codeMetrics('a todo list app', { 'main.py': 'def add_todo(items, todo):\n    items.append(todo)\n    return items\n' }, { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 1 });
+    expect(done).toMatchObject({ completeness: 1, executability: 1 });
+    expect(done.consistency).toBeGreaterThan(0);
+    const unfinished = codeMetrics('a todo list app', { 'main.py': 'def add_todo():\n    pass\n' }, { outcome: 'exited-error', rule: 'exit-code', exitCode: 1, output: '', durationMs: 1 });
+    expect(unfinished).toMatchObject({ completeness: 0, executability: 0 });
+    expect(cosineSimilarity('todo list', 'todo list')).toBeCloseTo(1);
+  });
+
+  it('gives a garbage judge reply a zero score with a reason instead of crashing', async () => {
+    expect(extractJson('Sure! ```json\n{"score": 0.7}\n```')).toEqual({ score: 0.7 });
+    const broken = new SimulatedModel({ malformed: 1 });
+    const verdict = await judgeProposal({ model: broken, task: 't', proposal: 'p', kind: 'story' });
+    expect(verdict).toMatchObject({ score: 0, valid: false });
+  });
+});
+
+describe('runCrossTeam', () => {
+  it('8 teams, prune 0.5, groups of 2: 8 → 4 → 2 → 1 at every decision point; pruned work never reaches aggregation; every team gets the merged result', async () => {
+    const rec = recording(new SimulatedModel({ seed: 4 }));
+    const result = await runCrossTeam({
+      task: 'a command-line todo app',
+      teams: diversifyTeams(8, 4),
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: () => rec.model,
+      decisionPoints: ['design', 'coding', 'final'],
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'both',
+      language: 'Python',
+    });
+    expect(result.status).toBe('completed');
+    expect(result.decisions.map((d) => d.point)).toEqual(['design', 'coding', 'final']);
+    for (const d of result.decisions) {
+      expect(d.proposals).toHaveLength(8);
+      expect(d.kept).toHaveLength(4);
+      expect(d.tree.filter((n) => n.level === 1)).toHaveLength(2);
+      expect(d.tree.filter((n) => n.level === 2)).toHaveLength(1);
+      const leaves = d.tree.filter((n) => n.level === 1).flatMap((n) => n.inputs);
+      expect(leaves.sort()).toEqual([...d.kept].sort());
+      for (const p of d.pruned) expect(leaves).not.toContain(p.team);
+    }
+    for (const d of result.decisions.slice(0, 2)) expect(d.deliveredTo.sort()).toEqual(result.teams.map((t) => t.id).sort());
+    // the design insight reached every team's programmer in the coding prompt
+    for (const team of result.teams) {
+      const coding = rec.calls.find((c) => c.agent === `${team.id}/programmer` && c.text.includes('Ideas shared by other teams'));
+      expect(coding, `${team.id} received the merged insight`).toBeDefined();
+    }
+    expect(Object.keys(result.files)).toContain('main.py');
+  });
+
+  it('drops a team whose model fails permanently and finishes with the rest', async () => {
+    const good = new SimulatedModel({ seed: 1 });
+    const broken = new SimulatedModel({ failHard: 1 });
+    const teams = diversifyTeams(4, 1);
+    const result = await runCrossTeam({
+      task: 'a calculator',
+      teams,
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: (team) => (team.id === 'team3' ? broken : good),
+      decisionPoints: ['coding', 'final'],
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'metrics',
+      language: 'Python',
+    });
+    expect(result.status).toBe('completed');
+    const dropped = result.teams.filter((t) => t.status === 'dropped');
+    expect(dropped.map((t) => t.id)).toEqual(['team3']);
+    expect(dropped[0]!.reason).toMatch(/coding/);
+    expect(result.decisions[0]!.proposals.map((p) => p.team)).not.toContain('team3');
+    expect(result.decisions[0]!.proposals).toHaveLength(3);
+  });
+
+  it('with one team behaves like a plain single-team chain', async () => {
+    const result = await runCrossTeam({ task: 'a todo app', teams: diversifyTeams(1, 0), phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel(), decisionPoints: ['final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'metrics' });
+    expect(result.status).toBe('completed');
+    expect(result.decisions[0]!.tree).toEqual([]);
+    expect(result.decisions[0]!.rootId).toBe('team1');
+  });
+});
+
+describe('runStoryTeams', () => {
+  it('runs outline → draft → revise with pruning and merging at each stage', async () => {
+    const result = await runStoryTeams({ premise: 'a lighthouse keeper finds a message in a bottle', teams: diversifyTeams(4, 2), model: () => new SimulatedModel({ seed: 2 }), keep: { ratio: 0.5 }, groupSize: 2 });
+    expect(result.status).toBe('completed');
+    expect(result.decisions.map((d) => d.point)).toEqual(['outline', 'draft', 'revise']);
+    for (const d of result.decisions) {
+      expect(d.kept).toHaveLength(2);
+      expect(d.tree).toHaveLength(1);
+    }
+    expect(result.story.split(/\s+/).length).toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,61 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runInProcess, runProcess, tempDir } from '../support/run-cli.js';
+
+interface TeamsRun {
+  status: string;
+  teams: Array<{ id: string; status: string; reason?: string }>;
+  decisions: Array<{ point: string; kept: string[]; pruned: Array<{ team: string }>; tree: Array<{ level: number; inputs: string[] }>; proposals: Array<{ team: string; score: number }> }>;
+  files?: string[];
+}
+
+describe('cross-team from the command line', () => {
+  it('crosstalk dev --teams 4 completes offline and records scores, pruning and the aggregation tree', async () => {
+    const cwd = tempDir();
+    const result = await runProcess(['dev', 'a command-line todo app', '--teams', '4', '--model', 'sim', '--out', 'teams'], { cwd });
+    expect(result.code).toBe(0);
+    const run = JSON.parse(readFileSync(join(cwd, 'teams', 'crosstalk-run.json'), 'utf8')) as TeamsRun;
+    expect(run.status).toBe('completed');
+    expect(run.teams).toHaveLength(4);
+    expect(run.decisions.map((d) => d.point)).toEqual(['design', 'coding', 'final']);
+    for (const d of run.decisions) {
+      expect(d.proposals).toHaveLength(4);
+      expect(d.kept).toHaveLength(2);
+      expect(d.tree).toHaveLength(1);
+    }
+    expect(existsSync(join(cwd, 'teams', 'main.py'))).toBe(true);
+  });
+
+  it('crosstalk story --teams 4 completes offline', async () => {
+    const cwd = tempDir();
+    const result = await runInProcess(['story', 'a robot learns to paint', '--teams', '4', '--model', 'sim', '--out', 'story', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as TeamsRun & { story: string };
+    expect(doc.decisions.map((d) => d.point)).toEqual(['outline', 'draft', 'revise']);
+    expect(doc.story.length).toBeGreaterThan(200);
+    expect(readFileSync(join(cwd, 'story', 'story.md'), 'utf8').trim()).toBe(doc.story.trim());
+  });
+
+  it('finishes with K−1 teams when one team’s model fails permanently, and says so', async () => {
+    const cwd = tempDir();
+    const result = await runInProcess(['dev', 'a calculator', '--teams', '3', '--model', 'sim', '--team-models', 'sim,sim?failHard=1,sim', '--out', 'k', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as TeamsRun;
+    expect(doc.teams.filter((t) => t.status === 'dropped').map((t) => t.id)).toEqual(['team2']);
+    expect(result.stderr).toMatch(/team2 dropped: .*permanent failure/);
+    expect(result.stderr).toMatch(/2 of 3 teams finished \(dropped: team2/);
+  });
+
+  it.each([
+    [['--teams', '0'], /--teams must be from 1 to 64/],
+    [['--teams', '2', '--prune', '1.5'], /--prune must be a share between 0 and 1 or a whole number/],
+    [['--teams', '2', '--decision-points', 'coding,lunch'], /unknown point 'lunch'/],
+    [['--teams', '2', '--scorer', 'vibes'], /--scorer must be metrics, judge or both/],
+    [['--teams', '2', '--team-models', 'sim,nope:x'], /--team-models, team 2: unknown model 'nope:x'/],
+  ])('rejects %j with exit 2', async (flags, message) => {
+    const result = await runInProcess(['dev', 'x', '--model', 'sim', ...flags], { cwd: tempDir() });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(message);
+  });
+});
