@@ -6,6 +6,7 @@
  */
 import { benchMiddlewareOverhead } from './middleware-overhead.js';
 import { benchStoreOverhead } from './store-overhead.js';
+import { benchTeams } from './teams.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
@@ -13,6 +14,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['network-scale', benchScale],
   ['network-memory-control', benchMemoryControl],
   ['store-overhead', benchStoreOverhead],
+  ['teams-concurrency', benchTeams],
   ['network-makespan', benchMakespan],
 ];
 
