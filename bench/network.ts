@@ -58,7 +58,8 @@ async function measure(topology: TopologyName, n: number, concurrency: number, p
 
 /** Issue 5: makespan ÷ lower bound per topology and size, on sim with 50 ms ± 20 % latency. */
 export async function benchMakespan(): Promise<void> {
-  const concurrency = 64;
+  // 256 nodes at once: enough that the widest layers of these 1,024-node graphs can run together
+  const concurrency = 256;
   const rows: Array<Array<string | number>> = [];
   const sizes = process.env.CROSSTALK_BENCH_QUICK ? [64, 256] : [64, 256, 1024];
   const cases: Array<[TopologyName, Record<string, number>, string]> = [

@@ -9,7 +9,7 @@ export class Progress {
   private last = '';
   constructor(
     private readonly stream: NodeJS.WritableStream & { isTTY?: boolean },
-    private readonly out: Output,
+    out: Output,
   ) {
     this.tty = Boolean(stream.isTTY) && !out.json;
   }

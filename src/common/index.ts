@@ -1,2 +1,3 @@
 export { hashString, seededRandom, unitFromText, estimateTokens, type Random } from './hash.js';
 export { partitionMerge, type MergeNode, type PartitionMergeResult } from './partition-merge.js';
+export { sleep } from './sleep.js';

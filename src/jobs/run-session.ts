@@ -50,9 +50,9 @@ export class RunSession {
   }
 
   /** Journal middleware for one model of this run. */
-  journal(model: string, price?: { input: number; output: number }): { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware } {
+  journal(model: string, price?: { input: number; output: number }, crossRun = false): { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware } {
     return {
-      journal: journalMiddleware({ store: this.store, runId: this.id, model, stats: this.journalStats, price, knownKeys: this.knownKeys }),
+      journal: journalMiddleware({ store: this.store, runId: this.id, model, stats: this.journalStats, price, knownKeys: this.knownKeys, crossRun }),
       sent: pendingMarkerMiddleware({ store: this.store, runId: this.id }),
     };
   }

@@ -13,6 +13,7 @@ import { formatCost, formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
+import { parseKeepRule, wholeNumber } from '../parse-flags.js';
 import { decisionPointNames, diversifyTeams, runCrossTeam, type DecisionPoint, type KeepRule, type Scorer } from '../../teams/index.js';
 import { parseModelString } from '../../model/index.js';
 import type { RoleBook } from '../../agents/index.js';
@@ -32,18 +33,9 @@ interface TeamOptions {
 }
 
 function parseTeamOptions(options: Record<string, unknown>): TeamOptions {
-  const teams = positiveInt('--teams', options.teams, 1);
-  if (teams < 1 || teams > 64) throw new ConfigError({ key: '--teams', message: `--teams must be from 1 to 64 (got ${teams})` });
-  let keep: KeepRule = { ratio: 0.5 };
-  if (options.prune !== undefined) {
-    const value = Number(options.prune);
-    if (!Number.isFinite(value) || value <= 0 || (value > 1 && !Number.isInteger(value))) {
-      throw new ConfigError({ key: '--prune', message: `--prune must be a share between 0 and 1 or a whole number of proposals (got ${JSON.stringify(options.prune)})` });
-    }
-    keep = value <= 1 ? { ratio: value } : { count: value };
-  }
-  const groupSize = positiveInt('--group-size', options.groupSize, 2);
-  if (groupSize < 2) throw new ConfigError({ key: '--group-size', message: `--group-size must be at least 2 (got ${groupSize})` });
+  const teams = wholeNumber('--teams', options.teams, 1, 1, 64);
+  const keep = parseKeepRule(options.prune);
+  const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
   const decisionPoints = (typeof options.decisionPoints === 'string' ? options.decisionPoints.split(',') : [...decisionPointNames]).map((p) => p.trim()).filter(Boolean) as DecisionPoint[];
   for (const p of decisionPoints) {
     if (!decisionPointNames.includes(p)) throw new ConfigError({ key: '--decision-points', message: `--decision-points: unknown point '${p}' (expected ${decisionPointNames.join(', ')})` });
@@ -149,13 +141,6 @@ async function runDevTeams(a: {
   return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
 }
 
-function positiveInt(name: string, raw: unknown, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const text = String(raw);
-  if (!/^\d+$/.test(text)) throw new ConfigError({ key: name, message: `${name} must be a whole number (got ${JSON.stringify(text)})` });
-  return Number(text);
-}
-
 function parseLanguage(raw: unknown): ChainLanguage | undefined {
   if (raw === undefined) return undefined;
   const found = supportedLanguages.find((l) => l.toLowerCase() === String(raw).toLowerCase());
@@ -189,8 +174,8 @@ export const registerDev: Register = (program, ctx, run) => {
         const text = String(task ?? '').trim();
         if (text === '') throw new ConfigError({ key: 'task', message: 'dev needs a non-empty task' });
         const language = parseLanguage(options.language);
-        const reviewRounds = positiveInt('--max-review-rounds', options.maxReviewRounds, 3);
-        const testRounds = positiveInt('--max-test-rounds', options.maxTestRounds, 3);
+        const reviewRounds = wholeNumber('--max-review-rounds', options.maxReviewRounds, 3);
+        const testRounds = wholeNumber('--max-test-rounds', options.maxTestRounds, 3);
         const roles = typeof options.roles === 'string' ? loadRoles(resolve(ctx.cwd, options.roles)) : defaultRoles;
         const basePhases = typeof options.phases === 'string' ? loadPhases(resolve(ctx.cwd, options.phases)) : resolvePhases(undefined);
         const phases = basePhases.map((p) => (p.name === 'code-review' && options.maxReviewRounds !== undefined ? { ...p, rounds: reviewRounds } : p.name === 'testing' && options.maxTestRounds !== undefined ? { ...p, rounds: testRounds } : p));

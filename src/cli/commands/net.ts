@@ -16,6 +16,9 @@ import { addTopologyOptions, resolveGraph } from '../graph-options.js';
 import type { Register } from '../main.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
+import { entryFile, type TestOutcome } from '../../software/chain.js';
+import { parseCodebase, writeCodebase } from '../../software/codebase/index.js';
+import { createProgramRunner } from '../../software/program-runner.js';
 import { resolveStorePath } from '../store-path.js';
 
 const taskTypes = ['code', 'text', 'choice'] as const;
@@ -32,6 +35,10 @@ export interface NetJob {
   outDir: string;
   /** Config flags given when the run started (model, seed, concurrency, budget…). */
   flags: ConfigFlags;
+  /** Answer look-ups also from other runs' identical requests. */
+  cache?: boolean;
+  /** Run generated code on the host when there is no sandbox. */
+  unsafeNoSandbox?: boolean;
 }
 
 /**
@@ -53,7 +60,7 @@ export async function runNetJob(ctx: CliContext, out: Output, job: NetJob, optio
       loaded,
       env: ctx.env,
       signal: ctx.signal,
-      journal: (model, price) => session.journal(model, price),
+      journal: (model, price) => session.journal(model, price, job.cache === true),
       spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
     });
     for (const node of graph.spec.nodes) if (node.model) runtime.modelByString(node.model); // missing keys fail before any work
@@ -105,6 +112,21 @@ export async function runNetJob(ctx: CliContext, out: Output, job: NetJob, optio
     const answer = result.final;
     if (answer !== undefined) writeFileSync(join(outDir, 'answer.md'), `${answer}\n`);
     const choice = job.taskType === 'choice' && answer ? (extractChoice(answer) ?? null) : undefined;
+    // a code network's answer is a codebase: write its files (path-checked) and run it in the sandbox
+    let code: { files: string[]; refused: Array<{ path: string; reason: string }>; test: TestOutcome } | undefined;
+    if (job.taskType === 'code' && answer !== undefined) {
+      const parsed = parseCodebase(answer);
+      const written = writeCodebase(join(outDir, 'project'), parsed.files);
+      const language = parsed.files['main.js'] !== undefined && parsed.files['main.py'] === undefined ? 'JavaScript' : 'Python';
+      const entry = entryFile(language);
+      const runner = createProgramRunner({ allowUnsafe: job.unsafeNoSandbox === true });
+      const test: TestOutcome = !parsed.files[entry]
+        ? { outcome: 'not-run', rule: `no ${entry} in the answer`, exitCode: null, output: '', durationMs: 0 }
+        : runner.run
+          ? await runner.run(parsed.files, entry, language, ctx.signal)
+          : { outcome: 'not-run', rule: runner.reason, exitCode: null, output: '', durationMs: 0 };
+      code = { files: written.written, refused: [...parsed.refused, ...written.refused], test };
+    }
     const stoppedByBudget = result.status === 'stopped' && BudgetExceededError.isInstance(result.stopError);
     const status = result.status === 'stopped' ? 'stopped-budget' : result.status === 'aborted' ? 'interrupted' : result.status;
     const summaryCore = {
@@ -120,6 +142,7 @@ export async function runNetJob(ctx: CliContext, out: Output, job: NetJob, optio
       nodes: { done: result.outputs.size, failed: Object.fromEntries(result.failed), skipped: result.skipped, notStarted: result.notStarted.length },
       mergedSinks: result.mergedSinks,
       ...(choice !== undefined ? { choice } : {}),
+      ...(code ? { code } : {}),
       maxPromptChars: result.maxPromptChars,
       makespanMs: Math.round(result.makespanMs),
       ...(result.stopError ? { error: (result.stopError as Error).message } : {}),
@@ -136,7 +159,8 @@ export async function runNetJob(ctx: CliContext, out: Output, job: NetJob, optio
       out.note(`crosstalk: interrupted; ${result.outputs.size} of ${stats.nodes} nodes are done and saved. Resume with: crosstalk runs resume ${session.id}`);
       return ExitCode.interrupted;
     }
-    if (answer !== undefined) out.line(job.taskType === 'choice' ? `answer: ${choice ?? '(no letter found)'}` : answer);
+    if (code) out.line(`${code.files.length} files in ${join(outDir, 'project')}; test ${code.test.outcome} (${code.test.rule})${code.refused.length ? `; refused ${code.refused.map((r) => r.path).join(', ')}` : ''}`);
+    else if (answer !== undefined) out.line(job.taskType === 'choice' ? `answer: ${choice ?? '(no letter found)'}` : answer);
     out.note(`${result.status}: ${result.outputs.size}/${stats.nodes} nodes${result.failed.size ? `, ${result.failed.size} failed (${[...result.failed.keys()].slice(0, 5).join(', ')})` : ''}${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}; run ${session.id}; output in ${outDir}`);
     out.note(formatUsageLine(runtime.defaultModel, usage.total, result.makespanMs) + (session.journalStats.replayed ? ` (+${session.journalStats.replayed} replayed free)` : ''));
     return result.status === 'completed' ? ExitCode.ok : ExitCode.failed;
@@ -155,7 +179,9 @@ export const registerNet: Register = (program, ctx, run) => {
     .option('--task-type <type>', `what the network produces: ${taskTypes.join(', ')} (default text)`)
     .option('--edge-rounds <n>', 'critic ↔ actor exchanges per edge, 1 to 3 (default 1)')
     .option('--group-size <g>', 'candidates merged per aggregation call (default 4)')
-    .option('--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)');
+    .option('--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)')
+    .option('--cache', "answer model calls from earlier runs' identical requests in the store (repeated experiments)")
+    .option('--unsafe-no-sandbox', 'code networks: run the result on the host when no sandbox is available (dangerous)');
   addTopologyOptions(command, '--agents').action(
     run(async ([task], options, out) => {
       const text = String(task ?? '').trim();
@@ -180,7 +206,7 @@ export const registerNet: Register = (program, ctx, run) => {
       }
       const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
       if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
-      return runNetJob(ctx, out, { kind: 'net', task: text, taskType, topology: String(options.topology), graph: graph.spec, edgeRounds, groupSize, outDir, flags });
+      return runNetJob(ctx, out, { kind: 'net', task: text, taskType, topology: String(options.topology), graph: graph.spec, edgeRounds, groupSize, outDir, flags, cache: options.cache === true, unsafeNoSandbox: options.unsafeNoSandbox === true });
     }),
   );
 };

@@ -209,6 +209,8 @@ const netJobSchema = z
     groupSize: z.number().int(),
     outDir: z.string(),
     flags: z.record(z.string(), z.string()),
+    cache: z.boolean().optional(),
+    unsafeNoSandbox: z.boolean().optional(),
   })
   .passthrough();
 

@@ -4,18 +4,12 @@ import { loadConfig } from '../../config/index.js';
 import { BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
 import { createRuntime } from '../../runtime/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
-import { diversifyTeams, runStoryTeams, type KeepRule } from '../../teams/index.js';
+import { diversifyTeams, runStoryTeams } from '../../teams/index.js';
+import { parseKeepRule, wholeNumber } from '../parse-flags.js';
 import { formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
-
-function wholeNumber(flag: string, raw: unknown, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError({ key: flag, message: `${flag} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})` });
-  return value;
-}
 
 /** `crosstalk story "<premise>" --teams K`: cross-team story writing (outline → draft → revise). */
 export const registerStory: Register = (program, ctx, run) => {
@@ -35,12 +29,7 @@ export const registerStory: Register = (program, ctx, run) => {
         const k = wholeNumber('--teams', options.teams, 4, 1, 64);
         const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
         const words = wholeNumber('--words', options.words, 300, 20, 20_000);
-        let keep: KeepRule = { ratio: 0.5 };
-        if (options.prune !== undefined) {
-          const value = Number(options.prune);
-          if (!Number.isFinite(value) || value <= 0 || (value > 1 && !Number.isInteger(value))) throw new ConfigError({ key: '--prune', message: `--prune must be a share between 0 and 1 or a whole number (got ${JSON.stringify(options.prune)})` });
-          keep = value <= 1 ? { ratio: value } : { count: value };
-        }
+        const keep = parseKeepRule(options.prune);
         const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
         if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
         const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });

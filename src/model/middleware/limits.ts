@@ -1,5 +1,6 @@
 import type { LanguageModelV3CallOptions, LanguageModelV3Middleware, LanguageModelV3Usage } from '@ai-sdk/provider';
 import { AbortedError } from '../../errors/index.js';
+import { abortableSleep } from './retry.js';
 
 /** Options of {@link createModelLimiter}. */
 export interface LimiterOptions {
@@ -101,18 +102,7 @@ export function createModelLimiter(options: LimiterOptions): ModelLimiter {
     });
   };
 
-  const sleep = options.sleep ?? ((ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(new AbortedError());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }));
+  const sleep = options.sleep ?? abortableSleep;
 
   const waitForRate = async (estimated: number, signal?: AbortSignal) => {
     for (;;) {

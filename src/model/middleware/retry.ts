@@ -1,4 +1,5 @@
 import { APICallError, EmptyResponseBodyError, InvalidResponseDataError, JSONParseError, TypeValidationError, type LanguageModelV3Middleware } from '@ai-sdk/provider';
+import { sleep } from '../../common/index.js';
 import { AbortedError, ModelCallError, ModelTimeoutError } from '../../errors/index.js';
 
 /** Options of {@link retryMiddleware}. */
@@ -83,17 +84,8 @@ export function classifyError(error: unknown): RetryDecision {
 
 /** Sleeps `ms`, rejecting early with {@link AbortedError} when `signal` aborts. */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(new AbortedError());
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+  return sleep(ms, signal).catch((error: unknown) => {
+    throw AbortedError.isInstance(error) ? error : new AbortedError({ cause: error });
   });
 }
 

@@ -1,5 +1,5 @@
 import { APICallError, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3GenerateResult, type LanguageModelV3Prompt, type LanguageModelV3StreamPart, type LanguageModelV3Usage } from '@ai-sdk/provider';
-import { estimateTokens, hashString, seededRandom, unitFromText, type Random } from '../../common/index.js';
+import { estimateTokens, hashString, seededRandom, sleep, unitFromText, type Random } from '../../common/index.js';
 import { AbortedError } from '../../errors/index.js';
 import { simOptionsSchema, type SimOptions } from './sim-options.js';
 import { simulateReply, type SimMessage } from './sim-reply.js';
@@ -86,7 +86,7 @@ export class SimulatedModel implements LanguageModelV3 {
     this.stats.inFlight++;
     this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.stats.inFlight);
     try {
-      await delay(this.latencyMs(), options.abortSignal);
+      await sleep(this.latencyMs(), options.abortSignal);
       const url = 'sim://local/chat';
       if (fault === '429') {
         this.stats.faults['429']++;
@@ -168,22 +168,6 @@ export class SimulatedModel implements LanguageModelV3 {
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason instanceof Error ? signal.reason : new AbortedError();
-}
-
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortError(signal));
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function hangUntilAborted(signal: AbortSignal | undefined): Promise<never> {

@@ -1,0 +1,23 @@
+import { ConfigError } from '../errors/index.js';
+import type { KeepRule } from '../teams/index.js';
+
+/** A whole-number flag within bounds, or the fallback when absent. */
+export function wholeNumber(flag: string, raw: unknown, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (raw === undefined) return fallback;
+  const text = String(raw);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new ConfigError({ key: flag, message: `${flag} must be a whole number${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : ''} (got ${JSON.stringify(text)})` });
+  }
+  return value;
+}
+
+/** `--prune`: a share of proposals to keep (0–1) or a count (≥ 1). Default: keep half. */
+export function parseKeepRule(raw: unknown): KeepRule {
+  if (raw === undefined) return { ratio: 0.5 };
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (value > 1 && !Number.isInteger(value))) {
+    throw new ConfigError({ key: '--prune', message: `--prune must be a share between 0 and 1 or a whole number of proposals (got ${JSON.stringify(raw)})` });
+  }
+  return value <= 1 ? { ratio: value } : { count: value };
+}

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { detectSandbox } from '../../src/sandbox/index.js';
+import { cleanEnv, cliPath, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
+
+describe('crosstalk net and graph', () => {
+  it('a code network writes the merged project and runs it in the sandbox', async () => {
+    const cwd = tempDir();
+    const result = await runInProcess(['net', 'a command-line todo app', '--topology', 'tree', '--agents', '7', '--task-type', 'code', '--model', 'sim', '--out', 'net', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { code: { files: string[]; test: { outcome: string } }; graph: { agents: number } };
+    expect(doc.graph.agents).toBe(13);
+    expect(doc.code.files).toEqual(expect.arrayContaining(['main.py']));
+    expect(existsSync(join(cwd, 'net', 'project', 'main.py'))).toBe(true);
+    expect(doc.code.test.outcome).toBe(detectSandbox().sandbox ? 'exited-ok' : 'not-run');
+  });
+
+  it('answers repeated experiments from the store with --cache', async () => {
+    const cwd = tempDir();
+    const args = ['net', 'Write a haiku.', '--topology', 'random', '--agents', '20', '--model', 'sim', '--cache', '--json'];
+    const first = JSON.parse((await runInProcess([...args, '--out', 'a'], { cwd })).stdout) as { totals: { calls: number; replayedCalls: number }; answer: string };
+    const second = JSON.parse((await runInProcess([...args, '--out', 'b'], { cwd })).stdout) as { totals: { calls: number; replayedCalls: number }; answer: string };
+    expect(first.totals.calls).toBeGreaterThan(0);
+    expect(second.totals.calls).toBe(0);
+    expect(second.totals.replayedCalls).toBe(first.totals.calls);
+    expect(second.answer).toBe(first.answer);
+  });
+
+  it('stops on Ctrl-C with exit 130, keeps the work done, and resumes to completion', async () => {
+    const cwd = tempDir();
+    const child = spawn(process.execPath, [cliPath, 'net', 'Write a fable.', '--topology', 'chain', '--agents', '60', '--model', 'sim?latency=30ms', '--out', 'run'], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    setTimeout(() => child.kill('SIGINT'), 1200);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    const id = /crosstalk runs resume (\S+)/.exec(stderr)?.[1];
+    expect(id, stderr).toBeDefined();
+    const resumed = await runProcess(['runs', 'resume', id!, '--json'], { cwd, env: cleanEnv(), timeoutMs: 60_000 });
+    expect(resumed.code).toBe(0);
+    const doc = JSON.parse(resumed.stdout) as { status: string; nodes: { done: number } };
+    expect(doc).toMatchObject({ status: 'completed', nodes: { done: 60 } });
+  });
+
+  it('describes a graph and rejects a cyclic graph file with its cycle', async () => {
+    const cwd = tempDir();
+    const stats = await runInProcess(['graph', 'layer', '--n', '8', '--json'], { cwd });
+    expect(JSON.parse(stats.stdout)).toMatchObject({ ok: true, stats: { nodes: 8, edges: 15, depth: 3, widthPerLayer: [3, 3, 2] } });
+    writeFileSync(join(cwd, 'loop.dot'), 'digraph { a -> b -> c -> a; }');
+    const bad = await runInProcess(['net', 'x', '--topology', 'loop.dot', '--model', 'sim'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('crosstalk: graph has a cycle: a -> b -> c -> a');
+    const missing = await runInProcess(['graph', 'nonsense'], { cwd });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/neither a topology .* nor an existing graph file/);
+    const noN = await runInProcess(['graph', 'tree'], { cwd });
+    expect(noN.stderr).toMatch(/needs a node count: pass --n N/);
+    expect(readFileSync(join(cwd, 'loop.dot'), 'utf8')).toContain('a -> b');
+  });
+});
