@@ -48,7 +48,7 @@ describe('cross-team from the command line', () => {
   });
 
   it.each([
-    [['--teams', '0'], /--teams must be from 1 to 64/],
+    [['--teams', '0'], /--teams must be a whole number from 1 to 64/],
     [['--teams', '2', '--prune', '1.5'], /--prune must be a share between 0 and 1 or a whole number/],
     [['--teams', '2', '--decision-points', 'coding,lunch'], /unknown point 'lunch'/],
     [['--teams', '2', '--scorer', 'vibes'], /--scorer must be metrics, judge or both/],
