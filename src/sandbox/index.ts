@@ -1,1 +1,1 @@
-export { detectSandbox, requireSandbox, runtimeFor, sandboxRunOptionsSchema, type Sandbox, type SandboxChoice, type SandboxKind, type SandboxOutcome, type SandboxResult, type SandboxRunOptions, type ExecutabilityRule } from './sandbox.js';
+export { detectSandbox, requireSandbox, hasVirtualDisplay, runtimeFor, sandboxRunOptionsSchema, type Sandbox, type SandboxChoice, type SandboxKind, type SandboxOutcome, type SandboxResult, type SandboxRunOptions, type ExecutabilityRule } from './sandbox.js';

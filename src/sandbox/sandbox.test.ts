@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectSandbox, type Sandbox } from './sandbox.js';
+import { spawnSync } from 'node:child_process';
+import { detectSandbox, hasVirtualDisplay, type Sandbox } from './sandbox.js';
 
 const choice = detectSandbox();
 const sandbox = choice.sandbox as Sandbox;
@@ -100,6 +101,24 @@ describe.skipIf(!choice.sandbox)(`sandbox (${choice.reason})`, () => {
     expect(result.stdoutTruncated).toBe(true);
     expect(result.stdout.length).toBeLessThanOrEqual(64 * 1024);
     expect(result).toMatchObject({ outcome: 'killed-limit', limit: 'output' });
+  });
+});
+
+const hasTk = spawnSync('/usr/bin/python3', ['-c', 'import tkinter'], { stdio: 'ignore' }).status === 0;
+
+describe.skipIf(!choice.sandbox || !hasVirtualDisplay() || !hasTk)('sandbox with a virtual display (Xvfb)', () => {
+  const gui = 'import tkinter\nroot = tkinter.Tk()\ntkinter.Label(root, text="hello").pack()\nprint("window up", flush=True)\nroot.mainloop()\n';
+
+  it('runs a GUI program on a virtual display: still running at the timeout counts as executable', async () => {
+    const result = await sandbox.run({ workspace: workspaceWith({ 'main.py': gui }), command: ['python3', 'main.py'], timeoutMs: 2500, display: true });
+    expect(result).toMatchObject({ outcome: 'timeout-running', rule: 'running-at-timeout-counts-as-executable' });
+    expect(result.stdout).toContain('window up');
+  });
+
+  it('without a display the same program fails', async () => {
+    const result = await sandbox.run({ workspace: workspaceWith({ 'main.py': gui }), command: ['python3', 'main.py'], timeoutMs: 2500 });
+    expect(result.outcome).toBe('exited-error');
+    expect(result.stderr).toMatch(/display/i);
   });
 });
 

@@ -83,7 +83,7 @@ function probe(args: string[]): boolean {
 
 const systemBinds = ['/usr', '/etc'];
 
-function bwrapArgs(workspace: string, display: boolean): string[] {
+function bwrapArgs(workspace: string, display: string | undefined): string[] {
   const args = ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session'];
   for (const dir of systemBinds) args.push('--ro-bind', dir, dir);
   for (const [link, target] of [['/lib', 'usr/lib'], ['/lib64', 'usr/lib64'], ['/bin', 'usr/bin'], ['/sbin', 'usr/sbin']] as const) {
@@ -92,6 +92,7 @@ function bwrapArgs(workspace: string, display: boolean): string[] {
   args.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/tmp', '--bind', workspace, '/workspace', '--chdir', '/workspace');
   if (display) args.push('--ro-bind-try', '/tmp/.X11-unix', '/tmp/.X11-unix');
   args.push('--clearenv', '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', '/workspace', '--setenv', 'LANG', 'C.UTF-8', '--setenv', 'PYTHONDONTWRITEBYTECODE', '1');
+  if (display) args.push('--setenv', 'DISPLAY', display);
   return args;
 }
 
@@ -119,6 +120,41 @@ function openWorkspace(dir: string): void {
   walk(dir);
 }
 
+/** A running virtual X display (Xvfb) for GUI programs. */
+interface VirtualDisplay {
+  display: string;
+  stop(): void;
+}
+
+/** Starts Xvfb on a free display number; undefined when Xvfb is not installed or does not come up. */
+async function startVirtualDisplay(): Promise<VirtualDisplay | undefined> {
+  const xvfb = which('Xvfb');
+  if (!xvfb) return undefined;
+  for (let n = 90 + Math.floor(Math.random() * 100); n < 400; n++) {
+    if (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) continue;
+    const server = spawn(xvfb, [`:${n}`, '-nolisten', 'tcp', '-screen', '0', '1024x768x24'], { stdio: 'ignore', detached: true });
+    const stop = () => {
+      try {
+        if (server.pid) process.kill(-server.pid, 'SIGKILL');
+      } catch {
+        server.kill('SIGKILL');
+      }
+    };
+    for (let waited = 0; waited < 3000; waited += 50) {
+      if (existsSync(`/tmp/.X11-unix/X${n}`)) return { display: `:${n}`, stop };
+      if (server.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    stop();
+  }
+  return undefined;
+}
+
+/** Whether a virtual display can be offered to GUI programs here. */
+export function hasVirtualDisplay(): boolean {
+  return which('Xvfb') !== undefined;
+}
+
 function classify(code: number | null, signal: string | null, stderr: string, timedOut: boolean, outputOverflow: boolean): Pick<SandboxResult, 'outcome' | 'rule' | 'limit'> {
   if (outputOverflow) return { outcome: 'killed-limit', rule: 'limit', limit: 'output' };
   if (/MemoryError|Cannot allocate memory|JavaScript heap out of memory|std::bad_alloc|allocation failed/i.test(stderr)) return { outcome: 'killed-limit', rule: 'limit', limit: 'memory' };
@@ -134,17 +170,28 @@ function classify(code: number | null, signal: string | null, stderr: string, ti
 class ProcessSandbox implements Sandbox {
   constructor(
     readonly kind: SandboxKind,
-    private readonly wrap: (o: z.output<typeof sandboxRunOptionsSchema>, workspace: string) => { command: string; args: string[]; cwd: string },
+    private readonly wrap: (o: z.output<typeof sandboxRunOptionsSchema>, workspace: string, display: string | undefined) => { command: string; args: string[]; cwd: string },
   ) {}
 
-  run(input: SandboxRunOptions, signal?: AbortSignal): Promise<SandboxResult> {
+  async run(input: SandboxRunOptions, signal?: AbortSignal): Promise<SandboxResult> {
     const o = sandboxRunOptionsSchema.parse(input);
+    const display = o.display ? await startVirtualDisplay() : undefined;
+    try {
+      return await this.runWith(o, display?.display, signal);
+    } finally {
+      display?.stop();
+    }
+  }
+
+  private runWith(o: z.output<typeof sandboxRunOptionsSchema>, display: string | undefined, signal?: AbortSignal): Promise<SandboxResult> {
     const workspace = realpathSync(o.workspace);
     if (this.kind !== 'none-unsafe') openWorkspace(workspace);
-    const { command, args, cwd } = this.wrap(o, workspace);
+    const { command, args, cwd } = this.wrap(o, workspace, display);
     const started = performance.now();
     return new Promise((resolve) => {
-      const child = spawn(command, args, { cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: this.kind === 'none-unsafe' ? { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workspace, LANG: 'C.UTF-8' } : {} });
+      const env: NodeJS.ProcessEnv = this.kind === 'none-unsafe' ? { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workspace, LANG: 'C.UTF-8' } : { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+      if (display) env.DISPLAY = display;
+      const child = spawn(command, args, { cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'], env });
       const out = { stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false };
       let overflow = false;
       let timedOut = false;
@@ -221,7 +268,7 @@ export function detectSandbox(options: { allowUnsafe?: boolean } = {}): SandboxC
   const bwrap = which('bwrap');
   if (bwrap && hasLimits && probe([bwrap, '--unshare-net', '--unshare-pid', '--die-with-parent', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', ...(existsSync('/lib64') ? ['--symlink', 'usr/lib64', '/lib64'] : []), '--proc', '/proc', '/usr/bin/true'])) {
     return {
-      sandbox: new ProcessSandbox('bwrap', (o, workspace) => ({ command: bwrap, args: [...bwrapArgs(workspace, o.display), ...limitArgs(o), ...programCommand(o)], cwd: workspace })),
+      sandbox: new ProcessSandbox('bwrap', (o, workspace, display) => ({ command: bwrap, args: [...bwrapArgs(workspace, display), ...limitArgs(o), ...programCommand(o)], cwd: workspace })),
       reason: 'bubblewrap',
     };
   }
