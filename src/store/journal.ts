@@ -59,7 +59,9 @@ function withJournalKey(params: LanguageModelV3CallOptions, key: string): Langua
  * Marks a journaled call as pending while it is really out with the
  * provider (place it inside the limits, so calls waiting for a slot do not
  * count). A process that dies leaves its pending marks behind: those calls
- * were paid and their answers lost, and resume counts them.
+ * were paid and their answers lost, and resume counts them. The mark is
+ * committed with the other writes of the same event-loop turn rather than
+ * before the request leaves, so a crash within that turn can miss it.
  */
 export function pendingMarkerMiddleware(options: { store: RunStore; runId: string }): LanguageModelV3Middleware {
   const keyOf = (params: LanguageModelV3CallOptions) => {
@@ -72,7 +74,7 @@ export function pendingMarkerMiddleware(options: { store: RunStore; runId: strin
       const key = keyOf(params);
       if (key) {
         options.store.markPending(options.runId, key);
-        await options.store.flushSoon(); // the mark is committed before the request leaves
+        void options.store.flushSoon().catch(() => {}); // committed within this event-loop turn
       }
       try {
         return await doGenerate();
@@ -85,7 +87,7 @@ export function pendingMarkerMiddleware(options: { store: RunStore; runId: strin
       const key = keyOf(params);
       if (key) {
         options.store.markPending(options.runId, key);
-        await options.store.flushSoon();
+        void options.store.flushSoon().catch(() => {});
       }
       try {
         return await doStream();

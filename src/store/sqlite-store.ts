@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors/index.js';
+import { writeSql, type WriteOp } from './write-sql.js';
 import type { CallRecord, EventRecord, NewRun, RunPatch, RunRecord, RunStore, RunTotals, StepRecord } from './run-store.js';
 
 /** Schema version this build writes. Older stores are migrated; newer ones are refused. */
@@ -98,9 +99,10 @@ export class SqliteRunStore implements RunStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteRunStore['prepare']>;
-  /** Write-behind buffer: writes waiting for the next flush (one transaction). */
-  private readonly queue: Array<() => void> = [];
+  /** Write-behind buffer: writes waiting for the next flush (one transaction, on the writer thread). */
+  private readonly queue: WriteOp[] = [];
   private readonly writeBehind: boolean;
+
   private flushPromise: Promise<void> | undefined;
   private readonly nextSeq = new Map<string, number>();
 
@@ -111,7 +113,7 @@ export class SqliteRunStore implements RunStore {
    */
   constructor(path: string, options: { busyTimeoutMs?: number; writeBehind?: boolean } = {}) {
     this.path = path;
-    this.writeBehind = options.writeBehind ?? false;
+    this.writeBehind = (options.writeBehind ?? false) && path !== ':memory:';
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
@@ -152,25 +154,21 @@ export class SqliteRunStore implements RunStore {
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
       listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
       deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
-      putStep: db.prepare(
-        'INSERT INTO steps (run_id, id, state, attempts, output_hash, meta, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id, id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, output_hash = excluded.output_hash, meta = excluded.meta, updated_at = excluded.updated_at',
-      ),
+      putStep: db.prepare(writeSql.putStep),
       getSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY rowid'),
       nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM events WHERE run_id = ?'),
-      insertEvent: db.prepare('INSERT INTO events (run_id, seq, at, type, data) VALUES (?, ?, ?, ?, ?)'),
+      insertEvent: db.prepare(writeSql.insertEvent),
       listEvents: db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
       findCall: db.prepare('SELECT * FROM calls WHERE run_id = ? AND key = ?'),
       findCallAnyRun: db.prepare('SELECT * FROM calls WHERE request_hash = ? LIMIT 1'),
-      putCall: db.prepare(
-        'INSERT OR REPLACE INTO calls (run_id, key, request_hash, model, agent, request, response, input_tokens, output_tokens, cost_usd, latency_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
+      putCall: db.prepare(writeSql.putCall),
       callTotals: db.prepare('SELECT COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS cost, SUM(cost_usd IS NULL) AS unknown FROM calls WHERE run_id = ?'),
       listCallKeys: db.prepare('SELECT key FROM calls WHERE run_id = ?').pluck(),
       listCalls: db.prepare('SELECT * FROM calls WHERE run_id = ? ORDER BY at, rowid'),
-      markPending: db.prepare('INSERT OR REPLACE INTO pending_calls (run_id, key, at) VALUES (?, ?, ?)'),
-      clearPending: db.prepare('DELETE FROM pending_calls WHERE run_id = ? AND key = ?'),
+      markPending: db.prepare(writeSql.markPending),
+      clearPending: db.prepare(writeSql.clearPending),
       takePending: db.prepare('DELETE FROM pending_calls WHERE run_id = ?'),
-      putArtifact: db.prepare('INSERT OR IGNORE INTO artifacts (hash, content, size) VALUES (?, ?, ?)'),
+      putArtifact: db.prepare(writeSql.putArtifact),
       getArtifact: db.prepare('SELECT content FROM artifacts WHERE hash = ?'),
     };
   }
@@ -222,17 +220,17 @@ export class SqliteRunStore implements RunStore {
   }
 
   /** Runs a write now, or queues it in write-behind mode. */
-  private write(op: () => void): void {
-    if (this.writeBehind) this.queue.push(op);
-    else op();
+  private write(kind: WriteOp[0], params: unknown[]): void {
+    if (this.writeBehind) this.queue.push([kind, params]);
+    else (this.statements[kind] as Database.Statement).run(...params);
   }
 
   /** Commits every buffered write in one transaction. */
   flush(): void {
-    if (this.queue.length === 0) return;
+    if (!this.writeBehind || this.queue.length === 0 || !this.db.open) return;
     const ops = this.queue.splice(0, this.queue.length);
     this.db.transaction(() => {
-      for (const op of ops) op();
+      for (const [kind, params] of ops) (this.statements[kind] as Database.Statement).run(...params);
     }).immediate();
   }
 
@@ -254,8 +252,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   putStep(runId: string, step: StepRecord): void {
-    const meta = JSON.stringify(step.meta ?? null);
-    this.write(() => this.statements.putStep.run(runId, step.id, step.state, step.attempts, step.outputHash, meta, step.updatedAt));
+    this.write('putStep', [runId, step.id, step.state, step.attempts, step.outputHash, JSON.stringify(step.meta ?? null), step.updatedAt]);
   }
 
   getSteps(runId: string): StepRecord[] {
@@ -275,7 +272,7 @@ export class SqliteRunStore implements RunStore {
     // one writer per run in write-behind mode: number events in memory
     const seq = this.nextSeq.get(runId) ?? (this.statements.nextSeq.get(runId) as { seq: number }).seq;
     this.nextSeq.set(runId, seq + 1);
-    this.write(() => this.statements.insertEvent.run(runId, seq, at, type, json));
+    this.write('insertEvent', [runId, seq, at, type, json]);
     return seq;
   }
 
@@ -314,12 +311,8 @@ export class SqliteRunStore implements RunStore {
   }
 
   putCall(c: CallRecord): void {
-    const request = JSON.stringify(c.request ?? null);
-    const response = JSON.stringify(c.response);
-    this.write(() => {
-      this.statements.clearPending.run(c.runId, c.key);
-      this.statements.putCall.run(c.runId, c.key, c.requestHash, c.model, c.agent, request, response, c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at);
-    });
+    this.write('clearPending', [c.runId, c.key]);
+    this.write('putCall', [c.runId, c.key, c.requestHash, c.model, c.agent, JSON.stringify(c.request ?? null), JSON.stringify(c.response), c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at]);
   }
 
   listCallKeys(runId: string): string[] {
@@ -333,12 +326,11 @@ export class SqliteRunStore implements RunStore {
   }
 
   markPending(runId: string, key: string): void {
-    const at = Date.now();
-    this.write(() => this.statements.markPending.run(runId, key, at));
+    this.write('markPending', [runId, key, Date.now()]);
   }
 
   clearPending(runId: string, key: string): void {
-    this.write(() => this.statements.clearPending.run(runId, key));
+    this.write('clearPending', [runId, key]);
   }
 
   takePending(runId: string): number {
@@ -354,7 +346,7 @@ export class SqliteRunStore implements RunStore {
 
   putArtifact(content: string): string {
     const hash = createHash('sha256').update(content).digest('hex');
-    this.write(() => this.statements.putArtifact.run(hash, content, Buffer.byteLength(content)));
+    this.write('putArtifact', [hash, content, Buffer.byteLength(content)]);
     return hash;
   }
 
