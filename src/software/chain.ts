@@ -66,6 +66,20 @@ export interface ChainOptions {
   onEvent?: (event: ChainEvent) => void;
   /** Attempts to get files out of the coding reply before giving up. Default 3. */
   codingAttempts?: number;
+  /** Test outcome from an earlier segment (when continuing a chain). */
+  test?: TestOutcome;
+  /** Called after each phase with the chain's state, e.g. to persist it for resume. */
+  onPhaseDone?: (state: ChainState) => void;
+}
+
+/** The chain's state after a phase: enough to continue from there. */
+export interface ChainState {
+  phase: string;
+  record: PhaseRecord;
+  files: Files;
+  language: ChainLanguage;
+  modality: string;
+  test: TestOutcome;
 }
 
 /** Progress of a chain. */
@@ -142,7 +156,7 @@ export async function runChain(options: ChainOptions): Promise<ChainResult> {
   let files: Files = { ...(options.initial ?? {}) };
   let modality = options.modality ?? 'Command-line application';
   let language: ChainLanguage = options.language ?? 'Python';
-  let test: TestOutcome = notRun('the testing phase did not run');
+  let test: TestOutcome = options.test ?? notRun('the testing phase did not run');
   const records: PhaseRecord[] = [];
   const history: ChainResult['history'] = [];
   const refused: ChainResult['refused'] = [];
@@ -323,6 +337,7 @@ export async function runChain(options: ChainOptions): Promise<ChainResult> {
     record.durationMs = Math.round(performance.now() - started);
     records.push(record);
     history.push({ phase: phase.name, files: { ...files } });
+    options.onPhaseDone?.({ phase: phase.name, record, files, language, modality, test });
     emit({ type: 'phase-finished', phase: phase.name, status: record.status, ...(record.note ? { note: record.note } : {}) });
   }
   return { status: 'completed', modality, language, files, history, phases: records, test, refused };

@@ -107,4 +107,24 @@ describe('durable runs', () => {
     expect(doc.answer).toBe(ref.answer);
     expect(doc.totals.calls).toBe(ref.totals.calls);
   });
+
+  it('a dev run stopped by its budget resumes after the last finished phase and produces the same project', async () => {
+    const cwd = tempDir();
+    const reference = await runProcess(['dev', 'a command-line todo app', '--model', 'sim', '--out', 'ref', '--store', 'ref.db'], { cwd, env: cleanEnv() });
+    expect(reference.code).toBe(0);
+    const stopped = await runProcess(['dev', 'a command-line todo app', '--model', 'sim', '--out', 'run', '--budget-usd', '0.003', '--json'], { cwd, env: cleanEnv() });
+    expect(stopped.code).toBe(3);
+    const doc = JSON.parse(stopped.stdout) as { runId: string; phases: Array<{ name: string }> };
+    expect(doc.phases.length).toBeGreaterThan(0);
+    expect(doc.phases.length).toBeLessThan(8);
+    const resumed = await runProcess(['runs', 'resume', doc.runId, '--budget-usd', '5', '--json'], { cwd, env: cleanEnv() });
+    expect(resumed.code).toBe(0);
+    const after = JSON.parse(resumed.stdout) as { status: string; phases: Array<{ name: string }>; files: string[] };
+    expect(after.status).toBe('completed');
+    expect(after.phases.map((p) => p.name)).toEqual(['demand-analysis', 'language-choice', 'coding', 'code-completion', 'code-review', 'testing', 'environment-doc', 'manual']);
+    expect(resumed.stderr).toMatch(/phase\(s\) already done/);
+    for (const file of ['main.py', 'store.py', 'README.md', 'requirements.txt']) {
+      expect(readFileSync(join(cwd, 'run', file), 'utf8')).toBe(readFileSync(join(cwd, 'ref', file), 'utf8'));
+    }
+  });
 });

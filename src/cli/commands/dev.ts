@@ -1,12 +1,15 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { defaultRoles, loadRoles } from '../../agents/index.js';
-import { loadConfig } from '../../config/index.js';
-import { BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
+import { loadConfig, type ConfigFlags } from '../../config/index.js';
+import { RunSession } from '../../jobs/index.js';
+import { SqliteRunStore, type RunStatus } from '../../store/index.js';
+import { resolveStorePath } from '../store-path.js';
+import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
 import { createRuntime } from '../../runtime/index.js';
 import { loadPhases, resolvePhases } from '../../software/phases.js';
-import { runChain, supportedLanguages, type ChainLanguage, type ChainResult } from '../../software/chain.js';
-import { readCodebase, writeCodebase } from '../../software/codebase/index.js';
+import { runChain, supportedLanguages, type ChainLanguage, type ChainResult, type ChainState } from '../../software/chain.js';
+import { readCodebase, writeCodebase, type Files } from '../../software/codebase/index.js';
 import { createProgramRunner } from '../../software/program-runner.js';
 import { slugify, timestampForName } from '../../software/slug.js';
 import { formatCost, formatUsageLine, simulatedBanner } from '../format.js';
@@ -23,7 +26,7 @@ import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 
 /** Parsed cross-team flags. */
-interface TeamOptions {
+export interface TeamOptions {
   teams: number;
   keep: KeepRule;
   groupSize: number;
@@ -59,6 +62,7 @@ async function runDevTeams(a: {
   progress: Progress;
   runtime: Runtime;
   runner: ReturnType<typeof createProgramRunner>;
+  session: RunSession;
   text: string;
   name: string;
   outDir: string;
@@ -91,8 +95,7 @@ async function runDevTeams(a: {
       seed: runtime.seed,
       signal: a.ctx.signal,
       onEvent: (e) => {
-        const u = runtime.usage.snapshot().total;
-        const tokens = `${u.inputTokens + u.outputTokens} tokens, ${formatCost(u.costUsd, u.costKnown)}`;
+        const tokens = usageSoFar(runtime);
         if (e.type === 'segment-started') progress.status(`▶ teams ${e.teams.join(', ')} working towards ${e.point} (${tokens})`);
         else if (e.type === 'team-dropped') progress.line(`✗ ${e.team} dropped: ${e.reason}`);
         else progress.line(`◆ ${e.point}: kept ${e.kept.join(', ')}${e.pruned.length ? `; pruned ${e.pruned.join(', ')}` : ''} (${tokens})`);
@@ -108,7 +111,8 @@ async function runDevTeams(a: {
   mkdirSync(a.outDir, { recursive: true });
   const written = result ? writeCodebase(a.outDir, result.files) : { written: [], refused: [] };
   const dropped = result?.teams.filter((t) => t.status === 'dropped') ?? [];
-  const summary = {
+  const summaryCore = {
+    runId: a.session.id,
     task: a.text,
     name: a.name,
     model: runtime.defaultModel,
@@ -123,16 +127,16 @@ async function runDevTeams(a: {
     test: result?.test ?? null,
     files: written.written,
     refusedFiles: written.refused,
-    usage,
     durationMs,
     ...(result?.error ? { error: result.error } : {}),
     ...(stopped ? { error: stopped.message } : {}),
   };
-  writeFileSync(join(a.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}
-`);
+  const totals = a.session.finish(summaryCore.status as RunStatus, { ...summaryCore, teams: undefined });
+  const summary = { ...summaryCore, totals, usage };
+  writeFileSync(join(a.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
   a.out.result({ ok: !stopped && result?.status === 'completed', outDir: a.outDir, ...summary });
   if (stopped) {
-    a.out.note(`crosstalk: ${stopped.message}; rerun with a larger --budget-usd or --max-tokens.`);
+    a.out.note(`crosstalk: ${stopped.message}. Resume with: crosstalk runs resume ${a.session.id} --budget-usd <larger> (answered calls are replayed free)`);
     return ExitCode.budget;
   }
   a.out.line(`${result!.status === 'completed' ? 'done' : 'failed'}: ${a.outDir}`);
@@ -146,6 +150,137 @@ function parseLanguage(raw: unknown): ChainLanguage | undefined {
   const found = supportedLanguages.find((l) => l.toLowerCase() === String(raw).toLowerCase());
   if (!found) throw new ConfigError({ key: '--language', message: `--language must be one of ${supportedLanguages.join(', ')} (got ${JSON.stringify(raw)}); the sandbox runs only these` });
   return found;
+}
+
+/** Everything needed to run (or resume) a dev job; stored as the run's config. */
+export interface DevJob {
+  kind: 'dev' | 'cross-team';
+  task: string;
+  name: string;
+  outDir: string;
+  language?: ChainLanguage;
+  phases: ResolvedPhase[];
+  roles: RoleBook;
+  /** Starting codebase (incremental mode). */
+  initial?: Files;
+  unsafeNoSandbox: boolean;
+  teamOptions: TeamOptions;
+  flags: ConfigFlags;
+}
+
+/**
+ * Runs (or resumes) a dev job through the run store: every model call is
+ * journaled and, for a single team, the chain's state is saved after each
+ * phase, so a resumed run continues after the last finished phase and pays
+ * for no answered call twice. A resumed cross-team run replays its calls.
+ */
+export async function runDevJob(ctx: CliContext, out: Output, job: DevJob, options: { resumeId?: string; flagOverrides?: ConfigFlags } = {}): Promise<number> {
+  const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: { ...job.flags, ...(options.flagOverrides ?? {}) } });
+  const storePath = resolveStorePath(ctx.cwd, loaded.config);
+  const store = new SqliteRunStore(storePath, { writeBehind: true });
+  try {
+    const session = options.resumeId ? RunSession.resume(store, options.resumeId, storePath) : RunSession.start(store, { kind: job.kind, task: job.task, config: job });
+    const before = session.run.totals;
+    const runtime = await createRuntime({
+      loaded,
+      env: ctx.env,
+      signal: ctx.signal,
+      journal: (model, price) => session.journal(model, price),
+      spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
+    });
+    const progress = new Progress(ctx.stderr, out);
+    if (runtime.simulated) progress.line(simulatedBanner);
+    progress.line(options.resumeId ? `resuming run ${session.id}` : `run ${session.id}`);
+    const runner = createProgramRunner({ allowUnsafe: job.unsafeNoSandbox });
+    if (!runner.run) progress.line(`crosstalk: ${runner.reason}; the testing phase will be skipped`);
+    if (job.teamOptions.teams > 1) {
+      return await runDevTeams({ ctx, out, progress, runtime, runner, session, text: job.task, name: job.name, outDir: job.outDir, phases: job.phases, roles: job.roles, language: job.language, teamOptions: job.teamOptions, loadedBudget: loaded.config.budget ?? null });
+    }
+    // continue after the last phase a previous session finished
+    const done = session.doneOutputs();
+    const earlier: ChainState[] = job.phases.filter((p) => done.has(p.name)).map((p) => JSON.parse(done.get(p.name)!) as ChainState);
+    const last = earlier.at(-1);
+    const remaining = last ? job.phases.slice(job.phases.findIndex((p) => p.name === last.phase) + 1) : job.phases;
+    if (last) progress.line(`${earlier.length} phase(s) already done: ${earlier.map((e) => e.phase).join(', ')}`);
+    const started = performance.now();
+    const finishedNow: ChainState[] = [];
+    let result: ChainResult | undefined;
+    let stopped: BudgetExceededError | AbortedError | undefined;
+    try {
+      result = await runChain({
+        task: job.task,
+        phases: remaining,
+        roles: job.roles,
+        model: (role) => runtime.model(role),
+        ...(last ? { language: last.language, modality: last.modality, initial: last.files, test: last.test } : { ...(job.language ? { language: job.language } : {}), ...(job.initial ? { initial: job.initial } : {}) }),
+        ...(runner.run ? { runProgram: runner.run } : { noRunnerReason: runner.reason }),
+        seed: runtime.seed,
+        signal: ctx.signal,
+        onPhaseDone: (state) => {
+          finishedNow.push(state);
+          session.stepDone(state.phase, JSON.stringify(state), { status: state.record.status, note: state.record.note ?? null });
+        },
+        onEvent: (event) => {
+          const tokens = usageSoFar(runtime);
+          if (event.type === 'phase-started') progress.status(`▶ ${event.phase} … (${tokens})`);
+          else if (event.type === 'round') progress.status(`▶ ${event.phase} round ${event.round} (${tokens})`);
+          else progress.line(`${event.status === 'done' ? '✓' : event.status === 'skipped' ? '–' : '✗'} ${event.phase}${event.note ? `: ${event.note}` : ''} (${tokens})`);
+        },
+      });
+      if (last) result = { ...result, phases: [...earlier.map((e) => e.record), ...result.phases] };
+    } catch (error) {
+      if (!BudgetExceededError.isInstance(error) && !AbortedError.isInstance(error)) throw error;
+      stopped = error;
+    }
+    progress.done();
+    const durationMs = Math.round(performance.now() - started);
+    const usage = runtime.usage.snapshot();
+    mkdirSync(job.outDir, { recursive: true });
+    // a stopped run still writes the files of its last finished phase
+    const lastState = [...earlier, ...finishedNow].at(-1);
+    const files = result?.files ?? lastState?.files;
+    const written = files ? writeCodebase(job.outDir, files) : { written: [], refused: [] };
+    const status = stopped ? (BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : 'interrupted') : (result?.status ?? 'failed');
+    const summaryCore = {
+      runId: session.id,
+      task: job.task,
+      name: job.name,
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      status,
+      modality: result?.modality ?? null,
+      language: result?.language ?? job.language ?? null,
+      config: { phases: job.phases, seed: runtime.seed, concurrency: runtime.concurrency, budget: loaded.config.budget ?? null },
+      phases: result?.phases ?? [...earlier, ...finishedNow].map((e) => e.record),
+      test: result?.test ?? null,
+      files: written.written,
+      refusedFiles: [...(result?.refused ?? []), ...written.refused.map((r) => ({ ...r, phase: 'write' }))],
+      durationMs,
+      ...(result?.error ? { error: result.error } : {}),
+      ...(stopped ? { error: stopped.message } : {}),
+    };
+    const totals = session.finish(status as RunStatus, summaryCore);
+    const summary = { ...summaryCore, totals, usage };
+    writeFileSync(join(job.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    out.result({ ok: !stopped && result?.status === 'completed', outDir: job.outDir, ...summary });
+    if (stopped) {
+      out.note(`crosstalk: ${stopped.message}; the phases finished so far are saved. Resume with: crosstalk runs resume ${session.id}${BudgetExceededError.isInstance(stopped) ? ' --budget-usd <larger>' : ''}`);
+      return stopped.exitCode;
+    }
+    out.line(`${result!.status === 'completed' ? 'done' : 'failed'}: ${job.outDir}`);
+    out.line(`  ${written.written.length} files (${written.written.slice(0, 6).map((f) => basename(f)).join(', ')}${written.written.length > 6 ? ', …' : ''}), language ${summary.language}, test ${result!.test.outcome}`);
+    if (summary.refusedFiles.length > 0) out.line(`  refused ${summary.refusedFiles.length} unsafe file name(s): ${summary.refusedFiles.map((r) => `${r.path} (${r.reason})`).join('; ')}`);
+    out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs) + (session.journalStats.replayed ? ` (+${session.journalStats.replayed} replayed free)` : ''));
+    return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
+  } finally {
+    store.close();
+  }
+}
+
+/** Tokens and cost so far, for progress lines. */
+function usageSoFar(runtime: Runtime): string {
+  const u = runtime.usage.snapshot().total;
+  return `${u.inputTokens + u.outputTokens} tokens, ${formatCost(u.costUsd, u.costKnown)}`;
 }
 
 /** `crosstalk dev "<task>"`: one line in, a runnable project directory out. */
@@ -187,76 +322,20 @@ export const registerDev: Register = (program, ctx, run) => {
           throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
         }
 
-        const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });
-        const runtime = await createRuntime({ loaded, env: ctx.env, signal: ctx.signal });
-        const progress = new Progress(ctx.stderr, out);
-        if (runtime.simulated) progress.line(simulatedBanner);
-        const runner = createProgramRunner({ allowUnsafe: options.unsafeNoSandbox === true });
-        if (!runner.run) progress.line(`crosstalk: ${runner.reason}; the testing phase will be skipped`);
-
-        if (teamOptions.teams > 1) {
-          return runDevTeams({ ctx, out, progress, runtime, runner, text, name, outDir, phases, roles, language, teamOptions, loadedBudget: loaded.config.budget ?? null });
-        }
-        const started = performance.now();
-        let result: ChainResult | undefined;
-        let stopped: BudgetExceededError | undefined;
-        try {
-          result = await runChain({
-            task: text,
-            phases,
-            roles,
-            model: (role) => runtime.model(role),
-            ...(language ? { language } : {}),
-            ...(initial ? { initial } : {}),
-            ...(runner.run ? { runProgram: runner.run } : { noRunnerReason: runner.reason }),
-            seed: runtime.seed,
-            signal: ctx.signal,
-            onEvent: (event) => {
-              const u = runtime.usage.snapshot().total;
-              const tokens = `${u.inputTokens + u.outputTokens} tokens, ${formatCost(u.costUsd, u.costKnown)}`;
-              if (event.type === 'phase-started') progress.status(`▶ ${event.phase} … (${tokens})`);
-              else if (event.type === 'round') progress.status(`▶ ${event.phase} round ${event.round} (${tokens})`);
-              else progress.line(`${event.status === 'done' ? '✓' : event.status === 'skipped' ? '–' : '✗'} ${event.phase}${event.note ? `: ${event.note}` : ''} (${tokens})`);
-            },
-          });
-        } catch (error) {
-          if (!BudgetExceededError.isInstance(error)) throw error;
-          stopped = error;
-        }
-        progress.done();
-        const durationMs = Math.round(performance.now() - started);
-        const usage = runtime.usage.snapshot();
-        mkdirSync(outDir, { recursive: true });
-        const written = result ? writeCodebase(outDir, result.files) : { written: [], refused: [] };
-        const summary = {
+        const job: DevJob = {
+          kind: teamOptions.teams > 1 ? 'cross-team' : 'dev',
           task: text,
           name,
-          model: runtime.defaultModel,
-          simulated: runtime.simulated,
-          status: stopped ? 'stopped-budget' : result?.status ?? 'failed',
-          modality: result?.modality ?? null,
-          language: result?.language ?? language ?? null,
-          config: { phases, seed: runtime.seed, concurrency: runtime.concurrency, budget: loaded.config.budget ?? null },
-          phases: result?.phases ?? [],
-          test: result?.test ?? null,
-          files: written.written,
-          refusedFiles: [...(result?.refused ?? []), ...written.refused.map((r) => ({ ...r, phase: 'write' }))],
-          usage,
-          durationMs,
-          ...(result?.error ? { error: result.error } : {}),
-          ...(stopped ? { error: stopped.message } : {}),
+          outDir,
+          ...(language ? { language } : {}),
+          phases,
+          roles,
+          ...(initial ? { initial } : {}),
+          unsafeNoSandbox: options.unsafeNoSandbox === true,
+          teamOptions,
+          flags: configFlags(options),
         };
-        writeFileSync(join(outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
-        out.result({ ok: !stopped && result?.status === 'completed', outDir, ...summary });
-        if (stopped) {
-          out.note(`crosstalk: ${stopped.message}; nothing after that call was run. Rerun with a larger --budget-usd or --max-tokens.`);
-          return ExitCode.budget;
-        }
-        out.line(`${result!.status === 'completed' ? 'done' : 'failed'}: ${outDir}`);
-        out.line(`  ${written.written.length} files (${written.written.slice(0, 6).map((f) => basename(f)).join(', ')}${written.written.length > 6 ? ', …' : ''}), language ${summary.language}, test ${result!.test.outcome}`);
-        if (summary.refusedFiles.length > 0) out.line(`  refused ${summary.refusedFiles.length} unsafe file name(s): ${summary.refusedFiles.map((r) => `${r.path} (${r.reason})`).join('; ')}`);
-        out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs));
-        return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
+        return runDevJob(ctx, out, job);
       }),
     );
 };

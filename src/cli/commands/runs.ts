@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { StoreError } from '../../errors/index.js';
 import { graphSpecSchema } from '../../graph/index.js';
 import { runNetJob, type NetJob } from './net.js';
+import { runDevJob, type DevJob } from './dev.js';
 import { SqliteRunStore, type RunRecord, type RunStore } from '../../store/index.js';
 import { formatCost } from '../format.js';
 import { configFlags } from '../global-options.js';
@@ -214,6 +215,19 @@ const netJobSchema = z
   })
   .passthrough();
 
+const devJobSchema = z
+  .object({
+    kind: z.enum(['dev', 'cross-team']),
+    task: z.string(),
+    name: z.string(),
+    outDir: z.string(),
+    phases: z.array(z.object({ name: z.string(), instructor: z.string(), assistant: z.string(), maxTurns: z.number(), rounds: z.number() })),
+    roles: z.record(z.string(), z.object({ title: z.string(), persona: z.string(), duties: z.array(z.string()) }).passthrough()),
+    teamOptions: z.object({ teams: z.number().int() }).passthrough(),
+    flags: z.record(z.string(), z.string()),
+  })
+  .passthrough();
+
 /** `crosstalk runs resume <id>`: continue an interrupted, failed or budget-stopped run. */
 export const registerResume: Register = (program, ctx, run) => {
   const runs = program.commands.find((c) => c.name() === 'runs')!;
@@ -227,10 +241,19 @@ export const registerResume: Register = (program, ctx, run) => {
         const { store, run: record } = requireRun(openExisting(path), path, String(id));
         store.close();
         if (record.status === 'completed') throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `run ${record.id} is already completed; nothing to resume` });
-        const parsed = netJobSchema.safeParse(record.config);
-        if (record.kind !== 'net' || !parsed.success) throw new StoreError({ code: 'STORE_CORRUPT', path, message: `run ${record.id} (${record.kind}) cannot be resumed by this version: its stored configuration is not a network job` });
         const overrides = Object.fromEntries(Object.entries(configFlags(options)).filter(([key]) => ['budgetUsd', 'maxTokens', 'concurrency', 'timeoutMs'].includes(key)));
-        return runNetJob(ctx, out, parsed.data as unknown as NetJob, { resumeId: record.id, flagOverrides: overrides });
+        const unreadable = () => new StoreError({ code: 'STORE_CORRUPT', path, message: `run ${record.id} (${record.kind}) cannot be resumed by this version: its stored configuration is not readable` });
+        if (record.kind === 'net') {
+          const parsed = netJobSchema.safeParse(record.config);
+          if (!parsed.success) throw unreadable();
+          return runNetJob(ctx, out, parsed.data as unknown as NetJob, { resumeId: record.id, flagOverrides: overrides });
+        }
+        if (record.kind === 'dev' || record.kind === 'cross-team') {
+          const parsed = devJobSchema.safeParse(record.config);
+          if (!parsed.success) throw unreadable();
+          return runDevJob(ctx, out, parsed.data as unknown as DevJob, { resumeId: record.id, flagOverrides: overrides });
+        }
+        throw new StoreError({ code: 'STORE_CORRUPT', path, message: `run ${record.id} is a '${record.kind}' run, which cannot be resumed yet` });
       }),
     );
 };
