@@ -6,6 +6,7 @@ import { StoreError } from '../../errors/index.js';
 import { graphSpecSchema } from '../../graph/index.js';
 import { runNetJob, type NetJob } from './net.js';
 import { runDevJob, type DevJob } from './dev.js';
+import { runStoryJob, type StoryJob } from './story.js';
 import { SqliteRunStore, type RunRecord, type RunStore } from '../../store/index.js';
 import { formatCost } from '../format.js';
 import { configFlags } from '../global-options.js';
@@ -228,6 +229,17 @@ const devJobSchema = z
   })
   .passthrough();
 
+const storyJobSchema = z.object({
+  kind: z.literal('story'),
+  premise: z.string(),
+  teams: z.number().int().positive(),
+  keep: z.union([z.object({ ratio: z.number() }), z.object({ count: z.number() })]),
+  groupSize: z.number().int(),
+  words: z.number().int(),
+  outDir: z.string(),
+  flags: z.record(z.string(), z.string()),
+});
+
 /** `crosstalk runs resume <id>`: continue an interrupted, failed or budget-stopped run. */
 export const registerResume: Register = (program, ctx, run) => {
   const runs = program.commands.find((c) => c.name() === 'runs')!;
@@ -252,6 +264,11 @@ export const registerResume: Register = (program, ctx, run) => {
           const parsed = devJobSchema.safeParse(record.config);
           if (!parsed.success) throw unreadable();
           return runDevJob(ctx, out, parsed.data as unknown as DevJob, { resumeId: record.id, flagOverrides: overrides });
+        }
+        if (record.kind === 'story') {
+          const parsed = storyJobSchema.safeParse(record.config);
+          if (!parsed.success) throw unreadable();
+          return runStoryJob(ctx, out, parsed.data as StoryJob, { resumeId: record.id, flagOverrides: overrides });
         }
         throw new StoreError({ code: 'STORE_CORRUPT', path, message: `run ${record.id} is a '${record.kind}' run, which cannot be resumed yet` });
       }),

@@ -1,15 +1,95 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../../config/index.js';
-import { BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
+import { loadConfig, type ConfigFlags } from '../../config/index.js';
+import { RunSession } from '../../jobs/index.js';
+import { SqliteRunStore, type RunStatus } from '../../store/index.js';
+import type { CliContext } from '../context.js';
+import type { Output } from '../output.js';
+import { resolveStorePath } from '../store-path.js';
+import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
 import { createRuntime } from '../../runtime/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
-import { diversifyTeams, runStoryTeams } from '../../teams/index.js';
+import { diversifyTeams, runStoryTeams, type KeepRule } from '../../teams/index.js';
 import { parseKeepRule, wholeNumber } from '../parse-flags.js';
 import { formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
+
+/** Everything needed to run (or resume) a story job; stored as the run's config. */
+export interface StoryJob {
+  kind: 'story';
+  premise: string;
+  teams: number;
+  keep: KeepRule;
+  groupSize: number;
+  words: number;
+  outDir: string;
+  flags: ConfigFlags;
+}
+
+/** Runs (or resumes, replaying journaled calls for free) a cross-team story job through the run store. */
+export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, options: { resumeId?: string; flagOverrides?: ConfigFlags } = {}): Promise<number> {
+  const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: { ...job.flags, ...(options.flagOverrides ?? {}) } });
+  const storePath = resolveStorePath(ctx.cwd, loaded.config);
+  const store = new SqliteRunStore(storePath, { writeBehind: true });
+  try {
+    const session = options.resumeId ? RunSession.resume(store, options.resumeId, storePath) : RunSession.start(store, { kind: 'story', task: job.premise, config: job });
+    const before = session.run.totals;
+    const runtime = await createRuntime({
+      loaded,
+      env: ctx.env,
+      signal: ctx.signal,
+      journal: (model, price) => session.journal(model, price),
+      spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
+    });
+    const progress = new Progress(ctx.stderr, out);
+    if (runtime.simulated) progress.line(simulatedBanner);
+    const teams = diversifyTeams(job.teams, runtime.seed);
+    const started = performance.now();
+    let stopped: BudgetExceededError | AbortedError | undefined;
+    let result;
+    try {
+      result = await runStoryTeams({ premise: job.premise, teams, model: (_team, role) => runtime.model(role), keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed, signal: ctx.signal });
+    } catch (error) {
+      if (!BudgetExceededError.isInstance(error) && !AbortedError.isInstance(error)) throw error;
+      stopped = error;
+    }
+    const durationMs = Math.round(performance.now() - started);
+    const usage = runtime.usage.snapshot();
+    mkdirSync(job.outDir, { recursive: true });
+    if (result?.story) writeFileSync(join(job.outDir, 'story.md'), `${result.story}\n`);
+    const status = stopped ? (BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : 'interrupted') : (result?.status ?? 'failed');
+    const summaryCore = {
+      runId: session.id,
+      premise: job.premise,
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      status,
+      config: { teams: job.teams, keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed },
+      teams: result?.teams ?? [],
+      decisions: result?.decisions ?? [],
+      durationMs,
+      ...(result?.error ? { error: result.error } : {}),
+      ...(stopped ? { error: stopped.message } : {}),
+    };
+    const totals = session.finish(status as RunStatus, { status, story: result?.story ?? null });
+    const summary = { ...summaryCore, totals, usage };
+    writeFileSync(join(job.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    out.result({ ok: !stopped && result?.status === 'completed', outDir: job.outDir, story: result?.story ?? null, ...summary });
+    if (stopped) {
+      out.note(`crosstalk: ${stopped.message}. Resume with: crosstalk runs resume ${session.id}${BudgetExceededError.isInstance(stopped) ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`);
+      return stopped.exitCode;
+    }
+    for (const d of result!.decisions) progress.line(`◆ ${d.point}: kept ${d.kept.join(', ')}${d.pruned.length ? `; pruned ${d.pruned.map((p) => p.team).join(', ')}` : ''}`);
+    if (result!.story) out.line(result!.story);
+    out.note(`${result!.status}: run ${session.id}; ${job.outDir}`);
+    out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs) + (session.journalStats.replayed ? ` (+${session.journalStats.replayed} replayed free)` : ''));
+    return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
+  } finally {
+    store.close();
+  }
+}
 
 /** `crosstalk story "<premise>" --teams K`: cross-team story writing (outline → draft → revise). */
 export const registerStory: Register = (program, ctx, run) => {
@@ -32,48 +112,7 @@ export const registerStory: Register = (program, ctx, run) => {
         const keep = parseKeepRule(options.prune);
         const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
         if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
-        const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });
-        const runtime = await createRuntime({ loaded, env: ctx.env, signal: ctx.signal });
-        const progress = new Progress(ctx.stderr, out);
-        if (runtime.simulated) progress.line(simulatedBanner);
-        const teams = diversifyTeams(k, runtime.seed);
-        const started = performance.now();
-        let stopped: BudgetExceededError | undefined;
-        let result;
-        try {
-          result = await runStoryTeams({ premise: text, teams, model: (_team, role) => runtime.model(role), keep, groupSize, words, seed: runtime.seed, signal: ctx.signal });
-        } catch (error) {
-          if (!BudgetExceededError.isInstance(error)) throw error;
-          stopped = error;
-        }
-        const durationMs = Math.round(performance.now() - started);
-        const usage = runtime.usage.snapshot();
-        mkdirSync(outDir, { recursive: true });
-        if (result?.story) writeFileSync(join(outDir, 'story.md'), `${result.story}\n`);
-        const summary = {
-          premise: text,
-          model: runtime.defaultModel,
-          simulated: runtime.simulated,
-          status: stopped ? 'stopped-budget' : (result?.status ?? 'failed'),
-          config: { teams: k, keep, groupSize, words, seed: runtime.seed },
-          teams: result?.teams ?? [],
-          decisions: result?.decisions ?? [],
-          usage,
-          durationMs,
-          ...(result?.error ? { error: result.error } : {}),
-          ...(stopped ? { error: stopped.message } : {}),
-        };
-        writeFileSync(join(outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
-        out.result({ ok: !stopped && result?.status === 'completed', outDir, story: result?.story ?? null, ...summary });
-        if (stopped) {
-          out.note(`crosstalk: ${stopped.message}; rerun with a larger --budget-usd or --max-tokens.`);
-          return ExitCode.budget;
-        }
-        for (const d of result!.decisions) progress.line(`◆ ${d.point}: kept ${d.kept.join(', ')}${d.pruned.length ? `; pruned ${d.pruned.map((p) => p.team).join(', ')}` : ''}`);
-        if (result!.story) out.line(result!.story);
-        out.note(`${result!.status}: ${outDir}`);
-        out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs));
-        return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
+        return runStoryJob(ctx, out, { kind: 'story', premise: text, teams: k, keep, groupSize, words, outDir, flags: configFlags(options) });
       }),
     );
 };
