@@ -40,6 +40,11 @@ export interface CrossTeamOptions {
   seed?: number;
   signal?: AbortSignal;
   onEvent?: (event: CrossTeamEvent) => void;
+  /**
+   * Each team's share of the run budget and what it has spent so far: a team
+   * over its share at a decision point is dropped from the round.
+   */
+  teamBudget?: { share: { usd?: number; tokens?: number }; spent: (teamId: string) => { usd: number; tokens: number } };
 }
 
 /** Progress of a cross-team run. */
@@ -196,6 +201,14 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
         else if (segment.phases.length > 0 && result.phases.every((p) => p.status === 'failed')) drop(state, point, `every phase failed (${result.phases[0]?.note ?? 'model errors'})`);
       }),
     );
+    if (options.teamBudget) {
+      const { share, spent } = options.teamBudget;
+      for (const state of alive()) {
+        const used = spent(state.report.id);
+        if (share.usd !== undefined && used.usd > share.usd) drop(state, point, `exceeded its share of the budget ($${used.usd.toFixed(4)} of $${share.usd.toFixed(4)})`);
+        else if (share.tokens !== undefined && used.tokens > share.tokens) drop(state, point, `exceeded its share of the budget (${used.tokens} of ${Math.floor(share.tokens)} tokens)`);
+      }
+    }
     if (alive().length === 0) {
       return { status: 'failed', files: {}, language: options.language ?? 'Python', modality: 'Command-line application', test: finalTest, teams: states.map((s) => s.report), decisions, error: 'every team failed' };
     }

@@ -135,6 +135,27 @@ describe('runCrossTeam', () => {
     expect(result.decisions[0]!.proposals).toHaveLength(3);
   });
 
+  it('drops a team that exceeds its share of the budget at a decision point', async () => {
+    const result = await runCrossTeam({
+      task: 'a todo app',
+      teams: diversifyTeams(3, 0),
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: () => new SimulatedModel(),
+      decisionPoints: ['coding', 'final'],
+      keep: { ratio: 1 },
+      groupSize: 2,
+      scorer: 'metrics',
+      language: 'Python',
+      teamBudget: { share: { usd: 0.01 }, spent: (team) => ({ usd: team === 'team2' ? 0.02 : 0.001, tokens: 0 }) },
+    });
+    expect(result.status).toBe('completed');
+    const dropped = result.teams.find((t) => t.id === 'team2')!;
+    expect(dropped).toMatchObject({ status: 'dropped', droppedAt: 'coding' });
+    expect(dropped.reason).toMatch(/exceeded its share of the budget \(\$0\.0200 of \$0\.0100\)/);
+    expect(result.decisions[0]!.proposals.map((p) => p.team)).toEqual(['team1', 'team3']);
+  });
+
   it('with one team behaves like a plain single-team chain', async () => {
     const result = await runCrossTeam({ task: 'a todo app', teams: diversifyTeams(1, 0), phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel(), decisionPoints: ['final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'metrics' });
     expect(result.status).toBe('completed');

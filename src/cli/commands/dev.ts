@@ -94,6 +94,17 @@ async function runDevTeams(a: {
       ...(a.runner.run ? { runProgram: a.runner.run } : { noRunnerReason: a.runner.reason }),
       seed: runtime.seed,
       signal: a.ctx.signal,
+      ...(runtime.budget.limits.maxUsd !== undefined || runtime.budget.limits.maxTokens !== undefined
+        ? {
+            teamBudget: {
+              share: {
+                ...(runtime.budget.limits.maxUsd !== undefined ? { usd: runtime.budget.limits.maxUsd / teams.length } : {}),
+                ...(runtime.budget.limits.maxTokens !== undefined ? { tokens: runtime.budget.limits.maxTokens / teams.length } : {}),
+              },
+              spent: (teamId: string) => teamSpent(runtime, teamId),
+            },
+          }
+        : {}),
       onEvent: (e) => {
         const tokens = usageSoFar(runtime);
         if (e.type === 'segment-started') progress.status(`▶ teams ${e.teams.join(', ')} working towards ${e.point} (${tokens})`);
@@ -275,6 +286,18 @@ export async function runDevJob(ctx: CliContext, out: Output, job: DevJob, optio
   } finally {
     store.close();
   }
+}
+
+/** What one team's agents (named `teamN/role`) have spent so far. */
+function teamSpent(runtime: Runtime, teamId: string): { usd: number; tokens: number } {
+  let usd = 0;
+  let tokens = 0;
+  for (const [agent, totals] of Object.entries(runtime.usage.snapshot().perAgent)) {
+    if (!agent.startsWith(`${teamId}/`)) continue;
+    usd += totals.costUsd;
+    tokens += totals.inputTokens + totals.outputTokens;
+  }
+  return { usd, tokens };
 }
 
 /** Tokens and cost so far, for progress lines. */
