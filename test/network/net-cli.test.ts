@@ -32,8 +32,15 @@ describe('crosstalk net and graph', () => {
     const cwd = tempDir();
     const child = spawn(process.execPath, [cliPath, 'net', 'Write a fable.', '--topology', 'chain', '--agents', '60', '--model', 'sim?latency=30ms', '--out', 'run'], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    setTimeout(() => child.kill('SIGINT'), 1200);
+    let sent = false;
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      // interrupt once the run is recorded and under way, however slow the machine is
+      if (!sent && /run \S+ — 60 nodes/.test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 400);
+      }
+    });
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(130);
     const id = /crosstalk runs resume (\S+)/.exec(stderr)?.[1];

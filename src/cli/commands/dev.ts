@@ -1,12 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { defaultRoles, loadRoles } from '../../agents/index.js';
-import { loadConfig, type ConfigFlags } from '../../config/index.js';
+import type { ConfigFlags } from '../../config/index.js';
 import { RunSession } from '../../jobs/index.js';
-import { SqliteRunStore, type RunStatus } from '../../store/index.js';
-import { resolveStorePath } from '../store-path.js';
+import type { RunStatus } from '../../store/index.js';
 import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
-import { createRuntime } from '../../runtime/index.js';
 import { loadPhases, resolvePhases } from '../../software/phases.js';
 import { runChain, supportedLanguages, type ChainLanguage, type ChainResult, type ChainState } from '../../software/chain.js';
 import { readCodebase, writeCodebase, type Files } from '../../software/codebase/index.js';
@@ -16,6 +14,7 @@ import { formatCost, formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
+import { openDurableRun } from '../durable-run.js';
 import { parseKeepRule, wholeNumber } from '../parse-flags.js';
 import { decisionPointNames, diversifyTeams, runCrossTeam, type DecisionPoint, type KeepRule, type Scorer } from '../../teams/index.js';
 import { parseModelString } from '../../model/index.js';
@@ -186,19 +185,8 @@ export interface DevJob {
  * for no answered call twice. A resumed cross-team run replays its calls.
  */
 export async function runDevJob(ctx: CliContext, out: Output, job: DevJob, options: { resumeId?: string; flagOverrides?: ConfigFlags } = {}): Promise<number> {
-  const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: { ...job.flags, ...(options.flagOverrides ?? {}) } });
-  const storePath = resolveStorePath(ctx.cwd, loaded.config);
-  const store = new SqliteRunStore(storePath, { writeBehind: true });
+  const { loaded, store, session, runtime } = await openDurableRun(ctx, { flags: job.flags, run: { kind: job.kind, task: job.task, config: job } }, options);
   try {
-    const session = options.resumeId ? RunSession.resume(store, options.resumeId, storePath) : RunSession.start(store, { kind: job.kind, task: job.task, config: job });
-    const before = session.run.totals;
-    const runtime = await createRuntime({
-      loaded,
-      env: ctx.env,
-      signal: ctx.signal,
-      journal: (model, price) => session.journal(model, price),
-      spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
-    });
     const progress = new Progress(ctx.stderr, out);
     if (runtime.simulated) progress.line(simulatedBanner);
     progress.line(options.resumeId ? `resuming run ${session.id}` : `run ${session.id}`);

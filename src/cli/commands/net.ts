@@ -3,12 +3,9 @@ import { join, resolve } from 'node:path';
 import { loadConfig, type ConfigFlags } from '../../config/index.js';
 import { BudgetExceededError, ConfigError, ExitCode, ModelConfigError } from '../../errors/index.js';
 import { graphStats, toDot, validateGraph, type GraphSpec, type ScheduleEvent } from '../../graph/index.js';
-import { RunSession } from '../../jobs/index.js';
 import { parseModelString } from '../../model/index.js';
 import { extractChoice, runNetwork, type NetworkTaskType, type NodeOutput } from '../../network/index.js';
-import { createRuntime } from '../../runtime/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
-import { SqliteRunStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import { formatCost, formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
@@ -16,10 +13,10 @@ import { addTopologyOptions, resolveGraph } from '../graph-options.js';
 import type { Register } from '../main.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
+import { openDurableRun } from '../durable-run.js';
 import { entryFile, type TestOutcome } from '../../software/chain.js';
 import { parseCodebase, writeCodebase } from '../../software/codebase/index.js';
 import { createProgramRunner } from '../../software/program-runner.js';
-import { resolveStorePath } from '../store-path.js';
 
 const taskTypes = ['code', 'text', 'choice'] as const;
 
@@ -47,22 +44,10 @@ export interface NetJob {
  * nodes already done without paying for their calls again.
  */
 export async function runNetJob(ctx: CliContext, out: Output, job: NetJob, options: { resumeId?: string; flagOverrides?: ConfigFlags } = {}): Promise<number> {
-  const flags = { ...job.flags, ...(options.flagOverrides ?? {}) };
-  const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags });
-  const seed = loaded.config.seed ?? 0;
   const graph = validateGraph(job.graph, { maxNodes: Math.max(100_000, job.graph.nodes.length) });
-  const storePath = resolveStorePath(ctx.cwd, loaded.config);
-  const store = new SqliteRunStore(storePath, { writeBehind: true });
+  const { loaded, store, session, runtime } = await openDurableRun(ctx, { flags: job.flags, run: { kind: 'net', task: job.task, config: job }, ...(job.cache ? { cache: true } : {}) }, options);
+  const seed = loaded.config.seed ?? 0;
   try {
-    const session = options.resumeId ? RunSession.resume(store, options.resumeId, storePath) : RunSession.start(store, { kind: 'net', task: job.task, config: job });
-    const before = session.run.totals;
-    const runtime = await createRuntime({
-      loaded,
-      env: ctx.env,
-      signal: ctx.signal,
-      journal: (model, price) => session.journal(model, price, job.cache === true),
-      spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
-    });
     for (const node of graph.spec.nodes) if (node.model) runtime.modelByString(node.model); // missing keys fail before any work
     const progress = new Progress(ctx.stderr, out);
     if (runtime.simulated) progress.line(simulatedBanner);

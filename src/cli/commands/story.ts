@@ -1,13 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig, type ConfigFlags } from '../../config/index.js';
-import { RunSession } from '../../jobs/index.js';
-import { SqliteRunStore, type RunStatus } from '../../store/index.js';
+import type { ConfigFlags } from '../../config/index.js';
+import type { RunStatus } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
-import { resolveStorePath } from '../store-path.js';
 import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
-import { createRuntime } from '../../runtime/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
 import { diversifyTeams, runStoryTeams, type KeepRule } from '../../teams/index.js';
 import { parseKeepRule, wholeNumber } from '../parse-flags.js';
@@ -15,6 +12,7 @@ import { formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
+import { openDurableRun } from '../durable-run.js';
 
 /** Everything needed to run (or resume) a story job; stored as the run's config. */
 export interface StoryJob {
@@ -30,19 +28,8 @@ export interface StoryJob {
 
 /** Runs (or resumes, replaying journaled calls for free) a cross-team story job through the run store. */
 export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, options: { resumeId?: string; flagOverrides?: ConfigFlags } = {}): Promise<number> {
-  const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: { ...job.flags, ...(options.flagOverrides ?? {}) } });
-  const storePath = resolveStorePath(ctx.cwd, loaded.config);
-  const store = new SqliteRunStore(storePath, { writeBehind: true });
+  const { store, session, runtime } = await openDurableRun(ctx, { flags: job.flags, run: { kind: 'story', task: job.premise, config: job } }, options);
   try {
-    const session = options.resumeId ? RunSession.resume(store, options.resumeId, storePath) : RunSession.start(store, { kind: 'story', task: job.premise, config: job });
-    const before = session.run.totals;
-    const runtime = await createRuntime({
-      loaded,
-      env: ctx.env,
-      signal: ctx.signal,
-      journal: (model, price) => session.journal(model, price),
-      spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
-    });
     const progress = new Progress(ctx.stderr, out);
     if (runtime.simulated) progress.line(simulatedBanner);
     const teams = diversifyTeams(job.teams, runtime.seed);
