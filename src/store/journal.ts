@@ -38,9 +38,14 @@ export interface JournalOptions {
  * accounting options).
  */
 export function requestHash(model: string, params: LanguageModelV3CallOptions): string {
+  return requestIdentity(model, params).hash;
+}
+
+/** The request as canonical JSON and its hash (the JSON is also what the journal stores). */
+function requestIdentity(model: string, params: LanguageModelV3CallOptions): { hash: string; json: string } {
   const { prompt, temperature, maxOutputTokens, topP, topK, seed, stopSequences, responseFormat, presencePenalty, frequencyPenalty, tools, toolChoice } = params;
-  const key = JSON.stringify({ model, prompt, temperature, maxOutputTokens, topP, topK, seed, stopSequences, responseFormat, presencePenalty, frequencyPenalty, tools, toolChoice });
-  return createHash('sha256').update(key).digest('hex');
+  const json = JSON.stringify({ model, prompt, temperature, maxOutputTokens, topP, topK, seed, stopSequences, responseFormat, presencePenalty, frequencyPenalty, tools, toolChoice });
+  return { hash: createHash('sha256').update(json).digest('hex'), json };
 }
 
 type StoredResponse = Pick<LanguageModelV3GenerateResult, 'content' | 'finishReason' | 'usage' | 'warnings'>;
@@ -110,7 +115,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   const occurrences = new Map<string, number>();
   const stats = options.stats ?? { replayed: 0, recorded: 0 };
   const lookup = (params: LanguageModelV3CallOptions) => {
-    const hash = requestHash(options.model, params);
+    const { hash, json } = requestIdentity(options.model, params);
     // identical requests are told apart by where they come from (node, phase, team) and their order there,
     // so a resumed run finds each node's own answers whatever order the nodes run in
     const scope = (params.providerOptions?.crosstalk as { scope?: unknown } | undefined)?.scope;
@@ -120,14 +125,14 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
     const key = `${base}#${n}`;
     const known = options.knownKeys === undefined || options.knownKeys.has(key);
     const hit = (known ? options.store.findCall(options.runId, key) : undefined) ?? (options.crossRun ? options.store.findCallAnyRun(hash) : undefined);
-    return { hash, key, hit };
+    return { hash, json, key, hit };
   };
   const replay = (hit: NonNullable<ReturnType<typeof lookup>['hit']>): StoredResponse => {
     stats.replayed++;
     options.onReplay?.({ agent: hit.agent, inputTokens: hit.inputTokens, outputTokens: hit.outputTokens });
     return hit.response as StoredResponse;
   };
-  const record = (params: LanguageModelV3CallOptions, hash: string, key: string, response: StoredResponse, latencyMs: number) => {
+  const record = (params: LanguageModelV3CallOptions, hash: string, json: string, key: string, response: StoredResponse, latencyMs: number) => {
     stats.recorded++;
     options.store.putCall({
       runId: options.runId,
@@ -135,7 +140,8 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       requestHash: hash,
       model: options.model,
       agent: agentOf(params),
-      request: { prompt: params.prompt, temperature: params.temperature, maxOutputTokens: params.maxOutputTokens, seed: params.seed },
+      request: null,
+      requestJson: json,
       response,
       inputTokens: response.usage.inputTokens.total ?? 0,
       outputTokens: response.usage.outputTokens.total ?? 0,
@@ -147,16 +153,16 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   return {
     specificationVersion: 'v3',
     async wrapGenerate({ params, model }) {
-      const { hash, key, hit } = lookup(params);
+      const { hash, json, key, hit } = lookup(params);
       if (hit) return { ...replay(hit), response: { id: `replay-${key.slice(0, 12)}` } };
       const started = performance.now();
       // the key travels inward so the pending marker can note the moment the call is really sent
       const result = await model.doGenerate(withJournalKey(params, key));
-      record(params, hash, key, { content: result.content, finishReason: result.finishReason, usage: result.usage, warnings: result.warnings }, performance.now() - started);
+      record(params, hash, json, key, { content: result.content, finishReason: result.finishReason, usage: result.usage, warnings: result.warnings }, performance.now() - started);
       return result;
     },
     async wrapStream({ params, model }) {
-      const { hash, key, hit } = lookup(params);
+      const { hash, json, key, hit } = lookup(params);
       if (hit) {
         const stored = replay(hit);
         const text = stored.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
@@ -176,7 +182,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
         transform(part, controller) {
           if (part.type === 'text-delta') text += part.delta;
           if (part.type === 'finish') {
-            record(params, hash, key, { content: [{ type: 'text', text }], finishReason: part.finishReason, usage: part.usage, warnings: [] }, performance.now() - started);
+            record(params, hash, json, key, { content: [{ type: 'text', text }], finishReason: part.finishReason, usage: part.usage, warnings: [] }, performance.now() - started);
           }
           controller.enqueue(part);
         },

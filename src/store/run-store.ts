@@ -135,6 +135,8 @@ export interface CallRecord {
   model: string;
   agent: string | null;
   request: unknown;
+  /** The request already serialized (saves serializing it twice); stored instead of `request` when set. */
+  requestJson?: string;
   response: unknown;
   inputTokens: number;
   outputTokens: number;

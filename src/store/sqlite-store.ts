@@ -312,7 +312,7 @@ export class SqliteRunStore implements RunStore {
 
   putCall(c: CallRecord): void {
     this.write('clearPending', [c.runId, c.key]);
-    this.write('putCall', [c.runId, c.key, c.requestHash, c.model, c.agent, JSON.stringify(c.request ?? null), JSON.stringify(c.response), c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at]);
+    this.write('putCall', [c.runId, c.key, c.requestHash, c.model, c.agent, c.requestJson ?? JSON.stringify(c.request ?? null), JSON.stringify(c.response), c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at]);
   }
 
   listCallKeys(runId: string): string[] {
