@@ -1,7 +1,8 @@
 import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/index.js';
 import { RunSession } from '../jobs/index.js';
 import { createRuntime, type Runtime } from '../runtime/index.js';
-import { SqliteRunStore, type NewRun } from '../store/index.js';
+import { AbortedError, BudgetExceededError } from '../errors/index.js';
+import { SqliteRunStore, type NewRun, type RunStatus } from '../store/index.js';
 import type { CliContext } from './context.js';
 import { resolveStorePath } from './store-path.js';
 
@@ -42,4 +43,10 @@ export async function openDurableRun(
     store.close();
     throw error;
   }
+}
+
+/** The stored status of a job: how it was stopped, else how it ended. */
+export function finalStatus(stopped: BudgetExceededError | AbortedError | undefined, ended: 'completed' | 'failed' | undefined): RunStatus {
+  if (stopped) return BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : 'interrupted';
+  return ended ?? 'failed';
 }

@@ -3,7 +3,6 @@ import { basename, join, resolve } from 'node:path';
 import { defaultRoles, loadRoles } from '../../agents/index.js';
 import type { ConfigFlags } from '../../config/index.js';
 import { RunSession } from '../../jobs/index.js';
-import type { RunStatus } from '../../store/index.js';
 import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
 import { loadPhases, resolvePhases } from '../../software/phases.js';
 import { runChain, supportedLanguages, type ChainLanguage, type ChainResult, type ChainState } from '../../software/chain.js';
@@ -14,7 +13,7 @@ import { formatCost, formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
-import { openDurableRun } from '../durable-run.js';
+import { finalStatus, openDurableRun } from '../durable-run.js';
 import { parseKeepRule, wholeNumber } from '../parse-flags.js';
 import { decisionPointNames, diversifyTeams, runCrossTeam, type DecisionPoint, type KeepRule, type Scorer } from '../../teams/index.js';
 import { parseModelString } from '../../model/index.js';
@@ -127,7 +126,7 @@ async function runDevTeams(a: {
     name: a.name,
     model: runtime.defaultModel,
     simulated: runtime.simulated,
-    status: stopped ? 'stopped-budget' : (result?.status ?? 'failed'),
+    status: finalStatus(stopped, result?.status),
     mode: 'cross-team',
     modality: result?.modality ?? null,
     language: result?.language ?? null,
@@ -141,7 +140,7 @@ async function runDevTeams(a: {
     ...(result?.error ? { error: result.error } : {}),
     ...(stopped ? { error: stopped.message } : {}),
   };
-  const totals = a.session.finish(summaryCore.status as RunStatus, { ...summaryCore, teams: undefined });
+  const totals = a.session.finish(summaryCore.status, { ...summaryCore, teams: undefined });
   const summary = { ...summaryCore, totals, usage };
   writeFileSync(join(a.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
   a.out.result({ ok: !stopped && result?.status === 'completed', outDir: a.outDir, ...summary });
@@ -239,7 +238,7 @@ export async function runDevJob(ctx: CliContext, out: Output, job: DevJob, optio
     const lastState = [...earlier, ...finishedNow].at(-1);
     const files = result?.files ?? lastState?.files;
     const written = files ? writeCodebase(job.outDir, files) : { written: [], refused: [] };
-    const status = stopped ? (BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : 'interrupted') : (result?.status ?? 'failed');
+    const status = finalStatus(stopped, result?.status);
     const summaryCore = {
       runId: session.id,
       task: job.task,
@@ -258,7 +257,7 @@ export async function runDevJob(ctx: CliContext, out: Output, job: DevJob, optio
       ...(result?.error ? { error: result.error } : {}),
       ...(stopped ? { error: stopped.message } : {}),
     };
-    const totals = session.finish(status as RunStatus, summaryCore);
+    const totals = session.finish(status, summaryCore);
     const summary = { ...summaryCore, totals, usage };
     writeFileSync(join(job.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
     out.result({ ok: !stopped && result?.status === 'completed', outDir: job.outDir, ...summary });

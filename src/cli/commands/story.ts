@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ConfigFlags } from '../../config/index.js';
-import type { RunStatus } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
@@ -12,7 +11,7 @@ import { formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
-import { openDurableRun } from '../durable-run.js';
+import { finalStatus, openDurableRun } from '../durable-run.js';
 
 /** Everything needed to run (or resume) a story job; stored as the run's config. */
 export interface StoryJob {
@@ -46,7 +45,7 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     const usage = runtime.usage.snapshot();
     mkdirSync(job.outDir, { recursive: true });
     if (result?.story) writeFileSync(join(job.outDir, 'story.md'), `${result.story}\n`);
-    const status = stopped ? (BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : 'interrupted') : (result?.status ?? 'failed');
+    const status = finalStatus(stopped, result?.status);
     const summaryCore = {
       runId: session.id,
       premise: job.premise,
@@ -60,7 +59,7 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
       ...(result?.error ? { error: result.error } : {}),
       ...(stopped ? { error: stopped.message } : {}),
     };
-    const totals = session.finish(status as RunStatus, { status, story: result?.story ?? null });
+    const totals = session.finish(status, { status, story: result?.story ?? null });
     const summary = { ...summaryCore, totals, usage };
     writeFileSync(join(job.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
     out.result({ ok: !stopped && result?.status === 'completed', outDir: job.outDir, story: result?.story ?? null, ...summary });
