@@ -257,14 +257,16 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
 
 async function decideDesign(options: CrossTeamOptions, teams: TeamState[]): Promise<{ report: DecisionReport; insight: string }> {
   const proposals = teams.map((s) => ({ team: s, text: `Product form: ${s.modality ?? 'unspecified'}\nLanguage: ${s.language ?? 'unspecified'}\nWorking style: ${s.report.profile.personaNote}` }));
-  const scored: Array<ScoredProposal<string>> = [];
-  const reports: ProposalReport[] = [];
-  for (const p of proposals) {
-    p.team.report.artifacts.design = p.text;
-    const verdict = await judgeProposal({ model: options.model(p.team.report.profile, 'judge'), task: options.task, proposal: p.text, kind: 'design', agent: 'judge', scope: `design/${p.team.report.id}`, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-    scored.push({ id: p.team.report.id, value: p.text, score: verdict.score });
-    reports.push({ team: p.team.report.id, score: verdict.score, judge: verdict, ...(p.team.language ? { language: p.team.language } : {}) });
-  }
+  // the teams' proposals are judged concurrently
+  const judged = await Promise.all(
+    proposals.map(async (p) => {
+      p.team.report.artifacts.design = p.text;
+      const verdict = await judgeProposal({ model: options.model(p.team.report.profile, 'judge'), task: options.task, proposal: p.text, kind: 'design', agent: 'judge', scope: `design/${p.team.report.id}`, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      return { p, verdict };
+    }),
+  );
+  const scored: Array<ScoredProposal<string>> = judged.map(({ p, verdict }) => ({ id: p.team.report.id, value: p.text, score: verdict.score }));
+  const reports: ProposalReport[] = judged.map(({ p, verdict }) => ({ team: p.team.report.id, score: verdict.score, judge: verdict, ...(p.team.language ? { language: p.team.language } : {}) }));
   const { kept, pruned } = pruneGreedy(scored, options.keep);
   const aggregatorModel = options.model(teams[0]!.report.profile, 'aggregator');
   const merged = await partitionMerge(kept.map((k) => ({ id: k.id, value: k.value })), options.groupSize, async (group, id) =>
