@@ -9,3 +9,5 @@ export { StoreError } from './store-error.js';
 export { ModelTimeoutError } from './model-timeout-error.js';
 export { GraphSpecError } from './graph-spec-error.js';
 export { SandboxUnavailableError } from './sandbox-unavailable-error.js';
+export { PathSafetyError } from './path-safety-error.js';
+export { SandboxError } from './sandbox-error.js';

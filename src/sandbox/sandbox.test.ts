@@ -1,26 +1,61 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { detectSandbox, hasVirtualDisplay, type Sandbox } from './sandbox.js';
+import { AbortedError } from '../errors/index.js';
+import { detectSandbox } from './detect-sandbox.js';
+import { hasVirtualDisplay } from './host-runtimes.js';
+import { sandboxUidBase } from './run-identity.js';
+import type { Sandbox, SandboxKind, SandboxRunOptions } from './types.js';
 
-const choice = detectSandbox();
-const sandbox = choice.sandbox as Sandbox;
+const available = (['bwrap', 'unshare'] as const)
+  .map((kind) => ({ kind, choice: detectSandbox({ prefer: kind }) }))
+  .filter((k) => k.choice.sandbox !== undefined)
+  .map((k) => [k.kind, k.choice.sandbox!] as [SandboxKind, Sandbox]);
+const unavailableReason = detectSandbox().reason;
+const hasTk = spawnSync('python3', ['-c', 'import tkinter'], { stdio: 'ignore' }).status === 0;
 
+const workspaces: string[] = [];
 function workspaceWith(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'crosstalk-sbx-'));
+  workspaces.push(dir);
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   return dir;
 }
+afterAll(() => {
+  for (const dir of workspaces) rmSync(dir, { recursive: true, force: true });
+});
 
-const run = (code: string, options: { timeoutMs?: number; file?: string } = {}) => {
-  const file = options.file ?? 'main.py';
-  return sandbox.run({ workspace: workspaceWith({ [file]: code }), command: file.endsWith('.py') ? ['python3', file] : ['node', file], timeoutMs: options.timeoutMs ?? 5000 });
-};
+/** Processes on the host running as one of this test process's sandbox uids (there must be none after a run). */
+function sandboxProcesses(): number[] {
+  const low = sandboxUidBase + (process.pid % 100_000) * 10_000;
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const uid = statSync(`/proc/${e}`).uid;
+        return uid >= low && uid < low + 10_000;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
-describe.skipIf(!choice.sandbox)(`sandbox (${choice.reason})`, () => {
+if (available.length === 0) {
+  describe.skip(`sandbox tests skipped: no sandbox can run on this machine (${unavailableReason})`, () => {
+    it('contains hostile programs', () => {});
+  });
+}
+
+describe.each(available)('%s sandbox', (kind, sandbox) => {
+  const run = (code: string, options: Partial<SandboxRunOptions> & { file?: string } = {}) => {
+    const { file = 'main.py', ...rest } = options;
+    return sandbox.run({ workspace: workspaceWith({ [file]: code }), entry: file, timeoutMs: 4000, ...rest });
+  };
+
   let connections = 0;
   let port = 0;
   const server = createServer((socket) => {
@@ -33,14 +68,18 @@ describe.skipIf(!choice.sandbox)(`sandbox (${choice.reason})`, () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  it('runs a normal program and captures its output', async () => {
-    const result = await run('print("hello from the sandbox")\n');
-    expect(result).toMatchObject({ outcome: 'exited-ok', rule: 'exit-code', exitCode: 0 });
-    expect(result.stdout).toBe('hello from the sandbox\n');
-    expect(result.sandbox).toBe('bwrap');
+  it('runs a normal program as an unprivileged user and captures its output', async () => {
+    const ws = workspaceWith({ 'main.py': 'import os\nprint("hello from the sandbox", os.getuid() != 0, os.getcwd())\nopen("out.txt", "w").write("x")\n' });
+    const owner = statSync(ws).uid;
+    const result = await sandbox.run({ workspace: ws, command: ['python3', 'main.py'], timeoutMs: 4000 });
+    expect(result).toMatchObject({ outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, signal: null, sandbox: kind });
+    expect(result.stdout).toBe('hello from the sandbox True /workspace\n');
+    // files the program made are handed back to the workspace's owner
+    expect(statSync(join(ws, 'out.txt')).uid).toBe(owner);
+    expect(statSync(join(ws, 'main.py')).uid).toBe(owner);
   });
 
-  it('runs Node.js programs too', async () => {
+  it('runs Node.js programs', async () => {
     const result = await run('console.log(6 * 7)\n', { file: 'main.js' });
     expect(result.outcome).toBe('exited-ok');
     expect(result.stdout.trim()).toBe('42');
@@ -48,83 +87,128 @@ describe.skipIf(!choice.sandbox)(`sandbox (${choice.reason})`, () => {
 
   it('reports an exception as exited-error with the traceback', async () => {
     const result = await run('def f():\n    raise ValueError("boom")\nf()\n');
-    expect(result.outcome).toBe('exited-error');
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/Traceback[\s\S]*ValueError: boom/);
+    expect(result).toMatchObject({ outcome: 'exited-error', rule: 'exit-code', exitCode: 1 });
+    expect(result.stderr).toMatch(/Traceback \(most recent call last\)[\s\S]*ValueError: boom/);
   });
 
-  it('has no network: a connection to the host or the internet fails, and the host listener sees nothing', async () => {
-    const code = `import socket\nfor host in ["127.0.0.1", "1.1.1.1"]:\n    try:\n        socket.create_connection((host, ${port} if host == "127.0.0.1" else 80), timeout=2)\n        print("CONNECTED", host)\n    except OSError as e:\n        print("refused", host, e.errno)\n`;
+  it('has no network: connections to the host and the internet fail at once, the host listener sees nothing', async () => {
+    const code = [
+      'import socket, time',
+      `for host, port in [("127.0.0.1", ${port}), ("1.1.1.1", 80), ("localhost", ${port})]:`,
+      '    t = time.time()',
+      '    try:',
+      '        socket.create_connection((host, port), timeout=3)',
+      '        print("CONNECTED", host)',
+      '    except OSError as e:',
+      '        print("failed", host, round(time.time() - t, 2))',
+    ].join('\n');
     const result = await run(code);
+    expect(result.outcome).toBe('exited-ok');
     expect(result.stdout).not.toContain('CONNECTED');
-    expect(result.stdout).toMatch(/refused 127\.0\.0\.1[\s\S]*refused 1\.1\.1\.1/);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[1])).toEqual(['127.0.0.1', '1.1.1.1', 'localhost']);
+    for (const line of lines) expect(Number(line.split(' ')[2])).toBeLessThan(0.5); // refused, not timed out
     expect(connections).toBe(0);
   });
 
   it('cannot write outside the workspace', async () => {
-    const marker = `crosstalk-escape-${process.pid}-${Date.now()}`;
-    const code = `import os\nfor path in ["/tmp/${marker}", "/root/${marker}", "../${marker}", "/etc/${marker}", "/usr/${marker}"]:\n    try:\n        open(path, "w").write("x")\n        print("wrote", path)\n    except OSError as e:\n        print("denied", path)\nopen("inside.txt", "w").write("ok")\n`;
+    const marker = `crosstalk-outside-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const targets = [`/tmp/${marker}`, `/root/${marker}`, `../${marker}`, `/workspace/../${marker}`, `/etc/${marker}`, `/usr/${marker}`, `/var/tmp/${marker}`, `/dev/shm/${marker}`, `/home/${marker}`];
+    const code = `for path in ${JSON.stringify(targets)}:\n    try:\n        open(path, "w").write("x")\n    except OSError:\n        pass\nopen("inside.txt", "w").write("ok")\n`;
     const ws = workspaceWith({ 'main.py': code });
-    const result = await sandbox.run({ workspace: ws, command: ['python3', 'main.py'], timeoutMs: 5000 });
+    const parentBefore = readdirSync(join(ws, '..')).filter((n) => n.includes(marker));
+    const result = await sandbox.run({ workspace: ws, entry: 'main.py', timeoutMs: 4000 });
     expect(result.outcome).toBe('exited-ok');
-    for (const path of [`/tmp/${marker}`, `/root/${marker}`, join(ws, '..', marker), `/etc/${marker}`, `/usr/${marker}`]) expect(existsSync(path)).toBe(false);
+    for (const path of [`/tmp/${marker}`, `/root/${marker}`, join(ws, '..', marker), `/etc/${marker}`, `/usr/${marker}`, `/var/tmp/${marker}`, `/dev/shm/${marker}`, `/home/${marker}`]) expect(existsSync(path), path).toBe(false);
+    expect(readdirSync(join(ws, '..')).filter((n) => n.includes(marker))).toEqual(parentBefore);
     expect(existsSync(join(ws, 'inside.txt'))).toBe(true);
   });
 
-  it('contains a fork bomb and leaves the host responsive', async () => {
-    const code = 'import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError as e:\n        print("fork failed", e, flush=True)\n        time.sleep(0.2)\n        raise\n';
+  it('does not let links or set-user-ID files planted in the workspace touch host files', async () => {
+    const ws = workspaceWith({ 'main.py': 'import os\nos.symlink("/etc/passwd", "planted")\nopen("suid", "w").write("x")\nos.chmod("suid", 0o6755)\n' });
+    symlinkSync('/etc/shadow', join(ws, 'shadow-link'));
+    const passwd = lstatSync('/etc/passwd');
+    const shadow = existsSync('/etc/shadow') ? lstatSync('/etc/shadow') : undefined;
+    const result = await sandbox.run({ workspace: ws, entry: 'main.py', timeoutMs: 4000 });
+    expect(result.outcome).toBe('exited-ok');
+    expect(lstatSync('/etc/passwd')).toMatchObject({ uid: passwd.uid, gid: passwd.gid, mode: passwd.mode });
+    if (shadow) expect(lstatSync('/etc/shadow')).toMatchObject({ uid: shadow.uid, gid: shadow.gid, mode: shadow.mode });
+    expect(lstatSync(join(ws, 'planted')).isSymbolicLink()).toBe(true);
+    expect(statSync(join(ws, 'suid')).mode & 0o6000).toBe(0);
+  });
+
+  it('contains a fork bomb, leaves nothing behind, and the host stays responsive', async () => {
+    const code = 'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n';
     const started = Date.now();
-    const result = await run(code, { timeoutMs: 4000 });
-    expect(['killed-limit', 'timeout-running']).toContain(result.outcome);
-    if (result.outcome === 'killed-limit') expect(result.limit).toBe('processes');
-    expect(Date.now() - started).toBeLessThan(15_000);
-    // the host can still start processes
+    const result = await run(code, { timeoutMs: 2500 });
+    expect(result).toMatchObject({ outcome: 'killed-limit', limit: 'processes' });
+    expect(result.peakTasks).toBeGreaterThanOrEqual(50);
+    expect(result.peakTasks).toBeLessThanOrEqual(70);
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(sandboxProcesses()).toEqual([]);
     const after = await run('print("still fine")\n');
     expect(after.stdout).toBe('still fine\n');
   });
 
+  it('reports a fork bomb that gives up as killed by the process limit', async () => {
+    const result = await run('import os, time\nwhile True:\n    os.fork()\n', { timeoutMs: 3000 });
+    expect(result).toMatchObject({ outcome: 'killed-limit', limit: 'processes' });
+  });
+
   it('stops a program that allocates without bound', async () => {
     const result = await run('chunks = []\nwhile True:\n    chunks.append(bytearray(50_000_000))\n');
-    expect(result.outcome).toBe('killed-limit');
-    expect(result.limit).toBe('memory');
+    expect(result).toMatchObject({ outcome: 'killed-limit', rule: 'limit', limit: 'memory' });
+    const node = await run('const a = [];\nwhile (true) a.push(new Array(1e6).fill(1));\n', { file: 'main.js' });
+    expect(node).toMatchObject({ outcome: 'killed-limit', limit: 'memory' });
   });
 
   it('reports a program that never exits as still running at the timeout, counted as executable', async () => {
     const result = await run('import time\nprint("game loop", flush=True)\nwhile True:\n    time.sleep(0.1)\n', { timeoutMs: 1000 });
-    expect(result).toMatchObject({ outcome: 'timeout-running', rule: 'running-at-timeout-counts-as-executable' });
+    expect(result).toMatchObject({ outcome: 'timeout-running', rule: 'running-at-timeout-counts-as-executable', exitCode: null, signal: 'SIGKILL' });
     expect(result.stdout).toContain('game loop');
-    expect(result.durationMs).toBeLessThan(4000);
+    expect(result.stderr).toBe('');
+    expect(result.durationMs).toBeLessThan(3000);
+  });
+
+  it('sends a program that printed a traceback and kept running to the fixer', async () => {
+    const code = 'import threading, time\ndef worker():\n    raise RuntimeError("in a thread")\nthreading.Thread(target=worker).start()\nwhile True:\n    time.sleep(0.1)\n';
+    const result = await run(code, { timeoutMs: 1000 });
+    expect(result).toMatchObject({ outcome: 'exited-error', rule: 'error-output-at-timeout' });
+    expect(result.stderr).toContain('RuntimeError: in a thread');
   });
 
   it('truncates floods of output and stops the program', async () => {
-    const result = await run('while True:\n    print("x" * 1000)\n', { timeoutMs: 5000 });
-    expect(result.stdoutTruncated).toBe(true);
-    expect(result.stdout.length).toBeLessThanOrEqual(64 * 1024);
-    expect(result).toMatchObject({ outcome: 'killed-limit', limit: 'output' });
-  });
-});
-
-const hasTk = spawnSync('/usr/bin/python3', ['-c', 'import tkinter'], { stdio: 'ignore' }).status === 0;
-
-describe.skipIf(!choice.sandbox || !hasVirtualDisplay() || !hasTk)('sandbox with a virtual display (Xvfb)', () => {
-  const gui = 'import tkinter\nroot = tkinter.Tk()\ntkinter.Label(root, text="hello").pack()\nprint("window up", flush=True)\nroot.mainloop()\n';
-
-  it('runs a GUI program on a virtual display: still running at the timeout counts as executable', async () => {
-    const result = await sandbox.run({ workspace: workspaceWith({ 'main.py': gui }), command: ['python3', 'main.py'], timeoutMs: 2500, display: true });
-    expect(result).toMatchObject({ outcome: 'timeout-running', rule: 'running-at-timeout-counts-as-executable' });
-    expect(result.stdout).toContain('window up');
+    const result = await run('while True:\n    print("x" * 1000)\n');
+    expect(result).toMatchObject({ outcome: 'killed-limit', limit: 'output', stdoutTruncated: true });
+    expect(Buffer.byteLength(result.stdout)).toBeLessThanOrEqual(64 * 1024);
+    expect(result.stdout).toMatch(/bytes dropped/);
   });
 
-  it('without a display the same program fails', async () => {
-    const result = await sandbox.run({ workspace: workspaceWith({ 'main.py': gui }), command: ['python3', 'main.py'], timeoutMs: 2500 });
-    expect(result.outcome).toBe('exited-error');
-    expect(result.stderr).toMatch(/display/i);
+  it.skipIf(!hasVirtualDisplay() || !hasTk)('runs a GUI program on a virtual display; without one it fails', async () => {
+    const gui = 'import tkinter\nroot = tkinter.Tk()\ntkinter.Label(root, text="hello").pack()\nprint("window up", flush=True)\nroot.mainloop()\n';
+    const withDisplay = await run(gui, { timeoutMs: 2500, display: true });
+    expect(withDisplay).toMatchObject({ outcome: 'timeout-running', rule: 'running-at-timeout-counts-as-executable', display: true });
+    expect(withDisplay.stdout).toContain('window up');
+    const without = await run(gui, { timeoutMs: 2500 });
+    expect(without).toMatchObject({ outcome: 'exited-error', display: false });
+    expect(without.stderr).toMatch(/display/i);
   });
-});
 
-describe('detectSandbox', () => {
-  it('says why, and refuses unsafe execution unless asked', () => {
-    expect(choice.reason.length).toBeGreaterThan(0);
-    if (!choice.sandbox) expect(choice.reason).toMatch(/--unsafe-no-sandbox/);
+  it('stops at once and throws AbortedError when cancelled', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = sandbox.run({ workspace: workspaceWith({ 'main.py': 'import time\nwhile True: time.sleep(1)\n' }), entry: 'main.py', timeoutMs: 10_000 }, controller.signal);
+    setTimeout(() => controller.abort(), 300);
+    await expect(pending).rejects.toSatisfy((e: unknown) => AbortedError.isInstance(e));
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(sandboxProcesses()).toEqual([]);
+  });
+
+  it('reports a missing runtime as a sandbox error', async () => {
+    const ws = workspaceWith({});
+    mkdirSync(join(ws, 'sub'));
+    const result = await sandbox.run({ workspace: ws, command: ['no-such-interpreter-xyz', 'main.x'], timeoutMs: 3000 });
+    expect(result.outcome).toBe('sandbox-error');
+    expect(result.notes.join(' ')).toMatch(/no-such-interpreter-xyz/);
   });
 });

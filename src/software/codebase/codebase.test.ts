@@ -1,139 +1,100 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatCodebase, parseCodebase } from './parse-codebase.js';
-import { unfinishedParts } from './placeholders.js';
-import { checkRelativePath } from './safe-path.js';
-import { readCodebase, writeCodebase } from './write-codebase.js';
+import { PathSafetyError } from '../../errors/index.js';
+import { Codebase, diffCodebase, mergeCodebase } from './codebase.js';
+import { CodebaseHistory } from './codebase-history.js';
+import { parseCodebase } from './parse-codebase.js';
 
-const fence = '```';
+const f = '```';
 
-describe('parseCodebase', () => {
-  const variants: Array<[string, string, string]> = [
-    ['name on the line before', `main.py\n${fence}python\nprint(1)\n${fence}`, 'main.py'],
-    ['bold name', `**app/main.py**\n\n${fence}python\nprint(1)\n${fence}`, 'app/main.py'],
-    ['heading', `### main.py\n${fence}python\nprint(1)\n${fence}`, 'main.py'],
-    ['File: label', `File: src/util.js\n${fence}js\nx()\n${fence}`, 'src/util.js'],
-    ['backticked name with colon', `\`main.py\`:\n${fence}\nprint(1)\n${fence}`, 'main.py'],
-    ['name in the info string', `${fence}python main.py\nprint(1)\n${fence}`, 'main.py'],
-    ['bare name as info string', `${fence}main.py\nprint(1)\n${fence}`, 'main.py'],
-    ['title attribute', `${fence}python title="pkg/mod.py"\nprint(1)\n${fence}`, 'pkg/mod.py'],
-    ['comment on the first line', `${fence}python\n# main.py\nprint(1)\n${fence}`, 'main.py'],
-    ['HTML comment', `${fence}html\n<!-- index.html -->\n<p>hi</p>\n${fence}`, 'index.html'],
-    ['tilde fence', `main.py\n~~~python\nprint(1)\n~~~`, 'main.py'],
-    ['CRLF line ends', `main.py\r\n${fence}python\r\nprint(1)\r\n${fence}`, 'main.py'],
-    ['only block without a name', `Here it is:\n\n${fence}python\nprint(1)\n${fence}`, 'main.py'],
-  ];
-  it.each(variants)('finds the file name: %s', (_label, reply, name) => {
-    const { files } = parseCodebase(reply);
-    expect(Object.keys(files)).toEqual([name]);
-    expect(files[name]).toMatch(/print\(1\)|x\(\)|<p>hi<\/p>/);
+describe('Codebase', () => {
+  it('normalises and sorts paths, and is immutable', () => {
+    const cb = Codebase.from({ 'src\\b.py': 'b', './a.py': 'a' });
+    expect(cb.paths()).toEqual(['a.py', 'src/b.py']);
+    expect(cb.get('./src/b.py')).toBe('b');
+    expect(cb.has('../a.py')).toBe(false);
+    expect(Object.isFrozen(cb)).toBe(true);
+    const files = cb.toFiles();
+    files['a.py'] = 'changed';
+    expect(cb.get('a.py')).toBe('a');
   });
 
-  it('keeps inner fences of a longer outer fence and reads several files', () => {
-    const reply = `README.md\n\`\`\`\`markdown\n# Title\n${fence}\ncode\n${fence}\n\`\`\`\`\n\nmain.py\n${fence}python\nprint(2)\n${fence}`;
-    const { files } = parseCodebase(reply);
-    expect(files['README.md']).toBe(`# Title\n${fence}\ncode\n${fence}\n`);
-    expect(files['main.py']).toBe('print(2)\n');
+  it('refuses unsafe paths with a typed error', () => {
+    expect(() => Codebase.from({ '../x.py': 'x' })).toThrow(PathSafetyError);
+    expect(() => Codebase.from([{ path: '/etc/passwd', content: 'x' }])).toThrow(/absolute path/);
   });
 
-  it('ignores unnamed blocks when there are several', () => {
-    const result = parseCodebase(`${fence}python\nprint(1)\n${fence}\n\n${fence}\nls\n${fence}`);
-    expect(result.files).toEqual({});
-    expect(result.unnamedBlocks).toBe(2);
+  it('merges: each new file replaces the one it names, others stay', () => {
+    const v1 = Codebase.from({ 'main.py': 'v1', 'util.py': 'u1' });
+    const v2 = mergeCodebase(v1, parseCodebase(`main.py\n${f}python\nv2\n${f}\n\nnew.py\n${f}\nn\n${f}`).files);
+    expect(v2.toFiles()).toEqual({ 'main.py': 'v2\n', 'new.py': 'n\n', 'util.py': 'u1' });
+    expect(v1.toFiles()).toEqual({ 'main.py': 'v1', 'util.py': 'u1' });
+    expect(v1.merge({}).equals(v1)).toBe(true);
+    expect(v2.without(['new.py']).paths()).toEqual(['main.py', 'util.py']);
   });
 
-  it('round-trips through formatCodebase', () => {
-    const files = { 'main.py': 'print(1)\n', 'README.md': `# x\n${fence}\ny\n${fence}\n` };
-    expect(parseCodebase(formatCodebase(files)).files).toEqual(files);
+  it('diffs two versions', () => {
+    expect(diffCodebase({ a: '1', b: '2', c: '3' }, { a: '1', b: '22', d: '4' })).toEqual({ added: ['d'], changed: ['b'], removed: ['c'] });
   });
 
-  it('reports unsafe names instead of returning them', () => {
-    const { files, refused } = parseCodebase(`../../etc/passwd\n${fence}\nroot::0:0\n${fence}\n\nok.py\n${fence}\nprint(1)\n${fence}`);
-    expect(Object.keys(files)).toEqual(['ok.py']);
-    expect(refused).toEqual([{ path: '../../etc/passwd', reason: "parent directory ('..') in path" }]);
+  it('round-trips through JSON', () => {
+    const cb = Codebase.from({ 'main.py': 'print(1)\n', 'pkg/x.py': '' });
+    const back = Codebase.fromJSON(JSON.parse(JSON.stringify(cb)));
+    expect(back.equals(cb)).toBe(true);
+    expect(() => Codebase.fromJSON({ files: { '../x': 'y' } })).toThrow(PathSafetyError);
+    expect(() => Codebase.fromJSON({ files: { a: 1 } })).toThrow();
   });
 });
 
-describe('path safety', () => {
-  const hostile: Array<[string, RegExp]> = [
-    ['../../etc/passwd', /parent directory/],
-    ['/etc/passwd', /absolute path/],
-    ['C:\\Windows\\system32\\x.dll', /absolute Windows path/],
-    ['\\\\server\\share\\x', /absolute path/],
-    ['..\\..\\x.txt', /parent directory/],
-    ['a/../../b.txt', /parent directory/],
-    ['a/./../b.txt', /parent directory/],
-    ['%2e%2e/x.txt', /percent-encoded/],
-    ['a%2fb.txt', /percent-encoded/],
-    ['evil\u0000.py', /control character/],
-    ['bad\u001b[31m.py', /control character/],
-    ['line\nbreak.py', /control character/],
-    ['CON', /reserved device name/],
-    ['con.txt', /reserved device name/],
-    ['dir/LPT1.log', /reserved device name/],
-    [`${'a'.repeat(300)}.py`, /longer than 255 bytes/],
-    [`${'é'.repeat(200)}.py`, /longer than 255 bytes/],
-    ['~/x.py', /home directory/],
-    ['.git/config', /\.git/],
-    ['pkg/.git/hooks/pre-commit', /\.git/],
-    ['trailing.', /ends with a dot or space/],
-    ['name ', /ends with a dot or space/],
-    ['a<b>.py', /not allowed/],
-    ['', /empty/],
-    ['./.', /no name part/],
-  ];
-  it.each(hostile)('refuses %j', (name, reason) => {
-    const result = checkRelativePath(name);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.reason).toMatch(reason);
+describe('CodebaseHistory', () => {
+  function chain() {
+    const history = new CodebaseHistory();
+    let cb = Codebase.empty;
+    cb = cb.merge({ 'main.py': 'print(1)\n', 'store.py': 'items = []\n' });
+    history.record('coding', cb, { recordedAt: '2025-01-01T00:00:00.000Z' });
+    cb = cb.merge({ 'store.py': 'items = {}\n' });
+    history.record('code-review', cb);
+    history.record('code-review', cb);
+    cb = cb.merge({ 'README.md': '# app\n' }).without(['store.py']);
+    history.record('manual', cb);
+    return history;
+  }
+
+  it('records a version per phase with its diff', () => {
+    const history = chain();
+    expect(history.length).toBe(4);
+    expect(history.versions.map((v) => [v.version, v.phase, v.diff])).toEqual([
+      [1, 'coding', { added: ['main.py', 'store.py'], changed: [], removed: [] }],
+      [2, 'code-review', { added: [], changed: ['store.py'], removed: [] }],
+      [3, 'code-review', { added: [], changed: [], removed: [] }],
+      [4, 'manual', { added: ['README.md'], changed: [], removed: ['store.py'] }],
+    ]);
+    expect(history.forPhase('code-review').map((v) => v.version)).toEqual([2, 3]);
+    expect(history.diff(0, 4)).toEqual({ added: ['README.md', 'main.py'], changed: [], removed: [] });
+    expect(history.diff(1, 4)).toEqual({ added: ['README.md'], changed: [], removed: ['store.py'] });
+    expect(() => history.diff(1, 9)).toThrow(RangeError);
+    expect(history.summary()).toEqual([
+      'v1 coding: +2 ~0 -0 (main.py, store.py)',
+      'v2 code-review: +0 ~1 -0 (store.py)',
+      'v3 code-review: +0 ~0 -0 (no changes)',
+      'v4 manual: +1 ~0 -1 (README.md, store.py)',
+    ]);
   });
 
-  it('normalises harmless forms', () => {
-    expect(checkRelativePath('./src//app.py')).toEqual({ ok: true, path: 'src/app.py' });
-    expect(checkRelativePath('src\\app.py')).toEqual({ ok: true, path: 'src/app.py' });
+  it('serialises as deltas and reads back identical versions', () => {
+    const history = chain();
+    const json = JSON.parse(JSON.stringify(history)) as { versions: Array<{ set: Record<string, string>; removed: string[] }> };
+    expect(json.versions[1]).toEqual({ phase: 'code-review', set: { 'store.py': 'items = {}\n' }, removed: [] });
+    expect(json.versions[3]!.removed).toEqual(['store.py']);
+    const back = CodebaseHistory.fromJSON(json);
+    expect(back.versions.map((v) => [v.phase, v.codebase.toFiles(), v.recordedAt])).toEqual(history.versions.map((v) => [v.phase, v.codebase.toFiles(), v.recordedAt]));
+    expect(() => CodebaseHistory.fromJSON({ format: 'other' })).toThrow();
   });
 
-  it('writes nothing outside the workspace for any hostile name', () => {
-    const parent = mkdtempSync(join(tmpdir(), 'crosstalk-ws-'));
-    const workspace = join(parent, 'ws');
-    mkdirSync(workspace);
-    const outside = join(parent, 'outside');
-    mkdirSync(outside);
-    symlinkSync(outside, join(workspace, 'linkdir'));
-    symlinkSync(join(outside, 'target.txt'), join(workspace, 'linkfile.txt'));
-    const before = readdirSync(parent).sort();
-    const files = Object.fromEntries([...hostile.map(([name]) => [name, 'pwned']), ['linkdir/escape.txt', 'pwned'], ['linkfile.txt', 'pwned'], ['fine/ok.txt', 'ok']]);
-    const result = writeCodebase(workspace, files);
-    expect(result.written).toEqual(['fine/ok.txt']);
-    expect(result.refused).toHaveLength(hostile.length + 2);
-    expect(result.refused.find((r) => r.path === 'linkdir/escape.txt')?.reason).toMatch(/symbolic link/);
-    expect(result.refused.find((r) => r.path === 'linkfile.txt')?.reason).toMatch(/symbolic link/);
-    expect(readdirSync(parent).sort()).toEqual(before);
-    expect(readdirSync(outside)).toEqual([]);
-    expect(existsSync(join(tmpdir(), 'x.txt'))).toBe(false);
-    expect(readFileSync('/etc/passwd', 'utf8')).not.toContain('pwned');
-  });
-});
-
-describe('unfinishedParts and readCodebase', () => {
-  it('finds placeholder bodies and TODOs but not finished code', () => {
-    const files = {
-      'a.py': 'def done():\n    return 1\n\ndef todo():\n    """Not yet."""\n    pass\n\ndef later(): ...\n\ndef nope():\n    raise NotImplementedError\n',
-      'b.js': 'function f() {\n  // TODO: write it\n}\n',
-      'c.py': 'def ok():\n    """Docs."""\n    return 2\n',
-    };
-    expect(unfinishedParts(files)).toEqual(['a.py: function todo', 'a.py: function later', 'a.py: function nope', 'b.js: TODO on line 2']);
-  });
-
-  it('reads a project, skipping dependencies, binaries and links', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crosstalk-read-'));
-    writeFileSync(join(dir, 'main.py'), 'print(1)\n');
-    mkdirSync(join(dir, 'node_modules'));
-    writeFileSync(join(dir, 'node_modules', 'x.js'), 'x');
-    writeFileSync(join(dir, 'image.bin'), Buffer.from([1, 0, 2]));
-    symlinkSync('/etc/passwd', join(dir, 'passwd'));
-    expect(readCodebase(dir)).toEqual({ 'main.py': 'print(1)\n' });
+  it('versions do not change when the history grows', () => {
+    const history = new CodebaseHistory();
+    const first = history.record('coding', { 'a.py': '1' });
+    history.record('review', { 'a.py': '2' });
+    expect(first.codebase.get('a.py')).toBe('1');
+    expect(Object.isFrozen(first)).toBe(true);
   });
 });

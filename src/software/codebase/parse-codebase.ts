@@ -1,104 +1,182 @@
+import type { CodeFile, Files } from './codebase.js';
+import { defaultNameForLanguage, isLanguageWord, languageForPath } from './languages.js';
 import { checkRelativePath } from './safe-path.js';
-
-/** Files by normalised relative path. */
-export type Files = Record<string, string>;
 
 /** A file name the model proposed that was refused, with the reason. */
 export interface RefusedFile {
+  /** The name as the model wrote it (may be hostile: print it escaped). */
   path: string;
   reason: string;
 }
 
 /** Result of {@link parseCodebase}. */
 export interface ParsedCodebase {
+  /** Safe files by normalised path (a later block for the same path wins). */
   files: Files;
+  /** The same files in order of first appearance, with the fence's language. */
+  codeFiles: CodeFile[];
+  /** Blocks whose file name was unsafe: reported, never returned as files. */
   refused: RefusedFile[];
   /** Fenced blocks without a recognisable file name (ignored). */
   unnamedBlocks: number;
+  /** Files whose block had no closing fence (the reply was probably cut off). */
+  unterminated: string[];
 }
 
-const pathToken = /^(?:[\w.-]+\/)*[\w.-]*[\w-]\.[A-Za-z0-9]{1,10}$|^(?:[\w.-]+\/)*(?:Makefile|Dockerfile|Procfile|LICENSE|README)$/;
-const defaultNames: Record<string, string> = { python: 'main.py', py: 'main.py', python3: 'main.py', javascript: 'main.js', js: 'main.js', node: 'main.js', typescript: 'main.ts', ts: 'main.ts', html: 'index.html' };
+/** A well-formed file path: segments of word characters, dots and dashes, with an extension, or a known extensionless name or a dotfile. */
+const pathToken =
+  /^(?:[\w.-]+\/)*(?:[\w.-]*[\w-]\.[A-Za-z0-9]{1,10}|\.[\w-][\w.-]*|Makefile|Dockerfile|Procfile|Gemfile|Rakefile|LICENSE|README|Containerfile)$/;
+/** Anything without spaces, quotes or backticks: lets hostile names reach the safety check so they are reported. */
+const looseToken = /^[^\s`*'"]+$/;
+/** A name in a comment on a block's first line: `# main.py`, `// a/b.js`, `<!-- index.html -->`, `-- schema.sql`, `# File: main.py`. */
+const commentName = /^\s*(?:#|\/\/|--|;|<!--|\/\*|\{#)\s*(?:file(?:name)?\s*[:=]\s*)?(\S+\.[A-Za-z][A-Za-z0-9]{0,9})\s*(?:-->|\*\/|#\})?\s*$/i;
 
-/** Path-like text: allows anything but whitespace, so hostile names reach the safety check and are reported. */
-const looseName = /^[^\s`*'"]+$/;
+function looksLikeName(text: string): boolean {
+  if (pathToken.test(text)) return true;
+  // eslint-disable-next-line no-control-regex
+  return looseToken.test(text) && !/^https?:/i.test(text) && (/[/\\]/.test(text) || /\.[A-Za-z0-9]{1,10}$/.test(text) || /[\u0000-\u001f]/.test(text));
+}
 
 function nameFromInfo(info: string): string | undefined {
-  const attr = /(?:title|file(?:name)?|path)\s*=\s*["']?([^"'\s]+)["']?/i.exec(info);
-  if (attr) return attr[1];
+  const attribute = /(?:^|\s)(?:title|file(?:name)?|path)\s*=\s*(?:"([^"]+)"|'([^']+)'|(\S+))/i.exec(info);
+  if (attribute) return attribute[1] ?? attribute[2] ?? attribute[3];
   const tokens = info.trim().split(/\s+/).filter(Boolean);
-  for (const token of tokens) {
-    // `python:main.py` style: language, colon, name (but not a Windows drive such as `C:`)
-    const prefixed = /^[a-z][a-z0-9+#-]+:(.+)$/i.exec(token);
-    const t = prefixed ? prefixed[1]! : token;
-    if (pathToken.test(t) || (tokens.length > 1 && t.includes('/') && looseName.test(t))) return t;
+  for (const [i, token] of tokens.entries()) {
+    if (i === 0 && isLanguageWord(token)) continue;
+    // `python:main.py`: language, colon, name (a Windows drive such as `C:\x` has a one-letter "language")
+    const prefixed = /^([a-z][a-z0-9+#-]+):(.+)$/i.exec(token);
+    const candidate = prefixed ? prefixed[2]! : token;
+    if (looksLikeName(candidate)) return candidate;
   }
   return undefined;
+}
+
+function unwrap(text: string): string {
+  let t = text.trim();
+  for (let round = 0; round < 4; round++) {
+    const before = t;
+    t = t.replace(/:+$/, '').trim();
+    const m = /^(`+|__|_|\*|"|')(.+)\1$/.exec(t);
+    if (m) t = m[2]!.trim();
+    if (t === before) break;
+  }
+  return t;
 }
 
 function nameFromLine(line: string): string | undefined {
   let text = line.trim();
-  if (text === '' || text.length > 300) return undefined;
-  const labelled = /(?:^|\s)(?:file(?:name)?|path)\s*[:=]\s*`?([^`\s]+)`?/i.exec(text);
-  if (labelled) return labelled[1]!.replace(/[:*]+$/, '');
+  if (text === '' || text.length > 400 || /^(`{3,}|~{3,})/.test(text)) return undefined;
   text = text
+    .replace(/\*\*/g, '')
+    .replace(/^>\s*/, '')
     .replace(/^#{1,6}\s+/, '')
     .replace(/^[-*+]\s+/, '')
     .replace(/^\d+[.)]\s+/, '')
-    .replace(/^\*\*(.+)\*\*:?$/, '$1')
-    .replace(/^__(.+)__:?$/, '$1')
-    .replace(/^`(.+)`:?$/, '$1')
-    .replace(/:$/, '')
-    .replace(/^\*\*(.+)\*\*$/, '$1')
-    .replace(/^`(.+)`$/, '$1')
     .trim();
-  if (pathToken.test(text)) return text;
-  // hostile or unusual names still count as names, so they are reported rather than silently dropped
-  if (looseName.test(text) && /[./\\]/.test(text) && !/^\W+$/.test(text) && !/^https?:/.test(text)) return text;
+  text = unwrap(text);
+  text = unwrap(text.replace(/^(?:file(?:name)?|file\s+name|path|filepath)\s*[:=-]\s*/i, ''));
+  if (looksLikeName(text)) return text;
+  // prose ending in a colon that names exactly one well-formed file: "Here is the updated `main.py`:"
+  if (/:\s*$/.test(line)) {
+    const names = line
+      .split(/\s+/)
+      .map((w) => w.replace(/^[`*"'(]+|[`*"'),.:;!?]+$/g, ''))
+      .filter((w) => pathToken.test(w) && /\.[A-Za-z]/.test(w));
+    if (new Set(names).size === 1) return names[0];
+  }
   return undefined;
 }
 
-const commentName = /^\s*(?:#|\/\/|--|;|<!--|\/\*)\s*(?:file(?:name)?\s*[:=]\s*)?((?:[\w.-]+\/)*[\w.-]+\.[A-Za-z0-9]{1,10})\s*(?:-->|\*\/)?\s*$/i;
+interface Block {
+  info: string;
+  before: string;
+  content: string[];
+  terminated: boolean;
+}
 
-/**
- * Extracts files from a model's reply: fenced code blocks (``` or ~~~, three
- * or more) whose file name is given in the fence's info string
- * (```` ```python main.py ````, ```` ```main.py ````, `title="main.py"`), on the line
- * before the fence (`main.py`, `**main.py**`, `### main.py`, `File: main.py`,
- * `` `main.py`: ``), or in a comment on the block's first line (`# main.py`,
- * `// main.js`, `<!-- index.html -->`; that line is removed). A block with no
- * name gets a default (`main.py`, `main.js`, `main.ts`, `index.html`) only when
- * it is the only block in the reply. Unsafe names are refused and reported,
- * never returned as files. A later block for the same file replaces an earlier one.
- */
-export function parseCodebase(reply: string): ParsedCodebase {
+/** Splits a reply into fenced blocks (``` or ~~~, three or more, indented up to 3 spaces). */
+function fencedBlocks(reply: string): Block[] {
   const lines = reply.replace(/\r\n?/g, '\n').split('\n');
-  const blocks: Array<{ info: string; content: string[]; before: string }> = [];
+  const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s{0,3})(`{3,}|~{3,})(.*)$/.exec(lines[i]!);
+    const open = /^( {0,3})(`{3,}|~{3,})(.*)$/.exec(lines[i]!);
     if (!open) continue;
-    const fence = open[2]!;
-    const close = new RegExp(`^\\s{0,3}${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`);
-    let j = i + 1;
-    while (j < lines.length && !close.test(lines[j]!)) j++;
+    const [, indent, fence, rawInfo] = open as unknown as [string, string, string, string];
+    const char = fence[0]!;
+    if (char === '`' && rawInfo.includes('`')) continue; // inline code, not a fence
+    const info = rawInfo.trim();
     let k = i - 1;
-    while (k >= 0 && lines[k]!.trim() === '' && i - k <= 2) k--;
-    blocks.push({ info: open[3]!, content: lines.slice(i + 1, j), before: k >= 0 && i - k <= 2 ? lines[k]! : '' });
+    if (k >= 0 && lines[k]!.trim() === '') k--;
+    const before = k >= 0 ? lines[k]! : '';
+    const closing = new RegExp(`^ {0,3}\\${char}{${fence.length},}\\s*$`);
+    const nestedOpener = new RegExp(`^ {0,3}\\${char}{${fence.length},}\\s*\\S`);
+    // a Markdown file (a README) often holds fenced examples with the same fence as its own:
+    // count inner openers so their closers do not end the outer block
+    const firstWord = info.split(/\s+/)[0] ?? '';
+    const markdown = /^(markdown|md)$/i.test(firstWord) || /\.md$/i.test(nameFromInfo(info) ?? nameFromLine(before) ?? '');
+    let depth = 0;
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      const line = lines[j]!;
+      if (markdown && nestedOpener.test(line)) depth++;
+      else if (closing.test(line)) {
+        if (depth === 0) break;
+        depth--;
+      }
+    }
+    const strip = indent.length;
+    const content = lines.slice(i + 1, j).map((l) => (strip > 0 ? l.replace(new RegExp(`^ {0,${strip}}`), '') : l));
+    blocks.push({ info, before, content, terminated: j < lines.length });
     i = j;
   }
-  const files: Files = {};
+  return blocks;
+}
+
+/**
+ * Extracts files from a model's reply. Files are fenced code blocks (```
+ * or ~~~, three or more, CRLF or LF) whose name is found, in this order:
+ * 1. in the fence's info string: ```` ```python main.py ````, ```` ```main.py ````,
+ *    ```` ```python title="main.py" ````, ```` ```python:main.py ````;
+ * 2. on the line before the fence (one blank line allowed): `main.py`, `**main.py**`,
+ *    `### main.py`, `File: main.py`, `main.py:`, `` `main.py` ``, `1. main.py`, or a
+ *    sentence ending in a colon that names exactly one file ("Here is `main.py`:");
+ * 3. in a comment on the block's first line: `# main.py`, `// main.js`,
+ *    `<!-- index.html -->`, `# File: main.py` (that line is removed from the file).
+ *
+ * **Default-name rule**: a block with no name gets one from its language
+ * (`main.py` for python, `main.js` for javascript, `main.ts` for typescript,
+ * `index.html` for html) only when it is the only fenced block in the reply;
+ * with several blocks, unnamed ones are counted in `unnamedBlocks` and ignored,
+ * since guessing would let an example overwrite the program.
+ *
+ * Unsafe names (see {@link checkRelativePath}) are refused and reported, never
+ * returned. A later block for the same file replaces an earlier one. A block
+ * left open at the end of the reply is kept and listed in `unterminated`.
+ */
+export function parseCodebase(reply: string): ParsedCodebase {
+  const blocks = fencedBlocks(reply);
+  const byPath = new Map<string, CodeFile>();
   const refused: RefusedFile[] = [];
+  const unterminated = new Set<string>();
   let unnamedBlocks = 0;
   for (const block of blocks) {
     let name = nameFromInfo(block.info) ?? nameFromLine(block.before);
     let content = block.content;
-    const first = commentName.exec(content[0] ?? '');
-    if (first) {
-      name ??= first[1];
-      if (name === first[1]) content = content.slice(1);
+    const comment = commentName.exec(content[0] ?? '');
+    if (comment) {
+      const fromComment = comment[1]!;
+      const same = (a: string, b: string) => {
+        const x = checkRelativePath(a);
+        const y = checkRelativePath(b);
+        return x.ok && y.ok ? x.path === y.path : a === b;
+      };
+      if (name === undefined) name = fromComment;
+      if (same(name, fromComment)) content = content.slice(1);
     }
-    if (!name && blocks.length === 1) name = defaultNames[block.info.trim().split(/\s+/)[0]?.toLowerCase() ?? ''];
-    if (!name) {
+    const firstWord = block.info.split(/\s+/)[0] ?? '';
+    const fenceLanguage = isLanguageWord(firstWord) ? firstWord.toLowerCase() : '';
+    if (name === undefined && blocks.length === 1) name = defaultNameForLanguage(fenceLanguage);
+    if (name === undefined) {
       unnamedBlocks++;
       continue;
     }
@@ -107,24 +185,20 @@ export function parseCodebase(reply: string): ParsedCodebase {
       refused.push({ path: name, reason: checked.reason });
       continue;
     }
-    files[checked.path] = `${content.join('\n').replace(/\s+$/, '')}\n`;
+    const text = content.join('\n').replace(/\s+$/, '');
+    const file: CodeFile = { path: checked.path, content: text === '' ? '' : `${text}\n` };
+    const language = fenceLanguage || languageForPath(checked.path);
+    if (language) file.language = language;
+    byPath.set(checked.path, file);
+    if (block.terminated) unterminated.delete(checked.path);
+    else unterminated.add(checked.path);
   }
-  return { files, refused, unnamedBlocks };
-}
-
-function fenceLanguage(path: string): string {
-  const ext = path.split('.').pop()?.toLowerCase() ?? '';
-  return { py: 'python', js: 'javascript', mjs: 'javascript', ts: 'typescript', md: 'markdown', json: 'json', html: 'html', css: 'css', txt: 'text', sh: 'bash', yaml: 'yaml', yml: 'yaml' }[ext] ?? '';
-}
-
-/** Renders files for a prompt: each as its name on a line, then a fenced block (longer fences when the file itself has fences). */
-export function formatCodebase(files: Files): string {
-  return Object.entries(files)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([path, content]) => {
-      const longest = Math.max(2, ...[...content.matchAll(/`{3,}/g)].map((m) => m[0].length));
-      const fence = '`'.repeat(longest + 1 > 3 ? longest + 1 : 3);
-      return `${path}\n${fence}${fenceLanguage(path)}\n${content.replace(/\n$/, '')}\n${fence}`;
-    })
-    .join('\n\n');
+  const codeFiles = [...byPath.values()];
+  return {
+    files: Object.fromEntries(codeFiles.map((f) => [f.path, f.content])),
+    codeFiles,
+    refused,
+    unnamedBlocks,
+    unterminated: [...unterminated],
+  };
 }

@@ -1,90 +1,176 @@
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import type { Files, RefusedFile } from './parse-codebase.js';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { fileEntries, type Files, type FilesLike } from './codebase.js';
+import type { RefusedFile } from './parse-codebase.js';
 import { checkRelativePath } from './safe-path.js';
 
 /** Result of {@link writeCodebase}. */
 export interface WriteResult {
+  /** Normalised paths written, in the order given. */
   written: string[];
+  /** Files not written, with the reason. */
   refused: RefusedFile[];
 }
 
-function isInside(root: string, target: string): boolean {
+/** Options of {@link writeCodebase}. */
+export interface WriteCodebaseOptions {
+  /** Largest file written, in bytes (UTF-8). Default 5 MiB. */
+  maxFileBytes?: number;
+}
+
+function isInside(root: string, target: string, allowRoot = false): boolean {
   const rel = relative(root, target);
-  return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) && !rel.includes(`..${sep}`);
+  if (rel === '') return allowRoot;
+  return !isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`);
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+let temporaryCounter = 0;
+
+/**
+ * Resolves the directory that will hold `parts`' last segment, creating
+ * missing directories one at a time. Every existing component is inspected
+ * with lstat: a symbolic link is followed only when its real path is inside
+ * the workspace, anything else that is not a directory refuses the file.
+ */
+function parentDirectory(root: string, parts: string[]): { dir: string } | { problem: string } {
+  let dir = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const shown = parts.slice(0, i + 1).join('/');
+    const next = join(dir, parts[i]!);
+    let stat = lstatOrUndefined(next);
+    if (!stat) {
+      try {
+        mkdirSync(next, { mode: 0o755 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      stat = lstatSync(next);
+    }
+    if (stat.isSymbolicLink()) {
+      let real: string;
+      try {
+        real = realpathSync(next);
+      } catch {
+        return { problem: `'${shown}' is a dangling symbolic link` };
+      }
+      if (!isInside(root, real, true)) return { problem: `'${shown}' is a symbolic link pointing outside the workspace` };
+      if (!statSync(real).isDirectory()) return { problem: `'${shown}' is a symbolic link to something that is not a directory` };
+      dir = real;
+    } else if (!stat.isDirectory()) {
+      return { problem: `'${shown}' exists and is not a directory` };
+    } else {
+      dir = next;
+    }
+  }
+  return { dir };
 }
 
 /**
- * Writes files inside `dir` and nowhere else. Each path is checked again,
- * every existing component on the way is inspected with lstat (a symlink or
- * a non-directory refuses the file), and the file is opened with O_NOFOLLOW
- * so a symlink planted at the last moment is not followed. Refused files are
- * reported, never written.
+ * Writes files inside `dir` and nowhere else; `dir` is created if missing.
+ * Each name is checked again with {@link checkRelativePath}; parent
+ * directories are created one component at a time and every existing
+ * component is inspected (symbolic links are followed only when they resolve
+ * inside `dir`); an existing file that is a symbolic link is refused, never
+ * followed or replaced. Content goes to a new temporary file opened with
+ * `O_EXCL | O_NOFOLLOW` and is renamed over the target, so a hard link to a
+ * file elsewhere is replaced rather than written through. Refused files are
+ * reported, never written; the call does not throw for a bad file.
+ *
+ * Limit: the checks and the write are separate system calls, so a process
+ * racing inside `dir` at the same moment could still swap a directory for a
+ * link; crosstalk never runs generated code in a workspace while writing it.
  */
-export function writeCodebase(dir: string, files: Files): WriteResult {
+export function writeCodebase(dir: string, files: FilesLike, options: WriteCodebaseOptions = {}): WriteResult {
+  const maxFileBytes = options.maxFileBytes ?? 5 * 1024 * 1024;
   mkdirSync(dir, { recursive: true });
   const root = realpathSync(dir);
   const written: string[] = [];
   const refused: RefusedFile[] = [];
-  for (const [name, content] of Object.entries(files)) {
+  for (const [name, content] of fileEntries(files)) {
     const checked = checkRelativePath(name);
     if (!checked.ok) {
       refused.push({ path: name, reason: checked.reason });
       continue;
     }
-    const parts = checked.path.split('/');
-    let current = root;
-    let problem: string | undefined;
-    for (const [i, part] of parts.entries()) {
-      current = join(current, part);
-      let stat;
-      try {
-        stat = lstatSync(current);
-      } catch {
-        break; // does not exist yet: nothing below it can be a link
-      }
-      if (stat.isSymbolicLink()) problem = `'${parts.slice(0, i + 1).join('/')}' is a symbolic link`;
-      else if (i < parts.length - 1 && !stat.isDirectory()) problem = `'${parts.slice(0, i + 1).join('/')}' is not a directory`;
-      else if (i === parts.length - 1 && !stat.isFile()) problem = `'${checked.path}' exists and is not a regular file`;
-      if (problem) break;
-    }
-    const target = join(root, ...parts);
-    if (!problem && !isInside(root, target)) problem = 'resolves outside the workspace';
-    if (problem) {
-      refused.push({ path: name, reason: problem });
+    if (typeof content !== 'string' || Buffer.byteLength(content) > maxFileBytes) {
+      refused.push({ path: name, reason: `file larger than ${maxFileBytes} bytes` });
       continue;
     }
+    const parts = checked.path.split('/');
+    const base = parts.at(-1)!;
+    let temporary: string | undefined;
     try {
-      mkdirSync(join(root, ...parts.slice(0, -1)), { recursive: true });
-      if (!isInside(root, realpathSync(join(root, ...parts.slice(0, -1))) + sep + 'x')) throw new Error('parent resolves outside the workspace');
-      const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+      const parent = parentDirectory(root, parts);
+      if ('problem' in parent) {
+        refused.push({ path: name, reason: parent.problem });
+        continue;
+      }
+      const target = join(parent.dir, base);
+      if (!isInside(root, target)) {
+        refused.push({ path: name, reason: 'resolves outside the workspace' });
+        continue;
+      }
+      const existing = lstatOrUndefined(target);
+      if (existing?.isSymbolicLink()) {
+        refused.push({ path: name, reason: `'${checked.path}' is a symbolic link (not followed, not replaced)` });
+        continue;
+      }
+      if (existing && !existing.isFile()) {
+        refused.push({ path: name, reason: `'${checked.path}' exists and is not a regular file` });
+        continue;
+      }
+      temporary = join(parent.dir, `.crosstalk-write-${process.pid}-${++temporaryCounter}-${randomBytes(4).toString('hex')}.tmp`);
+      const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
       try {
-        writeSync(fd, content);
+        writeFileSync(fd, content);
       } finally {
         closeSync(fd);
       }
+      renameSync(temporary, target);
+      temporary = undefined;
       written.push(checked.path);
     } catch (error) {
-      refused.push({ path: name, reason: (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'the file is a symbolic link' : (error as Error).message });
+      const code = (error as NodeJS.ErrnoException).code;
+      refused.push({ path: name, reason: code === 'ELOOP' ? 'a symbolic link is in the way' : `could not write: ${(error as Error).message}` });
+    } finally {
+      if (temporary) {
+        try {
+          unlinkSync(temporary);
+        } catch {
+          // already gone
+        }
+      }
     }
   }
   return { written, refused };
 }
 
-const skipDirs = new Set(['node_modules', '.git', '__pycache__', 'dist', 'build', '.venv', 'venv', '.crosstalk']);
+const skipDirs = new Set(['node_modules', '.git', '__pycache__', 'dist', 'build', '.venv', 'venv', '.crosstalk', '.mypy_cache', '.pytest_cache']);
 
 /**
  * Reads an existing project (incremental mode): text files up to 256 KiB
- * each and 300 files in all, skipping dependency and VCS folders, binaries
- * and symlinks. `crosstalk-run.json` is left out.
+ * each and 300 files in all, skipping dependency and VCS folders, binaries,
+ * symbolic links and names {@link checkRelativePath} refuses.
+ * `crosstalk-run.json` is left out.
  */
 export function readCodebase(dir: string): Files {
   const root = realpathSync(dir);
   if (!statSync(root).isDirectory()) throw new Error(`${dir} is not a directory`);
   const files: Files = {};
+  let count = 0;
   const walk = (current: string) => {
-    for (const entry of readdirSync(current, { withFileTypes: true })) {
-      if (Object.keys(files).length >= 300) return;
+    for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (count >= 300) return;
       const full = join(current, entry.name);
       if (entry.isSymbolicLink()) continue;
       if (entry.isDirectory()) {
@@ -92,10 +178,13 @@ export function readCodebase(dir: string): Files {
         continue;
       }
       if (!entry.isFile() || entry.name === 'crosstalk-run.json') continue;
-      if (statSync(full).size > 256 * 1024) continue;
+      const path = relative(root, full).split(sep).join('/');
+      const checked = checkRelativePath(path);
+      if (!checked.ok || lstatSync(full).size > 256 * 1024) continue;
       const buffer = readFileSync(full);
       if (buffer.includes(0)) continue;
-      files[relative(root, full).split(sep).join('/')] = buffer.toString('utf8');
+      files[checked.path] = buffer.toString('utf8');
+      count++;
     }
   };
   walk(root);

@@ -1,0 +1,20 @@
+import { fileEntries, type FilesLike } from './codebase.js';
+import { languageForPath } from './languages.js';
+
+/**
+ * Renders files for a prompt in the format {@link parseCodebase} reads back
+ * (ChatDev's codebase format): each file as its name on a line, then a fenced
+ * block with the language. A file that itself contains backtick fences gets a
+ * longer fence, so the round trip is exact. Files are sorted by path.
+ */
+export function formatCodebase(files: FilesLike): string {
+  return fileEntries(files)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([path, content]) => {
+      const longest = Math.max(0, ...[...content.matchAll(/`{3,}/g)].map((m) => m[0].length));
+      const fence = '`'.repeat(Math.max(3, longest + 1));
+      const body = content.replace(/\n$/, '');
+      return `${path}\n${fence}${languageForPath(path)}\n${body === '' ? '' : `${body}\n`}${fence}`;
+    })
+    .join('\n\n');
+}
