@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectSandbox, hasVirtualDisplay, runtimeFor } from '../sandbox/index.js';
+import { detectSandbox, hasVirtualDisplay, runtimeFor, wantsDisplay } from '../sandbox/index.js';
 import type { ProgramRunner } from './chain.js';
 import { writeCodebase } from './codebase/index.js';
-
-const guiPattern = /\b(import\s+tkinter|from\s+tkinter|import\s+turtle|import\s+pygame|from\s+PyQt\d|import\s+PyQt\d|from\s+PySide\d|import\s+wx)\b/;
 
 /**
  * The chain's program runner over the sandbox: writes the files into a fresh
@@ -24,7 +22,7 @@ export function createProgramRunner(options: { allowUnsafe?: boolean; timeoutMs?
     try {
       writeCodebase(workspace, files);
       // GUI programs get a virtual display (Xvfb) when one is installed
-      const display = hasVirtualDisplay() && Object.values(files).some((content) => guiPattern.test(content));
+      const display = hasVirtualDisplay() && Object.values(files).some((content) => wantsDisplay(content));
       const result = await sandbox.run({ workspace, command, timeoutMs: options.timeoutMs ?? 5000, display }, signal);
       const output = [result.stdout, result.stderr].filter(Boolean).join('\n');
       return {
