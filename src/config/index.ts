@@ -1,3 +1,3 @@
 export { configSchema, type CrosstalkConfig, type PriceEntry } from './config-schema.js';
-export { loadConfig, maskConfig, maskSecret, configFileNames, type ConfigFlags, type LoadedConfig } from './load-config.js';
+export { loadConfig, maskConfig, maskSecret, parseRoleModels, configFileNames, type ConfigFlags, type LoadedConfig } from './load-config.js';
 export { formatFirstIssue } from './format-issue.js';

@@ -18,6 +18,8 @@ export interface ConfigFlags {
   seed?: string;
   timeoutMs?: string;
   store?: string;
+  /** Per-role models, `role=model,role=model` (e.g. `programmer=openai:gpt-4o,critic=sim`). */
+  roleModels?: string;
 }
 
 /** The effective configuration and where it came from. */
@@ -142,6 +144,12 @@ export function loadConfig(options: { cwd: string; env: NodeJS.ProcessEnv; flags
     const raw = flags[flag];
     if (raw !== undefined) applyLayer(merged, sources, name, path, raw, parse, what);
   }
+  if (flags.roleModels !== undefined) {
+    for (const [role, model] of parseRoleModels(flags.roleModels)) {
+      setPath(merged, `roleModels.${role}`, model);
+      sources[`roleModels.${role}`] = '--role-models';
+    }
+  }
   const final = configSchema.safeParse(merged);
   if (!final.success) {
     const { key, message } = formatFirstIssue(final.error, merged);
@@ -149,6 +157,24 @@ export function loadConfig(options: { cwd: string; env: NodeJS.ProcessEnv; flags
     throw new ConfigError({ key, message: source ? `${source}: ${message}` : message });
   }
   return { config: final.data, file, sources };
+}
+
+/**
+ * Parses `--role-models programmer=openai:gpt-4o,critic=sim`.
+ * @throws ConfigError for an entry that is not `role=model`.
+ */
+export function parseRoleModels(text: string): Array<[role: string, model: string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const role = entry.slice(0, eq).trim();
+    const model = entry.slice(eq + 1).trim();
+    if (eq <= 0 || !/^[a-z][a-z0-9-]*$/.test(role) || model === '') {
+      throw new ConfigError({ key: '--role-models', message: `--role-models: '${entry}' is not role=model (e.g. programmer=openai:gpt-4o-mini,critic=sim)` });
+    }
+    pairs.push([role, model]);
+  }
+  return pairs;
 }
 
 /** Masks a secret for display: keeps the last four characters. */

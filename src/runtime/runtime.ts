@@ -88,9 +88,9 @@ export async function createRuntime(options: {
       limiter,
       retry: { maxAttempts: config.limits?.maxAttempts ?? 5 },
       timeoutMs: config.limits?.timeoutMs ?? 120_000,
-      name: spec.provider === 'sim' ? 'sim' : spec.text,
+      name: spec.text,
       budget,
-      ...(options.journal ? options.journal(modelString, resolvePrice(spec.provider === 'sim' ? 'sim' : spec.text, config.prices)) : {}),
+      ...(options.journal ? options.journal(modelString, resolvePrice(spec.text, config.prices)) : {}),
       prices: config.prices ?? {},
     });
     stacks.set(modelString, wrapped);

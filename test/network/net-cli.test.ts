@@ -66,4 +66,20 @@ describe('crosstalk net and graph', () => {
     expect(noN.stderr).toMatch(/needs a node count: pass --n N/);
     expect(readFileSync(join(cwd, 'loop.dot'), 'utf8')).toContain('a -> b');
   });
+
+  it('runs critics on another model with --role-models, and rejects a malformed or unknown one', async () => {
+    const cwd = tempDir();
+    const ok = await runInProcess(['net', 'Write a haiku.', '--topology', 'chain', '--agents', '3', '--model', 'sim', '--role-models', 'critic=sim:critic-model', '--out', 'n', '--json'], { cwd });
+    expect(ok.code).toBe(0);
+    const doc = JSON.parse(ok.stdout) as { usage: { perModel: Record<string, { calls: number }>; perAgent: Record<string, { calls: number }> } };
+    expect(Object.keys(doc.usage.perModel).sort()).toEqual(['sim', 'sim:critic-model']);
+    // every critic call went to the critic's model
+    expect(doc.usage.perModel['sim:critic-model']!.calls).toBe(doc.usage.perAgent.critic!.calls);
+    const bad = await runInProcess(['net', 'x', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--role-models', 'critic'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/--role-models: 'critic' is not role=model/);
+    const unknown = await runInProcess(['net', 'x', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--role-models', 'critic=nope:x'], { cwd });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toMatch(/--role-models critic: unknown model 'nope:x'/);
+  });
 });
