@@ -28,6 +28,9 @@ async function once(withStore: boolean, latencyMs = 0): Promise<{ ms: number; ca
         if (e.type === 'step-started') session.stepStarted(e.id, e.attempt);
       }
     : undefined;
+  // the store is opened before the clock starts: a first write waits until its writer thread is up
+  session?.event('bench-started', null);
+  store?.flush();
   const started = performance.now();
   const result = await runNetwork({
     graph,
@@ -61,17 +64,23 @@ export async function benchStoreOverhead(): Promise<void> {
     calls = b.calls;
   }
   const ratio = median(withStore) / median(without);
-  // the same with 20 ms per call, closer to a real model (still far faster than one)
-  const slowWithout = (await once(false, 20)).ms;
-  const slowWith = (await once(true, 20)).ms;
+  // the same with model latency: 1 ms (far faster than any hosted model) and 20 ms
+  const latencyRows: Array<Array<string | number>> = [];
+  for (const latency of [1, 20]) {
+    const a = (await once(false, latency)).ms;
+    const b = (await once(true, latency)).ms;
+    latencyRows.push([`without store, sim latency ${latency} ms`, 1000, calls, a, 1, '-'], [`with store, sim latency ${latency} ms`, 1000, calls, b, b / a, b / a <= 1.15 ? 'yes' : 'NO']);
+  }
   printTable(
     'Store overhead: 1,000-node random network, zero-latency sim, SQLite WAL (median of 5 interleaved runs; target ratio ≤ 1.15)',
     ['run', 'steps', 'calls', 'median ms', 'ratio', 'target met'],
     [
       ['without store', 1000, calls, median(without), 1, '-'],
       ['with store (journal + steps + artifacts + events)', 1000, calls, median(withStore), ratio, ratio <= 1.15 ? 'yes' : 'NO'],
-      ['without store, sim latency 20 ms', 1000, calls, slowWithout, 1, '-'],
-      ['with store, sim latency 20 ms', 1000, calls, slowWith, slowWith / slowWithout, slowWith / slowWithout <= 1.15 ? 'yes' : 'NO'],
+      ...latencyRows,
     ],
+  );
+  process.stdout.write(
+    'At zero latency the sim answers a call in ~30 µs, and journaling a call (canonical JSON and sha256 of the request, then the SQLite row of ~1.7 KB) costs about as much again, so the zero-latency ratio stays near 2; a writer thread was measured and did not help (see the issue note). At 1 ms per call with 64 calls in flight the run is still CPU-bound (about 18 calls per millisecond), so the cost shows; at 20 ms, still far faster than a hosted model, it disappears in the waiting.\n',
   );
 }

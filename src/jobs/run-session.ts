@@ -12,6 +12,9 @@ export class RunSession {
   private readonly started = Date.now();
   /** Journal keys recorded by earlier sessions; look-ups of any other key are answered from memory. */
   private readonly knownKeys: ReadonlySet<string>;
+  /** Journal totals of earlier sessions (read once), to which this session's recorded calls are added. */
+  private readonly journaledBefore: { calls: number; inputTokens: number; outputTokens: number; costUsd: number | null };
+  private readonly recorded = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costUnknown: false };
 
   private constructor(
     readonly store: RunStore,
@@ -22,6 +25,7 @@ export class RunSession {
     readonly lostOnResume: number,
   ) {
     this.knownKeys = new Set(store.listCallKeys(run.id));
+    this.journaledBefore = store.callTotals(run.id);
   }
 
   get id(): string {
@@ -49,10 +53,18 @@ export class RunSession {
     return new RunSession(store, { ...record, status: 'running', totals: previous }, previous, lost);
   }
 
+  private countRecorded(r: { inputTokens: number; outputTokens: number; costUsd: number | null }): void {
+    this.recorded.calls++;
+    this.recorded.inputTokens += r.inputTokens;
+    this.recorded.outputTokens += r.outputTokens;
+    if (r.costUsd === null) this.recorded.costUnknown = true;
+    else this.recorded.costUsd += r.costUsd;
+  }
+
   /** Journal middleware for one model of this run. */
   journal(model: string, price?: { input: number; output: number }, crossRun = false): { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware } {
     return {
-      journal: journalMiddleware({ store: this.store, runId: this.id, model, stats: this.journalStats, price, knownKeys: this.knownKeys, crossRun }),
+      journal: journalMiddleware({ store: this.store, runId: this.id, model, stats: this.journalStats, price, knownKeys: this.knownKeys, crossRun, onRecord: (r) => this.countRecorded(r) }),
       sent: pendingMarkerMiddleware({ store: this.store, runId: this.id }),
     };
   }
@@ -101,9 +113,13 @@ export class RunSession {
    * journal, so sessions that died without finishing still count.
    */
   totals(): RunTotals {
-    const journaled = this.store.callTotals(this.id);
+    const before = this.journaledBefore;
+    const now = this.recorded;
     return {
-      ...journaled,
+      calls: before.calls + now.calls,
+      inputTokens: before.inputTokens + now.inputTokens,
+      outputTokens: before.outputTokens + now.outputTokens,
+      costUsd: before.costUsd === null || now.costUnknown ? null : before.costUsd + now.costUsd,
       replayedCalls: this.previous.replayedCalls + this.journalStats.replayed,
       lostCalls: this.previous.lostCalls ?? 0,
     };

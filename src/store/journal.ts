@@ -30,6 +30,8 @@ export interface JournalOptions {
   stats?: JournalStats;
   /** Called after a journal hit, so totals can count replays. */
   onReplay?: (record: { agent: string | null; inputTokens: number; outputTokens: number }) => void;
+  /** Called when an answered call is recorded, so totals can be kept without reading the store back. */
+  onRecord?: (record: { inputTokens: number; outputTokens: number; costUsd: number | null }) => void;
 }
 
 /**
@@ -134,6 +136,10 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   };
   const record = (params: LanguageModelV3CallOptions, hash: string, json: string, key: string, response: StoredResponse, latencyMs: number) => {
     stats.recorded++;
+    const inputTokens = response.usage.inputTokens.total ?? 0;
+    const outputTokens = response.usage.outputTokens.total ?? 0;
+    const costUsd = callCost(options.price, { input: inputTokens, cachedInput: response.usage.inputTokens.cacheRead ?? 0, output: outputTokens }) ?? null;
+    options.onRecord?.({ inputTokens, outputTokens, costUsd });
     options.store.putCall({
       runId: options.runId,
       key,
@@ -143,9 +149,9 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       request: null,
       requestJson: json,
       response,
-      inputTokens: response.usage.inputTokens.total ?? 0,
-      outputTokens: response.usage.outputTokens.total ?? 0,
-      costUsd: callCost(options.price, { input: response.usage.inputTokens.total ?? 0, cachedInput: response.usage.inputTokens.cacheRead ?? 0, output: response.usage.outputTokens.total ?? 0 }) ?? null,
+      inputTokens,
+      outputTokens,
+      costUsd,
       latencyMs,
       at: Date.now(),
     });

@@ -104,4 +104,29 @@ describe('SqliteRunStore', () => {
     expect(reader.takePending(run.id)).toBe(1);
     reader.close();
   });
+
+  it('drops a pending mark answered before it was committed, and clears one that was committed', async () => {
+    const path = tempPath();
+    const writer = new SqliteRunStore(path, { writeBehind: true });
+    const reader = new SqliteRunStore(path);
+    const run = writer.createRun({ kind: 'net', task: 't', config: {} });
+    const call = (key: string) => ({ runId: run.id, key, requestHash: key, model: 'sim', agent: null, request: {}, response: { ok: true }, inputTokens: 1, outputTokens: 1, costUsd: 0, latencyMs: 1, at: 1 });
+    // answered within the same batch: the mark never reaches the file
+    writer.markPending(run.id, 'fast#0');
+    writer.markPending(run.id, 'fast#0'); // a retry marks again
+    writer.putCall(call('fast#0'));
+    // committed while in flight, then answered: cleared
+    writer.markPending(run.id, 'slow#0');
+    await writer.flushSoon();
+    expect(reader.takePending(run.id)).toBe(1);
+    writer.markPending(run.id, 'slow#0');
+    await writer.flushSoon();
+    writer.putCall(call('slow#0'));
+    // still in flight at the end: counted as lost by a resume
+    writer.markPending(run.id, 'lost#0');
+    writer.close();
+    expect(reader.listCalls(run.id).map((c) => c.key).sort()).toEqual(['fast#0', 'slow#0']);
+    expect(reader.takePending(run.id)).toBe(1);
+    reader.close();
+  });
 });

@@ -100,7 +100,9 @@ export class SqliteRunStore implements RunStore {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteRunStore['prepare']>;
   /** Write-behind buffer: writes waiting for the next flush (one transaction, on the writer thread). */
-  private readonly queue: WriteOp[] = [];
+  private readonly queue: Array<WriteOp | null> = [];
+  /** Pending marks still in the queue, by run and key: a call answered before they are committed cancels them. */
+  private readonly queuedPending = new Map<string, number>();
   private readonly writeBehind: boolean;
 
   private flushPromise: Promise<void> | undefined;
@@ -229,8 +231,9 @@ export class SqliteRunStore implements RunStore {
   flush(): void {
     if (!this.writeBehind || this.queue.length === 0 || !this.db.open) return;
     const ops = this.queue.splice(0, this.queue.length);
+    this.queuedPending.clear();
     this.db.transaction(() => {
-      for (const [kind, params] of ops) (this.statements[kind] as Database.Statement).run(...params);
+      for (const op of ops) if (op) (this.statements[op[0]] as Database.Statement).run(...op[1]);
     }).immediate();
   }
 
@@ -311,7 +314,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   putCall(c: CallRecord): void {
-    this.write('clearPending', [c.runId, c.key]);
+    this.clearPending(c.runId, c.key);
     this.write('putCall', [c.runId, c.key, c.requestHash, c.model, c.agent, c.requestJson ?? JSON.stringify(c.request ?? null), JSON.stringify(c.response), c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at]);
   }
 
@@ -326,10 +329,21 @@ export class SqliteRunStore implements RunStore {
   }
 
   markPending(runId: string, key: string): void {
+    const id = `${runId}\n${key}`;
+    if (this.queuedPending.has(id)) return; // marked already in this batch (a retried call)
+    if (this.writeBehind) this.queuedPending.set(id, this.queue.length);
     this.write('markPending', [runId, key, Date.now()]);
   }
 
   clearPending(runId: string, key: string): void {
+    const id = `${runId}\n${key}`;
+    const queued = this.queuedPending.get(id);
+    if (queued !== undefined) {
+      // marked and answered before the mark was committed: neither needs writing
+      this.queue[queued] = null;
+      this.queuedPending.delete(id);
+      return;
+    }
     this.write('clearPending', [runId, key]);
   }
 
@@ -363,6 +377,7 @@ export class SqliteRunStore implements RunStore {
       return fn();
     } catch (error) {
       this.queue.length = mark;
+      for (const [id, index] of this.queuedPending) if (index >= mark) this.queuedPending.delete(id);
       throw error;
     }
   }
