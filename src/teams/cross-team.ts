@@ -56,7 +56,9 @@ export type CrossTeamEvent =
 /** A proposal as reported. */
 export interface ProposalReport {
   team: string;
-  score: number;
+  /** Null when the proposal was not scored (a single proposal has nothing to be compared with). */
+  score: number | null;
+  note?: string;
   metrics?: CodeMetrics;
   judge?: { score: number; valid: boolean; problems?: string[]; reason?: string };
   language?: string;
@@ -257,6 +259,15 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
 
 async function decideDesign(options: CrossTeamOptions, teams: TeamState[]): Promise<{ report: DecisionReport; insight: string }> {
   const proposals = teams.map((s) => ({ team: s, text: `Product form: ${s.modality ?? 'unspecified'}\nLanguage: ${s.language ?? 'unspecified'}\nWorking style: ${s.report.profile.personaNote}` }));
+  if (proposals.length === 1) {
+    // one team: nothing to prune or merge, so no judge call (plain single-team behaviour)
+    const only = proposals[0]!;
+    only.team.report.artifacts.design = only.text;
+    return {
+      insight: only.text,
+      report: { point: 'design', proposals: [{ team: only.team.report.id, score: null, note: 'only proposal: not judged', ...(only.team.language ? { language: only.team.language } : {}) }], kept: [only.team.report.id], pruned: [], tree: [], rootId: only.team.report.id, deliveredTo: [only.team.report.id], shared: only.text },
+    };
+  }
   // the teams' proposals are judged concurrently
   const judged = await Promise.all(
     proposals.map(async (p) => {
@@ -287,20 +298,22 @@ async function decideDesign(options: CrossTeamOptions, teams: TeamState[]): Prom
   };
 }
 
-async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, teams: TeamState[]): Promise<Array<ScoredProposal<Files> & { report: ProposalReport }>> {
+async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, teams: TeamState[]): Promise<Array<ScoredProposal<Files> & { report: ProposalReport; test: TestOutcome | undefined }>> {
   return Promise.all(
     teams.map(async (state) => {
       const test = options.runProgram && state.language ? await options.runProgram(state.files, entryFile(state.language), state.language, options.signal) : undefined;
       const metrics = codeMetrics(options.task, state.files, test);
       let score = metrics.quality;
       const report: ProposalReport = { team: state.report.id, score, metrics, ...(state.language ? { language: state.language } : {}) };
-      if (options.scorer !== 'metrics') {
+      // a judge compares proposals: with a single one there is nothing to compare, so no judge call
+      if (options.scorer !== 'metrics' && teams.length > 1) {
         const verdict = await judgeProposal({ model: options.model(state.report.profile, 'judge'), task: options.task, proposal: formatCodebase(state.files), kind: 'code', agent: 'judge', scope: `${point}/${state.report.id}`, ...(options.signal ? { signal: options.signal } : {}) });
         report.judge = verdict;
         score = options.scorer === 'judge' ? verdict.score : (metrics.quality + verdict.score) / 2;
       }
-      report.score = Math.round(score * 1000) / 1000;
-      return { id: state.report.id, value: state.files, score: report.score, report };
+      const rounded = Math.round(score * 1000) / 1000;
+      report.score = rounded;
+      return { id: state.report.id, value: state.files, score: rounded, report, test };
     }),
   );
 }
@@ -332,8 +345,9 @@ async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams
     // a merge that yields no files keeps the group's best candidate rather than losing the work
     return Object.keys(files).length > 0 ? { ...group[0]!.value, ...files } : group[0]!.value;
   });
-  let test: TestOutcome | undefined;
-  if (options.runProgram) test = await options.runProgram(merged.result, entryFile(language), language, options.signal);
+  // nothing merged (one proposal kept): the program was already run when it was scored
+  let test: TestOutcome | undefined = merged.tree.length === 0 ? scored.find((s) => s.id === merged.rootId)?.test : undefined;
+  if (!test && options.runProgram) test = await options.runProgram(merged.result, entryFile(language), language, options.signal);
   return {
     files: merged.result,
     language,

@@ -162,6 +162,24 @@ describe('runCrossTeam', () => {
     expect(result.decisions[0]!.tree).toEqual([]);
     expect(result.decisions[0]!.rootId).toBe('team1');
   });
+
+  it('with one team makes no judge or aggregator call at any decision point', async () => {
+    const { model, calls } = recording(new SimulatedModel({ seed: 1 }));
+    let runs = 0;
+    const runProgram = async () => {
+      runs++;
+      return { outcome: 'exited-ok' as const, rule: 'exit 0', exitCode: 0, output: '', durationMs: 1 };
+    };
+    const result = await runCrossTeam({ task: 'a todo app', teams: diversifyTeams(1, 0), phases: resolvePhases(undefined), roles: defaultRoles, model: () => model, decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', language: 'Python', runProgram });
+    expect(result.status).toBe('completed');
+    expect(calls.filter((c) => c.agent === 'judge' || c.agent === 'aggregator')).toEqual([]);
+    expect(result.decisions.map((d) => d.point)).toEqual(['design', 'coding', 'final']);
+    expect(result.decisions[0]!.proposals).toEqual([{ team: 'team1', score: null, note: 'only proposal: not judged', language: 'Python' }]);
+    expect(result.decisions[0]!.deliveredTo).toEqual(['team1']);
+    // the final result's test is the scoring run of the only proposal, not a second run
+    expect(result.test.outcome).toBe('exited-ok');
+    expect(runs).toBeGreaterThan(0);
+  });
 });
 
 describe('runStoryTeams', () => {
