@@ -122,6 +122,22 @@ describe('parseSimQuery', () => {
     expect(o.seed).toBe(4);
     expect(parseSimQuery('latency=20-80ms').latency).toEqual({ kind: 'uniform', minMs: 20, maxMs: 80 });
     expect(parseSimQuery('latency=1s').latency).toEqual({ kind: 'fixed', ms: 1000 });
+    expect(parseSimQuery('minTurns=3').minTurns).toBe(3);
+    expect(parseSimQuery('').minTurns).toBe(1);
+  });
+
+  it('with minTurns keeps a role-play dialogue going before it concludes', () => {
+    const system = 'You are the CPO. When the discussion is over, reply with a line "<INFO> Finished".';
+    const turn = (assistantTurns: number, minTurns: number) => {
+      const messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }> = [{ role: 'system', content: system }];
+      for (let i = 0; i < assistantTurns; i++) messages.push({ role: 'user', content: `Point ${i}: what should the product be?` }, { role: 'assistant', content: `Thoughts ${i}.` });
+      messages.push({ role: 'user', content: 'Task: a todo app. What should the product be?' });
+      return simulateReply({ messages, seed: 3, minTurns });
+    };
+    // turns 1 and 2 never conclude with minTurns 3; turn 3 is free to (and by turn 3 the sim always does)
+    expect(turn(0, 3)).not.toContain('<INFO>');
+    expect(turn(1, 3)).not.toContain('<INFO>');
+    expect(turn(2, 3)).toContain('<INFO> Finished');
   });
 
   it.each([
@@ -129,6 +145,7 @@ describe('parseSimQuery', () => {
     ['fail429=2', /fail429/],
     ['bogus=1', /unknown sim option 'bogus'/],
     ['seed=x', /seed/],
+    ['minTurns=0', /minTurns/],
   ])('rejects %s with a ConfigError', (query, message) => {
     expect(() => parseSimQuery(query)).toThrow(ConfigError);
     expect(() => parseSimQuery(query)).toThrow(message);

@@ -116,7 +116,7 @@ export class SimulatedModel implements LanguageModelV3 {
         this.stats.faults.malformed++;
         text = garbage[promptKey % garbage.length]!;
       } else {
-        text = simulateReply({ messages, seed: this.options.seed ^ (options.seed ?? 0), temperature: options.temperature ?? 0.7, modelId: this.modelId });
+        text = simulateReply({ messages, seed: this.options.seed ^ (options.seed ?? 0), temperature: options.temperature ?? 0.7, modelId: this.modelId, minTurns: this.options.minTurns });
       }
       if (options.maxOutputTokens !== undefined && estimateTokens(text) > options.maxOutputTokens) {
         text = text.slice(0, options.maxOutputTokens * 4);

@@ -29,6 +29,8 @@ export const simOptionsSchema = z
     malformed: z.number().min(0).max(1).default(0),
     /** Share of calls (0..1) that fail with a non-retryable HTTP 400 (a permanently broken model). */
     failHard: z.number().min(0).max(1).default(0),
+    /** Assistant turns a role-play dialogue lasts at least before the sim concludes it (a talkative model). Default 1. */
+    minTurns: z.number().int().min(1).max(50).default(1),
     /** Retry-After sent with simulated 429s, in milliseconds. Default 20. */
     retryAfterMs: z.number().min(0).default(20),
   })
@@ -76,7 +78,7 @@ export function parseLatency(text: string): SimLatency {
   return { kind: 'fixed', ms: parseDuration('latency', text) };
 }
 
-const queryKeys = ['seed', 'latency', 'jitter', 'fail429', 'fail500', 'timeout', 'malformed', 'failHard', 'retryAfter'] as const;
+const queryKeys = ['seed', 'latency', 'jitter', 'fail429', 'fail500', 'timeout', 'malformed', 'failHard', 'retryAfter', 'minTurns'] as const;
 
 /**
  * Parses the query part of a `sim?latency=50ms&fail429=0.1` model string.
@@ -101,6 +103,12 @@ export function parseSimQuery(query: string, base: Partial<SimOptions> = {}): Si
       case 'jitter':
         jitter = parseRate(key, value);
         break;
+      case 'minTurns': {
+        const turns = Number(value);
+        if (!Number.isInteger(turns) || turns < 1 || turns > 50) throw new ConfigError({ key, message: `sim option 'minTurns': expected a whole number from 1 to 50, got '${value}'` });
+        raw.minTurns = turns;
+        break;
+      }
       case 'retryAfter':
         raw.retryAfterMs = parseDuration(key, value);
         break;

@@ -14,6 +14,8 @@ export interface SimReplyInput {
   /** Different temperatures give different (but still deterministic) replies. */
   temperature?: number;
   modelId?: string;
+  /** A dialogue is not concluded (no termination marker) before the assistant's turn number `minTurns`. Default 1. */
+  minTurns?: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export function simulateReply(input: SimReplyInput): string {
   const assistantTurns = input.messages.filter((m) => m.role === 'assistant').length;
   const key = hashString(input.messages.map((m) => `${m.role}:${m.content}`).join('\u0000'), input.seed ^ Math.round((input.temperature ?? 0.7) * 1000));
   const random = seededRandom(key);
-  const ctx: ReplyContext = { request, instructions, lastUser, task: findTask(instructions), random, assistantTurns };
+  const ctx: ReplyContext = { request, instructions, lastUser, task: findTask(instructions), random, assistantTurns, minTurns: input.minTurns ?? 1 };
 
   if (/```json/i.test(lastUser) || /\b(reply|respond|answer) (only )?with (a |one )?json\b/i.test(lastUser)) return jsonReply(ctx);
   if (isMultipleChoice(lastUser)) return choiceReply(ctx);
@@ -56,6 +58,7 @@ interface ReplyContext {
   task: string;
   random: Random;
   assistantTurns: number;
+  minTurns: number;
 }
 
 function pick<T>(random: Random, items: readonly T[]): T {
@@ -147,6 +150,8 @@ function choiceReply(ctx: ReplyContext): string {
 function withMarker(ctx: ReplyContext, body: string, isCode: boolean): string {
   const marker = chooseMarker(ctx);
   if (!marker) return body;
+  // a talkative model (minTurns) keeps discussing before it concludes
+  if (!isCode && ctx.assistantTurns + 1 < ctx.minTurns) return body;
   // A dialogue concludes sooner as it grows, as a real assistant would.
   const concludes = isCode || ctx.assistantTurns >= 2 || ctx.random() < 0.65;
   if (!concludes) return body;
