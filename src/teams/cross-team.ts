@@ -45,6 +45,20 @@ export interface CrossTeamOptions {
    * over its share at a decision point is dropped from the round.
    */
   teamBudget?: { share: { usd?: number; tokens?: number }; spent: (teamId: string) => { usd: number; tokens: number } };
+  /** Continue a run from the checkpoint taken after one of its decision points (its earlier segments are not run again). */
+  resumeFrom?: CrossTeamCheckpoint;
+  /** Called after each decision point whose result goes back to the teams, with what a resume needs. */
+  onCheckpoint?: (checkpoint: CrossTeamCheckpoint) => void;
+}
+
+/** A cross-team run after a decision point: enough to continue with the next segment. Plain JSON. */
+export interface CrossTeamCheckpoint {
+  /** Index of the next segment (see {@link segmentPhases}) to run. */
+  nextSegment: number;
+  /** The decision point just passed. */
+  point: DecisionPoint;
+  teams: Array<{ report: TeamReport; files: Files; language?: ChainLanguage; modality?: string; ideas?: string; lastTest?: TestOutcome }>;
+  decisions: DecisionReport[];
 }
 
 /** Progress of a cross-team run. */
@@ -139,15 +153,25 @@ const isFatal = (error: unknown) => AbortedError.isInstance(error) || BudgetExce
  * A team that fails is dropped with a reason; the others carry on.
  */
 export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeamResult> {
-  const states: TeamState[] = options.teams.map((profile) => ({
-    report: { id: profile.id, profile, status: 'active', phases: [], artifacts: {} },
-    files: {},
-    language: options.language,
-    modality: undefined,
-    ideas: undefined,
-    lastTest: undefined,
-  }));
-  const decisions: DecisionReport[] = [];
+  const resume = options.resumeFrom;
+  const states: TeamState[] = resume
+    ? resume.teams.map((t) => ({ report: t.report, files: t.files, language: t.language, modality: t.modality, ideas: t.ideas, lastTest: t.lastTest }))
+    : options.teams.map((profile) => ({
+        report: { id: profile.id, profile, status: 'active', phases: [], artifacts: {} },
+        files: {},
+        language: options.language,
+        modality: undefined,
+        ideas: undefined,
+        lastTest: undefined,
+      }));
+  const decisions: DecisionReport[] = resume ? [...resume.decisions] : [];
+  const checkpoint = (nextSegment: number, point: DecisionPoint) =>
+    options.onCheckpoint?.({
+      nextSegment,
+      point,
+      teams: states.map((s) => ({ report: s.report, files: s.files, ...(s.language ? { language: s.language } : {}), ...(s.modality ? { modality: s.modality } : {}), ...(s.ideas ? { ideas: s.ideas } : {}), ...(s.lastTest ? { lastTest: s.lastTest } : {}) })),
+      decisions,
+    });
   const emit = (e: CrossTeamEvent) => options.onEvent?.(e);
   const drop = (state: TeamState, point: DecisionPoint | undefined, reason: string) => {
     state.report.status = 'dropped';
@@ -159,7 +183,8 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
   let finalFiles: Files = {};
   let finalTest: TestOutcome = { outcome: 'not-run', rule: options.noRunnerReason ?? 'not run', exitCode: null, output: '', durationMs: 0 };
 
-  for (const segment of segmentPhases(options.phases, options.decisionPoints)) {
+  for (const [index, segment] of segmentPhases(options.phases, options.decisionPoints).entries()) {
+    if (resume && index < resume.nextSegment) continue; // finished before the checkpoint
     const point = segment.point;
     emit({ type: 'segment-started', point: point ?? 'final', teams: alive().map((s) => s.report.id) });
     // teams work concurrently and independently within a segment
@@ -228,6 +253,7 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
       decisions.push(decision.report);
       for (const state of alive()) state.ideas = decision.insight;
       emit({ type: 'decision', point: 'design', kept: decision.report.kept, pruned: decision.report.pruned.map((p) => p.team) });
+      checkpoint(index + 1, 'design');
       continue;
     }
     const decision = await decideCode(options, decisionPoint, alive());
@@ -244,6 +270,7 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
       state.files = decision.files;
       state.language = decision.language;
     }
+    checkpoint(index + 1, decisionPoint);
   }
   const lead = alive()[0]!;
   return {

@@ -1,4 +1,4 @@
-export { runCrossTeam, segmentPhases, decisionPointNames, type CrossTeamOptions, type CrossTeamResult, type CrossTeamEvent, type DecisionPoint, type DecisionReport, type ProposalReport, type TeamReport, type Scorer } from './cross-team.js';
+export { runCrossTeam, segmentPhases, decisionPointNames, type CrossTeamOptions, type CrossTeamCheckpoint, type CrossTeamResult, type CrossTeamEvent, type DecisionPoint, type DecisionReport, type ProposalReport, type TeamReport, type Scorer } from './cross-team.js';
 export { runStoryTeams, storyStages, type StoryTeamsOptions, type StoryTeamsResult, type StoryStage } from './story.js';
 export { diversifyTeams, type TeamProfile } from './diversify.js';
 export { pruneGreedy, type KeepRule, type ScoredProposal } from './prune.js';

@@ -4,7 +4,7 @@ import { defaultRoles } from '../agents/index.js';
 import { partitionMerge } from '../common/index.js';
 import { SimulatedModel, promptToMessagesForTest } from './test-helpers.js';
 import { resolvePhases } from '../software/phases.js';
-import { runCrossTeam } from './cross-team.js';
+import { runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint } from './cross-team.js';
 import { diversifyTeams } from './diversify.js';
 import { extractJson, judgeProposal } from './judge.js';
 import { codeMetrics, cosineSimilarity } from './metrics.js';
@@ -161,6 +161,26 @@ describe('runCrossTeam', () => {
     expect(result.status).toBe('completed');
     expect(result.decisions[0]!.tree).toEqual([]);
     expect(result.decisions[0]!.rootId).toBe('team1');
+  });
+
+  it('resumes from the checkpoint after a decision point without running the earlier segments again', async () => {
+    const base = { task: 'a todo app', teams: diversifyTeams(3, 4), phases: resolvePhases(undefined), roles: defaultRoles, decisionPoints: ['design', 'coding', 'final'] as DecisionPoint[], keep: { ratio: 0.7 }, groupSize: 2, scorer: 'metrics' as const, language: 'Python' as const };
+    const first = recording(new SimulatedModel({ seed: 6 }));
+    const checkpoints: Array<{ checkpoint: CrossTeamCheckpoint; callsSoFar: number }> = [];
+    const full = await runCrossTeam({ ...base, model: () => first.model, onCheckpoint: (c) => checkpoints.push({ checkpoint: JSON.parse(JSON.stringify(c)) as CrossTeamCheckpoint, callsSoFar: first.calls.length }) });
+    expect(full.status).toBe('completed');
+    expect(checkpoints.map((c) => c.checkpoint.point)).toEqual(['design', 'coding']);
+
+    for (const { checkpoint, callsSoFar } of checkpoints) {
+      const again = recording(new SimulatedModel({ seed: 6 }));
+      const resumed = await runCrossTeam({ ...base, model: () => again.model, resumeFrom: checkpoint });
+      // only the work after the checkpoint is done again, and it comes out the same
+      expect(callsSoFar).toBeGreaterThan(0);
+      expect(again.calls).toHaveLength(first.calls.length - callsSoFar);
+      expect(resumed.files).toEqual(full.files);
+      expect(resumed.decisions).toEqual(full.decisions);
+      expect(resumed.teams.map((t) => t.phases.map((p) => p.name))).toEqual(full.teams.map((t) => t.phases.map((p) => p.name)));
+    }
   });
 
   it('with one team makes no judge or aggregator call at any decision point', async () => {

@@ -47,6 +47,27 @@ describe('cross-team from the command line', () => {
     expect(result.stderr).toMatch(/2 of 3 teams finished \(dropped: team2/);
   });
 
+  it('a cross-team run stopped by its budget resumes after the last decision point it passed, to the same project', async () => {
+    const cwd = tempDir();
+    const args = ['dev', 'a command-line todo app', '--teams', '3', '--model', 'sim', '--json'];
+    const reference = await runInProcess([...args, '--out', 'ref', '--store', 'ref.db'], { cwd });
+    expect(reference.code).toBe(0);
+    const ref = JSON.parse(reference.stdout) as { totals: { calls: number; costUsd: number } };
+    // enough budget to pass a decision point or two, not to finish (each team's share stays above what it spends)
+    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.7)], { cwd });
+    expect(stopped.code).toBe(3);
+    const { runId } = JSON.parse(stopped.stdout) as { runId: string };
+    const resumed = await runInProcess(['runs', 'resume', runId, '--budget-usd', '5', '--json'], { cwd });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/continuing after the (design|coding) decision point/);
+    const after = JSON.parse(resumed.stdout) as { status: string; files: string[]; decisions: Array<{ point: string }>; totals: { calls: number } };
+    expect(after.status).toBe('completed');
+    expect(after.decisions.map((d) => d.point)).toEqual(['design', 'coding', 'final']);
+    expect(after.totals.calls).toBe(ref.totals.calls);
+    expect(after.files).toContain('main.py');
+    for (const file of after.files) expect(readFileSync(join(cwd, 'run', file), 'utf8')).toBe(readFileSync(join(cwd, 'ref', file), 'utf8'));
+  });
+
   it.each([
     [['--teams', '0'], /--teams must be a whole number from 1 to 64/],
     [['--teams', '2', '--prune', '1.5'], /--prune must be a share between 0 and 1 or a whole number/],

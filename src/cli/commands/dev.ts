@@ -15,7 +15,7 @@ import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
 import { finalStatus, openDurableRun } from '../durable-run.js';
 import { parseKeepRule, wholeNumber } from '../parse-flags.js';
-import { decisionPointNames, diversifyTeams, runCrossTeam, type DecisionPoint, type KeepRule, type Scorer } from '../../teams/index.js';
+import { decisionPointNames, diversifyTeams, runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint, type KeepRule, type Scorer } from '../../teams/index.js';
 import { parseModelString } from '../../model/index.js';
 import type { RoleBook } from '../../agents/index.js';
 import type { ResolvedPhase } from '../../software/phases.js';
@@ -74,11 +74,20 @@ async function runDevTeams(a: {
   const teams = diversifyTeams(teamOptions.teams, runtime.seed, teamOptions.teamModels.map((model) => ({ model })));
   for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
   progress.line(`${teams.length} teams: ${teams.map((t) => `${t.id} (temperature ${t.temperature}, review ${t.reviewRounds})`).join(', ')}`);
+  // a resumed run continues after the last decision point an earlier session passed
+  const checkpoint = [...a.session.doneOutputs()]
+    .filter(([id]) => id.startsWith('checkpoint/'))
+    .map(([, text]) => JSON.parse(text) as CrossTeamCheckpoint)
+    .filter((c) => c.teams.length === teams.length)
+    .sort((x, y) => y.nextSegment - x.nextSegment)[0];
+  if (checkpoint) progress.line(`continuing after the ${checkpoint.point} decision point`);
   const started = performance.now();
   let stopped: BudgetExceededError | undefined;
   let result: Awaited<ReturnType<typeof runCrossTeam>> | undefined;
   try {
     result = await runCrossTeam({
+      ...(checkpoint ? { resumeFrom: checkpoint } : {}),
+      onCheckpoint: (c) => a.session.stepDone(`checkpoint/${c.nextSegment}`, JSON.stringify(c), { point: c.point }),
       task: a.text,
       teams,
       phases: a.phases,
@@ -181,7 +190,9 @@ export interface DevJob {
  * Runs (or resumes) a dev job through the run store: every model call is
  * journaled and, for a single team, the chain's state is saved after each
  * phase, so a resumed run continues after the last finished phase and pays
- * for no answered call twice. A resumed cross-team run replays its calls.
+ * for no answered call twice. A cross-team run is checkpointed after each
+ * decision point: a resumed one continues after the last it passed and
+ * replays the answered calls that came after it.
  */
 export async function runDevJob(ctx: CliContext, out: Output, job: DevJob, options: { resumeId?: string; flagOverrides?: ConfigFlags } = {}): Promise<number> {
   const { loaded, store, session, runtime } = await openDurableRun(ctx, { flags: job.flags, run: { kind: job.kind, task: job.task, config: job } }, options);
