@@ -49,6 +49,8 @@ export const configSchema = z
         timeout: z.number().min(0).max(1).optional(),
         malformed: z.number().min(0).max(1).optional(),
         failHard: z.number().min(0).max(1).optional(),
+        retryAfter: z.string().optional(),
+        minTurns: z.number().int().min(1).max(50).optional(),
         seed: z.number().int().optional(),
       })
       .strict()

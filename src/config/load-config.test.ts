@@ -46,6 +46,7 @@ describe('loadConfig', () => {
     ['negative number', 'crosstalk.config.yaml', 'budget:\n  usd: -1\n', /'budget\.usd' must be positive/],
     ['non-integer', 'crosstalk.config.yaml', 'limits:\n  concurrency: 2.5\n', /'limits\.concurrency' must be an integer/],
     ['rate above one', 'crosstalk.config.yaml', 'sim:\n  fail429: 3\n', /'sim\.fail429' must be at most 1/],
+    ['turns below one', 'crosstalk.config.yaml', 'sim:\n  minTurns: 0\n', /'sim\.minTurns' must be positive \(got 0\)/],
     ['bad URL', 'crosstalk.config.yaml', 'providers:\n  openai:\n    baseURL: not a url\n', /'providers\.openai\.baseURL' must be a valid URL/],
     ['YAML syntax', 'crosstalk.config.yaml', 'model: [sim\n', /not valid YAML/],
     ['JSON syntax', 'crosstalk.config.json', '{"model": ', /not valid JSON/],
