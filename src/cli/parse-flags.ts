@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/index.js';
+import { parseModelString } from '../model/index.js';
 import type { KeepRule } from '../teams/index.js';
 
 /** A whole-number flag within bounds, or the fallback when absent. */
@@ -20,4 +21,17 @@ export function parseKeepRule(raw: unknown): KeepRule {
     throw new ConfigError({ key: '--prune', message: `--prune must be a share between 0 and 1 or a whole number of proposals (got ${JSON.stringify(raw)})` });
   }
   return value <= 1 ? { ratio: value } : { count: value };
+}
+
+/** `--team-models a,b,c`: one model string per team, each checked. */
+export function parseTeamModels(raw: unknown): string[] {
+  const models = typeof raw === 'string' ? raw.split(',').map((m) => m.trim()).filter(Boolean) : [];
+  models.forEach((m, i) => {
+    try {
+      parseModelString(m);
+    } catch (error) {
+      throw new ConfigError({ key: '--team-models', message: `--team-models, team ${i + 1}: ${(error as Error).message}` });
+    }
+  });
+  return models;
 }

@@ -159,7 +159,7 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
     : options.teams.map((profile) => ({
         report: { id: profile.id, profile, status: 'active', phases: [], artifacts: {} },
         files: {},
-        language: options.language,
+        language: profile.language ?? options.language,
         modality: undefined,
         ideas: undefined,
         lastTest: undefined,
@@ -191,7 +191,11 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
     await Promise.all(
       alive().map(async (state) => {
         const profile = state.report.profile;
-        const phases = segment.phases.map((p) => (p.name === 'code-review' ? { ...p, rounds: Math.min(p.rounds, profile.reviewRounds) } : p));
+        const phases = segment.phases.map((p) => {
+          if (p.name === 'code-review') return { ...p, rounds: Math.min(p.rounds, profile.reviewRounds) };
+          if (p.name === 'testing' && profile.testRounds !== undefined) return { ...p, rounds: profile.testRounds };
+          return p;
+        });
         let result: ChainResult;
         try {
           result = await runChain({

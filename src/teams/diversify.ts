@@ -1,4 +1,5 @@
 import { seededRandom } from '../common/index.js';
+import type { ChainLanguage } from '../software/chain.js';
 
 /** How one team differs from the others. */
 export interface TeamProfile {
@@ -11,6 +12,10 @@ export interface TeamProfile {
   reviewRounds: number;
   /** Model string for the team (default: the run's model). */
   model?: string;
+  /** Programming language the team must use (default: the run's, or the team's own choice). */
+  language?: ChainLanguage;
+  /** Test-and-fix rounds at most (default: the chain's). */
+  testRounds?: number;
 }
 
 const styles = [

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runInProcess, runProcess, tempDir } from '../support/run-cli.js';
@@ -66,6 +66,44 @@ describe('cross-team from the command line', () => {
     expect(after.totals.calls).toBe(ref.totals.calls);
     expect(after.files).toContain('main.py');
     for (const file of after.files) expect(readFileSync(join(cwd, 'run', file), 'utf8')).toBe(readFileSync(join(cwd, 'ref', file), 'utf8'));
+  });
+
+  it('takes per-team settings from --teams-file: language, persona, rounds, model', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'teams.yaml'), '- id: py\n  temperature: 0.2\n- id: js\n  language: JavaScript\n  testRounds: 1\n  persona: Your team writes small pure functions.\n  model: sim?seed=3\n');
+    const result = await runInProcess(['dev', 'a command-line todo app', '--teams-file', 'teams.yaml', '--model', 'sim', '--out', 'tf', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { teams: Array<{ id: string; profile: Record<string, unknown>; artifacts: Record<string, unknown> }> };
+    expect(doc.teams.map((t) => t.id)).toEqual(['py', 'js']);
+    expect(doc.teams[1]!.profile).toMatchObject({ language: 'JavaScript', testRounds: 1, personaNote: 'Your team writes small pure functions.', model: 'sim?seed=3' });
+    // the JavaScript team wrote JavaScript until the merged codebase came back to it
+    expect(Object.keys(doc.teams[1]!.artifacts.coding as object)).toContain('main.js');
+    expect(Object.keys(doc.teams[0]!.artifacts.coding as object)).toContain('main.py');
+    expect(result.stderr).toMatch(/2 teams: py \(temperature 0\.2, review \d\), js \(temperature 1, review \d, test 1, JavaScript, sim\?seed=3\)/);
+  });
+
+  it.each([
+    [['--teams-file', 'missing.yaml'], /missing\.yaml: file not found/],
+    [['--teams-file', 'two.yaml', '--teams', '1'], /--teams 1 is fewer than the 2 teams in two\.yaml/],
+    [['--teams-file', 'bad.yaml'], /bad\.yaml: 'teams\.0\.language' must be one of Python, JavaScript \(got "Cobol"\)/],
+  ])('rejects teams file %j with exit 2', async (flags, message) => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'two.yaml'), '- id: a\n- id: b\n');
+    writeFileSync(join(cwd, 'bad.yaml'), '- language: Cobol\n');
+    const result = await runInProcess(['dev', 'x', '--model', 'sim', ...flags], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(message);
+  });
+
+  it('story takes --team-models and --teams-file too', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'teams.yaml'), '- id: calm\n  temperature: 0.1\n- id: wild\n  temperature: 1.4\n');
+    const result = await runInProcess(['story', 'a robot learns to paint', '--teams-file', 'teams.yaml', '--team-models', 'sim,sim?seed=8', '--model', 'sim', '--out', 's', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { teams: Array<{ id: string; profile?: Record<string, unknown> }> & Array<Record<string, unknown>> };
+    expect(JSON.stringify(doc.teams)).toContain('wild');
+    expect(JSON.stringify(doc.teams)).toContain('sim?seed=8');
   });
 
   it.each([

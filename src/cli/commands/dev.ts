@@ -14,9 +14,8 @@ import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
 import { finalStatus, openDurableRun } from '../durable-run.js';
-import { parseKeepRule, wholeNumber } from '../parse-flags.js';
-import { decisionPointNames, diversifyTeams, runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint, type KeepRule, type Scorer } from '../../teams/index.js';
-import { parseModelString } from '../../model/index.js';
+import { parseKeepRule, parseTeamModels, wholeNumber } from '../parse-flags.js';
+import { decisionPointNames, diversifyTeams, loadTeamsFile, runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint, type KeepRule, type Scorer, type TeamSpec } from '../../teams/index.js';
 import type { RoleBook } from '../../agents/index.js';
 import type { ResolvedPhase } from '../../software/phases.js';
 import type { Runtime } from '../../runtime/index.js';
@@ -31,10 +30,14 @@ export interface TeamOptions {
   decisionPoints: DecisionPoint[];
   scorer: Scorer;
   teamModels: string[];
+  /** Per-team settings from `--teams-file` (the rest of each team comes from the seeded defaults). */
+  profiles: TeamSpec[];
 }
 
-function parseTeamOptions(options: Record<string, unknown>): TeamOptions {
-  const teams = wholeNumber('--teams', options.teams, 1, 1, 64);
+function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOptions {
+  const profiles = typeof options.teamsFile === 'string' ? loadTeamsFile(resolve(cwd, options.teamsFile), options.teamsFile) : [];
+  const teams = wholeNumber('--teams', options.teams, Math.max(1, profiles.length), 1, 64);
+  if (profiles.length > teams) throw new ConfigError({ key: '--teams', message: `--teams ${teams} is fewer than the ${profiles.length} teams in ${String(options.teamsFile)}` });
   const keep = parseKeepRule(options.prune);
   const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
   const decisionPoints = (typeof options.decisionPoints === 'string' ? options.decisionPoints.split(',') : [...decisionPointNames]).map((p) => p.trim()).filter(Boolean) as DecisionPoint[];
@@ -43,15 +46,8 @@ function parseTeamOptions(options: Record<string, unknown>): TeamOptions {
   }
   const scorer = (options.scorer ?? 'metrics') as Scorer;
   if (!['metrics', 'judge', 'both'].includes(scorer)) throw new ConfigError({ key: '--scorer', message: `--scorer must be metrics, judge or both (got ${JSON.stringify(options.scorer)})` });
-  const teamModels = typeof options.teamModels === 'string' ? options.teamModels.split(',').map((m) => m.trim()).filter(Boolean) : [];
-  teamModels.forEach((m, i) => {
-    try {
-      parseModelString(m);
-    } catch (error) {
-      throw new ConfigError({ key: '--team-models', message: `--team-models, team ${i + 1}: ${(error as Error).message}` });
-    }
-  });
-  return { teams, keep, groupSize, decisionPoints, scorer, teamModels };
+  const teamModels = parseTeamModels(options.teamModels);
+  return { teams, keep, groupSize, decisionPoints, scorer, teamModels, profiles };
 }
 
 async function runDevTeams(a: {
@@ -71,9 +67,11 @@ async function runDevTeams(a: {
   loadedBudget: unknown;
 }): Promise<number> {
   const { runtime, progress, teamOptions } = a;
-  const teams = diversifyTeams(teamOptions.teams, runtime.seed, teamOptions.teamModels.map((model) => ({ model })));
+  const overrides = Array.from({ length: teamOptions.teams }, (_, i) => ({ ...(teamOptions.profiles?.[i] ?? {}), ...(teamOptions.teamModels[i] ? { model: teamOptions.teamModels[i] } : {}) }));
+  const teams = diversifyTeams(teamOptions.teams, runtime.seed, overrides);
   for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
-  progress.line(`${teams.length} teams: ${teams.map((t) => `${t.id} (temperature ${t.temperature}, review ${t.reviewRounds})`).join(', ')}`);
+  const describe = (t: (typeof teams)[number]) => [`temperature ${t.temperature}`, `review ${t.reviewRounds}`, ...(t.testRounds !== undefined ? [`test ${t.testRounds}`] : []), ...(t.language ? [t.language] : []), ...(t.model ? [t.model] : [])].join(', ');
+  progress.line(`${teams.length} teams: ${teams.map((t) => `${t.id} (${describe(t)})`).join(', ')}`);
   // a resumed run continues after the last decision point an earlier session passed
   const checkpoint = [...a.session.doneOutputs()]
     .filter(([id]) => id.startsWith('checkpoint/'))
@@ -325,6 +323,7 @@ export const registerDev: Register = (program, ctx, run) => {
     .option('--decision-points <list>', `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`)
     .option('--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)')
     .option('--team-models <list>', 'teams: comma-separated model strings, one per team (default: the run model)')
+    .option('--teams-file <file>', 'teams: YAML/JSON list of teams with id, temperature, persona, model, language, reviewRounds, testRounds (K defaults to its length)')
     .action(
       run(async ([task], options, out) => {
         const text = String(task ?? '').trim();
@@ -335,7 +334,7 @@ export const registerDev: Register = (program, ctx, run) => {
         const roles = typeof options.roles === 'string' ? loadRoles(resolve(ctx.cwd, options.roles)) : defaultRoles;
         const basePhases = typeof options.phases === 'string' ? loadPhases(resolve(ctx.cwd, options.phases)) : resolvePhases(undefined);
         const phases = basePhases.map((p) => (p.name === 'code-review' && options.maxReviewRounds !== undefined ? { ...p, rounds: reviewRounds } : p.name === 'testing' && options.maxTestRounds !== undefined ? { ...p, rounds: testRounds } : p));
-        const teamOptions = parseTeamOptions(options);
+        const teamOptions = parseTeamOptions(options, ctx.cwd);
         const initial = typeof options.from === 'string' ? readCodebase(resolve(ctx.cwd, options.from)) : undefined;
         const name = slugify(typeof options.name === 'string' ? options.name : text);
         const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${name}-${timestampForName()}`));

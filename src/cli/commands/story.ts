@@ -5,8 +5,8 @@ import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
-import { diversifyTeams, runStoryTeams, type KeepRule } from '../../teams/index.js';
-import { parseKeepRule, wholeNumber } from '../parse-flags.js';
+import { diversifyTeams, loadTeamsFile, runStoryTeams, type KeepRule, type TeamSpec } from '../../teams/index.js';
+import { parseKeepRule, parseTeamModels, wholeNumber } from '../parse-flags.js';
 import { formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
@@ -23,6 +23,8 @@ export interface StoryJob {
   words: number;
   outDir: string;
   flags: ConfigFlags;
+  /** Per-team settings (`--teams-file`, `--team-models`); temperature, persona and model apply to stories. */
+  profiles?: TeamSpec[];
 }
 
 /** Runs (or resumes, replaying journaled calls for free) a cross-team story job through the run store. */
@@ -31,12 +33,13 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
   try {
     const progress = new Progress(ctx.stderr, out);
     if (runtime.simulated) progress.line(simulatedBanner);
-    const teams = diversifyTeams(job.teams, runtime.seed);
+    const teams = diversifyTeams(job.teams, runtime.seed, job.profiles ?? []);
+    for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
     const started = performance.now();
     let stopped: BudgetExceededError | AbortedError | undefined;
     let result;
     try {
-      result = await runStoryTeams({ premise: job.premise, teams, model: (_team, role) => runtime.model(role), keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed, signal: ctx.signal });
+      result = await runStoryTeams({ premise: job.premise, teams, model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)), keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed, signal: ctx.signal });
     } catch (error) {
       if (!BudgetExceededError.isInstance(error) && !AbortedError.isInstance(error)) throw error;
       stopped = error;
@@ -88,17 +91,23 @@ export const registerStory: Register = (program, ctx, run) => {
     .option('--group-size <g>', 'texts merged per aggregation call (default 2)')
     .option('--words <n>', 'target length in words (default 300)')
     .option('--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)')
+    .option('--team-models <list>', 'comma-separated model strings, one per team (default: the run model)')
+    .option('--teams-file <file>', 'YAML/JSON list of teams with id, temperature, persona, model (K defaults to its length)')
     .action(
       run(async ([premise], options, out) => {
         const text = String(premise ?? '').trim();
         if (text === '') throw new ConfigError({ key: 'premise', message: 'story needs a non-empty premise' });
-        const k = wholeNumber('--teams', options.teams, 4, 1, 64);
+        const fileProfiles = typeof options.teamsFile === 'string' ? loadTeamsFile(resolve(ctx.cwd, options.teamsFile), options.teamsFile) : [];
+        const k = wholeNumber('--teams', options.teams, fileProfiles.length || 4, 1, 64);
+        if (fileProfiles.length > k) throw new ConfigError({ key: '--teams', message: `--teams ${k} is fewer than the ${fileProfiles.length} teams in ${String(options.teamsFile)}` });
+        const teamModels = parseTeamModels(options.teamModels);
+        const profiles = Array.from({ length: k }, (_, i) => ({ ...(fileProfiles[i] ?? {}), ...(teamModels[i] ? { model: teamModels[i] } : {}) }));
         const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
         const words = wholeNumber('--words', options.words, 300, 20, 20_000);
         const keep = parseKeepRule(options.prune);
         const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
         if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
-        return runStoryJob(ctx, out, { kind: 'story', premise: text, teams: k, keep, groupSize, words, outDir, flags: configFlags(options) });
+        return runStoryJob(ctx, out, { kind: 'story', premise: text, teams: k, keep, groupSize, words, outDir, flags: configFlags(options), profiles });
       }),
     );
 };
