@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/common/index.js';
-import { cleanEnv, cliPath, runProcess, tempDir } from '../support/run-cli.js';
+import { cleanEnv, cliPath, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
 
 const model = 'sim?latency=20ms&seed=5';
 const netArgs = ['net', 'Write a short fable about a fox.', '--topology', 'random', '--agents', '200', '--model', model, '--concurrency', '8', '--seed', '5'];
@@ -88,6 +88,9 @@ describe('durable runs', () => {
     expect(totals.lostCalls).toBe(lost);
     expect(totals.calls + totals.lostCalls).toBeLessThanOrEqual(refCalls + lost);
     expect(totals.replayedCalls).toBeGreaterThan(0);
+    // runs show tells the user about the calls lost in flight
+    const shown = await runInProcess(['runs', 'show', id!, '--store', 'crash.db'], { cwd });
+    expect(shown.stdout).toMatch(new RegExp(`calls: ${refCalls} paid, \\d+ replayed${lost ? `, ${lost} lost in flight` : ';'}`));
   }, 300_000);
 
   it('stops at the budget, then resumes with a larger budget to the same result', async () => {

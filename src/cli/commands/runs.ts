@@ -112,7 +112,8 @@ export const registerRuns: Register = (program, ctx, run) => {
         out.line(`run ${record.id} (${record.kind}) — ${record.status}, ${duration(record)}`);
         out.line(`task: ${record.task}`);
         out.line(`steps: ${Object.entries(byState).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`);
-        out.line(`calls: ${record.totals.calls} paid, ${record.totals.replayedCalls} replayed; tokens ${record.totals.inputTokens} in + ${record.totals.outputTokens} out; ${formatCost(record.totals.costUsd ?? undefined, record.totals.costUsd !== null)}`);
+        const lost = record.totals.lostCalls ?? 0;
+        out.line(`calls: ${record.totals.calls} paid, ${record.totals.replayedCalls} replayed${lost ? `, ${lost} lost in flight by an interrupted session (paid, sent again)` : ''}; tokens ${record.totals.inputTokens} in + ${record.totals.outputTokens} out; ${formatCost(record.totals.costUsd ?? undefined, record.totals.costUsd !== null)}`);
         for (const [title, groups] of [['per agent', perAgent], ['per model', perModel]] as const) {
           out.line(`usage ${title}:`);
           for (const [name, g] of Object.entries(groups)) out.line(`  ${name}: ${g.calls} calls, ${g.inputTokens} in + ${g.outputTokens} out`);
