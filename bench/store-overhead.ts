@@ -81,6 +81,6 @@ export async function benchStoreOverhead(): Promise<void> {
     ],
   );
   process.stdout.write(
-    'At zero latency the sim answers a call in ~30 µs, and journaling a call (canonical JSON and sha256 of the request, then the SQLite row of ~1.7 KB) costs about as much again, so the zero-latency ratio stays near 2. Moving the writes to a writer thread through a shared-memory ring (branch experiment/store-ring) measured 1.9–2.0×: encoding costs the main thread little, but the thread's SQLite work slows the main thread on this 2-vCPU machine. At 1 ms per call with 64 calls in flight the run is still CPU-bound (about 18 calls per millisecond), so the cost shows; at 20 ms, still far faster than a hosted model, it disappears in the waiting.\n',
+    'At zero latency the sim answers a call in ~30 µs, and journaling a call (canonical JSON and sha256 of the request, then the SQLite row of ~1.7 KB) costs about as much again, so the zero-latency ratio stays near 2. Moving the writes to a writer thread through a shared-memory ring (branch experiment/store-ring) measured 1.9–2.0×: encoding costs the main thread little, but the thread\'s SQLite work slows the main thread on this 2-vCPU machine. At 1 ms per call with 64 calls in flight the run is still CPU-bound (about 18 calls per millisecond), so the cost shows; at 20 ms, still far faster than a hosted model, it disappears in the waiting.\n',
   );
 }
