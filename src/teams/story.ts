@@ -41,6 +41,21 @@ export interface StoryTeamsOptions {
   words?: number;
   seed?: number;
   signal?: AbortSignal;
+  /** Continue from the checkpoint taken after a stage (earlier stages are not written again). */
+  resumeFrom?: StoryCheckpoint;
+  /** Called after each stage but the last, with what a resume needs. */
+  onCheckpoint?: (checkpoint: StoryCheckpoint) => void;
+}
+
+/** A story run after one of its stages: enough to continue with the next. Plain JSON. */
+export interface StoryCheckpoint {
+  /** Index in {@link storyStages} of the next stage. */
+  nextStage: number;
+  stage: StoryStage;
+  teams: TeamReport[];
+  decisions: StoryTeamsResult['decisions'];
+  /** The merged text shared with every team. */
+  shared: string;
 }
 
 /** Result of a cross-team story run. */
@@ -60,10 +75,12 @@ export interface StoryTeamsResult {
  */
 export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTeamsResult> {
   const roles = options.roles ?? defaultRoles;
-  const teams: TeamReport[] = options.teams.map((profile) => ({ id: profile.id, profile, status: 'active', phases: [], artifacts: {} }));
-  const decisions: StoryTeamsResult['decisions'] = [];
-  let shared: string | undefined;
-  for (const stage of storyStages) {
+  const resume = options.resumeFrom;
+  const teams: TeamReport[] = resume ? resume.teams : options.teams.map((profile) => ({ id: profile.id, profile, status: 'active', phases: [], artifacts: {} }));
+  const decisions: StoryTeamsResult['decisions'] = resume ? [...resume.decisions] : [];
+  let shared: string | undefined = resume?.shared;
+  for (const [index, stage] of storyStages.entries()) {
+    if (resume && index < resume.nextStage) continue; // written before the checkpoint
     const active = teams.filter((t) => t.status === 'active');
     const texts = new Map<string, string>();
     await Promise.all(
@@ -101,6 +118,11 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
     const proposals: ProposalReport[] = [];
     const scored = await Promise.all(
       survivors.map(async (team) => {
+        if (survivors.length === 1) {
+          // a single text has nothing to be compared with: no judge call
+          proposals.push({ team: team.id, score: null, note: 'only proposal: not judged' });
+          return { id: team.id, value: texts.get(team.id)!, score: 1 };
+        }
         const verdict = await judgeProposal({ model: options.model(team.profile, 'judge'), task: options.premise, proposal: texts.get(team.id)!, kind: 'story', scope: `${stage}/judge/${team.id}`, ...(options.signal ? { signal: options.signal } : {}) });
         proposals.push({ team: team.id, score: verdict.score, judge: verdict });
         return { id: team.id, value: texts.get(team.id)!, score: verdict.score };
@@ -132,6 +154,7 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
       deliveredTo: stage === 'revise' ? [] : teams.filter((t) => t.status === 'active').map((t) => t.id),
       shared: shared.slice(0, 2000),
     });
+    if (index < storyStages.length - 1) options.onCheckpoint?.({ nextStage: index + 1, stage, teams, decisions, shared });
   }
   return { status: 'completed', story: shared ?? '', teams, decisions };
 }

@@ -9,7 +9,7 @@ import { diversifyTeams } from './diversify.js';
 import { extractJson, judgeProposal } from './judge.js';
 import { codeMetrics, cosineSimilarity } from './metrics.js';
 import { pruneGreedy } from './prune.js';
-import { runStoryTeams } from './story.js';
+import { runStoryTeams, type StoryCheckpoint } from './story.js';
 
 /** Wraps a model to record each call's agent name and prompt text. */
 function recording(model: LanguageModelV3) {
@@ -199,6 +199,33 @@ describe('runCrossTeam', () => {
     // the final result's test is the scoring run of the only proposal, not a second run
     expect(result.test.outcome).toBe('exited-ok');
     expect(runs).toBeGreaterThan(0);
+  });
+});
+
+describe('runStoryTeams checkpoints', () => {
+  it('resumes after a stage without writing the earlier stages again, to the same story', async () => {
+    const base = { premise: 'a lighthouse keeper finds a message in a bottle', teams: diversifyTeams(3, 2), keep: { ratio: 0.7 }, groupSize: 2 };
+    const first = recording(new SimulatedModel({ seed: 2 }));
+    const checkpoints: Array<{ checkpoint: StoryCheckpoint; callsSoFar: number }> = [];
+    const full = await runStoryTeams({ ...base, model: () => first.model, onCheckpoint: (c) => checkpoints.push({ checkpoint: JSON.parse(JSON.stringify(c)) as StoryCheckpoint, callsSoFar: first.calls.length }) });
+    expect(checkpoints.map((c) => c.checkpoint.stage)).toEqual(['outline', 'draft']);
+    for (const { checkpoint, callsSoFar } of checkpoints) {
+      const again = recording(new SimulatedModel({ seed: 2 }));
+      const resumed = await runStoryTeams({ ...base, model: () => again.model, resumeFrom: checkpoint });
+      expect(callsSoFar).toBeGreaterThan(0);
+      expect(again.calls).toHaveLength(first.calls.length - callsSoFar);
+      expect(again.calls.some((c) => c.agent.endsWith('/writer') && /Write the outline/.test(c.text))).toBe(false);
+      expect(resumed.story).toBe(full.story);
+      expect(resumed.decisions).toEqual(full.decisions);
+    }
+  });
+
+  it('with one team makes no judge call', async () => {
+    const { model, calls } = recording(new SimulatedModel({ seed: 2 }));
+    const result = await runStoryTeams({ premise: 'a robot learns to paint', teams: diversifyTeams(1, 0), model: () => model, keep: { ratio: 0.5 }, groupSize: 2 });
+    expect(result.status).toBe('completed');
+    expect(calls.map((c) => c.agent)).toEqual(['team1/writer', 'team1/writer', 'team1/writer']);
+    expect(result.decisions.map((d) => d.proposals)).toEqual([0, 1, 2].map(() => [{ team: 'team1', score: null, note: 'only proposal: not judged' }]));
   });
 });
 

@@ -68,6 +68,24 @@ describe('cross-team from the command line', () => {
     for (const file of after.files) expect(readFileSync(join(cwd, 'run', file), 'utf8')).toBe(readFileSync(join(cwd, 'ref', file), 'utf8'));
   });
 
+  it('a story run stopped by its budget resumes after the last stage it finished, to the same story', async () => {
+    const cwd = tempDir();
+    const args = ['story', 'a robot learns to paint', '--teams', '3', '--model', 'sim', '--json'];
+    const reference = await runInProcess([...args, '--out', 'ref', '--store', 'ref.db'], { cwd });
+    expect(reference.code).toBe(0);
+    const ref = JSON.parse(reference.stdout) as { story: string; totals: { calls: number; costUsd: number } };
+    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.75)], { cwd });
+    expect(stopped.code).toBe(3);
+    const { runId } = JSON.parse(stopped.stdout) as { runId: string };
+    const resumed = await runInProcess(['runs', 'resume', runId, '--budget-usd', '5', '--json'], { cwd });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/continuing after the (outline|draft) stage/);
+    const after = JSON.parse(resumed.stdout) as { story: string; totals: { calls: number }; decisions: Array<{ point: string }> };
+    expect(after.story).toBe(ref.story);
+    expect(after.decisions.map((d) => d.point)).toEqual(['outline', 'draft', 'revise']);
+    expect(after.totals.calls).toBe(ref.totals.calls);
+  });
+
   it('takes per-team settings from --teams-file: language, persona, rounds, model', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'teams.yaml'), '- id: py\n  temperature: 0.2\n- id: js\n  language: JavaScript\n  testRounds: 1\n  persona: Your team writes small pure functions.\n  model: sim?seed=3\n');

@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
-import { diversifyTeams, loadTeamsFile, runStoryTeams, type KeepRule, type TeamSpec } from '../../teams/index.js';
+import { diversifyTeams, loadTeamsFile, runStoryTeams, type KeepRule, type StoryCheckpoint, type TeamSpec } from '../../teams/index.js';
 import { parseKeepRule, parseTeamModels, wholeNumber } from '../parse-flags.js';
 import { formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
@@ -27,7 +27,11 @@ export interface StoryJob {
   profiles?: TeamSpec[];
 }
 
-/** Runs (or resumes, replaying journaled calls for free) a cross-team story job through the run store. */
+/**
+ * Runs (or resumes) a cross-team story job through the run store: checkpointed
+ * after each stage, so a resumed run continues after the last finished stage
+ * and replays the journaled calls that came after it.
+ */
 export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, options: { resumeId?: string; flagOverrides?: ConfigFlags } = {}): Promise<number> {
   const { store, session, runtime } = await openDurableRun(ctx, { flags: job.flags, run: { kind: 'story', task: job.premise, config: job } }, options);
   try {
@@ -35,11 +39,22 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     if (runtime.simulated) progress.line(simulatedBanner);
     const teams = diversifyTeams(job.teams, runtime.seed, job.profiles ?? []);
     for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
+    // a resumed run continues after the last stage an earlier session finished
+    const checkpoint = [...session.doneOutputs()]
+      .filter(([id]) => id.startsWith('checkpoint/'))
+      .map(([, text]) => JSON.parse(text) as StoryCheckpoint)
+      .filter((c) => c.teams.length === teams.length)
+      .sort((x, y) => y.nextStage - x.nextStage)[0];
+    if (checkpoint) progress.line(`continuing after the ${checkpoint.stage} stage`);
     const started = performance.now();
     let stopped: BudgetExceededError | AbortedError | undefined;
     let result;
     try {
-      result = await runStoryTeams({ premise: job.premise, teams, model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)), keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed, signal: ctx.signal });
+      result = await runStoryTeams({
+        ...(checkpoint ? { resumeFrom: checkpoint } : {}),
+        onCheckpoint: (c) => session.stepDone(`checkpoint/${c.nextStage}`, JSON.stringify(c), { stage: c.stage }),
+        premise: job.premise,
+        teams, model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)), keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed, signal: ctx.signal });
     } catch (error) {
       if (!BudgetExceededError.isInstance(error) && !AbortedError.isInstance(error)) throw error;
       stopped = error;
