@@ -80,6 +80,28 @@ export class RunSession {
     return done;
   }
 
+  /**
+   * Records a checkpoint of a job that resumes from its latest one (cross-team
+   * decision points, story stages): a done step `checkpoint/<index>` whose
+   * output is the JSON of `state`.
+   */
+  checkpoint(index: number, state: unknown, meta: unknown): void {
+    this.stepDone(`checkpoint/${index}`, JSON.stringify(state), meta);
+  }
+
+  /** The checkpoint with the highest index saved by earlier sessions that `accept` takes, if any. */
+  latestCheckpoint<T>(accept: (state: T) => boolean): T | undefined {
+    let best: { index: number; state: T } | undefined;
+    for (const [id, text] of this.doneOutputs()) {
+      const match = /^checkpoint\/(\d+)$/.exec(id);
+      if (!match) continue;
+      const index = Number(match[1]);
+      const state = JSON.parse(text) as T;
+      if (accept(state) && (!best || index > best.index)) best = { index, state };
+    }
+    return best?.state;
+  }
+
   stepStarted(id: string, attempt: number): void {
     this.store.putStep(this.id, { id, state: 'running', attempts: attempt, outputHash: null, meta: null, updatedAt: Date.now() });
   }

@@ -73,11 +73,7 @@ async function runDevTeams(a: {
   const describe = (t: (typeof teams)[number]) => [`temperature ${t.temperature}`, `review ${t.reviewRounds}`, ...(t.testRounds !== undefined ? [`test ${t.testRounds}`] : []), ...(t.language ? [t.language] : []), ...(t.model ? [t.model] : [])].join(', ');
   progress.line(`${teams.length} teams: ${teams.map((t) => `${t.id} (${describe(t)})`).join(', ')}`);
   // a resumed run continues after the last decision point an earlier session passed
-  const checkpoint = [...a.session.doneOutputs()]
-    .filter(([id]) => id.startsWith('checkpoint/'))
-    .map(([, text]) => JSON.parse(text) as CrossTeamCheckpoint)
-    .filter((c) => c.teams.length === teams.length)
-    .sort((x, y) => y.nextSegment - x.nextSegment)[0];
+  const checkpoint = a.session.latestCheckpoint<CrossTeamCheckpoint>((c) => c.teams.length === teams.length);
   if (checkpoint) progress.line(`continuing after the ${checkpoint.point} decision point`);
   const started = performance.now();
   let stopped: BudgetExceededError | undefined;
@@ -85,7 +81,7 @@ async function runDevTeams(a: {
   try {
     result = await runCrossTeam({
       ...(checkpoint ? { resumeFrom: checkpoint } : {}),
-      onCheckpoint: (c) => a.session.stepDone(`checkpoint/${c.nextSegment}`, JSON.stringify(c), { point: c.point }),
+      onCheckpoint: (c) => a.session.checkpoint(c.nextSegment, c, { point: c.point }),
       task: a.text,
       teams,
       phases: a.phases,

@@ -40,11 +40,7 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     const teams = diversifyTeams(job.teams, runtime.seed, job.profiles ?? []);
     for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
     // a resumed run continues after the last stage an earlier session finished
-    const checkpoint = [...session.doneOutputs()]
-      .filter(([id]) => id.startsWith('checkpoint/'))
-      .map(([, text]) => JSON.parse(text) as StoryCheckpoint)
-      .filter((c) => c.teams.length === teams.length)
-      .sort((x, y) => y.nextStage - x.nextStage)[0];
+    const checkpoint = session.latestCheckpoint<StoryCheckpoint>((c) => c.teams.length === teams.length);
     if (checkpoint) progress.line(`continuing after the ${checkpoint.stage} stage`);
     const started = performance.now();
     let stopped: BudgetExceededError | AbortedError | undefined;
@@ -52,7 +48,7 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     try {
       result = await runStoryTeams({
         ...(checkpoint ? { resumeFrom: checkpoint } : {}),
-        onCheckpoint: (c) => session.stepDone(`checkpoint/${c.nextStage}`, JSON.stringify(c), { stage: c.stage }),
+        onCheckpoint: (c) => session.checkpoint(c.nextStage, c, { stage: c.stage }),
         premise: job.premise,
         teams, model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)), keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed, signal: ctx.signal });
     } catch (error) {
