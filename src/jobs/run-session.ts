@@ -96,7 +96,12 @@ export class RunSession {
       const match = /^checkpoint\/(\d+)$/.exec(id);
       if (!match) continue;
       const index = Number(match[1]);
-      const state = JSON.parse(text) as T;
+      let state: T;
+      try {
+        state = JSON.parse(text) as T;
+      } catch {
+        continue; // unreadable: an earlier checkpoint (or the journal's replays) will do
+      }
       if (accept(state) && (!best || index > best.index)) best = { index, state };
     }
     return best?.state;
