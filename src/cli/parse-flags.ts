@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors/index.js';
 import { parseModelString } from '../model/index.js';
-import type { KeepRule } from '../teams/index.js';
+import { resolve } from 'node:path';
+import { loadTeamsFile, type KeepRule, type TeamSpec } from '../teams/index.js';
 
 /** A whole-number flag within bounds, or the fallback when absent. */
 export function wholeNumber(flag: string, raw: unknown, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -34,4 +35,18 @@ export function parseTeamModels(raw: unknown): string[] {
     }
   });
   return models;
+}
+
+/**
+ * `--teams K`, `--teams-file F` and `--team-models a,b`: the number of teams
+ * (default: as many as the file lists, else `fallback`) and each team's
+ * settings (from the file, its model from `--team-models` when given).
+ */
+export function parseTeamsFlags(options: Record<string, unknown>, cwd: string, fallback: number): { teams: number; teamModels: string[]; profiles: TeamSpec[] } {
+  const listed = typeof options.teamsFile === 'string' ? loadTeamsFile(resolve(cwd, options.teamsFile), options.teamsFile) : [];
+  const teams = wholeNumber('--teams', options.teams, listed.length || fallback, 1, 64);
+  if (listed.length > teams) throw new ConfigError({ key: '--teams', message: `--teams ${teams} is fewer than the ${listed.length} teams in ${String(options.teamsFile)}` });
+  const teamModels = parseTeamModels(options.teamModels);
+  const profiles = Array.from({ length: teams }, (_, i) => ({ ...(listed[i] ?? {}), ...(teamModels[i] ? { model: teamModels[i] } : {}) }));
+  return { teams, teamModels, profiles };
 }

@@ -14,8 +14,8 @@ import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
 import { finalStatus, openDurableRun } from '../durable-run.js';
-import { parseKeepRule, parseTeamModels, wholeNumber } from '../parse-flags.js';
-import { decisionPointNames, diversifyTeams, loadTeamsFile, runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint, type KeepRule, type Scorer, type TeamSpec } from '../../teams/index.js';
+import { parseKeepRule, parseTeamsFlags, wholeNumber } from '../parse-flags.js';
+import { decisionPointNames, diversifyTeams, runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint, type KeepRule, type Scorer, type TeamSpec } from '../../teams/index.js';
 import type { RoleBook } from '../../agents/index.js';
 import type { ResolvedPhase } from '../../software/phases.js';
 import type { Runtime } from '../../runtime/index.js';
@@ -35,9 +35,7 @@ export interface TeamOptions {
 }
 
 function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOptions {
-  const profiles = typeof options.teamsFile === 'string' ? loadTeamsFile(resolve(cwd, options.teamsFile), options.teamsFile) : [];
-  const teams = wholeNumber('--teams', options.teams, Math.max(1, profiles.length), 1, 64);
-  if (profiles.length > teams) throw new ConfigError({ key: '--teams', message: `--teams ${teams} is fewer than the ${profiles.length} teams in ${String(options.teamsFile)}` });
+  const { teams, teamModels, profiles } = parseTeamsFlags(options, cwd, 1);
   const keep = parseKeepRule(options.prune);
   const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
   const decisionPoints = (typeof options.decisionPoints === 'string' ? options.decisionPoints.split(',') : [...decisionPointNames]).map((p) => p.trim()).filter(Boolean) as DecisionPoint[];
@@ -46,7 +44,6 @@ function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOp
   }
   const scorer = (options.scorer ?? 'metrics') as Scorer;
   if (!['metrics', 'judge', 'both'].includes(scorer)) throw new ConfigError({ key: '--scorer', message: `--scorer must be metrics, judge or both (got ${JSON.stringify(options.scorer)})` });
-  const teamModels = parseTeamModels(options.teamModels);
   return { teams, keep, groupSize, decisionPoints, scorer, teamModels, profiles };
 }
 

@@ -5,8 +5,8 @@ import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../errors/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
-import { diversifyTeams, loadTeamsFile, runStoryTeams, type KeepRule, type StoryCheckpoint, type TeamSpec } from '../../teams/index.js';
-import { parseKeepRule, parseTeamModels, wholeNumber } from '../parse-flags.js';
+import { diversifyTeams, runStoryTeams, type KeepRule, type StoryCheckpoint, type TeamSpec } from '../../teams/index.js';
+import { parseKeepRule, parseTeamsFlags, wholeNumber } from '../parse-flags.js';
 import { formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
@@ -108,11 +108,7 @@ export const registerStory: Register = (program, ctx, run) => {
       run(async ([premise], options, out) => {
         const text = String(premise ?? '').trim();
         if (text === '') throw new ConfigError({ key: 'premise', message: 'story needs a non-empty premise' });
-        const fileProfiles = typeof options.teamsFile === 'string' ? loadTeamsFile(resolve(ctx.cwd, options.teamsFile), options.teamsFile) : [];
-        const k = wholeNumber('--teams', options.teams, fileProfiles.length || 4, 1, 64);
-        if (fileProfiles.length > k) throw new ConfigError({ key: '--teams', message: `--teams ${k} is fewer than the ${fileProfiles.length} teams in ${String(options.teamsFile)}` });
-        const teamModels = parseTeamModels(options.teamModels);
-        const profiles = Array.from({ length: k }, (_, i) => ({ ...(fileProfiles[i] ?? {}), ...(teamModels[i] ? { model: teamModels[i] } : {}) }));
+        const { teams: k, profiles } = parseTeamsFlags(options, ctx.cwd, 4);
         const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
         const words = wholeNumber('--words', options.words, 300, 20, 20_000);
         const keep = parseKeepRule(options.prune);
