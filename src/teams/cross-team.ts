@@ -47,7 +47,7 @@ export interface CrossTeamOptions {
   teamBudget?: { share: { usd?: number; tokens?: number }; spent: (teamId: string) => { usd: number; tokens: number } };
   /** Continue a run from the checkpoint taken after one of its decision points (its earlier segments are not run again). */
   resumeFrom?: CrossTeamCheckpoint;
-  /** Called after each decision point whose result goes back to the teams, with what a resume needs. */
+  /** Called after each decision point that is not the last, with what a resume needs. */
   onCheckpoint?: (checkpoint: CrossTeamCheckpoint) => void;
 }
 
@@ -70,9 +70,7 @@ export type CrossTeamEvent =
 /** A proposal as reported. */
 export interface ProposalReport {
   team: string;
-  /** Null when the proposal was not scored (a single proposal has nothing to be compared with). */
-  score: number | null;
-  note?: string;
+  score: number;
   metrics?: CodeMetrics;
   judge?: { score: number; valid: boolean; problems?: string[]; reason?: string };
   language?: string;
@@ -90,6 +88,8 @@ export interface DecisionReport {
   deliveredTo: string[];
   /** What was shared back (a summary for design, file names for code). */
   shared: string;
+  /** Why the point was skipped: a single proposal has nothing to be pruned or merged with (no judge or aggregator call). */
+  skipped?: string;
 }
 
 /** Per-team state and record. */
@@ -145,12 +145,28 @@ export function segmentPhases(phases: ResolvedPhase[], points: DecisionPoint[]):
 
 const isFatal = (error: unknown) => AbortedError.isInstance(error) || BudgetExceededError.isInstance(error);
 
+/** A team's design proposal with its judge's verdict. */
+interface DesignScore {
+  text: string;
+  score: number;
+  report: ProposalReport;
+}
+
+/** A team's code proposal with its score and the sandbox run made to score it. */
+interface CodeScore extends ScoredProposal<Files> {
+  report: ProposalReport;
+  test: TestOutcome | undefined;
+}
+
 /**
  * Cross-team collaboration on the software chain: K diversified teams run
  * concurrently; at each decision point their proposals are scored, pruned
  * greedily, merged by hierarchical partitioning aggregation, and the merged
  * result goes back to every team for its next phase (or is the final result).
- * A team that fails is dropped with a reason; the others carry on.
+ * A team that fails is dropped with a reason; the others carry on. With a
+ * single team (or a single survivor) a decision point has nothing to prune or
+ * merge: it is recorded as skipped and costs no call, so one team is a plain
+ * single-team chain.
  */
 export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeamResult> {
   const resume = options.resumeFrom;
@@ -181,96 +197,92 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
   };
   const alive = () => states.filter((s) => s.report.status === 'active');
   let finalFiles: Files = {};
+  let finalLanguage: ChainLanguage | undefined;
   let finalTest: TestOutcome = { outcome: 'not-run', rule: options.noRunnerReason ?? 'not run', exitCode: null, output: '', durationMs: 0 };
 
-  for (const [index, segment] of segmentPhases(options.phases, options.decisionPoints).entries()) {
+  const segments = segmentPhases(options.phases, options.decisionPoints);
+  for (const [index, segment] of segments.entries()) {
     if (resume && index < resume.nextSegment) continue; // finished before the checkpoint
     const point = segment.point;
-    emit({ type: 'segment-started', point: point ?? 'final', teams: alive().map((s) => s.report.id) });
-    // teams work concurrently and independently within a segment
+    const decisionPoint = point ?? 'final';
+    // a chain that ends at a code decision point (custom phases) ends with that point's result
+    const concluding = decisionPoint === 'final' || (decisionPoint === 'coding' && index === segments.length - 1);
+    const starting = alive();
+    emit({ type: 'segment-started', point: decisionPoint, teams: starting.map((s) => s.report.id) });
+    // pipelined scoring: each proposal is scored as soon as its own team finishes the segment, while the
+    // others still work; only pruning and merging wait for every team
+    const compare = starting.length >= 2;
+    const designScores = new Map<string, DesignScore>();
+    const codeScores = new Map<string, CodeScore>();
     await Promise.all(
-      alive().map(async (state) => {
-        const profile = state.report.profile;
-        const phases = segment.phases.map((p) => {
-          if (p.name === 'code-review') return { ...p, rounds: Math.min(p.rounds, profile.reviewRounds) };
-          if (p.name === 'testing' && profile.testRounds !== undefined) return { ...p, rounds: profile.testRounds };
-          return p;
-        });
-        let result: ChainResult;
-        try {
-          result = await runChain({
-            task: options.task,
-            phases,
-            roles: options.roles,
-            model: (role) => options.model(profile, role),
-            ...(state.language ? { language: state.language } : {}),
-            ...(state.modality ? { modality: state.modality } : {}),
-            initial: state.files,
-            temperature: profile.temperature,
-            personaNote: profile.personaNote,
-            agentPrefix: `${profile.id}/`,
-            ...(state.ideas ? { ideas: state.ideas } : {}),
-            ...(options.runProgram ? { runProgram: options.runProgram } : {}),
-            ...(options.noRunnerReason ? { noRunnerReason: options.noRunnerReason } : {}),
-            ...(options.seed !== undefined ? { seed: options.seed } : {}),
-            ...(options.signal ? { signal: options.signal } : {}),
-          });
-        } catch (error) {
-          if (isFatal(error)) throw error;
-          drop(state, point, `failed: ${(error as Error).message.split('\n')[0]}`);
+      starting.map(async (state) => {
+        await runSegment(options, state, segment.phases, point, drop);
+        if (state.report.status !== 'active') return;
+        const overBudget = budgetExcess(options, state.report.id);
+        if (overBudget) {
+          drop(state, point, overBudget);
           return;
         }
-        state.report.phases.push(...result.phases);
-        state.files = result.files;
-        state.language = result.language;
-        state.modality = result.modality;
-        state.report.language = result.language;
-        state.report.modality = result.modality;
-        if (result.test.outcome !== 'not-run') state.lastTest = result.test;
-        const failedAt = [...result.phases].reverse().find((p) => p.status === 'failed')?.name ?? 'an unknown phase';
-        if (result.status === 'failed') drop(state, point, `failed at ${failedAt}: ${result.error ?? 'the chain failed'}`);
-        else if (segment.phases.length > 0 && result.phases.every((p) => p.status === 'failed')) drop(state, point, `every phase failed (${result.phases[0]?.note ?? 'model errors'})`);
+        if (decisionPoint === 'design') state.report.artifacts.design = designProposal(state);
+        // a lone team is compared with nobody; whether to score is fixed when the segment starts, so reports do not depend on timing
+        if (!compare) return;
+        try {
+          if (decisionPoint === 'design') designScores.set(state.report.id, await scoreDesign(options, state));
+          else codeScores.set(state.report.id, await scoreCode(options, decisionPoint, state));
+        } catch (error) {
+          if (isFatal(error)) throw error;
+          drop(state, point, `its proposal could not be scored: ${(error as Error).message.split('\n')[0]}`);
+        }
       }),
     );
-    if (options.teamBudget) {
-      const { share, spent } = options.teamBudget;
-      for (const state of alive()) {
-        const used = spent(state.report.id);
-        if (share.usd !== undefined && used.usd > share.usd) drop(state, point, `exceeded its share of the budget ($${used.usd.toFixed(4)} of $${share.usd.toFixed(4)})`);
-        else if (share.tokens !== undefined && used.tokens > share.tokens) drop(state, point, `exceeded its share of the budget (${used.tokens} of ${Math.floor(share.tokens)} tokens)`);
-      }
-    }
-    if (alive().length === 0) {
+    const survivors = alive();
+    if (survivors.length === 0) {
       return { status: 'failed', files: {}, language: options.language ?? 'Python', modality: 'Command-line application', test: finalTest, teams: states.map((s) => s.report), decisions, error: 'every team failed' };
     }
-    const decisionPoint = point ?? 'final';
     if (point === undefined && !options.decisionPoints.includes('final')) {
       // no final decision point: the best team's work is the result
-      const best = (await scoreCode(options, decisionPoint, alive())).sort((a, b) => b.score - a.score)[0]!;
-      const state = alive().find((s) => s.report.id === best.id)!;
+      const best = survivors.length === 1 ? survivors[0]!.report.id : survivors.map((s) => codeScores.get(s.report.id)!).sort((a, b) => b.score - a.score)[0]!.id;
+      const state = survivors.find((s) => s.report.id === best)!;
       finalFiles = state.files;
+      finalLanguage = state.language;
       finalTest = state.lastTest ?? finalTest;
       break;
     }
+    if (survivors.length === 1) {
+      const state = survivors[0]!;
+      const scored = designScores.get(state.report.id)?.report ?? codeScores.get(state.report.id)?.report;
+      if (decisionPoint !== 'design') state.report.artifacts[decisionPoint] = state.files;
+      decisions.push(skippedDecision(decisionPoint, state.report.id, scored));
+      emit({ type: 'decision', point: decisionPoint, kept: [state.report.id], pruned: [] });
+      if (concluding) {
+        // the team's own work and its own test are the result, as in a single-team chain
+        finalFiles = state.files;
+        finalLanguage = state.language;
+        finalTest = state.lastTest ?? finalTest;
+        break;
+      }
+      checkpoint(index + 1, decisionPoint);
+      continue;
+    }
     if (decisionPoint === 'design') {
-      const decision = await decideDesign(options, alive());
+      const decision = await decideDesign(options, survivors, designScores);
       decisions.push(decision.report);
-      for (const state of alive()) state.ideas = decision.insight;
+      for (const state of survivors) state.ideas = decision.insight;
       emit({ type: 'decision', point: 'design', kept: decision.report.kept, pruned: decision.report.pruned.map((p) => p.team) });
       checkpoint(index + 1, 'design');
       continue;
     }
-    const decision = await decideCode(options, decisionPoint, alive());
+    const decision = await decideCode(options, decisionPoint, survivors, survivors.map((s) => codeScores.get(s.report.id)!), concluding);
     decisions.push(decision.report);
     emit({ type: 'decision', point: decisionPoint, kept: decision.report.kept, pruned: decision.report.pruned.map((p) => p.team) });
-    if (decisionPoint === 'final' || point === undefined) {
+    if (concluding) {
       finalFiles = decision.files;
+      finalLanguage = decision.language;
       finalTest = decision.test ?? finalTest;
       break;
     }
     // cross-team communication: every team continues from the merged codebase
-    for (const state of alive()) {
-      state.report.artifacts[decisionPoint] = state.files;
+    for (const state of survivors) {
       state.files = decision.files;
       state.language = decision.language;
     }
@@ -280,7 +292,8 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
   return {
     status: 'completed',
     files: finalFiles,
-    language: lead.language ?? 'Python',
+    // the result's language is the one the result is written in, not the first team's
+    language: finalLanguage ?? lead.language ?? 'Python',
     modality: lead.modality ?? 'Command-line application',
     test: finalTest,
     teams: states.map((s) => s.report),
@@ -288,27 +301,93 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
   };
 }
 
-async function decideDesign(options: CrossTeamOptions, teams: TeamState[]): Promise<{ report: DecisionReport; insight: string }> {
-  const proposals = teams.map((s) => ({ team: s, text: `Product form: ${s.modality ?? 'unspecified'}\nLanguage: ${s.language ?? 'unspecified'}\nWorking style: ${s.report.profile.personaNote}` }));
-  if (proposals.length === 1) {
-    // one team: nothing to prune or merge, so no judge call (plain single-team behaviour)
-    const only = proposals[0]!;
-    only.team.report.artifacts.design = only.text;
-    return {
-      insight: only.text,
-      report: { point: 'design', proposals: [{ team: only.team.report.id, score: null, note: 'only proposal: not judged', ...(only.team.language ? { language: only.team.language } : {}) }], kept: [only.team.report.id], pruned: [], tree: [], rootId: only.team.report.id, deliveredTo: [only.team.report.id], shared: only.text },
-    };
+/** Runs one team through one segment of the chain; a team that fails is dropped with the reason. */
+async function runSegment(options: CrossTeamOptions, state: TeamState, segment: ResolvedPhase[], point: DecisionPoint | undefined, drop: (state: TeamState, point: DecisionPoint | undefined, reason: string) => void): Promise<void> {
+  const profile = state.report.profile;
+  const phases = segment.map((p) => {
+    if (p.name === 'code-review') return { ...p, rounds: Math.min(p.rounds, profile.reviewRounds) };
+    if (p.name === 'testing' && profile.testRounds !== undefined) return { ...p, rounds: profile.testRounds };
+    return p;
+  });
+  let result: ChainResult;
+  try {
+    result = await runChain({
+      task: options.task,
+      phases,
+      roles: options.roles,
+      model: (role) => options.model(profile, role),
+      ...(state.language ? { language: state.language } : {}),
+      ...(state.modality ? { modality: state.modality } : {}),
+      initial: state.files,
+      temperature: profile.temperature,
+      personaNote: profile.personaNote,
+      agentPrefix: `${profile.id}/`,
+      ...(state.ideas ? { ideas: state.ideas } : {}),
+      ...(options.runProgram ? { runProgram: options.runProgram } : {}),
+      ...(options.noRunnerReason ? { noRunnerReason: options.noRunnerReason } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    if (isFatal(error)) throw error;
+    drop(state, point, `failed: ${(error as Error).message.split('\n')[0]}`);
+    return;
   }
-  // the teams' proposals are judged concurrently
-  const judged = await Promise.all(
-    proposals.map(async (p) => {
-      p.team.report.artifacts.design = p.text;
-      const verdict = await judgeProposal({ model: options.model(p.team.report.profile, 'judge'), task: options.task, proposal: p.text, kind: 'design', agent: 'judge', scope: `design/${p.team.report.id}`, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-      return { p, verdict };
-    }),
-  );
-  const scored: Array<ScoredProposal<string>> = judged.map(({ p, verdict }) => ({ id: p.team.report.id, value: p.text, score: verdict.score }));
-  const reports: ProposalReport[] = judged.map(({ p, verdict }) => ({ team: p.team.report.id, score: verdict.score, judge: verdict, ...(p.team.language ? { language: p.team.language } : {}) }));
+  state.report.phases.push(...result.phases);
+  state.files = result.files;
+  state.language = result.language;
+  state.modality = result.modality;
+  state.report.language = result.language;
+  state.report.modality = result.modality;
+  if (result.test.outcome !== 'not-run') state.lastTest = result.test;
+  const failedAt = [...result.phases].reverse().find((p) => p.status === 'failed')?.name ?? 'an unknown phase';
+  if (result.status === 'failed') drop(state, point, `failed at ${failedAt}: ${result.error ?? 'the chain failed'}`);
+  else {
+    // a segment where nothing succeeded (its other phases skipped, e.g. a fixed language) leaves nothing to propose
+    const failed = result.phases.filter((p) => p.status === 'failed');
+    if (failed.length > 0 && result.phases.every((p) => p.status !== 'done')) drop(state, point, `${failed.length === result.phases.length ? 'every phase failed' : 'no phase succeeded'} (${failed[0]!.note ?? 'model errors'})`);
+  }
+}
+
+/** Why a team is over its share of the budget, or undefined. Only the team's own calls count, so it is final once the team finished its segment. */
+function budgetExcess(options: CrossTeamOptions, teamId: string): string | undefined {
+  if (!options.teamBudget) return undefined;
+  const { share, spent } = options.teamBudget;
+  const used = spent(teamId);
+  if (share.usd !== undefined && used.usd > share.usd) return `exceeded its share of the budget ($${used.usd.toFixed(4)} of $${share.usd.toFixed(4)})`;
+  if (share.tokens !== undefined && used.tokens > share.tokens) return `exceeded its share of the budget (${used.tokens} of ${Math.floor(share.tokens)} tokens)`;
+  return undefined;
+}
+
+/** A decision point with a single proposal: nothing to prune or merge, so no judge or aggregator is asked. */
+function skippedDecision(point: DecisionPoint, team: string, scored: ProposalReport | undefined): DecisionReport {
+  return {
+    point,
+    // a proposal is scored only while a second team is still in the segment; then its score is reported
+    proposals: scored ? [scored] : [],
+    kept: [team],
+    pruned: [],
+    tree: [],
+    rootId: team,
+    deliveredTo: [],
+    shared: '',
+    skipped: `only ${team} has a proposal: nothing to prune or merge`,
+  };
+}
+
+function designProposal(state: TeamState): string {
+  return `Product form: ${state.modality ?? 'unspecified'}\nLanguage: ${state.language ?? 'unspecified'}\nWorking style: ${state.report.profile.personaNote}`;
+}
+
+async function scoreDesign(options: CrossTeamOptions, state: TeamState): Promise<DesignScore> {
+  const text = designProposal(state);
+  const verdict = await judgeProposal({ model: options.model(state.report.profile, 'judge'), task: options.task, proposal: text, kind: 'design', agent: 'judge', scope: `design/${state.report.id}`, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+  return { text, score: verdict.score, report: { team: state.report.id, score: verdict.score, judge: verdict, ...(state.language ? { language: state.language } : {}) } };
+}
+
+async function decideDesign(options: CrossTeamOptions, teams: TeamState[], scores: ReadonlyMap<string, DesignScore>): Promise<{ report: DecisionReport; insight: string }> {
+  const judged = teams.map((t) => ({ id: t.report.id, ...scores.get(t.report.id)! }));
+  const scored: Array<ScoredProposal<string>> = judged.map((j) => ({ id: j.id, value: j.text, score: j.score }));
   const { kept, pruned } = pruneGreedy(scored, options.keep);
   const aggregatorModel = options.model(teams[0]!.report.profile, 'aggregator');
   const merged = await partitionMerge(kept.map((k) => ({ id: k.id, value: k.value })), options.groupSize, async (group, id) =>
@@ -325,32 +404,29 @@ async function decideDesign(options: CrossTeamOptions, teams: TeamState[]): Prom
   );
   return {
     insight: merged.result,
-    report: { point: 'design', proposals: reports, kept: kept.map((k) => k.id), pruned: pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(2)} below the kept proposals` })), tree: merged.tree, rootId: merged.rootId, deliveredTo: teams.map((t) => t.report.id), shared: merged.result.slice(0, 2000) },
+    report: { point: 'design', proposals: judged.map((j) => j.report), kept: kept.map((k) => k.id), pruned: pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(2)} below the kept proposals` })), tree: merged.tree, rootId: merged.rootId, deliveredTo: teams.map((t) => t.report.id), shared: merged.result.slice(0, 2000) },
   };
 }
 
-async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, teams: TeamState[]): Promise<Array<ScoredProposal<Files> & { report: ProposalReport; test: TestOutcome | undefined }>> {
-  return Promise.all(
-    teams.map(async (state) => {
-      const test = options.runProgram && state.language ? await options.runProgram(state.files, entryFile(state.language), state.language, options.signal) : undefined;
-      const metrics = codeMetrics(options.task, state.files, test);
-      let score = metrics.quality;
-      const report: ProposalReport = { team: state.report.id, score, metrics, ...(state.language ? { language: state.language } : {}) };
-      // a judge compares proposals: with a single one there is nothing to compare, so no judge call
-      if (options.scorer !== 'metrics' && teams.length > 1) {
-        const verdict = await judgeProposal({ model: options.model(state.report.profile, 'judge'), task: options.task, proposal: formatCodebase(state.files), kind: 'code', agent: 'judge', scope: `${point}/${state.report.id}`, ...(options.signal ? { signal: options.signal } : {}) });
-        report.judge = verdict;
-        score = options.scorer === 'judge' ? verdict.score : (metrics.quality + verdict.score) / 2;
-      }
-      const rounded = Math.round(score * 1000) / 1000;
-      report.score = rounded;
-      return { id: state.report.id, value: state.files, score: rounded, report, test };
-    }),
-  );
+/** Scores one team's code: the sandbox run (for executability) and the judge need nothing from each other, so they run at once. */
+async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, state: TeamState): Promise<CodeScore> {
+  const language = state.language;
+  const [test, verdict] = await Promise.all([
+    options.runProgram && language ? options.runProgram(state.files, entryFile(language), language, options.signal) : undefined,
+    options.scorer !== 'metrics' ? judgeProposal({ model: options.model(state.report.profile, 'judge'), task: options.task, proposal: formatCodebase(state.files), kind: 'code', agent: 'judge', scope: `${point}/${state.report.id}`, ...(options.signal ? { signal: options.signal } : {}) }) : undefined,
+  ]);
+  const metrics = codeMetrics(options.task, state.files, test);
+  let score = metrics.quality;
+  const report: ProposalReport = { team: state.report.id, score, metrics, ...(language ? { language } : {}) };
+  if (verdict) {
+    report.judge = verdict;
+    score = options.scorer === 'judge' ? verdict.score : (metrics.quality + verdict.score) / 2;
+  }
+  report.score = Math.round(score * 1000) / 1000;
+  return { id: state.report.id, value: state.files, score: report.score, report, test };
 }
 
-async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams: TeamState[]): Promise<{ report: DecisionReport; files: Files; language: ChainLanguage; test: TestOutcome | undefined }> {
-  const scored = await scoreCode(options, point, teams);
+async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams: TeamState[], scored: CodeScore[], concluding: boolean): Promise<{ report: DecisionReport; files: Files; language: ChainLanguage; test: TestOutcome | undefined }> {
   for (const s of scored) teams.find((t) => t.report.id === s.id)!.report.artifacts[point] = s.value;
   const { kept: rankedKept, pruned } = pruneGreedy(scored, options.keep);
   // one codebase cannot mix languages: proposals in another language than the best one are set aside
@@ -376,9 +452,13 @@ async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams
     // a merge that yields no files keeps the group's best candidate rather than losing the work
     return Object.keys(files).length > 0 ? { ...group[0]!.value, ...files } : group[0]!.value;
   });
-  // nothing merged (one proposal kept): the program was already run when it was scored
-  let test: TestOutcome | undefined = merged.tree.length === 0 ? scored.find((s) => s.id === merged.rootId)?.test : undefined;
-  if (!test && options.runProgram) test = await options.runProgram(merged.result, entryFile(language), language, options.signal);
+  // only the final result's test is reported (teams retest merged code in their own testing phase);
+  // a single kept proposal was already run when it was scored
+  let test: TestOutcome | undefined;
+  if (concluding && options.runProgram) {
+    const unmerged = merged.tree.length === 0 ? scored.find((s) => s.id === merged.rootId)?.test : undefined;
+    test = unmerged ?? (await options.runProgram(merged.result, entryFile(language), language, options.signal));
+  }
   return {
     files: merged.result,
     language,
@@ -393,7 +473,7 @@ async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams
       ],
       tree: merged.tree,
       rootId: merged.rootId,
-      deliveredTo: point === 'final' ? [] : teams.map((t) => t.report.id),
+      deliveredTo: concluding ? [] : teams.map((t) => t.report.id),
       shared: Object.keys(merged.result).sort().join(', '),
     },
   };

@@ -4,7 +4,7 @@ import { partitionMerge } from '../common/index.js';
 import { AbortedError, BudgetExceededError } from '../errors/index.js';
 import { complete } from '../model/index.js';
 import type { TeamProfile } from './diversify.js';
-import { judgeProposal } from './judge.js';
+import { judgeProposal, type Verdict } from './judge.js';
 import { pruneGreedy, type KeepRule } from './prune.js';
 import type { DecisionReport, ProposalReport, TeamReport } from './cross-team.js';
 
@@ -72,6 +72,8 @@ export interface StoryTeamsResult {
  * a revision; after every stage the teams' texts are judged, pruned greedily
  * and merged by hierarchical partitioning aggregation, and the merged text is
  * shared with every team for the next stage (after the last, it is the story).
+ * A stage with a single text (one team, or one survivor) is skipped: no judge,
+ * no aggregator.
  */
 export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTeamsResult> {
   const roles = options.roles ?? defaultRoles;
@@ -79,10 +81,16 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
   const teams: TeamReport[] = resume ? resume.teams : options.teams.map((profile) => ({ id: profile.id, profile, status: 'active', phases: [], artifacts: {} }));
   const decisions: StoryTeamsResult['decisions'] = resume ? [...resume.decisions] : [];
   let shared: string | undefined = resume?.shared;
+  const checkpoint = (index: number, stage: StoryStage) => {
+    if (index < storyStages.length - 1) options.onCheckpoint?.({ nextStage: index + 1, stage, teams, decisions, shared: shared ?? '' });
+  };
   for (const [index, stage] of storyStages.entries()) {
     if (resume && index < resume.nextStage) continue; // written before the checkpoint
     const active = teams.filter((t) => t.status === 'active');
     const texts = new Map<string, string>();
+    const verdicts = new Map<string, Verdict>();
+    // pipelined scoring: a text is judged as soon as its team wrote it; a lone team is compared with nobody
+    const compare = active.length >= 2;
     await Promise.all(
       active.map(async (team) => {
         const writer = roles.writer ?? defaultRoles.writer!;
@@ -110,24 +118,33 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
           if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error)) throw error;
           team.status = 'dropped';
           team.reason = `failed at ${stage}: ${(error as Error).message.split('\n')[0]}`;
+          return;
+        }
+        if (!compare) return;
+        try {
+          verdicts.set(team.id, await judgeProposal({ model: options.model(team.profile, 'judge'), task: options.premise, proposal: texts.get(team.id)!, kind: 'story', scope: `${stage}/judge/${team.id}`, ...(options.signal ? { signal: options.signal } : {}) }));
+        } catch (error) {
+          if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error)) throw error;
+          team.status = 'dropped';
+          team.reason = `its ${stage} could not be judged: ${(error as Error).message.split('\n')[0]}`;
         }
       }),
     );
     const survivors = teams.filter((t) => t.status === 'active' && texts.has(t.id));
     if (survivors.length === 0) return { status: 'failed', story: '', teams, decisions, error: 'every team failed' };
-    const proposals: ProposalReport[] = [];
-    const scored = await Promise.all(
-      survivors.map(async (team) => {
-        if (survivors.length === 1) {
-          // a single text has nothing to be compared with: no judge call
-          proposals.push({ team: team.id, score: null, note: 'only proposal: not judged' });
-          return { id: team.id, value: texts.get(team.id)!, score: 1 };
-        }
-        const verdict = await judgeProposal({ model: options.model(team.profile, 'judge'), task: options.premise, proposal: texts.get(team.id)!, kind: 'story', scope: `${stage}/judge/${team.id}`, ...(options.signal ? { signal: options.signal } : {}) });
-        proposals.push({ team: team.id, score: verdict.score, judge: verdict });
-        return { id: team.id, value: texts.get(team.id)!, score: verdict.score };
-      }),
-    );
+    const proposals: ProposalReport[] = survivors
+      .filter((t) => verdicts.has(t.id))
+      .map((t) => ({ team: t.id, score: verdicts.get(t.id)!.score, judge: verdicts.get(t.id)! }))
+      .sort((a, b) => a.team.localeCompare(b.team));
+    if (survivors.length === 1) {
+      // one text: nothing to prune or merge, so no aggregator is asked
+      const only = survivors[0]!.id;
+      shared = texts.get(only)!;
+      decisions.push({ point: stage, proposals, kept: [only], pruned: [], tree: [], rootId: only, deliveredTo: [], shared: '', skipped: `only ${only} has a text: nothing to prune or merge` });
+      checkpoint(index, stage);
+      continue;
+    }
+    const scored = survivors.map((team) => ({ id: team.id, value: texts.get(team.id)!, score: verdicts.get(team.id)!.score }));
     const { kept, pruned } = pruneGreedy(scored, options.keep);
     const aggregator = roles.aggregator ?? defaultRoles.aggregator!;
     const merged = await partitionMerge(kept.map((k) => ({ id: k.id, value: k.value })), options.groupSize, async (group, id) =>
@@ -143,7 +160,6 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
       ).text,
     );
     shared = merged.result;
-    proposals.sort((a, b) => a.team.localeCompare(b.team));
     decisions.push({
       point: stage,
       proposals,
@@ -154,7 +170,7 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
       deliveredTo: stage === 'revise' ? [] : teams.filter((t) => t.status === 'active').map((t) => t.id),
       shared: shared.slice(0, 2000),
     });
-    if (index < storyStages.length - 1) options.onCheckpoint?.({ nextStage: index + 1, stage, teams, decisions, shared });
+    checkpoint(index, stage);
   }
   return { status: 'completed', story: shared ?? '', teams, decisions };
 }

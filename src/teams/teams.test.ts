@@ -4,6 +4,7 @@ import { defaultRoles } from '../agents/index.js';
 import { partitionMerge } from '../common/index.js';
 import { SimulatedModel, promptToMessagesForTest } from './test-helpers.js';
 import { resolvePhases } from '../software/phases.js';
+import { runChain, type ProgramRunner, type TestOutcome } from '../software/chain.js';
 import { runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint } from './cross-team.js';
 import { diversifyTeams } from './diversify.js';
 import { extractJson, judgeProposal } from './judge.js';
@@ -28,6 +29,37 @@ function recording(model: LanguageModelV3) {
     doStream: (options) => model.doStream(options),
   };
   return { model: wrapped, calls };
+}
+
+/** Wraps a model to log when each call starts and ends, as `start|end agent@scope`. */
+function tracing(model: LanguageModelV3, log: string[], onStart?: (agent: string, scope: string) => void) {
+  const wrapped: LanguageModelV3 = {
+    specificationVersion: 'v3',
+    provider: model.provider,
+    modelId: model.modelId,
+    supportedUrls: {},
+    doGenerate: async (options) => {
+      const meta = (options.providerOptions?.crosstalk ?? {}) as { agent?: string; scope?: string };
+      const call = `${meta.agent ?? ''}@${meta.scope ?? ''}`;
+      log.push(`start ${call}`);
+      onStart?.(meta.agent ?? '', meta.scope ?? '');
+      const result = await model.doGenerate(options);
+      log.push(`end ${call}`);
+      return result;
+    },
+    doStream: (options) => model.doStream(options),
+  };
+  return wrapped;
+}
+
+/** A program runner that always succeeds and counts its runs. */
+function countingRunner(): { run: ProgramRunner; runs: string[] } {
+  const runs: string[] = [];
+  const run: ProgramRunner = async (files) => {
+    runs.push(Object.keys(files).sort().join(','));
+    return { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 0 } satisfies TestOutcome;
+  };
+  return { run, runs };
 }
 
 describe('pruneGreedy and partitionMerge', () => {
@@ -163,6 +195,171 @@ describe('runCrossTeam', () => {
     expect(result.decisions[0]!.rootId).toBe('team1');
   });
 
+  it('with one team makes exactly the calls and program runs of a single-team chain: every decision point is skipped, no judge, no aggregator', async () => {
+    const [profile] = diversifyTeams(1, 3);
+    const phases = resolvePhases(undefined);
+    const chainLog: string[] = [];
+    const chainRunner = countingRunner();
+    const chain = await runChain({
+      task: 'a todo app',
+      phases: phases.map((p) => (p.name === 'code-review' ? { ...p, rounds: Math.min(p.rounds, profile!.reviewRounds) } : p)),
+      roles: defaultRoles,
+      model: () => tracing(new SimulatedModel({ seed: 3 }), chainLog),
+      temperature: profile!.temperature,
+      personaNote: profile!.personaNote,
+      agentPrefix: 'team1/',
+      runProgram: chainRunner.run,
+      seed: 3,
+    });
+    const teamLog: string[] = [];
+    const teamRunner = countingRunner();
+    const model = tracing(new SimulatedModel({ seed: 3 }), teamLog);
+    const result = await runCrossTeam({ task: 'a todo app', teams: [profile!], phases, roles: defaultRoles, model: () => model, decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', runProgram: teamRunner.run, seed: 3 });
+    expect(result.status).toBe('completed');
+    expect(teamLog).toEqual(chainLog);
+    expect(teamLog.some((c) => /judge|aggregator/.test(c))).toBe(false);
+    expect(teamRunner.runs).toEqual(chainRunner.runs);
+    expect(result.files).toEqual(chain.files);
+    expect(result.test).toEqual(chain.test);
+    expect(result.decisions.map((d) => d.point)).toEqual(['design', 'coding', 'final']);
+    for (const d of result.decisions) {
+      expect(d).toMatchObject({ proposals: [], kept: ['team1'], pruned: [], tree: [], rootId: 'team1', deliveredTo: [] });
+      expect(d.skipped).toMatch(/only team1 has a proposal/);
+    }
+  });
+
+  it('scores each proposal as soon as its team finishes the segment, while slower teams still work; the decision waits for every team', async () => {
+    const log: string[] = [];
+    const fast = tracing(new SimulatedModel({ seed: 1 }), log);
+    const slow = tracing(new SimulatedModel({ seed: 1, latency: { kind: 'fixed', ms: 15 } }), log);
+    const result = await runCrossTeam({
+      task: 'a command-line todo app',
+      teams: diversifyTeams(2, 1),
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: (team) => (team.id === 'team1' ? fast : slow),
+      decisionPoints: ['design', 'coding', 'final'],
+      keep: { ratio: 1 },
+      groupSize: 2,
+      scorer: 'judge',
+      language: 'Python',
+    });
+    expect(result.status).toBe('completed');
+    const segmentEnd = (phases: string[]) => Math.max(...phases.map((phase) => log.lastIndexOf(`end team2/cto@${phase}`)), ...phases.map((phase) => log.lastIndexOf(`end team2/cpo@${phase}`)), ...phases.map((phase) => log.lastIndexOf(`end team2/programmer@${phase}`)));
+    const designEnd = segmentEnd(['demand-analysis']);
+    const codingEnd = segmentEnd(['coding', 'code-completion']);
+    expect(designEnd).toBeGreaterThan(0);
+    // team1's proposals are judged before team2 finished the segment (pipelined scoring) …
+    expect(log.indexOf('start judge@design/team1')).toBeLessThan(designEnd);
+    expect(log.indexOf('start judge@coding/team1')).toBeLessThan(codingEnd);
+    // … but merging starts only once every team is scored
+    expect(log.indexOf('start aggregator@merge-1.1')).toBeGreaterThan(log.indexOf('end judge@design/team2'));
+    expect(log.indexOf('start aggregator@coding/merge-1.1')).toBeGreaterThan(log.indexOf('end judge@coding/team2'));
+    expect(result.decisions.map((d) => d.proposals.map((p) => p.team))).toEqual([['team1', 'team2'], ['team1', 'team2'], ['team1', 'team2']]);
+  });
+
+  it('runs a proposal in the sandbox and asks the judge about it at the same time', async () => {
+    let judgeStarted!: () => void;
+    const firstJudge = new Promise<void>((resolve) => (judgeStarted = resolve));
+    let waitedInVain = 0;
+    // a run waits for a judge call to start: scoring one after the other would leave it waiting in vain
+    const runProgram: ProgramRunner = async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([firstJudge, new Promise<void>((resolve) => (timer = setTimeout(() => resolve(void waitedInVain++), 300)))]);
+      clearTimeout(timer);
+      return { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 0 };
+    };
+    const model = tracing(new SimulatedModel({ seed: 2 }), [], (agent) => {
+      if (agent === 'judge') judgeStarted();
+    });
+    const phases = resolvePhases([{ name: 'coding' }, { name: 'code-completion' }, { name: 'manual' }]);
+    const result = await runCrossTeam({ task: 'a todo app', teams: diversifyTeams(2, 2), phases, roles: defaultRoles, model: () => model, decisionPoints: ['final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', language: 'Python', runProgram });
+    expect(result.status).toBe('completed');
+    expect(result.decisions[0]!.proposals.every((p) => p.metrics?.executability === 1 && p.judge)).toBe(true);
+    expect(waitedInVain).toBe(0);
+  });
+
+  it('runs the program once per proposal and for the merged final result, not for a merged coding result; a final result that needed no merge reuses its run', async () => {
+    const options = { task: 'a todo app', teams: diversifyTeams(4, 6), phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel({ seed: 6 }), decisionPoints: ['coding', 'final'] as Array<'coding' | 'final'>, groupSize: 2, scorer: 'metrics' as const, language: 'Python' as const };
+    const merged = countingRunner();
+    const a = await runCrossTeam({ ...options, keep: { ratio: 0.5 }, runProgram: merged.run });
+    expect(a.status).toBe('completed');
+    // 4 scored at coding + 4 testing phases (each passes at once) + 4 scored at final + the merged final result
+    expect(merged.runs).toHaveLength(13);
+    expect(a.test.outcome).toBe('exited-ok');
+    const single = countingRunner();
+    const b = await runCrossTeam({ ...options, keep: { count: 1 }, runProgram: single.run });
+    expect(b.decisions[1]!.tree).toEqual([]);
+    expect(single.runs).toHaveLength(12);
+    expect(b.test.outcome).toBe('exited-ok');
+  });
+
+  it('never scores a team that failed or went over its budget share', async () => {
+    const log: string[] = [];
+    const good = tracing(new SimulatedModel({ seed: 1 }), log);
+    const broken = tracing(new SimulatedModel({ failHard: 1 }), log);
+    const result = await runCrossTeam({
+      task: 'a calculator',
+      teams: diversifyTeams(4, 1),
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: (team) => (team.id === 'team3' ? broken : good),
+      decisionPoints: ['design', 'coding', 'final'],
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'judge',
+      language: 'Python',
+      teamBudget: { share: { usd: 0.01 }, spent: (team) => ({ usd: team === 'team2' ? 0.02 : 0.001, tokens: 0 }) },
+    });
+    expect(result.status).toBe('completed');
+    expect(result.teams.filter((t) => t.status === 'dropped').map((t) => [t.id, t.droppedAt])).toEqual([
+      ['team2', 'design'],
+      ['team3', 'design'],
+    ]);
+    expect(log.filter((c) => c.startsWith('start judge@') && /team[23]$/.test(c))).toEqual([]);
+    for (const d of result.decisions) expect(d.proposals.map((p) => p.team)).toEqual(['team1', 'team4']);
+  });
+
+  it('drops a team whose proposal cannot be scored (its judge fails) and carries on with the others', async () => {
+    const good = new SimulatedModel({ seed: 1 });
+    const broken = new SimulatedModel({ failHard: 1 });
+    const result = await runCrossTeam({ task: 'a calculator', teams: diversifyTeams(3, 1), phases: resolvePhases(undefined), roles: defaultRoles, model: (team, role) => (team.id === 'team2' && role === 'judge' ? broken : good), decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'metrics', language: 'Python' });
+    expect(result.status).toBe('completed');
+    const dropped = result.teams.find((t) => t.id === 'team2')!;
+    expect(dropped).toMatchObject({ status: 'dropped', droppedAt: 'design' });
+    expect(dropped.reason).toMatch(/its proposal could not be scored: simulated permanent failure/);
+    expect(result.decisions[0]!.proposals.map((p) => p.team)).toEqual(['team1', 'team3']);
+  });
+
+  it('skips the decision points once a single team is left (it was scored at the point where a second team had started the segment)', async () => {
+    const log: string[] = [];
+    const good = tracing(new SimulatedModel({ seed: 1 }), log);
+    const broken = tracing(new SimulatedModel({ failHard: 1 }), log);
+    const result = await runCrossTeam({ task: 'a calculator', teams: diversifyTeams(2, 1), phases: resolvePhases(undefined), roles: defaultRoles, model: (team) => (team.id === 'team2' ? broken : good), decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'judge', language: 'Python' });
+    expect(result.status).toBe('completed');
+    expect(result.teams.map((t) => t.status)).toEqual(['active', 'dropped']);
+    const [design, coding, final] = result.decisions;
+    // team2 failed during the design segment, after team1's proposal had been judged
+    expect(design!.proposals.map((p) => p.team)).toEqual(['team1']);
+    expect(design!.skipped).toMatch(/only team1/);
+    expect(coding!.proposals).toEqual([]);
+    expect(final!.proposals).toEqual([]);
+    expect(log.filter((c) => c.startsWith('start judge@'))).toEqual(['start judge@design/team1']);
+    expect(log.some((c) => c.includes('aggregator'))).toBe(false);
+    expect(Object.keys(result.files)).toContain('main.py');
+  });
+
+  it('ends with the merged code when the chain ends at the coding decision point', async () => {
+    const phases = resolvePhases([{ name: 'demand-analysis' }, { name: 'coding' }, { name: 'code-completion' }]);
+    const runner = countingRunner();
+    const result = await runCrossTeam({ task: 'a todo app', teams: diversifyTeams(3, 0), phases, roles: defaultRoles, model: () => new SimulatedModel(), decisionPoints: ['coding'], keep: { ratio: 1 }, groupSize: 2, scorer: 'metrics', language: 'Python', runProgram: runner.run });
+    expect(result.status).toBe('completed');
+    expect(result.decisions.map((d) => d.point)).toEqual(['coding']);
+    expect(result.decisions[0]!.deliveredTo).toEqual([]);
+    expect(Object.keys(result.files)).toContain('main.py');
+    expect(result.test.outcome).toBe('exited-ok');
+  });
+
   it('resumes from the checkpoint after a decision point without running the earlier segments again', async () => {
     const base = { task: 'a todo app', teams: diversifyTeams(3, 4), phases: resolvePhases(undefined), roles: defaultRoles, decisionPoints: ['design', 'coding', 'final'] as DecisionPoint[], keep: { ratio: 0.7 }, groupSize: 2, scorer: 'metrics' as const, language: 'Python' as const };
     const first = recording(new SimulatedModel({ seed: 6 }));
@@ -183,23 +380,6 @@ describe('runCrossTeam', () => {
     }
   });
 
-  it('with one team makes no judge or aggregator call at any decision point', async () => {
-    const { model, calls } = recording(new SimulatedModel({ seed: 1 }));
-    let runs = 0;
-    const runProgram = async () => {
-      runs++;
-      return { outcome: 'exited-ok' as const, rule: 'exit 0', exitCode: 0, output: '', durationMs: 1 };
-    };
-    const result = await runCrossTeam({ task: 'a todo app', teams: diversifyTeams(1, 0), phases: resolvePhases(undefined), roles: defaultRoles, model: () => model, decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', language: 'Python', runProgram });
-    expect(result.status).toBe('completed');
-    expect(calls.filter((c) => c.agent === 'judge' || c.agent === 'aggregator')).toEqual([]);
-    expect(result.decisions.map((d) => d.point)).toEqual(['design', 'coding', 'final']);
-    expect(result.decisions[0]!.proposals).toEqual([{ team: 'team1', score: null, note: 'only proposal: not judged', language: 'Python' }]);
-    expect(result.decisions[0]!.deliveredTo).toEqual(['team1']);
-    // the final result's test is the scoring run of the only proposal, not a second run
-    expect(result.test.outcome).toBe('exited-ok');
-    expect(runs).toBeGreaterThan(0);
-  });
 });
 
 describe('runStoryTeams checkpoints', () => {
@@ -225,7 +405,8 @@ describe('runStoryTeams checkpoints', () => {
     const result = await runStoryTeams({ premise: 'a robot learns to paint', teams: diversifyTeams(1, 0), model: () => model, keep: { ratio: 0.5 }, groupSize: 2 });
     expect(result.status).toBe('completed');
     expect(calls.map((c) => c.agent)).toEqual(['team1/writer', 'team1/writer', 'team1/writer']);
-    expect(result.decisions.map((d) => d.proposals)).toEqual([0, 1, 2].map(() => [{ team: 'team1', score: null, note: 'only proposal: not judged' }]));
+    expect(result.decisions.map((d) => d.proposals)).toEqual([[], [], []]);
+    expect(result.decisions.map((d) => d.skipped)).toEqual([0, 1, 2].map(() => 'only team1 has a text: nothing to prune or merge'));
   });
 });
 
@@ -239,5 +420,21 @@ describe('runStoryTeams', () => {
       expect(d.tree).toHaveLength(1);
     }
     expect(result.story.split(/\s+/).length).toBeGreaterThan(100);
+  });
+
+  it('judges each text as soon as its team wrote it; with one team it only writes (no judge, no aggregator)', async () => {
+    const log: string[] = [];
+    const fast = tracing(new SimulatedModel({ seed: 2 }), log);
+    const slow = tracing(new SimulatedModel({ seed: 2, latency: { kind: 'fixed', ms: 15 } }), log);
+    const two = await runStoryTeams({ premise: 'a lighthouse keeper', teams: diversifyTeams(2, 2), model: (team) => (team.id === 'team1' ? fast : slow), keep: { ratio: 1 }, groupSize: 2 });
+    expect(two.status).toBe('completed');
+    expect(log.indexOf('start judge@outline/judge/team1')).toBeLessThan(log.indexOf('end team2/writer@outline/team2'));
+    expect(log.indexOf('start aggregator@outline/merge-1.1')).toBeGreaterThan(log.indexOf('end judge@outline/judge/team2'));
+    const alone: string[] = [];
+    const one = await runStoryTeams({ premise: 'a lighthouse keeper', teams: diversifyTeams(1, 2), model: () => tracing(new SimulatedModel({ seed: 2 }), alone), keep: { ratio: 0.5 }, groupSize: 2 });
+    expect(one.status).toBe('completed');
+    expect(alone.filter((c) => c.startsWith('start'))).toEqual(['start team1/writer@outline/team1', 'start team1/writer@draft/team1', 'start team1/writer@revise/team1']);
+    expect(one.decisions.map((d) => d.skipped)).toEqual(Array(3).fill('only team1 has a text: nothing to prune or merge'));
+    expect(one.story).toBe(one.teams[0]!.artifacts.revise);
   });
 });

@@ -150,8 +150,8 @@ function choiceReply(ctx: ReplyContext): string {
 function withMarker(ctx: ReplyContext, body: string, isCode: boolean): string {
   const marker = chooseMarker(ctx);
   if (!marker) return body;
-  // a talkative model (minTurns) keeps discussing before it concludes
-  if (!isCode && ctx.assistantTurns + 1 < ctx.minTurns) return body;
+  // a talkative model (minTurns) adds no marker before its minTurns-th reply in the conversation, code replies included
+  if (ctx.assistantTurns + 1 < ctx.minTurns) return body;
   // A dialogue concludes sooner as it grows, as a real assistant would.
   const concludes = isCode || ctx.assistantTurns >= 2 || ctx.random() < 0.65;
   if (!concludes) return body;
