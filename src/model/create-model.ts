@@ -19,6 +19,18 @@ function simBase(config: CrosstalkConfig): Partial<SimOptions> {
   return config.seed !== undefined && s.seed === undefined ? { ...base, seed: config.seed } : base;
 }
 
+/** A hosted provider's settings, or the one-line error saying where its API key goes. */
+function keyedSettings(model: string, settings: { apiKey?: string | undefined; baseURL?: string | undefined } | undefined, vendor: string, envVar: string, configKey: string): { apiKey: string; baseURL?: string | undefined } {
+  if (!settings?.apiKey) {
+    throw new ModelConfigError({
+      code: 'MODEL_KEY_MISSING',
+      modelId: model,
+      message: `model '${model}' needs an ${vendor} API key: set ${envVar} or providers.${configKey}.apiKey in crosstalk.config.yaml (or use --model sim for an offline dry run)`,
+    });
+  }
+  return { apiKey: settings.apiKey, baseURL: settings.baseURL };
+}
+
 /**
  * Creates the provider model for a parsed model string, without middleware.
  * Credentials come from the (already merged) config.
@@ -29,26 +41,12 @@ export function createProviderModel(spec: ModelSpec, config: CrosstalkConfig, en
     case 'sim':
       return new SimulatedModel(parseSimQuery(spec.query, simBase(config)), spec.modelId);
     case 'openai': {
-      const settings = config.providers?.openai;
-      if (!settings?.apiKey) {
-        throw new ModelConfigError({
-          code: 'MODEL_KEY_MISSING',
-          modelId: spec.text,
-          message: `model '${spec.text}' needs an OpenAI API key: set OPENAI_API_KEY or providers.openai.apiKey in crosstalk.config.yaml (or use --model sim for an offline dry run)`,
-        });
-      }
-      return createOpenAI({ apiKey: settings.apiKey, ...(settings.baseURL ? { baseURL: settings.baseURL } : {}) }).chat(spec.modelId);
+      const { apiKey, baseURL } = keyedSettings(spec.text, config.providers?.openai, 'OpenAI', 'OPENAI_API_KEY', 'openai');
+      return createOpenAI({ apiKey, ...(baseURL ? { baseURL } : {}) }).chat(spec.modelId);
     }
     case 'anthropic': {
-      const settings = config.providers?.anthropic;
-      if (!settings?.apiKey) {
-        throw new ModelConfigError({
-          code: 'MODEL_KEY_MISSING',
-          modelId: spec.text,
-          message: `model '${spec.text}' needs an Anthropic API key: set ANTHROPIC_API_KEY or providers.anthropic.apiKey in crosstalk.config.yaml (or use --model sim for an offline dry run)`,
-        });
-      }
-      return createAnthropic({ apiKey: settings.apiKey, ...(settings.baseURL ? { baseURL: settings.baseURL } : {}) })(spec.modelId);
+      const { apiKey, baseURL } = keyedSettings(spec.text, config.providers?.anthropic, 'Anthropic', 'ANTHROPIC_API_KEY', 'anthropic');
+      return createAnthropic({ apiKey, ...(baseURL ? { baseURL } : {}) })(spec.modelId);
     }
     case 'ollama': {
       const baseURL = config.providers?.ollama?.baseURL ?? defaultOllamaBaseURL;
