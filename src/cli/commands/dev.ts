@@ -30,8 +30,8 @@ export interface TeamOptions {
   decisionPoints: DecisionPoint[];
   scorer: Scorer;
   teamModels: string[];
-  /** Per-team settings from `--teams-file` (the rest of each team comes from the seeded defaults). */
-  profiles: TeamSpec[];
+  /** Per-team settings from `--teams-file` and `--team-models` (the rest of each team comes from the seeded defaults). */
+  profiles?: TeamSpec[];
 }
 
 function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOptions {
@@ -64,8 +64,8 @@ async function runDevTeams(a: {
   loadedBudget: unknown;
 }): Promise<number> {
   const { runtime, progress, teamOptions } = a;
-  const overrides = Array.from({ length: teamOptions.teams }, (_, i) => ({ ...(teamOptions.profiles?.[i] ?? {}), ...(teamOptions.teamModels[i] ? { model: teamOptions.teamModels[i] } : {}) }));
-  const teams = diversifyTeams(teamOptions.teams, runtime.seed, overrides);
+  // profiles already carry --team-models; jobs stored before --teams-file existed have only teamModels
+  const teams = diversifyTeams(teamOptions.teams, runtime.seed, teamOptions.profiles ?? teamOptions.teamModels.map((model) => ({ model })));
   for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
   const describe = (t: (typeof teams)[number]) => [`temperature ${t.temperature}`, `review ${t.reviewRounds}`, ...(t.testRounds !== undefined ? [`test ${t.testRounds}`] : []), ...(t.language ? [t.language] : []), ...(t.model ? [t.model] : [])].join(', ');
   progress.line(`${teams.length} teams: ${teams.map((t) => `${t.id} (${describe(t)})`).join(', ')}`);

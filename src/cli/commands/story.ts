@@ -50,7 +50,14 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
         ...(checkpoint ? { resumeFrom: checkpoint } : {}),
         onCheckpoint: (c) => session.checkpoint(c.nextStage, c, { stage: c.stage }),
         premise: job.premise,
-        teams, model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)), keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed, signal: ctx.signal });
+        teams,
+        model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)),
+        keep: job.keep,
+        groupSize: job.groupSize,
+        words: job.words,
+        seed: runtime.seed,
+        signal: ctx.signal,
+      });
     } catch (error) {
       if (!BudgetExceededError.isInstance(error) && !AbortedError.isInstance(error)) throw error;
       stopped = error;
