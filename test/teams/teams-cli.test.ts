@@ -100,6 +100,18 @@ describe('cross-team from the command line', () => {
     expect(result.stderr).toMatch(/2 teams: py \(temperature 0\.2, review \d\), js \(temperature 1, review \d, test 1, JavaScript, sim\?seed=3\)/);
   });
 
+  it('applies the settings of a teams file that lists a single team (no decision point to hold, but its language and persona count)', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'solo.yaml'), 'teams:\n  - id: solo\n    language: JavaScript\n    persona: Your team loves tiny programs.\n    reviewRounds: 1\n');
+    const result = await runInProcess(['dev', 'a calculator', '--teams-file', 'solo.yaml', '--model', 'sim', '--out', 'solo', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { teams: Array<{ id: string; status: string }>; decisions: Array<{ point: string; skipped?: string }> };
+    expect(doc.teams.map((t) => [t.id, t.status])).toEqual([['solo', 'active']]);
+    expect(doc.decisions.every((d) => d.skipped !== undefined)).toBe(true);
+    expect(existsSync(join(cwd, 'solo', 'main.js'))).toBe(true);
+    expect(existsSync(join(cwd, 'solo', 'main.py'))).toBe(false);
+  });
+
   it.each([
     [['--teams-file', 'missing.yaml'], /missing\.yaml: file not found/],
     [['--teams-file', 'two.yaml', '--teams', '1'], /--teams 1 is fewer than the 2 teams in two\.yaml/],

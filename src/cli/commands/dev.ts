@@ -193,7 +193,9 @@ export async function runDevJob(ctx: CliContext, out: Output, job: DevJob, optio
     progress.line(options.resumeId ? `resuming run ${session.id}` : `run ${session.id}`);
     const runner = createProgramRunner({ allowUnsafe: job.unsafeNoSandbox });
     if (!runner.run) progress.line(`crosstalk: ${runner.reason}; the testing phase will be skipped`);
-    if (job.teamOptions.teams > 1) {
+    // one team with settings of its own (--teams-file, --team-models) runs as a team, so those settings apply
+    const customised = (job.teamOptions.profiles ?? []).some((p) => Object.keys(p).length > 0) || job.teamOptions.teamModels.length > 0;
+    if (job.teamOptions.teams > 1 || customised) {
       return await runDevTeams({ ctx, out, progress, runtime, runner, session, text: job.task, name: job.name, outDir: job.outDir, phases: job.phases, roles: job.roles, language: job.language, teamOptions: job.teamOptions, loadedBudget: loaded.config.budget ?? null });
     }
     // continue after the last phase a previous session finished
