@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../config/index.js';
 import { z } from 'zod';
-import { StoreError } from '../../errors/index.js';
+import { ConfigError, StoreError } from '../../errors/index.js';
 import { graphSpecSchema } from '../../graph/index.js';
 import { runNetJob, type NetJob } from './net.js';
 import { runDevJob, type DevJob } from './dev.js';
@@ -69,9 +69,13 @@ export const registerRuns: Register = (program, ctx, run) => {
     .option('--limit <n>', 'at most this many runs', '50')
     .action(
       run(async (_args, options, out) => {
+        const limit = Number(options.limit);
+        if (String(options.limit).trim() === '' || !Number.isInteger(limit) || limit < 1) {
+          throw new ConfigError({ key: '--limit', message: `--limit must be a whole number of at least 1 (got ${JSON.stringify(options.limit)})` });
+        }
         const path = storePath(ctx, options);
         const store = openExisting(path);
-        const list = store?.listRuns({ limit: Number(options.limit) || 50 }) ?? [];
+        const list = store?.listRuns({ limit }) ?? [];
         store?.close();
         out.result({ ok: true, store: path, runs: list });
         if (list.length === 0) return out.line(`no runs in ${path}`);
