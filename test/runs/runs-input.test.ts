@@ -19,4 +19,12 @@ describe('crosstalk runs: bad input', () => {
     const one = JSON.parse((await runInProcess(['runs', 'list', '--limit', '1', '--json'], { cwd })).stdout) as { runs: unknown[] };
     expect(one.runs).toHaveLength(1);
   });
+
+  it('says a completed run cannot be resumed with its own error code, not RUN_NOT_FOUND', async () => {
+    const cwd = tempDir();
+    const id = await netRun(cwd);
+    const again = await runInProcess(['runs', 'resume', id, '--json'], { cwd });
+    expect(again.code).toBe(2);
+    expect(JSON.parse(again.stdout)).toEqual({ ok: false, error: { code: 'RUN_COMPLETED', message: `run ${id} is already completed; nothing to resume` } });
+  });
 });

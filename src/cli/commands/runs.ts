@@ -257,7 +257,7 @@ export const registerResume: Register = (program, ctx, run) => {
         const path = storePath(ctx, options);
         const { store, run: record } = requireRun(openExisting(path), path, String(id));
         store.close();
-        if (record.status === 'completed') throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `run ${record.id} is already completed; nothing to resume` });
+        if (record.status === 'completed') throw new StoreError({ code: 'RUN_COMPLETED', path, message: `run ${record.id} is already completed; nothing to resume` });
         // the run continues in the store it was found in, wherever the store was when the run started
         const overrides = { ...Object.fromEntries(Object.entries(configFlags(options)).filter(([key]) => ['budgetUsd', 'maxTokens', 'concurrency', 'timeoutMs'].includes(key))), store: path };
         const unreadable = () => new StoreError({ code: 'STORE_CORRUPT', path, message: `run ${record.id} (${record.kind}) cannot be resumed by this version: its stored configuration is not readable` });
