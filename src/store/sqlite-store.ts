@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDirectory } from '../common/index.js';
 import { StoreError } from '../errors/index.js';
 import { writeSql, type WriteOp } from './write-sql.js';
 import type { CallRecord, EventRecord, NewRun, RunPatch, RunRecord, RunStore, RunTotals, StepRecord } from './run-store.js';
@@ -117,7 +117,7 @@ export class SqliteRunStore implements RunStore {
     this.path = path;
     this.writeBehind = (options.writeBehind ?? false) && path !== ':memory:';
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (path !== ':memory:') makeDirectory(dirname(path));
       this.db = new Database(path);
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       // 16 KiB pages: journal rows are 1–2 KiB, and larger pages write them about twice as fast (takes effect on a new file)
