@@ -287,6 +287,15 @@ export class SqliteRunStore implements RunStore {
     return rows.map((r) => ({ runId: r.run_id, seq: r.seq, at: r.at, type: r.type, data: parseJson(r.data) }));
   }
 
+  lastEvent(runId: string, types?: readonly string[]): EventRecord | undefined {
+    this.flush();
+    const filter = types && types.length > 0 ? ` AND type IN (${types.map(() => '?').join(', ')})` : '';
+    const row = this.db.prepare(`SELECT * FROM events WHERE run_id = ?${filter} ORDER BY seq DESC LIMIT 1`).get(runId, ...(types ?? [])) as
+      | { run_id: string; seq: number; at: number; type: string; data: string | null }
+      | undefined;
+    return row ? { runId: row.run_id, seq: row.seq, at: row.at, type: row.type, data: parseJson(row.data) } : undefined;
+  }
+
   private toCall(row: Record<string, unknown> | undefined): CallRecord | undefined {
     if (!row) return undefined;
     return {

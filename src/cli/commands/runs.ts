@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/index.js';
 import { z } from 'zod';
 import { ConfigError, StoreError } from '../../errors/index.js';
 import { graphSpecSchema } from '../../graph/index.js';
+import { ownerState, runOwner } from '../../jobs/index.js';
 import { runNetJob, type NetJob } from './net.js';
 import { runDevJob, type DevJob } from './dev.js';
 import { runStoryJob, type StoryJob } from './story.js';
@@ -55,9 +56,38 @@ function prepareExportDir(cwd: string, out: unknown): string {
   return dir;
 }
 
-function duration(run: RunRecord): string {
-  const end = run.finishedAt ?? run.updatedAt;
-  return `${((end - run.createdAt) / 1000).toFixed(1)} s`;
+/** A stored run as users should see it. */
+interface RunView {
+  /** The record; a run marked running gets live totals from the journal, and `interrupted` if its process is gone. */
+  run: RunRecord;
+  /** Marked running, but the process executing it no longer exists (killed, crashed): resumable. */
+  processGone: boolean;
+  /** When the run was last active (now, while it runs). */
+  activeUntil: number;
+}
+
+/**
+ * A run marked `running` keeps its totals on the row only when a session
+ * ends, and a killed process never ends its session: read what it paid from
+ * the journal, and check whether its process still exists.
+ */
+function viewRun(store: RunStore, record: RunRecord): RunView {
+  if (record.status !== 'running') return { run: record, processGone: false, activeUntil: record.finishedAt ?? record.updatedAt };
+  const journal = store.callTotals(record.id);
+  const processGone = ownerState(runOwner(store, record.id)) === 'gone';
+  const activeUntil = processGone ? Math.max(record.updatedAt, store.lastEvent(record.id)?.at ?? 0) : Date.now();
+  return { run: { ...record, status: processGone ? 'interrupted' : 'running', totals: { ...record.totals, ...journal } }, processGone, activeUntil };
+}
+
+/** The JSON form of a view: the run, flagged when its process is gone. */
+function viewJson(view: RunView): unknown {
+  return view.processGone ? { ...view.run, processGone: true } : view.run;
+}
+
+const goneNote = (id: string) => `its process ended without finishing the run (killed or crashed); continue it with: crosstalk runs resume ${id}`;
+
+function duration(view: RunView): string {
+  return `${((view.activeUntil - view.run.createdAt) / 1000).toFixed(1)} s`;
 }
 
 function truncate(text: string, width: number): string {
@@ -100,25 +130,27 @@ export const registerRuns: Register = (program, ctx, run) => {
         }
         const path = storePath(ctx, options);
         const store = openExisting(path);
-        const list = store?.listRuns({ limit }) ?? [];
+        const list = store ? store.listRuns({ limit }).map((r) => viewRun(store, r)) : [];
         store?.close();
-        out.result({ ok: true, store: path, runs: list });
+        out.result({ ok: true, store: path, runs: list.map(viewJson) });
         if (list.length === 0) return out.line(`no runs in ${path}`);
         const rows = [['ID', 'KIND', 'TASK', 'STATUS', 'STARTED', 'DURATION', 'CALLS', 'TOKENS', 'COST']];
-        for (const r of list) {
+        for (const view of list) {
+          const r = view.run;
           rows.push([
             r.id,
             r.kind,
             truncate(r.task, 40),
-            r.status,
+            view.processGone ? `${r.status}*` : r.status,
             new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
-            duration(r),
+            duration(view),
             `${r.totals.calls}${r.totals.replayedCalls ? ` (+${r.totals.replayedCalls} replayed)` : ''}`,
             String(r.totals.inputTokens + r.totals.outputTokens),
             formatCost(r.totals.costUsd ?? undefined, r.totals.costUsd !== null),
           ]);
         }
         out.line(table(rows));
+        if (list.some((v) => v.processGone)) out.line(`* ${goneNote('<id>')}`);
       }),
     );
 
@@ -129,7 +161,10 @@ export const registerRuns: Register = (program, ctx, run) => {
     .action(
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
-        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        const found = requireRun(openExisting(path), path, String(id));
+        const store = found.store;
+        const view = viewRun(store, found.run);
+        const record = view.run;
         const steps = store.getSteps(record.id);
         const byState: Record<string, number> = {};
         for (const s of steps) byState[s.state] = (byState[s.state] ?? 0) + 1;
@@ -137,8 +172,9 @@ export const registerRuns: Register = (program, ctx, run) => {
         const perAgent = usageBy(store, record.id, 'agent');
         const perModel = usageBy(store, record.id, 'model');
         store.close();
-        out.result({ ok: true, run: record, steps: byState, failures, usage: { perAgent, perModel } });
-        out.line(`run ${record.id} (${record.kind}) — ${record.status}, ${duration(record)}`);
+        out.result({ ok: true, run: viewJson(view), steps: byState, failures, usage: { perAgent, perModel } });
+        out.line(`run ${record.id} (${record.kind}) — ${record.status}, ${duration(view)}`);
+        if (view.processGone) out.line(goneNote(record.id));
         out.line(`task: ${record.task}`);
         out.line(`steps: ${Object.entries(byState).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`);
         const lost = record.totals.lostCalls ?? 0;
@@ -171,6 +207,12 @@ export const registerRuns: Register = (program, ctx, run) => {
           }
           const status = store.getRun(record.id)?.status;
           if (!options.follow || status !== 'running' || ctx.signal.aborted) break;
+          if (ownerState(runOwner(store, record.id)) === 'gone') {
+            // a killed run never writes run-finished: stop following instead of waiting forever
+            if (store.listEvents(record.id, { afterSeq: after }).length > 0) continue;
+            out.note(`crosstalk: run ${record.id} is not running any more: ${goneNote(record.id)}`);
+            break;
+          }
           await new Promise((r) => setTimeout(r, 250));
         }
         store.close();
