@@ -1,3 +1,4 @@
 export { hashString, seededRandom, unitFromText, estimateTokens, type Random } from './hash.js';
 export { partitionMerge, type MergeNode, type PartitionMergeResult } from './partition-merge.js';
 export { sleep } from './sleep.js';
+export { makeDirectory } from './make-directory.js';

@@ -1,5 +1,6 @@
 import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import { StoreError } from '../errors/index.js';
+import { currentOwner, ownerState, runOwner } from './run-owner.js';
 import { journalMiddleware, pendingMarkerMiddleware, type JournalStats, type NewRun, type RunRecord, type RunStatus, type RunStore, type RunTotals } from '../store/index.js';
 
 /**
@@ -35,21 +36,28 @@ export class RunSession {
   /** Starts a new run. */
   static start(store: RunStore, run: NewRun): RunSession {
     const record = store.createRun(run);
+    store.appendEvent(record.id, 'run-started', { owner: currentOwner() });
     return new RunSession(store, record, record.totals, 0);
   }
 
   /**
    * Reopens a run to continue it. Calls that were in flight when the last
    * process died are counted as lost (they were paid; they are sent again).
-   * @throws StoreError when the run does not exist.
+   * @throws StoreError when the run does not exist (`RUN_NOT_FOUND`), or is
+   *   still executing in a live process of this host (`RUN_ACTIVE`): two
+   *   sessions of one run would do and pay for the same work twice.
    */
   static resume(store: RunStore, id: string, path = 'run store'): RunSession {
     const record = store.getRun(id);
     if (!record) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list')` });
+    const owner = record.status === 'running' ? runOwner(store, id) : undefined;
+    if (owner && owner.pid !== process.pid && ownerState(owner) === 'alive') {
+      throw new StoreError({ code: 'RUN_ACTIVE', path, message: `run ${id} is still running (process ${owner.pid}); stop it (Ctrl-C) or wait for it to end before resuming` });
+    }
     const lost = store.takePending(id);
     const previous: RunTotals = { ...record.totals, lostCalls: (record.totals.lostCalls ?? 0) + lost };
     store.updateRun(id, { status: 'running', finishedAt: null, totals: previous });
-    store.appendEvent(id, 'run-resumed', { lostCalls: lost });
+    store.appendEvent(id, 'run-resumed', { lostCalls: lost, owner: currentOwner() });
     return new RunSession(store, { ...record, status: 'running', totals: previous }, previous, lost);
   }
 

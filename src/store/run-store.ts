@@ -22,6 +22,8 @@ export interface RunStore {
   /** Appends an event; returns its sequence number within the run. */
   appendEvent(runId: string, type: string, data: unknown): number;
   listEvents(runId: string, options?: { afterSeq?: number; limit?: number }): EventRecord[];
+  /** The run's latest event, or its latest of the given types. */
+  lastEvent(runId: string, types?: readonly string[]): EventRecord | undefined;
 
   /** Journal: the stored answer for a request key in a run, if any. */
   findCall(runId: string, key: string): CallRecord | undefined;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDirectory } from '../common/index.js';
 import { StoreError } from '../errors/index.js';
 import { writeSql, type WriteOp } from './write-sql.js';
 import type { CallRecord, EventRecord, NewRun, RunPatch, RunRecord, RunStore, RunTotals, StepRecord } from './run-store.js';
@@ -117,7 +117,7 @@ export class SqliteRunStore implements RunStore {
     this.path = path;
     this.writeBehind = (options.writeBehind ?? false) && path !== ':memory:';
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (path !== ':memory:') makeDirectory(dirname(path));
       this.db = new Database(path);
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       // 16 KiB pages: journal rows are 1–2 KiB, and larger pages write them about twice as fast (takes effect on a new file)
@@ -285,6 +285,15 @@ export class SqliteRunStore implements RunStore {
     this.flush();
     const rows = this.statements.listEvents.all(runId, options.afterSeq ?? 0, options.limit ?? 1_000_000) as Array<{ run_id: string; seq: number; at: number; type: string; data: string | null }>;
     return rows.map((r) => ({ runId: r.run_id, seq: r.seq, at: r.at, type: r.type, data: parseJson(r.data) }));
+  }
+
+  lastEvent(runId: string, types?: readonly string[]): EventRecord | undefined {
+    this.flush();
+    const filter = types && types.length > 0 ? ` AND type IN (${types.map(() => '?').join(', ')})` : '';
+    const row = this.db.prepare(`SELECT * FROM events WHERE run_id = ?${filter} ORDER BY seq DESC LIMIT 1`).get(runId, ...(types ?? [])) as
+      | { run_id: string; seq: number; at: number; type: string; data: string | null }
+      | undefined;
+    return row ? { runId: row.run_id, seq: row.seq, at: row.at, type: row.type, data: parseJson(row.data) } : undefined;
   }
 
   private toCall(row: Record<string, unknown> | undefined): CallRecord | undefined {

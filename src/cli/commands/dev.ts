@@ -73,7 +73,7 @@ async function runDevTeams(a: {
   const checkpoint = a.session.latestCheckpoint<CrossTeamCheckpoint>((c) => c.teams.length === teams.length);
   if (checkpoint) progress.line(`continuing after the ${checkpoint.point} decision point`);
   const started = performance.now();
-  let stopped: BudgetExceededError | undefined;
+  let stopped: BudgetExceededError | AbortedError | undefined;
   let result: Awaited<ReturnType<typeof runCrossTeam>> | undefined;
   try {
     result = await runCrossTeam({
@@ -111,7 +111,8 @@ async function runDevTeams(a: {
       },
     });
   } catch (error) {
-    if (!BudgetExceededError.isInstance(error)) throw error;
+    // Ctrl-C stops like a budget stop: record the run as interrupted so it can be resumed
+    if (!BudgetExceededError.isInstance(error) && !AbortedError.isInstance(error)) throw error;
     stopped = error;
   }
   progress.done();
@@ -145,8 +146,8 @@ async function runDevTeams(a: {
   writeFileSync(join(a.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
   a.out.result({ ok: !stopped && result?.status === 'completed', outDir: a.outDir, ...summary });
   if (stopped) {
-    a.out.note(`crosstalk: ${stopped.message}. Resume with: crosstalk runs resume ${a.session.id} --budget-usd <larger> (answered calls are replayed free)`);
-    return ExitCode.budget;
+    a.out.note(`crosstalk: ${stopped.message}. Resume with: crosstalk runs resume ${a.session.id}${BudgetExceededError.isInstance(stopped) ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`);
+    return stopped.exitCode;
   }
   a.out.line(`${result!.status === 'completed' ? 'done' : 'failed'}: ${a.outDir}`);
   a.out.line(`  ${teams.length - dropped.length} of ${teams.length} teams finished${dropped.length ? ` (dropped: ${dropped.map((d) => `${d.id}: ${d.reason}`).join('; ')})` : ''}; ${written.written.length} files, language ${summary.language}, test ${result!.test.outcome}`);

@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { makeDirectory } from '../../common/index.js';
 import { loadConfig } from '../../config/index.js';
 import { z } from 'zod';
-import { StoreError } from '../../errors/index.js';
+import { ConfigError, StoreError } from '../../errors/index.js';
 import { graphSpecSchema } from '../../graph/index.js';
+import { ownerState, runOwner } from '../../jobs/index.js';
 import { runNetJob, type NetJob } from './net.js';
 import { runDevJob, type DevJob } from './dev.js';
 import { runStoryJob, type StoryJob } from './story.js';
@@ -30,9 +32,62 @@ function requireRun(store: RunStore | undefined, path: string, id: string): { st
   return { store, run };
 }
 
-function duration(run: RunRecord): string {
-  const end = run.finishedAt ?? run.updatedAt;
-  return `${((end - run.createdAt) / 1000).toFixed(1)} s`;
+/**
+ * Prepares the directory an export writes into: it must be new or empty (an
+ * export never overwrites files), and every problem is a one-line error.
+ */
+function prepareExportDir(cwd: string, out: unknown): string {
+  if (typeof out !== 'string' || out.trim() === '') throw new ConfigError({ key: '--out', message: `--out must name a directory (got ${JSON.stringify(out)})` });
+  const dir = resolve(cwd, out);
+  const cannotCreate = (error: unknown) => new ConfigError({ key: '--out', message: `cannot create output directory ${dir}: ${(error as Error).message}`, cause: error });
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(dir, { throwIfNoEntry: false });
+  } catch (error) {
+    throw cannotCreate(error); // e.g. a parent is a file
+  }
+  if (stat && !stat.isDirectory()) throw new ConfigError({ key: '--out', message: `cannot write the export to ${dir}: it is a file, not a directory` });
+  if (stat && readdirSync(dir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${dir} is not empty; choose another --out` });
+  try {
+    makeDirectory(join(dir, 'artifacts'));
+  } catch (error) {
+    throw cannotCreate(error);
+  }
+  return dir;
+}
+
+/** A stored run as users should see it. */
+interface RunView {
+  /** The record; a run marked running gets live totals from the journal, and `interrupted` if its process is gone. */
+  run: RunRecord;
+  /** Marked running, but the process executing it no longer exists (killed, crashed): resumable. */
+  processGone: boolean;
+  /** When the run was last active (now, while it runs). */
+  activeUntil: number;
+}
+
+/**
+ * A run marked `running` keeps its totals on the row only when a session
+ * ends, and a killed process never ends its session: read what it paid from
+ * the journal, and check whether its process still exists.
+ */
+function viewRun(store: RunStore, record: RunRecord): RunView {
+  if (record.status !== 'running') return { run: record, processGone: false, activeUntil: record.finishedAt ?? record.updatedAt };
+  const journal = store.callTotals(record.id);
+  const processGone = ownerState(runOwner(store, record.id)) === 'gone';
+  const activeUntil = processGone ? Math.max(record.updatedAt, store.lastEvent(record.id)?.at ?? 0) : Date.now();
+  return { run: { ...record, status: processGone ? 'interrupted' : 'running', totals: { ...record.totals, ...journal } }, processGone, activeUntil };
+}
+
+/** The JSON form of a view: the run, flagged when its process is gone. */
+function viewJson(view: RunView): unknown {
+  return view.processGone ? { ...view.run, processGone: true } : view.run;
+}
+
+const goneNote = (id: string) => `its process ended without finishing the run (killed or crashed); continue it with: crosstalk runs resume ${id}`;
+
+function duration(view: RunView): string {
+  return `${((view.activeUntil - view.run.createdAt) / 1000).toFixed(1)} s`;
 }
 
 function truncate(text: string, width: number): string {
@@ -69,27 +124,33 @@ export const registerRuns: Register = (program, ctx, run) => {
     .option('--limit <n>', 'at most this many runs', '50')
     .action(
       run(async (_args, options, out) => {
+        const limit = Number(options.limit);
+        if (String(options.limit).trim() === '' || !Number.isInteger(limit) || limit < 1) {
+          throw new ConfigError({ key: '--limit', message: `--limit must be a whole number of at least 1 (got ${JSON.stringify(options.limit)})` });
+        }
         const path = storePath(ctx, options);
         const store = openExisting(path);
-        const list = store?.listRuns({ limit: Number(options.limit) || 50 }) ?? [];
+        const list = store ? store.listRuns({ limit }).map((r) => viewRun(store, r)) : [];
         store?.close();
-        out.result({ ok: true, store: path, runs: list });
+        out.result({ ok: true, store: path, runs: list.map(viewJson) });
         if (list.length === 0) return out.line(`no runs in ${path}`);
         const rows = [['ID', 'KIND', 'TASK', 'STATUS', 'STARTED', 'DURATION', 'CALLS', 'TOKENS', 'COST']];
-        for (const r of list) {
+        for (const view of list) {
+          const r = view.run;
           rows.push([
             r.id,
             r.kind,
             truncate(r.task, 40),
-            r.status,
+            view.processGone ? `${r.status}*` : r.status,
             new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
-            duration(r),
+            duration(view),
             `${r.totals.calls}${r.totals.replayedCalls ? ` (+${r.totals.replayedCalls} replayed)` : ''}`,
             String(r.totals.inputTokens + r.totals.outputTokens),
             formatCost(r.totals.costUsd ?? undefined, r.totals.costUsd !== null),
           ]);
         }
         out.line(table(rows));
+        if (list.some((v) => v.processGone)) out.line(`* ${goneNote('<id>')}`);
       }),
     );
 
@@ -100,7 +161,10 @@ export const registerRuns: Register = (program, ctx, run) => {
     .action(
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
-        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        const found = requireRun(openExisting(path), path, String(id));
+        const store = found.store;
+        const view = viewRun(store, found.run);
+        const record = view.run;
         const steps = store.getSteps(record.id);
         const byState: Record<string, number> = {};
         for (const s of steps) byState[s.state] = (byState[s.state] ?? 0) + 1;
@@ -108,8 +172,9 @@ export const registerRuns: Register = (program, ctx, run) => {
         const perAgent = usageBy(store, record.id, 'agent');
         const perModel = usageBy(store, record.id, 'model');
         store.close();
-        out.result({ ok: true, run: record, steps: byState, failures, usage: { perAgent, perModel } });
-        out.line(`run ${record.id} (${record.kind}) — ${record.status}, ${duration(record)}`);
+        out.result({ ok: true, run: viewJson(view), steps: byState, failures, usage: { perAgent, perModel } });
+        out.line(`run ${record.id} (${record.kind}) — ${record.status}, ${duration(view)}`);
+        if (view.processGone) out.line(goneNote(record.id));
         out.line(`task: ${record.task}`);
         out.line(`steps: ${Object.entries(byState).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`);
         const lost = record.totals.lostCalls ?? 0;
@@ -142,6 +207,12 @@ export const registerRuns: Register = (program, ctx, run) => {
           }
           const status = store.getRun(record.id)?.status;
           if (!options.follow || status !== 'running' || ctx.signal.aborted) break;
+          if (ownerState(runOwner(store, record.id)) === 'gone') {
+            // a killed run never writes run-finished: stop following instead of waiting forever
+            if (store.listEvents(record.id, { afterSeq: after }).length > 0) continue;
+            out.note(`crosstalk: run ${record.id} is not running any more: ${goneNote(record.id)}`);
+            break;
+          }
           await new Promise((r) => setTimeout(r, 250));
         }
         store.close();
@@ -158,8 +229,13 @@ export const registerRuns: Register = (program, ctx, run) => {
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
         const { store, run: record } = requireRun(openExisting(path), path, String(id));
-        const dir = resolve(ctx.cwd, String(options.out));
-        mkdirSync(join(dir, 'artifacts'), { recursive: true });
+        let dir: string;
+        try {
+          dir = prepareExportDir(ctx.cwd, options.out);
+        } catch (error) {
+          store.close();
+          throw error;
+        }
         const steps = store.getSteps(record.id);
         const written: string[] = [];
         for (const step of steps) {
@@ -253,8 +329,9 @@ export const registerResume: Register = (program, ctx, run) => {
         const path = storePath(ctx, options);
         const { store, run: record } = requireRun(openExisting(path), path, String(id));
         store.close();
-        if (record.status === 'completed') throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `run ${record.id} is already completed; nothing to resume` });
-        const overrides = Object.fromEntries(Object.entries(configFlags(options)).filter(([key]) => ['budgetUsd', 'maxTokens', 'concurrency', 'timeoutMs'].includes(key)));
+        if (record.status === 'completed') throw new StoreError({ code: 'RUN_COMPLETED', path, message: `run ${record.id} is already completed; nothing to resume` });
+        // the run continues in the store it was found in, wherever the store was when the run started
+        const overrides = { ...Object.fromEntries(Object.entries(configFlags(options)).filter(([key]) => ['budgetUsd', 'maxTokens', 'concurrency', 'timeoutMs'].includes(key))), store: path };
         const unreadable = () => new StoreError({ code: 'STORE_CORRUPT', path, message: `run ${record.id} (${record.kind}) cannot be resumed by this version: its stored configuration is not readable` });
         if (record.kind === 'net') {
           const parsed = netJobSchema.safeParse(record.config);

@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { SqliteRunStore } from '../store/index.js';
+import { ownerState, runOwner } from './run-owner.js';
+import { RunSession } from './run-session.js';
+
+describe('run owners', () => {
+  it('records the process of each session and tells a live process from a gone one', () => {
+    const store = new SqliteRunStore(':memory:');
+    const session = RunSession.start(store, { kind: 'net', task: 't', config: {} });
+    const owner = runOwner(store, session.id);
+    expect(owner).toEqual({ pid: process.pid, host: hostname() });
+    expect(ownerState(owner)).toBe('alive');
+    const exited = spawnSync(process.execPath, ['-e', '']).pid;
+    expect(ownerState({ pid: exited, host: hostname() })).toBe('gone');
+    expect(ownerState({ pid: exited, host: `not-${hostname()}` })).toBe('unknown');
+    expect(ownerState(undefined)).toBe('unknown');
+    store.close();
+  });
+
+  it('lets a session resume a run whose process is gone, and records the new owner', () => {
+    const store = new SqliteRunStore(':memory:');
+    const run = store.createRun({ kind: 'net', task: 't', config: {} });
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    store.appendEvent(run.id, 'run-started', { owner: { pid: gone, host: hostname() } });
+    const resumed = RunSession.resume(store, run.id);
+    expect(resumed.run.status).toBe('running');
+    expect(runOwner(store, run.id)).toEqual({ pid: process.pid, host: hostname() });
+    expect(store.lastEvent(run.id)?.type).toBe('run-resumed');
+    store.close();
+  });
+});
