@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -73,6 +73,27 @@ describe('SqliteRunStore', () => {
     expect(() => new SqliteRunStore(path)).toThrow(/not a crosstalk store or is corrupt/);
   });
 
+  it('opened read-only, reads what a writer committed and writes nothing', () => {
+    const path = tempPath();
+    const writer = new SqliteRunStore(path);
+    const run = writer.createRun({ kind: 'net', task: 'read me', config: {} });
+    writer.appendEvent(run.id, 'e', 1);
+    const reader = new SqliteRunStore(path, { readOnly: true });
+    expect(reader.listRuns().map((r) => r.task)).toEqual(['read me']);
+    expect(reader.listEvents(run.id)).toHaveLength(1);
+    expect(() => reader.createRun({ kind: 'net', task: 'no', config: {} })).toThrow(/readonly/);
+    reader.close();
+    writer.close();
+  });
+
+  it('opened read-only, refuses a file that is not a store without turning it into one', () => {
+    const path = tempPath();
+    writeFileSync(path, '');
+    expect(() => new SqliteRunStore(path, { readOnly: true })).toThrow(/is not a crosstalk run store/);
+    expect(statSync(path).size).toBe(0);
+    expect(() => new SqliteRunStore(`${path}.missing`, { readOnly: true })).toThrow(StoreError);
+  });
+
   it('refuses a store written by a newer schema', () => {
     const path = tempPath();
     new SqliteRunStore(path).close();
@@ -80,6 +101,7 @@ describe('SqliteRunStore', () => {
     db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
     db.close();
     expect(() => new SqliteRunStore(path)).toThrow(/newer crosstalk \(schema v99/);
+    expect(() => new SqliteRunStore(path, { readOnly: true })).toThrow(/newer crosstalk \(schema v99/);
   });
 
   it('in write-behind mode commits buffered writes together, and drops the writes of a failed transaction', async () => {

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { makeDirectory } from '../common/index.js';
@@ -84,10 +85,36 @@ function describeOpenError(path: string, error: unknown): StoreError {
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
     return new StoreError({ code: 'STORE_LOCKED', path, message: `run store ${path} is locked by another process (${message})`, cause: error });
   }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new StoreError({ code: 'STORE_IO', path, message: `run store ${path} is read-only for you (${message}); 'crosstalk runs list', 'show', 'events' and 'export' can still read it`, cause: error });
+  }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed/i.test(message)) {
     return new StoreError({ code: 'STORE_CORRUPT', path, message: `run store ${path} is not a crosstalk store or is corrupt (${message}); move it aside or pass --store with another path`, cause: error });
   }
   return new StoreError({ code: 'STORE_IO', path, message: `cannot open run store ${path}: ${message}`, cause: error });
+}
+
+/**
+ * Opens a store read-only. SQLite reads a WAL database through its `-shm`
+ * file, which it must be able to create: in a directory the user may not
+ * write to, a store that nobody has open (no `-wal` file: everything is in
+ * the main file) is read from a snapshot in memory instead.
+ */
+function openForReading(path: string, busyTimeoutMs: number): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return db;
+  } catch (error) {
+    db.close();
+    const code = (error as { code?: string }).code ?? '';
+    if (!/^SQLITE_(READONLY|CANTOPEN)/.test(code) || existsSync(`${path}-wal`)) throw error;
+    const image = readFileSync(path);
+    // bytes 18 and 19 of the header mark WAL mode (2); an in-memory copy reads as a rollback-journal file (1)
+    if (image.length >= 20 && image[18] === 2 && image[19] === 2) image[18] = image[19] = 1;
+    return new Database(image, { readonly: true });
+  }
 }
 
 /**
@@ -104,6 +131,7 @@ export class SqliteRunStore implements RunStore {
   /** Pending marks still in the queue, by run and key: a call answered before they are committed cancels them. */
   private readonly queuedPending = new Map<string, number>();
   private readonly writeBehind: boolean;
+  private readonly readOnly: boolean;
 
   private flushPromise: Promise<void> | undefined;
   private readonly nextSeq = new Map<string, number>();
@@ -112,20 +140,30 @@ export class SqliteRunStore implements RunStore {
    * @param options.writeBehind buffer writes and commit them together once per
    *   event-loop turn (or on `flush`, any read, or `close`): one transaction
    *   instead of one per write. Reads through this store see its own writes.
+   * @param options.readOnly open an existing store only to read it (the
+   *   inspection commands): nothing is written, not even a migration, so a
+   *   store the user may not write to can still be listed and exported, and
+   *   a file that is not a store is refused rather than turned into one.
    */
-  constructor(path: string, options: { busyTimeoutMs?: number; writeBehind?: boolean } = {}) {
+  constructor(path: string, options: { busyTimeoutMs?: number; writeBehind?: boolean; readOnly?: boolean } = {}) {
     this.path = path;
-    this.writeBehind = (options.writeBehind ?? false) && path !== ':memory:';
+    this.readOnly = options.readOnly ?? false;
+    this.writeBehind = (options.writeBehind ?? false) && path !== ':memory:' && !this.readOnly;
     try {
-      if (path !== ':memory:') makeDirectory(dirname(path));
-      this.db = new Database(path);
-      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-      // 16 KiB pages: journal rows are 1–2 KiB, and larger pages write them about twice as fast (takes effect on a new file)
-      this.db.pragma('page_size = 16384');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('foreign_keys = ON');
-      this.migrate();
+      if (this.readOnly) {
+        this.db = openForReading(path, options.busyTimeoutMs ?? 5000);
+        this.checkReadable();
+      } else {
+        if (path !== ':memory:') makeDirectory(dirname(path));
+        this.db = new Database(path);
+        this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+        // 16 KiB pages: journal rows are 1–2 KiB, and larger pages write them about twice as fast (takes effect on a new file)
+        this.db.pragma('page_size = 16384');
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        this.db.pragma('foreign_keys = ON');
+        this.migrate();
+      }
     } catch (error) {
       if (StoreError.isInstance(error)) throw error;
       throw describeOpenError(path, error);
@@ -133,10 +171,18 @@ export class SqliteRunStore implements RunStore {
     this.statements = this.prepare();
   }
 
-  private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
-    const current = row ? Number(row.value) : 0;
+  /** The checks of {@link migrate} for a store opened read-only, which cannot be migrated. */
+  private checkReadable(): void {
+    const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+    const row = hasMeta ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined) : undefined;
+    if (!row) throw new StoreError({ code: 'STORE_CORRUPT', path: this.path, message: `${this.path} is not a crosstalk run store (it has no schema version); pass --store with the path of one` });
+    this.checkNotNewer(Number(row.value));
+    if (Number(row.value) < schemaVersion) {
+      throw new StoreError({ code: 'STORE_IO', path: this.path, message: `run store ${this.path} was written by an older crosstalk (schema v${row.value}) and must be upgraded: run a command that writes to it, e.g. 'crosstalk runs resume', with write access` });
+    }
+  }
+
+  private checkNotNewer(current: number): void {
     if (current > schemaVersion) {
       throw new StoreError({
         code: 'STORE_TOO_NEW',
@@ -144,6 +190,13 @@ export class SqliteRunStore implements RunStore {
         message: `run store ${this.path} was written by a newer crosstalk (schema v${current}, this version reads up to v${schemaVersion}); upgrade crosstalk or use another --store`,
       });
     }
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+    const current = row ? Number(row.value) : 0;
+    this.checkNotNewer(current);
     const apply = this.db.transaction(() => {
       for (let v = current; v < schemaVersion; v++) this.db.exec(migrations[v]!);
       this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(schemaVersion));

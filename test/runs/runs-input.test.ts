@@ -1,3 +1,5 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runInProcess, tempDir } from '../support/run-cli.js';
 
@@ -18,6 +20,17 @@ describe('crosstalk runs: bad input', () => {
     }
     const one = JSON.parse((await runInProcess(['runs', 'list', '--limit', '1', '--json'], { cwd })).stdout) as { runs: unknown[] };
     expect(one.runs).toHaveLength(1);
+  });
+
+  it('inspects a --store that is not a run store without turning it into one', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'notes.db'), '');
+    for (const command of [['runs', 'list'], ['runs', 'show', 'abc'], ['runs', 'events', 'abc'], ['runs', 'export', 'abc', '--out', 'x']]) {
+      const result = await runInProcess([...command, '--store', 'notes.db'], { cwd });
+      expect(result.code, command.join(' ')).toBe(2);
+      expect(result.stderr.trim()).toBe(`crosstalk: ${join(cwd, 'notes.db')} is not a crosstalk run store (it has no schema version); pass --store with the path of one`);
+    }
+    expect(statSync(join(cwd, 'notes.db')).size).toBe(0);
   });
 
   it('says a completed run cannot be resumed with its own error code, not RUN_NOT_FOUND', async () => {

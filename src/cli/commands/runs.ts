@@ -22,8 +22,9 @@ export function storePath(ctx: CliContext, options: Record<string, unknown>): st
   return resolveStorePath(ctx.cwd, loaded.config);
 }
 
-function openExisting(path: string): RunStore | undefined {
-  return existsSync(path) ? new SqliteRunStore(path) : undefined;
+/** Opens the store if it exists; `read` opens it read-only (inspection commands write nothing). */
+function openExisting(path: string, access: 'read' | 'write'): RunStore | undefined {
+  return existsSync(path) ? new SqliteRunStore(path, { readOnly: access === 'read' }) : undefined;
 }
 
 function requireRun(store: RunStore | undefined, path: string, id: string): { store: RunStore; run: RunRecord } {
@@ -129,7 +130,7 @@ export const registerRuns: Register = (program, ctx, run) => {
           throw new ConfigError({ key: '--limit', message: `--limit must be a whole number of at least 1 (got ${JSON.stringify(options.limit)})` });
         }
         const path = storePath(ctx, options);
-        const store = openExisting(path);
+        const store = openExisting(path, 'read');
         const list = store ? store.listRuns({ limit }).map((r) => viewRun(store, r)) : [];
         store?.close();
         out.result({ ok: true, store: path, runs: list.map(viewJson) });
@@ -161,7 +162,7 @@ export const registerRuns: Register = (program, ctx, run) => {
     .action(
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
-        const found = requireRun(openExisting(path), path, String(id));
+        const found = requireRun(openExisting(path, 'read'), path, String(id));
         const store = found.store;
         const view = viewRun(store, found.run);
         const record = view.run;
@@ -195,7 +196,7 @@ export const registerRuns: Register = (program, ctx, run) => {
     .action(
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
-        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        const { store, run: record } = requireRun(openExisting(path, 'read'), path, String(id));
         let after = 0;
         const collected: unknown[] = [];
         for (;;) {
@@ -228,7 +229,7 @@ export const registerRuns: Register = (program, ctx, run) => {
     .action(
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
-        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        const { store, run: record } = requireRun(openExisting(path, 'read'), path, String(id));
         let dir: string;
         try {
           dir = prepareExportDir(ctx.cwd, options.out);
@@ -268,7 +269,7 @@ export const registerRuns: Register = (program, ctx, run) => {
     .action(
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
-        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        const { store, run: record } = requireRun(openExisting(path, 'write'), path, String(id));
         store.deleteRun(record.id);
         store.close();
         out.result({ ok: true, deleted: record.id });
@@ -327,7 +328,7 @@ export const registerResume: Register = (program, ctx, run) => {
     .action(
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
-        const { store, run: record } = requireRun(openExisting(path), path, String(id));
+        const { store, run: record } = requireRun(openExisting(path, 'write'), path, String(id));
         store.close();
         if (record.status === 'completed') throw new StoreError({ code: 'RUN_COMPLETED', path, message: `run ${record.id} is already completed; nothing to resume` });
         // the run continues in the store it was found in, wherever the store was when the run started
