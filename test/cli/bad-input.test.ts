@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
@@ -65,5 +65,45 @@ describe('bad input gives exit 2 and one line', () => {
     const result = await runInProcess(['ask', 'hi', '--model', 'nope:x', '--json'], { cwd: tempDir() });
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: 'MODEL_UNKNOWN' } });
+  });
+
+  const outCommands: Array<[string, string[]]> = [
+    ['dev', ['dev', 'a todo app', '--model', 'sim']],
+    ['dev --teams 2', ['dev', 'a todo app', '--teams', '2', '--model', 'sim']],
+    ['net', ['net', 'a haiku', '--topology', 'chain', '--agents', '2', '--model', 'sim']],
+    ['story', ['story', 'a lighthouse', '--teams', '2', '--model', 'sim']],
+  ];
+
+  it.each(outCommands)('%s refuses an --out it cannot write before any model call, in one line', async (_label, command) => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'file.txt'), 'mine');
+    mkdirSync(join(cwd, 'full'));
+    writeFileSync(join(cwd, 'full', 'keep.md'), 'mine');
+    const cases: Array<[string, RegExp]> = [
+      ['file.txt', /cannot write to .*file\.txt: it is a file, not a directory/],
+      ['file.txt/sub', /cannot create output directory .*file\.txt\/sub: .*ENOTDIR/],
+      ['full', /output directory .*full is not empty; choose another --out/],
+      ['/proc/crosstalk-out', /cannot create output directory \/proc\/crosstalk-out: /], // Node's recursive mkdir loops forever there
+      ['', /--out must name a directory \(got ""\)/],
+    ];
+    for (const [out, message] of cases) {
+      const result = await runInProcess([...command, '--out', out, '--json'], { cwd });
+      expectBadInput(result, message);
+      expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID' } });
+    }
+    // nothing was run, so no run was stored
+    expect(existsSync(join(cwd, '.crosstalk'))).toBe(false);
+    expect(readdirSync(join(cwd, 'full'))).toEqual(['keep.md']);
+  });
+
+  it('creates a new --out before the run, and accepts an existing empty one', async () => {
+    const cwd = tempDir();
+    mkdirSync(join(cwd, 'empty'));
+    const result = await runInProcess(['net', 'a haiku', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--out', 'empty'], { cwd });
+    expect(result.code).toBe(0);
+    expect(existsSync(join(cwd, 'empty', 'answer.md'))).toBe(true);
+    const nested = await runInProcess(['story', 'a lighthouse', '--teams', '2', '--model', 'sim', '--out', 'a/b/c'], { cwd });
+    expect(nested.code).toBe(0);
+    expect(existsSync(join(cwd, 'a', 'b', 'c', 'story.md'))).toBe(true);
   });
 });

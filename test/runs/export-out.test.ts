@@ -40,7 +40,7 @@ describe('crosstalk runs export --out', () => {
     writeFileSync(join(cwd, 'file.txt'), 'x');
     const result = await runInProcess(['runs', 'export', id, '--out', 'file.txt', '--json'], { cwd });
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe(`crosstalk: cannot write the export to ${join(cwd, 'file.txt')}: it is a file, not a directory`);
+    expect(result.stderr.trim()).toBe(`crosstalk: cannot write to ${join(cwd, 'file.txt')}: it is a file, not a directory`);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID' } });
     const below = await runInProcess(['runs', 'export', id, '--out', 'file.txt/sub'], { cwd });
     expect(below.code).toBe(2);

@@ -1,5 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { makeDirectory } from '../../common/index.js';
+import { prepareOutputDir } from '../output-dir.js';
 import { defaultRoles, loadRoles } from '../../agents/index.js';
 import type { ConfigFlags } from '../../config/index.js';
 import { RunSession } from '../../jobs/index.js';
@@ -118,7 +120,7 @@ async function runDevTeams(a: {
   progress.done();
   const durationMs = Math.round(performance.now() - started);
   const usage = runtime.usage.snapshot();
-  mkdirSync(a.outDir, { recursive: true });
+  makeDirectory(a.outDir);
   const written = result ? writeCodebase(a.outDir, result.files) : { written: [], refused: [] };
   const dropped = result?.teams.filter((t) => t.status === 'dropped') ?? [];
   const summaryCore = {
@@ -238,7 +240,7 @@ export async function runDevJob(ctx: CliContext, out: Output, job: DevJob, optio
     progress.done();
     const durationMs = Math.round(performance.now() - started);
     const usage = runtime.usage.snapshot();
-    mkdirSync(job.outDir, { recursive: true });
+    makeDirectory(job.outDir);
     // a stopped run still writes the files of its last finished phase
     const lastState = [...earlier, ...finishedNow].at(-1);
     const files = result?.files ?? lastState?.files;
@@ -333,10 +335,7 @@ export const registerDev: Register = (program, ctx, run) => {
         const teamOptions = parseTeamOptions(options, ctx.cwd);
         const initial = typeof options.from === 'string' ? readCodebase(resolve(ctx.cwd, options.from)) : undefined;
         const name = slugify(typeof options.name === 'string' ? options.name : text);
-        const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${name}-${timestampForName()}`));
-        if (existsSync(outDir) && readdirSync(outDir).length > 0) {
-          throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
-        }
+        const outDir = prepareOutputDir(ctx.cwd, options.out, join('crosstalk-out', `${name}-${timestampForName()}`));
 
         const job: DevJob = {
           kind: teamOptions.teams > 1 ? 'cross-team' : 'dev',

@@ -1,5 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeDirectory } from '../../common/index.js';
+import { prepareOutputDir } from '../output-dir.js';
 import { loadConfig, type ConfigFlags } from '../../config/index.js';
 import { BudgetExceededError, ConfigError, ExitCode, ModelConfigError } from '../../errors/index.js';
 import { graphStats, toDot, validateGraph, type GraphSpec, type ScheduleEvent } from '../../graph/index.js';
@@ -91,7 +93,7 @@ export async function runNetJob(ctx: CliContext, out: Output, job: NetJob, optio
     const usage = runtime.usage.snapshot();
 
     const outDir = job.outDir;
-    mkdirSync(join(outDir, 'nodes'), { recursive: true });
+    makeDirectory(join(outDir, 'nodes'));
     for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.md`), output.text);
     writeFileSync(join(outDir, 'graph.dot'), `${toDot(graph.spec)}\n`);
     const answer = result.final;
@@ -189,8 +191,7 @@ export const registerNet: Register = (program, ctx, run) => {
           throw error;
         }
       }
-      const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
-      if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
+      const outDir = prepareOutputDir(ctx.cwd, options.out, join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
       return runNetJob(ctx, out, { kind: 'net', task: text, taskType, topology: String(options.topology), graph: graph.spec, edgeRounds, groupSize, outDir, flags, cache: options.cache === true, unsafeNoSandbox: options.unsafeNoSandbox === true });
     }),
   );

@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { makeDirectory } from '../../common/index.js';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { prepareOutputDir } from '../output-dir.js';
 import { loadConfig } from '../../config/index.js';
 import { z } from 'zod';
 import { ConfigError, StoreError } from '../../errors/index.js';
@@ -31,30 +31,6 @@ function requireRun(store: RunStore | undefined, path: string, id: string): { st
   const run = store?.getRun(id);
   if (!store || !run) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list')` });
   return { store, run };
-}
-
-/**
- * Prepares the directory an export writes into: it must be new or empty (an
- * export never overwrites files), and every problem is a one-line error.
- */
-function prepareExportDir(cwd: string, out: unknown): string {
-  if (typeof out !== 'string' || out.trim() === '') throw new ConfigError({ key: '--out', message: `--out must name a directory (got ${JSON.stringify(out)})` });
-  const dir = resolve(cwd, out);
-  const cannotCreate = (error: unknown) => new ConfigError({ key: '--out', message: `cannot create output directory ${dir}: ${(error as Error).message}`, cause: error });
-  let stat: ReturnType<typeof statSync>;
-  try {
-    stat = statSync(dir, { throwIfNoEntry: false });
-  } catch (error) {
-    throw cannotCreate(error); // e.g. a parent is a file
-  }
-  if (stat && !stat.isDirectory()) throw new ConfigError({ key: '--out', message: `cannot write the export to ${dir}: it is a file, not a directory` });
-  if (stat && readdirSync(dir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${dir} is not empty; choose another --out` });
-  try {
-    makeDirectory(join(dir, 'artifacts'));
-  } catch (error) {
-    throw cannotCreate(error);
-  }
-  return dir;
 }
 
 /** A stored run as users should see it. */
@@ -232,7 +208,7 @@ export const registerRuns: Register = (program, ctx, run) => {
         const { store, run: record } = requireRun(openExisting(path, 'read'), path, String(id));
         let dir: string;
         try {
-          dir = prepareExportDir(ctx.cwd, options.out);
+          dir = prepareOutputDir(ctx.cwd, options.out ?? '', '', ['artifacts']);
         } catch (error) {
           store.close();
           throw error;

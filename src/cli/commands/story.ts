@@ -1,5 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeDirectory } from '../../common/index.js';
+import { prepareOutputDir } from '../output-dir.js';
 import type { ConfigFlags } from '../../config/index.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
@@ -64,7 +66,7 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     }
     const durationMs = Math.round(performance.now() - started);
     const usage = runtime.usage.snapshot();
-    mkdirSync(job.outDir, { recursive: true });
+    makeDirectory(job.outDir);
     if (result?.story) writeFileSync(join(job.outDir, 'story.md'), `${result.story}\n`);
     const status = finalStatus(stopped, result?.status);
     const summaryCore = {
@@ -119,8 +121,7 @@ export const registerStory: Register = (program, ctx, run) => {
         const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
         const words = wholeNumber('--words', options.words, 300, 20, 20_000);
         const keep = parseKeepRule(options.prune);
-        const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
-        if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
+        const outDir = prepareOutputDir(ctx.cwd, options.out, join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
         return runStoryJob(ctx, out, { kind: 'story', premise: text, teams: k, keep, groupSize, words, outDir, flags: configFlags(options), profiles });
       }),
     );

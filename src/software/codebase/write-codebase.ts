@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { makeDirectory } from '../../common/index.js';
 import { fileEntries, type Files, type FilesLike } from './codebase.js';
 import type { RefusedFile } from './parse-codebase.js';
 import { checkRelativePath } from './safe-path.js';
@@ -92,7 +93,7 @@ function parentDirectory(root: string, parts: string[]): { dir: string } | { pro
  */
 export function writeCodebase(dir: string, files: FilesLike, options: WriteCodebaseOptions = {}): WriteResult {
   const maxFileBytes = options.maxFileBytes ?? 5 * 1024 * 1024;
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const root = realpathSync(dir);
   const written: string[] = [];
   const refused: RefusedFile[] = [];
