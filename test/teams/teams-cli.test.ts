@@ -148,3 +148,21 @@ describe('cross-team from the command line', () => {
     expect(result.stderr.trim()).toMatch(message);
   });
 });
+
+describe('cross-team output directory', () => {
+  it.each([
+    ['dev', 'a calculator'],
+    ['story', 'a robot learns to paint'],
+  ])('%s --out naming a file, or a path under a file, fails at once with exit 2 and one line (no run is spent)', async (command, text) => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'taken'), 'a file\n');
+    for (const out of ['taken', 'taken/sub']) {
+      const result = await runInProcess([command, text, '--teams', '2', '--model', 'sim', '--out', out, '--json'], { cwd });
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/--out .*taken.* (is a file|cannot be created)/);
+      expect(result.stderr).not.toMatch(/ENOTDIR: not a directory, (scandir|mkdir)/);
+      expect(readFileSync(join(cwd, 'taken'), 'utf8')).toBe('a file\n');
+    }
+  });
+});

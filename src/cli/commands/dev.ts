@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { defaultRoles, loadRoles } from '../../agents/index.js';
 import type { ConfigFlags } from '../../config/index.js';
@@ -15,6 +15,7 @@ import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
 import { finalStatus, openDurableRun } from '../durable-run.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber } from '../parse-flags.js';
+import { claimOutDir } from '../out-dir.js';
 import { decisionPointNames, diversifyTeams, runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint, type KeepRule, type Scorer, type TeamSpec } from '../../teams/index.js';
 import type { RoleBook } from '../../agents/index.js';
 import type { ResolvedPhase } from '../../software/phases.js';
@@ -333,9 +334,7 @@ export const registerDev: Register = (program, ctx, run) => {
         const initial = typeof options.from === 'string' ? readCodebase(resolve(ctx.cwd, options.from)) : undefined;
         const name = slugify(typeof options.name === 'string' ? options.name : text);
         const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${name}-${timestampForName()}`));
-        if (existsSync(outDir) && readdirSync(outDir).length > 0) {
-          throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
-        }
+        claimOutDir(outDir);
 
         const job: DevJob = {
           kind: teamOptions.teams > 1 ? 'cross-team' : 'dev',

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ConfigFlags } from '../../config/index.js';
 import type { CliContext } from '../context.js';
@@ -7,6 +7,7 @@ import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../
 import { slugify, timestampForName } from '../../software/slug.js';
 import { diversifyTeams, runStoryTeams, type KeepRule, type StoryCheckpoint, type TeamSpec } from '../../teams/index.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber } from '../parse-flags.js';
+import { claimOutDir } from '../out-dir.js';
 import { formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
@@ -120,7 +121,7 @@ export const registerStory: Register = (program, ctx, run) => {
         const words = wholeNumber('--words', options.words, 300, 20, 20_000);
         const keep = parseKeepRule(options.prune);
         const outDir = resolve(ctx.cwd, typeof options.out === 'string' ? options.out : join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
-        if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new ConfigError({ key: '--out', message: `output directory ${outDir} is not empty; choose another --out` });
+        claimOutDir(outDir);
         return runStoryJob(ctx, out, { kind: 'story', premise: text, teams: k, keep, groupSize, words, outDir, flags: configFlags(options), profiles });
       }),
     );
