@@ -166,3 +166,31 @@ describe('cross-team output directory', () => {
     }
   });
 });
+
+describe('--team-models', () => {
+  it('sets the number of teams when --teams is not given, one team per model', async () => {
+    const cwd = tempDir();
+    const result = await runInProcess(['dev', 'a calculator', '--team-models', 'sim,sim?seed=3', '--model', 'sim', '--out', 'tm', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { teams: Array<{ id: string; profile: { model?: string } }> };
+    expect(doc.teams.map((t) => [t.id, t.profile.model])).toEqual([
+      ['team1', 'sim'],
+      ['team2', 'sim?seed=3'],
+    ]);
+    expect(result.stderr).toMatch(/^2 teams: /m);
+  });
+
+  it('an empty entry keeps its place: that team uses the run model and the next model goes to the next team', async () => {
+    const cwd = tempDir();
+    const result = await runInProcess(['dev', 'a calculator', '--teams', '3', '--team-models', 'sim?seed=2,,sim?seed=3', '--model', 'sim', '--out', 'tm', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { teams: Array<{ id: string; profile: { model?: string } }> };
+    expect(doc.teams.map((t) => t.profile.model)).toEqual(['sim?seed=2', undefined, 'sim?seed=3']);
+  });
+
+  it.each(['dev', 'story'])('%s rejects more models than teams with exit 2 instead of ignoring the extra ones', async (command) => {
+    const result = await runInProcess([command, 'a calculator', '--teams', '2', '--team-models', 'sim,sim,sim?seed=4', '--model', 'sim', '--out', 'tm'], { cwd: tempDir() });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('crosstalk: --team-models lists 3 models for 2 teams (--teams 2)');
+  });
+});

@@ -318,7 +318,7 @@ export const registerDev: Register = (program, ctx, run) => {
     .option('--group-size <g>', 'teams: proposals merged per aggregation call (default 2)')
     .option('--decision-points <list>', `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`)
     .option('--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)')
-    .option('--team-models <list>', 'teams: comma-separated model strings, one per team (default: the run model)')
+    .option('--team-models <list>', 'teams: comma-separated model strings, one per team; an empty entry means the run model (K defaults to its length)')
     .option('--teams-file <file>', 'teams: YAML/JSON list of teams with id, temperature, persona, model, language, reviewRounds, testRounds (K defaults to its length)')
     .action(
       run(async ([task], options, out) => {

@@ -110,7 +110,7 @@ export const registerStory: Register = (program, ctx, run) => {
     .option('--group-size <g>', 'texts merged per aggregation call (default 2)')
     .option('--words <n>', 'target length in words (default 300)')
     .option('--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)')
-    .option('--team-models <list>', 'comma-separated model strings, one per team (default: the run model)')
+    .option('--team-models <list>', 'comma-separated model strings, one per team; an empty entry means the run model (K defaults to its length)')
     .option('--teams-file <file>', 'YAML/JSON list of teams with id, temperature, persona, model (K defaults to its length)')
     .action(
       run(async ([premise], options, out) => {
