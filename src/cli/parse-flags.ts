@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors/index.js';
 import { parseModelString } from '../model/index.js';
 import { resolve } from 'node:path';
-import { loadTeamsFile, type KeepRule, type TeamSpec } from '../teams/index.js';
+import { diversifyTeams, loadTeamsFile, type KeepRule, type TeamSpec } from '../teams/index.js';
 
 /** A whole-number flag within bounds, or the fallback when absent. */
 export function wholeNumber(flag: string, raw: unknown, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -56,5 +56,14 @@ export function parseTeamsFlags(options: Record<string, unknown>, cwd: string, f
   // extra models would go unused: the user meant more teams, or miscounted (without --teams, K is at least the list's length)
   if (teamModels.length > teams) throw new ConfigError({ key: '--team-models', message: `--team-models lists ${teamModels.length} models for ${teams} teams (--teams ${teams})` });
   const profiles = Array.from({ length: teams }, (_, i) => ({ ...(listed[i] ?? {}), ...(teamModels[i] ? { model: teamModels[i] } : {}) }));
+  // a listed id may equal the default id of another team (`id: team2` first): two teams would share one name in every report
+  const ids = diversifyTeams(teams, 0, profiles).map((t) => t.id);
+  const clash = ids.findIndex((id, i) => ids.indexOf(id) !== i);
+  if (clash >= 0) {
+    const first = ids.indexOf(ids[clash]!);
+    const named = listed[first]?.id !== undefined ? first : clash;
+    const other = named === first ? clash : first;
+    throw new ConfigError({ key: '--teams-file', message: `${String(options.teamsFile)}: team ${named + 1}: id '${ids[clash]}' is also the default id of team ${other + 1}; choose another id or name every team` });
+  }
   return { teams, teamModels, profiles };
 }

@@ -116,10 +116,14 @@ describe('cross-team from the command line', () => {
     [['--teams-file', 'missing.yaml'], /missing\.yaml: file not found/],
     [['--teams-file', 'two.yaml', '--teams', '1'], /--teams 1 is fewer than the 2 teams in two\.yaml/],
     [['--teams-file', 'bad.yaml'], /bad\.yaml: 'teams\.0\.language' must be one of Python, JavaScript \(got "Cobol"\)/],
+    [['--teams-file', 'clash.yaml'], /^crosstalk: clash\.yaml: team 1: id 'team2' is also the default id of team 2; choose another id or name every team$/],
+    [['--teams-file', 'late.yaml', '--teams', '3'], /^crosstalk: late\.yaml: team 2: id 'team3' is also the default id of team 3/],
   ])('rejects teams file %j with exit 2', async (flags, message) => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'two.yaml'), '- id: a\n- id: b\n');
     writeFileSync(join(cwd, 'bad.yaml'), '- language: Cobol\n');
+    writeFileSync(join(cwd, 'clash.yaml'), '- id: team2\n- {}\n');
+    writeFileSync(join(cwd, 'late.yaml'), '- {}\n- id: team3\n');
     const result = await runInProcess(['dev', 'x', '--model', 'sim', ...flags], { cwd });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
