@@ -198,3 +198,56 @@ describe('--team-models', () => {
     expect(result.stderr.trim()).toBe('crosstalk: --team-models lists 3 models for 2 teams (--teams 2)');
   });
 });
+
+describe('a stopped cross-team run keeps its work', () => {
+  it('dev stopped by its budget writes the teams, the decisions passed and, after the coding point, the merged code', async () => {
+    const cwd = tempDir();
+    const args = ['dev', 'a command-line todo app', '--teams', '3', '--model', 'sim', '--json'];
+    const reference = await runInProcess([...args, '--out', 'ref'], { cwd });
+    const ref = JSON.parse(reference.stdout) as { totals: { costUsd: number }; decisions: Array<{ point: string }> };
+    // enough for the coding point, not for the final one
+    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.8)], { cwd });
+    expect(stopped.code).toBe(3);
+    const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & { status: string; stoppedAfter?: string; files: string[] };
+    expect(doc.status).toBe('stopped-budget');
+    expect(doc.stoppedAfter).toBe('coding');
+    expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2', 'team3']);
+    expect(doc.decisions.map((d) => d.point)).toEqual(['design', 'coding']);
+    expect(doc.files).toContain('main.py');
+    expect(existsSync(join(cwd, 'run', 'main.py'))).toBe(true);
+    expect(stopped.stderr).toMatch(/the work up to the coding decision point is saved \(\d+ files of its merged code\)\. Resume with/);
+  });
+});
+
+describe('an interrupted cross-team run', () => {
+  it('dev interrupted (Ctrl-C) after a decision point writes crosstalk-run.json with the teams and decisions so far', async () => {
+    const cwd = tempDir();
+    const controller = new AbortController();
+    // with 150 ms a call the design point is passed after about 0.6 s and the run ends after about 3 s
+    const running = runInProcess(['dev', 'a command-line todo app', '--teams', '2', '--model', 'sim?latency=150ms', '--out', 'run', '--json'], { cwd, signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 1200));
+    controller.abort();
+    const result = await running;
+    expect(result.code).toBe(130);
+    const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & { status: string; stoppedAfter?: string };
+    expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2']);
+    expect(doc.decisions[0]!.point).toBe('design');
+    expect(doc.stoppedAfter).toBeDefined();
+  });
+});
+
+describe('a stopped story run keeps its work', () => {
+  it('story stopped by its budget writes the teams and the stages it finished', async () => {
+    const cwd = tempDir();
+    const args = ['story', 'a robot learns to paint', '--teams', '3', '--model', 'sim', '--json'];
+    const reference = await runInProcess([...args, '--out', 'ref'], { cwd });
+    const ref = JSON.parse(reference.stdout) as { totals: { costUsd: number } };
+    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.75)], { cwd });
+    expect(stopped.code).toBe(3);
+    const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & { stoppedAfter?: string };
+    expect(doc.status).toBe('stopped-budget');
+    expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2', 'team3']);
+    expect(doc.decisions.length).toBeGreaterThan(0);
+    expect(doc.stoppedAfter).toBe(doc.decisions.at(-1)!.point);
+  });
+});

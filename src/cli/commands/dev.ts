@@ -74,12 +74,16 @@ async function runDevTeams(a: {
   const checkpoint = a.session.latestCheckpoint<CrossTeamCheckpoint>((c) => c.teams.length === teams.length);
   if (checkpoint) progress.line(`continuing after the ${checkpoint.point} decision point`);
   const started = performance.now();
-  let stopped: BudgetExceededError | undefined;
+  let stopped: BudgetExceededError | AbortedError | undefined;
   let result: Awaited<ReturnType<typeof runCrossTeam>> | undefined;
+  let passed = checkpoint;
   try {
     result = await runCrossTeam({
       ...(checkpoint ? { resumeFrom: checkpoint } : {}),
-      onCheckpoint: (c) => a.session.checkpoint(c.nextSegment, c, { point: c.point }),
+      onCheckpoint: (c) => {
+        passed = c;
+        a.session.checkpoint(c.nextSegment, c, { point: c.point });
+      },
       task: a.text,
       teams,
       phases: a.phases,
@@ -112,14 +116,20 @@ async function runDevTeams(a: {
       },
     });
   } catch (error) {
-    if (!BudgetExceededError.isInstance(error)) throw error;
+    if (!BudgetExceededError.isInstance(error) && !AbortedError.isInstance(error)) throw error;
     stopped = error;
   }
   progress.done();
   const durationMs = Math.round(performance.now() - started);
   const usage = runtime.usage.snapshot();
   mkdirSync(a.outDir, { recursive: true });
-  const written = result ? writeCodebase(a.outDir, result.files) : { written: [], refused: [] };
+  // a stopped run keeps what it did up to the last decision point it passed: the teams, the decisions, and after
+  // the coding point the merged code every team received
+  const stoppedAfter = !result && passed ? passed : undefined;
+  const lastShared = stoppedAfter?.point === 'coding' ? stoppedAfter.decisions.at(-1)?.deliveredTo[0] : undefined;
+  const partialFiles = lastShared ? stoppedAfter!.teams.find((t) => t.report.id === lastShared)?.files : undefined;
+  const finalFiles = result?.files ?? partialFiles;
+  const written = finalFiles ? writeCodebase(a.outDir, finalFiles) : { written: [], refused: [] };
   const dropped = result?.teams.filter((t) => t.status === 'dropped') ?? [];
   const summaryCore = {
     runId: a.session.id,
@@ -132,8 +142,9 @@ async function runDevTeams(a: {
     modality: result?.modality ?? null,
     language: result?.language ?? null,
     config: { teams: teams.length, keep: teamOptions.keep, groupSize: teamOptions.groupSize, decisionPoints: teamOptions.decisionPoints, scorer: teamOptions.scorer, seed: runtime.seed, budget: a.loadedBudget },
-    teams: result?.teams ?? [],
-    decisions: result?.decisions ?? [],
+    teams: result?.teams ?? stoppedAfter?.teams.map((t) => t.report) ?? [],
+    decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
+    ...(stoppedAfter ? { stoppedAfter: stoppedAfter.point } : {}),
     test: result?.test ?? null,
     files: written.written,
     refusedFiles: written.refused,
@@ -146,8 +157,9 @@ async function runDevTeams(a: {
   writeFileSync(join(a.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
   a.out.result({ ok: !stopped && result?.status === 'completed', outDir: a.outDir, ...summary });
   if (stopped) {
-    a.out.note(`crosstalk: ${stopped.message}. Resume with: crosstalk runs resume ${a.session.id} --budget-usd <larger> (answered calls are replayed free)`);
-    return ExitCode.budget;
+    const kept = stoppedAfter ? `; the work up to the ${stoppedAfter.point} decision point is saved${written.written.length ? ` (${written.written.length} files of its merged code)` : ''}` : '';
+    a.out.note(`crosstalk: ${stopped.message}${kept}. Resume with: crosstalk runs resume ${a.session.id}${BudgetExceededError.isInstance(stopped) ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`);
+    return stopped.exitCode;
   }
   a.out.line(`${result!.status === 'completed' ? 'done' : 'failed'}: ${a.outDir}`);
   a.out.line(`  ${teams.length - dropped.length} of ${teams.length} teams finished${dropped.length ? ` (dropped: ${dropped.map((d) => `${d.id}: ${d.reason}`).join('; ')})` : ''}; ${written.written.length} files, language ${summary.language}, test ${result!.test.outcome}`);

@@ -46,10 +46,14 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     const started = performance.now();
     let stopped: BudgetExceededError | AbortedError | undefined;
     let result;
+    let passed = checkpoint;
     try {
       result = await runStoryTeams({
         ...(checkpoint ? { resumeFrom: checkpoint } : {}),
-        onCheckpoint: (c) => session.checkpoint(c.nextStage, c, { stage: c.stage }),
+        onCheckpoint: (c) => {
+          passed = c;
+          session.checkpoint(c.nextStage, c, { stage: c.stage });
+        },
         premise: job.premise,
         teams,
         model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)),
@@ -68,6 +72,8 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     mkdirSync(job.outDir, { recursive: true });
     if (result?.story) writeFileSync(join(job.outDir, 'story.md'), `${result.story}\n`);
     const status = finalStatus(stopped, result?.status);
+    // a stopped run keeps the teams and the stages it finished (each stage's merged text is in its decision)
+    const stoppedAfter = !result && passed ? passed : undefined;
     const summaryCore = {
       runId: session.id,
       premise: job.premise,
@@ -75,8 +81,9 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
       simulated: runtime.simulated,
       status,
       config: { teams: job.teams, keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed },
-      teams: result?.teams ?? [],
-      decisions: result?.decisions ?? [],
+      teams: result?.teams ?? stoppedAfter?.teams ?? [],
+      decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
+      ...(stoppedAfter ? { stoppedAfter: stoppedAfter.stage } : {}),
       durationMs,
       ...(result?.error ? { error: result.error } : {}),
       ...(stopped ? { error: stopped.message } : {}),
