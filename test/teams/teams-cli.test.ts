@@ -251,3 +251,18 @@ describe('a stopped story run keeps its work', () => {
     expect(doc.stoppedAfter).toBe(doc.decisions.at(-1)!.point);
   });
 });
+
+describe('story with failing teams', () => {
+  it('finishes with K−1 teams when one team’s model fails permanently, and says which and why', async () => {
+    const result = await runInProcess(['story', 'a robot learns to paint', '--teams', '3', '--team-models', 'sim,sim?failHard=1,sim', '--model', 'sim', '--out', 's'], { cwd: tempDir() });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/2 of 3 teams finished \(dropped: team2: failed at outline: .*permanent failure/);
+  });
+
+  it('says why when every team failed', async () => {
+    const result = await runInProcess(['story', 'a robot learns to paint', '--teams', '2', '--team-models', 'sim?failHard=1,sim?failHard=1', '--model', 'sim', '--out', 's'], { cwd: tempDir() });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/failed: run /);
+    expect(result.stderr).toMatch(/0 of 2 teams finished \(dropped: team1: failed at outline: .*; team2: failed at outline: /);
+  });
+});
