@@ -9,7 +9,7 @@ import type { ResolvedPhase } from '../software/phases.js';
 import type { TeamProfile } from './diversify.js';
 import { judgeProposal } from './judge.js';
 import { codeMetrics, type CodeMetrics } from './metrics.js';
-import { pruneGreedy, type KeepRule, type ScoredProposal } from './prune.js';
+import { pruneGreedy, pruneReason, type KeepRule, type ScoredProposal } from './prune.js';
 
 /** Where the teams stop to compare and merge their work. */
 export const decisionPointNames = ['design', 'coding', 'final'] as const;
@@ -404,7 +404,7 @@ async function decideDesign(options: CrossTeamOptions, teams: TeamState[], score
   );
   return {
     insight: merged.result,
-    report: { point: 'design', proposals: judged.map((j) => j.report), kept: kept.map((k) => k.id), pruned: pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(2)} below the kept proposals` })), tree: merged.tree, rootId: merged.rootId, deliveredTo: teams.map((t) => t.report.id), shared: merged.result.slice(0, 2000) },
+    report: { point: 'design', proposals: judged.map((j) => j.report), kept: kept.map((k) => k.id), pruned: pruned.map((p) => ({ team: p.id, reason: pruneReason(p, kept, scored.length) })), tree: merged.tree, rootId: merged.rootId, deliveredTo: teams.map((t) => t.report.id), shared: merged.result.slice(0, 2000) },
   };
 }
 
@@ -468,7 +468,7 @@ async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams
       proposals: scored.map((s) => s.report),
       kept: kept.map((k) => k.id),
       pruned: [
-        ...pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(3)} below the kept proposals` })),
+        ...pruned.map((p) => ({ team: p.id, reason: pruneReason(p, rankedKept, scored.length) })),
         ...setAside.map((p) => ({ team: p.id, reason: `written in another language than ${language}` })),
       ],
       tree: merged.tree,
