@@ -115,6 +115,11 @@ export interface CrossTeamResult {
   test: TestOutcome;
   teams: TeamReport[];
   decisions: DecisionReport[];
+  /**
+   * Without a final decision point nothing is merged at the end: the best
+   * team's own work is the result. Which team that is and why.
+   */
+  selection?: { team: string; reason: string; proposals: ProposalReport[] };
   error?: string;
 }
 
@@ -198,6 +203,7 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
   const alive = () => states.filter((s) => s.report.status === 'active');
   let finalFiles: Files = {};
   let finalLanguage: ChainLanguage | undefined;
+  let selection: CrossTeamResult['selection'];
   let finalTest: TestOutcome = { outcome: 'not-run', rule: options.noRunnerReason ?? 'not run', exitCode: null, output: '', durationMs: 0 };
 
   const segments = segmentPhases(options.phases, options.decisionPoints);
@@ -240,9 +246,16 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
       return { status: 'failed', files: {}, language: options.language ?? 'Python', modality: 'Command-line application', test: finalTest, teams: states.map((s) => s.report), decisions, error: 'every team failed' };
     }
     if (point === undefined && !options.decisionPoints.includes('final')) {
-      // no final decision point: the best team's work is the result
-      const best = survivors.length === 1 ? survivors[0]!.report.id : survivors.map((s) => codeScores.get(s.report.id)!).sort((a, b) => b.score - a.score)[0]!.id;
+      // no final decision point: the best team's work is the result (ties broken as in pruning)
+      const scored = survivors.flatMap((s) => codeScores.get(s.report.id) ?? []);
+      const best = survivors.length === 1 ? survivors[0]!.report.id : pruneGreedy(scored, { count: 1 }).kept[0]!.id;
       const state = survivors.find((s) => s.report.id === best)!;
+      const top = scored.find((s) => s.id === best);
+      selection = {
+        team: best,
+        reason: top ? `no final decision point: the best-scored of ${scored.length} teams (score ${top.score}), its own work unmerged` : `no final decision point: the only team left`,
+        proposals: scored.map((s) => s.report),
+      };
       finalFiles = state.files;
       finalLanguage = state.language;
       finalTest = state.lastTest ?? finalTest;
@@ -298,6 +311,7 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
     test: finalTest,
     teams: states.map((s) => s.report),
     decisions,
+    ...(selection ? { selection } : {}),
   };
 }
 

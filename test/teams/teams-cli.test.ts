@@ -266,3 +266,18 @@ describe('story with failing teams', () => {
     expect(result.stderr).toMatch(/0 of 2 teams finished \(dropped: team1: failed at outline: .*; team2: failed at outline: /);
   });
 });
+
+describe('dev --teams without a final decision point', () => {
+  it.each([['design'], ['']])('--decision-points %j records and says which team’s unmerged work is the result, and why', async (points) => {
+    const cwd = tempDir();
+    const result = await runInProcess(['dev', 'a calculator', '--teams', '3', '--decision-points', points, '--model', 'sim', '--out', 'sel', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(readFileSync(join(cwd, 'sel', 'crosstalk-run.json'), 'utf8')) as TeamsRun & { selection?: { team: string; reason: string; proposals: Array<{ team: string; score: number }> } };
+    expect(doc.decisions.map((d) => d.point)).toEqual(points ? ['design'] : []);
+    expect(doc.selection?.proposals.map((p) => p.team).sort()).toEqual(['team1', 'team2', 'team3']);
+    const best = Math.max(...doc.selection!.proposals.map((p) => p.score));
+    expect(doc.selection!.proposals.find((p) => p.team === doc.selection!.team)!.score).toBe(best);
+    expect(doc.selection!.reason).toMatch(/no final decision point: the best-scored of 3 teams/);
+    expect(result.stderr).toContain(`◆ result: ${doc.selection!.team}'s work (no final decision point`);
+  });
+});

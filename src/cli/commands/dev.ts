@@ -120,6 +120,7 @@ async function runDevTeams(a: {
     stopped = error;
   }
   progress.done();
+  if (result?.selection) progress.line(`◆ result: ${result.selection.team}'s work (${result.selection.reason})`);
   const durationMs = Math.round(performance.now() - started);
   const usage = runtime.usage.snapshot();
   mkdirSync(a.outDir, { recursive: true });
@@ -145,6 +146,7 @@ async function runDevTeams(a: {
     teams: result?.teams ?? stoppedAfter?.teams.map((t) => t.report) ?? [],
     decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
     ...(stoppedAfter ? { stoppedAfter: stoppedAfter.point } : {}),
+    ...(result?.selection ? { selection: result.selection } : {}),
     test: result?.test ?? null,
     files: written.written,
     refusedFiles: written.refused,
