@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors/index.js';
 import { parseModelString } from '../model/index.js';
 import { resolve } from 'node:path';
-import { loadTeamsFile, type KeepRule, type TeamSpec } from '../teams/index.js';
+import { diversifyTeams, loadTeamsFile, type KeepRule, type TeamSpec } from '../teams/index.js';
 
 /** A whole-number flag within bounds, or the fallback when absent. */
 export function wholeNumber(flag: string, raw: unknown, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -24,10 +24,15 @@ export function parseKeepRule(raw: unknown): KeepRule {
   return value <= 1 ? { ratio: value } : { count: value };
 }
 
-/** `--team-models a,b,c`: one model string per team, each checked. */
+/**
+ * `--team-models a,b,c`: one model string per team, each checked. An empty
+ * entry (`a,,c`) keeps its place: that team uses the run model.
+ */
 export function parseTeamModels(raw: unknown): string[] {
-  const models = typeof raw === 'string' ? raw.split(',').map((m) => m.trim()).filter(Boolean) : [];
+  if (typeof raw !== 'string' || raw.trim() === '') return [];
+  const models = raw.split(',').map((m) => m.trim());
   models.forEach((m, i) => {
+    if (m === '') return;
     try {
       parseModelString(m);
     } catch (error) {
@@ -39,14 +44,26 @@ export function parseTeamModels(raw: unknown): string[] {
 
 /**
  * `--teams K`, `--teams-file F` and `--team-models a,b`: the number of teams
- * (default: as many as the file lists, else `fallback`) and each team's
- * settings (from the file, its model from `--team-models` when given).
+ * (default: as many as the file or the model list has, else `fallback`) and
+ * each team's settings (from the file, its model from `--team-models` when given).
+ * @throws ConfigError when the file or the model list has more teams than `--teams`.
  */
 export function parseTeamsFlags(options: Record<string, unknown>, cwd: string, fallback: number): { teams: number; teamModels: string[]; profiles: TeamSpec[] } {
   const listed = typeof options.teamsFile === 'string' ? loadTeamsFile(resolve(cwd, options.teamsFile), options.teamsFile) : [];
-  const teams = wholeNumber('--teams', options.teams, listed.length || fallback, 1, 64);
-  if (listed.length > teams) throw new ConfigError({ key: '--teams', message: `--teams ${teams} is fewer than the ${listed.length} teams in ${String(options.teamsFile)}` });
   const teamModels = parseTeamModels(options.teamModels);
+  const teams = wholeNumber('--teams', options.teams, Math.max(listed.length, teamModels.length) || fallback, 1, 64);
+  if (listed.length > teams) throw new ConfigError({ key: '--teams', message: `--teams ${teams} is fewer than the ${listed.length} teams in ${String(options.teamsFile)}` });
+  // extra models would go unused: the user meant more teams, or miscounted (without --teams, K is at least the list's length)
+  if (teamModels.length > teams) throw new ConfigError({ key: '--team-models', message: `--team-models lists ${teamModels.length} models for ${teams} teams (--teams ${teams})` });
   const profiles = Array.from({ length: teams }, (_, i) => ({ ...(listed[i] ?? {}), ...(teamModels[i] ? { model: teamModels[i] } : {}) }));
+  // a listed id may equal the default id of another team (`id: team2` first): two teams would share one name in every report
+  const ids = diversifyTeams(teams, 0, profiles).map((t) => t.id);
+  const clash = ids.findIndex((id, i) => ids.indexOf(id) !== i);
+  if (clash >= 0) {
+    const first = ids.indexOf(ids[clash]!);
+    const named = listed[first]?.id !== undefined ? first : clash;
+    const other = named === first ? clash : first;
+    throw new ConfigError({ key: '--teams-file', message: `${String(options.teamsFile)}: team ${named + 1}: id '${ids[clash]}' is also the default id of team ${other + 1}; choose another id or name every team` });
+  }
   return { teams, teamModels, profiles };
 }

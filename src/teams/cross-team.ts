@@ -9,7 +9,7 @@ import type { ResolvedPhase } from '../software/phases.js';
 import type { TeamProfile } from './diversify.js';
 import { judgeProposal } from './judge.js';
 import { codeMetrics, type CodeMetrics } from './metrics.js';
-import { pruneGreedy, type KeepRule, type ScoredProposal } from './prune.js';
+import { pruneGreedy, pruneReason, type KeepRule, type ScoredProposal } from './prune.js';
 
 /** Where the teams stop to compare and merge their work. */
 export const decisionPointNames = ['design', 'coding', 'final'] as const;
@@ -115,6 +115,11 @@ export interface CrossTeamResult {
   test: TestOutcome;
   teams: TeamReport[];
   decisions: DecisionReport[];
+  /**
+   * Without a final decision point nothing is merged at the end: the best
+   * team's own work is the result. Which team that is and why.
+   */
+  selection?: { team: string; reason: string; proposals: ProposalReport[] };
   error?: string;
 }
 
@@ -198,6 +203,7 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
   const alive = () => states.filter((s) => s.report.status === 'active');
   let finalFiles: Files = {};
   let finalLanguage: ChainLanguage | undefined;
+  let selection: CrossTeamResult['selection'];
   let finalTest: TestOutcome = { outcome: 'not-run', rule: options.noRunnerReason ?? 'not run', exitCode: null, output: '', durationMs: 0 };
 
   const segments = segmentPhases(options.phases, options.decisionPoints);
@@ -240,9 +246,16 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
       return { status: 'failed', files: {}, language: options.language ?? 'Python', modality: 'Command-line application', test: finalTest, teams: states.map((s) => s.report), decisions, error: 'every team failed' };
     }
     if (point === undefined && !options.decisionPoints.includes('final')) {
-      // no final decision point: the best team's work is the result
-      const best = survivors.length === 1 ? survivors[0]!.report.id : survivors.map((s) => codeScores.get(s.report.id)!).sort((a, b) => b.score - a.score)[0]!.id;
+      // no final decision point: the best team's work is the result (ties broken as in pruning)
+      const scored = survivors.flatMap((s) => codeScores.get(s.report.id) ?? []);
+      const best = survivors.length === 1 ? survivors[0]!.report.id : pruneGreedy(scored, { count: 1 }).kept[0]!.id;
       const state = survivors.find((s) => s.report.id === best)!;
+      const top = scored.find((s) => s.id === best);
+      selection = {
+        team: best,
+        reason: top ? `no final decision point: the best-scored of ${scored.length} teams (score ${top.score}), its own work unmerged` : `no final decision point: the only team left`,
+        proposals: scored.map((s) => s.report),
+      };
       finalFiles = state.files;
       finalLanguage = state.language;
       finalTest = state.lastTest ?? finalTest;
@@ -298,6 +311,7 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
     test: finalTest,
     teams: states.map((s) => s.report),
     decisions,
+    ...(selection ? { selection } : {}),
   };
 }
 
@@ -404,7 +418,7 @@ async function decideDesign(options: CrossTeamOptions, teams: TeamState[], score
   );
   return {
     insight: merged.result,
-    report: { point: 'design', proposals: judged.map((j) => j.report), kept: kept.map((k) => k.id), pruned: pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(2)} below the kept proposals` })), tree: merged.tree, rootId: merged.rootId, deliveredTo: teams.map((t) => t.report.id), shared: merged.result.slice(0, 2000) },
+    report: { point: 'design', proposals: judged.map((j) => j.report), kept: kept.map((k) => k.id), pruned: pruned.map((p) => ({ team: p.id, reason: pruneReason(p, kept, scored.length) })), tree: merged.tree, rootId: merged.rootId, deliveredTo: teams.map((t) => t.report.id), shared: merged.result.slice(0, 2000) },
   };
 }
 
@@ -468,7 +482,7 @@ async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams
       proposals: scored.map((s) => s.report),
       kept: kept.map((k) => k.id),
       pruned: [
-        ...pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(3)} below the kept proposals` })),
+        ...pruned.map((p) => ({ team: p.id, reason: pruneReason(p, rankedKept, scored.length) })),
         ...setAside.map((p) => ({ team: p.id, reason: `written in another language than ${language}` })),
       ],
       tree: merged.tree,

@@ -5,7 +5,7 @@ import { AbortedError, BudgetExceededError } from '../errors/index.js';
 import { complete } from '../model/index.js';
 import type { TeamProfile } from './diversify.js';
 import { judgeProposal, type Verdict } from './judge.js';
-import { pruneGreedy, type KeepRule } from './prune.js';
+import { pruneGreedy, pruneReason, type KeepRule } from './prune.js';
 import type { DecisionReport, ProposalReport, TeamReport } from './cross-team.js';
 
 /** Stages of the story chain; each ends at a decision point. */
@@ -164,7 +164,7 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
       point: stage,
       proposals,
       kept: kept.map((k) => k.id),
-      pruned: pruned.map((p) => ({ team: p.id, reason: `score ${p.score.toFixed(2)} below the kept proposals` })),
+      pruned: pruned.map((p) => ({ team: p.id, reason: pruneReason(p, kept, scored.length) })),
       tree: merged.tree,
       rootId: merged.rootId,
       deliveredTo: stage === 'revise' ? [] : teams.filter((t) => t.status === 'active').map((t) => t.id),

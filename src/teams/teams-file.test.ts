@@ -38,6 +38,11 @@ describe('parseTeamsFile', () => {
     ['teams: []\n', /t\.yaml: 'teams' must list at least 1 \(got a list\)/],
     ['teams: 3\n', /t\.yaml: 'teams' must be a list \(got 3\)/],
     ['teams: [\n', /t\.yaml: not valid YAML or JSON/],
+    ['- language: Rust\n', /^t\.yaml: 'teams\.0\.language' must be one of Python, JavaScript \(got "Rust"\)$/],
+    ['', /^t\.yaml: the file is empty \(expected a list of teams, or teams: \[\.\.\.\]\)$/],
+    ['# nothing here\n', /^t\.yaml: the file is empty/],
+    ['team: [{ id: a }]\n', /^t\.yaml: expected a list of teams, or teams: \[\.\.\.\] \(found only 'team'\)$/],
+    ['just text\n', /^t\.yaml: expected a list of teams, or teams: \[\.\.\.\] \(got "just text"\)$/],
   ])('rejects %j in one line', (text, message) => {
     const attempt = () => parseTeamsFile(text, 't.yaml');
     expect(attempt).toThrow(ConfigError);

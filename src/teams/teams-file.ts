@@ -11,7 +11,7 @@ const languageSchema = z
   .string()
   .transform((s, ctx) => {
     const found = supportedLanguages.find((l) => l.toLowerCase() === s.toLowerCase());
-    if (!found) ctx.addIssue({ code: 'custom', message: `must be one of ${supportedLanguages.join(', ')} (got ${JSON.stringify(s)})` });
+    if (!found) ctx.addIssue({ code: 'custom', message: `must be one of ${supportedLanguages.join(', ')}` });
     return found ?? supportedLanguages[0];
   });
 
@@ -44,6 +44,11 @@ export function parseTeamsFile(text: string, source: string): TeamSpec[] {
     data = parseYaml(text);
   } catch (error) {
     throw new ConfigError({ key: source, message: `${source}: not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}` });
+  }
+  if (data === null || data === undefined) throw new ConfigError({ key: source, message: `${source}: the file is empty (expected a list of teams, or teams: [...])` });
+  if (typeof data !== 'object') throw new ConfigError({ key: source, message: `${source}: expected a list of teams, or teams: [...] (got ${JSON.stringify(data)})` });
+  if (!Array.isArray(data) && !('teams' in data)) {
+    throw new ConfigError({ key: source, message: `${source}: expected a list of teams, or teams: [...] (found ${Object.keys(data).length ? `only ${Object.keys(data).map((k) => `'${k}'`).join(', ')}` : 'an empty mapping'})` });
   }
   // a bare list is the same as `teams: [...]`
   const input = Array.isArray(data) ? { teams: data } : data;

@@ -9,7 +9,7 @@ import { runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint } from './cr
 import { diversifyTeams } from './diversify.js';
 import { extractJson, judgeProposal } from './judge.js';
 import { codeMetrics, cosineSimilarity } from './metrics.js';
-import { pruneGreedy } from './prune.js';
+import { pruneGreedy, pruneReason } from './prune.js';
 import { runStoryTeams, type StoryCheckpoint } from './story.js';
 
 /** Wraps a model to record each call's agent name and prompt text. */
@@ -70,6 +70,16 @@ describe('pruneGreedy and partitionMerge', () => {
     expect(pruned).toHaveLength(4);
     expect(pruneGreedy(proposals, { count: 1 }).kept.map((k) => k.id)).toEqual(['t1']);
     expect(pruneGreedy(proposals.slice(0, 1), { ratio: 0.1 }).kept).toHaveLength(1);
+  });
+
+  it('breaks ties in natural id order (team2 before team10) and says a tie lost on the tie-break, not on its score', () => {
+    const proposals = ['team1', 'team2', 'team10', 'team11'].map((id) => ({ id, value: id, score: id === 'team1' ? 0.5 : 0.729 }));
+    const { kept, pruned } = pruneGreedy(proposals, { ratio: 0.5 });
+    expect(kept.map((k) => k.id)).toEqual(['team2', 'team10']);
+    expect(pruned.map((p) => [p.id, pruneReason(p, kept, 4)])).toEqual([
+      ['team11', 'score 0.729 tied with the lowest kept; ties go to the earlier team id (keeping 2 of 4)'],
+      ['team1', 'score 0.5 below the lowest kept (0.729; keeping 2 of 4)'],
+    ]);
   });
 
   it('records the aggregation tree: 4 → 2 → 1 with groups of 2', async () => {

@@ -116,10 +116,14 @@ describe('cross-team from the command line', () => {
     [['--teams-file', 'missing.yaml'], /missing\.yaml: file not found/],
     [['--teams-file', 'two.yaml', '--teams', '1'], /--teams 1 is fewer than the 2 teams in two\.yaml/],
     [['--teams-file', 'bad.yaml'], /bad\.yaml: 'teams\.0\.language' must be one of Python, JavaScript \(got "Cobol"\)/],
+    [['--teams-file', 'clash.yaml'], /^crosstalk: clash\.yaml: team 1: id 'team2' is also the default id of team 2; choose another id or name every team$/],
+    [['--teams-file', 'late.yaml', '--teams', '3'], /^crosstalk: late\.yaml: team 2: id 'team3' is also the default id of team 3/],
   ])('rejects teams file %j with exit 2', async (flags, message) => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'two.yaml'), '- id: a\n- id: b\n');
     writeFileSync(join(cwd, 'bad.yaml'), '- language: Cobol\n');
+    writeFileSync(join(cwd, 'clash.yaml'), '- id: team2\n- {}\n');
+    writeFileSync(join(cwd, 'late.yaml'), '- {}\n- id: team3\n');
     const result = await runInProcess(['dev', 'x', '--model', 'sim', ...flags], { cwd });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
@@ -146,5 +150,116 @@ describe('cross-team from the command line', () => {
     const result = await runInProcess(['dev', 'x', '--model', 'sim', ...flags], { cwd: tempDir() });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toMatch(message);
+  });
+});
+
+describe('--team-models', () => {
+  it('sets the number of teams when --teams is not given, one team per model', async () => {
+    const cwd = tempDir();
+    const result = await runInProcess(['dev', 'a calculator', '--team-models', 'sim,sim?seed=3', '--model', 'sim', '--out', 'tm', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { teams: Array<{ id: string; profile: { model?: string } }> };
+    expect(doc.teams.map((t) => [t.id, t.profile.model])).toEqual([
+      ['team1', 'sim'],
+      ['team2', 'sim?seed=3'],
+    ]);
+    expect(result.stderr).toMatch(/^2 teams: /m);
+  });
+
+  it('an empty entry keeps its place: that team uses the run model and the next model goes to the next team', async () => {
+    const cwd = tempDir();
+    const result = await runInProcess(['dev', 'a calculator', '--teams', '3', '--team-models', 'sim?seed=2,,sim?seed=3', '--model', 'sim', '--out', 'tm', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { teams: Array<{ id: string; profile: { model?: string } }> };
+    expect(doc.teams.map((t) => t.profile.model)).toEqual(['sim?seed=2', undefined, 'sim?seed=3']);
+  });
+
+  it.each(['dev', 'story'])('%s rejects more models than teams with exit 2 instead of ignoring the extra ones', async (command) => {
+    const result = await runInProcess([command, 'a calculator', '--teams', '2', '--team-models', 'sim,sim,sim?seed=4', '--model', 'sim', '--out', 'tm'], { cwd: tempDir() });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('crosstalk: --team-models lists 3 models for 2 teams (--teams 2)');
+  });
+});
+
+describe('a stopped cross-team run keeps its work', () => {
+  it('dev stopped by its budget writes the teams, the decisions passed and, after the coding point, the merged code', async () => {
+    const cwd = tempDir();
+    const args = ['dev', 'a command-line todo app', '--teams', '3', '--model', 'sim', '--json'];
+    const reference = await runInProcess([...args, '--out', 'ref'], { cwd });
+    const ref = JSON.parse(reference.stdout) as { totals: { costUsd: number }; decisions: Array<{ point: string }> };
+    // enough for the coding point, not for the final one
+    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.8)], { cwd });
+    expect(stopped.code).toBe(3);
+    const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & { status: string; stoppedAfter?: string; files: string[] };
+    expect(doc.status).toBe('stopped-budget');
+    expect(doc.stoppedAfter).toBe('coding');
+    expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2', 'team3']);
+    expect(doc.decisions.map((d) => d.point)).toEqual(['design', 'coding']);
+    expect(doc.files).toContain('main.py');
+    expect(existsSync(join(cwd, 'run', 'main.py'))).toBe(true);
+    expect(stopped.stderr).toMatch(/the work up to the coding decision point is saved \(\d+ files of its merged code\)\. Resume with/);
+  });
+});
+
+describe('an interrupted cross-team run', () => {
+  it('dev interrupted (Ctrl-C) after a decision point writes crosstalk-run.json with the teams and decisions so far', async () => {
+    const cwd = tempDir();
+    const controller = new AbortController();
+    // with 150 ms a call the design point is passed after about 0.6 s and the run ends after about 3 s
+    const running = runInProcess(['dev', 'a command-line todo app', '--teams', '2', '--model', 'sim?latency=150ms', '--out', 'run', '--json'], { cwd, signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 1200));
+    controller.abort();
+    const result = await running;
+    expect(result.code).toBe(130);
+    const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & { status: string; stoppedAfter?: string };
+    expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2']);
+    expect(doc.decisions[0]!.point).toBe('design');
+    expect(doc.stoppedAfter).toBeDefined();
+  });
+});
+
+describe('a stopped story run keeps its work', () => {
+  it('story stopped by its budget writes the teams and the stages it finished', async () => {
+    const cwd = tempDir();
+    const args = ['story', 'a robot learns to paint', '--teams', '3', '--model', 'sim', '--json'];
+    const reference = await runInProcess([...args, '--out', 'ref'], { cwd });
+    const ref = JSON.parse(reference.stdout) as { totals: { costUsd: number } };
+    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.75)], { cwd });
+    expect(stopped.code).toBe(3);
+    const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & { stoppedAfter?: string };
+    expect(doc.status).toBe('stopped-budget');
+    expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2', 'team3']);
+    expect(doc.decisions.length).toBeGreaterThan(0);
+    expect(doc.stoppedAfter).toBe(doc.decisions.at(-1)!.point);
+  });
+});
+
+describe('story with failing teams', () => {
+  it('finishes with K−1 teams when one team’s model fails permanently, and says which and why', async () => {
+    const result = await runInProcess(['story', 'a robot learns to paint', '--teams', '3', '--team-models', 'sim,sim?failHard=1,sim', '--model', 'sim', '--out', 's'], { cwd: tempDir() });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/2 of 3 teams finished \(dropped: team2: failed at outline: .*permanent failure/);
+  });
+
+  it('says why when every team failed', async () => {
+    const result = await runInProcess(['story', 'a robot learns to paint', '--teams', '2', '--team-models', 'sim?failHard=1,sim?failHard=1', '--model', 'sim', '--out', 's'], { cwd: tempDir() });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/failed: run /);
+    expect(result.stderr).toMatch(/0 of 2 teams finished \(dropped: team1: failed at outline: .*; team2: failed at outline: /);
+  });
+});
+
+describe('dev --teams without a final decision point', () => {
+  it.each([['design'], ['']])('--decision-points %j records and says which team’s unmerged work is the result, and why', async (points) => {
+    const cwd = tempDir();
+    const result = await runInProcess(['dev', 'a calculator', '--teams', '3', '--decision-points', points, '--model', 'sim', '--out', 'sel', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(readFileSync(join(cwd, 'sel', 'crosstalk-run.json'), 'utf8')) as TeamsRun & { selection?: { team: string; reason: string; proposals: Array<{ team: string; score: number }> } };
+    expect(doc.decisions.map((d) => d.point)).toEqual(points ? ['design'] : []);
+    expect(doc.selection?.proposals.map((p) => p.team).sort()).toEqual(['team1', 'team2', 'team3']);
+    const best = Math.max(...doc.selection!.proposals.map((p) => p.score));
+    expect(doc.selection!.proposals.find((p) => p.team === doc.selection!.team)!.score).toBe(best);
+    expect(doc.selection!.reason).toMatch(/no final decision point: the best-scored of 3 teams/);
+    expect(result.stderr).toContain(`◆ result: ${doc.selection!.team}'s work (no final decision point`);
   });
 });

@@ -77,10 +77,14 @@ async function runDevTeams(a: {
   const started = performance.now();
   let stopped: BudgetExceededError | AbortedError | undefined;
   let result: Awaited<ReturnType<typeof runCrossTeam>> | undefined;
+  let passed = checkpoint;
   try {
     result = await runCrossTeam({
       ...(checkpoint ? { resumeFrom: checkpoint } : {}),
-      onCheckpoint: (c) => a.session.checkpoint(c.nextSegment, c, { point: c.point }),
+      onCheckpoint: (c) => {
+        passed = c;
+        a.session.checkpoint(c.nextSegment, c, { point: c.point });
+      },
       task: a.text,
       teams,
       phases: a.phases,
@@ -118,10 +122,17 @@ async function runDevTeams(a: {
     stopped = error;
   }
   progress.done();
+  if (result?.selection) progress.line(`◆ result: ${result.selection.team}'s work (${result.selection.reason})`);
   const durationMs = Math.round(performance.now() - started);
   const usage = runtime.usage.snapshot();
   makeDirectory(a.outDir);
-  const written = result ? writeCodebase(a.outDir, result.files) : { written: [], refused: [] };
+  // a stopped run keeps what it did up to the last decision point it passed: the teams, the decisions, and after
+  // the coding point the merged code every team received
+  const stoppedAfter = !result && passed ? passed : undefined;
+  const lastShared = stoppedAfter?.point === 'coding' ? stoppedAfter.decisions.at(-1)?.deliveredTo[0] : undefined;
+  const partialFiles = lastShared ? stoppedAfter!.teams.find((t) => t.report.id === lastShared)?.files : undefined;
+  const finalFiles = result?.files ?? partialFiles;
+  const written = finalFiles ? writeCodebase(a.outDir, finalFiles) : { written: [], refused: [] };
   const dropped = result?.teams.filter((t) => t.status === 'dropped') ?? [];
   const summaryCore = {
     runId: a.session.id,
@@ -134,8 +145,10 @@ async function runDevTeams(a: {
     modality: result?.modality ?? null,
     language: result?.language ?? null,
     config: { teams: teams.length, keep: teamOptions.keep, groupSize: teamOptions.groupSize, decisionPoints: teamOptions.decisionPoints, scorer: teamOptions.scorer, seed: runtime.seed, budget: a.loadedBudget },
-    teams: result?.teams ?? [],
-    decisions: result?.decisions ?? [],
+    teams: result?.teams ?? stoppedAfter?.teams.map((t) => t.report) ?? [],
+    decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
+    ...(stoppedAfter ? { stoppedAfter: stoppedAfter.point } : {}),
+    ...(result?.selection ? { selection: result.selection } : {}),
     test: result?.test ?? null,
     files: written.written,
     refusedFiles: written.refused,
@@ -148,7 +161,8 @@ async function runDevTeams(a: {
   writeFileSync(join(a.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
   a.out.result({ ok: !stopped && result?.status === 'completed', outDir: a.outDir, ...summary });
   if (stopped) {
-    a.out.note(`crosstalk: ${stopped.message}. Resume with: crosstalk runs resume ${a.session.id}${BudgetExceededError.isInstance(stopped) ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`);
+    const kept = stoppedAfter ? `; the work up to the ${stoppedAfter.point} decision point is saved${written.written.length ? ` (${written.written.length} files of its merged code)` : ''}` : '';
+    a.out.note(`crosstalk: ${stopped.message}${kept}. Resume with: crosstalk runs resume ${a.session.id}${BudgetExceededError.isInstance(stopped) ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`);
     return stopped.exitCode;
   }
   a.out.line(`${result!.status === 'completed' ? 'done' : 'failed'}: ${a.outDir}`);
@@ -320,7 +334,7 @@ export const registerDev: Register = (program, ctx, run) => {
     .option('--group-size <g>', 'teams: proposals merged per aggregation call (default 2)')
     .option('--decision-points <list>', `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`)
     .option('--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)')
-    .option('--team-models <list>', 'teams: comma-separated model strings, one per team (default: the run model)')
+    .option('--team-models <list>', 'teams: comma-separated model strings, one per team; an empty entry means the run model (K defaults to its length)')
     .option('--teams-file <file>', 'teams: YAML/JSON list of teams with id, temperature, persona, model, language, reviewRounds, testRounds (K defaults to its length)')
     .action(
       run(async ([task], options, out) => {

@@ -47,10 +47,14 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     const started = performance.now();
     let stopped: BudgetExceededError | AbortedError | undefined;
     let result;
+    let passed = checkpoint;
     try {
       result = await runStoryTeams({
         ...(checkpoint ? { resumeFrom: checkpoint } : {}),
-        onCheckpoint: (c) => session.checkpoint(c.nextStage, c, { stage: c.stage }),
+        onCheckpoint: (c) => {
+          passed = c;
+          session.checkpoint(c.nextStage, c, { stage: c.stage });
+        },
         premise: job.premise,
         teams,
         model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)),
@@ -69,6 +73,8 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     makeDirectory(job.outDir);
     if (result?.story) writeFileSync(join(job.outDir, 'story.md'), `${result.story}\n`);
     const status = finalStatus(stopped, result?.status);
+    // a stopped run keeps the teams and the stages it finished (each stage's merged text is in its decision)
+    const stoppedAfter = !result && passed ? passed : undefined;
     const summaryCore = {
       runId: session.id,
       premise: job.premise,
@@ -76,8 +82,9 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
       simulated: runtime.simulated,
       status,
       config: { teams: job.teams, keep: job.keep, groupSize: job.groupSize, words: job.words, seed: runtime.seed },
-      teams: result?.teams ?? [],
-      decisions: result?.decisions ?? [],
+      teams: result?.teams ?? stoppedAfter?.teams ?? [],
+      decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
+      ...(stoppedAfter ? { stoppedAfter: stoppedAfter.stage } : {}),
       durationMs,
       ...(result?.error ? { error: result.error } : {}),
       ...(stopped ? { error: stopped.message } : {}),
@@ -93,6 +100,9 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     for (const d of result!.decisions) progress.line(`◆ ${d.point}: kept ${d.kept.join(', ')}${d.pruned.length ? `; pruned ${d.pruned.map((p) => p.team).join(', ')}` : ''}`);
     if (result!.story) out.line(result!.story);
     out.note(`${result!.status}: run ${session.id}; ${job.outDir}`);
+    // as for dev: say how many teams finished and why the others were dropped
+    const dropped = result!.teams.filter((t) => t.status === 'dropped');
+    out.note(`  ${result!.teams.length - dropped.length} of ${result!.teams.length} teams finished${dropped.length ? ` (dropped: ${dropped.map((d) => `${d.id}: ${d.reason}`).join('; ')})` : ''}`);
     out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs) + (session.journalStats.replayed ? ` (+${session.journalStats.replayed} replayed free)` : ''));
     return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
   } finally {
@@ -111,7 +121,7 @@ export const registerStory: Register = (program, ctx, run) => {
     .option('--group-size <g>', 'texts merged per aggregation call (default 2)')
     .option('--words <n>', 'target length in words (default 300)')
     .option('--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)')
-    .option('--team-models <list>', 'comma-separated model strings, one per team (default: the run model)')
+    .option('--team-models <list>', 'comma-separated model strings, one per team; an empty entry means the run model (K defaults to its length)')
     .option('--teams-file <file>', 'YAML/JSON list of teams with id, temperature, persona, model (K defaults to its length)')
     .action(
       run(async ([premise], options, out) => {
