@@ -154,6 +154,22 @@ describe('cross-team from the command line', () => {
 });
 
 describe('--team-models', () => {
+  it('gives each team its model, while the judge and the aggregator, shared by all teams, use the run model', async () => {
+    const cwd = tempDir();
+    const result = await runInProcess(['dev', 'a calculator', '--team-models', 'sim?seed=3,sim?seed=4,sim?seed=5', '--prune', '2', '--scorer', 'judge', '--model', 'sim', '--out', 'tm', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    type Usage = Record<string, { calls: number }>;
+    const { usage } = JSON.parse(result.stdout) as { usage: { perAgent: Usage; perModel: Usage } };
+    const judge = usage.perAgent.judge?.calls ?? 0;
+    const aggregator = usage.perAgent.aggregator?.calls ?? 0;
+    expect(judge).toBeGreaterThan(0);
+    expect(aggregator).toBeGreaterThan(0);
+    expect(usage.perModel.sim?.calls).toBe(judge + aggregator);
+    const teamCalls = (id: string) => Object.entries(usage.perAgent).filter(([agent]) => agent.startsWith(`${id}/`)).reduce((n, [, u]) => n + u.calls, 0);
+    expect(usage.perModel['sim?seed=3']?.calls).toBe(teamCalls('team1'));
+    expect(usage.perModel['sim?seed=5']?.calls).toBe(teamCalls('team3'));
+  });
+
   it('sets the number of teams when --teams is not given, one team per model', async () => {
     const cwd = tempDir();
     const result = await runInProcess(['dev', 'a calculator', '--team-models', 'sim,sim?seed=3', '--model', 'sim', '--out', 'tm', '--json'], { cwd });

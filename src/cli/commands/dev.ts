@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { makeDirectory } from '../../common/index.js';
 import { prepareOutputDir } from '../output-dir.js';
+import { teamModel } from '../team-model.js';
 import { defaultRoles, loadRoles } from '../../agents/index.js';
 import type { ConfigFlags } from '../../config/index.js';
 import { RunSession } from '../../jobs/index.js';
@@ -89,7 +90,7 @@ async function runDevTeams(a: {
       teams,
       phases: a.phases,
       roles: a.roles,
-      model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)),
+      model: teamModel(runtime),
       decisionPoints: teamOptions.decisionPoints,
       keep: teamOptions.keep,
       groupSize: teamOptions.groupSize,

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeDirectory } from '../../common/index.js';
 import { prepareOutputDir } from '../output-dir.js';
+import { teamModel } from '../team-model.js';
 import type { ConfigFlags } from '../../config/index.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
@@ -57,7 +58,7 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
         },
         premise: job.premise,
         teams,
-        model: (team, role) => (team.model ? runtime.modelByString(team.model) : runtime.model(role)),
+        model: teamModel(runtime),
         keep: job.keep,
         groupSize: job.groupSize,
         words: job.words,
