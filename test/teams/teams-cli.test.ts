@@ -130,6 +130,14 @@ describe('cross-team from the command line', () => {
     expect(result.stderr.trim()).toMatch(message);
   });
 
+  it('story refuses the software settings of a teams file in one line (a story team has no code)', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'teams.yaml'), '- id: calm\n- id: coder\n  language: JavaScript\n  testRounds: 1\n');
+    const result = await runInProcess(['story', 'a robot learns to paint', '--teams-file', 'teams.yaml', '--model', 'sim'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('crosstalk: teams.yaml: team 2: language, testRounds apply to dev only; a story team takes id, temperature, persona and model');
+  });
+
   it('story takes --team-models and --teams-file too', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'teams.yaml'), '- id: calm\n  temperature: 0.1\n- id: wild\n  temperature: 1.4\n');
@@ -144,6 +152,7 @@ describe('cross-team from the command line', () => {
     [['--teams', '0'], /--teams must be a whole number from 1 to 64/],
     [['--teams', '2', '--prune', '1.5'], /--prune must be a share between 0 and 1 or a whole number/],
     [['--teams', '2', '--decision-points', 'coding,lunch'], /unknown point 'lunch'/],
+    [['--teams', '2', '--decision-points', 'coding,final,coding'], /--decision-points: 'coding' is listed twice/],
     [['--teams', '2', '--scorer', 'vibes'], /--scorer must be metrics, judge or both/],
     [['--teams', '2', '--team-models', 'sim,nope:x'], /--team-models, team 2: unknown model 'nope:x'/],
   ])('rejects %j with exit 2', async (flags, message) => {

@@ -42,9 +42,10 @@ function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOp
   const keep = parseKeepRule(options.prune);
   const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
   const decisionPoints = (typeof options.decisionPoints === 'string' ? options.decisionPoints.split(',') : [...decisionPointNames]).map((p) => p.trim()).filter(Boolean) as DecisionPoint[];
-  for (const p of decisionPoints) {
+  decisionPoints.forEach((p, i) => {
     if (!decisionPointNames.includes(p)) throw new ConfigError({ key: '--decision-points', message: `--decision-points: unknown point '${p}' (expected ${decisionPointNames.join(', ')})` });
-  }
+    if (decisionPoints.indexOf(p) !== i) throw new ConfigError({ key: '--decision-points', message: `--decision-points: '${p}' is listed twice` });
+  });
   const scorer = (options.scorer ?? 'metrics') as Scorer;
   if (!['metrics', 'judge', 'both'].includes(scorer)) throw new ConfigError({ key: '--scorer', message: `--scorer must be metrics, judge or both (got ${JSON.stringify(options.scorer)})` });
   return { teams, keep, groupSize, decisionPoints, scorer, teamModels, profiles };

@@ -129,6 +129,11 @@ export const registerStory: Register = (program, ctx, run) => {
         const text = String(premise ?? '').trim();
         if (text === '') throw new ConfigError({ key: 'premise', message: 'story needs a non-empty premise' });
         const { teams: k, profiles } = parseTeamsFlags(options, ctx.cwd, 4);
+        // a story team has no code: the file's software settings would be silently ignored
+        profiles.forEach((profile, i) => {
+          const unused = (['language', 'reviewRounds', 'testRounds'] as const).filter((key) => profile[key] !== undefined);
+          if (unused.length > 0) throw new ConfigError({ key: '--teams-file', message: `${String(options.teamsFile)}: team ${i + 1}: ${unused.join(', ')} ${unused.length === 1 ? 'applies' : 'apply'} to dev only; a story team takes id, temperature, persona and model` });
+        });
         const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
         const words = wholeNumber('--words', options.words, 300, 20, 20_000);
         const keep = parseKeepRule(options.prune);
