@@ -1,3 +1,4 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { defaultRoles } from '../src/agents/index.js';
 import { SimulatedModel, type SimOptions } from '../src/model/index.js';
 import { buildModelStack, createModelLimiter, UsageTracker } from '../src/model/middleware/index.js';
@@ -31,7 +32,8 @@ const setups: Setup[] = [
   },
 ];
 
-async function wall(setup: Setup, teams: TeamProfile[], points: DecisionPoint[]): Promise<{ ms: number; calls: number }> {
+/** Times `job` on a fresh sim model stack (latency L ± 20 %, 16 calls in flight) and counts its calls. */
+async function timed(setup: Setup, job: (model: LanguageModelV3) => Promise<void>): Promise<{ ms: number; calls: number }> {
   const tracker = new UsageTracker();
   const model = buildModelStack({
     model: new SimulatedModel({ seed: 5, latency: { kind: 'uniform', minMs: latencyMs * 0.8, maxMs: latencyMs * 1.2 }, ...setup.sim }),
@@ -40,34 +42,33 @@ async function wall(setup: Setup, teams: TeamProfile[], points: DecisionPoint[])
     timeoutMs: 60_000,
   });
   const started = performance.now();
-  const result = await runCrossTeam({
-    task: 'a command-line todo app',
-    teams,
-    phases: setup.phases,
-    roles: defaultRoles,
-    model: () => model,
-    decisionPoints: points,
-    keep: { ratio: 0.5 },
-    groupSize: 2,
-    scorer: 'metrics',
-    ...(setup.language ? { language: setup.language } : {}),
-  });
-  if (result.status !== 'completed') throw new Error(`bench run failed: ${result.error ?? 'unknown'}`);
+  await job(model);
   return { ms: performance.now() - started, calls: tracker.snapshot().total.calls };
 }
 
-/** One plain single-team chain: what `crosstalk dev` runs with `--teams 1` (no team profile, no decision point). */
-async function plainWall(setup: Setup): Promise<{ ms: number; calls: number }> {
-  const tracker = new UsageTracker();
-  const model = buildModelStack({
-    model: new SimulatedModel({ seed: 5, latency: { kind: 'uniform', minMs: latencyMs * 0.8, maxMs: latencyMs * 1.2 }, ...setup.sim }),
-    tracker,
-    limiter: createModelLimiter({ concurrency: 16 }),
-    timeoutMs: 60_000,
+function wall(setup: Setup, teams: TeamProfile[], points: DecisionPoint[]): Promise<{ ms: number; calls: number }> {
+  return timed(setup, async (model) => {
+    const result = await runCrossTeam({
+      task: 'a command-line todo app',
+      teams,
+      phases: setup.phases,
+      roles: defaultRoles,
+      model: () => model,
+      decisionPoints: points,
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'metrics',
+      ...(setup.language ? { language: setup.language } : {}),
+    });
+    if (result.status !== 'completed') throw new Error(`bench run failed: ${result.error ?? 'unknown'}`);
   });
-  const started = performance.now();
-  await runChain({ task: 'a command-line todo app', phases: setup.phases, roles: defaultRoles, model: () => model, ...(setup.language ? { language: setup.language } : {}) });
-  return { ms: performance.now() - started, calls: tracker.snapshot().total.calls };
+}
+
+/** One plain single-team chain: what `crosstalk dev` runs with `--teams 1` (no team profile, no decision point). */
+function plainWall(setup: Setup): Promise<{ ms: number; calls: number }> {
+  return timed(setup, async (model) => {
+    await runChain({ task: 'a command-line todo app', phases: setup.phases, roles: defaultRoles, model: () => model, ...(setup.language ? { language: setup.language } : {}) });
+  });
 }
 
 async function medianWall(setup: Setup, teams: TeamProfile[] | 'plain', points: DecisionPoint[]): Promise<{ ms: number; calls: number }> {
