@@ -1,17 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runInProcess, runProcess, tempDir } from '../support/run-cli.js';
-
-async function netRun(cwd: string): Promise<string> {
-  const net = await runInProcess(['net', 'Write a haiku.', '--topology', 'chain', '--agents', '3', '--model', 'sim', '--out', 'n', '--json'], { cwd });
-  return (JSON.parse(net.stdout) as { runId: string }).runId;
-}
+import { runInProcess, runProcess, storedNetRun, tempDir } from '../support/run-cli.js';
 
 describe('crosstalk runs export --out', () => {
   it('refuses a directory that already holds files and leaves them untouched', async () => {
     const cwd = tempDir();
-    const id = await netRun(cwd);
+    const id = await storedNetRun(cwd, 3);
     mkdirSync(join(cwd, 'notes'));
     writeFileSync(join(cwd, 'notes', 'transcript.md'), 'my own notes\n');
     const result = await runInProcess(['runs', 'export', id, '--out', 'notes'], { cwd });
@@ -27,7 +22,7 @@ describe('crosstalk runs export --out', () => {
 
   it('refuses an empty --out instead of writing into the working directory', async () => {
     const cwd = tempDir();
-    const id = await netRun(cwd);
+    const id = await storedNetRun(cwd, 3);
     const result = await runInProcess(['runs', 'export', id, '--out', '', '--json'], { cwd });
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toEqual({ ok: false, error: { code: 'CONFIG_INVALID', message: '--out must name a directory (got "")' } });
@@ -36,7 +31,7 @@ describe('crosstalk runs export --out', () => {
 
   it('reports a file path given as --out in one line with exit code 2', async () => {
     const cwd = tempDir();
-    const id = await netRun(cwd);
+    const id = await storedNetRun(cwd, 3);
     writeFileSync(join(cwd, 'file.txt'), 'x');
     const result = await runInProcess(['runs', 'export', id, '--out', 'file.txt', '--json'], { cwd });
     expect(result.code).toBe(2);
@@ -49,7 +44,7 @@ describe('crosstalk runs export --out', () => {
 
   it.runIf(process.platform === 'linux')('fails at once, not hanging, where no directory can be created', async () => {
     const cwd = tempDir();
-    const id = await netRun(cwd);
+    const id = await storedNetRun(cwd, 3);
     const result = await runProcess(['runs', 'export', id, '--out', '/proc/crosstalk-export'], { cwd, timeoutMs: 15_000 });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toMatch(/^crosstalk: cannot create output directory \/proc\/crosstalk-export: /);

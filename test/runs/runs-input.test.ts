@@ -1,17 +1,12 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runInProcess, tempDir } from '../support/run-cli.js';
-
-async function netRun(cwd: string): Promise<string> {
-  const net = await runInProcess(['net', 'x', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--out', 'n', '--json'], { cwd });
-  return (JSON.parse(net.stdout) as { runId: string }).runId;
-}
+import { runInProcess, storedNetRun, tempDir } from '../support/run-cli.js';
 
 describe('crosstalk runs: bad input', () => {
   it('refuses a malformed --limit in one line with exit code 2', async () => {
     const cwd = tempDir();
-    await netRun(cwd);
+    await storedNetRun(cwd);
     for (const limit of ['abc', '1.5', '0', '-3', '']) {
       const result = await runInProcess(['runs', 'list', `--limit=${limit}`, '--json'], { cwd });
       expect(result.code, `--limit=${limit}`).toBe(2);
@@ -35,7 +30,7 @@ describe('crosstalk runs: bad input', () => {
 
   it('says a completed run cannot be resumed with its own error code, not RUN_NOT_FOUND', async () => {
     const cwd = tempDir();
-    const id = await netRun(cwd);
+    const id = await storedNetRun(cwd);
     const again = await runInProcess(['runs', 'resume', id, '--json'], { cwd });
     expect(again.code).toBe(2);
     expect(JSON.parse(again.stdout)).toEqual({ ok: false, error: { code: 'RUN_COMPLETED', message: `run ${id} is already completed; nothing to resume` } });

@@ -55,3 +55,9 @@ export function runProcess(args: string[], options: { cwd: string; env?: NodeJS.
     });
   });
 }
+
+/** Runs a small `net` job on `sim` in `cwd` (stored in its default store, output in `n/`) and returns its run id. */
+export async function storedNetRun(cwd: string, agents = 2): Promise<string> {
+  const net = await runInProcess(['net', 'Write a haiku.', '--topology', 'chain', '--agents', String(agents), '--model', 'sim', '--out', 'n', '--json'], { cwd });
+  return (JSON.parse(net.stdout) as { runId: string }).runId;
+}
