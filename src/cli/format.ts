@@ -21,3 +21,9 @@ export function formatCost(costUsd: number | undefined, known = true): string {
 export function formatUsageLine(model: string, total: UsageTotals, durationMs: number): string {
   return `${model}: ${total.calls} call${total.calls === 1 ? '' : 's'}, ${total.inputTokens} in + ${total.outputTokens} out tokens, ${formatCost(total.costUsd, total.costKnown ?? true)}, ${(durationMs / 1000).toFixed(2)} s`;
 }
+
+/** `N of K teams finished`, with each dropped team and its reason: the summary line of dev --teams and story. */
+export function formatTeamsFinished(teams: ReadonlyArray<{ id: string; status: string; reason?: string | undefined }>): string {
+  const dropped = teams.filter((t) => t.status === 'dropped');
+  return `${teams.length - dropped.length} of ${teams.length} teams finished${dropped.length ? ` (dropped: ${dropped.map((d) => `${d.id}: ${d.reason}`).join('; ')})` : ''}`;
+}

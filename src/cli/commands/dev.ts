@@ -12,7 +12,7 @@ import { runChain, supportedLanguages, type ChainLanguage, type ChainResult, typ
 import { readCodebase, writeCodebase, type Files } from '../../software/codebase/index.js';
 import { createProgramRunner } from '../../software/program-runner.js';
 import { slugify, timestampForName } from '../../software/slug.js';
-import { formatCost, formatUsageLine, simulatedBanner } from '../format.js';
+import { formatCost, formatTeamsFinished, formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
@@ -49,6 +49,11 @@ function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOp
   const scorer = (options.scorer ?? 'metrics') as Scorer;
   if (!['metrics', 'judge', 'both'].includes(scorer)) throw new ConfigError({ key: '--scorer', message: `--scorer must be metrics, judge or both (got ${JSON.stringify(options.scorer)})` });
   return { teams, keep, groupSize, decisionPoints, scorer, teamModels, profiles };
+}
+
+/** Several teams, or one team with settings of its own (--teams-file, --team-models), run as teams so those settings apply; otherwise the plain chain. */
+function runsAsTeams(options: TeamOptions): boolean {
+  return options.teams > 1 || (options.profiles ?? []).some((p) => Object.keys(p).length > 0) || options.teamModels.length > 0;
 }
 
 async function runDevTeams(a: {
@@ -135,7 +140,6 @@ async function runDevTeams(a: {
   const partialFiles = lastShared ? stoppedAfter!.teams.find((t) => t.report.id === lastShared)?.files : undefined;
   const finalFiles = result?.files ?? partialFiles;
   const written = finalFiles ? writeCodebase(a.outDir, finalFiles) : { written: [], refused: [] };
-  const dropped = result?.teams.filter((t) => t.status === 'dropped') ?? [];
   const summaryCore = {
     runId: a.session.id,
     task: a.text,
@@ -168,7 +172,7 @@ async function runDevTeams(a: {
     return stopped.exitCode;
   }
   a.out.line(`${result!.status === 'completed' ? 'done' : 'failed'}: ${a.outDir}`);
-  a.out.line(`  ${teams.length - dropped.length} of ${teams.length} teams finished${dropped.length ? ` (dropped: ${dropped.map((d) => `${d.id}: ${d.reason}`).join('; ')})` : ''}; ${written.written.length} files, language ${summary.language}, test ${result!.test.outcome}`);
+  a.out.line(`  ${formatTeamsFinished(result!.teams)}; ${written.written.length} files, language ${summary.language}, test ${result!.test.outcome}`);
   a.out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs));
   return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
 }
@@ -212,9 +216,7 @@ export async function runDevJob(ctx: CliContext, out: Output, job: DevJob, optio
     progress.line(options.resumeId ? `resuming run ${session.id}` : `run ${session.id}`);
     const runner = createProgramRunner({ allowUnsafe: job.unsafeNoSandbox });
     if (!runner.run) progress.line(`crosstalk: ${runner.reason}; the testing phase will be skipped`);
-    // one team with settings of its own (--teams-file, --team-models) runs as a team, so those settings apply
-    const customised = (job.teamOptions.profiles ?? []).some((p) => Object.keys(p).length > 0) || job.teamOptions.teamModels.length > 0;
-    if (job.teamOptions.teams > 1 || customised) {
+    if (runsAsTeams(job.teamOptions)) {
       return await runDevTeams({ ctx, out, progress, runtime, runner, session, text: job.task, name: job.name, outDir: job.outDir, phases: job.phases, roles: job.roles, language: job.language, teamOptions: job.teamOptions, loadedBudget: loaded.config.budget ?? null });
     }
     // continue after the last phase a previous session finished
@@ -354,7 +356,7 @@ export const registerDev: Register = (program, ctx, run) => {
         const outDir = prepareOutputDir(ctx.cwd, options.out, join('crosstalk-out', `${name}-${timestampForName()}`));
 
         const job: DevJob = {
-          kind: teamOptions.teams > 1 ? 'cross-team' : 'dev',
+          kind: runsAsTeams(teamOptions) ? 'cross-team' : 'dev',
           task: text,
           name,
           outDir,

@@ -10,7 +10,7 @@ import { AbortedError, BudgetExceededError, ConfigError, ExitCode } from '../../
 import { slugify, timestampForName } from '../../software/slug.js';
 import { diversifyTeams, runStoryTeams, type KeepRule, type StoryCheckpoint, type TeamSpec } from '../../teams/index.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber } from '../parse-flags.js';
-import { formatUsageLine, simulatedBanner } from '../format.js';
+import { formatTeamsFinished, formatUsageLine, simulatedBanner } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { Progress } from '../progress.js';
@@ -101,9 +101,7 @@ export async function runStoryJob(ctx: CliContext, out: Output, job: StoryJob, o
     for (const d of result!.decisions) progress.line(`◆ ${d.point}: kept ${d.kept.join(', ')}${d.pruned.length ? `; pruned ${d.pruned.map((p) => p.team).join(', ')}` : ''}`);
     if (result!.story) out.line(result!.story);
     out.note(`${result!.status}: run ${session.id}; ${job.outDir}`);
-    // as for dev: say how many teams finished and why the others were dropped
-    const dropped = result!.teams.filter((t) => t.status === 'dropped');
-    out.note(`  ${result!.teams.length - dropped.length} of ${result!.teams.length} teams finished${dropped.length ? ` (dropped: ${dropped.map((d) => `${d.id}: ${d.reason}`).join('; ')})` : ''}`);
+    out.note(`  ${formatTeamsFinished(result!.teams)}`);
     out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs) + (session.journalStats.replayed ? ` (+${session.journalStats.replayed} replayed free)` : ''));
     return result!.status === 'completed' ? ExitCode.ok : ExitCode.failed;
   } finally {
