@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { generateTopology, validateGraph, type ScheduleEvent, type TopologyName } from '../src/graph/index.js';
 import { buildModelStack, createModelLimiter, UsageTracker } from '../src/model/middleware/index.js';
 import { SimulatedModel } from '../src/model/index.js';
-import { runNetwork } from '../src/network/index.js';
+import { executeNetwork } from '../src/network/index.js';
 import { printTable } from './table.js';
 
 /** Runs one network on sim with latency and returns makespan and the lower bound from measured node durations. */
@@ -23,7 +23,7 @@ async function measure(topology: TopologyName, n: number, concurrency: number, p
     if (e.type === 'step-finished') duration.set(e.id, performance.now() - startedAt.get(e.id)!);
   };
   const started = performance.now();
-  const result = await runNetwork({ graph, task: 'Write a haiku about the sea.', taskType: 'text', model: () => model, concurrency, seed: 1, onEvent });
+  const result = await executeNetwork({ graph, task: 'Write a haiku about the sea.', taskType: 'text', model: () => model, concurrency, seed: 1, onEvent });
   const makespan = result.makespanMs;
   // lower bound: max(critical path over measured node durations, total work / concurrency)
   const { dag } = graph;
@@ -89,7 +89,7 @@ export async function benchMemoryControl(): Promise<void> {
   let first = 0;
   for (const n of [16, 64, 256, 1024]) {
     const graph = validateGraph(generateTopology('layer', { n, width: 4 }));
-    const result = await runNetwork({ graph, task: 'a command-line todo app', taskType: 'code', model: () => new SimulatedModel({ seed: 2 }), concurrency: 64, seed: 2 });
+    const result = await executeNetwork({ graph, task: 'a command-line todo app', taskType: 'code', model: () => new SimulatedModel({ seed: 2 }), concurrency: 64, seed: 2 });
     const tokens = Math.ceil(result.maxPromptChars / 4);
     if (!first) first = tokens;
     rows.push([n, graph.spec.edges.length, result.calls, tokens, tokens / first, tokens / first <= 1.2 ? 'yes' : 'NO']);

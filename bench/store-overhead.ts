@@ -5,7 +5,7 @@ import { generateTopology, validateGraph, type ScheduleEvent } from '../src/grap
 import { RunSession } from '../src/jobs/index.js';
 import { SimulatedModel } from '../src/model/index.js';
 import { buildModelStack, createModelLimiter, UsageTracker } from '../src/model/middleware/index.js';
-import { runNetwork } from '../src/network/index.js';
+import { executeNetwork } from '../src/network/index.js';
 import { SqliteRunStore, type CallRecord, type StepRecord } from '../src/store/index.js';
 import { median, printTable } from './table.js';
 
@@ -25,14 +25,16 @@ async function once(withStore: boolean, latencyMs = 0): Promise<{ ms: number; ca
   });
   const onEvent = session
     ? (e: ScheduleEvent) => {
-        if (e.type === 'step-started') session.stepStarted(e.id, e.attempt);
+        // the events a network job stores: a step's start and finish
+        if (e.type === 'step-started') session.emit({ type: 'step-started', step: { kind: 'node', id: e.id, role: 'actor', model: 'sim' }, attempt: e.attempt });
+        else if (e.type === 'step-finished') session.emit({ type: 'step-finished', step: { kind: 'node', id: e.id, role: 'actor', model: 'sim' }, durationMs: Math.round(e.durationMs) });
       }
     : undefined;
   // the store is opened before the clock starts: a first write waits until its writer thread is up
-  session?.event('bench-started', null);
+  session?.begin({ model: 'sim', simulated: true, plannedSteps: graph.spec.nodes.length });
   store?.flush();
   const started = performance.now();
-  const result = await runNetwork({
+  const result = await executeNetwork({
     graph,
     task: 'Write a haiku about the sea.',
     taskType: 'text',

@@ -2,9 +2,9 @@ import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { defaultRoles } from '../src/agents/index.js';
 import { SimulatedModel, type SimOptions } from '../src/model/index.js';
 import { buildModelStack, createModelLimiter, UsageTracker } from '../src/model/middleware/index.js';
-import { runChain, type ChainLanguage } from '../src/software/chain.js';
+import { executeChain, type ChainLanguage } from '../src/software/chain.js';
 import { resolvePhases, type ResolvedPhase } from '../src/software/phases.js';
-import { diversifyTeams, runCrossTeam, type DecisionPoint, type TeamProfile } from '../src/teams/index.js';
+import { diversifyTeams, executeCrossTeam, type DecisionPoint, type TeamProfile } from '../src/teams/index.js';
 import { median, printTable } from './table.js';
 
 const latencyMs = 50;
@@ -48,7 +48,7 @@ async function timed(setup: Setup, job: (model: LanguageModelV3) => Promise<void
 
 function wall(setup: Setup, teams: TeamProfile[], points: DecisionPoint[]): Promise<{ ms: number; calls: number }> {
   return timed(setup, async (model) => {
-    const result = await runCrossTeam({
+    const result = await executeCrossTeam({
       task: 'a command-line todo app',
       teams,
       phases: setup.phases,
@@ -67,7 +67,7 @@ function wall(setup: Setup, teams: TeamProfile[], points: DecisionPoint[]): Prom
 /** One plain single-team chain: what `crosstalk dev` runs with `--teams 1` (no team profile, no decision point). */
 function plainWall(setup: Setup): Promise<{ ms: number; calls: number }> {
   return timed(setup, async (model) => {
-    await runChain({ task: 'a command-line todo app', phases: setup.phases, roles: defaultRoles, model: () => model, ...(setup.language ? { language: setup.language } : {}) });
+    await executeChain({ task: 'a command-line todo app', phases: setup.phases, roles: defaultRoles, model: () => model, ...(setup.language ? { language: setup.language } : {}) });
   });
 }
 

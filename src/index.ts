@@ -1,13 +1,85 @@
 /**
- * crosstalk: teams and networks of LLM agents.
- * The public API; see README.md for the command-line program.
+ * crosstalk: teams and networks of LLM agents, as a library.
+ *
+ * Run functions (`runNetwork`, `runChain`, `runCrossTeam`, `runStory`,
+ * `resumeRun`) return a {@link RunHandle}: iterate it for typed events, await
+ * `result` for the outcome. The graph API builds and inspects networks; the
+ * runtime and the run store are there for callers who compose their own jobs.
+ * Test doubles live in `crosstalk/test`.
  */
+
+// running: jobs, their handles, their results and events
+export {
+  runNetwork,
+  runChain,
+  runCrossTeam,
+  runStory,
+  resumeRun,
+  type RunHandle,
+  type RunOptions,
+  type NetworkRunOptions,
+  type ChainRunOptions,
+  type CrossTeamRunOptions,
+  type StoryRunOptions,
+  type ResumeOptions,
+  type JobResult,
+  type NetSummary,
+  type DevSummary,
+  type CrossTeamSummary,
+  type StorySummary,
+  exportRun,
+  readRunEvents,
+  viewRun,
+  type ExportedRun,
+  type StoredEvent,
+  type RunView,
+} from './jobs/index.js';
+export { EventStream } from './events/index.js';
+export type * from './events/index.js';
+
+// networks: generate, parse, validate, analyze, write
+export {
+  generateTopology,
+  topologyNames,
+  isTopologyName,
+  parseGraph,
+  parseDot,
+  graphFromObject,
+  readGraphFile,
+  graphToJson,
+  toDot,
+  validateGraph,
+  findCycle,
+  graphStats,
+  criticalPath,
+  topologicalOrder,
+  topologicalLayers,
+  remainingTimeMs,
+  graphSpecSchema,
+  type GraphSpec,
+  type NodeSpec,
+  type EdgeSpec,
+  type GraphFormat,
+  type GraphStats,
+  type TopologyName,
+  type TopologyParams,
+  type ValidatedGraph,
+} from './graph/index.js';
+
+// chains and teams as data: roles, phases, team settings
+export { defaultRoles, roleSchema, type Role, type RoleBook } from './agents/index.js';
+export { defaultPhases, phaseNames, phaseSchema, type PhaseConfig, type PhaseName } from './software/phases.js';
+export { supportedLanguages, type ChainLanguage, type TestOutcome, type PhaseRecord } from './software/chain.js';
+export type { TeamSpec, KeepRule, Scorer, DecisionPoint, DecisionReport, TeamReport } from './teams/index.js';
+
+// models, configuration and the runtime
+export { complete, parseModelString, SimulatedModel, type ChatMessage, type CompleteOptions, type Completion, type ModelSpec, type SimOptions } from './model/index.js';
+export { loadConfig, configSchema, type CrosstalkConfig, type LoadedConfig, type ConfigFlags } from './config/index.js';
+export { createRuntime, type Runtime, type ProgramSandbox } from './runtime/index.js';
+export { UsageTracker, defaultPrices, type UsageSnapshot, type UsageTotals } from './model/middleware/index.js';
+
+// the run store
+export { SqliteRunStore, resolveStorePath, type RunStore, type RunRecord, type RunStatus, type RunKind, type RunTotals, type StepRecord, type EventRecord, type CallRecord } from './store/index.js';
+
+// errors users can branch on (`code`, `exitCode`, `isInstance`)
 export * from './errors/index.js';
-export { loadConfig, configSchema, type CrosstalkConfig, type LoadedConfig } from './config/index.js';
-export * from './model/index.js';
-export * from './model/middleware/index.js';
-export { createRuntime, type Runtime } from './runtime/index.js';
-export * from './agents/index.js';
-export { runNodeWork, mergeCandidates, type NodeArtifact, type NodeWorkOptions, type NodeWorkResult } from './network/node-work.js';
-export * from './store/index.js';
-export { runCli } from './cli/main.js';

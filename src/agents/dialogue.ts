@@ -52,6 +52,8 @@ export interface DialogueOptions {
   scope?: string;
   seed?: number;
   signal?: AbortSignal;
+  /** Called after each reply: who spoke, the turn number (from 1) and whether the dialogue ends with it. */
+  onTurn?: (turn: { agent: string; turn: number; final: boolean }) => void;
 }
 
 /** Finds `marker` in a reply and returns the conclusion text after it (may be empty). */
@@ -105,17 +107,15 @@ export async function runDialogue(options: DialogueOptions): Promise<DialogueRes
     assistantTurns++;
     finalReply = reply.text;
     turns.push({ speaker: 'assistant', agent: assistant.name, text: reply.text });
-    if (marker) {
-      conclusion = findConclusion(reply.text, marker);
-      if (conclusion !== undefined) break;
-    }
-    if (assistantTurns >= options.maxTurns) break;
+    if (marker) conclusion = findConclusion(reply.text, marker);
+    const assistantEnds = conclusion !== undefined || assistantTurns >= options.maxTurns;
+    options.onTurn?.({ agent: assistant.name, turn: turns.length, final: assistantEnds });
+    if (assistantEnds) break;
     const answer = await call(instructor, perspective(turns, 'instructor', opening), instructorSystem);
     turns.push({ speaker: 'instructor', agent: instructor.name, text: answer.text });
-    if (marker) {
-      conclusion = findConclusion(answer.text, marker);
-      if (conclusion !== undefined) break;
-    }
+    if (marker) conclusion = findConclusion(answer.text, marker);
+    options.onTurn?.({ agent: instructor.name, turn: turns.length, final: conclusion !== undefined });
+    if (conclusion !== undefined) break;
   }
 
   let endedBy: DialogueEnd = conclusion !== undefined ? 'marker' : 'turn-limit';

@@ -27,3 +27,13 @@ export function formatTeamsFinished(teams: ReadonlyArray<{ id: string; status: s
   const dropped = teams.filter((t) => t.status === 'dropped');
   return `${teams.length - dropped.length} of ${teams.length} teams finished${dropped.length ? ` (dropped: ${dropped.map((d) => `${d.id}: ${d.reason}`).join('; ')})` : ''}`;
 }
+
+/** A duration for people: `850 ms`, `4.2 s`, `3 min 05 s`, `1 h 02 min`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${String(Math.round(seconds % 60)).padStart(2, '0')} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}

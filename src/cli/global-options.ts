@@ -21,8 +21,8 @@ export function addGlobalOptions(command: Command): Command {
     .option('--json', 'print one JSON document on stdout and nothing else there');
 }
 
-/** The config-relevant flags out of a command's merged options. */
-export function configFlags(options: GlobalOptions): ConfigFlags {
+/** The config-relevant flags out of a command's merged options (every string option; the config loader picks its own). */
+export function configFlags(options: GlobalOptions): ConfigFlags & Record<string, string> {
   const { json: _json, ...flags } = options;
-  return Object.fromEntries(Object.entries(flags).filter(([, v]) => typeof v === 'string')) as ConfigFlags;
+  return Object.fromEntries(Object.entries(flags).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }

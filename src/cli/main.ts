@@ -3,7 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors/index.js';
 import { registerAsk } from './commands/ask.js';
 import { registerConfig } from './commands/config.js';
-import { registerResume, registerRuns } from './commands/runs.js';
+import { registerRuns } from './commands/runs.js';
+import { registerRunEvents } from './commands/runs-events.js';
 import { registerGraph } from './commands/graph.js';
 import { registerNet } from './commands/net.js';
 import { registerDev } from './commands/dev.js';
@@ -55,7 +56,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     }
   };
 
-  for (const register of [registerAsk, registerConfig, registerDev, registerStory, registerGraph, registerNet, registerRuns, registerResume]) register(program, ctx, run);
+  for (const register of [registerAsk, registerConfig, registerDev, registerStory, registerGraph, registerNet, registerRuns, registerRunEvents]) register(program, ctx, run);
   const prepare = (command: Command) => {
     command.exitOverride();
     if (command.commands.length === 0) addGlobalOptions(command);

@@ -2,3 +2,4 @@ export { hashString, seededRandom, unitFromText, estimateTokens, type Random } f
 export { partitionMerge, type MergeNode, type PartitionMergeResult } from './partition-merge.js';
 export { sleep } from './sleep.js';
 export { makeDirectory } from './make-directory.js';
+export { prepareOutputDir } from './output-dir.js';

@@ -179,6 +179,30 @@ export function parseDot(text: string): GraphSpec {
  * Reads a graph file by extension: `.json`, `.yaml`/`.yml`, `.dot`/`.gv`.
  * @throws GraphSpecError naming the file and the problem.
  */
+/** Text formats a graph can be written in. */
+export type GraphFormat = 'json' | 'yaml' | 'dot';
+
+/**
+ * Parses a graph from text: JSON or YAML (`{nodes, edges}` or a list of
+ * `"a->b"` strings) or Graphviz DOT. The result is not yet validated (see
+ * `validateGraph` for cycles and limits).
+ * @param source named in error messages (a file name, say).
+ * @throws GraphSpecError with a one-line message.
+ */
+export function parseGraph(text: string, format: GraphFormat, source = 'graph'): GraphSpec {
+  try {
+    if (format === 'dot') return parseDot(text);
+    const data: unknown = format === 'json' ? JSON.parse(text) : parseYaml(text);
+    return graphFromObject(data, source);
+  } catch (error) {
+    if (GraphSpecError.isInstance(error)) {
+      throw new GraphSpecError({ message: error.message.startsWith(source) ? error.message : `${source}: ${error.message}`, nodes: error.nodes });
+    }
+    throw new GraphSpecError({ message: `${source}: not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}` });
+  }
+}
+
+/** Reads a graph file; the format follows the extension (`.dot`/`.gv`, `.json`, else YAML). */
 export function readGraphFile(path: string): GraphSpec {
   let text: string;
   try {
@@ -187,12 +211,10 @@ export function readGraphFile(path: string): GraphSpec {
     throw new GraphSpecError({ message: `cannot read graph file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
   }
   const ext = extname(path).toLowerCase();
-  try {
-    if (ext === '.dot' || ext === '.gv') return parseDot(text);
-    const data: unknown = ext === '.json' ? JSON.parse(text) : parseYaml(text);
-    return graphFromObject(data, path);
-  } catch (error) {
-    if (GraphSpecError.isInstance(error)) throw new GraphSpecError({ message: error.message.startsWith(path) ? error.message : `${path}: ${error.message}`, nodes: error.nodes });
-    throw new GraphSpecError({ message: `${path}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}` });
-  }
+  return parseGraph(text, ext === '.dot' || ext === '.gv' ? 'dot' : ext === '.json' ? 'json' : 'yaml', path);
+}
+
+/** A graph as JSON text (the form `parseGraph(text, 'json')` reads back). */
+export function graphToJson(spec: GraphSpec): string {
+  return `${JSON.stringify(spec, null, 2)}\n`;
 }

@@ -9,6 +9,7 @@ describe('run owners', () => {
   it('records the process of each session and tells a live process from a gone one', () => {
     const store = new SqliteRunStore(':memory:');
     const session = RunSession.start(store, { kind: 'net', task: 't', config: {} });
+    session.begin({ model: 'sim', simulated: true });
     const owner = runOwner(store, session.id);
     expect(owner).toEqual({ pid: process.pid, host: hostname() });
     expect(ownerState(owner)).toBe('alive');
@@ -25,9 +26,10 @@ describe('run owners', () => {
     const gone = spawnSync(process.execPath, ['-e', '']).pid;
     store.appendEvent(run.id, 'run-started', { owner: { pid: gone, host: hostname() } });
     const resumed = RunSession.resume(store, run.id);
+    resumed.begin({ model: 'sim', simulated: true });
     expect(resumed.run.status).toBe('running');
     expect(runOwner(store, run.id)).toEqual({ pid: process.pid, host: hostname() });
-    expect(store.lastEvent(run.id)?.type).toBe('run-resumed');
+    expect(store.lastEvent(run.id)).toMatchObject({ type: 'run-started', data: { resumed: true, kind: 'net', model: 'sim' } });
     store.close();
   });
 });

@@ -1,5 +1,6 @@
 import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import { StoreError } from '../errors/index.js';
+import { isStoredEvent, type CrosstalkEvent, type EventInput } from '../events/index.js';
 import { currentOwner, ownerState, runOwner } from './run-owner.js';
 import { journalMiddleware, pendingMarkerMiddleware, type JournalStats, type NewRun, type RunRecord, type RunStatus, type RunStore, type RunTotals } from '../store/index.js';
 
@@ -17,6 +18,8 @@ export class RunSession {
   private readonly journaledBefore: { calls: number; inputTokens: number; outputTokens: number; costUsd: number | null };
   private readonly recorded = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costUnknown: false };
 
+  private readonly listeners = new Set<(event: CrosstalkEvent) => void>();
+
   private constructor(
     readonly store: RunStore,
     readonly run: RunRecord,
@@ -24,6 +27,8 @@ export class RunSession {
     private readonly previous: RunTotals,
     /** Calls lost in flight by the session that died before this one. */
     readonly lostOnResume: number,
+    /** True when this session continues an earlier one. */
+    readonly resumed: boolean,
   ) {
     this.knownKeys = new Set(store.listCallKeys(run.id));
     this.journaledBefore = store.callTotals(run.id);
@@ -33,11 +38,10 @@ export class RunSession {
     return this.run.id;
   }
 
-  /** Starts a new run. */
+  /** Starts a new run. Call {@link begin} once its models are set up. */
   static start(store: RunStore, run: NewRun): RunSession {
     const record = store.createRun(run);
-    store.appendEvent(record.id, 'run-started', { owner: currentOwner() });
-    return new RunSession(store, record, record.totals, 0);
+    return new RunSession(store, record, record.totals, 0, false);
   }
 
   /**
@@ -57,8 +61,34 @@ export class RunSession {
     const lost = store.takePending(id);
     const previous: RunTotals = { ...record.totals, lostCalls: (record.totals.lostCalls ?? 0) + lost };
     store.updateRun(id, { status: 'running', finishedAt: null, totals: previous });
-    store.appendEvent(id, 'run-resumed', { lostCalls: lost, owner: currentOwner() });
-    return new RunSession(store, { ...record, status: 'running', totals: previous }, previous, lost);
+    return new RunSession(store, { ...record, status: 'running', totals: previous }, previous, lost, true);
+  }
+
+  /** Calls `listener` with every event of this session; returns a function that stops it. */
+  subscribe(listener: (event: CrosstalkEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Stamps an event with the run and the time, stores it (all but progress
+   * events, which are derived) and hands it to the listeners.
+   */
+  emit(input: EventInput, stored: Record<string, unknown> = {}): void {
+    const event = { ...input, runId: this.id, at: Date.now() } as CrosstalkEvent;
+    if (isStoredEvent(event.type)) {
+      const { type, runId: _runId, at: _at, ...data } = event;
+      this.store.appendEvent(this.id, type, { ...data, ...stored });
+    }
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Announces the session: `run-started` (with `resumed`), recording the process that runs it. */
+  begin(info: { model: string; simulated: boolean; plannedSteps?: number; doneSteps?: number }): void {
+    this.emit(
+      { type: 'run-started', kind: this.run.kind, task: this.run.task, resumed: this.resumed, ...info },
+      { owner: currentOwner(), ...(this.resumed ? { lostCalls: this.lostOnResume } : {}) },
+    );
   }
 
   private countRecorded(r: { inputTokens: number; outputTokens: number; costUsd: number | null }): void {
@@ -72,7 +102,17 @@ export class RunSession {
   /** Journal middleware for one model of this run. */
   journal(model: string, price?: { input: number; output: number }, crossRun = false): { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware } {
     return {
-      journal: journalMiddleware({ store: this.store, runId: this.id, model, stats: this.journalStats, price, knownKeys: this.knownKeys, crossRun, onRecord: (r) => this.countRecorded(r) }),
+      journal: journalMiddleware({
+        store: this.store,
+        runId: this.id,
+        model,
+        stats: this.journalStats,
+        price,
+        knownKeys: this.knownKeys,
+        crossRun,
+        onRecord: (r) => this.countRecorded(r),
+        onReplay: (r) => this.emit({ type: 'model-call', agent: r.agent ?? 'unnamed', model: r.model, inputTokens: r.inputTokens, outputTokens: r.outputTokens, costUsd: 0, latencyMs: 0, replayed: true }),
+      }),
       sent: pendingMarkerMiddleware({ store: this.store, runId: this.id }),
     };
   }
@@ -124,23 +164,15 @@ export class RunSession {
     this.store.transaction(() => {
       const hash = this.store.putArtifact(output);
       this.store.putStep(this.id, { id, state: 'done', attempts: attempt, outputHash: hash, meta, updatedAt: Date.now() });
-      this.store.appendEvent(this.id, 'step-finished', { id });
     });
   }
 
   stepFailed(id: string, error: string, attempt: number, final: boolean): void {
-    this.store.transaction(() => {
-      if (final) this.store.putStep(this.id, { id, state: 'failed', attempts: attempt, outputHash: null, meta: { error }, updatedAt: Date.now() });
-      this.store.appendEvent(this.id, 'step-failed', { id, error, attempt, final });
-    });
+    if (final) this.store.putStep(this.id, { id, state: 'failed', attempts: attempt, outputHash: null, meta: { error }, updatedAt: Date.now() });
   }
 
   stepSkipped(id: string, because: string): void {
     this.store.putStep(this.id, { id, state: 'skipped', attempts: 0, outputHash: null, meta: { because }, updatedAt: Date.now() });
-  }
-
-  event(type: string, data: unknown): void {
-    this.store.appendEvent(this.id, type, data);
   }
 
   /**
@@ -160,12 +192,12 @@ export class RunSession {
     };
   }
 
-  /** Ends the session with a status and result summary. */
-  finish(status: RunStatus, result: unknown): RunTotals {
+  /** Ends the session with a status and result summary (and `run-finished`). */
+  finish(status: RunStatus, result: unknown, error?: string): RunTotals {
     const totals = this.totals();
     this.store.transaction(() => {
       this.store.updateRun(this.id, { status, finishedAt: status === 'running' ? null : Date.now(), totals, result });
-      this.store.appendEvent(this.id, 'run-finished', { status, sessionMs: Date.now() - this.started });
+      this.emit({ type: 'run-finished', status, durationMs: Date.now() - this.started, totals, ...(error ? { error } : {}) });
     });
     return totals;
   }

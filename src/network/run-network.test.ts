@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { generateTopology, validateGraph } from '../graph/index.js';
 import { SimulatedModel } from '../model/index.js';
-import { extractChoice, runNetwork } from './run-network.js';
+import { extractChoice, executeNetwork } from './run-network.js';
 
-describe('runNetwork', () => {
+describe('executeNetwork', () => {
   it('runs a network of more than a thousand agents end to end on the simulated model', async () => {
     const graph = validateGraph(generateTopology('small-world', { n: 400, seed: 3 }));
     const agents = graph.spec.nodes.length + graph.spec.edges.length;
     expect(agents).toBeGreaterThan(1000);
     const model = new SimulatedModel({ seed: 3 });
-    const result = await runNetwork({ graph, task: 'Write a short poem about rivers.', taskType: 'text', model: () => model, concurrency: 32, seed: 3 });
+    const result = await executeNetwork({ graph, task: 'Write a short poem about rivers.', taskType: 'text', model: () => model, concurrency: 32, seed: 3 });
     expect(result.status).toBe('completed');
     expect(result.outputs.size).toBe(400);
     expect(result.final && result.final.length).toBeGreaterThan(20);
@@ -31,7 +31,7 @@ describe('runNetwork', () => {
     });
     const finished: string[] = [];
     const model = new SimulatedModel();
-    const result = await runNetwork({
+    const result = await executeNetwork({
       graph,
       task: 'a calculator',
       taskType: 'code',
@@ -56,7 +56,7 @@ describe('runNetwork', () => {
     });
     const good = new SimulatedModel();
     const broken = new SimulatedModel({ failHard: 1 });
-    const result = await runNetwork({
+    const result = await executeNetwork({
       graph: { ...graph, spec: { ...graph.spec, nodes: graph.spec.nodes.map((n) => (n.id === 'left' ? { ...n, model: 'broken' } : n)) } },
       task: 'an essay',
       taskType: 'text',
@@ -72,7 +72,7 @@ describe('runNetwork', () => {
 
   it('answers multiple-choice tasks with a letter', async () => {
     const graph = validateGraph(generateTopology('chain', { n: 3 }));
-    const result = await runNetwork({
+    const result = await executeNetwork({
       graph,
       task: 'Which planet is largest?\nA. Mars\nB. Jupiter\nC. Venus\nD. Mercury\nGive your answer.',
       taskType: 'choice',
@@ -87,7 +87,7 @@ describe('runNetwork', () => {
     for (const n of [16, 256]) {
       // layers of width 4: every node past the first layer has in-degree 4, whatever n is
       const graph = validateGraph(generateTopology('layer', { n, width: 4 }));
-      const result = await runNetwork({ graph, task: 'a todo app', taskType: 'code', model: () => new SimulatedModel(), concurrency: 16, aggregationGroupSize: 8 });
+      const result = await executeNetwork({ graph, task: 'a todo app', taskType: 'code', model: () => new SimulatedModel(), concurrency: 16, aggregationGroupSize: 8 });
       sizes.push(result.maxPromptChars);
     }
     expect(sizes[1]! / sizes[0]!).toBeLessThanOrEqual(1.2);

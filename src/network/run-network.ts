@@ -10,7 +10,7 @@ import { complete } from '../model/index.js';
 /** Picks the model for an agent: a node's own model string, else the role's model. */
 export type ModelPicker = (options: { role: string; model?: string }) => LanguageModelV3;
 
-/** Options of {@link runNetwork}. */
+/** Options of {@link executeNetwork}. */
 export interface NetworkOptions {
   graph: ValidatedGraph;
   task: string;
@@ -71,7 +71,7 @@ export interface NetworkResult {
  * merges them once all have finished, whatever their depth; the sinks'
  * artifacts are merged into the final answer.
  */
-export async function runNetwork(options: NetworkOptions): Promise<NetworkResult> {
+export async function executeNetwork(options: NetworkOptions): Promise<NetworkResult> {
   const { graph, task, taskType } = options;
   const roles = options.roles ?? defaultRoles;
   const { dag, spec } = graph;

@@ -3,6 +3,15 @@ import type { CrosstalkConfig, LoadedConfig, PriceEntry } from '../config/index.
 import { createProviderModel, parseModelString, resolveModelString } from '../model/index.js';
 import { BudgetGuard, buildModelStack, resolvePrice, createModelLimiter, UsageTracker, type ModelLimiter } from '../model/middleware/index.js';
 import { checkModelStrings } from './check-model-strings.js';
+import { createProgramRunner } from '../software/program-runner.js';
+import type { ProgramRunner } from '../software/chain.js';
+
+/** Runs generated programs: the sandbox as the features see it. `run` is absent when no sandbox exists. */
+export interface ProgramSandbox {
+  run?: ProgramRunner;
+  /** Which sandbox is used, or why there is none. */
+  reason: string;
+}
 
 /**
  * Everything a feature needs to run: models (already wrapped in retry,
@@ -25,6 +34,10 @@ export interface Runtime {
   /** Maximum model calls in flight per model. */
   readonly concurrency: number;
   readonly signal: AbortSignal;
+  /** Runs generated code (bubblewrap or unshare; none when neither exists and unsafe runs were not allowed). */
+  readonly sandbox: ProgramSandbox;
+  /** Milliseconds since the epoch (replaceable in tests). */
+  readonly clock: () => number;
   /** The model string for a role (per-role override or the default). */
   modelString(role?: string): string;
   /** The wrapped model for a role. Models are shared: one limiter per model string. */
@@ -50,6 +63,11 @@ export async function createRuntime(options: {
   journal?: (modelString: string, price: PriceEntry | undefined) => { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware };
   /** Spent by earlier sessions of a resumed run; counts against the budget. */
   spentBefore?: { usd: number; tokens: number };
+  /** Run generated code on the host when no sandbox exists (dangerous). Default false. */
+  allowUnsafeSandbox?: boolean;
+  /** Replaces the sandbox (tests, or a runner of your own). */
+  sandbox?: ProgramSandbox;
+  clock?: () => number;
 }): Promise<Runtime> {
   const { loaded, env } = options;
   checkModelStrings(loaded);
@@ -100,7 +118,14 @@ export async function createRuntime(options: {
   const modelString = (role?: string) => (role ? config.roleModels?.[role] : undefined) ?? resolved.model;
   const all = [resolved.model, ...Object.values(config.roleModels ?? {})];
   for (const m of all) build(m); // fail fast on missing keys
+  let sandbox = options.sandbox;
   return {
+    get sandbox() {
+      // detected on first use: a network with no code to run never looks for one
+      sandbox ??= createProgramRunner({ allowUnsafe: options.allowUnsafeSandbox === true });
+      return sandbox;
+    },
+    clock: options.clock ?? Date.now,
     config,
     defaultModel: resolved.model,
     modelSource: resolved.source,

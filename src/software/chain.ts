@@ -35,7 +35,7 @@ export interface PhaseRecord {
   changed: string[];
 }
 
-/** Options of {@link runChain}. */
+/** Options of {@link executeChain}. */
 export interface ChainOptions {
   task: string;
   phases: ResolvedPhase[];
@@ -86,7 +86,8 @@ export interface ChainState {
 export type ChainEvent =
   | { type: 'phase-started'; phase: string }
   | { type: 'phase-finished'; phase: string; status: PhaseRecord['status']; note?: string }
-  | { type: 'round'; phase: string; round: number };
+  | { type: 'round'; phase: string; round: number }
+  | { type: 'turn'; phase: string; agent: string; turn: number; final: boolean };
 
 /** Everything a chain produced. */
 export interface ChainResult {
@@ -128,7 +129,7 @@ function changedFiles(before: Files, after: Files): string[] {
  * chain carries on with what it has; only a coding phase that yields no files
  * at all fails the chain.
  */
-export async function runChain(options: ChainOptions): Promise<ChainResult> {
+export async function executeChain(options: ChainOptions): Promise<ChainResult> {
   const agent = (roleName: string): Agent => {
     const role = options.roles[roleName];
     if (!role) throw new ModelOutputError({ message: `phase uses unknown role '${roleName}'` });
@@ -187,6 +188,7 @@ export async function runChain(options: ChainOptions): Promise<ChainResult> {
             marker: '<INFO>',
             reflection: { agent: agent('counselor'), instruction: 'State the product form the conversation settled on. Choose one of: Command-line application, Desktop application, Web page, Library, Game. Answer as "<INFO> <product form>".' },
             scope: phase.name,
+            onTurn: (t) => emit({ type: 'turn', phase: phase.name, ...t }),
             ...(options.seed !== undefined ? { seed: options.seed } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
           });
@@ -209,6 +211,7 @@ export async function runChain(options: ChainOptions): Promise<ChainResult> {
             marker: '<INFO>',
             reflection: { agent: agent('counselor'), instruction: `State the programming language the conversation chose. Choose one of: ${supportedLanguages.join(', ')}. Answer as "<INFO> <language>".` },
             scope: phase.name,
+            onTurn: (t) => emit({ type: 'turn', phase: phase.name, ...t }),
             ...(options.seed !== undefined ? { seed: options.seed } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
           });

@@ -29,7 +29,7 @@ export interface JournalOptions {
   crossRun?: boolean;
   stats?: JournalStats;
   /** Called after a journal hit, so totals can count replays. */
-  onReplay?: (record: { agent: string | null; inputTokens: number; outputTokens: number }) => void;
+  onReplay?: (record: { agent: string | null; model: string; inputTokens: number; outputTokens: number }) => void;
   /** Called when an answered call is recorded, so totals can be kept without reading the store back. */
   onRecord?: (record: { inputTokens: number; outputTokens: number; costUsd: number | null }) => void;
 }
@@ -131,7 +131,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   };
   const replay = (hit: NonNullable<ReturnType<typeof lookup>['hit']>): StoredResponse => {
     stats.replayed++;
-    options.onReplay?.({ agent: hit.agent, inputTokens: hit.inputTokens, outputTokens: hit.outputTokens });
+    options.onReplay?.({ agent: hit.agent, model: hit.model, inputTokens: hit.inputTokens, outputTokens: hit.outputTokens });
     return hit.response as StoredResponse;
   };
   const record = (params: LanguageModelV3CallOptions, hash: string, json: string, key: string, response: StoredResponse, latencyMs: number) => {

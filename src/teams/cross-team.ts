@@ -3,7 +3,7 @@ import type { RoleBook } from '../agents/index.js';
 import { partitionMerge, type MergeNode } from '../common/index.js';
 import { AbortedError, BudgetExceededError } from '../errors/index.js';
 import { complete } from '../model/index.js';
-import { entryFile, runChain, type ChainLanguage, type ChainResult, type PhaseRecord, type ProgramRunner, type TestOutcome } from '../software/chain.js';
+import { entryFile, executeChain, type ChainEvent, type ChainLanguage, type ChainResult, type PhaseRecord, type ProgramRunner, type TestOutcome } from '../software/chain.js';
 import { formatCodebase, parseCodebase, type Files } from '../software/codebase/index.js';
 import type { ResolvedPhase } from '../software/phases.js';
 import type { TeamProfile } from './diversify.js';
@@ -22,7 +22,7 @@ const segmentEnd: Record<DecisionPoint, string> = { design: 'language-choice', c
 /** How proposals are scored. */
 export type Scorer = 'metrics' | 'judge' | 'both';
 
-/** Options of {@link runCrossTeam}. */
+/** Options of {@link executeCrossTeam}. */
 export interface CrossTeamOptions {
   task: string;
   teams: TeamProfile[];
@@ -61,11 +61,15 @@ export interface CrossTeamCheckpoint {
   decisions: DecisionReport[];
 }
 
-/** Progress of a cross-team run. */
+/**
+ * Progress of a cross-team run (software or story): a segment (all teams working towards a decision point or
+ * story stage) starts, a team's chain reports progress, a team is dropped, a decision point is passed.
+ */
 export type CrossTeamEvent =
-  | { type: 'segment-started'; point: DecisionPoint; teams: string[] }
+  | { type: 'segment-started'; point: string; teams: string[] }
+  | { type: 'team-progress'; team: string; event: ChainEvent }
   | { type: 'team-dropped'; team: string; reason: string }
-  | { type: 'decision'; point: DecisionPoint; kept: string[]; pruned: string[] };
+  | { type: 'decision'; report: Omit<DecisionReport, 'point'> & { point: string } };
 
 /** A proposal as reported. */
 export interface ProposalReport {
@@ -173,7 +177,7 @@ interface CodeScore extends ScoredProposal<Files> {
  * merge: it is recorded as skipped and costs no call, so one team is a plain
  * single-team chain.
  */
-export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeamResult> {
+export async function executeCrossTeam(options: CrossTeamOptions): Promise<CrossTeamResult> {
   const resume = options.resumeFrom;
   const states: TeamState[] = resume
     ? resume.teams.map((t) => ({ report: t.report, files: t.files, language: t.language, modality: t.modality, ideas: t.ideas, lastTest: t.lastTest }))
@@ -266,7 +270,7 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
       const scored = designScores.get(state.report.id)?.report ?? codeScores.get(state.report.id)?.report;
       if (decisionPoint !== 'design') state.report.artifacts[decisionPoint] = state.files;
       decisions.push(skippedDecision(decisionPoint, state.report.id, scored));
-      emit({ type: 'decision', point: decisionPoint, kept: [state.report.id], pruned: [] });
+      emit({ type: 'decision', report: decisions.at(-1)! });
       if (concluding) {
         // the team's own work and its own test are the result, as in a single-team chain
         finalFiles = state.files;
@@ -281,13 +285,13 @@ export async function runCrossTeam(options: CrossTeamOptions): Promise<CrossTeam
       const decision = await decideDesign(options, survivors, designScores);
       decisions.push(decision.report);
       for (const state of survivors) state.ideas = decision.insight;
-      emit({ type: 'decision', point: 'design', kept: decision.report.kept, pruned: decision.report.pruned.map((p) => p.team) });
+      emit({ type: 'decision', report: decision.report });
       checkpoint(index + 1, 'design');
       continue;
     }
     const decision = await decideCode(options, decisionPoint, survivors, survivors.map((s) => codeScores.get(s.report.id)!), concluding);
     decisions.push(decision.report);
-    emit({ type: 'decision', point: decisionPoint, kept: decision.report.kept, pruned: decision.report.pruned.map((p) => p.team) });
+    emit({ type: 'decision', report: decision.report });
     if (concluding) {
       finalFiles = decision.files;
       finalLanguage = decision.language;
@@ -325,7 +329,7 @@ async function runSegment(options: CrossTeamOptions, state: TeamState, segment: 
   });
   let result: ChainResult;
   try {
-    result = await runChain({
+    result = await executeChain({
       task: options.task,
       phases,
       roles: options.roles,
@@ -336,6 +340,7 @@ async function runSegment(options: CrossTeamOptions, state: TeamState, segment: 
       temperature: profile.temperature,
       personaNote: profile.personaNote,
       agentPrefix: `${profile.id}/`,
+      ...(options.onEvent ? { onEvent: (event: ChainEvent) => options.onEvent!({ type: 'team-progress', team: profile.id, event }) } : {}),
       ...(state.ideas ? { ideas: state.ideas } : {}),
       ...(options.runProgram ? { runProgram: options.runProgram } : {}),
       ...(options.noRunnerReason ? { noRunnerReason: options.noRunnerReason } : {}),

@@ -6,7 +6,7 @@ import { complete } from '../model/index.js';
 import type { TeamProfile } from './diversify.js';
 import { judgeProposal, type Verdict } from './judge.js';
 import { pruneGreedy, pruneReason, type KeepRule } from './prune.js';
-import type { DecisionReport, ProposalReport, TeamReport } from './cross-team.js';
+import type { CrossTeamEvent, DecisionReport, ProposalReport, TeamReport } from './cross-team.js';
 
 /** Stages of the story chain; each ends at a decision point. */
 export const storyStages = ['outline', 'draft', 'revise'] as const;
@@ -45,6 +45,8 @@ export interface StoryTeamsOptions {
   resumeFrom?: StoryCheckpoint;
   /** Called after each stage but the last, with what a resume needs. */
   onCheckpoint?: (checkpoint: StoryCheckpoint) => void;
+  /** Progress: a stage starts, a team wrote its text, a team is dropped, a stage's texts are pruned and merged. */
+  onEvent?: (event: CrossTeamEvent) => void;
 }
 
 /** A story run after one of its stages: enough to continue with the next. Plain JSON. */
@@ -87,6 +89,12 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
   for (const [index, stage] of storyStages.entries()) {
     if (resume && index < resume.nextStage) continue; // written before the checkpoint
     const active = teams.filter((t) => t.status === 'active');
+    options.onEvent?.({ type: 'segment-started', point: stage, teams: active.map((t) => t.id) });
+    const drop = (team: TeamReport, reason: string) => {
+      team.status = 'dropped';
+      team.reason = reason;
+      options.onEvent?.({ type: 'team-dropped', team: team.id, reason });
+    };
     const texts = new Map<string, string>();
     const verdicts = new Map<string, Verdict>();
     // pipelined scoring: a text is judged as soon as its team wrote it; a lone team is compared with nobody
@@ -114,10 +122,10 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
           texts.set(team.id, reply.text);
           team.artifacts[stage] = reply.text;
           team.phases.push({ name: stage, status: 'done', rounds: 1, durationMs: Math.round(performance.now() - started), changed: [] });
+          options.onEvent?.({ type: 'team-progress', team: team.id, event: { type: 'phase-finished', phase: stage, status: 'done' } });
         } catch (error) {
           if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error)) throw error;
-          team.status = 'dropped';
-          team.reason = `failed at ${stage}: ${(error as Error).message.split('\n')[0]}`;
+          drop(team, `failed at ${stage}: ${(error as Error).message.split('\n')[0]}`);
           return;
         }
         if (!compare) return;
@@ -125,8 +133,7 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
           verdicts.set(team.id, await judgeProposal({ model: options.model(team.profile, 'judge'), task: options.premise, proposal: texts.get(team.id)!, kind: 'story', scope: `${stage}/judge/${team.id}`, ...(options.signal ? { signal: options.signal } : {}) }));
         } catch (error) {
           if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error)) throw error;
-          team.status = 'dropped';
-          team.reason = `its ${stage} could not be judged: ${(error as Error).message.split('\n')[0]}`;
+          drop(team, `its ${stage} could not be judged: ${(error as Error).message.split('\n')[0]}`);
         }
       }),
     );
@@ -141,6 +148,7 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
       const only = survivors[0]!.id;
       shared = texts.get(only)!;
       decisions.push({ point: stage, proposals, kept: [only], pruned: [], tree: [], rootId: only, deliveredTo: [], shared: '', skipped: `only ${only} has a text: nothing to prune or merge` });
+      options.onEvent?.({ type: 'decision', report: decisions.at(-1)! });
       checkpoint(index, stage);
       continue;
     }
@@ -170,6 +178,7 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
       deliveredTo: stage === 'revise' ? [] : teams.filter((t) => t.status === 'active').map((t) => t.id),
       shared: shared.slice(0, 2000),
     });
+    options.onEvent?.({ type: 'decision', report: decisions.at(-1)! });
     checkpoint(index, stage);
   }
   return { status: 'completed', story: shared ?? '', teams, decisions };

@@ -4,8 +4,8 @@ import { defaultRoles } from '../agents/index.js';
 import { partitionMerge } from '../common/index.js';
 import { SimulatedModel, promptToMessagesForTest } from './test-helpers.js';
 import { resolvePhases } from '../software/phases.js';
-import { runChain, type ProgramRunner, type TestOutcome } from '../software/chain.js';
-import { runCrossTeam, type CrossTeamCheckpoint, type DecisionPoint } from './cross-team.js';
+import { executeChain, type ProgramRunner, type TestOutcome } from '../software/chain.js';
+import { executeCrossTeam, type CrossTeamCheckpoint, type DecisionPoint } from './cross-team.js';
 import { diversifyTeams } from './diversify.js';
 import { extractJson, judgeProposal } from './judge.js';
 import { codeMetrics, cosineSimilarity } from './metrics.js';
@@ -118,10 +118,10 @@ describe('diversifyTeams, metrics and judge', () => {
   });
 });
 
-describe('runCrossTeam', () => {
+describe('executeCrossTeam', () => {
   it('8 teams, prune 0.5, groups of 2: 8 → 4 → 2 → 1 at every decision point; pruned work never reaches aggregation; every team gets the merged result', async () => {
     const rec = recording(new SimulatedModel({ seed: 4 }));
-    const result = await runCrossTeam({
+    const result = await executeCrossTeam({
       task: 'a command-line todo app',
       teams: diversifyTeams(8, 4),
       phases: resolvePhases(undefined),
@@ -157,7 +157,7 @@ describe('runCrossTeam', () => {
     const good = new SimulatedModel({ seed: 1 });
     const broken = new SimulatedModel({ failHard: 1 });
     const teams = diversifyTeams(4, 1);
-    const result = await runCrossTeam({
+    const result = await executeCrossTeam({
       task: 'a calculator',
       teams,
       phases: resolvePhases(undefined),
@@ -178,7 +178,7 @@ describe('runCrossTeam', () => {
   });
 
   it('drops a team that exceeds its share of the budget at a decision point', async () => {
-    const result = await runCrossTeam({
+    const result = await executeCrossTeam({
       task: 'a todo app',
       teams: diversifyTeams(3, 0),
       phases: resolvePhases(undefined),
@@ -199,7 +199,7 @@ describe('runCrossTeam', () => {
   });
 
   it('with one team behaves like a plain single-team chain', async () => {
-    const result = await runCrossTeam({ task: 'a todo app', teams: diversifyTeams(1, 0), phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel(), decisionPoints: ['final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'metrics' });
+    const result = await executeCrossTeam({ task: 'a todo app', teams: diversifyTeams(1, 0), phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel(), decisionPoints: ['final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'metrics' });
     expect(result.status).toBe('completed');
     expect(result.decisions[0]!.tree).toEqual([]);
     expect(result.decisions[0]!.rootId).toBe('team1');
@@ -210,7 +210,7 @@ describe('runCrossTeam', () => {
     const phases = resolvePhases(undefined);
     const chainLog: string[] = [];
     const chainRunner = countingRunner();
-    const chain = await runChain({
+    const chain = await executeChain({
       task: 'a todo app',
       phases: phases.map((p) => (p.name === 'code-review' ? { ...p, rounds: Math.min(p.rounds, profile!.reviewRounds) } : p)),
       roles: defaultRoles,
@@ -224,7 +224,7 @@ describe('runCrossTeam', () => {
     const teamLog: string[] = [];
     const teamRunner = countingRunner();
     const model = tracing(new SimulatedModel({ seed: 3 }), teamLog);
-    const result = await runCrossTeam({ task: 'a todo app', teams: [profile!], phases, roles: defaultRoles, model: () => model, decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', runProgram: teamRunner.run, seed: 3 });
+    const result = await executeCrossTeam({ task: 'a todo app', teams: [profile!], phases, roles: defaultRoles, model: () => model, decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', runProgram: teamRunner.run, seed: 3 });
     expect(result.status).toBe('completed');
     expect(teamLog).toEqual(chainLog);
     expect(teamLog.some((c) => /judge|aggregator/.test(c))).toBe(false);
@@ -242,7 +242,7 @@ describe('runCrossTeam', () => {
     const log: string[] = [];
     const fast = tracing(new SimulatedModel({ seed: 1 }), log);
     const slow = tracing(new SimulatedModel({ seed: 1, latency: { kind: 'fixed', ms: 15 } }), log);
-    const result = await runCrossTeam({
+    const result = await executeCrossTeam({
       task: 'a command-line todo app',
       teams: diversifyTeams(2, 1),
       phases: resolvePhases(undefined),
@@ -283,7 +283,7 @@ describe('runCrossTeam', () => {
       if (agent === 'judge') judgeStarted();
     });
     const phases = resolvePhases([{ name: 'coding' }, { name: 'code-completion' }, { name: 'manual' }]);
-    const result = await runCrossTeam({ task: 'a todo app', teams: diversifyTeams(2, 2), phases, roles: defaultRoles, model: () => model, decisionPoints: ['final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', language: 'Python', runProgram });
+    const result = await executeCrossTeam({ task: 'a todo app', teams: diversifyTeams(2, 2), phases, roles: defaultRoles, model: () => model, decisionPoints: ['final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', language: 'Python', runProgram });
     expect(result.status).toBe('completed');
     expect(result.decisions[0]!.proposals.every((p) => p.metrics?.executability === 1 && p.judge)).toBe(true);
     expect(waitedInVain).toBe(0);
@@ -292,13 +292,13 @@ describe('runCrossTeam', () => {
   it('runs the program once per proposal and for the merged final result, not for a merged coding result; a final result that needed no merge reuses its run', async () => {
     const options = { task: 'a todo app', teams: diversifyTeams(4, 6), phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel({ seed: 6 }), decisionPoints: ['coding', 'final'] as Array<'coding' | 'final'>, groupSize: 2, scorer: 'metrics' as const, language: 'Python' as const };
     const merged = countingRunner();
-    const a = await runCrossTeam({ ...options, keep: { ratio: 0.5 }, runProgram: merged.run });
+    const a = await executeCrossTeam({ ...options, keep: { ratio: 0.5 }, runProgram: merged.run });
     expect(a.status).toBe('completed');
     // 4 scored at coding + 4 testing phases (each passes at once) + 4 scored at final + the merged final result
     expect(merged.runs).toHaveLength(13);
     expect(a.test.outcome).toBe('exited-ok');
     const single = countingRunner();
-    const b = await runCrossTeam({ ...options, keep: { count: 1 }, runProgram: single.run });
+    const b = await executeCrossTeam({ ...options, keep: { count: 1 }, runProgram: single.run });
     expect(b.decisions[1]!.tree).toEqual([]);
     expect(single.runs).toHaveLength(12);
     expect(b.test.outcome).toBe('exited-ok');
@@ -308,7 +308,7 @@ describe('runCrossTeam', () => {
     const log: string[] = [];
     const good = tracing(new SimulatedModel({ seed: 1 }), log);
     const broken = tracing(new SimulatedModel({ failHard: 1 }), log);
-    const result = await runCrossTeam({
+    const result = await executeCrossTeam({
       task: 'a calculator',
       teams: diversifyTeams(4, 1),
       phases: resolvePhases(undefined),
@@ -333,7 +333,7 @@ describe('runCrossTeam', () => {
   it('drops a team whose proposal cannot be scored (its judge fails) and carries on with the others', async () => {
     const good = new SimulatedModel({ seed: 1 });
     const broken = new SimulatedModel({ failHard: 1 });
-    const result = await runCrossTeam({ task: 'a calculator', teams: diversifyTeams(3, 1), phases: resolvePhases(undefined), roles: defaultRoles, model: (team, role) => (team.id === 'team2' && role === 'judge' ? broken : good), decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'metrics', language: 'Python' });
+    const result = await executeCrossTeam({ task: 'a calculator', teams: diversifyTeams(3, 1), phases: resolvePhases(undefined), roles: defaultRoles, model: (team, role) => (team.id === 'team2' && role === 'judge' ? broken : good), decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'metrics', language: 'Python' });
     expect(result.status).toBe('completed');
     const dropped = result.teams.find((t) => t.id === 'team2')!;
     expect(dropped).toMatchObject({ status: 'dropped', droppedAt: 'design' });
@@ -345,7 +345,7 @@ describe('runCrossTeam', () => {
     const log: string[] = [];
     const good = tracing(new SimulatedModel({ seed: 1 }), log);
     const broken = tracing(new SimulatedModel({ failHard: 1 }), log);
-    const result = await runCrossTeam({ task: 'a calculator', teams: diversifyTeams(2, 1), phases: resolvePhases(undefined), roles: defaultRoles, model: (team) => (team.id === 'team2' ? broken : good), decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'judge', language: 'Python' });
+    const result = await executeCrossTeam({ task: 'a calculator', teams: diversifyTeams(2, 1), phases: resolvePhases(undefined), roles: defaultRoles, model: (team) => (team.id === 'team2' ? broken : good), decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'judge', language: 'Python' });
     expect(result.status).toBe('completed');
     expect(result.teams.map((t) => t.status)).toEqual(['active', 'dropped']);
     const [design, coding, final] = result.decisions;
@@ -362,7 +362,7 @@ describe('runCrossTeam', () => {
   it('ends with the merged code when the chain ends at the coding decision point', async () => {
     const phases = resolvePhases([{ name: 'demand-analysis' }, { name: 'coding' }, { name: 'code-completion' }]);
     const runner = countingRunner();
-    const result = await runCrossTeam({ task: 'a todo app', teams: diversifyTeams(3, 0), phases, roles: defaultRoles, model: () => new SimulatedModel(), decisionPoints: ['coding'], keep: { ratio: 1 }, groupSize: 2, scorer: 'metrics', language: 'Python', runProgram: runner.run });
+    const result = await executeCrossTeam({ task: 'a todo app', teams: diversifyTeams(3, 0), phases, roles: defaultRoles, model: () => new SimulatedModel(), decisionPoints: ['coding'], keep: { ratio: 1 }, groupSize: 2, scorer: 'metrics', language: 'Python', runProgram: runner.run });
     expect(result.status).toBe('completed');
     expect(result.decisions.map((d) => d.point)).toEqual(['coding']);
     expect(result.decisions[0]!.deliveredTo).toEqual([]);
@@ -374,13 +374,13 @@ describe('runCrossTeam', () => {
     const base = { task: 'a todo app', teams: diversifyTeams(3, 4), phases: resolvePhases(undefined), roles: defaultRoles, decisionPoints: ['design', 'coding', 'final'] as DecisionPoint[], keep: { ratio: 0.7 }, groupSize: 2, scorer: 'metrics' as const, language: 'Python' as const };
     const first = recording(new SimulatedModel({ seed: 6 }));
     const checkpoints: Array<{ checkpoint: CrossTeamCheckpoint; callsSoFar: number }> = [];
-    const full = await runCrossTeam({ ...base, model: () => first.model, onCheckpoint: (c) => checkpoints.push({ checkpoint: JSON.parse(JSON.stringify(c)) as CrossTeamCheckpoint, callsSoFar: first.calls.length }) });
+    const full = await executeCrossTeam({ ...base, model: () => first.model, onCheckpoint: (c) => checkpoints.push({ checkpoint: JSON.parse(JSON.stringify(c)) as CrossTeamCheckpoint, callsSoFar: first.calls.length }) });
     expect(full.status).toBe('completed');
     expect(checkpoints.map((c) => c.checkpoint.point)).toEqual(['design', 'coding']);
 
     for (const { checkpoint, callsSoFar } of checkpoints) {
       const again = recording(new SimulatedModel({ seed: 6 }));
-      const resumed = await runCrossTeam({ ...base, model: () => again.model, resumeFrom: checkpoint });
+      const resumed = await executeCrossTeam({ ...base, model: () => again.model, resumeFrom: checkpoint });
       // only the work after the checkpoint is done again, and it comes out the same
       expect(callsSoFar).toBeGreaterThan(0);
       expect(again.calls).toHaveLength(first.calls.length - callsSoFar);

@@ -36,7 +36,7 @@ describe('crosstalk net and graph', () => {
     child.stderr.on('data', (d) => {
       stderr += String(d);
       // interrupt once the run is recorded and under way, however slow the machine is
-      if (!sent && /run \S+ — 60 nodes/.test(stderr)) {
+      if (!sent && /run \S+ \(net, [^)]*\): 60 nodes/.test(stderr)) {
         sent = true;
         setTimeout(() => child.kill('SIGINT'), 400);
       }

@@ -25,11 +25,19 @@ function runIds(path: string): string[] {
   }
 }
 
-/** Starts the CLI and SIGKILLs it after `afterMs`; resolves when it is gone. */
+/**
+ * Starts the CLI and SIGKILLs it `afterMs` after its session began (the `run <id>` / `resuming run <id>` line:
+ * by then a resumed session has taken over the calls the previous one left in flight); resolves when it is gone.
+ */
 function startAndKill(args: string[], cwd: string, afterMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: cleanEnv(), stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let timer: NodeJS.Timeout | undefined;
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+      if (!timer && /^(run|resuming run) \S+/m.test(stderr)) timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+    });
     child.on('exit', () => {
       clearTimeout(timer);
       resolve();
@@ -51,7 +59,7 @@ describe('durable runs', () => {
     const lostPerKill: number[] = [];
     let id: string | undefined;
     for (let kill = 0; kill < 10; kill++) {
-      const delay = 250 + Math.floor(random() * 900);
+      const delay = Math.floor(random() * 600);
       if (!id) await startAndKill([...netArgs, '--store', 'crash.db', '--out', 'crash'], cwd, delay);
       else await startAndKill(['runs', 'resume', id, '--store', 'crash.db'], cwd, delay);
       id ??= runIds(store)[0];

@@ -18,13 +18,19 @@ describe('crosstalk runs', () => {
     expect(show.steps).toEqual({ done: 7 });
     expect(Object.keys(show.usage.perAgent).sort()).toEqual(['actor', 'aggregator', 'critic']);
 
-    const events = JSON.parse((await runInProcess(['runs', 'events', net.runId, '--json'], { cwd })).stdout) as { events: Array<{ type: string }> };
-    expect(events.events.filter((e) => e.type === 'step-finished')).toHaveLength(7);
-    expect(events.events.at(-1)?.type).toBe('run-finished');
+    // --json prints one event per line (NDJSON)
+    const lines = (await runInProcess(['runs', 'events', net.runId, '--json'], { cwd })).stdout.trim().split('\n');
+    const events = lines.map((line) => JSON.parse(line) as { type: string; runId: string; seq: number; step?: { kind: string; id: string } });
+    expect(events[0]).toMatchObject({ type: 'run-started', runId: net.runId, seq: 1, kind: 'net', resumed: false });
+    expect(events.filter((e) => e.type === 'step-finished').map((e) => e.step?.kind)).toEqual(Array(7).fill('node'));
+    expect(events.at(-1)).toMatchObject({ type: 'run-finished', status: 'completed' });
 
     const exported = await runInProcess(['runs', 'export', net.runId, '--out', 'exported'], { cwd });
     expect(exported.code).toBe(0);
-    expect(readFileSync(join(cwd, 'exported', 'transcript.md'), 'utf8')).toContain('## critic (sim)');
+    // the transcript names each call's node, role and model, with its prompt and reply
+    const transcript = readFileSync(join(cwd, 'exported', 'transcript.md'), 'utf8');
+    expect(transcript).toMatch(/^## n\d+ · critic \(sim\)$/m);
+    expect(transcript).toMatch(/^## n0 · actor \(sim\)\n\n\*\*System\*\*\n\n> [\s\S]*?\*\*Prompt\*\*\n\n> [\s\S]*?\*\*Reply\*\*\n\n\S/m);
     expect(existsSync(join(cwd, 'exported', 'artifacts', 'n0.txt'))).toBe(true);
     expect(JSON.parse(readFileSync(join(cwd, 'exported', 'run.json'), 'utf8')).run.id).toBe(net.runId);
 

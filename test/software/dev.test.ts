@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultRoles } from '../../src/agents/index.js';
 import { SimulatedModel } from '../../src/model/index.js';
 import { detectSandbox } from '../../src/sandbox/index.js';
-import { runChain } from '../../src/software/chain.js';
+import { executeChain } from '../../src/software/chain.js';
 import { resolvePhases } from '../../src/software/phases.js';
 import { scriptedModel, startFakeOpenAIServer, type FakeServer } from '../support/index.js';
 import { cleanEnv, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
@@ -104,11 +104,11 @@ describe('crosstalk dev', () => {
   });
 });
 
-describe('runChain', () => {
+describe('executeChain', () => {
   it('retries a coding reply without code, then reports the failure instead of crashing', async () => {
     const prose = scriptedModel(['I would write a nice program here, but no code today.']);
     const sim = new SimulatedModel();
-    const result = await runChain({
+    const result = await executeChain({
       task: 'a todo app',
       phases: resolvePhases(undefined),
       roles: defaultRoles,
@@ -124,7 +124,7 @@ describe('runChain', () => {
   it('feeds a failing test run back to the programmer and records the outcome', async () => {
     const sim = new SimulatedModel();
     let runs = 0;
-    const result = await runChain({
+    const result = await executeChain({
       task: 'a todo app',
       phases: resolvePhases(undefined),
       roles: defaultRoles,
@@ -143,7 +143,7 @@ describe('runChain', () => {
   });
 
   it('skips the testing phase with a reason when there is no sandbox', async () => {
-    const result = await runChain({ task: 'a todo app', phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel(), noRunnerReason: 'no sandbox here' });
+    const result = await executeChain({ task: 'a todo app', phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel(), noRunnerReason: 'no sandbox here' });
     expect(result.phases.find((p) => p.name === 'testing')).toMatchObject({ status: 'skipped', note: 'no sandbox here' });
     expect(result.test.outcome).toBe('not-run');
   });

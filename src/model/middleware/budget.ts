@@ -26,6 +26,12 @@ export class BudgetGuard {
     private readonly spentBefore: { usd: number; tokens: number } = { usd: 0, tokens: 0 },
   ) {}
 
+  /** Spent by the whole run so far (earlier sessions included): USD of known prices, and tokens. */
+  spent(): { usd: number; tokens: number } {
+    const now = this.tracker.spent();
+    return { usd: now.usd + this.spentBefore.usd, tokens: now.tokens + this.spentBefore.tokens };
+  }
+
   /** Reserves a call's projected cost, or throws when it would cross a limit. Returns a release function. */
   reserve(usd: number, tokens: number): () => void {
     if (this.tripped) throw this.tripped;

@@ -19,6 +19,8 @@ export interface UsageTotals {
 export interface CallUsage {
   model: string;
   agent: string;
+  /** Node, phase or team the call belongs to, when the caller named one. */
+  scope?: string;
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
@@ -94,6 +96,12 @@ export function agentOf(params: LanguageModelV3CallOptions): string {
   return typeof agent === 'string' ? agent : 'unnamed';
 }
 
+/** The scope (node, phase, team) crosstalk passes in `providerOptions.crosstalk.scope`, if any. */
+export function scopeOf(params: LanguageModelV3CallOptions): string | undefined {
+  const scope = (params.providerOptions?.crosstalk as { scope?: unknown } | undefined)?.scope;
+  return typeof scope === 'string' ? scope : undefined;
+}
+
 /** Token counts of a provider usage object (missing numbers count as zero). */
 export function usageCounts(usage: LanguageModelV3Usage): { input: number; output: number; cachedInput: number } {
   return { input: usage.inputTokens.total ?? 0, output: usage.outputTokens.total ?? 0, cachedInput: usage.inputTokens.cacheRead ?? 0 };
@@ -106,9 +114,11 @@ export function usageCounts(usage: LanguageModelV3Usage): { input: number; outpu
 export function usageMiddleware(options: { tracker: UsageTracker; model: string; price: PriceEntry | undefined }): LanguageModelV3Middleware {
   const record = (params: LanguageModelV3CallOptions, usage: LanguageModelV3Usage, started: number) => {
     const counts = usageCounts(usage);
+    const scope = scopeOf(params);
     options.tracker.record({
       model: options.model,
       agent: agentOf(params),
+      ...(scope !== undefined ? { scope } : {}),
       inputTokens: counts.input,
       outputTokens: counts.output,
       cachedInputTokens: counts.cachedInput,

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { makeDirectory } from '../common/index.js';
+import { makeDirectory } from './make-directory.js';
 import { ConfigError } from '../errors/index.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { Runtime } from '../runtime/index.js';
-import type { TeamProfile } from '../teams/index.js';
+import type { TeamProfile } from './diversify.js';
 
 /** Roles that serve every team at a decision point rather than one team. */
 const sharedRoles = new Set(['judge', 'aggregator']);

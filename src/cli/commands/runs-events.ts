@@ -1,0 +1,81 @@
+import { prepareOutputDir } from '../../common/index.js';
+import { exportRun, readRunEvents, resumeJob, type JobResult } from '../../jobs/index.js';
+import { configFlags } from '../global-options.js';
+import type { Register } from '../main.js';
+import { printJobEnd, runWithProgress } from '../run-job.js';
+import { goneNote, openExisting, requireRun, storePath } from './runs.js';
+
+/** `crosstalk runs events|export|resume`: a run's event stream, its files, and continuing it. */
+export const registerRunEvents: Register = (program, ctx, run) => {
+  const runs = program.commands.find((c) => c.name() === 'runs')!;
+
+  runs
+    .command('events')
+    .description("print a run's events (with --json: one JSON object per line, NDJSON); --follow keeps printing until the run ends")
+    .argument('<id>', 'run id')
+    .option('--follow', 'keep printing new events as they happen, until the run finishes')
+    .action(
+      run(async ([id], options, out) => {
+        const path = storePath(ctx, options);
+        const { store, run: record } = requireRun(openExisting(path, 'read'), path, String(id));
+        try {
+          const end = await readRunEvents(store, record.id, {
+            follow: options.follow === true,
+            signal: ctx.signal,
+            onEvent: (event) => {
+              if (out.json) ctx.stdout.write(`${JSON.stringify(event)}\n`);
+              else {
+                const { type, runId: _runId, at, seq, ...data } = event;
+                out.line(`${new Date(at).toISOString()} #${seq} ${type} ${JSON.stringify(data)}`);
+              }
+            },
+          });
+          // a killed run never writes run-finished: following it ends instead of waiting forever
+          if (end === 'process-gone') out.note(`crosstalk: run ${record.id} is not running any more: ${goneNote(record.id)}`);
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  runs
+    .command('export')
+    .description('write a run as files: run.json, transcript.md (node or phase, role, prompt and reply of every call) and its artifacts')
+    .argument('<id>', 'run id')
+    .requiredOption('--out <dir>', 'directory to write into')
+    .action(
+      run(async ([id], options, out) => {
+        const path = storePath(ctx, options);
+        const { store, run: record } = requireRun(openExisting(path, 'read'), path, String(id));
+        try {
+          const dir = prepareOutputDir(ctx.cwd, options.out ?? '', '', ['artifacts']);
+          const exported = exportRun(store, record, dir);
+          out.result({ ok: true, dir, files: exported.files });
+          out.line(`exported run ${record.id} to ${dir} (${exported.artifacts} artifacts, ${exported.calls} calls in transcript.md)`);
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  runs
+    .command('resume')
+    .description('continue a run from the steps already done; recorded model calls are replayed at no cost')
+    .argument('<id>', 'run id')
+    .action(
+      run(async ([id], options, out) => {
+        const path = storePath(ctx, options);
+        // the run continues in the store it was found in, wherever the store was when the run started
+        const result = await runWithProgress(ctx, out, (environment) => resumeJob(environment, { storePath: path, runId: String(id), flagOverrides: configFlags(options) }));
+        return printJobEnd(out, result, () => ({ out: resumedLines(result) }));
+      }),
+    );
+};
+
+/** What a resumed run says when it ends: where its results are. */
+function resumedLines(result: JobResult<object>): string[] {
+  const summary = result.summary as { story?: string | null; answer?: string | null; files?: string[] };
+  const lines = [`${result.status}: run ${result.runId}${result.outDir ? `; output in ${result.outDir}` : ''}`];
+  if (summary.files) lines.push(`  ${summary.files.length} files`);
+  return lines;
+}

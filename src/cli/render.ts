@@ -1,0 +1,150 @@
+import type { CrosstalkEvent, ProgressEvent, StepRef } from '../events/index.js';
+import { formatCost, formatDuration, simulatedBanner } from './format.js';
+import type { Output } from './output.js';
+
+type Stream = NodeJS.WritableStream & { isTTY?: boolean };
+
+/** How often a plain (non-TTY) progress line is printed at most, so CI logs show life. */
+export const plainProgressIntervalMs = 10_000;
+
+/**
+ * Shows a run's events to a person on stderr. On a TTY: lines that stay for
+ * what happened (phases, decisions, drops, warnings) and one status line
+ * rewritten in place (elapsed time, steps, calls, tokens, cost, ETA, what
+ * each team is doing). Elsewhere (CI logs, pipes): the same lines, and a
+ * plain progress line at most every 10 s (none in `--json` mode).
+ */
+export class EventRenderer {
+  private readonly tty: boolean;
+  private status = '';
+  private lastPlain: number;
+  private kind: string | undefined;
+
+  constructor(
+    private readonly stream: Stream,
+    private readonly out: Output,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tty = Boolean(stream.isTTY) && !out.json;
+    this.lastPlain = now();
+  }
+
+  /** A line that stays. */
+  line(text: string): void {
+    this.clear();
+    this.stream.write(`${text}\n`);
+  }
+
+  /** Clears the status line (before the command prints its ending). */
+  done(): void {
+    this.clear();
+  }
+
+  private clear(): void {
+    if (this.tty && this.status) this.stream.write('\r\x1b[2K');
+    this.status = '';
+  }
+
+  private setStatus(text: string): void {
+    if (!this.tty) return;
+    const line = text.length > 118 ? `${text.slice(0, 117)}…` : text;
+    this.stream.write(`\r\x1b[2K${line}`);
+    this.status = line;
+  }
+
+  /** Renders one event. */
+  handle(event: CrosstalkEvent): void {
+    switch (event.type) {
+      case 'run-started':
+        this.kind = event.kind;
+        if (event.simulated) this.line(simulatedBanner);
+        this.line(
+          event.resumed
+            ? `resuming run ${event.runId}${event.plannedSteps !== undefined ? `: ${event.doneSteps ?? 0} of ${event.plannedSteps} ${this.unit()} already done` : ''}`
+            : `run ${event.runId} (${event.kind}, ${event.model})${event.plannedSteps !== undefined ? `: ${event.plannedSteps} ${this.unit()}` : ''}`,
+        );
+        return;
+      case 'note':
+        this.line(event.level === 'warning' ? `crosstalk: warning: ${event.message}` : event.message);
+        return;
+      case 'step-started':
+        if (event.step.kind === 'phase') this.setStatus(`▶ ${stepName(event.step)} …`);
+        else if (event.step.kind === 'segment' || event.step.kind === 'stage') this.line(`▶ ${this.kind === 'story' ? 'stage' : 'towards'} ${event.step.id}`);
+        return;
+      case 'step-finished':
+        if (event.step.kind === 'phase' && (!event.step.team || this.kind === 'story')) this.line(`✓ ${stepName(event.step)}${event.note ? `: ${event.note}` : ''}`);
+        return;
+      case 'step-skipped':
+        if (event.step.kind === 'phase' && !event.step.team) this.line(`– ${stepName(event.step)}: ${event.because}`);
+        return;
+      case 'step-failed':
+        if (event.step.kind === 'phase' || !event.willRetry) this.line(`✗ ${stepName(event.step)}: ${event.error}${event.willRetry ? ' (retrying)' : ''}`);
+        return;
+      case 'dialogue-turn':
+        this.setStatus(`▶ ${event.scope}: turn ${event.turn} (${event.agent})`);
+        return;
+      case 'decision':
+        this.line(
+          `◆ ${event.point}: ${event.skipped ? `only ${event.kept.join(', ')}: nothing to compare` : `kept ${event.kept.map((t) => scored(t, event.scores)).join(', ')}`}` +
+            (event.pruned.length ? `; pruned ${event.pruned.map((p) => scored(p.team, event.scores)).join(', ')}` : ''),
+        );
+        if (event.groups.length > 0) this.line(`  merge: ${event.groups.map((g) => `[${g.join(' + ')}]`).join(' → ')}`);
+        return;
+      case 'team-dropped':
+        this.line(`✗ ${event.team} dropped: ${event.reason}`);
+        return;
+      case 'budget-warning':
+        this.line(
+          `crosstalk: budget ${Math.round(event.fraction * 100)}% used (${event.limitUsd !== undefined ? `${formatCost(event.spentUsd)} of ${formatCost(event.limitUsd)}` : `${event.spentTokens} of ${event.limitTokens} tokens`})`,
+        );
+        return;
+      case 'sandbox-result':
+        if (this.kind !== 'cross-team') this.line(`⚙ sandbox: ${event.scope} ${event.outcome} (${event.rule}), ${formatDuration(event.durationMs)}`);
+        return;
+      case 'progress':
+        this.progress(event);
+        return;
+      default:
+        return; // model calls and the run's end are summed up by the command
+    }
+  }
+
+  private unit(): string {
+    return this.kind === 'net' ? 'nodes' : this.kind === 'dev' ? 'phases' : 'stages';
+  }
+
+  private progress(event: ProgressEvent): void {
+    if (this.out.json) return; // stderr keeps the lines; live totals are for people watching
+    const text = describeProgress(event);
+    if (this.tty) {
+      this.setStatus(text);
+      return;
+    }
+    const now = this.now();
+    if (now - this.lastPlain < plainProgressIntervalMs) return;
+    this.lastPlain = now;
+    this.stream.write(`… ${text}\n`);
+  }
+}
+
+function stepName(step: StepRef): string {
+  return step.team ? `${step.team} ${step.id}` : step.id;
+}
+
+function scored(team: string, scores: Record<string, number>): string {
+  const score = scores[team];
+  return score === undefined ? team : `${team} (${Number.isInteger(score) ? score : score.toFixed(2)})`;
+}
+
+/** One line of live totals: elapsed time, steps, calls, tokens, cost, ETA and the teams' phases. */
+export function describeProgress(event: ProgressEvent): string {
+  const parts = [`[${formatDuration(event.elapsedMs)}]`];
+  const s = event.steps;
+  if (s) parts.push(`${s.done}/${s.total} done, ${s.running} running${s.failed ? `, ${s.failed} failed` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''} —`);
+  parts.push(`${event.calls} calls${event.replayedCalls ? ` (+${event.replayedCalls} replayed)` : ''}, ${event.tokens} tokens, ${formatCost(event.costUsd, event.costKnown)}`);
+  if (event.etaMs !== undefined && s && s.done < s.total) parts.push(`, ETA ${formatDuration(event.etaMs)}`);
+  if (event.teams && Object.keys(event.teams).length > 0) {
+    parts.push(`— ${Object.entries(event.teams).map(([team, doing]) => `${team}: ${doing}`).join(' · ')}`);
+  }
+  return parts.join(' ').replace(' ,', ',');
+}

@@ -1,0 +1,25 @@
+export type {
+  CrosstalkEvent,
+  CrosstalkEventType,
+  EventInput,
+  EventBase,
+  StepKind,
+  StepRef,
+  PrunedProposal,
+  RunStartedEvent,
+  RunFinishedEvent,
+  StepStartedEvent,
+  StepFinishedEvent,
+  StepFailedEvent,
+  StepSkippedEvent,
+  DialogueTurnEvent,
+  ModelCallEvent,
+  DecisionEvent,
+  TeamDroppedEvent,
+  BudgetWarningEvent,
+  SandboxResultEvent,
+  ProgressEvent,
+  NoteEvent,
+} from './events.js';
+export { isStoredEvent } from './events.js';
+export { EventStream } from './event-stream.js';

@@ -1,0 +1,203 @@
+import type { DecisionEvent, EventInput } from '../events/index.js';
+import type { Runtime } from '../runtime/index.js';
+import { writeCodebase } from '../software/codebase/index.js';
+import type { TestOutcome } from '../software/chain.js';
+import {
+  diversifyTeams,
+  executeCrossTeam,
+  teamModel,
+  type CrossTeamCheckpoint,
+  type CrossTeamEvent,
+  type CrossTeamResult,
+  type DecisionReport,
+  type TeamReport,
+} from '../teams/index.js';
+import { devJobSchema } from './dev-job.js';
+import { chainEventToRun, phaseAgent } from './dev-job.js';
+import { teamOptionsSchema } from './flags.js';
+import { catchStop, finalStatus, finishJob, openJob, type JobEnvironment, type JobResult, type JobRun, type JobStart } from './job-run.js';
+import { z } from 'zod';
+
+/** A cross-team software job's stored configuration: the chain's settings plus the teams'. */
+export const crossTeamJobSchema = devJobSchema.extend({
+  kind: z.literal('cross-team'),
+  teamOptions: teamOptionsSchema,
+});
+
+/** A cross-team software job's configuration. */
+export type CrossTeamJobConfig = z.infer<typeof crossTeamJobSchema>;
+
+/** What a cross-team software run reports (and writes to `crosstalk-run.json`). */
+export interface CrossTeamSummary {
+  task: string;
+  name: string;
+  model: string;
+  simulated: boolean;
+  mode: 'cross-team';
+  modality: string | null;
+  language: string | null;
+  config: Omit<CrossTeamJobConfig['teamOptions'], 'teamModels' | 'profiles'> & { seed: number; budget: unknown };
+  teams: TeamReport[];
+  decisions: DecisionReport[];
+  /** The decision point a stopped run passed last (its work up to there is kept). */
+  stoppedAfter?: string;
+  /** Without a final decision point: whose work the result is, and why. */
+  selection?: CrossTeamResult['selection'];
+  test: TestOutcome | null;
+  files: string[];
+  refusedFiles: Array<{ path: string; reason: string }>;
+  error?: string;
+}
+
+/** A decision report as a `decision` event. */
+export function decisionEvent(report: Omit<DecisionReport, 'point'> & { point: string }): Omit<DecisionEvent, 'runId' | 'at'> {
+  const levels = new Map<number, string[][]>();
+  for (const node of report.tree) levels.set(node.level, [...(levels.get(node.level) ?? []), node.inputs]);
+  return {
+    type: 'decision',
+    point: report.point,
+    scores: Object.fromEntries(report.proposals.map((p) => [p.team, p.score])),
+    kept: report.kept,
+    pruned: report.pruned,
+    groups: [...levels.entries()].sort(([a], [b]) => a - b).flatMap(([, groups]) => groups),
+    ...(report.skipped ? { skipped: true } : {}),
+  };
+}
+
+/**
+ * Turns the teams' progress into run events and a per-team status line for
+ * progress events: shared by cross-team software and story runs.
+ */
+export function teamEventSink(run: JobRun, agentOf: (phase: string) => { role: string; model: string }) {
+  const doing = new Map<string, string>();
+  return (event: CrossTeamEvent) => {
+    let converted: EventInput | undefined;
+    if (event.type === 'segment-started') {
+      for (const team of event.teams) doing.set(team, `towards ${event.point}`);
+      converted = { type: 'step-started', step: { kind: 'segment', id: event.point }, attempt: 1 };
+    } else if (event.type === 'team-progress') {
+      if (event.event.type === 'phase-started') doing.set(event.team, event.event.phase);
+      else if (event.event.type === 'phase-finished') doing.set(event.team, `${event.event.phase} ${event.event.status}`);
+      converted = chainEventToRun(event.event, agentOf, event.team);
+    } else if (event.type === 'team-dropped') {
+      doing.set(event.team, 'dropped');
+      converted = { type: 'team-dropped', team: event.team, reason: event.reason };
+    } else {
+      run.session.emit({ type: 'step-finished', step: { kind: 'segment', id: event.report.point } });
+      converted = decisionEvent(event.report);
+    }
+    if (converted) run.session.emit(converted);
+    run.progress({ teams: Object.fromEntries(doing) });
+  };
+}
+
+/** Each team's share of the run budget and what it has spent, when the run has a budget. */
+function teamBudget(runtime: Runtime, teams: number) {
+  const { maxUsd, maxTokens } = runtime.budget.limits;
+  if (maxUsd === undefined && maxTokens === undefined) return {};
+  const spent = (teamId: string) => {
+    let usd = 0;
+    let tokens = 0;
+    for (const [agent, totals] of Object.entries(runtime.usage.snapshot().perAgent)) {
+      if (!agent.startsWith(`${teamId}/`)) continue;
+      usd += totals.costUsd;
+      tokens += totals.inputTokens + totals.outputTokens;
+    }
+    return { usd, tokens };
+  };
+  const share = { ...(maxUsd !== undefined ? { usd: maxUsd / teams } : {}), ...(maxTokens !== undefined ? { tokens: maxTokens / teams } : {}) };
+  return { teamBudget: { share, spent } };
+}
+
+/**
+ * Runs (or resumes) a cross-team software job: K diversified teams run the
+ * chain; at each decision point their proposals are scored, pruned greedily
+ * and merged by hierarchical partitioning, and the merge is shared back. The
+ * run is checkpointed after each decision point; a resumed run continues
+ * after the last it passed and replays the answered calls that came after.
+ */
+export async function runCrossTeamJob(environment: JobEnvironment, config: CrossTeamJobConfig, start: JobStart = {}): Promise<JobResult<CrossTeamSummary>> {
+  const run = await openJob(environment, { flags: config.flags, run: { kind: 'cross-team', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox }, start);
+  const { session, runtime } = run;
+  const options = config.teamOptions;
+  try {
+    // profiles already carry the team models; jobs stored before teams files existed have only teamModels
+    const teams = diversifyTeams(options.teams, runtime.seed, options.profiles ?? options.teamModels.map((model) => ({ model })));
+    for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
+    session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: options.decisionPoints.length + 1 });
+    const describe = (t: (typeof teams)[number]) =>
+      [`temperature ${t.temperature}`, `review ${t.reviewRounds}`, ...(t.testRounds !== undefined ? [`test ${t.testRounds}`] : []), ...(t.language ? [t.language] : []), ...(t.model ? [t.model] : [])].join(', ');
+    session.emit({ type: 'note', level: 'info', message: `${teams.length} teams: ${teams.map((t) => `${t.id} (${describe(t)})`).join(', ')}` });
+    const checkpoint = session.latestCheckpoint<CrossTeamCheckpoint>((c) => c.teams.length === teams.length);
+    if (checkpoint) session.emit({ type: 'note', level: 'info', message: `continuing after the ${checkpoint.point} decision point` });
+    const sandbox = runtime.sandbox;
+    if (!sandbox.run) session.emit({ type: 'note', level: 'warning', message: `${sandbox.reason}; the testing phase will be skipped` });
+    let passed = checkpoint;
+    const { value: result, stopped } = await catchStop(() =>
+      executeCrossTeam({
+        ...(checkpoint ? { resumeFrom: checkpoint } : {}),
+        onCheckpoint: (c) => {
+          passed = c;
+          session.checkpoint(c.nextSegment, c, { point: c.point });
+        },
+        task: config.task,
+        teams,
+        phases: config.phases,
+        roles: config.roles,
+        model: teamModel(runtime),
+        decisionPoints: options.decisionPoints,
+        keep: options.keep,
+        groupSize: options.groupSize,
+        scorer: options.scorer,
+        ...(config.language ? { language: config.language } : {}),
+        ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
+        seed: runtime.seed,
+        signal: environment.signal,
+        ...teamBudget(runtime, teams.length),
+        onEvent: teamEventSink(run, phaseAgent(config.phases, (role) => runtime.modelString(role))),
+      }),
+    );
+    if (result?.selection) session.emit({ type: 'note', level: 'info', message: `result: ${result.selection.team}'s work (${result.selection.reason})` });
+    // a stopped run keeps what it did up to the last decision point it passed: the teams, the decisions, and
+    // after the coding point the merged code every team received
+    const stoppedAfter = !result && passed ? passed : undefined;
+    const lastShared = stoppedAfter?.point === 'coding' ? stoppedAfter.decisions.at(-1)?.deliveredTo[0] : undefined;
+    const partialFiles = lastShared ? stoppedAfter!.teams.find((t) => t.report.id === lastShared)?.files : undefined;
+    const files = result?.files ?? partialFiles;
+    const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
+    const error = stopped?.message ?? result?.error;
+    const summary: CrossTeamSummary = {
+      task: config.task,
+      name: config.name,
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      mode: 'cross-team',
+      modality: result?.modality ?? null,
+      language: result?.language ?? null,
+      config: { teams: teams.length, keep: options.keep, groupSize: options.groupSize, decisionPoints: options.decisionPoints, scorer: options.scorer, seed: runtime.seed, budget: run.loaded.config.budget ?? null },
+      teams: result?.teams ?? stoppedAfter?.teams.map((t) => t.report) ?? [],
+      decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
+      ...(stoppedAfter ? { stoppedAfter: stoppedAfter.point } : {}),
+      ...(result?.selection ? { selection: result.selection } : {}),
+      test: result?.test ?? null,
+      files: written?.written ?? Object.keys(files ?? {}),
+      refusedFiles: written?.refused ?? [],
+      ...(error ? { error } : {}),
+    };
+    const kept = stoppedAfter
+      ? `the work up to the ${stoppedAfter.point} decision point is saved${summary.files.length ? ` (${summary.files.length} files of its merged code)` : ''}`
+      : 'no decision point was passed yet';
+    return finishJob(run, {
+      kind: 'cross-team',
+      status: finalStatus(stopped, result?.status),
+      summary,
+      stored: { ...summary, teams: undefined },
+      ...(config.outDir ? { outDir: config.outDir } : {}),
+      ...(error ? { error } : {}),
+      saved: kept,
+    });
+  } finally {
+    run.stopTicker();
+    run.store.close();
+  }
+}

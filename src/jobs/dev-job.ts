@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import type { ChainEvent, ChainResult, ChainState, PhaseRecord, TestOutcome } from '../software/chain.js';
+import { executeChain } from '../software/chain.js';
+import { writeCodebase } from '../software/codebase/index.js';
+import type { EventInput } from '../events/index.js';
+import type { RunSession } from './run-session.js';
+import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
+import { catchStop, finalStatus, finishJob, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+
+/** A software (ChatDev chain) job's stored configuration: everything needed to run or resume it. */
+export const devJobSchema = z.object({
+  kind: z.literal('dev'),
+  /** What to build, in one line. */
+  task: z.string().min(1),
+  /** Project name (used for the default output directory). */
+  name: z.string().min(1),
+  /** Where the project is written; none when absent. */
+  outDir: z.string().optional(),
+  /** Fixed language (skips the language-choice phase). */
+  language: languageSchema.optional(),
+  phases: z.array(resolvedPhaseSchema).min(1),
+  roles: roleBookSchema,
+  /** Starting codebase (incremental mode): file name → content. */
+  initial: z.record(z.string(), z.string()).optional(),
+  /** Run generated code on the host when there is no sandbox (dangerous). */
+  unsafeNoSandbox: z.boolean().default(false),
+  flags: flagsSchema,
+});
+
+/** A software job's configuration. */
+export type DevJobConfig = z.infer<typeof devJobSchema>;
+
+/** What a chain run reports (and writes to `crosstalk-run.json`). */
+export interface DevSummary {
+  task: string;
+  name: string;
+  model: string;
+  simulated: boolean;
+  modality: string | null;
+  language: string | null;
+  config: { phases: DevJobConfig['phases']; seed: number; concurrency: number; budget: unknown };
+  phases: PhaseRecord[];
+  test: TestOutcome | null;
+  /** Files written (paths), when an output directory was given; else the file names produced. */
+  files: string[];
+  refusedFiles: Array<{ path: string; reason: string; phase: string }>;
+  error?: string;
+}
+
+/** A chain event as a run event: phases become steps, dialogue turns and review rounds are reported. */
+export function chainEventToRun(event: ChainEvent, roles: (phase: string) => { role: string; model: string }, team?: string): EventInput | undefined {
+  const step = (phase: string) => ({ kind: 'phase' as const, id: phase, ...roles(phase), ...(team ? { team } : {}) });
+  if (event.type === 'phase-started') return { type: 'step-started', step: step(event.phase), attempt: 1 };
+  if (event.type === 'turn') return { type: 'dialogue-turn', scope: team ? `${team}/${event.phase}` : event.phase, agent: event.agent, turn: event.turn, final: event.final };
+  if (event.type === 'round') return { type: 'note', level: 'info', message: `${team ? `${team} ` : ''}${event.phase} round ${event.round}` };
+  if (event.status === 'done') return { type: 'step-finished', step: step(event.phase), ...(event.note ? { note: event.note } : {}) };
+  if (event.status === 'skipped') return { type: 'step-skipped', step: step(event.phase), because: event.note ?? 'nothing to do' };
+  return { type: 'step-failed', step: step(event.phase), error: event.note ?? 'failed', attempt: 1, willRetry: false };
+}
+
+/** Role and model of a phase's working agent, for step events. */
+export function phaseAgent(phases: DevJobConfig['phases'], modelString: (role: string) => string) {
+  return (phase: string) => {
+    const role = phases.find((p) => p.name === phase)?.assistant ?? 'programmer';
+    return { role, model: modelString(role) };
+  };
+}
+
+/** The chain's state after each phase finished by earlier sessions, in order. */
+function finishedPhases(session: RunSession, phases: DevJobConfig['phases']): ChainState[] {
+  const done = session.doneOutputs();
+  return phases.filter((p) => done.has(p.name)).map((p) => JSON.parse(done.get(p.name)!) as ChainState);
+}
+
+/**
+ * Runs (or resumes) a ChatDev chain through the run store: every model call
+ * is journaled and the chain's state is saved after each phase, so a resumed
+ * run continues after the last finished phase and pays for no answered call
+ * twice.
+ */
+export async function runDevJob(environment: JobEnvironment, config: DevJobConfig, start: JobStart = {}): Promise<JobResult<DevSummary>> {
+  const run = await openJob(environment, { flags: config.flags, run: { kind: 'dev', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox }, start);
+  const { session, runtime } = run;
+  try {
+    const earlier = finishedPhases(session, config.phases);
+    const last = earlier.at(-1);
+    const remaining = last ? config.phases.slice(config.phases.findIndex((p) => p.name === last.phase) + 1) : config.phases;
+    session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: config.phases.length, doneSteps: earlier.length });
+    if (last) session.emit({ type: 'note', level: 'info', message: `${earlier.length} phase(s) already done: ${earlier.map((e) => e.phase).join(', ')}` });
+    const sandbox = runtime.sandbox;
+    if (!sandbox.run) session.emit({ type: 'note', level: 'warning', message: `${sandbox.reason}; the testing phase will be skipped` });
+    const agentOf = phaseAgent(config.phases, (role) => runtime.modelString(role));
+    const finishedNow: ChainState[] = [];
+    const { value: chain, stopped } = await catchStop(async (): Promise<ChainResult> => {
+      const result = await executeChain({
+        task: config.task,
+        phases: remaining,
+        roles: config.roles,
+        model: (role) => runtime.model(role),
+        ...(last
+          ? { language: last.language, modality: last.modality, initial: last.files, test: last.test }
+          : { ...(config.language ? { language: config.language } : {}), ...(config.initial ? { initial: config.initial } : {}) }),
+        ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
+        seed: runtime.seed,
+        signal: environment.signal,
+        onPhaseDone: (state) => {
+          finishedNow.push(state);
+          session.stepDone(state.phase, JSON.stringify(state), { status: state.record.status, note: state.record.note ?? null });
+        },
+        onEvent: (event) => {
+          const converted = chainEventToRun(event, agentOf);
+          if (converted) session.emit(converted);
+          if (event.type === 'phase-started') run.progress({ steps: { done: earlier.length + finishedNow.length, failed: 0, skipped: 0, running: 1, total: config.phases.length } });
+        },
+      });
+      return last ? { ...result, phases: [...earlier.map((e) => e.record), ...result.phases] } : result;
+    });
+    // a stopped run still writes the files of its last finished phase
+    const files = chain?.files ?? [...earlier, ...finishedNow].at(-1)?.files;
+    const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
+    const status = finalStatus(stopped, chain?.status);
+    const error = stopped?.message ?? chain?.error;
+    const summary: DevSummary = {
+      task: config.task,
+      name: config.name,
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      modality: chain?.modality ?? null,
+      language: chain?.language ?? config.language ?? null,
+      config: { phases: config.phases, seed: runtime.seed, concurrency: runtime.concurrency, budget: run.loaded.config.budget ?? null },
+      phases: chain?.phases ?? [...earlier, ...finishedNow].map((e) => e.record),
+      test: chain?.test ?? null,
+      files: written?.written ?? Object.keys(files ?? {}),
+      refusedFiles: [...(chain?.refused ?? []), ...(written?.refused ?? []).map((r) => ({ ...r, phase: 'write' }))],
+      ...(error ? { error } : {}),
+    };
+    return finishJob(run, {
+      kind: 'dev',
+      status,
+      summary,
+      ...(config.outDir ? { outDir: config.outDir } : {}),
+      ...(error ? { error } : {}),
+      saved: 'the phases finished so far are saved',
+    });
+  } finally {
+    run.stopTicker();
+    run.store.close();
+  }
+}

@@ -1,0 +1,252 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeDirectory } from '../common/index.js';
+import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/index.js';
+import { AbortedError, BudgetExceededError, ExitCode } from '../errors/index.js';
+import type { CrosstalkEvent, ProgressEvent } from '../events/index.js';
+import type { UsageSnapshot } from '../model/middleware/index.js';
+import { createRuntime, type ProgramSandbox, type Runtime } from '../runtime/index.js';
+import { resolveStorePath, SqliteRunStore, type NewRun, type RunKind, type RunStatus, type RunTotals } from '../store/index.js';
+import { RunSession } from './run-session.js';
+
+/** Where a job runs: the process around it. The CLI, a server or a library caller provides it. */
+export interface JobEnvironment {
+  /** Base for relative paths (config file, store, output). */
+  cwd: string;
+  /** Environment variables: API keys, `CROSSTALK_*` settings. */
+  env: NodeJS.ProcessEnv;
+  /** Aborting it stops the run cleanly; the run stays resumable. */
+  signal: AbortSignal;
+  /** Receives every event of the run, as it happens. */
+  onEvent?: (event: CrosstalkEvent) => void;
+  /** Looks for a local Ollama when no model is configured (replaceable in tests). */
+  probe?: (baseURL: string) => Promise<string | undefined>;
+  /** Replaces the sandbox that runs generated code. */
+  sandbox?: ProgramSandbox;
+}
+
+/** How a job is started: fresh, or resuming a stored run. */
+export interface JobStart {
+  /** Continue this stored run instead of starting a new one. */
+  resumeId?: string;
+  /** Settings that replace the stored ones on resume (a larger budget, another concurrency). */
+  flagOverrides?: ConfigFlags;
+}
+
+/** What every job has open while it runs. */
+export interface JobRun {
+  loaded: LoadedConfig;
+  store: SqliteRunStore;
+  session: RunSession;
+  runtime: Runtime;
+  /** Live totals for progress events. */
+  progress: (extra?: Partial<Omit<ProgressEvent, 'type' | 'runId' | 'at'>>) => void;
+  /** Stops the progress ticker; called by {@link finishJob}. */
+  stopTicker: () => void;
+  started: number;
+}
+
+/** The end of a run, as returned by every job. */
+export interface JobResult<Summary extends object = Record<string, unknown>> {
+  runId: string;
+  kind: RunKind;
+  status: RunStatus;
+  /** The exit code the command-line program uses: 0 done, 1 failed, 3 budget, 130 interrupted. */
+  exitCode: number;
+  /** Where the results were written, if anywhere. */
+  outDir?: string;
+  /** What `crosstalk-run.json` holds: the job's own fields plus status, totals, usage and duration. */
+  summary: Summary & { runId: string; status: RunStatus; totals: RunTotals; usage: UsageSnapshot; durationMs: number };
+  /** Set when the run stopped early (budget, abort): why, and the command that continues it. */
+  stopped?: { reason: string; resume: string };
+  /** Calls answered free from the journal in this session. */
+  replayedCalls: number;
+}
+
+/** Budget shares at which a warning event is emitted. */
+const budgetWarnings = [0.5, 0.8, 0.95];
+
+/**
+ * Opens what every job needs: the config (the job's own flags, with overrides
+ * on resume), the run store, a new or resumed session, and a runtime whose
+ * models journal every call, whose budget counts what earlier sessions
+ * spent, and whose calls and budget crossings become events. Closes the
+ * store again if any of it fails (a new run that could not start is recorded
+ * as failed, with the reason).
+ */
+export async function openJob(
+  environment: JobEnvironment,
+  job: { flags: ConfigFlags; run: NewRun; cache?: boolean; allowUnsafeSandbox?: boolean },
+  start: JobStart = {},
+): Promise<JobRun> {
+  const loaded = loadConfig({ cwd: environment.cwd, env: environment.env, flags: { ...job.flags, ...(start.flagOverrides ?? {}) } });
+  const storePath = loaded.config.store === ':memory:' ? ':memory:' : resolveStorePath(environment.cwd, loaded.config);
+  const store = new SqliteRunStore(storePath, { writeBehind: true });
+  let session: RunSession | undefined;
+  try {
+    session = start.resumeId ? RunSession.resume(store, start.resumeId, storePath) : RunSession.start(store, job.run);
+    const current = session;
+    if (environment.onEvent) session.subscribe(environment.onEvent);
+    const before = session.run.totals;
+    const runtime = await createRuntime({
+      loaded,
+      env: environment.env,
+      signal: environment.signal,
+      journal: (model, price) => current.journal(model, price, job.cache === true),
+      spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
+      ...(environment.probe ? { probe: environment.probe } : {}),
+      ...(environment.sandbox ? { sandbox: environment.sandbox } : {}),
+      ...(job.allowUnsafeSandbox ? { allowUnsafeSandbox: true } : {}),
+    });
+    return { loaded, store, session, runtime: withSandboxEvents(runtime, session), ...watch(runtime, session) };
+  } catch (error) {
+    if (session && !start.resumeId) session.finish('failed', { error: (error as Error).message }, (error as Error).message);
+    store.close();
+    throw error;
+  }
+}
+
+/** The runtime with a sandbox that reports each program run as a `sandbox-result` event. */
+function withSandboxEvents(runtime: Runtime, session: RunSession): Runtime {
+  let wrapped: ProgramSandbox | undefined;
+  return Object.create(runtime, {
+    sandbox: {
+      get: () => {
+        if (wrapped) return wrapped;
+        const inner = runtime.sandbox;
+        const run = inner.run;
+        wrapped = run
+          ? {
+              reason: inner.reason,
+              run: async (...args: Parameters<typeof run>) => {
+                const [, entry, language] = args;
+                const outcome = await run(...args);
+                const scope = `${language} ${entry}`;
+                session.emit({ type: 'sandbox-result', scope, outcome: outcome.outcome, rule: outcome.rule, exitCode: outcome.exitCode, durationMs: outcome.durationMs });
+                return outcome;
+              },
+            }
+          : inner;
+        return wrapped;
+      },
+    },
+  }) as Runtime;
+}
+
+/** Model-call and budget events from the runtime's usage, and a progress ticker. */
+function watch(runtime: Runtime, session: RunSession): Pick<JobRun, 'progress' | 'stopTicker' | 'started'> {
+  const started = Date.now();
+  const limits = runtime.budget.limits;
+  let warned = 0;
+  let latest: Partial<ProgressEvent> = {};
+  runtime.usage.onCall((call) => {
+    session.emit({
+      type: 'model-call',
+      agent: call.agent,
+      model: call.model,
+      inputTokens: call.inputTokens,
+      outputTokens: call.outputTokens,
+      costUsd: call.costUsd ?? null,
+      latencyMs: Math.round(call.latencyMs),
+      replayed: false,
+    });
+    const spent = runtime.budget.spent();
+    const fraction = Math.max(limits.maxUsd ? spent.usd / limits.maxUsd : 0, limits.maxTokens ? spent.tokens / limits.maxTokens : 0);
+    while (warned < budgetWarnings.length && fraction >= budgetWarnings[warned]!) {
+      session.emit({
+        type: 'budget-warning',
+        fraction: budgetWarnings[warned]!,
+        spentUsd: spent.usd,
+        spentTokens: spent.tokens,
+        ...(limits.maxUsd !== undefined ? { limitUsd: limits.maxUsd } : {}),
+        ...(limits.maxTokens !== undefined ? { limitTokens: limits.maxTokens } : {}),
+      });
+      warned++;
+    }
+  });
+  const progress = (extra: Partial<Omit<ProgressEvent, 'type' | 'runId' | 'at'>> = {}) => {
+    latest = { ...latest, ...extra };
+    const total = runtime.usage.snapshot().total;
+    session.emit({
+      ...latest,
+      type: 'progress',
+      elapsedMs: Date.now() - started,
+      calls: total.calls,
+      replayedCalls: session.journalStats.replayed,
+      tokens: total.inputTokens + total.outputTokens,
+      costUsd: total.costUsd,
+      costKnown: total.costKnown,
+    });
+  };
+  // life signs while waiting on slow models: elapsed time and totals once a second
+  const ticker = setInterval(() => progress(), 1000);
+  ticker.unref();
+  return { progress, stopTicker: () => clearInterval(ticker), started };
+}
+
+/** The stored status of a job: how it was stopped, else how it ended. */
+export function finalStatus(stopped: unknown, ended: 'completed' | 'failed' | 'partial' | undefined): RunStatus {
+  if (stopped) return BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : 'interrupted';
+  return ended ?? 'failed';
+}
+
+/** Runs `work`, turning a budget stop or an abort into a value (the run is then resumable) and rethrowing the rest. */
+export async function catchStop<T>(work: () => Promise<T>): Promise<{ value?: T; stopped?: BudgetExceededError | AbortedError }> {
+  try {
+    return { value: await work() };
+  } catch (error) {
+    if (BudgetExceededError.isInstance(error) || AbortedError.isInstance(error)) return { stopped: error };
+    throw error;
+  }
+}
+
+/**
+ * The one ending of every job: sets the final status, ends the session
+ * (`run-finished`), writes `crosstalk-run.json` into the output directory and
+ * says how to resume a run that stopped early.
+ * @param ending.summary the job's own fields of `crosstalk-run.json`.
+ * @param ending.stored what the run store keeps as the run's result (default: the summary).
+ * @param ending.saved what a stopped run kept, for the resume note (e.g. "3 of 5 phases").
+ */
+export function finishJob<Summary extends object>(
+  run: JobRun,
+  ending: {
+    kind: RunKind;
+    status: RunStatus;
+    summary: Summary;
+    stored?: unknown;
+    outDir?: string;
+    error?: string;
+    saved?: string;
+  },
+): JobResult<Summary> {
+  run.stopTicker();
+  const { session, runtime } = run;
+  const durationMs = Date.now() - run.started;
+  const totals = session.finish(ending.status, ending.stored ?? { ...ending.summary, durationMs }, ending.error);
+  const summary = { ...ending.summary, runId: session.id, status: ending.status, durationMs, totals, usage: runtime.usage.snapshot() };
+  if (ending.outDir) {
+    makeDirectory(ending.outDir);
+    writeFileSync(join(ending.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  }
+  const exitCode =
+    ending.status === 'completed' ? ExitCode.ok : ending.status === 'stopped-budget' ? ExitCode.budget : ending.status === 'interrupted' ? ExitCode.interrupted : ExitCode.failed;
+  const resumable = ending.status === 'stopped-budget' || ending.status === 'interrupted';
+  return {
+    runId: session.id,
+    kind: ending.kind,
+    status: ending.status,
+    exitCode,
+    ...(ending.outDir ? { outDir: ending.outDir } : {}),
+    summary,
+    ...(resumable
+      ? {
+          stopped: {
+            reason: `${ending.error ?? ending.status}${ending.saved ? `; ${ending.saved}` : ''}`,
+            resume: `crosstalk runs resume ${session.id}${ending.status === 'stopped-budget' ? ' --budget-usd <larger>' : ''}`,
+          },
+        }
+      : {}),
+    replayedCalls: session.journalStats.replayed,
+  };
+}

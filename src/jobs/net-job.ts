@@ -1,0 +1,187 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { makeDirectory } from '../common/index.js';
+import { BudgetExceededError } from '../errors/index.js';
+import type { StepRef } from '../events/index.js';
+import { graphSpecSchema, graphStats, remainingTimeMs, toDot, validateGraph, type ScheduleEvent } from '../graph/index.js';
+import { executeNetwork, extractChoice, type NetworkResult, type NodeOutput } from '../network/index.js';
+import { runCodeAnswer } from '../software/code-answer.js';
+import { writeCodebase } from '../software/codebase/index.js';
+import type { TestOutcome } from '../software/chain.js';
+import type { RunStatus } from '../store/index.js';
+import { finishJob, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+import { flagsSchema } from './flags.js';
+
+/** A network job's stored configuration: everything needed to run or resume it. */
+export const netJobSchema = z.object({
+  kind: z.literal('net'),
+  task: z.string().min(1),
+  /** What the network produces. */
+  taskType: z.enum(['code', 'text', 'choice']),
+  /** The topology name or graph file it came from (for display). */
+  topology: z.string(),
+  graph: graphSpecSchema,
+  /** Critic ↔ actor exchanges per edge, 1–3. */
+  edgeRounds: z.number().int().min(1).max(3),
+  /** Candidates merged per aggregation call. */
+  groupSize: z.number().int().min(2),
+  /** Where results are written; none when absent. */
+  outDir: z.string().optional(),
+  flags: flagsSchema,
+  /** Answer model calls from other runs' identical requests in the store. */
+  cache: z.boolean().optional(),
+  /** Run generated code on the host when there is no sandbox (dangerous). */
+  unsafeNoSandbox: z.boolean().optional(),
+});
+
+/** A network job's configuration. */
+export type NetJobConfig = z.infer<typeof netJobSchema>;
+
+/** What a network run reports (and writes to `crosstalk-run.json`). */
+export interface NetSummary {
+  task: string;
+  taskType: NetJobConfig['taskType'];
+  model: string;
+  simulated: boolean;
+  topology: string;
+  graph: ReturnType<typeof graphStats> & { warnings: string[] };
+  config: { seed: number; concurrency: number; edgeRounds: number; groupSize: number };
+  nodes: { done: number; failed: Record<string, string>; skipped: string[]; notStarted: number };
+  mergedSinks: string[];
+  /** The network's merged answer (the sinks' artifacts merged), when any sink finished. */
+  answer: string | null;
+  /** Choice tasks: the answer's letter. */
+  choice?: string | null;
+  /** Code tasks: the project files written, refused names and the sandbox run. */
+  code?: { files: string[]; refused: Array<{ path: string; reason: string }>; test: TestOutcome };
+  maxPromptChars: number;
+  makespanMs: number;
+  error?: string;
+}
+
+/** Time per unit of node weight: node weight counts the calls a node makes in sequence. */
+const nodeWeight = (inDegree: number) => 1 + 2 * inDegree;
+
+/**
+ * Runs (or resumes) a network job through the run store: model calls
+ * journaled, node artifacts stored as they finish, so an interrupted run
+ * resumes from the nodes already done without paying for their calls again.
+ */
+export async function runNetJob(environment: JobEnvironment, config: NetJobConfig, start: JobStart = {}): Promise<JobResult<NetSummary>> {
+  const graph = validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length) });
+  const run = await openJob(
+    environment,
+    { flags: config.flags, run: { kind: 'net', task: config.task, config }, cache: config.cache === true, allowUnsafeSandbox: config.unsafeNoSandbox === true },
+    start,
+  );
+  const { session, runtime } = run;
+  try {
+    for (const node of graph.spec.nodes) if (node.model) runtime.modelByString(node.model); // missing keys fail before any work
+    const seed = runtime.seed;
+    const { dag, spec } = graph;
+    const stats = graphStats(dag, { seed });
+    const done = new Map<string, NodeOutput>();
+    for (const [id, text] of session.doneOutputs()) done.set(id, { text, calls: 0, maxPromptChars: 0, temperature: 0 });
+    session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: stats.nodes, doneSteps: done.size });
+    for (const w of graph.warnings) session.emit({ type: 'note', level: 'warning', message: w });
+    if (session.lostOnResume) session.emit({ type: 'note', level: 'info', message: `${session.lostOnResume} call(s) lost in flight will be sent again` });
+
+    const stepOf = (id: string): StepRef => {
+      const node = spec.nodes[dag.index.get(id)!]!;
+      return { kind: 'node', id, role: node.role ?? 'actor', model: node.model ?? runtime.modelString(node.role ?? 'actor') };
+    };
+    // ETA: remaining critical path and work, at the observed time per sequential call of finished nodes
+    const weights = dag.pred.map((p) => nodeWeight(p.length));
+    const finished = new Set<number>([...done.keys()].map((id) => dag.index.get(id)!));
+    let timedUnits = 0;
+    let timedMs = 0;
+    let lastProgress = 0;
+    const onEvent = (e: ScheduleEvent) => {
+      if (e.type === 'step-started') {
+        session.stepStarted(e.id, e.attempt);
+        session.emit({ type: 'step-started', step: stepOf(e.id), attempt: e.attempt });
+      }
+      else if (e.type === 'step-finished') {
+        const i = dag.index.get(e.id)!;
+        finished.add(i);
+        timedUnits += weights[i]!;
+        timedMs += e.durationMs;
+        session.emit({ type: 'step-finished', step: stepOf(e.id), durationMs: Math.round(e.durationMs) });
+      } else if (e.type === 'step-failed') {
+        const error = e.error instanceof Error ? e.error.message.split('\n')[0]! : String(e.error);
+        session.stepFailed(e.id, error, e.attempt, !e.willRetry);
+        session.emit({ type: 'step-failed', step: stepOf(e.id), error, attempt: e.attempt, willRetry: e.willRetry });
+      } else if (e.type === 'step-skipped') {
+        session.stepSkipped(e.id, e.because);
+        session.emit({ type: 'step-skipped', step: stepOf(e.id), because: e.because });
+      } else if (e.type === 'progress') {
+        const now = Date.now();
+        const last = e.done + e.failed + e.skipped >= e.total;
+        if (now - lastProgress < 250 && !last) return;
+        lastProgress = now;
+        const etaMs = timedUnits > 0 ? remainingTimeMs(dag, { weights, finished: (i) => finished.has(i), msPerUnit: timedMs / timedUnits, concurrency: runtime.concurrency }) : undefined;
+        run.progress({ steps: { done: e.done, failed: e.failed, skipped: e.skipped, running: e.running, total: e.total }, ...(etaMs !== undefined ? { etaMs: Math.round(etaMs) } : {}) });
+      }
+    };
+    const result = await executeNetwork({
+      graph,
+      task: config.task,
+      taskType: config.taskType,
+      model: ({ role, model }) => (model ? runtime.modelByString(model) : runtime.model(role)),
+      concurrency: runtime.concurrency,
+      edgeRounds: config.edgeRounds,
+      aggregationGroupSize: config.groupSize,
+      seed,
+      signal: environment.signal,
+      done,
+      isFatal: (error) => BudgetExceededError.isInstance(error),
+      onEvent,
+      onNodeDone: (id, output) => session.stepDone(id, output.text, { calls: output.calls, temperature: output.temperature }),
+    });
+    const answer = result.final;
+    const code = config.taskType === 'code' && answer !== undefined ? await runCodeAnswer(answer, runtime.sandbox, environment.signal) : undefined;
+    const written = config.outDir ? writeNetworkOutput(config.outDir, graph.spec, result, code?.files) : undefined;
+    const status: RunStatus = result.status === 'stopped' ? 'stopped-budget' : result.status === 'aborted' ? 'interrupted' : result.status;
+    const error = result.stopError ? (result.stopError as Error).message : undefined;
+    const summary: NetSummary = {
+      task: config.task,
+      taskType: config.taskType,
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      topology: config.topology,
+      graph: { ...stats, warnings: graph.warnings },
+      config: { seed, concurrency: runtime.concurrency, edgeRounds: config.edgeRounds, groupSize: config.groupSize },
+      nodes: { done: result.outputs.size, failed: Object.fromEntries(result.failed), skipped: result.skipped, notStarted: result.notStarted.length },
+      mergedSinks: result.mergedSinks,
+      answer: answer ?? null,
+      ...(config.taskType === 'choice' ? { choice: answer ? (extractChoice(answer) ?? null) : null } : {}),
+      ...(code ? { code: { files: written?.files ?? Object.keys(code.files), refused: [...code.refused, ...(written?.refused ?? [])], test: code.test } } : {}),
+      maxPromptChars: result.maxPromptChars,
+      makespanMs: Math.round(result.makespanMs),
+      ...(error ? { error } : {}),
+    };
+    return finishJob(run, {
+      kind: 'net',
+      status,
+      summary,
+      ...(config.outDir ? { outDir: config.outDir } : {}),
+      ...(error ? { error } : status === 'interrupted' ? { error: 'interrupted' } : {}),
+      saved: `${result.outputs.size} of ${stats.nodes} nodes are done and saved`,
+    });
+  } finally {
+    run.stopTicker();
+    run.store.close();
+  }
+}
+
+/** Writes each node's artifact, the graph (DOT), the answer and, for code, the project (names checked). */
+function writeNetworkOutput(outDir: string, spec: NetJobConfig['graph'], result: NetworkResult, files: Record<string, string> | undefined) {
+  makeDirectory(join(outDir, 'nodes'));
+  for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.md`), output.text);
+  writeFileSync(join(outDir, 'graph.dot'), `${toDot(spec)}\n`);
+  if (result.final !== undefined) writeFileSync(join(outDir, 'answer.md'), `${result.final}\n`);
+  if (!files) return undefined;
+  const written = writeCodebase(join(outDir, 'project'), files);
+  return { files: written.written, refused: written.refused };
+}

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import type { ConfigFlags } from '../config/index.js';
+import { StoreError } from '../errors/index.js';
+import { SqliteRunStore, type RunRecord } from '../store/index.js';
+import { crossTeamJobSchema, runCrossTeamJob } from './cross-team-job.js';
+import { devJobSchema, runDevJob } from './dev-job.js';
+import type { JobEnvironment, JobResult } from './job-run.js';
+import { netJobSchema, runNetJob } from './net-job.js';
+import { runStoryJob, storyJobSchema } from './story-job.js';
+
+/** Settings a resume may change: spending and speed, never what the run computes. */
+const resumableFlags = ['budgetUsd', 'maxTokens', 'concurrency', 'timeoutMs'] as const;
+
+/** Reads one run from a store file, or says it is not there. */
+export function findRun(storePath: string, runId: string): RunRecord {
+  const store = existsSync(storePath) ? new SqliteRunStore(storePath, { readOnly: true }) : undefined;
+  try {
+    const run = store?.getRun(runId);
+    if (!run) throw new StoreError({ code: 'RUN_NOT_FOUND', path: storePath, message: `no run '${runId}' in ${storePath} (see 'crosstalk runs list')` });
+    return run;
+  } finally {
+    store?.close();
+  }
+}
+
+/**
+ * Continues a stored run that was interrupted, crashed, failed or stopped by
+ * its budget, through the same job that started it: work already done is
+ * kept and answered model calls are replayed free.
+ * @param options.storePath the store the run is in; the run continues there.
+ * @param options.flagOverrides a larger budget, another concurrency or timeout.
+ * @throws StoreError `RUN_NOT_FOUND`, `RUN_COMPLETED`, `RUN_ACTIVE` (still running in a live process), or
+ *   `STORE_CORRUPT` when its stored configuration cannot be read.
+ */
+export async function resumeJob(environment: JobEnvironment, options: { storePath: string; runId: string; flagOverrides?: ConfigFlags }): Promise<JobResult<object>> {
+  const { storePath } = options;
+  const record = findRun(storePath, options.runId);
+  if (record.status === 'completed') throw new StoreError({ code: 'RUN_COMPLETED', path: storePath, message: `run ${record.id} is already completed; nothing to resume` });
+  const given = options.flagOverrides ?? {};
+  const flagOverrides = { ...Object.fromEntries(resumableFlags.filter((k) => given[k] !== undefined).map((k) => [k, given[k]!])), store: storePath };
+  const start = { resumeId: record.id, flagOverrides };
+  const unreadable = () => new StoreError({ code: 'STORE_CORRUPT', path: storePath, message: `run ${record.id} (${record.kind}) cannot be resumed by this version: its stored configuration is not readable` });
+  const parse = <T>(schema: { safeParse: (data: unknown) => { success: true; data: T } | { success: false } }): T => {
+    const parsed = schema.safeParse(record.config);
+    if (!parsed.success) throw unreadable();
+    return parsed.data;
+  };
+  switch (record.kind) {
+    case 'net':
+      return runNetJob(environment, parse(netJobSchema), start);
+    case 'dev':
+      return runDevJob(environment, parse(devJobSchema), start);
+    case 'cross-team':
+      return runCrossTeamJob(environment, parse(crossTeamJobSchema), start);
+    case 'story':
+      return runStoryJob(environment, parse(storyJobSchema), start);
+    default:
+      throw new StoreError({ code: 'STORE_CORRUPT', path: storePath, message: `run ${record.id} is a '${record.kind}' run, which cannot be resumed` });
+  }
+}

@@ -1,0 +1,44 @@
+import type { RunRecord, RunStore } from '../store/index.js';
+import { ownerState, runOwner } from './run-owner.js';
+
+/** A stored run as users should see it. */
+export interface RunView {
+  /** The record; a run marked running gets live totals from the journal, and `interrupted` if its process is gone. */
+  run: RunRecord;
+  /** Marked running, but the process executing it no longer exists (killed, crashed): resumable. */
+  processGone: boolean;
+  /** When the run was last active (now, while it runs). */
+  activeUntil: number;
+}
+
+/**
+ * A run marked `running` keeps its totals on the row only when a session
+ * ends, and a killed process never ends its session: read what it paid from
+ * the journal, and check whether its process still exists.
+ */
+export function viewRun(store: RunStore, record: RunRecord): RunView {
+  if (record.status !== 'running') return { run: record, processGone: false, activeUntil: record.finishedAt ?? record.updatedAt };
+  const journal = store.callTotals(record.id);
+  const processGone = ownerState(runOwner(store, record.id)) === 'gone';
+  const activeUntil = processGone ? Math.max(record.updatedAt, store.lastEvent(record.id)?.at ?? 0) : Date.now();
+  return { run: { ...record, status: processGone ? 'interrupted' : 'running', totals: { ...record.totals, ...journal } }, processGone, activeUntil };
+}
+
+/** The JSON form of a view: the run, flagged when its process is gone. */
+export function viewJson(view: RunView): unknown {
+  return view.processGone ? { ...view.run, processGone: true } : view.run;
+}
+
+/** Sums a run's journaled model calls by agent or by model. */
+export function usageBy(store: RunStore, runId: string, key: 'agent' | 'model'): Record<string, { calls: number; inputTokens: number; outputTokens: number }> {
+  const groups = new Map<string, { calls: number; inputTokens: number; outputTokens: number }>();
+  for (const call of store.listCalls(runId)) {
+    const name = (key === 'agent' ? call.agent : call.model) ?? '(none)';
+    const g = groups.get(name) ?? { calls: 0, inputTokens: 0, outputTokens: 0 };
+    g.calls++;
+    g.inputTokens += call.inputTokens;
+    g.outputTokens += call.outputTokens;
+    groups.set(name, g);
+  }
+  return Object.fromEntries(groups);
+}

@@ -1,0 +1,111 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { makeDirectory } from '../common/index.js';
+import { diversifyTeams, runStoryTeams, teamModel, type StoryCheckpoint, type StoryTeamsResult, type TeamReport } from '../teams/index.js';
+import { teamEventSink } from './cross-team-job.js';
+import { flagsSchema, keepRuleSchema, teamSpecSchema } from './flags.js';
+import { catchStop, finalStatus, finishJob, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+
+/** A story job's stored configuration: everything needed to run or resume it. */
+export const storyJobSchema = z.object({
+  kind: z.literal('story'),
+  premise: z.string().min(1),
+  /** Number of teams, K. */
+  teams: z.number().int().positive(),
+  keep: keepRuleSchema,
+  /** Texts merged per aggregation call. */
+  groupSize: z.number().int().min(2),
+  /** Target length in words. */
+  words: z.number().int().positive(),
+  /** Where `story.md` is written; none when absent. */
+  outDir: z.string().optional(),
+  flags: flagsSchema,
+  /** Per-team settings: temperature, persona and model apply to stories. */
+  profiles: z.array(teamSpecSchema).optional(),
+});
+
+/** A story job's configuration. */
+export type StoryJobConfig = z.infer<typeof storyJobSchema>;
+
+/** What a story run reports (and writes to `crosstalk-run.json`). */
+export interface StorySummary {
+  premise: string;
+  model: string;
+  simulated: boolean;
+  config: { teams: number; keep: StoryJobConfig['keep']; groupSize: number; words: number; seed: number };
+  /** The story, when the run completed. */
+  story: string | null;
+  teams: TeamReport[];
+  decisions: StoryTeamsResult['decisions'];
+  /** The stage a stopped run finished last. */
+  stoppedAfter?: string;
+  error?: string;
+}
+
+/**
+ * Runs (or resumes) a cross-team story job through the run store:
+ * checkpointed after each stage, so a resumed run continues after the last
+ * finished stage and replays the journaled calls that came after it.
+ */
+export async function runStoryJob(environment: JobEnvironment, config: StoryJobConfig, start: JobStart = {}): Promise<JobResult<StorySummary>> {
+  const run = await openJob(environment, { flags: config.flags, run: { kind: 'story', task: config.premise, config } }, start);
+  const { session, runtime } = run;
+  try {
+    const teams = diversifyTeams(config.teams, runtime.seed, config.profiles ?? []);
+    for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
+    session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: 3 });
+    const checkpoint = session.latestCheckpoint<StoryCheckpoint>((c) => c.teams.length === teams.length);
+    if (checkpoint) session.emit({ type: 'note', level: 'info', message: `continuing after the ${checkpoint.stage} stage` });
+    let passed = checkpoint;
+    const { value: result, stopped } = await catchStop(() =>
+      runStoryTeams({
+        ...(checkpoint ? { resumeFrom: checkpoint } : {}),
+        onCheckpoint: (c) => {
+          passed = c;
+          session.checkpoint(c.nextStage, c, { stage: c.stage });
+        },
+        premise: config.premise,
+        teams,
+        model: teamModel(runtime),
+        keep: config.keep,
+        groupSize: config.groupSize,
+        words: config.words,
+        seed: runtime.seed,
+        signal: environment.signal,
+        onEvent: teamEventSink(run, () => ({ role: 'writer', model: runtime.modelString('writer') })),
+      }),
+    );
+    if (config.outDir && result?.story) {
+      makeDirectory(config.outDir);
+      writeFileSync(join(config.outDir, 'story.md'), `${result.story}\n`);
+    }
+    // a stopped run keeps the teams and the stages it finished (each stage's merged text is in its decision)
+    const stoppedAfter = !result && passed ? passed : undefined;
+    const error = stopped?.message ?? result?.error;
+    const summary: StorySummary = {
+      premise: config.premise,
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      config: { teams: config.teams, keep: config.keep, groupSize: config.groupSize, words: config.words, seed: runtime.seed },
+      story: result?.story ?? null,
+      teams: result?.teams ?? stoppedAfter?.teams ?? [],
+      decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
+      ...(stoppedAfter ? { stoppedAfter: stoppedAfter.stage } : {}),
+      ...(error ? { error } : {}),
+    };
+    const status = finalStatus(stopped, result?.status);
+    return finishJob(run, {
+      kind: 'story',
+      status,
+      summary,
+      stored: { status, story: summary.story },
+      ...(config.outDir ? { outDir: config.outDir } : {}),
+      ...(error ? { error } : {}),
+      saved: stoppedAfter ? `the stages up to ${stoppedAfter.stage} are saved` : 'answered calls are replayed free',
+    });
+  } finally {
+    run.stopTicker();
+    run.store.close();
+  }
+}
