@@ -6,6 +6,8 @@ import { runChain } from '../software/chain.js';
 import { resolvePhases } from '../software/phases.js';
 import { diversifyTeams, runCrossTeam, runStoryTeams } from '../teams/index.js';
 import { estimateChain } from './estimate-chain.js';
+import type { Estimate } from './types.js';
+import type { UsageTotals } from '../model/middleware/index.js';
 import { estimateCrossTeam, estimateStory, mergeLevels } from './estimate-teams.js';
 
 /**
@@ -27,7 +29,7 @@ describe('estimateChain against runChain on sim', () => {
     const task = 'a command-line todo app';
     const phases = resolvePhases(undefined);
     const estimate = estimateChain({ task, phases, model: 'sim', latencyMs: 1000 });
-    const runs = [];
+    const runs: UsageTotals[] = [];
     for (const seed of seeds) {
       const { model, tracker } = simStack(seed);
       const result = await runChain({ task, phases, roles: defaultRoles, model: () => model, seed: 0 });
@@ -66,8 +68,8 @@ describe('estimateStory and estimateCrossTeam against real runs on sim', () => {
     const task = 'a command-line todo app';
     const phases = resolvePhases(undefined);
     const options = { task, phases, roles: defaultRoles, decisionPoints: ['design', 'coding', 'final'] as const, keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both' as const, language: 'Python' as const };
-    const runs = [];
-    const estimates = [];
+    const runs: UsageTotals[] = [];
+    const estimates: Estimate[] = [];
     for (const seed of seeds.slice(0, 12)) {
       const teams = diversifyTeams(3, seed);
       estimates.push(estimateCrossTeam({ ...options, decisionPoints: [...options.decisionPoints], teams, model: 'sim', seed, latencyMs: 1000 }));
