@@ -84,28 +84,61 @@ export function simMinTurns(model: string): number {
 export function chainReplySizes(ctx: ChainCallContext, language: ChainLanguage, model: string): ChainReplySizes {
   const t = ctx.tokens;
   if (!isSimModel(model)) {
-    return { dialogue: 4 * t.dialogue, code: 4 * t.code, codebase: 4 * t.code, complete: true, review: 4 * t.critique, revise: 4 * t.code, dependencyFile: 400, manual: 4 * t.text };
+    return {
+      dialogue: 4 * t.dialogue,
+      code: 4 * t.code,
+      codebase: 4 * t.code,
+      complete: true,
+      review: 4 * t.critique,
+      revise: 4 * t.code,
+      dependencyFile: 400,
+      manual: 4 * t.text,
+    };
   }
   const role = (name: string) => ctx.roles[name] ?? defaultRoles[name]!;
   const note = ctx.personaNote;
   const temperature = ctx.temperature ?? 0.7;
   const reply = (system: string, user: string, k = 0) => simReplyText(system, user, ctx.seed + k, temperature);
-  const average = (system: string, user: string) => [0, 1, 2, 3].reduce((a, k) => a + reply(system, user, k).length, 0) / 4;
+  const average = (system: string, user: string) =>
+    [0, 1, 2, 3].reduce((a, k) => a + reply(system, user, k).length, 0) / 4;
   const modality = 'Command-line application';
   const vars = (codebase: string) => ({ task: ctx.task, language, modality, codebase });
   const entry = entryFile(language);
-  const coding = renderTemplate(prompts.coding, { ...vars(''), entry, fence: language === 'JavaScript' ? 'javascript' : 'python', ideas: '' });
+  const coding = renderTemplate(prompts.coding, {
+    ...vars(''),
+    entry,
+    fence: language === 'JavaScript' ? 'javascript' : 'python',
+    ideas: '',
+  });
   const code = reply(askSystem(role('programmer'), note), coding);
   const files = parseCodebase(code).files;
   const codebase = formatCodebase(files);
   const review = average(askSystem(role('reviewer'), note), renderTemplate(prompts.reviewComment, vars(codebase)));
-  const revise = reply(askSystem(role('programmer'), note), renderTemplate(prompts.reviewModify, { ...vars(codebase), comments: 'x'.repeat(Math.round(review)) }));
+  const revise = reply(
+    askSystem(role('programmer'), note),
+    renderTemplate(prompts.reviewModify, { ...vars(codebase), comments: 'x'.repeat(Math.round(review)) }),
+  );
   const dependencyFile = language === 'JavaScript' ? 'package.json' : 'requirements.txt';
-  const env = reply(askSystem(role('programmer'), note), renderTemplate(prompts.environmentDoc, { ...vars(codebase), dependencyFile }));
-  const manual = reply(askSystem(role('cpo'), note), renderTemplate(prompts.manual, { ...vars(codebase), runCommand: `python3 ${entry}` }));
+  const env = reply(
+    askSystem(role('programmer'), note),
+    renderTemplate(prompts.environmentDoc, { ...vars(codebase), dependencyFile }),
+  );
+  const manual = reply(
+    askSystem(role('cpo'), note),
+    renderTemplate(prompts.manual, { ...vars(codebase), runCommand: `python3 ${entry}` }),
+  );
   const opening = renderTemplate(prompts.demandAnalysis, { task: ctx.task });
   const dialogue = average(systemPrompt(role('cpo'), note), opening);
-  return { dialogue, code: code.length, codebase: codebase.length, complete: unfinishedParts(files).length === 0, review, revise: revise.length, dependencyFile: env.length, manual: manual.length };
+  return {
+    dialogue,
+    code: code.length,
+    codebase: codebase.length,
+    complete: unfinishedParts(files).length === 0,
+    review,
+    revise: revise.length,
+    dependencyFile: env.length,
+    manual: manual.length,
+  };
 }
 
 /**
@@ -114,7 +147,11 @@ export function chainReplySizes(ctx: ChainCallContext, language: ChainLanguage, 
  * the chain would (language, codebase). Assumes no phase fails and the
  * program runs cleanly when tested (its fix rounds count only in the bound).
  */
-export function chainCalls(ctx: ChainCallContext, phases: readonly ResolvedPhase[], state: ChainCallState): PlannedCall[] {
+export function chainCalls(
+  ctx: ChainCallContext,
+  phases: readonly ResolvedPhase[],
+  state: ChainCallState,
+): PlannedCall[] {
   const calls: PlannedCall[] = [];
   const role = (name: string) => ctx.roles[name] ?? defaultRoles[name]!;
   const note = ctx.personaNote;
@@ -128,7 +165,8 @@ export function chainCalls(ctx: ChainCallContext, phases: readonly ResolvedPhase
   };
   const codebase = () => state.codebaseChars;
   const templateChars = (template: string, extra: Record<string, string> = {}) =>
-    renderTemplate(template, { task: ctx.task, language: lang(), modality: state.modality, codebase: '', ...extra }).length;
+    renderTemplate(template, { task: ctx.task, language: lang(), modality: state.modality, codebase: '', ...extra })
+      .length;
 
   const dialogue = (phase: ResolvedPhase, opening: string, reflectionInstruction: string) => {
     const assistant = role(phase.assistant);
@@ -148,7 +186,9 @@ export function chainCalls(ctx: ChainCallContext, phases: readonly ResolvedPhase
       const model = isAssistant ? assistantModel : instructorModel;
       const reply = sizes(model).dialogue;
       const history = Array<number>(j).fill(reply);
-      const input = isAssistant ? promptChars(assistantSystem, [opening.length, ...history]) : promptChars(instructorSystem, history);
+      const input = isAssistant
+        ? promptChars(assistantSystem, [opening.length, ...history])
+        : promptChars(instructorSystem, history);
       calls.push({ model, inputChars: input, outputChars: reply, expected: reach, bound: 1 });
       transcript.push((isAssistant ? phase.assistant : phase.instructor).length + 2 + reply);
       reach *= 1 - concludeChance(Math.floor(j / 2), simMinTurns(model));
@@ -158,7 +198,9 @@ export function chainCalls(ctx: ChainCallContext, phases: readonly ResolvedPhase
     const conversation = transcript.reduce((a, b) => a + b, 0) + 2 * (transcript.length - 1);
     calls.push({
       model: counselorModel,
-      inputChars: promptChars(systemPrompt(role('counselor')), [reflectionInstruction.length + '\n\nConversation:\n'.length + conversation]),
+      inputChars: promptChars(systemPrompt(role('counselor')), [
+        reflectionInstruction.length + '\n\nConversation:\n'.length + conversation,
+      ]),
       outputChars: sizes(counselorModel).dialogue,
       expected: reach,
       bound: 1,
@@ -168,13 +210,21 @@ export function chainCalls(ctx: ChainCallContext, phases: readonly ResolvedPhase
   for (const phase of phases) {
     switch (phase.name) {
       case 'demand-analysis':
-        dialogue(phase, renderTemplate(prompts.demandAnalysis, { task: ctx.task }), 'State the product form the conversation settled on. Choose one of: Command-line application, Desktop application, Web page, Library, Game. Answer as "<INFO> <product form>".');
+        dialogue(
+          phase,
+          renderTemplate(prompts.demandAnalysis, { task: ctx.task }),
+          'State the product form the conversation settled on. Choose one of: Command-line application, Desktop application, Web page, Library, Game. Answer as "<INFO> <product form>".',
+        );
         break;
       case 'language-choice':
         if (state.language) break; // fixed: skipped
         dialogue(
           phase,
-          renderTemplate(prompts.languageChoice, { task: ctx.task, modality: state.modality, languages: supportedLanguages.join(', ') }),
+          renderTemplate(prompts.languageChoice, {
+            task: ctx.task,
+            modality: state.modality,
+            languages: supportedLanguages.join(', '),
+          }),
           `State the programming language the conversation chose. Choose one of: ${supportedLanguages.join(', ')}. Answer as "<INFO> <language>".`,
         );
         state.language = /javascript|node\b/i.test(ctx.task) ? 'JavaScript' : 'Python';
@@ -182,19 +232,47 @@ export function chainCalls(ctx: ChainCallContext, phases: readonly ResolvedPhase
       case 'coding': {
         const model = ctx.modelFor(phase.assistant);
         const ideas = state.ideasChars > 0 ? 'Ideas shared by other teams:\n\n'.length + state.ideasChars : 0;
-        const base = templateChars(prompts.coding, { entry: entryFile(lang()), fence: lang() === 'JavaScript' ? 'javascript' : 'python', ideas: '' }) + ideas;
-        const prompt = base + (codebase() > 0 ? '\n\nThe existing code, to extend rather than replace:\n\n'.length + codebase() : 0);
+        const base =
+          templateChars(prompts.coding, {
+            entry: entryFile(lang()),
+            fence: lang() === 'JavaScript' ? 'javascript' : 'python',
+            ideas: '',
+          }) + ideas;
+        const prompt =
+          base + (codebase() > 0 ? '\n\nThe existing code, to extend rather than replace:\n\n'.length + codebase() : 0);
         const system = askSystem(role(phase.assistant), note);
-        calls.push({ model, inputChars: promptChars(system, [prompt]), outputChars: sizes(model).code, expected: 1, bound: 1 });
+        calls.push({
+          model,
+          inputChars: promptChars(system, [prompt]),
+          outputChars: sizes(model).code,
+          expected: 1,
+          bound: 1,
+        });
         // a reply without files is asked for again (3 attempts): only the bound counts them
-        for (let k = 0; k < 2; k++) calls.push({ model, inputChars: promptChars(system, [prompt + 2 + prompts.missingCode.length]), outputChars: sizes(model).code, expected: 0, bound: 1 });
+        for (let k = 0; k < 2; k++)
+          calls.push({
+            model,
+            inputChars: promptChars(system, [prompt + 2 + prompts.missingCode.length]),
+            outputChars: sizes(model).code,
+            expected: 0,
+            bound: 1,
+          });
         state.codebaseChars = Math.max(codebase(), sizes(model).codebase);
         break;
       }
       case 'code-completion': {
         const model = ctx.modelFor(phase.assistant);
-        const input = promptChars(askSystem(role(phase.assistant), note), [templateChars(prompts.completion, { unfinished: '' }) + codebase() + 40]);
-        for (let r = 0; r < phase.rounds; r++) calls.push({ model, inputChars: input, outputChars: sizes(model).code, expected: sizes(model).complete ? 0 : 1, bound: 1 });
+        const input = promptChars(askSystem(role(phase.assistant), note), [
+          templateChars(prompts.completion, { unfinished: '' }) + codebase() + 40,
+        ]);
+        for (let r = 0; r < phase.rounds; r++)
+          calls.push({
+            model,
+            inputChars: input,
+            outputChars: sizes(model).code,
+            expected: sizes(model).complete ? 0 : 1,
+            bound: 1,
+          });
         break;
       }
       case 'code-review': {
@@ -202,32 +280,57 @@ export function chainCalls(ctx: ChainCallContext, phases: readonly ResolvedPhase
         const programmerModel = ctx.modelFor(phase.assistant);
         const q = concludeChance(0, simMinTurns(reviewerModel));
         const review = sizes(reviewerModel).review;
-        const commentInput = promptChars(askSystem(role(phase.instructor), note), [templateChars(prompts.reviewComment) + codebase()]);
-        const modifyInput = promptChars(askSystem(role(phase.assistant), note), [templateChars(prompts.reviewModify, { comments: '' }) + Math.min(review, 4000) + codebase()]);
+        const commentInput = promptChars(askSystem(role(phase.instructor), note), [
+          templateChars(prompts.reviewComment) + codebase(),
+        ]);
+        const modifyInput = promptChars(askSystem(role(phase.assistant), note), [
+          templateChars(prompts.reviewModify, { comments: '' }) + Math.min(review, 4000) + codebase(),
+        ]);
         let reach = 1;
         for (let r = 0; r < phase.rounds; r++) {
-          calls.push({ model: reviewerModel, inputChars: commentInput, outputChars: review, expected: reach, bound: 1 });
+          calls.push({
+            model: reviewerModel,
+            inputChars: commentInput,
+            outputChars: review,
+            expected: reach,
+            bound: 1,
+          });
           reach *= 1 - q;
-          calls.push({ model: programmerModel, inputChars: modifyInput, outputChars: sizes(programmerModel).revise, expected: reach, bound: 1 });
+          calls.push({
+            model: programmerModel,
+            inputChars: modifyInput,
+            outputChars: sizes(programmerModel).revise,
+            expected: reach,
+            bound: 1,
+          });
         }
         break;
       }
       case 'testing': {
         if (!ctx.runsPrograms) break;
         const model = ctx.modelFor(phase.assistant);
-        const input = promptChars(askSystem(role(phase.assistant), note), [templateChars(prompts.testFix, { command: 'python3 main.py', outcome: 'exited-error', report: '' }) + 1500 + codebase()]);
-        for (let r = 0; r < phase.rounds; r++) calls.push({ model, inputChars: input, outputChars: sizes(model).revise, expected: 0, bound: 1 });
+        const input = promptChars(askSystem(role(phase.assistant), note), [
+          templateChars(prompts.testFix, { command: 'python3 main.py', outcome: 'exited-error', report: '' }) +
+            1500 +
+            codebase(),
+        ]);
+        for (let r = 0; r < phase.rounds; r++)
+          calls.push({ model, inputChars: input, outputChars: sizes(model).revise, expected: 0, bound: 1 });
         break;
       }
       case 'environment-doc': {
         const model = ctx.modelFor(phase.assistant);
-        const input = promptChars(askSystem(role(phase.assistant), note), [templateChars(prompts.environmentDoc, { dependencyFile: 'requirements.txt' }) + codebase()]);
+        const input = promptChars(askSystem(role(phase.assistant), note), [
+          templateChars(prompts.environmentDoc, { dependencyFile: 'requirements.txt' }) + codebase(),
+        ]);
         calls.push({ model, inputChars: input, outputChars: sizes(model).dependencyFile, expected: 1, bound: 1 });
         break;
       }
       case 'manual': {
         const model = ctx.modelFor(phase.assistant);
-        const input = promptChars(askSystem(role(phase.assistant), note), [templateChars(prompts.manual, { runCommand: 'python3 main.py' }) + codebase()]);
+        const input = promptChars(askSystem(role(phase.assistant), note), [
+          templateChars(prompts.manual, { runCommand: 'python3 main.py' }) + codebase(),
+        ]);
         calls.push({ model, inputChars: input, outputChars: sizes(model).manual, expected: 1, bound: 1 });
         break;
       }

@@ -17,7 +17,12 @@ import { estimateCrossTeam, estimateStory, mergeLevels } from './estimate-teams.
  */
 function simStack(seed: number) {
   const tracker = new UsageTracker();
-  const model = buildModelStack({ model: new SimulatedModel({ seed }), tracker, limiter: createModelLimiter({ concurrency: 64 }), timeoutMs: 60_000 });
+  const model = buildModelStack({
+    model: new SimulatedModel({ seed }),
+    tracker,
+    limiter: createModelLimiter({ concurrency: 64 }),
+    timeoutMs: 60_000,
+  });
   return { model, tracker };
 }
 
@@ -41,8 +46,14 @@ describe('estimateChain against runChain on sim', () => {
     // the sim makes at least: one turn per discussion, coding, one review comment, dependency file, manual
     for (const c of calls) expect(c).toBeGreaterThanOrEqual(6);
     expect(Math.abs(estimate.expected.calls - mean(calls)) / mean(calls)).toBeLessThan(0.1);
-    expect(Math.abs(estimate.expected.inputTokens - mean(runs.map((r) => r.inputTokens))) / mean(runs.map((r) => r.inputTokens))).toBeLessThan(0.15);
-    expect(Math.abs(estimate.expected.outputTokens - mean(runs.map((r) => r.outputTokens))) / mean(runs.map((r) => r.outputTokens))).toBeLessThan(0.15);
+    expect(
+      Math.abs(estimate.expected.inputTokens - mean(runs.map((r) => r.inputTokens))) /
+        mean(runs.map((r) => r.inputTokens)),
+    ).toBeLessThan(0.15);
+    expect(
+      Math.abs(estimate.expected.outputTokens - mean(runs.map((r) => r.outputTokens))) /
+        mean(runs.map((r) => r.outputTokens)),
+    ).toBeLessThan(0.15);
     expect(estimate.bound.calls).toBe(6 + 6 + 3 + 2 + 6 + 1 + 1); // testing skipped without a sandbox
     expect(estimate.makespan.boundMs).toBe(estimate.bound.calls * 1000);
   });
@@ -52,9 +63,25 @@ describe('estimateStory and estimateCrossTeam against real runs on sim', () => {
   it('story: the call count is exact (writer per team and stage, a judge per text, the merges), tokens within 15%', async () => {
     const premise = 'a lighthouse keeper who finds a message in a bottle';
     const teams = diversifyTeams(4, 2);
-    const estimate = estimateStory({ premise, teams, model: 'sim', keep: { ratio: 0.5 }, groupSize: 2, latencyMs: 1000, words: 200 });
+    const estimate = estimateStory({
+      premise,
+      teams,
+      model: 'sim',
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      latencyMs: 1000,
+      words: 200,
+    });
     const { model, tracker } = simStack(2);
-    const result = await runStoryTeams({ premise, teams, model: () => model, keep: { ratio: 0.5 }, groupSize: 2, words: 200, seed: 2 });
+    const result = await runStoryTeams({
+      premise,
+      teams,
+      model: () => model,
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      words: 200,
+      seed: 2,
+    });
     expect(result.status).toBe('completed');
     const real = tracker.snapshot().total;
     // per stage: 4 writers + 4 judges + 1 merge of the 2 kept
@@ -67,14 +94,38 @@ describe('estimateStory and estimateCrossTeam against real runs on sim', () => {
   it('cross-team: expected calls within 10% of the mean over 12 sim seeds (tokens within 15%), every run within the bound', async () => {
     const task = 'a command-line todo app';
     const phases = resolvePhases(undefined);
-    const options = { task, phases, roles: defaultRoles, decisionPoints: ['design', 'coding', 'final'] as const, keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both' as const, language: 'Python' as const };
+    const options = {
+      task,
+      phases,
+      roles: defaultRoles,
+      decisionPoints: ['design', 'coding', 'final'] as const,
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'both' as const,
+      language: 'Python' as const,
+    };
     const runs: UsageTotals[] = [];
     const estimates: Estimate[] = [];
     for (const seed of seeds.slice(0, 12)) {
       const teams = diversifyTeams(3, seed);
-      estimates.push(estimateCrossTeam({ ...options, decisionPoints: [...options.decisionPoints], teams, model: 'sim', seed, latencyMs: 1000 }));
+      estimates.push(
+        estimateCrossTeam({
+          ...options,
+          decisionPoints: [...options.decisionPoints],
+          teams,
+          model: 'sim',
+          seed,
+          latencyMs: 1000,
+        }),
+      );
       const { model, tracker } = simStack(seed);
-      const result = await runCrossTeam({ ...options, decisionPoints: [...options.decisionPoints], teams, model: () => model, seed: 0 });
+      const result = await runCrossTeam({
+        ...options,
+        decisionPoints: [...options.decisionPoints],
+        teams,
+        model: () => model,
+        seed: 0,
+      });
       expect(result.status).toBe('completed');
       runs.push(tracker.snapshot().total);
     }
@@ -94,7 +145,17 @@ describe('estimateStory and estimateCrossTeam against real runs on sim', () => {
   it('one team costs what a chain costs: no judge, no merge', () => {
     const phases = resolvePhases(undefined);
     const [team] = diversifyTeams(1, 0);
-    const teams = estimateCrossTeam({ task: 't', phases, teams: [team!], model: 'sim', decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', latencyMs: 1000 });
+    const teams = estimateCrossTeam({
+      task: 't',
+      phases,
+      teams: [team!],
+      model: 'sim',
+      decisionPoints: ['design', 'coding', 'final'],
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'both',
+      latencyMs: 1000,
+    });
     expect(Object.keys(teams.perModel)).toEqual(['sim']);
     expect(teams.bound.calls).toBeLessThan(30);
   });

@@ -15,7 +15,12 @@ beforeAll(() => {
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 /** Runs the network for real on `sim` (latency 0) and returns the usage the runtime recorded. */
-async function runOnSim(graph: ValidatedGraph, task: string, taskType: NetworkTaskType, extra: { edgeRounds?: number; groupSize?: number } = {}) {
+async function runOnSim(
+  graph: ValidatedGraph,
+  task: string,
+  taskType: NetworkTaskType,
+  extra: { edgeRounds?: number; groupSize?: number } = {},
+) {
   const loaded = loadConfig({ cwd, env: {}, flags: { model: 'sim', concurrency: '64' } });
   const runtime = await createRuntime({ loaded, env: {} });
   const result = await runNetwork({
@@ -32,7 +37,12 @@ async function runOnSim(graph: ValidatedGraph, task: string, taskType: NetworkTa
   return { result, usage: runtime.usage.snapshot().total };
 }
 
-function estimateFor(graph: ValidatedGraph, task: string, taskType: NetworkTaskType, extra: { edgeRounds?: number; groupSize?: number } = {}) {
+function estimateFor(
+  graph: ValidatedGraph,
+  task: string,
+  taskType: NetworkTaskType,
+  extra: { edgeRounds?: number; groupSize?: number } = {},
+) {
   return estimateNetwork({
     graph,
     task,
@@ -72,7 +82,10 @@ describe('estimateNetwork against real runs on sim', () => {
   for (const [topology, n, taskType, extra] of cases) {
     it(`predicts a ${n}-node ${topology} (${taskType}${extra.edgeRounds ? `, ${extra.edgeRounds} edge rounds` : ''}) within 10%`, async () => {
       const graph = validateGraph(generateTopology(topology, { n, seed: 5 }));
-      const task = taskType === 'choice' ? 'Which planet is largest?\n(A) Mars\n(B) Jupiter\n(C) Venus\nGive the answer.' : 'a command-line todo app';
+      const task =
+        taskType === 'choice'
+          ? 'Which planet is largest?\n(A) Mars\n(B) Jupiter\n(C) Venus\nGive the answer.'
+          : 'a command-line todo app';
       const estimate = estimateFor(graph, task, taskType, extra);
       const { usage } = await runOnSim(graph, task, taskType, extra);
       expect(estimate.expected.calls).toBe(usage.calls);

@@ -3,7 +3,13 @@ import type { PriceEntry } from '../config/index.js';
 import { remainingPathLength, topologicalOrder, type ValidatedGraph } from '../graph/index.js';
 import { formatInstructions, networkPrompts, personaFor, type NetworkTaskType } from '../network/index.js';
 import { planMakespan, type PlannedStep, type StepCalls } from './makespan.js';
-import { assumedNetworkReplies, defaultReplyTokens, simNetworkReplies, type AssumedReplyTokens, type NetworkReplySizes } from './reply-sizes.js';
+import {
+  assumedNetworkReplies,
+  defaultReplyTokens,
+  simNetworkReplies,
+  type AssumedReplyTokens,
+  type NetworkReplySizes,
+} from './reply-sizes.js';
 import { CallTally, isSimModel, promptChars } from './tally.js';
 import type { Estimate } from './types.js';
 
@@ -55,13 +61,26 @@ export function estimateNetwork(options: NetworkEstimateOptions): Estimate {
   const seed = options.seed ?? 0;
   const rounds = Math.max(1, options.edgeRounds ?? 1);
   const groupSize = Math.max(2, Math.floor(options.aggregationGroupSize ?? 4));
-  const modelFor = typeof options.model === 'string' ? ((m: string) => () => m)(options.model) : options.model;
+  const modelFor =
+    typeof options.model === 'string'
+      ? (
+          (m: string) => () =>
+            m
+        )(options.model)
+      : options.model;
   const roleOf = (name: string): Role => roles[name] ?? roles.actor ?? defaultRoles.actor!;
   const tokens = { ...defaultReplyTokens, ...options.replyTokens };
   let simSizes: NetworkReplySizes | undefined;
   const sizesFor = (model: string): NetworkReplySizes => {
     if (!isSimModel(model)) return assumedNetworkReplies(taskType, tokens);
-    simSizes ??= simNetworkReplies({ task, taskType, actor: roleOf('actor'), critic: roleOf('critic'), aggregator: roleOf('aggregator'), seed });
+    simSizes ??= simNetworkReplies({
+      task,
+      taskType,
+      actor: roleOf('actor'),
+      critic: roleOf('critic'),
+      aggregator: roleOf('aggregator'),
+      seed,
+    });
     return simSizes;
   };
 
@@ -69,7 +88,8 @@ export function estimateNetwork(options: NetworkEstimateOptions): Estimate {
   const initialChars = renderTemplate(networkPrompts.initial, { task, format }).length;
   const criticBase = renderTemplate(networkPrompts.critic, { task, artifact: '' }).length;
   const refineBase = renderTemplate(networkPrompts.refine, { task, artifact: '', instructions: '', format }).length;
-  const aggregateBase = (count: number) => renderTemplate(networkPrompts.aggregate, { task, count, candidates: '', format }).length;
+  const aggregateBase = (count: number) =>
+    renderTemplate(networkPrompts.aggregate, { task, count, candidates: '', format }).length;
   const wrapper = (k: number) => `### Candidate ${k}\n<<<\n\n>>>`.length;
   const tally = new CallTally();
 
@@ -86,7 +106,8 @@ export function estimateNetwork(options: NetworkEstimateOptions): Estimate {
           next.push(group[0]!);
           continue;
         }
-        const prompt = aggregateBase(group.length) + group.reduce((a, c, k) => a + c + wrapper(k + 1), 0) + 2 * (group.length - 1);
+        const prompt =
+          aggregateBase(group.length) + group.reduce((a, c, k) => a + c + wrapper(k + 1), 0) + 2 * (group.length - 1);
         tally.add(model, promptChars(system, [prompt]), sizesFor(model).aggregate);
         calls.push([model]);
         next.push(sizesFor(model).aggregate);
@@ -124,7 +145,11 @@ export function estimateNetwork(options: NetworkEstimateOptions): Estimate {
       for (let r = 0; r < rounds; r++) {
         const instructions = sizesFor(criticModel).critic;
         tally.add(criticModel, promptChars(criticSystem, [criticBase + size]), instructions);
-        tally.add(actorModel, promptChars(actorSystem, [refineBase + size + instructions]), sizesFor(actorModel).refine);
+        tally.add(
+          actorModel,
+          promptChars(actorSystem, [refineBase + size + instructions]),
+          sizesFor(actorModel).refine,
+        );
         size = sizesFor(actorModel).refine;
         chain.push(criticModel, actorModel);
       }
@@ -140,7 +165,11 @@ export function estimateNetwork(options: NetworkEstimateOptions): Estimate {
   // the virtual output node merges every sink (no persona note, the run's aggregator model)
   const sinks = dag.ids.map((_, i) => i).filter((i) => dag.succ[i]!.length === 0);
   const finalModel = modelFor('aggregator');
-  const final = merge(sinks.map((i) => artifact[i]!), finalModel, systemText(roleOf('aggregator')));
+  const final = merge(
+    sinks.map((i) => artifact[i]!),
+    finalModel,
+    systemText(roleOf('aggregator')),
+  );
 
   const rank = remainingPathLength(dag, (v) => 1 + 2 * dag.pred[v]!.length);
   const steps: PlannedStep[] = stepsCalls.map((stages, i) => ({ deps: dag.pred[i]!, stages, rank: rank[i]! }));
@@ -151,7 +180,14 @@ export function estimateNetwork(options: NetworkEstimateOptions): Estimate {
   return {
     kind: 'network',
     ...totals,
-    makespan: { expectedMs: ms, boundMs: ms, latencyMs: options.latencyMs, concurrency: options.concurrency, callConcurrency, criticalPathCalls: plan.criticalPathCalls },
+    makespan: {
+      expectedMs: ms,
+      boundMs: ms,
+      latencyMs: options.latencyMs,
+      concurrency: options.concurrency,
+      callConcurrency,
+      criticalPathCalls: plan.criticalPathCalls,
+    },
     assumptions: [
       'every node succeeds on its first attempt (no retries, no failed branches)',
       totals.simulated

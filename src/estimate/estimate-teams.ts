@@ -2,8 +2,21 @@ import { defaultRoles, renderTemplate, type RoleBook } from '../agents/index.js'
 import type { PriceEntry } from '../config/index.js';
 import type { ChainLanguage } from '../software/chain.js';
 import type { ResolvedPhase } from '../software/phases.js';
-import { segmentPhases, storyStages, type DecisionPoint, type KeepRule, type Scorer, type TeamProfile } from '../teams/index.js';
-import { chainCalls, chainReplySizes, type ChainCallContext, type ChainCallState, type PlannedCall } from './chain-calls.js';
+import {
+  segmentPhases,
+  storyStages,
+  type DecisionPoint,
+  type KeepRule,
+  type Scorer,
+  type TeamProfile,
+} from '../teams/index.js';
+import {
+  chainCalls,
+  chainReplySizes,
+  type ChainCallContext,
+  type ChainCallState,
+  type PlannedCall,
+} from './chain-calls.js';
 import { chainAssumptions, tallyCalls } from './estimate-chain.js';
 import type { ModelChoice } from './estimate-network.js';
 import { defaultReplyTokens, simReplyText, type AssumedReplyTokens } from './reply-sizes.js';
@@ -34,7 +47,8 @@ export function mergeLevels(n: number, groupSize: number): number[] {
 }
 
 const judgePrompt = (task: string, kind: 'code' | 'story' | 'design', proposal: number) =>
-  `Task: ${task}\n\nJudge this ${kind === 'code' ? 'program' : kind === 'story' ? 'story' : 'design proposal'} strictly against the task. Reply with JSON only, shaped like this example:\n\`\`\`json\n{"score": 0.5, "strengths": ["text"], "problems": ["text"]}\n\`\`\`\nThe score runs from 0 (useless) to 1 (excellent).\n\n<<<\n\n>>>`.length + proposal;
+  `Task: ${task}\n\nJudge this ${kind === 'code' ? 'program' : kind === 'story' ? 'story' : 'design proposal'} strictly against the task. Reply with JSON only, shaped like this example:\n\`\`\`json\n{"score": 0.5, "strengths": ["text"], "problems": ["text"]}\n\`\`\`\nThe score runs from 0 (useless) to 1 (excellent).\n\n<<<\n\n>>>`
+    .length + proposal;
 const judgeSystem = 'You are a strict, consistent judge.';
 
 /** Characters of a judge's JSON verdict: measured on the simulated model, assumed otherwise. */
@@ -82,7 +96,10 @@ interface Phase {
 }
 
 /** Makespan of phases in which teams work side by side, then judges, then merge levels (expected, bound). */
-function phasesMakespan(phases: Phase[], callConcurrency: number): { expected: number; bound: number; critical: number } {
+function phasesMakespan(
+  phases: Phase[],
+  callConcurrency: number,
+): { expected: number; bound: number; critical: number } {
   const width = (n: number) => Math.ceil(n / callConcurrency);
   let expected = 0;
   let bound = 0;
@@ -103,7 +120,13 @@ function phasesMakespan(phases: Phase[], callConcurrency: number): { expected: n
   return { expected, bound, critical };
 }
 
-function finish(kind: Estimate['kind'], tally: CallTally, phases: Phase[], o: TeamsCommon, assumptions: string[]): Estimate {
+function finish(
+  kind: Estimate['kind'],
+  tally: CallTally,
+  phases: Phase[],
+  o: TeamsCommon,
+  assumptions: string[],
+): Estimate {
   for (const p of phases) {
     for (const c of p.perTeam) tallyCalls(tally, c);
     tallyCalls(tally, p.judges);
@@ -123,19 +146,44 @@ function finish(kind: Estimate['kind'], tally: CallTally, phases: Phase[], o: Te
       callConcurrency,
       criticalPathCalls: Math.round(span.critical * 100) / 100,
     },
-    assumptions: [...assumptions, 'every team survives every decision point (none fails or runs over its budget share)', `every call takes ${o.latencyMs} ms; ${callConcurrency} calls per model at once`],
+    assumptions: [
+      ...assumptions,
+      'every team survives every decision point (none fails or runs over its budget share)',
+      `every call takes ${o.latencyMs} ms; ${callConcurrency} calls per model at once`,
+    ],
   };
 }
 
 /** Decision-point calls: a judge per team (side by side), then merge levels of the kept proposals. */
-function decisionCalls(n: number, o: TeamsCommon, judge: { model: string; input: number; output: number } | undefined, merge: { model: string; system: string; base: number; item: number; output: number }): Pick<Phase, 'judges' | 'merges'> {
-  const judges: PlannedCall[] = judge ? Array.from({ length: n }, () => ({ model: judge.model, inputChars: judge.input, outputChars: judge.output, expected: 1, bound: 1 })) : [];
+function decisionCalls(
+  n: number,
+  o: TeamsCommon,
+  judge: { model: string; input: number; output: number } | undefined,
+  merge: { model: string; system: string; base: number; item: number; output: number },
+): Pick<Phase, 'judges' | 'merges'> {
+  const judges: PlannedCall[] = judge
+    ? Array.from({ length: n }, () => ({
+        model: judge.model,
+        inputChars: judge.input,
+        outputChars: judge.output,
+        expected: 1,
+        bound: 1,
+      }))
+    : [];
   const merges: PlannedCall[][] = [];
   const size = Math.max(2, Math.floor(o.groupSize));
   let itemChars = merge.item;
   for (const calls of mergeLevels(keptCount(n, o.keep), o.groupSize)) {
     const input = promptChars(merge.system, [merge.base + size * itemChars]);
-    merges.push(Array.from({ length: calls }, () => ({ model: merge.model, inputChars: input, outputChars: merge.output, expected: 1, bound: 1 })));
+    merges.push(
+      Array.from({ length: calls }, () => ({
+        model: merge.model,
+        inputChars: input,
+        outputChars: merge.output,
+        expected: 1,
+        bound: 1,
+      })),
+    );
     itemChars = merge.output;
   }
   return { judges, merges };
@@ -152,7 +200,13 @@ export function estimateCrossTeam(options: CrossTeamEstimateOptions): Estimate {
   const tokens = { ...defaultReplyTokens, ...options.replyTokens };
   const seed = options.seed ?? 0;
   const roles = options.roles ?? defaultRoles;
-  const run = typeof options.model === 'string' ? ((m: string) => () => m)(options.model) : options.model;
+  const run =
+    typeof options.model === 'string'
+      ? (
+          (m: string) => () =>
+            m
+        )(options.model)
+      : options.model;
   const k = options.teams.length;
   const contexts: ChainCallContext[] = options.teams.map((team) => ({
     task: options.task,
@@ -164,18 +218,33 @@ export function estimateCrossTeam(options: CrossTeamEstimateOptions): Estimate {
     tokens,
     runsPrograms: options.runsPrograms ?? false,
   }));
-  const states: ChainCallState[] = options.teams.map((team) => ({ language: team.language ?? options.language, modality: 'Command-line application', codebaseChars: 0, ideasChars: 0 }));
+  const states: ChainCallState[] = options.teams.map((team) => ({
+    language: team.language ?? options.language,
+    modality: 'Command-line application',
+    codebaseChars: 0,
+    ideasChars: 0,
+  }));
   const judgeModel = run('judge');
   const aggregatorModel = run('aggregator');
   const judgeOut = judgeReply(judgeModel, options.task, seed, tokens);
-  const aggSizes = chainReplySizes(contexts[0] ?? { task: options.task, roles, modelFor: run, seed, tokens, runsPrograms: false }, options.language ?? 'Python', aggregatorModel);
+  const aggSizes = chainReplySizes(
+    contexts[0] ?? { task: options.task, roles, modelFor: run, seed, tokens, runsPrograms: false },
+    options.language ?? 'Python',
+    aggregatorModel,
+  );
   const phases: Phase[] = [];
   const segments = segmentPhases(options.phases, options.decisionPoints);
   for (const segment of segments) {
     const perTeam = options.teams.map((team, i) =>
       chainCalls(
         contexts[i]!,
-        segment.phases.map((p) => (p.name === 'code-review' ? { ...p, rounds: Math.min(p.rounds, team.reviewRounds) } : p.name === 'testing' && team.testRounds !== undefined ? { ...p, rounds: team.testRounds } : p)),
+        segment.phases.map((p) =>
+          p.name === 'code-review'
+            ? { ...p, rounds: Math.min(p.rounds, team.reviewRounds) }
+            : p.name === 'testing' && team.testRounds !== undefined
+              ? { ...p, rounds: team.testRounds }
+              : p,
+        ),
         states[i]!,
       ),
     );
@@ -187,20 +256,53 @@ export function estimateCrossTeam(options: CrossTeamEstimateOptions): Estimate {
     const codebase = Math.max(...states.map((s) => s.codebaseChars));
     if (point === 'design') {
       const proposal = 60; // "Product form: …\nLanguage: …\nWorking style: …"
-      const system = 'You are the Integrator. You combine several design proposals into one recommendation that keeps the strengths of each.';
-      const d = decisionCalls(k, options, { model: judgeModel, input: promptChars(judgeSystem, [judgePrompt(options.task, 'design', proposal + 40)]), output: judgeOut }, { model: aggregatorModel, system, base: 200 + options.task.length, item: proposal + 40, output: aggSizes.dialogue });
+      const system =
+        'You are the Integrator. You combine several design proposals into one recommendation that keeps the strengths of each.';
+      const d = decisionCalls(
+        k,
+        options,
+        {
+          model: judgeModel,
+          input: promptChars(judgeSystem, [judgePrompt(options.task, 'design', proposal + 40)]),
+          output: judgeOut,
+        },
+        {
+          model: aggregatorModel,
+          system,
+          base: 200 + options.task.length,
+          item: proposal + 40,
+          output: aggSizes.dialogue,
+        },
+      );
       phases.push({ perTeam, ...d });
       for (const s of states) s.ideasChars = aggSizes.dialogue;
       continue;
     }
-    const judge = options.scorer !== 'metrics' ? { model: judgeModel, input: promptChars(judgeSystem, [judgePrompt(options.task, 'code', codebase)]), output: judgeOut } : undefined;
+    const judge =
+      options.scorer !== 'metrics'
+        ? {
+            model: judgeModel,
+            input: promptChars(judgeSystem, [judgePrompt(options.task, 'code', codebase)]),
+            output: judgeOut,
+          }
+        : undefined;
     const merging = segment.point !== undefined; // without a final point the best team's work is taken as it is
-    const system = 'You are the Integrator. You compare several programs written for the same task and write one program that keeps the strengths of each and drops their weaknesses.';
-    const d = decisionCalls(k, options, judge, { model: aggregatorModel, system, base: 260 + options.task.length, item: codebase + 30, output: aggSizes.code });
+    const system =
+      'You are the Integrator. You compare several programs written for the same task and write one program that keeps the strengths of each and drops their weaknesses.';
+    const d = decisionCalls(k, options, judge, {
+      model: aggregatorModel,
+      system,
+      base: 260 + options.task.length,
+      item: codebase + 30,
+      output: aggSizes.code,
+    });
     phases.push({ perTeam, judges: d.judges, merges: merging ? d.merges : [] });
     if (merging) for (const s of states) s.codebaseChars = aggSizes.codebase;
   }
-  return finish('cross-team', new CallTally(), phases, options, [...chainAssumptions, ...(options.language ? [] : ['every team chooses Python unless the task names JavaScript'])]);
+  return finish('cross-team', new CallTally(), phases, options, [
+    ...chainAssumptions,
+    ...(options.language ? [] : ['every team chooses Python unless the task names JavaScript']),
+  ]);
 }
 
 /** Options of {@link estimateStory}: what `runStoryTeams` takes, with model strings instead of models. */
@@ -212,9 +314,14 @@ export interface StoryEstimateOptions extends TeamsCommon {
 }
 
 const stagePromptChars: Record<(typeof storyStages)[number], (premise: string, words: number) => number> = {
-  outline: (p) => `Premise: ${p}\n\nWrite the outline of a short story on this premise: the characters, the setting, and the story's beginning, turn and ending, as a numbered list.`.length,
-  draft: (p, w) => `Premise: ${p}\nOutline:\n\n\nWrite the story itself from the outline, in about ${w} words of vivid prose.`.length,
-  revise: (p, w) => `Premise: ${p}\nDraft:\n\n\nRevise the draft into its final form: sharpen the language, tighten the pacing, make the ending land. Reply with the whole revised story, in about ${w} words.`.length,
+  outline: (p) =>
+    `Premise: ${p}\n\nWrite the outline of a short story on this premise: the characters, the setting, and the story's beginning, turn and ending, as a numbered list.`
+      .length,
+  draft: (p, w) =>
+    `Premise: ${p}\nOutline:\n\n\nWrite the story itself from the outline, in about ${w} words of vivid prose.`.length,
+  revise: (p, w) =>
+    `Premise: ${p}\nDraft:\n\n\nRevise the draft into its final form: sharpen the language, tighten the pacing, make the ending land. Reply with the whole revised story, in about ${w} words.`
+      .length,
 };
 
 /**
@@ -228,7 +335,13 @@ export function estimateStory(options: StoryEstimateOptions): Estimate {
   const seed = options.seed ?? 0;
   const roles = options.roles ?? defaultRoles;
   const words = options.words ?? 300;
-  const run = typeof options.model === 'string' ? ((m: string) => () => m)(options.model) : options.model;
+  const run =
+    typeof options.model === 'string'
+      ? (
+          (m: string) => () =>
+            m
+        )(options.model)
+      : options.model;
   const writer = roles.writer ?? defaultRoles.writer!;
   const aggregator = roles.aggregator ?? defaultRoles.aggregator!;
   const k = options.teams.length;
@@ -246,11 +359,24 @@ export function estimateStory(options: StoryEstimateOptions): Estimate {
   const phases: Phase[] = [];
   for (const stage of storyStages) {
     const target = stage === 'outline' ? undefined : words;
-    const user = renderTemplate(stage === 'outline' ? 'Premise: {{premise}}\n\nWrite the outline.' : 'Premise: {{premise}}\n\nWrite it in about {{words}} words.', { premise: options.premise, words });
+    const user = renderTemplate(
+      stage === 'outline'
+        ? 'Premise: {{premise}}\n\nWrite the outline.'
+        : 'Premise: {{premise}}\n\nWrite it in about {{words}} words.',
+      { premise: options.premise, words },
+    );
     const perTeam = options.teams.map((team) => {
       const model = teamModelFor(options.model, team)('writer');
       const system = `You are the ${writer.title}. ${writer.persona} ${team.personaNote}`;
-      return [{ model, inputChars: promptChars(system, [stagePromptChars[stage](options.premise, words) + shared]), outputChars: prose(model, user, target), expected: 1, bound: 1 }];
+      return [
+        {
+          model,
+          inputChars: promptChars(system, [stagePromptChars[stage](options.premise, words) + shared]),
+          outputChars: prose(model, user, target),
+          expected: 1,
+          bound: 1,
+        },
+      ];
     });
     const text = Math.max(...perTeam.map((c) => c[0]!.outputChars));
     if (k < 2) {
@@ -262,11 +388,23 @@ export function estimateStory(options: StoryEstimateOptions): Estimate {
     const d = decisionCalls(
       k,
       options,
-      { model: judgeModel, input: promptChars(judgeSystem, [judgePrompt(options.premise, 'story', text)]), output: judgeOut },
-      { model: aggregatorModel, system: `You are the ${aggregator.title}. ${aggregator.persona}`, base: 150 + options.premise.length, item: text + 16, output: mergeOut },
+      {
+        model: judgeModel,
+        input: promptChars(judgeSystem, [judgePrompt(options.premise, 'story', text)]),
+        output: judgeOut,
+      },
+      {
+        model: aggregatorModel,
+        system: `You are the ${aggregator.title}. ${aggregator.persona}`,
+        base: 150 + options.premise.length,
+        item: text + 16,
+        output: mergeOut,
+      },
     );
     phases.push({ perTeam, ...d });
     shared = d.merges.length > 0 ? mergeOut : text;
   }
-  return finish('story', new CallTally(), phases, options, ['every text is judged and the kept ones merged at each stage (two or more teams)']);
+  return finish('story', new CallTally(), phases, options, [
+    'every text is judged and the kept ones merged at each stage (two or more teams)',
+  ]);
 }

@@ -23,7 +23,14 @@ export interface AssumedReplyTokens {
 }
 
 /** The defaults of {@link AssumedReplyTokens}. */
-export const defaultReplyTokens: AssumedReplyTokens = { text: 400, code: 1500, choice: 150, critique: 250, dialogue: 150, judge: 80 };
+export const defaultReplyTokens: AssumedReplyTokens = {
+  text: 400,
+  code: 1500,
+  choice: 150,
+  critique: 250,
+  dialogue: 150,
+  judge: 80,
+};
 
 /** Reply lengths in characters of the four calls a network node makes. */
 export interface NetworkReplySizes {
@@ -75,11 +82,31 @@ export function simNetworkReplies(options: {
   const sum = { initial: 0, critic: 0, refine: 0, aggregate: 0 };
   probeTemperatures.forEach((temperature, k) => {
     const note = personaFor(k, seed);
-    const initial = simReplyText(sys(actor, note), renderTemplate(networkPrompts.initial, { task, format }), seed + k, temperature);
-    const instructions = simReplyText(sys(critic, note), renderTemplate(networkPrompts.critic, { task, artifact: initial }), seed + k, temperature);
-    const refined = simReplyText(sys(actor, note), renderTemplate(networkPrompts.refine, { task, artifact: initial, instructions, format }), seed + k, temperature);
+    const initial = simReplyText(
+      sys(actor, note),
+      renderTemplate(networkPrompts.initial, { task, format }),
+      seed + k,
+      temperature,
+    );
+    const instructions = simReplyText(
+      sys(critic, note),
+      renderTemplate(networkPrompts.critic, { task, artifact: initial }),
+      seed + k,
+      temperature,
+    );
+    const refined = simReplyText(
+      sys(actor, note),
+      renderTemplate(networkPrompts.refine, { task, artifact: initial, instructions, format }),
+      seed + k,
+      temperature,
+    );
     const candidates = [refined, refined].map((c, i) => `### Candidate ${i + 1}\n<<<\n${c}\n>>>`).join('\n\n');
-    const merged = simReplyText(sys(aggregator, note), renderTemplate(networkPrompts.aggregate, { task, count: 2, candidates, format }), seed + k, temperature);
+    const merged = simReplyText(
+      sys(aggregator, note),
+      renderTemplate(networkPrompts.aggregate, { task, count: 2, candidates, format }),
+      seed + k,
+      temperature,
+    );
     sum.initial += initial.length;
     sum.critic += instructions.length;
     sum.refine += refined.length;

@@ -17,10 +17,17 @@ describe('prices', () => {
   });
 
   it('a price override makes it known; one unknown model among several still nulls the total', () => {
-    const priced = estimateNetwork({ ...base, model: 'ollama:qwen2.5', prices: { 'ollama:qwen2.5': { input: 1, output: 2 } } });
+    const priced = estimateNetwork({
+      ...base,
+      model: 'ollama:qwen2.5',
+      prices: { 'ollama:qwen2.5': { input: 1, output: 2 } },
+    });
     const t = priced.expected;
     expect(t.costUsd).toBeCloseTo((t.inputTokens * 1 + t.outputTokens * 2) / 1e6, 10);
-    const mixed = estimateNetwork({ ...base, model: (role) => (role === 'critic' ? 'ollama:qwen2.5' : 'openai:gpt-4o-mini') });
+    const mixed = estimateNetwork({
+      ...base,
+      model: (role) => (role === 'critic' ? 'ollama:qwen2.5' : 'openai:gpt-4o-mini'),
+    });
     expect(mixed.perModel['openai:gpt-4o-mini']!.expected.costUsd).toBeGreaterThan(0);
     expect(mixed.expected.costUsd).toBeNull();
   });

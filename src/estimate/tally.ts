@@ -13,7 +13,10 @@ export function tokensOfChars(chars: number): number {
  */
 export function promptChars(system: string | number, messages: ReadonlyArray<string | number>): number {
   const len = (x: string | number) => (typeof x === 'number' ? x : x.length);
-  const parts = [`system:`.length + len(system), ...messages.map((m, i) => (i % 2 === 0 ? 'user:' : 'assistant:').length + len(m))];
+  const parts = [
+    `system:`.length + len(system),
+    ...messages.map((m, i) => (i % 2 === 0 ? 'user:' : 'assistant:').length + len(m)),
+  ];
   return parts.reduce((a, b) => a + b, 0) + parts.length - 1;
 }
 
@@ -35,7 +38,10 @@ export class CallTally {
   add(model: string, inputChars: number, outputChars: number, weight = 1, boundWeight = weight): void {
     const input = tokensOfChars(inputChars);
     const output = tokensOfChars(outputChars);
-    for (const [map, w] of [[this.expected, weight], [this.bound, boundWeight]] as const) {
+    for (const [map, w] of [
+      [this.expected, weight],
+      [this.bound, boundWeight],
+    ] as const) {
       if (w === 0) continue;
       const row = map.get(model) ?? { calls: 0, input: 0, output: 0 };
       row.calls += w;
@@ -46,16 +52,24 @@ export class CallTally {
   }
 
   /** The estimate's call, token and cost figures, priced with `prices` overriding the defaults. */
-  totals(prices: Record<string, PriceEntry> = {}): Pick<Estimate, 'expected' | 'bound' | 'perModel' | 'costNote' | 'simulated'> {
+  totals(
+    prices: Record<string, PriceEntry> = {},
+  ): Pick<Estimate, 'expected' | 'bound' | 'perModel' | 'costNote' | 'simulated'> {
     const models = [...new Set([...this.expected.keys(), ...this.bound.keys()])].sort();
     const unknown = models.filter((m) => resolvePrice(m, prices) === undefined);
     const priced = (model: string, row: Row | undefined): EstimateTotals => {
       const r = row ?? { calls: 0, input: 0, output: 0 };
       const cost = callCost(resolvePrice(model, prices), { input: r.input, cachedInput: 0, output: r.output });
-      return { calls: round(r.calls), inputTokens: Math.round(r.input), outputTokens: Math.round(r.output), costUsd: cost ?? null };
+      return {
+        calls: round(r.calls),
+        inputTokens: Math.round(r.input),
+        outputTokens: Math.round(r.output),
+        costUsd: cost ?? null,
+      };
     };
     const perModel: Estimate['perModel'] = {};
-    for (const m of models) perModel[m] = { expected: priced(m, this.expected.get(m)), bound: priced(m, this.bound.get(m)) };
+    for (const m of models)
+      perModel[m] = { expected: priced(m, this.expected.get(m)), bound: priced(m, this.bound.get(m)) };
     const sum = (key: 'expected' | 'bound'): EstimateTotals => {
       const rows = Object.values(perModel).map((p) => p[key]);
       const costs = rows.map((r) => r.costUsd);
