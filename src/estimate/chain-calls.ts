@@ -142,7 +142,7 @@ export function chainReplySizes(ctx: ChainCallContext, language: ChainLanguage, 
 }
 
 /**
- * The calls `runChain` makes for `phases`, each with the chance that it
+ * The calls `executeChain` makes for `phases`, each with the chance that it
  * happens (expected) and whether it can happen (bound), updating `state` as
  * the chain would (language, codebase). Assumes no phase fails and the
  * program runs cleanly when tested (its fix rounds count only in the bound).

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { defaultRoles } from '../agents/index.js';
 import { buildModelStack, createModelLimiter, UsageTracker } from '../model/middleware/index.js';
 import { SimulatedModel } from '../model/index.js';
-import { runChain } from '../software/chain.js';
+import { executeChain } from '../software/chain.js';
 import { resolvePhases } from '../software/phases.js';
-import { diversifyTeams, runCrossTeam, runStoryTeams } from '../teams/index.js';
+import { diversifyTeams, executeCrossTeam, runStoryTeams } from '../teams/index.js';
 import { estimateChain } from './estimate-chain.js';
 import type { Estimate } from './types.js';
 import type { UsageTotals } from '../model/middleware/index.js';
@@ -29,7 +29,7 @@ function simStack(seed: number) {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const seeds = Array.from({ length: 24 }, (_, i) => i + 1);
 
-describe('estimateChain against runChain on sim', () => {
+describe('estimateChain against executeChain on sim', () => {
   it('expected calls within 10% of the mean over 24 sim seeds (tokens within 15%); every run between the minimum and the bound', async () => {
     const task = 'a command-line todo app';
     const phases = resolvePhases(undefined);
@@ -37,7 +37,7 @@ describe('estimateChain against runChain on sim', () => {
     const runs: UsageTotals[] = [];
     for (const seed of seeds) {
       const { model, tracker } = simStack(seed);
-      const result = await runChain({ task, phases, roles: defaultRoles, model: () => model, seed: 0 });
+      const result = await executeChain({ task, phases, roles: defaultRoles, model: () => model, seed: 0 });
       expect(result.status).toBe('completed');
       runs.push(tracker.snapshot().total);
     }
@@ -119,7 +119,7 @@ describe('estimateStory and estimateCrossTeam against real runs on sim', () => {
         }),
       );
       const { model, tracker } = simStack(seed);
-      const result = await runCrossTeam({
+      const result = await executeCrossTeam({
         ...options,
         decisionPoints: [...options.decisionPoints],
         teams,

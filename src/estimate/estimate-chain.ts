@@ -8,7 +8,7 @@ import { defaultReplyTokens, type AssumedReplyTokens } from './reply-sizes.js';
 import { CallTally } from './tally.js';
 import type { Estimate } from './types.js';
 
-/** Options of {@link estimateChain}: what `runChain` takes, with model strings instead of models. */
+/** Options of {@link estimateChain}: what `executeChain` takes, with model strings instead of models. */
 export interface ChainEstimateOptions {
   task: string;
   /** Resolved phases (`resolvePhases` / `loadPhases`). */

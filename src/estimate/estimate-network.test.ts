@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
 import { generateTopology, validateGraph, type TopologyName, type ValidatedGraph } from '../graph/index.js';
-import { runNetwork, type NetworkTaskType } from '../network/index.js';
+import { executeNetwork, type NetworkTaskType } from '../network/index.js';
 import { createRuntime } from '../runtime/index.js';
 import { estimateNetwork } from './estimate-network.js';
 
@@ -23,7 +23,7 @@ async function runOnSim(
 ) {
   const loaded = loadConfig({ cwd, env: {}, flags: { model: 'sim', concurrency: '64' } });
   const runtime = await createRuntime({ loaded, env: {} });
-  const result = await runNetwork({
+  const result = await executeNetwork({
     graph,
     task,
     taskType,

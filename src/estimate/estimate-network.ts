@@ -16,12 +16,12 @@ import type { Estimate } from './types.js';
 /** A model string per role, or one model string for every role. */
 export type ModelChoice = string | ((role: string) => string);
 
-/** Options of {@link estimateNetwork}: what `runNetwork` takes, with model strings instead of models. */
+/** Options of {@link estimateNetwork}: what `executeNetwork` takes, with model strings instead of models. */
 export interface NetworkEstimateOptions {
   graph: ValidatedGraph;
   task: string;
   taskType: NetworkTaskType;
-  /** Model string per role (e.g. `runtime.modelString`); a node's own `model` wins, as in `runNetwork`. */
+  /** Model string per role (e.g. `runtime.modelString`); a node's own `model` wins, as in `executeNetwork`. */
   model: ModelChoice;
   roles?: RoleBook;
   /** Critic ↔ actor exchanges per edge. Default 1. */
@@ -45,7 +45,7 @@ export interface NetworkEstimateOptions {
 const systemText = (role: Role, note?: string) => `You are the ${role.title}. ${role.persona}${note ? ` ${note}` : ''}`;
 
 /**
- * Predicts a MacNet run without calling a model: every call `runNetwork`
+ * Predicts a MacNet run without calling a model: every call `executeNetwork`
  * makes (a source's actor; per incoming edge and round a critic and the
  * actor; hierarchical merges of several candidates; the final merge of the
  * sinks), its prompt size from the real templates and persona text (memory

@@ -75,7 +75,7 @@ interface TeamsCommon {
   replyTokens?: Partial<AssumedReplyTokens>;
 }
 
-/** Options of {@link estimateCrossTeam}: what `runCrossTeam` takes, with model strings instead of models. */
+/** Options of {@link estimateCrossTeam}: what `executeCrossTeam` takes, with model strings instead of models. */
 export interface CrossTeamEstimateOptions extends TeamsCommon {
   task: string;
   phases: ResolvedPhase[];
