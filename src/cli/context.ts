@@ -7,6 +7,8 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Read for confirmations on a terminal; absent when there is nobody to ask. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
 }

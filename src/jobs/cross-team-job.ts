@@ -157,7 +157,7 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
         onEvent: teamEventSink(run, phaseAgent(config.phases, (role) => runtime.modelString(role))),
       }),
     );
-    if (result?.selection) session.emit({ type: 'note', level: 'info', message: `result: ${result.selection.team}'s work (${result.selection.reason})` });
+    if (result?.selection) session.emit({ type: 'note', level: 'info', message: `◆ result: ${result.selection.team}'s work (${result.selection.reason})` });
     // a stopped run keeps what it did up to the last decision point it passed: the teams, the decisions, and
     // after the coding point the merged code every team received
     const stoppedAfter = !result && passed ? passed : undefined;

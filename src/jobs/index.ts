@@ -24,3 +24,4 @@ export {
 export { viewRun, viewJson, usageBy, type RunView } from './run-view.js';
 export { exportRun, transcriptEntry, callScope, type ExportedRun } from './export-run.js';
 export { readRunEvents, storedEvent, type StoredEvent, type EventsEnd } from './run-events.js';
+export { planJob, type JobConfig } from './plan-job.js';
