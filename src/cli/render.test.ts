@@ -1,0 +1,57 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { CrosstalkEvent, ProgressEvent } from '../events/index.js';
+import { createOutput } from './output.js';
+import { describeProgress, EventRenderer, plainProgressIntervalMs } from './render.js';
+
+function capture(tty: boolean, json = false) {
+  const stream = Object.assign(new PassThrough(), { isTTY: tty });
+  let text = '';
+  stream.on('data', (d) => (text += String(d)));
+  let now = 0;
+  const out = createOutput(json, { stdout: new PassThrough(), stderr: stream });
+  const renderer = new EventRenderer(stream, out, () => now);
+  return { renderer, text: () => text, advance: (ms: number) => (now += ms) };
+}
+
+const base = { runId: 'r1', at: 0 };
+const progress = (elapsedMs: number): ProgressEvent => ({ ...base, type: 'progress', elapsedMs, calls: 12, replayedCalls: 0, tokens: 3400, costUsd: 0.002, costKnown: true, steps: { done: 4, failed: 0, skipped: 0, running: 2, total: 10 }, etaMs: 65_000 });
+
+describe('the event renderer', () => {
+  it('off a terminal prints a plain progress line at most every 10 s, so CI logs show life', () => {
+    const c = capture(false);
+    c.renderer.handle(progress(1000));
+    expect(c.text()).toBe('');
+    c.advance(plainProgressIntervalMs - 1);
+    c.renderer.handle(progress(9999));
+    expect(c.text()).toBe('');
+    c.advance(1);
+    c.renderer.handle(progress(10_000));
+    expect(c.text()).toBe('… [10.0 s] 4/10 done, 2 running — 12 calls, 3400 tokens, $0.00200, ETA 1 min 05 s\n');
+    c.advance(5000);
+    c.renderer.handle(progress(15_000));
+    expect(c.text().split('\n')).toHaveLength(2);
+  });
+
+  it('on a terminal rewrites one status line and keeps lines for what happened', () => {
+    const c = capture(true);
+    c.renderer.handle(progress(2000));
+    expect(c.text()).toBe(`\r\x1b[2K${describeProgress(progress(2000))}`);
+    const decision: CrosstalkEvent = { ...base, type: 'decision', point: 'coding', scores: { team1: 0.8, team2: 0.5, team3: 0.9 }, kept: ['team3', 'team1'], pruned: [{ team: 'team2', reason: 'scored below the lowest kept' }], groups: [['team3', 'team1']] };
+    c.renderer.handle(decision);
+    expect(c.text()).toContain('\r\x1b[2K◆ coding: kept team3 (0.90), team1 (0.80); pruned team2 (0.50)\n  merge: [team3 + team1]\n');
+  });
+
+  it('in --json mode keeps lines on stderr but prints no progress', () => {
+    const c = capture(false, true);
+    c.advance(60_000);
+    c.renderer.handle(progress(60_000));
+    c.renderer.handle({ ...base, type: 'team-dropped', team: 'team2', reason: 'its model failed' });
+    expect(c.text()).toBe('✗ team2 dropped: its model failed\n');
+  });
+
+  it('shows each team’s phase in the progress line of a cross-team run', () => {
+    const text = describeProgress({ ...base, type: 'progress', elapsedMs: 500, calls: 3, replayedCalls: 1, tokens: 10, costUsd: 0, costKnown: false, teams: { team1: 'coding', team2: 'code-review done' } });
+    expect(text).toBe('[500 ms] 3 calls (+1 replayed), 10 tokens, cost unknown — team1: coding · team2: code-review done');
+  });
+});
