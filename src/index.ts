@@ -9,31 +9,16 @@
  */
 
 // running: jobs, their handles, their results and events
-export {
-  runNetwork,
-  runChain,
-  runCrossTeam,
-  runStory,
-  resumeRun,
-  type RunHandle,
-  type RunOptions,
-  type NetworkRunOptions,
-  type ChainRunOptions,
-  type CrossTeamRunOptions,
-  type StoryRunOptions,
-  type ResumeOptions,
-  type JobResult,
-  type NetSummary,
-  type DevSummary,
-  type CrossTeamSummary,
-  type StorySummary,
-  exportRun,
-  readRunEvents,
-  viewRun,
-  type ExportedRun,
-  type StoredEvent,
-  type RunView,
-} from './jobs/index.js';
+export * from './jobs/api.js';
+export type { RunHandle } from './jobs/handle.js';
+export type { JobResult } from './jobs/job-run.js';
+export type { NetSummary } from './jobs/net-job.js';
+export type { DevSummary } from './jobs/dev-job.js';
+export type { CrossTeamSummary } from './jobs/cross-team-job.js';
+export type { StorySummary } from './jobs/story-job.js';
+export { exportRun, type ExportedRun } from './jobs/export-run.js';
+export { readRunEvents, type StoredEvent } from './jobs/run-events.js';
+export { viewRun, type RunView } from './jobs/run-view.js';
 export { EventStream } from './events/index.js';
 export type * from './events/index.js';
 

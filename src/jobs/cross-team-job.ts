@@ -15,7 +15,7 @@ import {
 import { devJobSchema } from './dev-job.js';
 import { chainEventToRun, phaseAgent } from './dev-job.js';
 import { teamOptionsSchema } from './flags.js';
-import { catchStop, finalStatus, finishJob, openJob, type JobEnvironment, type JobResult, type JobRun, type JobStart } from './job-run.js';
+import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobRun, type JobStart } from './job-run.js';
 import { z } from 'zod';
 
 /** A cross-team software job's stored configuration: the chain's settings plus the teams'. */
@@ -120,7 +120,7 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
   const run = await openJob(environment, { flags: config.flags, run: { kind: 'cross-team', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox }, start);
   const { session, runtime } = run;
   const options = config.teamOptions;
-  try {
+  return closingJob(run, async () => {
     // profiles already carry the team models; jobs stored before teams files existed have only teamModels
     const teams = diversifyTeams(options.teams, runtime.seed, options.profiles ?? options.teamModels.map((model) => ({ model })));
     for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
@@ -128,18 +128,16 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
     const describe = (t: (typeof teams)[number]) =>
       [`temperature ${t.temperature}`, `review ${t.reviewRounds}`, ...(t.testRounds !== undefined ? [`test ${t.testRounds}`] : []), ...(t.language ? [t.language] : []), ...(t.model ? [t.model] : [])].join(', ');
     session.emit({ type: 'note', level: 'info', message: `${teams.length} teams: ${teams.map((t) => `${t.id} (${describe(t)})`).join(', ')}` });
-    const checkpoint = session.latestCheckpoint<CrossTeamCheckpoint>((c) => c.teams.length === teams.length);
-    if (checkpoint) session.emit({ type: 'note', level: 'info', message: `continuing after the ${checkpoint.point} decision point` });
+    const checkpoints = session.checkpointing<CrossTeamCheckpoint>({
+      accept: (c) => c.teams.length === teams.length,
+      index: (c) => c.nextSegment,
+      name: (c) => `${c.point} decision point`,
+    });
     const sandbox = runtime.sandbox;
     if (!sandbox.run) session.emit({ type: 'note', level: 'warning', message: `${sandbox.reason}; the testing phase will be skipped` });
-    let passed = checkpoint;
     const { value: result, stopped } = await catchStop(() =>
       executeCrossTeam({
-        ...(checkpoint ? { resumeFrom: checkpoint } : {}),
-        onCheckpoint: (c) => {
-          passed = c;
-          session.checkpoint(c.nextSegment, c, { point: c.point });
-        },
+        ...checkpoints.options,
         task: config.task,
         teams,
         phases: config.phases,
@@ -160,6 +158,7 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
     if (result?.selection) session.emit({ type: 'note', level: 'info', message: `◆ result: ${result.selection.team}'s work (${result.selection.reason})` });
     // a stopped run keeps what it did up to the last decision point it passed: the teams, the decisions, and
     // after the coding point the merged code every team received
+    const passed = checkpoints.passed();
     const stoppedAfter = !result && passed ? passed : undefined;
     const lastShared = stoppedAfter?.point === 'coding' ? stoppedAfter.decisions.at(-1)?.deliveredTo[0] : undefined;
     const partialFiles = lastShared ? stoppedAfter!.teams.find((t) => t.report.id === lastShared)?.files : undefined;
@@ -169,8 +168,7 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
     const summary: CrossTeamSummary = {
       task: config.task,
       name: config.name,
-      model: runtime.defaultModel,
-      simulated: runtime.simulated,
+      ...modelFields(runtime),
       mode: 'cross-team',
       modality: result?.modality ?? null,
       language: result?.language ?? null,
@@ -182,7 +180,6 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
       test: result?.test ?? null,
       files: written?.written ?? Object.keys(files ?? {}),
       refusedFiles: written?.refused ?? [],
-      ...(error ? { error } : {}),
     };
     const kept = stoppedAfter
       ? `the work up to the ${stoppedAfter.point} decision point is saved${summary.files.length ? ` (${summary.files.length} files of its merged code)` : ''}`
@@ -192,12 +189,9 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
       status: finalStatus(stopped, result?.status),
       summary,
       stored: { ...summary, teams: undefined },
-      ...(config.outDir ? { outDir: config.outDir } : {}),
-      ...(error ? { error } : {}),
+      outDir: config.outDir,
+      error,
       saved: kept,
     });
-  } finally {
-    run.stopTicker();
-    run.store.close();
-  }
+  });
 }

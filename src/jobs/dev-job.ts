@@ -5,7 +5,7 @@ import { writeCodebase } from '../software/codebase/index.js';
 import type { EventInput } from '../events/index.js';
 import type { RunSession } from './run-session.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
-import { catchStop, finalStatus, finishJob, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
 
 /** A software (ChatDev chain) job's stored configuration: everything needed to run or resume it. */
 export const devJobSchema = z.object({
@@ -81,7 +81,7 @@ function finishedPhases(session: RunSession, phases: DevJobConfig['phases']): Ch
 export async function runDevJob(environment: JobEnvironment, config: DevJobConfig, start: JobStart = {}): Promise<JobResult<DevSummary>> {
   const run = await openJob(environment, { flags: config.flags, run: { kind: 'dev', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox }, start);
   const { session, runtime } = run;
-  try {
+  return closingJob(run, async () => {
     const earlier = finishedPhases(session, config.phases);
     const last = earlier.at(-1);
     const remaining = last ? config.phases.slice(config.phases.findIndex((p) => p.name === last.phase) + 1) : config.phases;
@@ -123,8 +123,7 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
     const summary: DevSummary = {
       task: config.task,
       name: config.name,
-      model: runtime.defaultModel,
-      simulated: runtime.simulated,
+      ...modelFields(runtime),
       modality: chain?.modality ?? null,
       language: chain?.language ?? config.language ?? null,
       config: { phases: config.phases, seed: runtime.seed, concurrency: runtime.concurrency, budget: run.loaded.config.budget ?? null },
@@ -132,18 +131,14 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
       test: chain?.test ?? null,
       files: written?.written ?? Object.keys(files ?? {}),
       refusedFiles: [...(chain?.refused ?? []), ...(written?.refused ?? []).map((r) => ({ ...r, phase: 'write' }))],
-      ...(error ? { error } : {}),
     };
     return finishJob(run, {
       kind: 'dev',
       status,
       summary,
-      ...(config.outDir ? { outDir: config.outDir } : {}),
-      ...(error ? { error } : {}),
+      outDir: config.outDir,
+      error,
       saved: 'the phases finished so far are saved',
     });
-  } finally {
-    run.stopTicker();
-    run.store.close();
-  }
+  });
 }

@@ -8,19 +8,7 @@ export { storyJobSchema, runStoryJob, type StoryJobConfig, type StorySummary } f
 export { resumeJob, findRun } from './resume-job.js';
 export { teamOptionsSchema, type TeamOptions } from './flags.js';
 export { startRun, type RunHandle, type StartOptions } from './handle.js';
-export {
-  runNetwork,
-  runChain,
-  runCrossTeam,
-  runStory,
-  resumeRun,
-  type RunOptions,
-  type NetworkRunOptions,
-  type ChainRunOptions,
-  type CrossTeamRunOptions,
-  type StoryRunOptions,
-  type ResumeOptions,
-} from './api.js';
+export * from './api.js';
 export { viewRun, viewJson, usageBy, type RunView } from './run-view.js';
 export { exportRun, transcriptEntry, callScope, type ExportedRun } from './export-run.js';
 export { readRunEvents, storedEvent, type StoredEvent, type EventsEnd } from './run-events.js';

@@ -184,6 +184,21 @@ function watch(runtime: Runtime, session: RunSession): Pick<JobRun, 'progress' |
   return { progress, stopTicker: () => clearInterval(ticker), started };
 }
 
+/** Runs a job's body with its run open, and closes the run (store, progress ticker) however the body ends. */
+export async function closingJob<T>(run: JobRun, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } finally {
+    run.stopTicker();
+    run.store.close();
+  }
+}
+
+/** The model fields every summary starts with: the run's model, and whether it is the simulated one. */
+export function modelFields(runtime: Runtime): { model: string; simulated: boolean } {
+  return { model: runtime.defaultModel, simulated: runtime.simulated };
+}
+
 /** The stored status of a job: how it was stopped, else how it ended. */
 export function finalStatus(stopped: unknown, ended: 'completed' | 'failed' | 'partial' | undefined): RunStatus {
   if (stopped) return BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : 'interrupted';
@@ -215,16 +230,24 @@ export function finishJob<Summary extends object>(
     status: RunStatus;
     summary: Summary;
     stored?: unknown;
-    outDir?: string;
-    error?: string;
+    outDir?: string | undefined;
+    error?: string | undefined;
     saved?: string;
   },
 ): JobResult<Summary> {
   run.stopTicker();
   const { session, runtime } = run;
   const durationMs = Date.now() - run.started;
-  const totals = session.finish(ending.status, ending.stored ?? { ...ending.summary, durationMs }, ending.error);
-  const summary = { ...ending.summary, runId: session.id, status: ending.status, durationMs, totals, usage: runtime.usage.snapshot() };
+  const totals = session.finish(ending.status, ending.stored ?? { ...ending.summary, ...(ending.error ? { error: ending.error } : {}), durationMs }, ending.error);
+  const summary = {
+    ...ending.summary,
+    ...(ending.error ? { error: ending.error } : {}),
+    runId: session.id,
+    status: ending.status,
+    durationMs,
+    totals,
+    usage: runtime.usage.snapshot(),
+  };
   if (ending.outDir) {
     makeDirectory(ending.outDir);
     writeFileSync(join(ending.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);

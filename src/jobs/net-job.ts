@@ -10,7 +10,7 @@ import { runCodeAnswer } from '../software/code-answer.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
 import type { RunStatus } from '../store/index.js';
-import { finishJob, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+import { closingJob, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 
 /** A network job's stored configuration: everything needed to run or resume it. */
@@ -76,7 +76,7 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
     start,
   );
   const { session, runtime } = run;
-  try {
+  return closingJob(run, async () => {
     for (const node of graph.spec.nodes) if (node.model) runtime.modelByString(node.model); // missing keys fail before any work
     const seed = runtime.seed;
     const { dag, spec } = graph;
@@ -147,8 +147,7 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
     const summary: NetSummary = {
       task: config.task,
       taskType: config.taskType,
-      model: runtime.defaultModel,
-      simulated: runtime.simulated,
+      ...modelFields(runtime),
       topology: config.topology,
       graph: { ...stats, warnings: graph.warnings },
       config: { seed, concurrency: runtime.concurrency, edgeRounds: config.edgeRounds, groupSize: config.groupSize },
@@ -159,20 +158,16 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       ...(code ? { code: { files: written?.files ?? Object.keys(code.files), refused: [...code.refused, ...(written?.refused ?? [])], test: code.test } } : {}),
       maxPromptChars: result.maxPromptChars,
       makespanMs: Math.round(result.makespanMs),
-      ...(error ? { error } : {}),
     };
     return finishJob(run, {
       kind: 'net',
       status,
       summary,
-      ...(config.outDir ? { outDir: config.outDir } : {}),
+      outDir: config.outDir,
       ...(error ? { error } : status === 'interrupted' ? { error: 'interrupted' } : {}),
       saved: `${result.outputs.size} of ${stats.nodes} nodes are done and saved`,
     });
-  } finally {
-    run.stopTicker();
-    run.store.close();
-  }
+  });
 }
 
 /** Writes each node's artifact, the graph (DOT), the answer and, for code, the project (names checked). */

@@ -155,6 +155,26 @@ export class RunSession {
     return best?.state;
   }
 
+  /**
+   * Checkpointing for a job that resumes from its latest checkpoint: the
+   * checkpoint an earlier session saved (announced with a note), the callback
+   * that saves each new one, and the last one passed so far.
+   */
+  checkpointing<T>(options: { accept: (state: T) => boolean; index: (state: T) => number; name: (state: T) => string }) {
+    const resumeFrom = this.latestCheckpoint<T>(options.accept);
+    if (resumeFrom) this.emit({ type: 'note', level: 'info', message: `continuing after the ${options.name(resumeFrom)}` });
+    let passed = resumeFrom;
+    const onCheckpoint = (state: T) => {
+      passed = state;
+      this.checkpoint(options.index(state), state, { after: options.name(state) });
+    };
+    return {
+      /** For the feature's options: where to resume from, and how to save each checkpoint. */
+      options: { ...(resumeFrom ? { resumeFrom } : {}), onCheckpoint },
+      passed: () => passed,
+    };
+  }
+
   stepStarted(id: string, attempt: number): void {
     this.store.putStep(this.id, { id, state: 'running', attempts: attempt, outputHash: null, meta: null, updatedAt: Date.now() });
   }

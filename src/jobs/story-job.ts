@@ -5,7 +5,7 @@ import { makeDirectory } from '../common/index.js';
 import { diversifyTeams, runStoryTeams, teamModel, type StoryCheckpoint, type StoryTeamsResult, type TeamReport } from '../teams/index.js';
 import { teamEventSink } from './cross-team-job.js';
 import { flagsSchema, keepRuleSchema, teamSpecSchema } from './flags.js';
-import { catchStop, finalStatus, finishJob, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
 
 /** A story job's stored configuration: everything needed to run or resume it. */
 export const storyJobSchema = z.object({
@@ -51,20 +51,18 @@ export interface StorySummary {
 export async function runStoryJob(environment: JobEnvironment, config: StoryJobConfig, start: JobStart = {}): Promise<JobResult<StorySummary>> {
   const run = await openJob(environment, { flags: config.flags, run: { kind: 'story', task: config.premise, config } }, start);
   const { session, runtime } = run;
-  try {
+  return closingJob(run, async () => {
     const teams = diversifyTeams(config.teams, runtime.seed, config.profiles ?? []);
     for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
     session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: 3 });
-    const checkpoint = session.latestCheckpoint<StoryCheckpoint>((c) => c.teams.length === teams.length);
-    if (checkpoint) session.emit({ type: 'note', level: 'info', message: `continuing after the ${checkpoint.stage} stage` });
-    let passed = checkpoint;
+    const checkpoints = session.checkpointing<StoryCheckpoint>({
+      accept: (c) => c.teams.length === teams.length,
+      index: (c) => c.nextStage,
+      name: (c) => `${c.stage} stage`,
+    });
     const { value: result, stopped } = await catchStop(() =>
       runStoryTeams({
-        ...(checkpoint ? { resumeFrom: checkpoint } : {}),
-        onCheckpoint: (c) => {
-          passed = c;
-          session.checkpoint(c.nextStage, c, { stage: c.stage });
-        },
+        ...checkpoints.options,
         premise: config.premise,
         teams,
         model: teamModel(runtime),
@@ -81,18 +79,17 @@ export async function runStoryJob(environment: JobEnvironment, config: StoryJobC
       writeFileSync(join(config.outDir, 'story.md'), `${result.story}\n`);
     }
     // a stopped run keeps the teams and the stages it finished (each stage's merged text is in its decision)
+    const passed = checkpoints.passed();
     const stoppedAfter = !result && passed ? passed : undefined;
     const error = stopped?.message ?? result?.error;
     const summary: StorySummary = {
       premise: config.premise,
-      model: runtime.defaultModel,
-      simulated: runtime.simulated,
+      ...modelFields(runtime),
       config: { teams: config.teams, keep: config.keep, groupSize: config.groupSize, words: config.words, seed: runtime.seed },
       story: result?.story ?? null,
       teams: result?.teams ?? stoppedAfter?.teams ?? [],
       decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
       ...(stoppedAfter ? { stoppedAfter: stoppedAfter.stage } : {}),
-      ...(error ? { error } : {}),
     };
     const status = finalStatus(stopped, result?.status);
     return finishJob(run, {
@@ -100,12 +97,9 @@ export async function runStoryJob(environment: JobEnvironment, config: StoryJobC
       status,
       summary,
       stored: { status, story: summary.story },
-      ...(config.outDir ? { outDir: config.outDir } : {}),
-      ...(error ? { error } : {}),
+      outDir: config.outDir,
+      error,
       saved: stoppedAfter ? `the stages up to ${stoppedAfter.stage} are saved` : 'answered calls are replayed free',
     });
-  } finally {
-    run.stopTicker();
-    run.store.close();
-  }
+  });
 }

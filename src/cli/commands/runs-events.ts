@@ -1,11 +1,10 @@
-import { prepareOutputDir } from '../../common/index.js';
-import { exportRun, readRunEvents, resumeJob, type JobResult } from '../../jobs/index.js';
+import { readRunEvents, resumeJob, type JobResult } from '../../jobs/index.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { printJobEnd, runWithProgress } from '../run-job.js';
-import { goneNote, openExisting, requireRun, storePath } from './runs.js';
+import { goneNote, storePath, withRun } from './runs.js';
 
-/** `crosstalk runs events|export|resume`: a run's event stream, its files, and continuing it. */
+/** `crosstalk runs events|resume`: a run's event stream, and continuing it. */
 export const registerRunEvents: Register = (program, ctx, run) => {
   const runs = program.commands.find((c) => c.name() === 'runs')!;
 
@@ -15,10 +14,8 @@ export const registerRunEvents: Register = (program, ctx, run) => {
     .argument('<id>', 'run id')
     .option('--follow', 'keep printing new events as they happen, until the run finishes')
     .action(
-      run(async ([id], options, out) => {
-        const path = storePath(ctx, options);
-        const { store, run: record } = requireRun(openExisting(path, 'read'), path, String(id));
-        try {
+      run(async ([id], options, out) =>
+        withRun(ctx, options, id, 'read', async (store, record) => {
           const end = await readRunEvents(store, record.id, {
             follow: options.follow === true,
             signal: ctx.signal,
@@ -32,30 +29,8 @@ export const registerRunEvents: Register = (program, ctx, run) => {
           });
           // a killed run never writes run-finished: following it ends instead of waiting forever
           if (end === 'process-gone') out.note(`crosstalk: run ${record.id} is not running any more: ${goneNote(record.id)}`);
-        } finally {
-          store.close();
-        }
-      }),
-    );
-
-  runs
-    .command('export')
-    .description('write a run as files: run.json, transcript.md (node or phase, role, prompt and reply of every call) and its artifacts')
-    .argument('<id>', 'run id')
-    .requiredOption('--out <dir>', 'directory to write into')
-    .action(
-      run(async ([id], options, out) => {
-        const path = storePath(ctx, options);
-        const { store, run: record } = requireRun(openExisting(path, 'read'), path, String(id));
-        try {
-          const dir = prepareOutputDir(ctx.cwd, options.out ?? '', '', ['artifacts']);
-          const exported = exportRun(store, record, dir);
-          out.result({ ok: true, dir, files: exported.files });
-          out.line(`exported run ${record.id} to ${dir} (${exported.artifacts} artifacts, ${exported.calls} calls in transcript.md)`);
-        } finally {
-          store.close();
-        }
-      }),
+        }),
+      ),
     );
 
   runs

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/index.js';
 import { ConfigError, StoreError } from '../../errors/index.js';
-import { usageBy, viewJson, viewRun, type RunView } from '../../jobs/index.js';
+import { exportRun, usageBy, viewJson, viewRun, type RunView } from '../../jobs/index.js';
+import { prepareOutputDir } from '../../common/index.js';
 import { resolveStorePath, SqliteRunStore, type RunRecord, type RunStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import { formatCost } from '../format.js';
@@ -29,6 +30,22 @@ export function requireRun(store: RunStore | undefined, path: string, id: string
   return { store, run };
 }
 
+/** Opens the store of the command's flags and finds run `id` in it (a one-line RUN_NOT_FOUND error if absent). */
+export function openRun(ctx: CliContext, options: Record<string, unknown>, id: unknown, access: 'read' | 'write'): { path: string; store: RunStore; run: RunRecord } {
+  const path = storePath(ctx, options);
+  return { path, ...requireRun(openExisting(path, access), path, String(id)) };
+}
+
+/** Runs `body` with run `id` open from the command's store, and closes the store however it ends. */
+export async function withRun<T>(ctx: CliContext, options: Record<string, unknown>, id: unknown, access: 'read' | 'write', body: (store: RunStore, run: RunRecord) => Promise<T> | T): Promise<T> {
+  const { store, run } = openRun(ctx, options, id, access);
+  try {
+    return await body(store, run);
+  } finally {
+    store.close();
+  }
+}
+
 /** Why a run marked running is reported as interrupted. */
 export const goneNote = (id: string) => `its process ended without finishing the run (killed or crashed); continue it with: crosstalk runs resume ${id}`;
 
@@ -48,7 +65,7 @@ function table(rows: string[][]): string {
 
 const costOf = (r: RunRecord) => formatCost(r.totals.costUsd ?? undefined, r.totals.costUsd !== null);
 
-/** `crosstalk runs list|show|rm`: inspect and remove stored runs. */
+/** `crosstalk runs list|show|export|rm`: inspect, export and remove stored runs. */
 export const registerRuns: Register = (program, ctx, run) => {
   const runs = program.command('runs').description('inspect and manage stored runs');
 
@@ -94,18 +111,16 @@ export const registerRuns: Register = (program, ctx, run) => {
     .argument('<id>', 'run id')
     .action(
       run(async ([id], options, out) => {
-        const path = storePath(ctx, options);
-        const found = requireRun(openExisting(path, 'read'), path, String(id));
-        const store = found.store;
-        const view = viewRun(store, found.run);
+        const { view, steps, perAgent, perModel } = await withRun(ctx, options, id, 'read', (store, found) => ({
+          view: viewRun(store, found),
+          steps: store.getSteps(found.id),
+          perAgent: usageBy(store, found.id, 'agent'),
+          perModel: usageBy(store, found.id, 'model'),
+        }));
         const record = view.run;
-        const steps = store.getSteps(record.id);
         const byState: Record<string, number> = {};
         for (const s of steps) byState[s.state] = (byState[s.state] ?? 0) + 1;
         const failures = steps.filter((s) => s.state === 'failed').map((s) => ({ id: s.id, error: (s.meta as { error?: string } | null)?.error ?? null }));
-        const perAgent = usageBy(store, record.id, 'agent');
-        const perModel = usageBy(store, record.id, 'model');
-        store.close();
         out.result({ ok: true, run: viewJson(view), steps: byState, failures, usage: { perAgent, perModel } });
         out.line(`run ${record.id} (${record.kind}) — ${record.status}, ${duration(view)}`);
         if (view.processGone) out.line(goneNote(record.id));
@@ -126,17 +141,30 @@ export const registerRuns: Register = (program, ctx, run) => {
     );
 
   runs
+    .command('export')
+    .description('write a run as files: run.json, transcript.md (node or phase, role, prompt and reply of every call) and its artifacts')
+    .argument('<id>', 'run id')
+    .requiredOption('--out <dir>', 'directory to write into')
+    .action(
+      run(async ([id], options, out) =>
+        withRun(ctx, options, id, 'read', (store, record) => {
+          const dir = prepareOutputDir(ctx.cwd, options.out ?? '', '', ['artifacts']);
+          const exported = exportRun(store, record, dir);
+          out.result({ ok: true, dir, files: exported.files });
+          out.line(`exported run ${record.id} to ${dir} (${exported.artifacts} artifacts, ${exported.calls} calls in transcript.md)`);
+        }),
+      ),
+    );
+
+  runs
     .command('rm')
     .description('delete a run and everything recorded for it')
     .argument('<id>', 'run id')
     .action(
       run(async ([id], options, out) => {
-        const path = storePath(ctx, options);
-        const { store, run: record } = requireRun(openExisting(path, 'write'), path, String(id));
-        store.deleteRun(record.id);
-        store.close();
-        out.result({ ok: true, deleted: record.id });
-        out.line(`deleted run ${record.id}`);
+        const deleted = await withRun(ctx, options, id, 'write', (store, record) => (store.deleteRun(record.id), record.id));
+        out.result({ ok: true, deleted });
+        out.line(`deleted run ${deleted}`);
       }),
     );
 };
