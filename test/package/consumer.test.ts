@@ -53,6 +53,16 @@ const fixtures: ConsumerFile[] = [
       expect(stdout).toBe(expected.text);
     },
   },
+  {
+    // the library example of docs/telemetry.md: spans reach the user's own tracer provider
+    path: join(repo, 'test/package/fixtures/telemetry-spans.ts'),
+    expectOutput: (stdout) => {
+      expect(stdout.trim().split('\n')).toEqual([
+        'ai.generateText.doGenerate demo-run planner node-1 sim number',
+        'ai.generateText.doGenerate demo-run reviewer node-2 sim number',
+      ]);
+    },
+  },
 ];
 
 /** Every `examples/*.ts`, when the folder exists: each must type-check and exit 0. */
