@@ -202,8 +202,8 @@ async function runOrExplain(command: string, args: string[], cwd: string, timeou
   try {
     return (await run(command, args, { cwd, timeout, signal: children.signal })).stdout;
   } catch (error) {
-    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(' ')} failed:\n${stdout}${stderr}`);
+    const { stdout = '', stderr = '', code, signal } = error as { stdout?: string; stderr?: string; code?: number | string; signal?: string };
+    throw new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${stdout}${stderr}`);
   }
 }
 
