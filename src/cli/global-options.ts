@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import type { ConfigFlags } from '../config/index.js';
 
 /** Options every command accepts. */
-export interface GlobalOptions extends ConfigFlags {
+export interface GlobalOptions extends Omit<ConfigFlags, 'otel'> {
   json?: boolean;
+  /** `--otel` (a switch on the command line, stored as the `otel` flag). */
+  otel?: boolean | string;
 }
 
 /** Registers the options shared by every command. */
@@ -18,11 +20,13 @@ export function addGlobalOptions(command: Command): Command {
     .option('--timeout-ms <ms>', 'per-call timeout in milliseconds')
     .option('--store <path>', 'run store path (default ./.crosstalk/runs.db)')
     .option('--role-models <list>', 'per-role models: role=model,… (e.g. programmer=openai:gpt-4o,critic=sim)')
+    .option('--otel', 'an OpenTelemetry span per model call, for the SDK your process registers (see docs/telemetry.md)')
     .option('--json', 'print one JSON document on stdout and nothing else there');
 }
 
 /** The config-relevant flags out of a command's merged options (every string option; the config loader picks its own). */
 export function configFlags(options: GlobalOptions): ConfigFlags & Record<string, string> {
   const { json: _json, ...flags } = options;
-  return Object.fromEntries(Object.entries(flags).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  const strings = Object.fromEntries(Object.entries(flags).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return options.otel === true ? { ...strings, otel: 'true' } : strings;
 }

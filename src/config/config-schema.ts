@@ -83,6 +83,25 @@ export const configSchema = z
     seed: z.number().int().optional(),
     /** Path of the run store. Default `./.crosstalk/runs.db`. */
     store: z.string().min(1).optional(),
+    /**
+     * OpenTelemetry spans per model call (`true`, or settings as the AI SDK's
+     * `experimental_telemetry`). Spans reach whatever OpenTelemetry SDK the
+     * process registered; see docs/telemetry.md. Default off.
+     */
+    telemetry: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            enabled: z.boolean().default(true),
+            functionId: z.string().min(1).optional(),
+            metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+            recordInputs: z.boolean().optional(),
+            recordOutputs: z.boolean().optional(),
+          })
+          .strict(),
+      ])
+      .optional(),
   })
   .strict();
 

@@ -20,6 +20,8 @@ export interface ConfigFlags {
   store?: string;
   /** Per-role models, `role=model,role=model` (e.g. `programmer=openai:gpt-4o,critic=sim`). */
   roleModels?: string;
+  /** `true`: an OpenTelemetry span per model call (`--otel`); `false`: none, whatever the config says. */
+  otel?: string;
 }
 
 /** The effective configuration and where it came from. */

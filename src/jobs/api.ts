@@ -57,6 +57,11 @@ export interface RunOptions {
   sandbox?: ProgramSandbox;
   /** Run generated code on the host when no sandbox exists (dangerous). Default false. */
   allowUnsafeSandbox?: boolean;
+  /**
+   * An OpenTelemetry span per model call (run, node, agent attributes) for the
+   * tracer provider your process registers; see docs/telemetry.md. Default: config `telemetry`.
+   */
+  telemetry?: boolean;
 }
 
 /** The stored form of the run options (strings, as on the command line), so a resume loads the same settings. */
@@ -70,6 +75,7 @@ function toFlags(options: RunOptions): Record<string, string> {
   if (options.maxTokens !== undefined) flags.maxTokens = String(options.maxTokens);
   if (options.timeoutMs !== undefined) flags.timeoutMs = String(options.timeoutMs);
   if (options.configFile !== undefined) flags.config = options.configFile;
+  if (options.telemetry !== undefined) flags.otel = String(options.telemetry);
   return flags;
 }
 

@@ -97,6 +97,8 @@ export async function openJob(
       ...(environment.probe ? { probe: environment.probe } : {}),
       ...(environment.sandbox ? { sandbox: environment.sandbox } : {}),
       ...(job.allowUnsafeSandbox ? { allowUnsafeSandbox: true } : {}),
+      // `--otel` (stored with the job, so a resume keeps it) turns spans on; config `telemetry:` may too
+      telemetry: { ...(job.flags.otel !== undefined ? { enabled: job.flags.otel === 'true' } : {}), runId: current.id },
     });
     return { loaded, store, session, runtime: withSandboxEvents(runtime, session), ...watch(runtime, session) };
   } catch (error) {

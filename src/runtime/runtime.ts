@@ -1,7 +1,7 @@
 import type { LanguageModelV3, LanguageModelV3Middleware } from '@ai-sdk/provider';
 import type { CrosstalkConfig, LoadedConfig, PriceEntry } from '../config/index.js';
 import { createProviderModel, parseModelString, resolveModelString } from '../model/index.js';
-import { BudgetGuard, buildModelStack, resolvePrice, createModelLimiter, UsageTracker, type ModelLimiter } from '../model/middleware/index.js';
+import { BudgetGuard, buildModelStack, resolvePrice, resolveTelemetry, createModelLimiter, UsageTracker, type ModelLimiter, type TelemetryOptions } from '../model/middleware/index.js';
 import { checkModelStrings } from './check-model-strings.js';
 import { createProgramRunner } from '../software/program-runner.js';
 import type { ProgramRunner } from '../software/chain.js';
@@ -68,6 +68,8 @@ export async function createRuntime(options: {
   /** Replaces the sandbox (tests, or a runner of your own). */
   sandbox?: ProgramSandbox;
   clock?: () => number;
+  /** OpenTelemetry spans per model call: `enabled` (`--otel`) overrides config `telemetry`; `runId` etc. are added to its settings. */
+  telemetry?: TelemetryOptions & { enabled?: boolean };
 }): Promise<Runtime> {
   const { loaded, env } = options;
   checkModelStrings(loaded);
@@ -83,6 +85,7 @@ export async function createRuntime(options: {
     options.spentBefore,
   );
   const concurrency = config.limits?.concurrency ?? defaultConcurrency;
+  const telemetry = resolveTelemetry(config.telemetry, options.telemetry);
   const stacks = new Map<string, LanguageModelV3>();
   const limiters = new Map<string, ModelLimiter>();
 
@@ -110,6 +113,7 @@ export async function createRuntime(options: {
       budget,
       ...(options.journal ? options.journal(modelString, resolvePrice(spec.text, config.prices)) : {}),
       prices: config.prices ?? {},
+      telemetry,
     });
     stacks.set(modelString, wrapped);
     return wrapped;

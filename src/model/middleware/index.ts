@@ -5,6 +5,7 @@ import { BudgetGuard, budgetMiddleware } from './budget.js';
 import { limitsMiddleware, type ModelLimiter } from './limits.js';
 import { resolvePrice } from './prices.js';
 import { retryMiddleware, type RetryOptions } from './retry.js';
+import { telemetryMiddleware, type TelemetryOptions } from './telemetry.js';
 import { timeoutMiddleware } from './timeout.js';
 import { usageMiddleware, type UsageTracker } from './usage.js';
 
@@ -14,6 +15,7 @@ export { createModelLimiter, limitsMiddleware, estimateCallTokens, type ModelLim
 export { UsageTracker, usageMiddleware, agentOf, type UsageTotals, type UsageSnapshot, type CallUsage } from './usage.js';
 export { BudgetGuard, budgetMiddleware, type BudgetLimits } from './budget.js';
 export { defaultPrices, resolvePrice, callCost } from './prices.js';
+export { telemetryMiddleware, resolveTelemetry, telemetryTracerName, type TelemetryOptions, type TelemetryMiddleware, type TelemetryConfig } from './telemetry.js';
 
 /** Options of {@link buildModelStack}. */
 export interface ModelStackOptions {
@@ -32,24 +34,37 @@ export interface ModelStackOptions {
   journal?: LanguageModelV3Middleware;
   /** Middleware placed just inside the limits, where a call is really sent (the journal's pending marker). */
   sent?: LanguageModelV3Middleware;
+  /**
+   * OpenTelemetry spans, one per model call (see {@link telemetryMiddleware}).
+   * Default false: no spans. With an object, spans go to the global tracer
+   * provider (or `tracer`), so a user's OpenTelemetry SDK receives them.
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 /**
  * Wraps a provider model in crosstalk's middleware, outermost first:
- * journal → budget → usage → retry → limits → timeout → model. Usage sits
- * outside retry so a call is counted once however many attempts it took;
- * limits sit inside retry so a call waiting out its backoff holds no slot.
+ * telemetry → journal → budget → usage → retry → limits → (telemetry
+ * attempt, sent) → timeout → model. Usage sits outside retry so a call is
+ * counted once however many attempts it took; limits sit inside retry so a
+ * call waiting out its backoff holds no slot. Telemetry is outermost so its
+ * span covers everything a caller waits for (queueing for a slot, backoff)
+ * and also replayed calls, marked `crosstalk.replayed`, so a resumed run's
+ * trace still shows every call; its attempt half sits where calls leave.
  */
 export function buildModelStack(options: ModelStackOptions): LanguageModelV3 {
   const name = options.name ?? (options.model.provider === 'sim' ? 'sim' : `${options.model.provider.split('.')[0]}:${options.model.modelId}`);
   const price = resolvePrice(name, options.prices);
   const guard = options.budget instanceof BudgetGuard ? options.budget : new BudgetGuard(options.budget ?? {}, options.tracker);
+  const telemetry = options.telemetry ? telemetryMiddleware({ ...options.telemetry, model: name }) : undefined;
   const middleware: LanguageModelV3Middleware[] = [
+    ...(telemetry ? [telemetry.call] : []),
     ...(options.journal ? [options.journal] : []),
     budgetMiddleware({ guard, price }),
     usageMiddleware({ tracker: options.tracker, model: name, price }),
     retryMiddleware({ ...options.retry, onRetry: (info) => { options.tracker.recordRetry(name); options.retry?.onRetry?.(info); } }),
     limitsMiddleware(options.limiter),
+    ...(telemetry ? [telemetry.attempt] : []),
     ...(options.sent ? [options.sent] : []),
     timeoutMiddleware({ timeoutMs: options.timeoutMs }),
   ];

@@ -1,4 +1,4 @@
-import { APICallError, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3GenerateResult, type LanguageModelV3Prompt, type LanguageModelV3StreamPart, type LanguageModelV3Usage } from '@ai-sdk/provider';
+import { APICallError, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3GenerateResult, type LanguageModelV3Prompt, type LanguageModelV3StreamPart, type LanguageModelV3StreamResult, type LanguageModelV3Usage } from '@ai-sdk/provider';
 import { estimateTokens, hashString, seededRandom, sleep, unitFromText, type Random } from '../../common/index.js';
 import { AbortedError } from '../../errors/index.js';
 import { simOptionsSchema, type SimOptions } from './sim-options.js';
@@ -146,7 +146,10 @@ export class SimulatedModel implements LanguageModelV3 {
     };
   }
 
-  async doStream(options: LanguageModelV3CallOptions) {
+  // Annotated with the provider's own result type: inferred, the emitted .d.ts would name Node's
+  // `stream/web` ReadableStream, which a consumer compiling with the DOM lib cannot match to the
+  // global ReadableStream that `LanguageModelV3` expects.
+  async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
     const { text, usage } = await this.respond(options);
     const chunks = text.match(/[\s\S]{1,64}/g) ?? [];
     const parts: LanguageModelV3StreamPart[] = [
