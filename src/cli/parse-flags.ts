@@ -3,6 +3,13 @@ import { parseModelString } from '../model/index.js';
 import { resolve } from 'node:path';
 import { diversifyTeams, loadTeamsFile, type KeepRule, type TeamSpec } from '../teams/index.js';
 
+/** A command's text argument, trimmed; an empty one is a one-line error naming what the command needs. */
+export function nonEmptyText(raw: unknown, key: string, command: string): string {
+  const text = String(raw ?? '').trim();
+  if (text === '') throw new ConfigError({ key, message: `${command} needs a non-empty ${key}` });
+  return text;
+}
+
 /** A whole-number flag within bounds, or the fallback when absent. */
 export function wholeNumber(flag: string, raw: unknown, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return fallback;

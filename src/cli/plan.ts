@@ -1,5 +1,4 @@
 import { createInterface } from 'node:readline/promises';
-import type { Command } from 'commander';
 import { describeEstimate, parseAssumedLatency } from '../estimate/index.js';
 import { ExitCode } from '../errors/index.js';
 import { planJob, type JobConfig } from '../jobs/index.js';
@@ -9,13 +8,12 @@ import type { Output } from './output.js';
 /** Planned model calls above which a network run on a terminal asks before it starts (unless `--yes`). */
 export const confirmAboveCalls = 2000;
 
-/** Adds `--dry-run`, `--assume-latency` and `--yes`. */
-export function addPlanOptions(command: Command): Command {
-  return command
-    .option('--dry-run', 'print the planned calls, tokens, cost and makespan without calling a model')
-    .option('--assume-latency <time>', 'latency per model call for the makespan estimate, e.g. 2s or 500ms (default 2s)')
-    .option('--yes', `start a network of more than ${confirmAboveCalls} planned calls without asking`);
-}
+/** `--dry-run`, `--assume-latency` and `--yes`, for the commands that run jobs. */
+export const planOptions: ReadonlyArray<readonly [string, string]> = [
+  ['--dry-run', 'print the planned calls, tokens, cost and makespan without calling a model'],
+  ['--assume-latency <time>', 'latency per model call for the makespan estimate, e.g. 2s or 500ms (default 2s)'],
+  ['--yes', `start a network of more than ${confirmAboveCalls} planned calls without asking`],
+];
 
 async function ask(ctx: CliContext, question: string): Promise<boolean> {
   const rl = createInterface({ input: ctx.stdin!, output: ctx.stderr });

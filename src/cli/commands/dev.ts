@@ -11,9 +11,10 @@ import { decisionPointNames, type DecisionPoint, type Scorer } from '../../teams
 import { formatTeamsFinished } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
-import { parseKeepRule, parseTeamsFlags, wholeNumber } from '../parse-flags.js';
+import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
 import { printJobEnd, runWithProgress } from '../run-job.js';
-import { addPlanOptions, planOrRun } from '../plan.js';
+import { planOptions, planOrRun } from '../plan.js';
+import { defineCommand, teamsOptions } from '../define-command.js';
 
 function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOptions {
   const { teams, teamModels, profiles } = parseTeamsFlags(options, cwd, 1);
@@ -67,30 +68,30 @@ function chainSettings(text: string, options: Record<string, unknown>, cwd: stri
 
 /** `crosstalk dev "<task>"`: one line in, a runnable project directory out. */
 export const registerDev: Register = (program, ctx, run) => {
-  const command = program
-    .command('dev')
-    .description('build a software project from a one-line task with a ChatDev-style team')
-    .argument('<task>', 'what to build, e.g. "a command-line todo app"')
-    .option('--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)')
-    .option('--name <name>', 'project name (default: from the task)')
-    .option('--language <language>', `fix the language: ${supportedLanguages.join(' or ')}`)
-    .option('--max-review-rounds <n>', 'review rounds at most (default 3)')
-    .option('--max-test-rounds <n>', 'test-and-fix rounds at most (default 3)')
-    .option('--from <dir>', 'incremental mode: continue from an existing codebase')
-    .option('--roles <file>', 'roles.yaml overriding or adding roles')
-    .option('--phases <file>', 'phases.yaml changing the chain')
-    .option('--unsafe-no-sandbox', 'run generated code on the host when no sandbox is available (dangerous)')
-    .option('--teams <k>', 'cross-team collaboration: K diversified teams (default 1, plain ChatDev)')
-    .option('--prune <keep>', 'teams: keep this share (0-1) or number (≥ 1) of proposals at each decision point (default 0.5)')
-    .option('--group-size <g>', 'teams: proposals merged per aggregation call (default 2)')
-    .option('--decision-points <list>', `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`)
-    .option('--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)')
-    .option('--team-models <list>', 'teams: comma-separated model strings, one per team; an empty entry means the run model (K defaults to its length)')
-    .option('--teams-file <file>', 'teams: YAML/JSON list of teams with id, temperature, persona, model, language, reviewRounds, testRounds (K defaults to its length)');
-  addPlanOptions(command).action(
+  const command = defineCommand(program, {
+    name: 'dev',
+    description: 'build a software project from a one-line task with a ChatDev-style team',
+    argument: ['<task>', 'what to build, e.g. "a command-line todo app"'],
+    options: [
+      ['--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)'],
+      ['--name <name>', 'project name (default: from the task)'],
+      ['--language <language>', `fix the language: ${supportedLanguages.join(' or ')}`],
+      ['--max-review-rounds <n>', 'review rounds at most (default 3)'],
+      ['--max-test-rounds <n>', 'test-and-fix rounds at most (default 3)'],
+      ['--from <dir>', 'incremental mode: continue from an existing codebase'],
+      ['--roles <file>', 'roles.yaml overriding or adding roles'],
+      ['--phases <file>', 'phases.yaml changing the chain'],
+      ['--unsafe-no-sandbox', 'run generated code on the host when no sandbox is available (dangerous)'],
+      ['--teams <k>', 'cross-team collaboration: K diversified teams (default 1, plain ChatDev)'],
+      ['--decision-points <list>', `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`],
+      ['--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)'],
+      ...teamsOptions('proposals', 'id, temperature, persona, model, language, reviewRounds, testRounds'),
+      ...planOptions,
+    ],
+  });
+  command.action(
     run(async ([task], options, out) => {
-      const text = String(task ?? '').trim();
-      if (text === '') throw new ConfigError({ key: 'task', message: 'dev needs a non-empty task' });
+      const text = nonEmptyText(task, 'task', 'dev');
       const chain = chainSettings(text, options, ctx.cwd);
       const teamOptions = parseTeamOptions(options, ctx.cwd);
       const flags = configFlags(options);

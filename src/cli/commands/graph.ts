@@ -3,15 +3,19 @@ import { generateTopology, graphStats, toDag, toDot } from '../../graph/index.js
 import { addTopologyOptions, resolveGraph } from '../graph-options.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
+import { defineCommand } from '../define-command.js';
 
 /** `crosstalk graph <topology|file>`: build or read a network graph and describe it. */
 export const registerGraph: Register = (program, ctx, run) => {
-  const command = program
-    .command('graph')
-    .description('generate a topology or read a graph file, validate it and print its structure')
-    .argument('<topology|file>', 'chain, star, tree, mesh, layer, random, small-world, scale-free, or a .json/.yaml/.dot file')
-    .option('--stats', 'also compute clustering, path length and small-world ratios (slower on large graphs)')
-    .option('--dot', 'print the graph as Graphviz DOT');
+  const command = defineCommand(program, {
+    name: 'graph',
+    description: 'generate a topology or read a graph file, validate it and print its structure',
+    argument: ['<topology|file>', 'chain, star, tree, mesh, layer, random, small-world, scale-free, or a .json/.yaml/.dot file'],
+    options: [
+      ['--stats', 'also compute clustering, path length and small-world ratios (slower on large graphs)'],
+      ['--dot', 'print the graph as Graphviz DOT'],
+    ],
+  });
   addTopologyOptions(command, '--n').action(
     run(async ([arg], options, out) => {
       const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });

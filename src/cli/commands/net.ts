@@ -8,7 +8,9 @@ import { slugify, timestampForName } from '../../software/slug.js';
 import { configFlags } from '../global-options.js';
 import { addTopologyOptions, resolveGraph } from '../graph-options.js';
 import type { Register } from '../main.js';
-import { addPlanOptions, planOrRun } from '../plan.js';
+import { nonEmptyText } from '../parse-flags.js';
+import { planOptions, planOrRun } from '../plan.js';
+import { defineCommand } from '../define-command.js';
 import { printJobEnd, runWithProgress } from '../run-job.js';
 
 const taskTypes = ['code', 'text', 'choice'] as const;
@@ -31,21 +33,24 @@ function parseNetOptions(options: Record<string, unknown>) {
 
 /** `crosstalk net "<task>" --topology T --agents N`: run a MacNet collaboration network. */
 export const registerNet: Register = (program, ctx, run) => {
-  const command = program
-    .command('net')
-    .description('run a collaboration network (MacNet): agents on a DAG, in topological order, concurrently')
-    .argument('<task>', 'the task every node works on')
-    .requiredOption('--topology <name|file>', 'chain, star, tree, mesh, layer, random, small-world, scale-free, or a .json/.yaml/.dot graph')
-    .option('--task-type <type>', `what the network produces: ${taskTypes.join(', ')} (default text)`)
-    .option('--edge-rounds <n>', 'critic ↔ actor exchanges per edge, 1 to 3 (default 1)')
-    .option('--group-size <g>', 'candidates merged per aggregation call (default 4)')
-    .option('--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)')
-    .option('--cache', "answer model calls from earlier runs' identical requests in the store (repeated experiments)")
-    .option('--unsafe-no-sandbox', 'code networks: run the result on the host when no sandbox is available (dangerous)');
-  addPlanOptions(addTopologyOptions(command, '--agents')).action(
+  const command = defineCommand(program, {
+    name: 'net',
+    description: 'run a collaboration network (MacNet): agents on a DAG, in topological order, concurrently',
+    argument: ['<task>', 'the task every node works on'],
+    required: [['--topology <name|file>', 'chain, star, tree, mesh, layer, random, small-world, scale-free, or a .json/.yaml/.dot graph']],
+    options: [
+      ['--task-type <type>', `what the network produces: ${taskTypes.join(', ')} (default text)`],
+      ['--edge-rounds <n>', 'critic ↔ actor exchanges per edge, 1 to 3 (default 1)'],
+      ['--group-size <g>', 'candidates merged per aggregation call (default 4)'],
+      ['--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)'],
+      ['--cache', "answer model calls from earlier runs' identical requests in the store (repeated experiments)"],
+      ['--unsafe-no-sandbox', 'code networks: run the result on the host when no sandbox is available (dangerous)'],
+      ...planOptions,
+    ],
+  });
+  addTopologyOptions(command, '--agents').action(
     run(async ([task], options, out) => {
-      const text = String(task ?? '').trim();
-      if (text === '') throw new ConfigError({ key: 'task', message: 'net needs a non-empty task' });
+      const text = nonEmptyText(task, 'task', 'net');
       const flags = configFlags(options);
       const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags });
       const graph = resolveGraph(String(options.topology), options, ctx.cwd, 'agents', loaded.config.seed ?? 0);

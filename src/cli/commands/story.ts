@@ -6,27 +6,28 @@ import { slugify, timestampForName } from '../../software/slug.js';
 import { formatTeamsFinished } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
-import { parseKeepRule, parseTeamsFlags, wholeNumber } from '../parse-flags.js';
-import { addPlanOptions, planOrRun } from '../plan.js';
+import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
+import { planOptions, planOrRun } from '../plan.js';
+import { defineCommand, teamsOptions } from '../define-command.js';
 import { printJobEnd, runWithProgress } from '../run-job.js';
 
 /** `crosstalk story "<premise>" --teams K`: cross-team story writing (outline → draft → revise). */
 export const registerStory: Register = (program, ctx, run) => {
-  const command = program
-    .command('story')
-    .description('write a story with several teams: outline, draft and revision, judged, pruned and merged at each stage')
-    .argument('<premise>', 'what the story is about')
-    .option('--teams <k>', 'number of teams (default 4)')
-    .option('--prune <keep>', 'keep this share (0-1) or number (≥ 1) of texts at each stage (default 0.5)')
-    .option('--group-size <g>', 'texts merged per aggregation call (default 2)')
-    .option('--words <n>', 'target length in words (default 300)')
-    .option('--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)')
-    .option('--team-models <list>', 'comma-separated model strings, one per team; an empty entry means the run model (K defaults to its length)')
-    .option('--teams-file <file>', 'YAML/JSON list of teams with id, temperature, persona, model (K defaults to its length)');
-  addPlanOptions(command).action(
+  const command = defineCommand(program, {
+    name: 'story',
+    description: 'write a story with several teams: outline, draft and revision, judged, pruned and merged at each stage',
+    argument: ['<premise>', 'what the story is about'],
+    options: [
+      ['--teams <k>', 'number of teams (default 4)'],
+      ['--words <n>', 'target length in words (default 300)'],
+      ['--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)'],
+      ...teamsOptions('texts', 'id, temperature, persona, model'),
+      ...planOptions,
+    ],
+  });
+  command.action(
       run(async ([premise], options, out) => {
-        const text = String(premise ?? '').trim();
-        if (text === '') throw new ConfigError({ key: 'premise', message: 'story needs a non-empty premise' });
+      const text = nonEmptyText(premise, 'premise', 'story');
         const { teams: k, profiles } = parseTeamsFlags(options, ctx.cwd, 4);
         // a story team has no code: the file's software settings would be silently ignored
         profiles.forEach((profile, i) => {
