@@ -16,7 +16,7 @@ export const planOptions: ReadonlyArray<readonly [string, string]> = [
 ];
 
 async function ask(ctx: CliContext, question: string): Promise<boolean> {
-  const rl = createInterface({ input: ctx.stdin!, output: ctx.stderr });
+  const rl = createInterface({ input: ctx.stdin!, output: ctx.stderr, terminal: false });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());
   } finally {

@@ -69,10 +69,13 @@ export class EventRenderer {
         return;
       case 'step-started':
         if (event.step.kind === 'phase') this.setStatus(`▶ ${stepName(event.step)} …`);
+        else if (event.step.kind === 'merge') this.line('▶ merging the sinks into the answer');
         else if (event.step.kind === 'segment' || event.step.kind === 'stage') this.line(`▶ ${this.kind === 'story' ? 'stage' : 'towards'} ${event.step.id}`);
         return;
       case 'step-finished':
-        if (event.step.kind === 'phase' && (!event.step.team || this.kind === 'story')) this.line(`✓ ${stepName(event.step)}${event.note ? `: ${event.note}` : ''}`);
+        if ((event.step.kind === 'phase' && (!event.step.team || this.kind === 'story')) || event.step.kind === 'merge') {
+          this.line(`✓ ${stepName(event.step)}${event.note ? `: ${event.note}` : ''}`);
+        }
         return;
       case 'step-skipped':
         if (event.step.kind === 'phase' && !event.step.team) this.line(`– ${stepName(event.step)}: ${event.because}`);

@@ -127,14 +127,14 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
     session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: options.decisionPoints.length + 1 });
     const describe = (t: (typeof teams)[number]) =>
       [`temperature ${t.temperature}`, `review ${t.reviewRounds}`, ...(t.testRounds !== undefined ? [`test ${t.testRounds}`] : []), ...(t.language ? [t.language] : []), ...(t.model ? [t.model] : [])].join(', ');
-    session.emit({ type: 'note', level: 'info', message: `${teams.length} teams: ${teams.map((t) => `${t.id} (${describe(t)})`).join(', ')}` });
+    runtime.logger.info(`${teams.length} teams: ${teams.map((t) => `${t.id} (${describe(t)})`).join(', ')}`);
     const checkpoints = session.checkpointing<CrossTeamCheckpoint>({
       accept: (c) => c.teams.length === teams.length,
       index: (c) => c.nextSegment,
       name: (c) => `${c.point} decision point`,
     });
     const sandbox = runtime.sandbox;
-    if (!sandbox.run) session.emit({ type: 'note', level: 'warning', message: `${sandbox.reason}; the testing phase will be skipped` });
+    if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
     const { value: result, stopped } = await catchStop(() =>
       executeCrossTeam({
         ...checkpoints.options,
@@ -155,7 +155,7 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
         onEvent: teamEventSink(run, phaseAgent(config.phases, (role) => runtime.modelString(role))),
       }),
     );
-    if (result?.selection) session.emit({ type: 'note', level: 'info', message: `◆ result: ${result.selection.team}'s work (${result.selection.reason})` });
+    if (result?.selection) runtime.logger.info(`◆ result: ${result.selection.team}'s work (${result.selection.reason})`);
     // a stopped run keeps what it did up to the last decision point it passed: the teams, the decisions, and
     // after the coding point the merged code every team received
     const passed = checkpoints.passed();

@@ -52,7 +52,7 @@ export function chainEventToRun(event: ChainEvent, roles: (phase: string) => { r
   const step = (phase: string) => ({ kind: 'phase' as const, id: phase, ...roles(phase), ...(team ? { team } : {}) });
   if (event.type === 'phase-started') return { type: 'step-started', step: step(event.phase), attempt: 1 };
   if (event.type === 'turn') return { type: 'dialogue-turn', scope: team ? `${team}/${event.phase}` : event.phase, agent: event.agent, turn: event.turn, final: event.final };
-  if (event.type === 'round') return { type: 'note', level: 'info', message: `${team ? `${team} ` : ''}${event.phase} round ${event.round}` };
+  if (event.type === 'round') return undefined; // its dialogue turns are reported one by one
   if (event.status === 'done') return { type: 'step-finished', step: step(event.phase), ...(event.note ? { note: event.note } : {}) };
   if (event.status === 'skipped') return { type: 'step-skipped', step: step(event.phase), because: event.note ?? 'nothing to do' };
   return { type: 'step-failed', step: step(event.phase), error: event.note ?? 'failed', attempt: 1, willRetry: false };
@@ -86,9 +86,9 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
     const last = earlier.at(-1);
     const remaining = last ? config.phases.slice(config.phases.findIndex((p) => p.name === last.phase) + 1) : config.phases;
     session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: config.phases.length, doneSteps: earlier.length });
-    if (last) session.emit({ type: 'note', level: 'info', message: `${earlier.length} phase(s) already done: ${earlier.map((e) => e.phase).join(', ')}` });
+    if (last) runtime.logger.info(`${earlier.length} phase(s) already done: ${earlier.map((e) => e.phase).join(', ')}`);
     const sandbox = runtime.sandbox;
-    if (!sandbox.run) session.emit({ type: 'note', level: 'warning', message: `${sandbox.reason}; the testing phase will be skipped` });
+    if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
     const agentOf = phaseAgent(config.phases, (role) => runtime.modelString(role));
     const finishedNow: ChainState[] = [];
     const { value: chain, stopped } = await catchStop(async (): Promise<ChainResult> => {

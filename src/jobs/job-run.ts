@@ -97,6 +97,11 @@ export async function openJob(
       ...(environment.probe ? { probe: environment.probe } : {}),
       ...(environment.sandbox ? { sandbox: environment.sandbox } : {}),
       ...(job.allowUnsafeSandbox ? { allowUnsafeSandbox: true } : {}),
+      store,
+      logger: {
+        info: (message) => current.emit({ type: 'note', level: 'info', message }),
+        warn: (message) => current.emit({ type: 'note', level: 'warning', message }),
+      },
       // `--otel` (stored with the job, so a resume keeps it) turns spans on; config `telemetry:` may too
       telemetry: { ...(job.flags.otel !== undefined ? { enabled: job.flags.otel === 'true' } : {}), runId: current.id },
     });

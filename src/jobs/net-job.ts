@@ -84,8 +84,8 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
     const done = new Map<string, NodeOutput>();
     for (const [id, text] of session.doneOutputs()) done.set(id, { text, calls: 0, maxPromptChars: 0, temperature: 0 });
     session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: stats.nodes, doneSteps: done.size });
-    for (const w of graph.warnings) session.emit({ type: 'note', level: 'warning', message: w });
-    if (session.lostOnResume) session.emit({ type: 'note', level: 'info', message: `${session.lostOnResume} call(s) lost in flight will be sent again` });
+    for (const w of graph.warnings) runtime.logger.warn(w);
+    if (session.lostOnResume) runtime.logger.info(`${session.lostOnResume} call(s) lost in flight will be sent again`);
 
     const stepOf = (id: string): StepRef => {
       const node = spec.nodes[dag.index.get(id)!]!;
@@ -138,6 +138,12 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       isFatal: (error) => BudgetExceededError.isInstance(error),
       onEvent,
       onNodeDone: (id, output) => session.stepDone(id, output.text, { calls: output.calls, temperature: output.temperature }),
+      // the final merge of the sinks is a step of its own: for a large network it is the last stretch of the run
+      onMerge: ({ phase, sinks, durationMs }) => {
+        const step = { kind: 'merge' as const, id: 'output', role: 'aggregator', model: runtime.modelString('aggregator') };
+        if (phase === 'started') session.emit({ type: 'step-started', step, attempt: 1 });
+        else session.emit({ type: 'step-finished', step, durationMs: Math.round(durationMs ?? 0), note: `merged ${sinks.length} sinks` });
+      },
     });
     const answer = result.final;
     const code = config.taskType === 'code' && answer !== undefined ? await runCodeAnswer(answer, runtime.sandbox, environment.signal) : undefined;

@@ -34,6 +34,8 @@ export interface NetworkOptions {
   onEvent?: (event: ScheduleEvent) => void;
   /** Called when a node finishes, e.g. to persist its artifact. */
   onNodeDone?: (nodeId: string, output: NodeOutput) => void;
+  /** The final merge of the sinks' artifacts: called before it starts and after it ends (not when one sink needs no merge). */
+  onMerge?: (event: { phase: 'started' | 'finished'; sinks: string[]; durationMs?: number }) => void;
 }
 
 /** What a node produced. */
@@ -137,6 +139,8 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
   if (result.status !== 'aborted' && result.status !== 'stopped' && sinks.length > 0) {
     const aggregator = agentFor('aggregator', dag.ids.length, 0);
     const format = formatInstructions[taskType];
+    const mergeStarted = performance.now();
+    if (sinks.length > 1) options.onMerge?.({ phase: 'started', sinks });
     final = await mergeCandidates(
       sinks.map((s) => result.outputs.get(s)!.text),
       options.aggregationGroupSize ?? 4,
@@ -157,6 +161,7 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
         ).text;
       },
     );
+    if (sinks.length > 1) options.onMerge?.({ phase: 'finished', sinks, durationMs: performance.now() - mergeStarted });
   }
   return {
     status: result.status,

@@ -1,2 +1,2 @@
-export { createRuntime, defaultConcurrency, type Runtime, type ProgramSandbox } from './runtime.js';
+export { createRuntime, defaultConcurrency, type Runtime, type ProgramSandbox, type Logger } from './runtime.js';
 export { checkModelStrings } from './check-model-strings.js';

@@ -5,6 +5,13 @@ import { BudgetGuard, buildModelStack, resolvePrice, resolveTelemetry, createMod
 import { checkModelStrings } from './check-model-strings.js';
 import { createProgramRunner } from '../software/program-runner.js';
 import type { ProgramRunner } from '../software/chain.js';
+import type { RunStore } from '../store/index.js';
+
+/** Where a run's messages for people go (the job layer turns them into `note` events). */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
 
 /** Runs generated programs: the sandbox as the features see it. `run` is absent when no sandbox exists. */
 export interface ProgramSandbox {
@@ -38,6 +45,10 @@ export interface Runtime {
   readonly sandbox: ProgramSandbox;
   /** Milliseconds since the epoch (replaceable in tests). */
   readonly clock: () => number;
+  /** Messages for people watching the run. */
+  readonly logger: Logger;
+  /** The run store the run is journaled in, when it has one. */
+  readonly store?: RunStore;
   /** The model string for a role (per-role override or the default). */
   modelString(role?: string): string;
   /** The wrapped model for a role. Models are shared: one limiter per model string. */
@@ -68,6 +79,8 @@ export async function createRuntime(options: {
   /** Replaces the sandbox (tests, or a runner of your own). */
   sandbox?: ProgramSandbox;
   clock?: () => number;
+  logger?: Logger;
+  store?: RunStore;
   /** OpenTelemetry spans per model call: `enabled` (`--otel`) overrides config `telemetry`; `runId` etc. are added to its settings. */
   telemetry?: TelemetryOptions & { enabled?: boolean };
 }): Promise<Runtime> {
@@ -130,6 +143,8 @@ export async function createRuntime(options: {
       return sandbox;
     },
     clock: options.clock ?? Date.now,
+    logger: options.logger ?? { info: () => {}, warn: () => {} },
+    ...(options.store ? { store: options.store } : {}),
     config,
     defaultModel: resolved.model,
     modelSource: resolved.source,

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { runCli } from '../../src/cli/main.js';
 import { cleanEnv, cliPath, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
 
 function scratch(): string {
@@ -89,5 +91,24 @@ describe('events and plans from the command line', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/--assume-latency/);
+  });
+
+  it('asks on a terminal before a network of more than 2,000 planned calls, and starts nothing when told no', async () => {
+    const cwd = scratch();
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const stderr = Object.assign(new PassThrough(), { isTTY: true });
+    let shown = '';
+    stderr.on('data', (chunk) => {
+      shown += String(chunk);
+      if (shown.includes('Run it? [y/N]')) stdin.write('n\n');
+    });
+    const args = ['net', 'Write a haiku.', '--topology', 'mesh', '--agents', '100', '--model', 'sim'];
+    const code = await runCli(args, { cwd, env: cleanEnv(), stdout: new PassThrough(), stderr, stdin, signal: new AbortController().signal });
+    expect(code).toBe(0);
+    expect(shown).toMatch(/^planned: 11,618 model calls/m);
+    expect(shown).toContain('This network plans 11618 model calls. Run it? [y/N]');
+    expect(shown).toContain('not started (pass --yes to skip this question)');
+    const runs = await runInProcess(['runs', 'list', '--json'], { cwd });
+    expect(JSON.parse(runs.stdout)).toMatchObject({ runs: [] });
   });
 });

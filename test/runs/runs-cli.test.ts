@@ -22,7 +22,9 @@ describe('crosstalk runs', () => {
     const lines = (await runInProcess(['runs', 'events', net.runId, '--json'], { cwd })).stdout.trim().split('\n');
     const events = lines.map((line) => JSON.parse(line) as { type: string; runId: string; seq: number; step?: { kind: string; id: string } });
     expect(events[0]).toMatchObject({ type: 'run-started', runId: net.runId, seq: 1, kind: 'net', resumed: false });
-    expect(events.filter((e) => e.type === 'step-finished').map((e) => e.step?.kind)).toEqual(Array(7).fill('node'));
+    // seven nodes, then the merge of the tree's four leaves as a step of its own
+    expect(events.filter((e) => e.type === 'step-finished').map((e) => e.step?.kind)).toEqual([...Array(7).fill('node'), 'merge']);
+    expect(events.find((e) => e.type === 'step-finished' && e.step?.kind === 'merge')).toMatchObject({ step: { id: 'output', role: 'aggregator' }, note: 'merged 4 sinks' });
     expect(events.at(-1)).toMatchObject({ type: 'run-finished', status: 'completed' });
 
     const exported = await runInProcess(['runs', 'export', net.runId, '--out', 'exported'], { cwd });
