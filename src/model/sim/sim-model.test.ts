@@ -151,3 +151,13 @@ describe('parseSimQuery', () => {
     expect(() => parseSimQuery(query)).toThrow(message);
   });
 });
+
+describe('seeds', () => {
+  it('a run seed given to both the model and the call changes the replies (it cancelled out before)', async () => {
+    const { complete } = await import('../complete.js');
+    const ask = (seed: number) => complete(new SimulatedModel({ seed }), { messages: [{ role: 'user', content: 'Describe a bridge.' }], seed });
+    const replies = new Set(await Promise.all([1, 2, 3, 4].map(async (s) => (await ask(s)).text)));
+    expect(replies.size).toBeGreaterThan(1);
+    expect((await ask(0)).text).toBe((await complete(new SimulatedModel({ seed: 0 }), { messages: [{ role: 'user', content: 'Describe a bridge.' }], seed: 0 })).text);
+  });
+});

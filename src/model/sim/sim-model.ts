@@ -116,7 +116,7 @@ export class SimulatedModel implements LanguageModelV3 {
         this.stats.faults.malformed++;
         text = garbage[promptKey % garbage.length]!;
       } else {
-        text = simulateReply({ messages, seed: this.options.seed ^ (options.seed ?? 0), temperature: options.temperature ?? 0.7, modelId: this.modelId, minTurns: this.options.minTurns });
+        text = simulateReply({ messages, seed: combineSeeds(this.options.seed, options.seed ?? 0), temperature: options.temperature ?? 0.7, modelId: this.modelId, minTurns: this.options.minTurns });
       }
       if (options.maxOutputTokens !== undefined && estimateTokens(text) > options.maxOutputTokens) {
         text = text.slice(0, options.maxOutputTokens * 4);
@@ -179,4 +179,12 @@ function hangUntilAborted(signal: AbortSignal | undefined): Promise<never> {
     if (signal.aborted) return reject(abortError(signal));
     signal.addEventListener('abort', () => reject(abortError(signal)), { once: true });
   });
+}
+
+/**
+ * The reply seed from the model's own seed and the call's. Not XOR: the CLI passes `--seed` as both, and
+ * `s ^ s` is 0 for every s, so `--seed` changed no reply. Seeds 0 and 0 still give 0.
+ */
+export function combineSeeds(modelSeed: number, callSeed: number): number {
+  return (Math.imul(modelSeed, 31) + callSeed) >>> 0;
 }
