@@ -111,6 +111,36 @@ describe('runSchedule', () => {
     expect(events.filter((e) => e.type === 'step-failed').map((e) => (e as { willRetry: boolean }).willRetry)).toEqual([true, true, false]);
   });
 
+  it("with onFailedInput 'continue' runs a step with the inputs that finished and skips one whose inputs all failed", async () => {
+    const seen = new Map<string, { inputs: string[]; missing: readonly string[] }>();
+    const events: ScheduleEvent[] = [];
+    const result = await runSchedule({
+      steps: [
+        { id: 'a', deps: [] },
+        { id: 'bad', deps: ['a'] },
+        { id: 'good', deps: ['a'] },
+        { id: 'join', deps: ['bad', 'good'] },
+        { id: 'orphan', deps: ['bad'] },
+        { id: 'after-orphan', deps: ['orphan', 'join'] },
+      ],
+      concurrency: 2,
+      onFailedInput: 'continue',
+      run: async (step, inputs, context) => {
+        seen.set(step.id, { inputs: [...inputs.keys()], missing: context.missing });
+        if (step.id === 'bad') throw new Error('always fails');
+        return step.id;
+      },
+      onEvent: (e) => events.push(e),
+    });
+    expect(result.status).toBe('partial');
+    expect(seen.get('join')).toEqual({ inputs: ['good'], missing: ['bad'] });
+    expect(result.skipped).toEqual(['orphan']);
+    expect(events.find((e) => e.type === 'step-skipped')).toMatchObject({ id: 'orphan', because: 'none of its inputs finished (bad)' });
+    // a skipped step is a missing input too, and the step after it still runs on what finished
+    expect(seen.get('after-orphan')).toEqual({ inputs: ['join'], missing: ['orphan'] });
+    expect([...result.outputs.keys()].sort()).toEqual(['a', 'after-orphan', 'good', 'join']);
+  });
+
   it('stops launching when cancelled and reports the steps not started', async () => {
     const controller = new AbortController();
     let startedCount = 0;

@@ -22,6 +22,8 @@ export type ScheduleEvent =
 export interface StepContext {
   attempt: number;
   signal: AbortSignal;
+  /** Dependencies that failed or were skipped (only with `onFailedInput: 'continue'`): their outputs are absent. */
+  missing: readonly string[];
 }
 
 /** Options of {@link runSchedule}. */
@@ -41,6 +43,13 @@ export interface ScheduleOptions<T> {
   /** Errors that stop the whole schedule, e.g. a spent budget (default: none). */
   isFatal?: (error: unknown) => boolean;
   onEvent?: (event: ScheduleEvent) => void;
+  /**
+   * What a failed step means for the steps that depend on it: `skip` them and
+   * everything after them (default), or `continue`: a step runs with the
+   * inputs that finished (told which are missing) and is skipped only when
+   * none of its inputs finished.
+   */
+  onFailedInput?: 'skip' | 'continue';
 }
 
 /** How a schedule ended. */
@@ -170,7 +179,32 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
   const complete = (v: number) => {
     for (const w of succ[v]!) if (--waiting[w]! === 0 && state[w] === 0) (state[w] = 1), ready.push(w);
   };
+  // continue mode: a failed or skipped dependency counts as resolved, and is remembered as missing
+  const missing = new Map<number, string[]>();
+  const resolveFailed = (v: number) => {
+    const stack = [v];
+    while (stack.length > 0) {
+      const u = stack.pop()!;
+      for (const w of succ[u]!) {
+        if (state[w] !== 0) continue;
+        missing.set(w, [...(missing.get(w) ?? []), steps[u]!.id]);
+        if (--waiting[w]! > 0) continue;
+        if (missing.get(w)!.length < steps[w]!.deps.length) {
+          state[w] = 1;
+          ready.push(w);
+          continue;
+        }
+        // none of its inputs finished: nothing to work on
+        state[w] = 4;
+        finishedCount++;
+        skipped.push(steps[w]!.id);
+        emit({ type: 'step-skipped', id: steps[w]!.id, because: `none of its inputs finished (${missing.get(w)!.join(', ')})` });
+        stack.push(w);
+      }
+    }
+  };
   const skipDescendants = (v: number) => {
+    if (options.onFailedInput === 'continue') return resolveFailed(v);
     const stack = [...succ[v]!];
     while (stack.length > 0) {
       const w = stack.pop()!;
@@ -210,11 +244,11 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
     const attempt = async (v: number, attemptNo: number): Promise<void> => {
       const step = steps[v]!;
       const inputs = new Map<string, T>();
-      for (const d of step.deps) inputs.set(d, outputs.get(d)!);
+      for (const d of step.deps) if (outputs.has(d)) inputs.set(d, outputs.get(d)!);
       emit({ type: 'step-started', id: step.id, attempt: attemptNo });
       const t0 = performance.now();
       try {
-        const output = await options.run(step, inputs, { attempt: attemptNo, signal: controller.signal });
+        const output = await options.run(step, inputs, { attempt: attemptNo, signal: controller.signal, missing: missing.get(v) ?? [] });
         outputs.set(step.id, output);
         state[v] = 2;
         finishedCount++;

@@ -113,6 +113,8 @@ export interface NetworkRunOptions extends RunOptions {
   topology?: string;
   /** Answer calls from other runs' identical requests in the store. */
   cache?: boolean;
+  /** A failed node skips every node after it. Default false: a node runs with the inputs that finished. */
+  strict?: boolean;
 }
 
 /**
@@ -134,6 +136,7 @@ export function runNetwork(options: NetworkRunOptions): RunHandle<JobResult<NetS
       flags: toFlags(options),
       ...outDirOf(options),
       ...(options.cache ? { cache: true } : {}),
+      ...(options.strict ? { strict: true } : {}),
       ...(options.allowUnsafeSandbox ? { unsafeNoSandbox: true } : {}),
     }),
   );

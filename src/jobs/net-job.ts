@@ -33,6 +33,8 @@ export const netJobSchema = z.object({
   cache: z.boolean().optional(),
   /** Run generated code on the host when there is no sandbox (dangerous). */
   unsafeNoSandbox: z.boolean().optional(),
+  /** A failed node skips every node after it; default: nodes run with the inputs that finished. */
+  strict: z.boolean().optional(),
 });
 
 /** A network job's configuration. */
@@ -47,7 +49,8 @@ export interface NetSummary {
   topology: string;
   graph: ReturnType<typeof graphStats> & { warnings: string[] };
   config: { seed: number; concurrency: number; edgeRounds: number; groupSize: number };
-  nodes: { done: number; failed: Record<string, string>; skipped: string[]; notStarted: number };
+  /** `partial`: nodes that ran without some inputs (their failed or skipped predecessors). */
+  nodes: { done: number; failed: Record<string, string>; skipped: string[]; notStarted: number; partial: Record<string, string[]> };
   mergedSinks: string[];
   /** The network's merged answer (the sinks' artifacts merged), when any sink finished. */
   answer: string | null;
@@ -94,6 +97,7 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
     // ETA: remaining critical path and work, at the observed time per sequential call of finished nodes
     const weights = dag.pred.map((p) => nodeWeight(p.length));
     const finished = new Set<number>([...done.keys()].map((id) => dag.index.get(id)!));
+    const partial = new Map<string, string[]>();
     let timedUnits = 0;
     let timedMs = 0;
     let lastProgress = 0;
@@ -107,7 +111,8 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
         finished.add(i);
         timedUnits += weights[i]!;
         timedMs += e.durationMs;
-        session.emit({ type: 'step-finished', step: stepOf(e.id), durationMs: Math.round(e.durationMs) });
+        const without = partial.get(e.id);
+        session.emit({ type: 'step-finished', step: stepOf(e.id), durationMs: Math.round(e.durationMs), ...(without ? { note: `ran without ${without.join(', ')} (failed or skipped)` } : {}) });
       } else if (e.type === 'step-failed') {
         const error = e.error instanceof Error ? e.error.message.split('\n')[0]! : String(e.error);
         session.stepFailed(e.id, error, e.attempt, !e.willRetry);
@@ -136,8 +141,13 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       signal: environment.signal,
       done,
       isFatal: (error) => BudgetExceededError.isInstance(error),
+      ...(config.strict ? { strict: true } : {}),
       onEvent,
-      onNodeDone: (id, output) => session.stepDone(id, output.text, { calls: output.calls, temperature: output.temperature }),
+      onNodeDone: (id, output) => {
+        if (output.missingInputs) partial.set(id, output.missingInputs);
+        const meta = { calls: output.calls, temperature: output.temperature, ...(output.missingInputs ? { missingInputs: output.missingInputs } : {}) };
+        session.stepDone(id, output.text, meta);
+      },
       // the final merge of the sinks is a step of its own: for a large network it is the last stretch of the run
       onMerge: ({ phase, sinks, durationMs }) => {
         const step = { kind: 'merge' as const, id: 'output', role: 'aggregator', model: runtime.modelString('aggregator') };
@@ -157,7 +167,13 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       topology: config.topology,
       graph: { ...stats, warnings: graph.warnings },
       config: { seed, concurrency: runtime.concurrency, edgeRounds: config.edgeRounds, groupSize: config.groupSize },
-      nodes: { done: result.outputs.size, failed: Object.fromEntries(result.failed), skipped: result.skipped, notStarted: result.notStarted.length },
+      nodes: {
+        done: result.outputs.size,
+        failed: Object.fromEntries(result.failed),
+        skipped: result.skipped,
+        notStarted: result.notStarted.length,
+        partial: Object.fromEntries([...result.outputs].flatMap(([id, o]) => (o.missingInputs ? [[id, o.missingInputs]] : []))),
+      },
       mergedSinks: result.mergedSinks,
       answer: answer ?? null,
       ...(config.taskType === 'choice' ? { choice: answer ? (extractChoice(answer) ?? null) : null } : {}),

@@ -70,6 +70,30 @@ describe('executeNetwork', () => {
     expect(result.final).toBeDefined();
   });
 
+  it('runs a join with the inputs that finished when one branch fails, and skips it under strict', async () => {
+    const graph = validateGraph({
+      nodes: ['root', 'left', 'right', 'join'].map((id) => ({ id, ...(id === 'left' ? { model: 'broken' } : {}) })),
+      edges: [
+        { from: 'root', to: 'left' },
+        { from: 'root', to: 'right' },
+        { from: 'left', to: 'join' },
+        { from: 'right', to: 'join' },
+      ],
+    });
+    const good = new SimulatedModel();
+    const broken = new SimulatedModel({ failHard: 1 });
+    const run = (strict: boolean) =>
+      executeNetwork({ graph, task: 'an essay', taskType: 'text', model: ({ model }) => (model === 'broken' ? broken : good), concurrency: 2, strict });
+    const lenient = await run(false);
+    expect([...lenient.failed.keys()]).toEqual(['left']);
+    expect(lenient.outputs.get('join')?.missingInputs).toEqual(['left']);
+    expect(lenient.mergedSinks).toEqual(['join']);
+    expect(lenient.final).toBeDefined();
+    const strict = await run(true);
+    expect(strict.skipped).toEqual(['join']);
+    expect(strict.final).toBeUndefined();
+  });
+
   it('answers multiple-choice tasks with a letter', async () => {
     const graph = validateGraph(generateTopology('chain', { n: 3 }));
     const result = await executeNetwork({

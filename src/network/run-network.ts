@@ -29,6 +29,11 @@ export interface NetworkOptions {
   done?: ReadonlyMap<string, NodeOutput>;
   /** Attempts per node including the first. Default 2. */
   nodeAttempts?: number;
+  /**
+   * A failed node skips every node after it (`true`). Default `false`: a node
+   * runs with the inputs that finished, and is skipped only when none did.
+   */
+  strict?: boolean;
   /** Errors that stop the whole network (budget). */
   isFatal?: (error: unknown) => boolean;
   onEvent?: (event: ScheduleEvent) => void;
@@ -41,6 +46,8 @@ export interface NetworkOptions {
 /** What a node produced. */
 export interface NodeOutput {
   text: string;
+  /** Predecessors that failed (or were skipped) and whose artifacts this node did without. */
+  missingInputs?: string[];
   calls: number;
   maxPromptChars: number;
   temperature: number;
@@ -99,6 +106,7 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
     retry: { maxAttempts: options.nodeAttempts ?? 2 },
     ...(options.isFatal ? { isFatal: options.isFatal, isRetryable: (e: unknown) => !options.isFatal!(e) } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    onFailedInput: options.strict ? 'skip' : 'continue',
     run: async (step, inputs, ctx) => {
       const i = dag.index.get(step.id)!;
       const node = spec.nodes[i]!;
@@ -109,7 +117,8 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
         const role = criticByEdge.get(`${dag.ids[p]}\u0000${step.id}`);
         if (role) critics.set(dag.ids[p]!, agentFor(role, i, temperature, node.model));
       }
-      const artifacts: NodeArtifact[] = step.deps.map((d) => ({ nodeId: d, text: inputs.get(d)!.text }));
+      // a failed predecessor's artifact is missing: the node works on those that finished
+      const artifacts: NodeArtifact[] = step.deps.filter((d) => inputs.has(d)).map((d) => ({ nodeId: d, text: inputs.get(d)!.text }));
       const work = await runNodeWork({
         nodeId: step.id,
         task,
@@ -121,7 +130,7 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
         seed,
         signal: ctx.signal,
       });
-      const output: NodeOutput = { text: work.text, calls: work.calls, maxPromptChars: work.maxPromptChars, temperature };
+      const output: NodeOutput = { text: work.text, calls: work.calls, maxPromptChars: work.maxPromptChars, temperature, ...(ctx.missing.length ? { missingInputs: [...ctx.missing] } : {}) };
       options.onNodeDone?.(step.id, output);
       return output;
     },

@@ -45,6 +45,7 @@ export const registerNet: Register = (program, ctx, run) => {
       ['--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)'],
       ['--cache', "answer model calls from earlier runs' identical requests in the store (repeated experiments)"],
       ['--unsafe-no-sandbox', 'code networks: run the result on the host when no sandbox is available (dangerous)'],
+      ['--strict', 'a failed node skips every node after it (default: a node runs with the inputs that finished)'],
       ...planOptions,
     ],
   });
@@ -72,6 +73,7 @@ export const registerNet: Register = (program, ctx, run) => {
         flags,
         cache: options.cache === true,
         unsafeNoSandbox: options.unsafeNoSandbox === true,
+        ...(options.strict === true ? { strict: true } : {}),
       };
       return planOrRun(ctx, out, options, config, async () => {
         config.outDir = prepareOutputDir(ctx.cwd, options.out, join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
@@ -84,7 +86,7 @@ export const registerNet: Register = (program, ctx, run) => {
               ? [config.taskType === 'choice' ? `answer: ${s.choice ?? '(no letter found)'}` : s.answer]
               : [],
           notes: [
-            `${result.status}: ${s.nodes.done}/${s.graph.nodes} nodes${Object.keys(s.nodes.failed).length ? `, ${Object.keys(s.nodes.failed).length} failed (${Object.keys(s.nodes.failed).slice(0, 5).join(', ')})` : ''}${s.nodes.skipped.length ? `, ${s.nodes.skipped.length} skipped` : ''}; run ${result.runId}; output in ${result.outDir}`,
+            `${result.status}: ${s.nodes.done}/${s.graph.nodes} nodes${Object.keys(s.nodes.failed).length ? `, ${Object.keys(s.nodes.failed).length} failed (${Object.keys(s.nodes.failed).slice(0, 5).join(', ')})` : ''}${s.nodes.skipped.length ? `, ${s.nodes.skipped.length} skipped` : ''}${Object.keys(s.nodes.partial).length ? `, ${Object.keys(s.nodes.partial).length} ran without some inputs` : ''}; run ${result.runId}; output in ${result.outDir}`,
           ],
         }));
       });
