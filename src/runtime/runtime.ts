@@ -32,7 +32,10 @@ export interface Runtime {
   readonly defaultModel: string;
   /** Where the default model came from (flag, env, config, …). */
   readonly modelSource: string;
-  /** True when any model in use is the simulated one: results measure the system, not answer quality. */
+  /**
+   * True when any model in use is the simulated one (the default, a role's,
+   * or one built since for a node or team): results measure the system, not answer quality.
+   */
   readonly simulated: boolean;
   readonly usage: UsageTracker;
   /** The run's budget, shared by every model. */
@@ -148,7 +151,9 @@ export async function createRuntime(options: {
     config,
     defaultModel: resolved.model,
     modelSource: resolved.source,
-    simulated: all.some((m) => parseModelString(m).provider === 'sim'),
+    get simulated() {
+      return [...stacks.keys()].some((m) => parseModelString(m).provider === 'sim');
+    },
     usage,
     budget,
     seed: config.seed ?? 0,
