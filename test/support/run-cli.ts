@@ -26,14 +26,23 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Runs the CLI in this process (fast), with captured streams. */
-export async function runInProcess(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<CliResult> {
+/**
+ * Runs the CLI in this process (fast), with captured streams. `onStderr` sees the standard error so far
+ * after each write: a test acts on a line the CLI printed (a readiness signal) instead of a guessed delay.
+ */
+export async function runInProcess(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; onStderr?: (soFar: string) => void },
+): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
+  stderr.on('data', (d) => {
+    err += String(d);
+    options.onStderr?.(err);
+  });
   const code = await runCli(args, { cwd: options.cwd, env: options.env ?? cleanEnv(), stdout, stderr, signal: options.signal ?? new AbortController().signal });
   return { code, stdout: out, stderr: err };
 }
