@@ -80,7 +80,8 @@ describe('parseDot', () => {
       node [role=editor];
       a [model=sim];
     }`);
-    expect(Object.fromEntries(spec.nodes.map((n) => [n.id, n.role ?? '-']))).toEqual({ a: '-', b: 'critic', c: 'writer', d: 'writer', e: 'writer', f: 'writer' });
+    const roles = Object.fromEntries(spec.nodes.map((n) => [n.id, n.role ?? '-']));
+    expect(roles).toEqual({ a: '-', b: 'critic', c: 'writer', d: 'writer', e: 'writer', f: 'writer' });
     expect(spec.nodes.find((n) => n.id === 'a')).toEqual({ id: 'a', model: 'sim' });
     expect(spec.edges).toEqual([
       { from: 'd', to: 'e', critic: 'editor' },
@@ -95,7 +96,8 @@ describe('parseDot', () => {
   });
 
   it('reads numeric and escaped ids, and the DOT it writes itself', () => {
-    expect(parseDot('digraph { 1 -> -2.5 -> "say \\"hi\\"" }').nodes.map((n) => n.id)).toEqual(['1', '-2.5', 'say "hi"']);
+    const ids = parseDot('digraph { 1 -> -2.5 -> "say \\"hi\\"" }').nodes.map((n) => n.id);
+    expect(ids).toEqual(['1', '-2.5', 'say "hi"']);
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 1000 }), (n, seed) => {
         const spec = generateTopology('random', { n, seed });
@@ -120,7 +122,7 @@ describe('parseDot', () => {
   it.each([
     ['graph g { a -- b }', /^DOT: undirected edge '--' on line 1, column 11; networks need a digraph with '->'$/],
     ['graph g {\n  a;\n  subgraph { b -- c }\n}', /^DOT: undirected edge '--' on line 3, column 14/],
-    ['strict graph { a }', /^DOT: expected 'digraph' but found 'graph' on line 1, column 1; networks need a directed graph$/],
+    ['strict graph { a }', /^DOT: expected 'digraph' but found 'graph' on line 1, column 1; networks need a directed/],
     ['// comment\nnetwork { a -> b }', /^DOT: expected 'digraph' but found 'network' on line 2, column 1$/],
     ['digraph { a -- b }', /^DOT: undirected edge '--' on line 1, column 13/],
     ['digraph {\n  a ->\n}', /^DOT: expected a node after '->' on line 3, column 1$/],
@@ -137,6 +139,7 @@ describe('parseDot', () => {
   });
 
   it('names the source in errors from parseGraph', () => {
-    expect(specError(() => parseGraph('graph { a -- b }', 'dot', 'team.gv')).message).toMatch(/^team\.gv: DOT: undirected edge/);
+    const error = specError(() => parseGraph('graph { a -- b }', 'dot', 'team.gv'));
+    expect(error.message).toMatch(/^team\.gv: DOT: undirected edge/);
   });
 });

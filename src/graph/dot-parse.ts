@@ -37,6 +37,8 @@ const maxAstNodes = 10_000_000;
 const maxInputBytes = 64 * 1024 * 1024;
 
 const at = (position: Position | undefined) => (position ? ` on line ${position.line}, column ${position.column}` : '');
+const undirectedEdge = (position: Position | undefined) =>
+  `DOT: undirected edge '--'${at(position)}; networks need a digraph with '->'`;
 
 /** Turns a parser error into one line a user can act on, keeping the messages earlier versions gave. */
 function syntaxError(text: string, error: unknown): GraphSpecError {
@@ -44,7 +46,7 @@ function syntaxError(text: string, error: unknown): GraphSpecError {
   const start = cause.location?.start;
   const message = error instanceof Error ? error.message : String(error);
   if (message.includes('"->" operator')) {
-    return new GraphSpecError({ message: `DOT: undirected edge '--'${at(start)}; networks need a digraph with '->'`, cause: error });
+    return new GraphSpecError({ message: undirectedEdge(start), cause: error });
   }
   if (!start) return new GraphSpecError({ message: `DOT: ${message.split('\n')[0]}`, cause: error });
   const offset = start.offset ?? 0;
@@ -86,7 +88,9 @@ export function parseDot(text: string): GraphSpec {
     throw syntaxError(text, error);
   }
   const graphs = ast.children.filter((c): c is GraphASTNode => c.type === 'Graph');
-  if (graphs.length !== 1) throw new GraphSpecError({ message: `DOT: expected one digraph in the file, found ${graphs.length}` });
+  if (graphs.length !== 1) {
+    throw new GraphSpecError({ message: `DOT: expected one digraph in the file, found ${graphs.length}` });
+  }
   const graph = graphs[0]!;
   if (!graph.directed) throw undirected(graph);
 
@@ -133,7 +137,10 @@ export function parseDot(text: string): GraphSpec {
           const attrs = { ...scope.edge, ...literalAttributes(statement.children) };
           const groups = statement.targets.map(targetIds);
           for (const group of groups) for (const id of group) ensure(id, scope);
-          for (let i = 0; i + 1 < groups.length; i++) for (const from of groups[i]!) for (const to of groups[i + 1]!) addEdge(from, to, attrs);
+          // a chain a -> {b c} -> d links every node of one end to every node of the next
+          for (let i = 0; i + 1 < groups.length; i++) {
+            for (const from of groups[i]!) for (const to of groups[i + 1]!) addEdge(from, to, attrs);
+          }
           break;
         }
         case 'Subgraph':
@@ -160,8 +167,9 @@ function undirected(graph: GraphASTNode): GraphSpecError {
     return undefined;
   };
   const edge = findEdge(graph.children);
-  if (edge) return new GraphSpecError({ message: `DOT: undirected edge '--'${at(edge.location?.start)}; networks need a digraph with '->'` });
-  return new GraphSpecError({ message: `DOT: expected 'digraph' but found 'graph'${at(graph.location?.start)}; networks need a directed graph` });
+  if (edge) return new GraphSpecError({ message: undirectedEdge(edge.location?.start) });
+  const where = at(graph.location?.start);
+  return new GraphSpecError({ message: `DOT: expected 'digraph' but found 'graph'${where}; networks need a directed graph` });
 }
 
 function applyNodeAttributes(node: NodeSpec, attrs: Attributes, statement?: NodeASTNode): void {
@@ -172,7 +180,8 @@ function applyNodeAttributes(node: NodeSpec, attrs: Attributes, statement?: Node
     const value = Number(attrs.temperature);
     if (attrs.temperature.trim() === '' || !Number.isFinite(value)) {
       const where = at(statement?.location?.start);
-      throw new GraphSpecError({ message: `DOT: node '${node.id}' has a non-numeric temperature '${attrs.temperature}'${where}` });
+      const message = `DOT: node '${node.id}' has a non-numeric temperature '${attrs.temperature}'${where}`;
+      throw new GraphSpecError({ message });
     }
     node.temperature = value;
   }

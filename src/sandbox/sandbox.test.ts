@@ -202,7 +202,8 @@ describe.each(available)('%s sandbox', (kind, sandbox) => {
     const pending = sandbox.run({ workspace: ws, entry: 'main.py', timeoutMs: 60_000 }, controller.signal);
     const settled = pending.then(() => 'resolved', () => 'rejected');
     // cancel once the program is surely running (it wrote its marker), however slow the machine
-    await waitFor(async () => existsSync(join(ws, 'started')) || (await Promise.race([settled, 'pending'])) !== 'pending', 'the program to start');
+    const startedOrSettled = async () => existsSync(join(ws, 'started')) || (await Promise.race([settled, 'pending'])) !== 'pending';
+    await waitFor(startedOrSettled, 'the program to start');
     const aborted = Date.now();
     controller.abort();
     await expect(pending).rejects.toSatisfy((e: unknown) => AbortedError.isInstance(e));

@@ -162,7 +162,8 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         // headers and a first part, then silence: only the client's timeout or abort ends it
         if (body.stream) {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-          const first = { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { role: 'assistant', content: text.slice(0, 40) }, finish_reason: null }] };
+          const delta = { role: 'assistant', content: text.slice(0, 40) };
+          const first = { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: null }] };
           res.write(`data: ${JSON.stringify(first)}\n\n`);
         } else {
           res.writeHead(200, { 'content-type': 'application/json' });

@@ -25,6 +25,8 @@ const usage: LanguageModelV3Usage = {
   outputTokens: { total: 20, text: 20, reasoning: 0 },
 };
 
+const stop = { unified: 'stop', raw: 'stop' } as const;
+
 const abortReason = (signal: AbortSignal | undefined) => signal?.reason ?? new Error('aborted');
 
 /** Waits until the signal fires (for ever without one, or when told to ignore it). */
@@ -87,7 +89,7 @@ export function scriptedModel(script: ScriptStep[], options: { delayMs?: number 
       { type: 'text-start', id: '0' },
       { type: 'text-delta', id: '0', delta: text },
     ];
-    if (typeof step === 'string') parts.push({ type: 'text-end', id: '0' }, { type: 'finish', usage, finishReason: { unified: 'stop', raw: 'stop' } });
+    if (typeof step === 'string') parts.push({ type: 'text-end', id: '0' }, { type: 'finish', usage, finishReason: stop });
     let ended = false;
     streamsOpen++;
     const end = () => {
@@ -125,7 +127,7 @@ export function scriptedModel(script: ScriptStep[], options: { delayMs?: number 
       try {
         await delay();
         if (typeof step !== 'string') return await fail(step, params.abortSignal);
-        return { content: [{ type: 'text', text: step }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] };
+        return { content: [{ type: 'text', text: step }], finishReason: stop, usage, warnings: [] };
       } finally {
         inFlight--;
       }

@@ -6,11 +6,14 @@ import { runInProcess, tempDir } from '../support/run-cli.js';
 interface GraphDoc {
   ok: boolean;
   stats: { nodes: number; edges: number };
-  graph: { nodes: Array<{ id: string; role?: string; model?: string }>; edges: Array<{ from: string; to: string; critic?: string }> };
+  graph: {
+    nodes: Array<{ id: string; role?: string; model?: string }>;
+    edges: Array<{ from: string; to: string; critic?: string }>;
+  };
 }
 
 describe('crosstalk graph', () => {
-  it('--json prints the nodes and edges of a DOT file written without spaces, and they read back as a graph file', async () => {
+  it('--json prints the nodes and edges of a DOT file written without spaces; they read back as a file', async () => {
     const cwd = tempDir();
     writeFileSync(
       join(cwd, 'team.dot'),
@@ -61,8 +64,7 @@ describe('crosstalk graph', () => {
     writeFileSync(join(cwd, 'undirected.gv'), 'graph g {\n  a -- b\n}\n');
     const result = await runInProcess(['graph', 'undirected.gv'], { cwd });
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe(
-      `crosstalk: ${join(cwd, 'undirected.gv')}: DOT: undirected edge '--' on line 2, column 3; networks need a digraph with '->'`,
-    );
+    const message = "DOT: undirected edge '--' on line 2, column 3; networks need a digraph with '->'";
+    expect(result.stderr.trim()).toBe(`crosstalk: ${join(cwd, 'undirected.gv')}: ${message}`);
   });
 });

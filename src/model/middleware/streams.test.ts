@@ -16,7 +16,9 @@ async function open(model: LanguageModelV3, signal?: AbortSignal) {
 }
 
 /** Reads a stream to its end; returns the text, or the error the stream failed with. */
-async function drain(reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart>): Promise<{ text: string; error?: unknown }> {
+type PartReader = ReadableStreamDefaultReader<LanguageModelV3StreamPart>;
+
+async function drain(reader: PartReader): Promise<{ text: string; error?: unknown }> {
   let text = '';
   try {
     for (;;) {
@@ -30,7 +32,7 @@ async function drain(reader: ReadableStreamDefaultReader<LanguageModelV3StreamPa
 }
 
 /** Reads parts until the first text arrives, so the stream is past its headers. */
-async function readFirstText(reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart>): Promise<string> {
+async function readFirstText(reader: PartReader): Promise<string> {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) throw new Error('stream ended before any text');
@@ -38,13 +40,17 @@ async function readFirstText(reader: ReadableStreamDefaultReader<LanguageModelV3
   }
 }
 
-const broken = (): ScriptStep => ({ partial: 'half an answer', then: { error: new Error('connection reset mid-body') } });
+const broken = (): ScriptStep => ({
+  partial: 'half an answer',
+  then: { error: new Error('connection reset mid-body') },
+});
 
 describe('streams and the limiter', () => {
   function limited(script: ScriptStep[]) {
     const scripted = scriptedModel(script);
     const limiter = createModelLimiter({ concurrency: 2 });
-    return { scripted, limiter, model: wrapLanguageModel({ model: scripted.model, middleware: limitsMiddleware(limiter) }) };
+    const model = wrapLanguageModel({ model: scripted.model, middleware: limitsMiddleware(limiter) });
+    return { scripted, limiter, model };
   }
 
   it('releases the slot when a stream fails mid-body, so two failures do not exhaust a limit of 2', async () => {
@@ -90,7 +96,8 @@ describe('streams and the budget', () => {
     // each call reserves about 1,026 tokens: two reservations left behind would refuse the third call
     const guard = new BudgetGuard({ maxTokens: 2500 }, tracker);
     const scripted = scriptedModel([broken(), { partial: 'endless', then: 'stall' }, 'ok']);
-    const model = wrapLanguageModel({ model: scripted.model, middleware: budgetMiddleware({ guard, price: undefined }) });
+    const middleware = budgetMiddleware({ guard, price: undefined });
+    const model = wrapLanguageModel({ model: scripted.model, middleware });
     expect((await drain(await open(model))).error).toBeInstanceOf(Error);
     const cancelled = await open(model);
     await readFirstText(cancelled);
@@ -104,10 +111,13 @@ describe('streams and the budget', () => {
 describe('streams and the timeout', () => {
   const timed = (script: ScriptStep[], timeoutMs: number, inner: LanguageModelV3Middleware[] = []) => {
     const scripted = scriptedModel(script);
-    return { scripted, model: wrapLanguageModel({ model: scripted.model, middleware: [timeoutMiddleware({ timeoutMs }), ...inner] }) };
+    const middleware = [timeoutMiddleware({ timeoutMs }), ...inner];
+    return { scripted, model: wrapLanguageModel({ model: scripted.model, middleware }) };
   };
 
-  it('fails a body that stalls after the headers with a ModelTimeoutError and aborts the inner call', { timeout: 10_000 }, async () => {
+  const failFast = { timeout: 10_000 }; // the bug these catch is a stream that hangs for ever
+
+  it('fails a body that stalls after the headers with a ModelTimeoutError and aborts the inner call', failFast, async () => {
     const { scripted, model } = timed([{ partial: 'first words', then: 'stall' }], 100);
     const { text, error } = await drain(await open(model));
     expect(text).toBe('first words');
@@ -116,7 +126,7 @@ describe('streams and the timeout', () => {
     expect(scripted.calls[0]!.abortSignal?.reason).toBeInstanceOf(ModelTimeoutError);
   });
 
-  it('fails the body at once when the caller aborts mid-stream, even if the inner model ignores its signal', { timeout: 10_000 }, async () => {
+  it('fails the body at once when the caller aborts mid-stream, even if the inner ignores its signal', failFast, async () => {
     const { scripted, model } = timed([{ partial: 'first words', then: 'stall', ignoreAbort: true }], 60_000);
     const controller = new AbortController();
     const reader = await open(model, controller.signal);
@@ -148,7 +158,7 @@ describe('streams and the timeout', () => {
     expect(scripted.calls[0]!.abortSignal?.aborted).toBe(false);
   });
 
-  it('still times out a call that hangs before its headers', { timeout: 10_000 }, async () => {
+  it('still times out a call that hangs before its headers', failFast, async () => {
     const { scripted, model } = timed([{ hang: true }], 50);
     await expect(open(model)).rejects.toBeInstanceOf(ModelTimeoutError);
     expect(scripted.stats().inFlight).toBe(0);

@@ -62,7 +62,8 @@ export function timeoutMiddleware(options: { timeoutMs: number }): LanguageModel
     async wrapStream({ params, model }) {
       const guard = start(params);
       try {
-        const result = await Promise.race([model.doStream({ ...params, abortSignal: guard.signal }), guard.interrupted]);
+        const call = model.doStream({ ...params, abortSignal: guard.signal });
+        const result = await Promise.race([call, guard.interrupted]);
         const stream = watchStream(result.stream, { interrupt: guard.interrupted, onEnd: guard.unlink });
         return { ...result, stream };
       } catch (error) {
