@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { ConfigError } from '../errors/index.js';
 import { loadConfig, maskConfig } from './load-config.js';
 
 function dirWith(name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'crosstalk-config-'));
+  const dir = tempDir('crosstalk-config-');
   writeFileSync(join(dir, name), text);
   return dir;
 }
@@ -28,12 +28,12 @@ describe('loadConfig', () => {
   });
 
   it('works with no config file at all', () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'crosstalk-config-'));
+    const cwd = tempDir('crosstalk-config-');
     expect(loadConfig({ cwd, env: {} }).config).toEqual({});
   });
 
   it('masks secrets', () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'crosstalk-config-'));
+    const cwd = tempDir('crosstalk-config-');
     const loaded = loadConfig({ cwd, env: { OPENAI_API_KEY: 'sk-secret-abcdefgh1234' } });
     expect(JSON.stringify(maskConfig(loaded.config))).not.toContain('secret');
     expect(maskConfig(loaded.config).providers?.openai?.apiKey).toBe('****1234');
@@ -76,7 +76,7 @@ describe('loadConfig', () => {
     ['missing config file', {}, { config: 'nope.yaml' }, /config file not found/],
   ];
   it.each(badEnvAndFlags)('rejects %s naming the variable or flag', (_label, env, flags, message) => {
-    const cwd = mkdtempSync(join(tmpdir(), 'crosstalk-config-'));
+    const cwd = tempDir('crosstalk-config-');
     expect(() => loadConfig({ cwd, env, flags })).toThrow(message);
   });
 });

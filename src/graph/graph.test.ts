@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { GraphSpecError } from '../errors/index.js';
 import { criticalPath, graphStats, toDot, topologicalLayers } from './analysis.js';
 import { parseDot, readGraphFile } from './spec-parse.js';
@@ -97,7 +97,7 @@ describe('validateGraph', () => {
 });
 
 describe('graph files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'crosstalk-graph-'));
+  const dir = tempDir('crosstalk-graph-');
   it('reads JSON, YAML (including "a->b" lists) and DOT', () => {
     writeFileSync(join(dir, 'g.json'), JSON.stringify({ nodes: [{ id: 'a', role: 'programmer' }, 'b'], edges: [{ from: 'a', to: 'b', critic: 'reviewer' }] }));
     writeFileSync(join(dir, 'g.yaml'), '- a->b\n- b->c\n- a->c\n');

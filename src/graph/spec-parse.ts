@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GraphSpecError } from '../errors/index.js';
+import { parseDot } from './dot-parse.js';
 import { edgeSpecSchema, nodeSpecSchema, type EdgeSpec, type GraphSpec, type NodeSpec } from './types.js';
 
 /**
@@ -29,6 +30,8 @@ function parseArrow(text: string): EdgeSpec[] {
   return edges;
 }
 
+export { parseDot };
+
 /** Normalises a parsed JSON/YAML value into a GraphSpec. Nodes named only in edges are added. */
 export function graphFromObject(data: unknown, source = 'graph'): GraphSpec {
   const parsed = looseSchema.safeParse(data);
@@ -49,136 +52,6 @@ export function graphFromObject(data: unknown, source = 'graph'): GraphSpec {
   return { nodes, edges };
 }
 
-// ---------------------------------------------------------------- DOT
-
-type Token = { kind: 'id' | 'punct'; text: string; line: number };
-
-function tokenizeDot(text: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  let line = 1;
-  while (i < text.length) {
-    const ch = text[i]!;
-    if (ch === '\n') {
-      line++;
-      i++;
-    } else if (/\s/.test(ch)) i++;
-    else if (ch === '/' && text[i + 1] === '/') while (i < text.length && text[i] !== '\n') i++;
-    else if (ch === '#' && (i === 0 || text[i - 1] === '\n')) while (i < text.length && text[i] !== '\n') i++;
-    else if (ch === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      if (end < 0) throw new GraphSpecError({ message: `DOT: unterminated comment starting on line ${line}` });
-      line += text.slice(i, end).split('\n').length - 1;
-      i = end + 2;
-    } else if (ch === '-' && (text[i + 1] === '>' || text[i + 1] === '-')) {
-      if (text[i + 1] === '-') throw new GraphSpecError({ message: `DOT: undirected edge '--' on line ${line}; networks need a digraph with '->'` });
-      tokens.push({ kind: 'punct', text: '->', line });
-      i += 2;
-    } else if ('{}[];=,'.includes(ch)) {
-      tokens.push({ kind: 'punct', text: ch, line });
-      i++;
-    } else if (ch === '"') {
-      let j = i + 1;
-      let value = '';
-      while (j < text.length && text[j] !== '"') {
-        if (text[j] === '\\' && j + 1 < text.length) j++;
-        value += text[j];
-        j++;
-      }
-      if (j >= text.length) throw new GraphSpecError({ message: `DOT: unterminated string on line ${line}` });
-      tokens.push({ kind: 'id', text: value, line });
-      i = j + 1;
-    } else {
-      const m = /^[A-Za-z0-9_.\-]+/.exec(text.slice(i));
-      if (!m) throw new GraphSpecError({ message: `DOT: unexpected character '${ch}' on line ${line}` });
-      tokens.push({ kind: 'id', text: m[0], line });
-      i += m[0].length;
-    }
-  }
-  return tokens;
-}
-
-/** Parses the Graphviz DOT subset networks need: one `digraph`, node statements with attributes, edge chains with attributes, comments. */
-export function parseDot(text: string): GraphSpec {
-  const t = tokenizeDot(text);
-  let p = 0;
-  const peek = () => t[p];
-  const expect = (value: string) => {
-    const tok = t[p];
-    if (!tok || tok.text !== value) throw new GraphSpecError({ message: `DOT: expected '${value}'${tok ? ` but found '${tok.text}' on line ${tok.line}` : ' at end of file'}` });
-    p++;
-  };
-  if (peek()?.text === 'strict') p++;
-  if (peek()?.text !== 'digraph') throw new GraphSpecError({ message: `DOT: expected 'digraph'${peek() ? ` but found '${peek()!.text}'` : ''}` });
-  p++;
-  if (peek()?.kind === 'id') p++;
-  expect('{');
-  const nodes = new Map<string, NodeSpec>();
-  const edges: EdgeSpec[] = [];
-  const ensure = (id: string) => {
-    if (!nodes.has(id)) nodes.set(id, { id });
-    return nodes.get(id)!;
-  };
-  const attributes = (): Record<string, string> => {
-    const attrs: Record<string, string> = {};
-    while (peek()?.text === '[') {
-      p++;
-      while (peek() && peek()!.text !== ']') {
-        const key = t[p++]!;
-        if (key.kind !== 'id') throw new GraphSpecError({ message: `DOT: expected an attribute name on line ${key.line}` });
-        expect('=');
-        const value = t[p++];
-        if (!value || value.kind !== 'id') throw new GraphSpecError({ message: `DOT: expected a value for '${key.text}' on line ${key.line}` });
-        attrs[key.text] = value.text;
-        if (peek()?.text === ',' || peek()?.text === ';') p++;
-      }
-      expect(']');
-    }
-    return attrs;
-  };
-  while (peek() && peek()!.text !== '}') {
-    const tok = t[p++]!;
-    if (tok.text === ';') continue;
-    if (tok.kind !== 'id') throw new GraphSpecError({ message: `DOT: unexpected '${tok.text}' on line ${tok.line}` });
-    if (['graph', 'node', 'edge'].includes(tok.text) && peek()?.text === '[') {
-      attributes(); // defaults are accepted and ignored
-      continue;
-    }
-    if (peek()?.text === '=') {
-      p += 2; // graph attribute such as rankdir=LR
-      continue;
-    }
-    const chain = [tok.text];
-    while (peek()?.text === '->') {
-      p++;
-      const next = t[p++];
-      if (!next || next.kind !== 'id') throw new GraphSpecError({ message: `DOT: expected a node after '->' on line ${tok.line}` });
-      chain.push(next.text);
-    }
-    const attrs = attributes();
-    if (chain.length === 1) {
-      const node = ensure(chain[0]!);
-      if (attrs.role) node.role = attrs.role;
-      if (attrs.model) node.model = attrs.model;
-      if (attrs.persona) node.persona = attrs.persona;
-      if (attrs.temperature !== undefined) {
-        const value = Number(attrs.temperature);
-        if (!Number.isFinite(value)) throw new GraphSpecError({ message: `DOT: node '${chain[0]}' has a non-numeric temperature '${attrs.temperature}'` });
-        node.temperature = value;
-      }
-    } else {
-      for (const id of chain) ensure(id);
-      for (let i = 0; i + 1 < chain.length; i++) edges.push({ from: chain[i]!, to: chain[i + 1]!, ...(attrs.critic ? { critic: attrs.critic } : {}) });
-    }
-  }
-  expect('}');
-  return { nodes: [...nodes.values()], edges };
-}
-
-/**
- * Reads a graph file by extension: `.json`, `.yaml`/`.yml`, `.dot`/`.gv`.
- * @throws GraphSpecError naming the file and the problem.
- */
 /** Text formats a graph can be written in. */
 export type GraphFormat = 'json' | 'yaml' | 'dot';
 
@@ -202,7 +75,10 @@ export function parseGraph(text: string, format: GraphFormat, source = 'graph'):
   }
 }
 
-/** Reads a graph file; the format follows the extension (`.dot`/`.gv`, `.json`, else YAML). */
+/**
+ * Reads a graph file; the format follows the extension (`.dot`/`.gv`, `.json`, else YAML).
+ * @throws GraphSpecError naming the file and the problem.
+ */
 export function readGraphFile(path: string): GraphSpec {
   let text: string;
   try {

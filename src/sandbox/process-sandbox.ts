@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { makeTempDir, type TempDir } from '../common/index.js';
 import { AbortedError, SandboxError } from '../errors/index.js';
 import { BoundedOutput } from './bounded-output.js';
 import { classifyRun, effectiveSignal } from './classify.js';
@@ -131,18 +131,18 @@ export class ProcessSandbox implements Sandbox {
       if (this.#tools.xvfb) display = isolated ? 99 : 100 + ((process.pid * 7 + Date.now()) % 5000);
       else notes.push('a display was asked for but Xvfb is not installed: GUI programs will fail to open windows');
     }
-    let etcDir: string | undefined;
+    let etcDir: TempDir | undefined;
     let etc: LaunchContext['etc'];
     if (isolated) {
-      etcDir = mkdtempSync(join(tmpdir(), 'crosstalk-sandbox-etc-'));
+      etcDir = makeTempDir('crosstalk-sandbox-etc-');
       const uid = identity.mode === 'uid' ? identity.uid : (process.getuid?.() ?? 1000);
       const gid = identity.mode === 'uid' ? identity.gid : (process.getgid?.() ?? 1000);
-      writeFileSync(join(etcDir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${uid}:${gid}:sandbox:/workspace:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
-      writeFileSync(join(etcDir, 'group'), `root:x:0:\nsandbox:x:${gid}:\nnogroup:x:65534:\n`, { mode: 0o644 });
-      etc = { passwd: join(etcDir, 'passwd'), group: join(etcDir, 'group') };
+      writeFileSync(join(etcDir.path, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${uid}:${gid}:sandbox:/workspace:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
+      writeFileSync(join(etcDir.path, 'group'), `root:x:0:\nsandbox:x:${gid}:\nnogroup:x:65534:\n`, { mode: 0o644 });
+      etc = { passwd: join(etcDir.path, 'passwd'), group: join(etcDir.path, 'group') };
     }
     const ctx: LaunchContext = { options: o, workspace, identity, runtimes: discoverHostRuntimes(), tools: this.#tools, ...(etc ? { etc } : {}), ...(display !== undefined ? { display } : {}) };
-    return { ctx, dispose: () => etcDir && rmSync(etcDir, { recursive: true, force: true }) };
+    return { ctx, dispose: () => etcDir?.remove() };
   }
 
   /**
@@ -150,7 +150,8 @@ export class ProcessSandbox implements Sandbox {
    * identity, limits) and says whether it worked; used by `detectSandbox`.
    */
   probe(): { ok: true } | { ok: false; detail: string } {
-    const dir = mkdtempSync(join(tmpdir(), 'crosstalk-sandbox-probe-'));
+    const temp = makeTempDir('crosstalk-sandbox-probe-');
+    const dir = temp.path;
     const notes: string[] = [];
     const o = resolveRunOptions({ workspace: dir, command: ['sh', '-c', 'test -w /workspace && echo crosstalk-probe-ok'], timeoutMs: 10_000 });
     const { ctx, dispose } = this.#prepare(o, realpathSync(dir), notes);
@@ -164,7 +165,7 @@ export class ProcessSandbox implements Sandbox {
       return { ok: true };
     } finally {
       dispose();
-      rmSync(dir, { recursive: true, force: true });
+      temp.remove();
     }
   }
 

@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeTempDir } from '../common/index.js';
 import { detectSandbox, hasVirtualDisplay, runtimeFor, wantsDisplay } from '../sandbox/index.js';
 import type { ProgramRunner } from './chain.js';
 import { writeCodebase } from './codebase/index.js';
@@ -18,7 +16,8 @@ export function createProgramRunner(options: { allowUnsafe?: boolean; timeoutMs?
   const run: ProgramRunner = async (files, entry, _language, signal) => {
     const command = runtimeFor(entry);
     if (!command) return { outcome: 'sandbox-error', rule: `no runtime for ${entry}`, exitCode: null, output: '', durationMs: 0 };
-    const workspace = mkdtempSync(join(tmpdir(), 'crosstalk-run-'));
+    const temp = makeTempDir('crosstalk-run-');
+    const workspace = temp.path;
     try {
       writeCodebase(workspace, files);
       // GUI programs get a virtual display (Xvfb) when one is installed
@@ -33,7 +32,7 @@ export function createProgramRunner(options: { allowUnsafe?: boolean; timeoutMs?
         durationMs: result.durationMs,
       };
     } finally {
-      rmSync(workspace, { recursive: true, force: true });
+      temp.remove();
     }
   };
   return { run, reason: choice.reason, kind: sandbox.kind };

@@ -1,12 +1,12 @@
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { StoreError } from '../errors/index.js';
 import { SqliteRunStore } from './sqlite-store.js';
 
-const tempPath = () => join(mkdtempSync(join(tmpdir(), 'crosstalk-store-')), 'runs.db');
+const tempPath = () => join(tempDir('crosstalk-store-'), 'runs.db');
 
 describe('SqliteRunStore', () => {
   it('creates, lists, updates and deletes runs', () => {

@@ -275,7 +275,7 @@ describe('executeCrossTeam', () => {
     // a run waits for a judge call to start: scoring one after the other would leave it waiting in vain
     const runProgram: ProgramRunner = async () => {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([firstJudge, new Promise<void>((resolve) => (timer = setTimeout(() => resolve(void waitedInVain++), 300)))]);
+      await Promise.race([firstJudge, new Promise<void>((resolve) => (timer = setTimeout(() => resolve(void waitedInVain++), 5000)))]);
       clearTimeout(timer);
       return { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 0 };
     };

@@ -3,8 +3,12 @@ import type { Socket } from 'node:net';
 import { estimateTokens, seededRandom } from '../common/index.js';
 import { simulateReply, type SimMessage } from '../model/sim/index.js';
 
-/** A scripted failure of the fake server. */
-export type FakeFault = '429' | '500' | 'hang' | 'truncated';
+/**
+ * A scripted failure of the fake server: a 429 with Retry-After, a 500, a request never answered (`hang`),
+ * half a JSON body (`truncated`), or headers and the first part of the answer and then nothing (`stall`: a
+ * body that stalls, for streamed and plain requests alike).
+ */
+export type FakeFault = '429' | '500' | 'hang' | 'truncated' | 'stall';
 
 /** Options of {@link startFakeOpenAIServer}. */
 export interface FakeServerOptions {
@@ -28,6 +32,8 @@ export interface FakeServerStats {
   outcomes: Record<FakeFault | 'ok', number>;
   inFlight: number;
   maxInFlight: number;
+  /** Requests whose connection the client closed before the answer was complete (a cancelled or timed-out call). */
+  closedEarly: number;
   /** Tokens served in successful responses. */
   completionTokens: number;
   promptTokens: number;
@@ -70,7 +76,7 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
   const random = seededRandom(options.faults?.seed ?? 1);
   const latencyRandom = seededRandom(7);
   const sockets = new Set<Socket>();
-  const stats: FakeServerStats = { requests: 0, outcomes: { ok: 0, '429': 0, '500': 0, hang: 0, truncated: 0 }, inFlight: 0, maxInFlight: 0, completionTokens: 0, promptTokens: 0, log: [] };
+  const stats: FakeServerStats = { requests: 0, outcomes: { ok: 0, '429': 0, '500': 0, hang: 0, truncated: 0, stall: 0 }, inFlight: 0, maxInFlight: 0, closedEarly: 0, completionTokens: 0, promptTokens: 0, log: [] };
   let served = 0;
 
   const pickOutcome = (): FakeFault | 'ok' => {
@@ -113,6 +119,9 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
     stats.requests++;
     stats.outcomes[outcome]++;
     stats.log.push({ at: Date.now(), outcome, promptKey: promptText });
+    res.on('close', () => {
+      if (!res.writableFinished) stats.closedEarly++;
+    });
 
     if (outcome === '429') {
       const ra = options.retryAfter ?? { ms: 50 };
@@ -147,6 +156,19 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         const full = JSON.stringify({ id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(full.slice(0, Math.floor(full.length / 2)));
+        return;
+      }
+      if (outcome === 'stall') {
+        // headers and a first part, then silence: only the client's timeout or abort ends it
+        if (body.stream) {
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+          const delta = { role: 'assistant', content: text.slice(0, 40) };
+          const first = { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: null }] };
+          res.write(`data: ${JSON.stringify(first)}\n\n`);
+        } else {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write(JSON.stringify({ id, object: 'chat.completion', created, model }).slice(0, -1));
+        }
         return;
       }
       stats.completionTokens += usage.completion_tokens;

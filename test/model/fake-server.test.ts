@@ -1,9 +1,9 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortedError, BudgetExceededError } from '../../src/errors/index.js';
+import { AbortedError, BudgetExceededError, ModelTimeoutError } from '../../src/errors/index.js';
 import { complete, createProviderModel, parseModelString } from '../../src/model/index.js';
 import { buildModelStack, createModelLimiter, UsageTracker } from '../../src/model/middleware/index.js';
-import { startFakeOpenAIServer, type FakeServer } from '../support/index.js';
+import { startFakeOpenAIServer, waitFor, type FakeServer } from '../support/index.js';
 import { cleanEnv, runProcess, tempDir } from '../support/run-cli.js';
 
 let server: FakeServer | undefined;
@@ -117,11 +117,63 @@ describe('the model stack against a fake OpenAI-compatible server', () => {
     server = await startFakeOpenAIServer({ script: ['hang'] });
     const model = stack(providerModel(server.url), new UsageTracker(), { timeoutMs: 60_000 });
     const controller = new AbortController();
-    const started = Date.now();
     const pending = complete(model, { messages: [{ role: 'user', content: 'hi' }], signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    const live = server;
+    await waitFor(() => live.stats.requests === 1, 'the request to reach the server');
+    const aborted = Date.now();
+    controller.abort();
     await expect(pending).rejects.toBeInstanceOf(AbortedError);
-    expect(Date.now() - started).toBeLessThan(250);
+    // far below the 60 s timeout: the abort, not the timer, ended the call
+    expect(Date.now() - aborted).toBeLessThan(10_000);
+    await waitFor(() => live.stats.closedEarly === 1, 'the client to close the hung connection');
+    expect(live.stats.requests).toBe(1);
+  });
+
+  describe('a streamed body that stalls after its headers', () => {
+    const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
+    const reply = () => 'the first forty characters arrive at once, and then the body stalls for ever';
+
+    async function firstTextAndRest(model: LanguageModelV3, signal?: AbortSignal) {
+      const { stream } = await model.doStream({ prompt, ...(signal ? { abortSignal: signal } : {}) });
+      const reader = stream.getReader();
+      let first = '';
+      while (!first) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error('the stream ended before any text');
+        if (value.type === 'text-delta') first = value.delta;
+      }
+      const rest = (async () => {
+        for (;;) if ((await reader.read()).done) return undefined;
+      })().catch((error: unknown) => error);
+      return { first, rest };
+    }
+
+    it('fails with a ModelTimeoutError, closes the connection and frees the limiter slot', async () => {
+      server = await startFakeOpenAIServer({ script: ['stall', 'ok'], reply });
+      const limiter = createModelLimiter({ concurrency: 1 });
+      const model = stack(providerModel(server.url), new UsageTracker(), { limiter, timeoutMs: 2000, retry: { maxAttempts: 1 } });
+      const { first, rest } = await firstTextAndRest(model);
+      expect(first).toBe(reply().slice(0, 40));
+      expect(await rest).toBeInstanceOf(ModelTimeoutError);
+      expect(limiter.inFlight).toBe(0);
+      const live = server;
+      await waitFor(() => live.stats.closedEarly === 1, 'the client to close the stalled connection');
+      const next = await complete(model, { messages: [{ role: 'user', content: 'again' }] });
+      expect(next.text).toBe(reply());
+    });
+
+    it('fails with an AbortedError when the caller aborts mid-body', async () => {
+      server = await startFakeOpenAIServer({ script: ['stall'], reply });
+      const limiter = createModelLimiter({ concurrency: 1 });
+      const model = stack(providerModel(server.url), new UsageTracker(), { limiter, timeoutMs: 60_000 });
+      const controller = new AbortController();
+      const { rest } = await firstTextAndRest(model, controller.signal);
+      controller.abort();
+      expect(await rest).toBeInstanceOf(AbortedError);
+      expect(limiter.inFlight).toBe(0);
+      const live = server;
+      await waitFor(() => live.stats.closedEarly === 1, 'the client to close the stalled connection');
+    });
   });
 
   it('works from the command line with the compatible: provider', async () => {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectSandbox } from '../../src/sandbox/index.js';
+import { waitFor } from '../support/index.js';
 import { cleanEnv, cliPath, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
 
 describe('crosstalk net and graph', () => {
@@ -32,19 +33,24 @@ describe('crosstalk net and graph', () => {
     const cwd = tempDir();
     const child = spawn(process.execPath, [cliPath, 'net', 'Write a fable.', '--topology', 'chain', '--agents', '60', '--model', 'sim?latency=30ms', '--out', 'run'], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-      // interrupt once the run is recorded and under way, however slow the machine is
-      if (!sent && /run \S+ \(net, [^)]*\): 60 nodes/.test(stderr)) {
-        sent = true;
-        setTimeout(() => child.kill('SIGINT'), 400);
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    expect(code).toBe(130);
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // interrupt once the run is recorded and its first node is saved, however slow the machine is
+    await waitFor(() => /^run \S+ \(net, [^)]*\): 60 nodes/m.test(stderr), 'the run to start');
+    const runId = /^run (\S+) \(net/m.exec(stderr)![1]!;
+    const nodesDone = async () => {
+      const show = await runInProcess(['runs', 'show', runId, '--json'], { cwd });
+      return show.code === 0 ? ((JSON.parse(show.stdout) as { steps: { done?: number } }).steps.done ?? 0) : 0;
+    };
+    await waitFor(async () => (await nodesDone()) >= 1, 'the first node to be saved', { everyMs: 20 });
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(code, stderr).toBe(130);
+    const saved = /interrupted; (\d+) of 60 nodes are done and saved/.exec(stderr);
+    expect(Number(saved?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(saved?.[1])).toBeLessThan(60);
     const id = /crosstalk runs resume (\S+)/.exec(stderr)?.[1];
-    expect(id, stderr).toBeDefined();
+    expect(id).toBe(runId);
     const resumed = await runProcess(['runs', 'resume', id!, '--json'], { cwd, env: cleanEnv(), timeoutMs: 60_000 });
     expect(resumed.code).toBe(0);
     const doc = JSON.parse(resumed.stdout) as { status: string; nodes: { done: number } };

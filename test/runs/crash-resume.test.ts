@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/common/index.js';
+import { waitFor } from '../support/index.js';
 import { cleanEnv, cliPath, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
 
 const model = 'sim?latency=20ms&seed=5';
@@ -25,20 +26,51 @@ function runIds(path: string): string[] {
   }
 }
 
+/** Answered calls journaled in the store so far (0 before the store exists or while it is being created). */
+function answeredCalls(path: string): number {
+  if (!existsSync(path)) return 0;
+  try {
+    const db = openDb(path);
+    try {
+      return (db.prepare('SELECT COUNT(*) AS n FROM calls').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    if (/^SQLITE_/.test(String((error as { code?: unknown }).code))) return 0;
+    throw error;
+  }
+}
+
 /**
- * Starts the CLI and SIGKILLs it `afterMs` after its session began (the `run <id>` / `resuming run <id>` line:
- * by then a resumed session has taken over the calls the previous one left in flight); resolves when it is gone.
+ * Starts the CLI and SIGKILLs it `afterMs` after its session began and answered its first call (the
+ * `run <id>` / `resuming run <id>` line, then one more call in the journal): on a loaded machine a session
+ * can spend more than the delay on setup, and one killed before any answer would test nothing.
+ * Resolves when the process is gone.
  */
-function startAndKill(args: string[], cwd: string, afterMs: number): Promise<void> {
-  return new Promise((resolve) => {
+function startAndKill(args: string[], cwd: string, store: string, afterMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const before = answeredCalls(store);
     const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
+    let exited = false;
     let timer: NodeJS.Timeout | undefined;
+    let watching = false;
     child.stderr.on('data', (chunk) => {
       stderr += String(chunk);
-      if (!timer && /^(run|resuming run) \S+/m.test(stderr)) timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+      if (watching || !/^(run|resuming run) \S+/m.test(stderr)) return;
+      watching = true;
+      waitFor(() => exited || answeredCalls(store) > before, 'the session to answer a call', { everyMs: 5 })
+        .then(() => {
+          if (!exited) timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+        })
+        .catch((error: unknown) => {
+          child.kill('SIGKILL');
+          reject(error as Error);
+        });
     });
     child.on('exit', () => {
+      exited = true;
       clearTimeout(timer);
       resolve();
     });
@@ -60,8 +92,8 @@ describe('durable runs', () => {
     let id: string | undefined;
     for (let kill = 0; kill < 10; kill++) {
       const delay = Math.floor(random() * 600);
-      if (!id) await startAndKill([...netArgs, '--store', 'crash.db', '--out', 'crash'], cwd, delay);
-      else await startAndKill(['runs', 'resume', id, '--store', 'crash.db'], cwd, delay);
+      if (!id) await startAndKill([...netArgs, '--store', 'crash.db', '--out', 'crash'], cwd, store, delay);
+      else await startAndKill(['runs', 'resume', id, '--store', 'crash.db'], cwd, store, delay);
       id ??= runIds(store)[0];
       if (!id) continue; // killed before the run was recorded: start again
       const db = openDb(store);

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors/index.js';
 import { SqliteRunStore } from '../../src/store/index.js';
+import { waitFor } from '../support/index.js';
 import { cleanEnv, cliPath, runInProcess, tempDir } from '../support/run-cli.js';
 
 interface ListedRun {
@@ -18,20 +21,33 @@ async function listRuns(cwd: string): Promise<ListedRun[]> {
 /** Starts a slow network in a child process and resolves once it has journaled a few calls. */
 async function startSlowNet(cwd: string): Promise<{ child: ChildProcess; id: string }> {
   const child = spawn(process.execPath, [cliPath, 'net', 'Write a fable.', '--topology', 'chain', '--agents', '60', '--model', 'sim?latency=40ms', '--out', 'n', '--store', 'runs.db'], { cwd, env: cleanEnv(), stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    await new Promise((r) => setTimeout(r, 50));
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  let id: string | undefined;
+  const journaled = () => {
+    if (exited) throw new Error('the network ended before it had journaled 3 calls');
+    if (!existsSync(join(cwd, 'runs.db'))) return false;
+    let store: SqliteRunStore | undefined;
     try {
-      const store = new SqliteRunStore(join(cwd, 'runs.db'));
+      store = new SqliteRunStore(join(cwd, 'runs.db'));
       const run = store.listRuns()[0];
-      const calls = run ? store.callTotals(run.id).calls : 0;
-      store.close();
-      if (run && calls >= 3) return { child, id: run.id };
-    } catch {
-      // not created yet
+      if (run && store.callTotals(run.id).calls >= 3) id = run.id;
+      return id !== undefined;
+    } catch (error) {
+      // the child may still be creating the database
+      if (StoreError.isInstance(error) || /^SQLITE_/.test(String((error as { code?: unknown }).code))) return false;
+      throw error;
+    } finally {
+      store?.close();
     }
+  };
+  try {
+    await waitFor(journaled, 'the network to journal 3 calls', { everyMs: 25 });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
   }
-  child.kill('SIGKILL');
-  throw new Error('the network did not start');
+  return { child, id: id! };
 }
 
 function killed(child: ChildProcess): Promise<void> {

@@ -1,1 +1,2 @@
 export * from '../../src/testing/index.js';
+export { waitFor } from './wait-for.js';

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/main.js';
@@ -16,25 +14,35 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A fresh empty working directory. */
-export function tempDir(prefix = 'crosstalk-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir } from './temp-dir.js';
 
-/** Environment with no provider keys, so tests never reach a real service. */
+/**
+ * Environment with no provider keys, so tests never reach a real service. TMPDIR is kept so the CLI's
+ * own temporary files land where the test run's do.
+ */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' };
+  if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
   return { ...env, ...extra };
 }
 
-/** Runs the CLI in this process (fast), with captured streams. */
-export async function runInProcess(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<CliResult> {
+/**
+ * Runs the CLI in this process (fast), with captured streams. `onStderr` sees the standard error so far
+ * after each write: a test acts on a line the CLI printed (a readiness signal) instead of a guessed delay.
+ */
+export async function runInProcess(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; onStderr?: (soFar: string) => void },
+): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
+  stderr.on('data', (d) => {
+    err += String(d);
+    options.onStderr?.(err);
+  });
   const code = await runCli(args, { cwd: options.cwd, env: options.env ?? cleanEnv(), stdout, stderr, signal: options.signal ?? new AbortController().signal });
   return { code, stdout: out, stderr: err };
 }

@@ -230,16 +230,20 @@ describe('an interrupted cross-team run', () => {
   it('dev interrupted (Ctrl-C) after a decision point writes crosstalk-run.json with the teams and decisions so far', async () => {
     const cwd = tempDir();
     const controller = new AbortController();
-    // with 150 ms a call the design point is passed after about 0.6 s and the run ends after about 3 s
-    const running = runInProcess(['dev', 'a command-line todo app', '--teams', '2', '--model', 'sim?latency=150ms', '--out', 'run', '--json'], { cwd, signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 1200));
-    controller.abort();
-    const result = await running;
+    // stop as soon as the design decision is announced: at 150 ms a call the rest takes seconds more
+    const result = await runInProcess(['dev', 'a command-line todo app', '--teams', '2', '--model', 'sim?latency=150ms', '--out', 'run', '--json'], {
+      cwd,
+      signal: controller.signal,
+      onStderr: (soFar) => {
+        if (/^◆ design: /m.test(soFar)) controller.abort();
+      },
+    });
     expect(result.code).toBe(130);
     const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & { status: string; stoppedAfter?: string };
     expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2']);
-    expect(doc.decisions[0]!.point).toBe('design');
-    expect(doc.stoppedAfter).toBeDefined();
+    expect(doc.decisions.map((d) => d.point)).toEqual(['design']);
+    expect(doc.stoppedAfter).toBe('design');
+    expect(doc.status).toBe('interrupted');
   });
 });
 

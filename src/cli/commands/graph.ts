@@ -5,7 +5,10 @@ import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { defineCommand } from '../define-command.js';
 
-/** `crosstalk graph <topology|file>`: build or read a network graph and describe it. */
+/**
+ * `crosstalk graph <topology|file>`: build or read a network graph and describe it. With `--json` the
+ * document holds `stats`, `warnings` and `graph: { nodes, edges }` (the graph as a JSON graph file).
+ */
 export const registerGraph: Register = (program, ctx, run) => {
   const command = defineCommand(program, {
     name: 'graph',
@@ -32,7 +35,9 @@ export const registerGraph: Register = (program, ctx, run) => {
       const full = graphStats(graph.dag, { seed, ...(reference ? { reference } : {}) });
       const stats = options.stats ? full : { ...full, averageClustering: undefined, averagePathLength: undefined, smallWorld: undefined };
       const dot = options.dot ? toDot(graph.spec) : undefined;
-      out.result({ ok: true, stats, warnings: graph.warnings, ...(dot ? { dot } : {}) });
+      // the graph itself, in the { nodes, edges } form graph files use, so `--json | jq .graph` reads back as a file
+      const spec = { nodes: graph.spec.nodes, edges: graph.spec.edges };
+      out.result({ ok: true, stats, graph: spec, warnings: graph.warnings, ...(dot ? { dot } : {}) });
       if (dot) return out.line(dot);
       out.line(`nodes ${full.nodes}, edges ${full.edges}, agents ${full.agents} (actors on nodes + critics on edges)`);
       out.line(`depth ${full.depth}, critical path ${full.criticalPathLength} nodes, sources ${full.sources}, sinks ${full.sinks}`);

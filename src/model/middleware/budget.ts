@@ -3,6 +3,7 @@ import type { PriceEntry } from '../../config/index.js';
 import { BudgetExceededError } from '../../errors/index.js';
 import { estimateCallTokens } from './limits.js';
 import { callCost } from './prices.js';
+import { watchStream } from './watch-stream.js';
 import type { UsageTracker } from './usage.js';
 
 /** Limits of one run. */
@@ -89,15 +90,8 @@ export function budgetMiddleware(options: { guard: BudgetGuard; price: PriceEntr
       const release = reserve(params);
       try {
         const result = await doStream();
-        const transform = new TransformStream({
-          transform(part, controller) {
-            controller.enqueue(part);
-          },
-          flush() {
-            release();
-          },
-        });
-        return { ...result, stream: result.stream.pipeThrough(transform) };
+        // the reservation is held until the stream ends, however it ends: read out, failed or cancelled
+        return { ...result, stream: watchStream(result.stream, { onEnd: () => release() }) };
       } catch (error) {
         release();
         throw error;

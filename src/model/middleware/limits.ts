@@ -1,6 +1,7 @@
 import type { LanguageModelV3CallOptions, LanguageModelV3Middleware, LanguageModelV3Usage } from '@ai-sdk/provider';
 import { AbortedError } from '../../errors/index.js';
 import { abortableSleep } from './retry.js';
+import { watchStream } from './watch-stream.js';
 
 /** Options of {@link createModelLimiter}. */
 export interface LimiterOptions {
@@ -198,17 +199,14 @@ export function limitsMiddleware(limiter: ModelLimiter): LanguageModelV3Middlewa
       const permit = await limiter.acquire(estimate.input + estimate.output, params.abortSignal);
       try {
         const result = await doStream();
-        // the slot is held until the stream finishes
-        const transform = new TransformStream({
-          transform(part, controller) {
+        // the slot is held until the stream ends, however it ends: read out, failed or cancelled
+        const stream = watchStream(result.stream, {
+          onPart: (part) => {
             if (part.type === 'finish') permit.release(usageTokens(part.usage));
-            controller.enqueue(part);
           },
-          flush() {
-            permit.release();
-          },
+          onEnd: () => permit.release(),
         });
-        return { ...result, stream: result.stream.pipeThrough(transform) };
+        return { ...result, stream };
       } catch (error) {
         permit.release();
         throw error;

@@ -73,11 +73,12 @@ describe('retryMiddleware', () => {
   it('does not retry when the caller aborted', async () => {
     const controller = new AbortController();
     const scripted = scriptedModel([{ status: 500 }, 'ok']);
-    const model = wrapLanguageModel({ model: scripted.model, middleware: retryMiddleware({ baseDelayMs: 10_000 }) });
-    const pending = ask(model, controller.signal);
-    setTimeout(() => controller.abort(), 20);
-    await expect(pending).rejects.toBeInstanceOf(AbortedError);
+    // the caller gives up while the retry waits out its 10 s backoff
+    const model = wrapLanguageModel({ model: scripted.model, middleware: retryMiddleware({ baseDelayMs: 10_000, onRetry: () => controller.abort() }) });
+    const started = Date.now();
+    await expect(ask(model, controller.signal)).rejects.toBeInstanceOf(AbortedError);
     expect(scripted.calls).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(5000); // the backoff was cut short
   });
 });
 
@@ -90,14 +91,23 @@ describe('timeoutMiddleware', () => {
   });
 
   it('rejects promptly on caller abort even if the inner model ignores its signal', async () => {
-    const ignoring: LanguageModelV3Middleware = { specificationVersion: 'v3', wrapGenerate: () => new Promise(() => {}) };
+    let reached!: () => void;
+    const innerCalled = new Promise<void>((resolve) => (reached = resolve));
+    const ignoring: LanguageModelV3Middleware = {
+      specificationVersion: 'v3',
+      wrapGenerate: () => {
+        reached();
+        return new Promise(() => {});
+      },
+    };
     const model = wrapLanguageModel({ model: new SimulatedModel(), middleware: [timeoutMiddleware({ timeoutMs: 60_000 }), ignoring] });
     const controller = new AbortController();
-    const started = Date.now();
     const pending = ask(model, controller.signal);
-    setTimeout(() => controller.abort(), 10);
+    await innerCalled;
+    const aborted = Date.now();
+    controller.abort();
     await expect(pending).rejects.toBeInstanceOf(AbortedError);
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - aborted).toBeLessThan(5000); // far from the 60 s timeout
   });
 });
 

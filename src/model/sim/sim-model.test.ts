@@ -92,8 +92,12 @@ describe('SimulatedModel', () => {
     const model = new SimulatedModel({ timeout: 1 });
     const controller = new AbortController();
     const pending = model.doGenerate({ prompt: [user('hello')], abortSignal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
-    await expect(pending).rejects.toBeDefined();
+    let settled = false;
+    void pending.then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false); // still hanging: no answer, no error of its own
+    controller.abort(new Error('caller gave up'));
+    await expect(pending).rejects.toThrow('caller gave up');
   });
 
   it('applies latency', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
 import { PathSafetyError } from '../../errors/index.js';
 import { Codebase, diffCodebase, mergeCodebase } from './codebase.js';
 import { CodebaseHistory } from './codebase-history.js';
@@ -41,7 +42,7 @@ describe('Codebase', () => {
     const back = Codebase.fromJSON(JSON.parse(JSON.stringify(cb)));
     expect(back.equals(cb)).toBe(true);
     expect(() => Codebase.fromJSON({ files: { '../x': 'y' } })).toThrow(PathSafetyError);
-    expect(() => Codebase.fromJSON({ files: { a: 1 } })).toThrow();
+    expect(() => Codebase.fromJSON({ files: { a: 1 } })).toThrow(ZodError);
   });
 });
 
@@ -87,7 +88,7 @@ describe('CodebaseHistory', () => {
     expect(json.versions[3]!.removed).toEqual(['store.py']);
     const back = CodebaseHistory.fromJSON(json);
     expect(back.versions.map((v) => [v.phase, v.codebase.toFiles(), v.recordedAt])).toEqual(history.versions.map((v) => [v.phase, v.codebase.toFiles(), v.recordedAt]));
-    expect(() => CodebaseHistory.fromJSON({ format: 'other' })).toThrow();
+    expect(() => CodebaseHistory.fromJSON({ format: 'other' })).toThrow(ZodError);
   });
 
   it('versions do not change when the history grows', () => {
