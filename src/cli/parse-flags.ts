@@ -10,6 +10,14 @@ export function nonEmptyText(raw: unknown, key: string, command: string): string
   return text;
 }
 
+/** An age such as `30m`, `12h`, `7d` or `2w`, in milliseconds. */
+export function parseAge(flag: string, raw: unknown): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(m|h|d|w)$/.exec(String(raw).trim());
+  if (!match) throw new ConfigError({ key: flag, message: `${flag} must be an age like 30m, 12h, 7d or 2w (got ${JSON.stringify(raw)})` });
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 'm' | 'h' | 'd' | 'w'];
+  return Number(match[1]) * unit;
+}
+
 /** A whole-number flag within bounds, or the fallback when absent. */
 export function wholeNumber(flag: string, raw: unknown, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return fallback;

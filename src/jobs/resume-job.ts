@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ConfigFlags } from '../config/index.js';
-import { StoreError } from '../errors/index.js';
+import { ConfigError, StoreError } from '../errors/index.js';
 import { SqliteRunStore, type RunRecord } from '../store/index.js';
 import { crossTeamJobSchema, runCrossTeamJob } from './cross-team-job.js';
 import { devJobSchema, runDevJob } from './dev-job.js';
@@ -9,7 +9,9 @@ import { netJobSchema, runNetJob } from './net-job.js';
 import { runStoryJob, storyJobSchema } from './story-job.js';
 
 /** Settings a resume may change: spending and speed, never what the run computes. */
-const resumableFlags = ['budgetUsd', 'maxTokens', 'concurrency', 'timeoutMs'] as const;
+const resumableFlags = ['budgetUsd', 'maxTokens', 'concurrency', 'timeoutMs', 'otel'] as const;
+/** Settings that decide what a run computes: a resume keeps the run's own, and refuses to be told otherwise. */
+const fixedFlags: Record<string, string> = { model: '--model', roleModels: '--role-models', seed: '--seed', config: '--config' };
 
 /** Reads one run from a store file, or says it is not there. */
 export function findRun(storePath: string, runId: string): RunRecord {
@@ -37,6 +39,14 @@ export async function resumeJob(environment: JobEnvironment, options: { storePat
   const record = findRun(storePath, options.runId);
   if (record.status === 'completed') throw new StoreError({ code: 'RUN_COMPLETED', path: storePath, message: `run ${record.id} is already completed; nothing to resume` });
   const given = options.flagOverrides ?? {};
+  for (const [key, flag] of Object.entries(fixedFlags)) {
+    if ((given as Record<string, string | undefined>)[key] === undefined) continue;
+    // the journal replays answers by request: another model or seed would make the two halves of one run disagree
+    throw new ConfigError({
+      key: flag,
+      message: `${flag} cannot change when resuming run ${record.id}: it continues with the settings it started with (only --budget-usd, --max-tokens, --concurrency, --timeout-ms and --otel may change); start a new run instead`,
+    });
+  }
   const flagOverrides = { ...Object.fromEntries(resumableFlags.filter((k) => given[k] !== undefined).map((k) => [k, given[k]!])), store: storePath };
   const start = { resumeId: record.id, flagOverrides };
   const unreadable = () => new StoreError({ code: 'STORE_CORRUPT', path: storePath, message: `run ${record.id} (${record.kind}) cannot be resumed by this version: its stored configuration is not readable` });

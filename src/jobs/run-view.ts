@@ -1,3 +1,4 @@
+import { StoreError } from '../errors/index.js';
 import type { RunRecord, RunStore } from '../store/index.js';
 import { ownerState, runOwner } from './run-owner.js';
 
@@ -41,4 +42,36 @@ export function usageBy(store: RunStore, runId: string, key: 'agent' | 'model'):
     groups.set(name, g);
   }
   return Object.fromEntries(groups);
+}
+
+/**
+ * Deletes runs by id and/or by age. Every id must exist (nothing is deleted
+ * otherwise); a run still executing in a live process is never deleted: by
+ * id it is an error, by age it is passed over.
+ * @param options.olderThanMs delete runs last active longer ago than this.
+ * @returns the ids deleted, and the ids passed over because they are running.
+ */
+export function removeRuns(store: RunStore, path: string, options: { ids: string[]; olderThanMs?: number; now?: number }): { deleted: string[]; running: string[] } {
+  const now = options.now ?? Date.now();
+  const chosen = new Map<string, RunView>();
+  for (const id of options.ids) {
+    const record = store.getRun(id);
+    if (!record) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list'); nothing was deleted` });
+    const view = viewRun(store, record);
+    if (view.run.status === 'running') throw new StoreError({ code: 'RUN_ACTIVE', path, message: `run ${id} is still running; stop it before deleting it (nothing was deleted)` });
+    chosen.set(id, view);
+  }
+  const running: string[] = [];
+  if (options.olderThanMs !== undefined) {
+    for (const record of store.listRuns({ limit: Number.MAX_SAFE_INTEGER })) {
+      const view = viewRun(store, record);
+      if (now - view.activeUntil < options.olderThanMs) continue;
+      if (view.run.status === 'running') running.push(record.id);
+      else chosen.set(record.id, view);
+    }
+  }
+  store.transaction(() => {
+    for (const id of chosen.keys()) store.deleteRun(id);
+  });
+  return { deleted: [...chosen.keys()], running };
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/index.js';
 import { ConfigError, StoreError } from '../../errors/index.js';
-import { exportRun, usageBy, viewJson, viewRun, type RunView } from '../../jobs/index.js';
+import { exportRun, removeRuns, usageBy, viewJson, viewRun, type RunView } from '../../jobs/index.js';
+import { parseAge } from '../parse-flags.js';
 import { prepareOutputDir } from '../../common/index.js';
 import { resolveStorePath, SqliteRunStore, type RunRecord, type RunStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
@@ -158,13 +159,26 @@ export const registerRuns: Register = (program, ctx, run) => {
 
   runs
     .command('rm')
-    .description('delete a run and everything recorded for it')
-    .argument('<id>', 'run id')
+    .description('delete runs and everything recorded for them: by id, or every run idle for longer than --older-than')
+    .argument('[ids...]', 'run ids')
+    .option('--older-than <age>', 'also delete every finished or stopped run last active this long ago: 30m, 12h, 7d, 2w')
     .action(
-      run(async ([id], options, out) => {
-        const deleted = await withRun(ctx, options, id, 'write', (store, record) => (store.deleteRun(record.id), record.id));
-        out.result({ ok: true, deleted });
-        out.line(`deleted run ${deleted}`);
+      run(async ([ids], options, out) => {
+        const list = (ids as string[] | undefined) ?? [];
+        const olderThanMs = options.olderThan === undefined ? undefined : parseAge('--older-than', options.olderThan);
+        if (list.length === 0 && olderThanMs === undefined) throw new ConfigError({ key: 'ids', message: 'runs rm needs run ids or --older-than <age>' });
+        const path = storePath(ctx, options);
+        const store = openExisting(path, 'write');
+        if (!store && list.length > 0) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${list[0]}' in ${path} (there is no store yet)` });
+        let removed: ReturnType<typeof removeRuns> = { deleted: [], running: [] };
+        try {
+          if (store) removed = removeRuns(store, path, { ids: list, ...(olderThanMs !== undefined ? { olderThanMs } : {}) });
+        } finally {
+          store?.close();
+        }
+        out.result({ ok: true, deleted: removed.deleted, stillRunning: removed.running });
+        out.line(removed.deleted.length ? `deleted ${removed.deleted.length} run(s): ${removed.deleted.join(', ')}` : 'no run deleted');
+        if (removed.running.length) out.line(`kept ${removed.running.length} run(s) still running: ${removed.running.join(', ')}`);
       }),
     );
 };
