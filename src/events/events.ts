@@ -50,6 +50,14 @@ export interface RunStartedEvent extends EventBase {
   doneSteps?: number;
 }
 
+/** A session took over a stopped run to resume it (before its models are set up): the process that now owns it. */
+export interface RunClaimedEvent extends EventBase {
+  type: 'run-claimed';
+  owner: { pid: number; host: string };
+  /** Calls the previous session left in flight: paid, their answers lost, sent again. */
+  lostCalls: number;
+}
+
 /** A run ended: completed, failed, stopped by its budget or interrupted. */
 export interface RunFinishedEvent extends EventBase {
   type: 'run-finished';
@@ -193,6 +201,7 @@ export interface NoteEvent extends EventBase {
  */
 export type CrosstalkEvent =
   | RunStartedEvent
+  | RunClaimedEvent
   | RunFinishedEvent
   | StepStartedEvent
   | StepFinishedEvent

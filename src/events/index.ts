@@ -7,6 +7,7 @@ export type {
   StepRef,
   PrunedProposal,
   RunStartedEvent,
+  RunClaimedEvent,
   RunFinishedEvent,
   StepStartedEvent,
   StepFinishedEvent,

@@ -11,7 +11,7 @@ export interface RunOwner {
 export type OwnerState = 'alive' | 'gone' | 'unknown';
 
 /** Event types that open a session and carry its {@link RunOwner}. */
-export const sessionEventTypes = ['run-started', 'run-resumed'] as const;
+export const sessionEventTypes = ['run-started', 'run-claimed', 'run-resumed'] as const;
 
 /** This process as a run owner. */
 export function currentOwner(): RunOwner {

@@ -52,15 +52,22 @@ export class RunSession {
    *   sessions of one run would do and pay for the same work twice.
    */
   static resume(store: RunStore, id: string, path = 'run store'): RunSession {
-    const record = store.getRun(id);
-    if (!record) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list')` });
-    const owner = record.status === 'running' ? runOwner(store, id) : undefined;
-    if (owner && owner.pid !== process.pid && ownerState(owner) === 'alive') {
-      throw new StoreError({ code: 'RUN_ACTIVE', path, message: `run ${id} is still running (process ${owner.pid}); stop it (Ctrl-C) or wait for it to end before resuming` });
-    }
-    const lost = store.takePending(id);
-    const previous: RunTotals = { ...record.totals, lostCalls: (record.totals.lostCalls ?? 0) + lost };
-    store.updateRun(id, { status: 'running', finishedAt: null, totals: previous });
+    // check and claim under the store's write lock: of two resumes started together, one runs and one is refused
+    const claimed = store.exclusive(() => {
+      const record = store.getRun(id);
+      if (!record) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list')` });
+      if (record.status === 'completed') throw new StoreError({ code: 'RUN_COMPLETED', path, message: `run ${id} is already completed; nothing to resume` });
+      const owner = record.status === 'running' ? runOwner(store, id) : undefined;
+      if (owner && owner.pid !== process.pid && ownerState(owner) === 'alive') {
+        throw new StoreError({ code: 'RUN_ACTIVE', path, message: `run ${id} is still running (process ${owner.pid}); stop it (Ctrl-C) or wait for it to end before resuming` });
+      }
+      const lost = store.takePending(id);
+      const previous: RunTotals = { ...record.totals, lostCalls: (record.totals.lostCalls ?? 0) + lost };
+      store.updateRun(id, { status: 'running', finishedAt: null, totals: previous });
+      store.appendEvent(id, 'run-claimed', { owner: currentOwner(), lostCalls: lost });
+      return { record, previous, lost };
+    });
+    const { record, previous, lost } = claimed;
     return new RunSession(store, { ...record, status: 'running', totals: previous }, previous, lost, true);
   }
 

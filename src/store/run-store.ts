@@ -53,6 +53,12 @@ export interface RunStore {
 
   /** Runs `fn` in one transaction: all of its writes or none. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs `fn` holding the store's write lock across processes: its reads see
+   * everything committed so far and its writes commit with them, so a check
+   * and the write it allows cannot interleave with another process's.
+   */
+  exclusive<T>(fn: () => T): T;
   close(): void;
 }
 

@@ -130,7 +130,7 @@ export class SqliteRunStore implements RunStore {
   private readonly queue: Array<WriteOp | null> = [];
   /** Pending marks still in the queue, by run and key: a call answered before they are committed cancels them. */
   private readonly queuedPending = new Map<string, number>();
-  private readonly writeBehind: boolean;
+  private writeBehind: boolean;
   private readonly readOnly: boolean;
 
   private flushPromise: Promise<void> | undefined;
@@ -431,6 +431,19 @@ export class SqliteRunStore implements RunStore {
   getArtifact(hash: string): string | undefined {
     this.flush();
     return (this.statements.getArtifact.get(hash) as { content: string } | undefined)?.content;
+  }
+
+  exclusive<T>(fn: () => T): T {
+    this.flush();
+    const buffered = this.writeBehind;
+    // inside, every read sees what other processes committed and every write goes straight into the transaction
+    this.writeBehind = false;
+    try {
+      return this.db.transaction(fn).immediate();
+    } finally {
+      this.writeBehind = buffered;
+      this.nextSeq.clear(); // events may have been numbered from the database meanwhile
+    }
   }
 
   transaction<T>(fn: () => T): T {
