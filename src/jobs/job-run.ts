@@ -206,6 +206,16 @@ export function modelFields(runtime: Runtime): { model: string; simulated: boole
   return { model: runtime.defaultModel, simulated: runtime.simulated };
 }
 
+/** What a run stopped by its budget spent in the end (all sessions), against its limit. */
+function budgetStopMessage(runtime: Runtime): string | undefined {
+  const { maxUsd, maxTokens } = runtime.budget.limits;
+  const spent = runtime.budget.spent();
+  const tripped = runtime.budget.exceeded;
+  if (tripped?.limit === 'tokens' && maxTokens !== undefined) return `budget reached: spent ${spent.tokens} of ${maxTokens} tokens; the next call would have crossed it`;
+  if (maxUsd !== undefined) return `budget reached: spent $${spent.usd.toFixed(4)} of $${maxUsd.toFixed(4)}; the next call would have crossed it`;
+  return undefined;
+}
+
 /** The stored status of a job: how it was stopped, else how it ended. */
 export function finalStatus(stopped: unknown, ended: 'completed' | 'failed' | 'partial' | undefined): RunStatus {
   if (stopped) return BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : 'interrupted';
@@ -245,6 +255,8 @@ export function finishJob<Summary extends object>(
   run.stopTicker();
   const { session, runtime } = run;
   const durationMs = Date.now() - run.started;
+  // the budget error was raised when a call was refused; calls still in flight then were paid afterwards
+  if (ending.status === 'stopped-budget') ending = { ...ending, error: budgetStopMessage(runtime) ?? ending.error };
   const totals = session.finish(ending.status, ending.stored ?? { ...ending.summary, ...(ending.error ? { error: ending.error } : {}), durationMs }, ending.error);
   const summary = {
     ...ending.summary,

@@ -140,8 +140,10 @@ describe('durable runs', () => {
     const ref = JSON.parse(reference.stdout) as { answer: string; totals: { calls: number } };
     const stopped = await runProcess([...args, '--budget-usd', '0.01', '--out', 'run', '--json'], { cwd, env: cleanEnv() });
     expect(stopped.code).toBe(3);
-    const stoppedDoc = JSON.parse(stopped.stdout) as { runId: string; status: string };
+    const stoppedDoc = JSON.parse(stopped.stdout) as { runId: string; status: string; totals: { costUsd: number } };
     expect(stoppedDoc.status).toBe('stopped-budget');
+    // the stop message states what the run spent in the end, calls in flight at the stop included
+    expect(stopped.stderr).toContain(`budget reached: spent $${stoppedDoc.totals.costUsd.toFixed(4)} of $0.0100; the next call would have crossed it`);
     expect(stopped.stderr).toMatch(new RegExp(`crosstalk runs resume ${stoppedDoc.runId} --budget-usd`));
     const resumed = await runProcess(['runs', 'resume', stoppedDoc.runId, '--budget-usd', '5', '--json'], { cwd, env: cleanEnv() });
     expect(resumed.code).toBe(0);

@@ -33,19 +33,34 @@ export class BudgetGuard {
     return { usd: now.usd + this.spentBefore.usd, tokens: now.tokens + this.spentBefore.tokens };
   }
 
-  /** Reserves a call's projected cost, or throws when it would cross a limit. Returns a release function. */
-  reserve(usd: number, tokens: number): () => void {
-    if (this.tripped) throw this.tripped;
-    const now = this.tracker.spent();
-    const spent = { usd: now.usd + this.spentBefore.usd, tokens: now.tokens + this.spentBefore.tokens };
-    const { maxUsd, maxTokens } = this.limits;
-    if (maxUsd !== undefined && spent.usd + this.reservedUsd + usd > maxUsd) {
-      this.tripped = new BudgetExceededError({ limit: 'usd', max: maxUsd, spent: spent.usd, projected: spent.usd + this.reservedUsd + usd });
-      throw this.tripped;
-    }
-    if (maxTokens !== undefined && spent.tokens + this.reservedTokens + tokens > maxTokens) {
-      this.tripped = new BudgetExceededError({ limit: 'tokens', max: maxTokens, spent: spent.tokens, projected: spent.tokens + this.reservedTokens + tokens });
-      throw this.tripped;
+  /** Calls waiting for calls in flight to settle before they know whether they fit. */
+  private readonly waiting: Array<() => void> = [];
+
+  /**
+   * Reserves a call's projected cost and returns a release function. A call
+   * that would cross a limit by itself trips the budget (every later call
+   * then fails the same way); a call that crosses it only because of what
+   * calls in flight have reserved waits until they settle at their actual
+   * cost, so many calls at once do not stop a run long before its budget.
+   */
+  async reserve(usd: number, tokens: number): Promise<() => void> {
+    for (;;) {
+      if (this.tripped) throw this.tripped;
+      const spent = this.spent();
+      const { maxUsd, maxTokens } = this.limits;
+      if (maxUsd !== undefined && spent.usd + usd > maxUsd) {
+        this.tripped = new BudgetExceededError({ limit: 'usd', max: maxUsd, spent: spent.usd, projected: spent.usd + usd });
+        this.wakeAll();
+        throw this.tripped;
+      }
+      if (maxTokens !== undefined && spent.tokens + tokens > maxTokens) {
+        this.tripped = new BudgetExceededError({ limit: 'tokens', max: maxTokens, spent: spent.tokens, projected: spent.tokens + tokens });
+        this.wakeAll();
+        throw this.tripped;
+      }
+      const fits = (maxUsd === undefined || spent.usd + this.reservedUsd + usd <= maxUsd) && (maxTokens === undefined || spent.tokens + this.reservedTokens + tokens <= maxTokens);
+      if (fits) break;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.reservedUsd += usd;
     this.reservedTokens += tokens;
@@ -55,7 +70,12 @@ export class BudgetGuard {
       released = true;
       this.reservedUsd -= usd;
       this.reservedTokens -= tokens;
+      this.wakeAll();
     };
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.waiting.splice(0)) wake();
   }
 
   /** The error once the budget has tripped. */
@@ -79,7 +99,7 @@ export function budgetMiddleware(options: { guard: BudgetGuard; price: PriceEntr
   return {
     specificationVersion: 'v3',
     async wrapGenerate({ doGenerate, params }) {
-      const release = reserve(params);
+      const release = await reserve(params);
       try {
         return await doGenerate();
       } finally {
@@ -87,7 +107,7 @@ export function budgetMiddleware(options: { guard: BudgetGuard; price: PriceEntr
       }
     },
     async wrapStream({ doStream, params }) {
-      const release = reserve(params);
+      const release = await reserve(params);
       try {
         const result = await doStream();
         // the reservation is held until the stream ends, however it ends: read out, failed or cancelled

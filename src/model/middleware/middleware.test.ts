@@ -236,14 +236,58 @@ describe('budget', () => {
     expect(sim.stats.calls).toBe(completed);
   });
 
-  it('counts reservations of calls in flight', async () => {
+  it('makes a call that fits only once the calls in flight settle wait for them, and refuses one that never fits', async () => {
     const tracker = new UsageTracker();
     const guard = new BudgetGuard({ maxTokens: 2500 }, tracker);
     const scripted = scriptedModel(['ok'], { delayMs: 20 });
-    const model = wrapLanguageModel({ model: scripted.model, middleware: budgetMiddleware({ guard, price: undefined }) });
+    let inFlight = 0;
+    let peak = 0;
+    const counting: LanguageModelV3Middleware = {
+      specificationVersion: 'v3',
+      wrapGenerate: async ({ doGenerate }) => {
+        peak = Math.max(peak, ++inFlight);
+        try {
+          return await doGenerate();
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const model = wrapLanguageModel({ model: scripted.model, middleware: [budgetMiddleware({ guard, price: undefined }), counting] });
     const results = await Promise.allSettled([ask(model), ask(model), ask(model)]);
-    // each call reserves ~1,026 tokens: two fit under 2,500, the third is refused while they are in flight
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-    expect(scripted.calls).toHaveLength(2);
+    // each call reserves ~1,026 tokens: two fit under 2,500 at once; the third waits for them instead of stopping the run
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(peak).toBe(2);
+    expect(guard.exceeded).toBeUndefined();
+    const small = new BudgetGuard({ maxTokens: 1000 }, tracker);
+    const tooBig = wrapLanguageModel({ model: scripted.model, middleware: budgetMiddleware({ guard: small, price: undefined }) });
+    await expect(ask(tooBig)).rejects.toThrow(/^budget reached: spent 0 tokens of 1000 tokens/);
+  });
+});
+
+describe('budget with many calls in flight', () => {
+  it('spends most of the budget with 64 calls at once instead of stopping at what their reservations project', async () => {
+    const tracker = new UsageTracker();
+    const maxUsd = 0.01;
+    const model = buildModelStack({
+      model: new SimulatedModel({ seed: 1, latency: { kind: 'fixed', ms: 2 } }),
+      name: 'sim',
+      tracker,
+      limiter: createModelLimiter({ concurrency: 64 }),
+      timeoutMs: 30_000,
+      budget: { maxUsd },
+      prices: { sim: { input: 1, output: 2 } },
+    });
+    // each call reserves about $0.002 (its prompt and 1,024 output tokens) but costs a tenth of that
+    const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => complete(model, { messages: [{ role: 'user', content: `Say something about ${i}.` }] })));
+    const stops = results.filter((r) => r.status === 'rejected');
+    expect(stops.length).toBeGreaterThan(0);
+    expect(stops.every((r) => BudgetExceededError.isInstance((r as PromiseRejectedResult).reason))).toBe(true);
+    const spent = tracker.spent().usd;
+    expect(spent).toBeLessThanOrEqual(maxUsd);
+    // before, the 6th reservation tripped the budget with almost nothing spent
+    expect(spent).toBeGreaterThan(maxUsd * 0.5);
+    const message = ((stops[0] as PromiseRejectedResult).reason as Error).message;
+    expect(message).toMatch(/^budget reached: spent \$0\.0\d{3} of \$0\.0100; the next call would bring it to about \$0\.01\d{2}$/);
   });
 });
