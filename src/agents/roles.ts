@@ -115,3 +115,41 @@ export function systemPrompt(role: Role, extra?: string): string {
   const duties = role.duties.length > 0 ? `\nYour responsibilities: ${role.duties.join('; ')}.` : '';
   return `You are the ${role.title}. ${role.persona}${duties}${extra ? `\n${extra}` : ''}`;
 }
+
+/** Edit distance between two short names (for "did you mean" suggestions). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The closest of `candidates` to `name`, when it is close enough to be a likely typo. */
+export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.name : undefined;
+}
+
+/**
+ * Checks that every role a job names exists in its role book: a name that
+ * matches nothing would otherwise fall back to a default role in silence.
+ * @param used each role name with where it was given (`--role-models`, `phases.yaml: coding.assistant`, …).
+ * @throws ConfigError naming the first unknown role, where it was given, and the closest known role.
+ */
+export function checkRoleNames(used: ReadonlyArray<{ role: string; where: string }>, book: RoleBook): void {
+  for (const { role, where } of used) {
+    if (book[role]) continue;
+    const suggestion = closestName(role, Object.keys(book));
+    throw new ConfigError({
+      key: where,
+      message: `${where}: unknown role '${role}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; known roles: ${Object.keys(book).join(', ')}`,
+    });
+  }
+}

@@ -13,7 +13,7 @@ import {
   type TeamReport,
 } from '../teams/index.js';
 import { devJobSchema } from './dev-job.js';
-import { chainEventToRun, phaseAgent } from './dev-job.js';
+import { chainEventToRun, checkPhaseRoles, phaseAgent } from './dev-job.js';
 import { teamOptionsSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobRun, type JobStart } from './job-run.js';
 import { z } from 'zod';
@@ -117,7 +117,8 @@ function teamBudget(runtime: Runtime, teams: number) {
  * after the last it passed and replays the answered calls that came after.
  */
 export async function runCrossTeamJob(environment: JobEnvironment, config: CrossTeamJobConfig, start: JobStart = {}): Promise<JobResult<CrossTeamSummary>> {
-  const run = await openJob(environment, { flags: config.flags, run: { kind: 'cross-team', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox }, start);
+  checkPhaseRoles(config);
+  const run = await openJob(environment, { flags: config.flags, run: { kind: 'cross-team', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox, roles: config.roles }, start);
   const { session, runtime } = run;
   const options = config.teamOptions;
   return closingJob(run, async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkRoleNames } from '../agents/index.js';
 import type { ChainEvent, ChainResult, ChainState, PhaseRecord, TestOutcome } from '../software/chain.js';
 import { executeChain } from '../software/chain.js';
 import { writeCodebase } from '../software/codebase/index.js';
@@ -66,6 +67,17 @@ export function phaseAgent(phases: DevJobConfig['phases'], modelString: (role: s
   };
 }
 
+/** Every phase's instructor and assistant must be roles of the chain's role book (a typo would fall back in silence). */
+export function checkPhaseRoles(config: Pick<DevJobConfig, 'phases' | 'roles'>): void {
+  checkRoleNames(
+    config.phases.flatMap((p) => [
+      { role: p.instructor, where: `phase ${p.name}: instructor` },
+      { role: p.assistant, where: `phase ${p.name}: assistant` },
+    ]),
+    config.roles,
+  );
+}
+
 /** The chain's state after each phase finished by earlier sessions, in order. */
 function finishedPhases(session: RunSession, phases: DevJobConfig['phases']): ChainState[] {
   const done = session.doneOutputs();
@@ -79,7 +91,8 @@ function finishedPhases(session: RunSession, phases: DevJobConfig['phases']): Ch
  * twice.
  */
 export async function runDevJob(environment: JobEnvironment, config: DevJobConfig, start: JobStart = {}): Promise<JobResult<DevSummary>> {
-  const run = await openJob(environment, { flags: config.flags, run: { kind: 'dev', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox }, start);
+  checkPhaseRoles(config);
+  const run = await openJob(environment, { flags: config.flags, run: { kind: 'dev', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox, roles: config.roles }, start);
   const { session, runtime } = run;
   return closingJob(run, async () => {
     const earlier = finishedPhases(session, config.phases);

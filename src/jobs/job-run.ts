@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkRoleNames, defaultRoles, type RoleBook } from '../agents/index.js';
 import { makeDirectory } from '../common/index.js';
 import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/index.js';
 import { AbortedError, BudgetExceededError, ExitCode } from '../errors/index.js';
@@ -76,10 +77,13 @@ const budgetWarnings = [0.5, 0.8, 0.95];
  */
 export async function openJob(
   environment: JobEnvironment,
-  job: { flags: ConfigFlags; run: NewRun; cache?: boolean; allowUnsafeSandbox?: boolean },
+  job: { flags: ConfigFlags; run: NewRun; cache?: boolean; allowUnsafeSandbox?: boolean; roles?: RoleBook },
   start: JobStart = {},
 ): Promise<JobRun> {
   const loaded = loadConfig({ cwd: environment.cwd, env: environment.env, flags: { ...job.flags, ...(start.flagOverrides ?? {}) } });
+  // a per-role model for a role the job does not have would be ignored in silence
+  const roleModels = Object.keys(loaded.config.roleModels ?? {}).map((role) => ({ role, where: loaded.sources[`roleModels.${role}`] ?? 'roleModels' }));
+  checkRoleNames(roleModels, job.roles ?? defaultRoles);
   const storePath = loaded.config.store === ':memory:' ? ':memory:' : resolveStorePath(environment.cwd, loaded.config);
   const store = new SqliteRunStore(storePath, { writeBehind: true });
   let session: RunSession | undefined;

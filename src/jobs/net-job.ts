@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { checkRoleNames, defaultRoles } from '../agents/index.js';
 import { makeDirectory } from '../common/index.js';
 import { BudgetExceededError } from '../errors/index.js';
 import type { StepRef } from '../events/index.js';
@@ -73,6 +74,14 @@ const nodeWeight = (inDegree: number) => 1 + 2 * inDegree;
  */
 export async function runNetJob(environment: JobEnvironment, config: NetJobConfig, start: JobStart = {}): Promise<JobResult<NetSummary>> {
   const graph = validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length) });
+  // a node role or edge critic that names no role would fall back to the actor or critic in silence
+  checkRoleNames(
+    [
+      ...graph.spec.nodes.flatMap((n) => (n.role ? [{ role: n.role, where: `graph node '${n.id}'` }] : [])),
+      ...graph.spec.edges.flatMap((e) => (e.critic ? [{ role: e.critic, where: `graph edge '${e.from}' -> '${e.to}' critic` }] : [])),
+    ],
+    defaultRoles,
+  );
   const run = await openJob(
     environment,
     { flags: config.flags, run: { kind: 'net', task: config.task, config }, cache: config.cache === true, allowUnsafeSandbox: config.unsafeNoSandbox === true },

@@ -106,4 +106,25 @@ describe('bad input gives exit 2 and one line', () => {
     expect(nested.code).toBe(0);
     expect(existsSync(join(cwd, 'a', 'b', 'c', 'story.md'))).toBe(true);
   });
+
+  it('refuses role names that match no role, with the closest one, before any run is recorded', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'g.dot'), 'digraph { a [role="nonexistent"]; b; a -> b; }');
+    writeFileSync(join(cwd, 'e.dot'), 'digraph { a; b; a -> b [critic="reviwer"]; }');
+    writeFileSync(join(cwd, 'phases.yaml'), 'phases:\n  - name: coding\n    assistant: programer\n');
+    const cases: Array<[string[], string]> = [
+      [['net', 'x', '--topology', 'g.dot', '--model', 'sim'], "crosstalk: graph node 'a': unknown role 'nonexistent'; known roles: "],
+      [['net', 'x', '--topology', 'e.dot', '--model', 'sim'], "crosstalk: graph edge 'a' -> 'b' critic: unknown role 'reviwer' (did you mean 'reviewer'?); known roles: "],
+      [['dev', 'x', '--model', 'sim', '--role-models', 'reviwer=sim'], "crosstalk: --role-models: unknown role 'reviwer' (did you mean 'reviewer'?); known roles: "],
+      [['dev', 'x', '--model', 'sim', '--phases', 'phases.yaml'], "crosstalk: phase coding: assistant: unknown role 'programer' (did you mean 'programmer'?); known roles: "],
+    ];
+    for (const [args, start] of cases) {
+      const result = await runInProcess(args, { cwd });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(result.stderr.startsWith(start), result.stderr).toBe(true);
+    }
+    const runs = await runInProcess(['runs', 'list', '--json'], { cwd });
+    expect(JSON.parse(runs.stdout)).toMatchObject({ runs: [] });
+  });
 });
