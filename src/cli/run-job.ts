@@ -29,6 +29,7 @@ export function printJobEnd(out: Output, result: JobResult<object>, lines: () =>
   }
   const printed = lines();
   for (const line of printed.out ?? []) out.line(line);
+  for (const problem of summary.problems) out.note(`crosstalk: problem: ${problem}`);
   for (const note of printed.notes ?? []) out.note(note);
   const model = (summary as { model?: string }).model ?? '';
   out.note(formatUsageLine(model, summary.usage.total, summary.durationMs) + (result.replayedCalls ? ` (+${result.replayedCalls} replayed free)` : ''));

@@ -14,6 +14,8 @@ export const ExitCode = {
   failed: 1,
   badInput: 2,
   budget: 3,
+  /** The run ended, but something it must produce is missing (see `problems` in crosstalk-run.json). */
+  problems: 4,
   interrupted: 130,
 } as const;
 

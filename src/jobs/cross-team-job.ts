@@ -13,7 +13,7 @@ import {
   type TeamReport,
 } from '../teams/index.js';
 import { devJobSchema } from './dev-job.js';
-import { chainEventToRun, checkPhaseRoles, phaseAgent } from './dev-job.js';
+import { chainEventToRun, chainProblems, checkPhaseRoles, phaseAgent } from './dev-job.js';
 import { teamOptionsSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobRun, type JobStart } from './job-run.js';
 import { z } from 'zod';
@@ -187,6 +187,7 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
       : 'no decision point was passed yet';
     return finishJob(run, {
       kind: 'cross-team',
+      problems: result ? chainProblems(config.phases, summary.files) : [],
       status: finalStatus(stopped, result?.status),
       summary,
       stored: { ...summary, teams: undefined },

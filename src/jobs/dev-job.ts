@@ -78,6 +78,13 @@ export function checkPhaseRoles(config: Pick<DevJobConfig, 'phases' | 'roles'>):
   );
 }
 
+/** What a finished chain should have produced and did not: files at all, and the manual when the chain has one. */
+export function chainProblems(phases: DevJobConfig['phases'], files: readonly string[]): string[] {
+  if (files.length === 0) return ['the chain produced no files'];
+  const names = files.map((f) => f.split(/[\\/]/).pop()!.toLowerCase());
+  return phases.some((p) => p.name === 'manual') && !names.includes('readme.md') ? ['the manual phase wrote no README.md'] : [];
+}
+
 /** The chain's state after each phase finished by earlier sessions, in order. */
 function finishedPhases(session: RunSession, phases: DevJobConfig['phases']): ChainState[] {
   const done = session.doneOutputs();
@@ -149,6 +156,7 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
       kind: 'dev',
       status,
       summary,
+      problems: chain ? chainProblems(config.phases, summary.files) : [],
       outDir: config.outDir,
       error,
       saved: 'the phases finished so far are saved',

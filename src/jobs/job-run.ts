@@ -57,7 +57,7 @@ export interface JobResult<Summary extends object = Record<string, unknown>> {
   /** Where the results were written, if anywhere. */
   outDir?: string;
   /** What `crosstalk-run.json` holds: the job's own fields plus status, totals, usage and duration. */
-  summary: Summary & { runId: string; status: RunStatus; totals: RunTotals; usage: UsageSnapshot; durationMs: number };
+  summary: Summary & { runId: string; status: RunStatus; totals: RunTotals; usage: UsageSnapshot; durationMs: number; problems: string[] };
   /** Set when the run stopped early (budget, abort): why, and the command that continues it. */
   stopped?: { reason: string; resume: string };
   /** Calls answered free from the journal in this session. */
@@ -251,6 +251,8 @@ export function finishJob<Summary extends object>(
     status: RunStatus;
     summary: Summary;
     stored?: unknown;
+    /** What the run should have produced and did not: a completed run with problems ends `completed-with-problems`. */
+    problems?: string[];
     outDir?: string | undefined;
     error?: string | undefined;
     saved?: string;
@@ -261,10 +263,13 @@ export function finishJob<Summary extends object>(
   const durationMs = Date.now() - run.started;
   // the budget error was raised when a call was refused; calls still in flight then were paid afterwards
   if (ending.status === 'stopped-budget') ending = { ...ending, error: budgetStopMessage(runtime) ?? ending.error };
+  const problems = ending.problems ?? [];
+  if (ending.status === 'completed' && problems.length > 0) ending = { ...ending, status: 'completed-with-problems' };
   const totals = session.finish(ending.status, ending.stored ?? { ...ending.summary, ...(ending.error ? { error: ending.error } : {}), durationMs }, ending.error);
   const summary = {
     ...ending.summary,
     ...(ending.error ? { error: ending.error } : {}),
+    problems,
     runId: session.id,
     status: ending.status,
     durationMs,
@@ -276,7 +281,15 @@ export function finishJob<Summary extends object>(
     writeFileSync(join(ending.outDir, 'crosstalk-run.json'), `${JSON.stringify(summary, null, 2)}\n`);
   }
   const exitCode =
-    ending.status === 'completed' ? ExitCode.ok : ending.status === 'stopped-budget' ? ExitCode.budget : ending.status === 'interrupted' ? ExitCode.interrupted : ExitCode.failed;
+    ending.status === 'completed'
+      ? ExitCode.ok
+      : ending.status === 'completed-with-problems'
+        ? ExitCode.problems
+        : ending.status === 'stopped-budget'
+          ? ExitCode.budget
+          : ending.status === 'interrupted'
+            ? ExitCode.interrupted
+            : ExitCode.failed;
   const resumable = ending.status === 'stopped-budget' || ending.status === 'interrupted';
   return {
     runId: session.id,

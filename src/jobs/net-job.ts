@@ -190,8 +190,13 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       maxPromptChars: result.maxPromptChars,
       makespanMs: Math.round(result.makespanMs),
     };
+    const problems = [
+      ...(code && code.files && Object.keys(code.files).length === 0 ? ['the code answer holds no files'] : []),
+      ...(summary.choice === null && answer !== undefined ? ['no answer letter (A–J) found in the answer'] : []),
+    ];
     return finishJob(run, {
       kind: 'net',
+      problems,
       status,
       summary,
       outDir: config.outDir,

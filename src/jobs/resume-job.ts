@@ -37,7 +37,7 @@ export function findRun(storePath: string, runId: string): RunRecord {
 export async function resumeJob(environment: JobEnvironment, options: { storePath: string; runId: string; flagOverrides?: ConfigFlags }): Promise<JobResult<object>> {
   const { storePath } = options;
   const record = findRun(storePath, options.runId);
-  if (record.status === 'completed') throw new StoreError({ code: 'RUN_COMPLETED', path: storePath, message: `run ${record.id} is already completed; nothing to resume` });
+  if (record.status === 'completed' || record.status === 'completed-with-problems') throw new StoreError({ code: 'RUN_COMPLETED', path: storePath, message: `run ${record.id} is already completed; nothing to resume` });
   const given = options.flagOverrides ?? {};
   for (const [key, flag] of Object.entries(fixedFlags)) {
     if ((given as Record<string, string | undefined>)[key] === undefined) continue;

@@ -56,7 +56,7 @@ export class RunSession {
     const claimed = store.exclusive(() => {
       const record = store.getRun(id);
       if (!record) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list')` });
-      if (record.status === 'completed') throw new StoreError({ code: 'RUN_COMPLETED', path, message: `run ${id} is already completed; nothing to resume` });
+      if (record.status === 'completed' || record.status === 'completed-with-problems') throw new StoreError({ code: 'RUN_COMPLETED', path, message: `run ${id} is already completed; nothing to resume` });
       const owner = record.status === 'running' ? runOwner(store, id) : undefined;
       if (owner && owner.pid !== process.pid && ownerState(owner) === 'alive') {
         throw new StoreError({ code: 'RUN_ACTIVE', path, message: `run ${id} is still running (process ${owner.pid}); stop it (Ctrl-C) or wait for it to end before resuming` });

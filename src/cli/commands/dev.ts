@@ -40,6 +40,11 @@ function runsAsTeams(options: TeamOptions): boolean {
   return options.teams > 1 || (options.profiles ?? []).some((p) => Object.keys(p).length > 0) || options.teamModels.length > 0;
 }
 
+/** The first word of a finished run's line. */
+function doneWord(status: string): string {
+  return status === 'completed' ? 'done' : status === 'completed-with-problems' ? 'done with problems' : 'failed';
+}
+
 function parseLanguage(raw: unknown): ChainLanguage | undefined {
   if (raw === undefined) return undefined;
   const found = supportedLanguages.find((l) => l.toLowerCase() === String(raw).toLowerCase());
@@ -102,14 +107,14 @@ export const registerDev: Register = (program, ctx, run) => {
         if (config.kind === 'cross-team') {
           const result = await runWithProgress(ctx, out, (environment) => runCrossTeamJob(environment, config));
           return printJobEnd(out, result, () => ({
-            out: [`${result.status === 'completed' ? 'done' : 'failed'}: ${result.outDir}`, `  ${formatTeamsFinished(result.summary.teams)}; ${result.summary.files.length} files, language ${result.summary.language}, test ${result.summary.test?.outcome}`],
+            out: [`${doneWord(result.status)}: ${result.outDir}`, `  ${formatTeamsFinished(result.summary.teams)}; ${result.summary.files.length} files, language ${result.summary.language}, test ${result.summary.test?.outcome}`],
           }));
         }
         const result = await runWithProgress(ctx, out, (environment) => runDevJob(environment, config));
         const s = result.summary;
         return printJobEnd(out, result, () => ({
           out: [
-            `${result.status === 'completed' ? 'done' : 'failed'}: ${result.outDir}`,
+            `${doneWord(result.status)}: ${result.outDir}`,
             `  ${s.files.length} files (${s.files.slice(0, 6).map((f) => basename(f)).join(', ')}${s.files.length > 6 ? ', …' : ''}), language ${s.language}, test ${s.test?.outcome}`,
             ...(s.refusedFiles.length > 0 ? [`  refused ${s.refusedFiles.length} unsafe file name(s): ${s.refusedFiles.map((r) => `${r.path} (${r.reason})`).join('; ')}`] : []),
           ],

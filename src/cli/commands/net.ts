@@ -31,6 +31,14 @@ function parseNetOptions(options: Record<string, unknown>) {
   return { taskType, edgeRounds, groupSize };
 }
 
+/** `, N failed (id: reason; …)` for the first few failed nodes, or nothing. */
+function failedNodes(failed: Record<string, string>): string {
+  const entries = Object.entries(failed);
+  if (entries.length === 0) return '';
+  const shown = entries.slice(0, 3).map(([id, reason]) => `${id}: ${reason}`);
+  return `, ${entries.length} failed (${shown.join('; ')}${entries.length > 3 ? '; …' : ''})`;
+}
+
 /** `crosstalk net "<task>" --topology T --agents N`: run a MacNet collaboration network. */
 export const registerNet: Register = (program, ctx, run) => {
   const command = defineCommand(program, {
@@ -86,7 +94,7 @@ export const registerNet: Register = (program, ctx, run) => {
               ? [config.taskType === 'choice' ? `answer: ${s.choice ?? '(no letter found)'}` : s.answer]
               : [],
           notes: [
-            `${result.status}: ${s.nodes.done}/${s.graph.nodes} nodes${Object.keys(s.nodes.failed).length ? `, ${Object.keys(s.nodes.failed).length} failed (${Object.keys(s.nodes.failed).slice(0, 5).join(', ')})` : ''}${s.nodes.skipped.length ? `, ${s.nodes.skipped.length} skipped` : ''}${Object.keys(s.nodes.partial).length ? `, ${Object.keys(s.nodes.partial).length} ran without some inputs` : ''}; run ${result.runId}; output in ${result.outDir}`,
+            `${result.status}: ${s.nodes.done}/${s.graph.nodes} nodes${failedNodes(s.nodes.failed)}${s.nodes.skipped.length ? `, ${s.nodes.skipped.length} skipped` : ''}${Object.keys(s.nodes.partial).length ? `, ${Object.keys(s.nodes.partial).length} ran without some inputs` : ''}; run ${result.runId}; output in ${result.outDir}`,
           ],
         }));
       });
