@@ -45,6 +45,9 @@ export function simulateReply(input: SimReplyInput): string {
   const random = seededRandom(key);
   const ctx: ReplyContext = { request, instructions, lastUser, task: findTask(instructions), random, assistantTurns, minTurns: input.minTurns ?? 1 };
 
+  // a request naming the files to write gets them, even when the code it shows holds a JSON file (package.json)
+  const namesFiles = requestedFiles(lastUser).length > 0 && /code block/i.test(request);
+  if (namesFiles) return withMarker(ctx, codeReply(ctx), true);
   if (/```json/i.test(lastUser) || /\b(reply|respond|answer) (only )?with (a |one )?json\b/i.test(lastUser)) return jsonReply(ctx);
   if (isMultipleChoice(lastUser)) return choiceReply(ctx);
   if (/code block/i.test(request) && /\bfiles?\b/i.test(request)) return withMarker(ctx, codeReply(ctx), true);
