@@ -84,6 +84,8 @@ export async function openJob(
   // a per-role model for a role the job does not have would be ignored in silence
   const roleModels = Object.keys(loaded.config.roleModels ?? {}).map((role) => ({ role, where: loaded.sources[`roleModels.${role}`] ?? 'roleModels' }));
   checkRoleNames(roleModels, job.roles ?? defaultRoles);
+  // bad model strings, missing keys and unreachable defaults fail here, before a run is recorded
+  if (!start.resumeId) await createRuntime({ loaded, env: environment.env, ...(environment.probe ? { probe: environment.probe } : {}) });
   const storePath = loaded.config.store === ':memory:' ? ':memory:' : resolveStorePath(environment.cwd, loaded.config);
   const store = new SqliteRunStore(storePath, { writeBehind: true });
   let session: RunSession | undefined;

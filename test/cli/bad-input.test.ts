@@ -127,4 +127,14 @@ describe('bad input gives exit 2 and one line', () => {
     const runs = await runInProcess(['runs', 'list', '--json'], { cwd });
     expect(JSON.parse(runs.stdout)).toMatchObject({ runs: [] });
   });
+
+  it('a run that fails validation before its first model call leaves no run behind', async () => {
+    const cwd = tempDir();
+    for (const model of ['openai:gpt-4o-mini', 'sim?latency=soon', 'nope:x']) {
+      const result = await runInProcess(['net', 'x', '--topology', 'chain', '--agents', '2', '--model', model], { cwd });
+      expect(result.code, model).toBe(2);
+    }
+    const runs = await runInProcess(['runs', 'list', '--json'], { cwd });
+    expect(JSON.parse(runs.stdout)).toMatchObject({ runs: [] });
+  });
 });
