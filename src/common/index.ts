@@ -3,3 +3,4 @@ export { partitionMerge, type MergeNode, type PartitionMergeResult } from './par
 export { sleep } from './sleep.js';
 export { makeDirectory } from './make-directory.js';
 export { prepareOutputDir } from './output-dir.js';
+export { removeTree, type RemoveTreeOptions, type RemoveTreeResult } from './remove-tree.js';

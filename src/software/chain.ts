@@ -291,7 +291,15 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
           }
           const entry = entryFile(language);
           for (let round = 0; round <= phase.rounds; round++) {
-            test = await options.runProgram(files, entry, language, options.signal);
+            try {
+              test = await options.runProgram(files, entry, language, options.signal);
+            } catch (error) {
+              // a runner that fails is a sandbox error of this phase, never a silent "not run"
+              if (AbortedError.isInstance(error) || options.signal?.aborted) throw error;
+              const message = (error as Error).message.split('\n')[0] ?? 'the program runner failed';
+              test = { outcome: 'sandbox-error', rule: message, exitCode: null, output: '', durationMs: 0 };
+              throw error;
+            }
             if (test.outcome !== 'exited-error' || round === phase.rounds) break;
             emit({ type: 'round', phase: phase.name, round: round + 1 });
             record.rounds = round + 1;
