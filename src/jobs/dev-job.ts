@@ -103,6 +103,7 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
         ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
         seed: runtime.seed,
         signal: environment.signal,
+        limits: runtime.outputLimits,
         onPhaseDone: (state) => {
           finishedNow.push(state);
           session.stepDone(state.phase, JSON.stringify(state), { status: state.record.status, note: state.record.note ?? null });
@@ -138,6 +139,7 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
       summary,
       outDir: config.outDir,
       error,
+      resumable: stopped !== undefined,
       saved: 'the phases finished so far are saved',
     });
   });

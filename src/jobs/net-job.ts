@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { makeDirectory } from '../common/index.js';
-import { BudgetExceededError } from '../errors/index.js';
+import { BudgetExceededError, ModelOutputError } from '../errors/index.js';
 import type { StepRef } from '../events/index.js';
 import { graphSpecSchema, graphStats, remainingTimeMs, toDot, validateGraph, type ScheduleEvent } from '../graph/index.js';
 import { executeNetwork, extractChoice, type NetworkResult, type NodeOutput } from '../network/index.js';
@@ -10,7 +10,7 @@ import { runCodeAnswer } from '../software/code-answer.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
 import type { RunStatus } from '../store/index.js';
-import { closingJob, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+import { closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 
 /** A network job's stored configuration: everything needed to run or resume it. */
@@ -135,7 +135,8 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       seed,
       signal: environment.signal,
       done,
-      isFatal: (error) => BudgetExceededError.isInstance(error),
+      isFatal: (error) => BudgetExceededError.isInstance(error) || ModelOutputError.isTooLarge(error),
+      maxPromptChars: runtime.outputLimits.maxPromptChars,
       onEvent,
       onNodeDone: (id, output) => session.stepDone(id, output.text, { calls: output.calls, temperature: output.temperature }),
       // the final merge of the sinks is a step of its own: for a large network it is the last stretch of the run
@@ -148,7 +149,7 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
     const answer = result.final;
     const code = config.taskType === 'code' && answer !== undefined ? await runCodeAnswer(answer, runtime.sandbox, environment.signal) : undefined;
     const written = config.outDir ? writeNetworkOutput(config.outDir, graph.spec, result, code?.files) : undefined;
-    const status: RunStatus = result.status === 'stopped' ? 'stopped-budget' : result.status === 'aborted' ? 'interrupted' : result.status;
+    const status: RunStatus = result.status === 'stopped' ? finalStatus(result.stopError, undefined) : result.status === 'aborted' ? 'interrupted' : result.status;
     const error = result.stopError ? (result.stopError as Error).message : undefined;
     const summary: NetSummary = {
       task: config.task,
@@ -171,6 +172,7 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       summary,
       outDir: config.outDir,
       ...(error ? { error } : status === 'interrupted' ? { error: 'interrupted' } : {}),
+      resumable: result.status === 'stopped',
       saved: `${result.outputs.size} of ${stats.nodes} nodes are done and saved`,
     });
   });
