@@ -11,6 +11,7 @@ import type { Register } from '../main.js';
 import { nonEmptyText } from '../parse-flags.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand } from '../define-command.js';
+import { printable } from '../format.js';
 import { printJobEnd, runWithProgress } from '../run-job.js';
 
 const taskTypes = ['code', 'text', 'choice'] as const;
@@ -79,12 +80,12 @@ export const registerNet: Register = (program, ctx, run) => {
         const s = result.summary;
         return printJobEnd(out, result, () => ({
           out: s.code
-            ? [`${s.code.files.length} files in ${join(config.outDir!, 'project')}; test ${s.code.test.outcome} (${s.code.test.rule})${s.code.refused.length ? `; refused ${s.code.refused.map((r) => r.path).join(', ')}` : ''}`]
+            ? [`${s.code.files.length} files in ${join(config.outDir!, 'project')}; test ${s.code.test.outcome} (${s.code.test.rule})${s.code.refused.length ? `; refused ${s.code.refused.map((r) => printable(r.path)).join(', ')}` : ''}`]
             : s.answer !== null
               ? [config.taskType === 'choice' ? `answer: ${s.choice ?? '(no letter found)'}` : s.answer]
               : [],
           notes: [
-            `${result.status}: ${s.nodes.done}/${s.graph.nodes} nodes${Object.keys(s.nodes.failed).length ? `, ${Object.keys(s.nodes.failed).length} failed (${Object.keys(s.nodes.failed).slice(0, 5).join(', ')})` : ''}${s.nodes.skipped.length ? `, ${s.nodes.skipped.length} skipped` : ''}; run ${result.runId}; output in ${result.outDir}`,
+            `${result.status}: ${s.nodes.done}/${s.graph.nodes} nodes${Object.keys(s.nodes.failed).length ? `, ${Object.keys(s.nodes.failed).length} failed (${Object.keys(s.nodes.failed).slice(0, 5).map((id) => printable(id)).join(', ')})` : ''}${s.nodes.skipped.length ? `, ${s.nodes.skipped.length} skipped` : ''}; run ${result.runId}; output in ${result.outDir}`,
           ],
         }));
       });
