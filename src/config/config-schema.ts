@@ -15,7 +15,8 @@ const priceSchema = z
 const providerSchema = z
   .object({
     apiKey: z.string().min(1).optional(),
-    baseURL: z.url().optional(),
+    /** An http(s) URL: other schemes (`file:`, `data:`) are refused as bad input instead of failing every call. */
+    baseURL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   })
   .strict();
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { makeDirectory } from '../common/index.js';
 import { BudgetExceededError, ModelOutputError } from '../errors/index.js';
 import type { StepRef } from '../events/index.js';
-import { graphSpecSchema, graphStats, remainingTimeMs, toDot, validateGraph, type ScheduleEvent } from '../graph/index.js';
+import { defaultMaxEdges, graphSpecSchema, nodeFileName, remainingTimeMs, structureStats, toDot, validateGraph, type GraphStructure, type ScheduleEvent } from '../graph/index.js';
 import { executeNetwork, extractChoice, type NetworkResult, type NodeOutput } from '../network/index.js';
 import { runCodeAnswer } from '../software/code-answer.js';
 import { writeCodebase } from '../software/codebase/index.js';
@@ -45,7 +45,7 @@ export interface NetSummary {
   model: string;
   simulated: boolean;
   topology: string;
-  graph: ReturnType<typeof graphStats> & { warnings: string[] };
+  graph: GraphStructure & { warnings: string[] };
   config: { seed: number; concurrency: number; edgeRounds: number; groupSize: number };
   nodes: { done: number; failed: Record<string, string>; skipped: string[]; notStarted: number };
   mergedSinks: string[];
@@ -69,7 +69,7 @@ const nodeWeight = (inDegree: number) => 1 + 2 * inDegree;
  * resumes from the nodes already done without paying for their calls again.
  */
 export async function runNetJob(environment: JobEnvironment, config: NetJobConfig, start: JobStart = {}): Promise<JobResult<NetSummary>> {
-  const graph = validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length) });
+  const graph = validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length), maxEdges: Math.max(defaultMaxEdges, config.graph.edges.length) });
   const run = await openJob(
     environment,
     { flags: config.flags, run: { kind: 'net', task: config.task, config }, cache: config.cache === true, allowUnsafeSandbox: config.unsafeNoSandbox === true },
@@ -80,7 +80,8 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
     for (const node of graph.spec.nodes) if (node.model) runtime.modelByString(node.model); // missing keys fail before any work
     const seed = runtime.seed;
     const { dag, spec } = graph;
-    const stats = graphStats(dag, { seed });
+    // structure only: clustering and path statistics are for `graph --stats`, never on the way to the first call
+    const stats = structureStats(dag);
     const done = new Map<string, NodeOutput>();
     for (const [id, text] of session.doneOutputs()) done.set(id, { text, calls: 0, maxPromptChars: 0, temperature: 0 });
     session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: stats.nodes, doneSteps: done.size });
@@ -181,7 +182,7 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
 /** Writes each node's artifact, the graph (DOT), the answer and, for code, the project (names checked). */
 function writeNetworkOutput(outDir: string, spec: NetJobConfig['graph'], result: NetworkResult, files: Record<string, string> | undefined) {
   makeDirectory(join(outDir, 'nodes'));
-  for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.md`), output.text);
+  for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', nodeFileName(id)), output.text);
   writeFileSync(join(outDir, 'graph.dot'), `${toDot(spec)}\n`);
   if (result.final !== undefined) writeFileSync(join(outDir, 'answer.md'), `${result.final}\n`);
   if (!files) return undefined;
