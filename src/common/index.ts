@@ -4,3 +4,4 @@ export { sleep } from './sleep.js';
 export { makeDirectory } from './make-directory.js';
 export { prepareOutputDir } from './output-dir.js';
 export { removeTree, type RemoveTreeOptions, type RemoveTreeResult } from './remove-tree.js';
+export { yieldToLoop } from './yield-to-loop.js';

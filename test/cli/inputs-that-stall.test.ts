@@ -61,6 +61,14 @@ describe('inputs that used to stall or crash a run', () => {
     expect(result.afterSignalMs).toBeLessThan(5_000);
   });
 
+  it('stops a net run on the simulated model on SIGTERM promptly, resumable', { timeout: 150_000 }, async () => {
+    // the simulated model answers at once: without turns of the event loop the signal waited for the whole run
+    const result = await terminateWhenReady(['net', 'Write a haiku', '--topology', 'mesh', '--agents', '300', '--model', 'sim'], /run \S+ \(net, sim\)/, workDir());
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/crosstalk: interrupted; \d+ of 300 nodes are done and saved\. Resume with: crosstalk runs resume \S+/);
+    expect(result.afterSignalMs).toBeLessThan(5_000);
+  });
+
   it('refuses a 300-character node id before any model call', async () => {
     const cwd = workDir();
     const id = 'n'.repeat(300);
