@@ -37,3 +37,18 @@ export function formatDuration(ms: number): string {
   if (minutes < 60) return `${minutes} min ${String(Math.round(seconds % 60)).padStart(2, '0')} s`;
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
+
+/**
+ * Text chosen by a model (a file name, a node or team id, a reply) made safe for a terminal: C0 and C1 control
+ * characters, DEL and the bidirectional overrides are shown as escapes (`\x1b`, `\u202e`), so a name cannot move
+ * the cursor, ring the bell, retitle the window or reorder what is shown. With `keepLines`, newlines and tabs pass
+ * (answers, DOT); without it they are escaped too, so one name stays on one line. `--json` output never uses this.
+ */
+export function printable(text: string, options: { keepLines?: boolean } = {}): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    if (options.keepLines && (c === '\n' || c === '\t')) return c;
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

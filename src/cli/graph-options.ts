@@ -15,7 +15,8 @@ export function addTopologyOptions(command: Command, countFlag: '--n' | '--agent
     .option('--k <k>', 'small-world: ring neighbours (default 4)')
     .option('--beta <b>', 'small-world: rewiring probability (default 0.1)')
     .option('--m <m>', 'scale-free: edges per new node (default 2)')
-    .option('--max-nodes <n>', 'refuse graphs with more nodes than this (default 100000)');
+    .option('--max-nodes <n>', 'refuse graphs with more nodes than this (default 100000)')
+    .option('--max-edges <n>', 'refuse graphs with more edges than this (default 4000000)');
 }
 
 function numberOption(options: Record<string, unknown>, key: string, flag: string, integer: boolean): number | undefined {
@@ -35,7 +36,8 @@ function numberOption(options: Record<string, unknown>, key: string, flag: strin
  */
 export function resolveGraph(arg: string, options: Record<string, unknown>, cwd: string, countKey: 'n' | 'agents', seed: number): ValidatedGraph {
   const maxNodes = numberOption(options, 'maxNodes', '--max-nodes', true);
-  const limit = maxNodes !== undefined ? { maxNodes } : {};
+  const maxEdges = numberOption(options, 'maxEdges', '--max-edges', true);
+  const limit = { ...(maxNodes !== undefined ? { maxNodes } : {}), ...(maxEdges !== undefined ? { maxEdges } : {}) };
   if (isTopologyName(arg)) {
     const n = numberOption(options, countKey, countKey === 'n' ? '--n' : '--agents', true);
     if (n === undefined) throw new ConfigError({ key: countKey, message: `topology '${arg}' needs a node count: pass ${countKey === 'n' ? '--n' : '--agents'} N` });
@@ -57,7 +59,7 @@ export function resolveGraph(arg: string, options: Record<string, unknown>, cwd:
     set('k', true);
     set('beta', false);
     set('m', true);
-    return validateGraph(generateTopology(arg, params), limit);
+    return validateGraph(generateTopology(arg, params, maxEdges !== undefined ? { maxEdges } : {}), limit);
   }
   const path = resolve(cwd, arg);
   if (!existsSync(path)) {

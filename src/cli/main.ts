@@ -11,6 +11,7 @@ import { registerDev } from './commands/dev.js';
 import { registerStory } from './commands/story.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions } from './global-options.js';
+import { printable } from './format.js';
 import { createOutput, describeError } from './output.js';
 
 /** Package version shown by `crosstalk --version`. */
@@ -50,7 +51,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     } catch (error) {
       const { message, code, exitCode: errorExit } = describeError(error);
       exitCode = errorExit;
-      ctx.stderr.write(`crosstalk: ${message}\n`);
+      ctx.stderr.write(`crosstalk: ${printable(message)}\n`);
       if (out.json) out.result({ ok: false, error: { code, message } });
       if (code === 'INTERNAL' && ctx.env.CROSSTALK_DEBUG && error instanceof Error) ctx.stderr.write(`${error.stack}\n`);
     }
@@ -71,7 +72,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
       return error.code === 'commander.executeSubCommandAsync' ? ExitCode.failed : ExitCode.badInput;
     }
-    ctx.stderr.write(`crosstalk: ${describeError(error).message}\n`);
+    ctx.stderr.write(`crosstalk: ${printable(describeError(error).message)}\n`);
     return ExitCode.failed;
   }
   return exitCode;

@@ -1,4 +1,5 @@
 import { CrosstalkError, ExitCode } from '../errors/index.js';
+import { printable } from './format.js';
 
 /** Where a command writes: human lines or one JSON document. */
 export interface Output {
@@ -11,15 +12,18 @@ export interface Output {
   result(document: unknown): void;
 }
 
-/** Builds an {@link Output} over the given streams. */
+/**
+ * Builds an {@link Output} over the given streams. Human lines and notes pass through {@link printable} (lines
+ * kept): whatever a model chose cannot reach the terminal as control characters; the JSON document is exact.
+ */
 export function createOutput(json: boolean, streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Output {
   return {
     json,
     line(text = '') {
-      (json ? streams.stderr : streams.stdout).write(`${text}\n`);
+      (json ? streams.stderr : streams.stdout).write(`${printable(text, { keepLines: true })}\n`);
     },
     note(text) {
-      streams.stderr.write(`${text}\n`);
+      streams.stderr.write(`${printable(text, { keepLines: true })}\n`);
     },
     result(document) {
       if (json) streams.stdout.write(`${JSON.stringify(document, null, 2)}\n`);

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CrosstalkEvent, ProgressEvent } from '../events/index.js';
+import { printable } from './format.js';
 import { createOutput } from './output.js';
 import { describeProgress, EventRenderer, plainProgressIntervalMs } from './render.js';
 
@@ -53,5 +54,29 @@ describe('the event renderer', () => {
   it('shows each team’s phase in the progress line of a cross-team run', () => {
     const text = describeProgress({ ...base, type: 'progress', elapsedMs: 500, calls: 3, replayedCalls: 1, tokens: 10, costUsd: 0, costKnown: false, teams: { team1: 'coding', team2: 'code-review done' } });
     expect(text).toBe('[500 ms] 3 calls (+1 replayed), 10 tokens, cost unknown — team1: coding · team2: code-review done');
+  });
+});
+
+describe('terminal safety', () => {
+  it('printable escapes control characters, DEL, C1 and bidi overrides, and keeps lines only when asked', () => {
+    expect(printable('a\x1b[31mb\x07c\x00d\x7fe\x9bf\u202eg')).toBe('a\\x1b[31mb\\x07c\\x00d\\x7fe\\x9bf\\u202eg');
+    expect(printable('one\ntwo\tx')).toBe('one\\x0atwo\\x09x');
+    expect(printable('one\ntwo\tx\x1b', { keepLines: true })).toBe('one\ntwo\tx\\x1b');
+    expect(printable('main.py ✓ é')).toBe('main.py ✓ é');
+  });
+
+  it('escapes node and team ids in rendered events, and lines and notes of the output, but not the JSON document', () => {
+    const c = capture(false);
+    const step = { kind: 'phase' as const, id: 'coding\x1b]0;owned\x07', team: 'team\x00' };
+    c.renderer.handle({ ...base, type: 'step-failed', step, error: 'boom', attempt: 1, willRetry: false });
+    c.renderer.handle({ ...base, type: 'team-dropped', team: 't\x1bx', reason: 'r' } as CrosstalkEvent);
+    expect(c.text()).not.toMatch(/[\x00\x07\x1b]/);
+    expect(c.text()).toContain('team\\x00 coding\\x1b]0;owned\\x07');
+    let stdout = '';
+    const streams = { stdout: new PassThrough(), stderr: new PassThrough() };
+    streams.stdout.on('data', (d) => (stdout += String(d)));
+    createOutput(false, streams).line('file \x1b[2J.py');
+    createOutput(true, streams).result({ name: 'file \x1b[2J.py' });
+    expect(stdout).toBe('file \\x1b[2J.py\n' + JSON.stringify({ name: 'file \x1b[2J.py' }, null, 2) + '\n');
   });
 });

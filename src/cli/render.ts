@@ -1,5 +1,5 @@
 import type { CrosstalkEvent, ProgressEvent, StepRef } from '../events/index.js';
-import { formatCost, formatDuration, simulatedBanner } from './format.js';
+import { formatCost, formatDuration, printable, simulatedBanner } from './format.js';
 import type { Output } from './output.js';
 
 type Stream = NodeJS.WritableStream & { isTTY?: boolean };
@@ -29,10 +29,10 @@ export class EventRenderer {
     this.lastPlain = now();
   }
 
-  /** A line that stays. */
+  /** A line that stays (control characters escaped: ids, notes and errors may hold what a model chose). */
   line(text: string): void {
     this.clear();
-    this.stream.write(`${text}\n`);
+    this.stream.write(`${printable(text, { keepLines: true })}\n`);
   }
 
   /** Clears the status line (before the command prints its ending). */
@@ -47,7 +47,8 @@ export class EventRenderer {
 
   private setStatus(text: string): void {
     if (!this.tty) return;
-    const line = text.length > 118 ? `${text.slice(0, 117)}…` : text;
+    const safe = printable(text);
+    const line = safe.length > 118 ? `${safe.slice(0, 117)}…` : safe;
     this.stream.write(`\r\x1b[2K${line}`);
     this.status = line;
   }
@@ -94,7 +95,7 @@ export class EventRenderer {
         if (event.groups.length > 0) this.line(`  merge: ${event.groups.map((g) => `[${g.join(' + ')}]`).join(' → ')}`);
         return;
       case 'team-dropped':
-        this.line(`✗ ${event.team} dropped: ${event.reason}`);
+        this.line(`✗ ${printable(event.team)} dropped: ${event.reason}`);
         return;
       case 'budget-warning':
         this.line(
@@ -126,12 +127,12 @@ export class EventRenderer {
     const now = this.now();
     if (now - this.lastPlain < plainProgressIntervalMs) return;
     this.lastPlain = now;
-    this.stream.write(`… ${text}\n`);
+    this.stream.write(`… ${printable(text)}\n`);
   }
 }
 
 function stepName(step: StepRef): string {
-  return step.team ? `${step.team} ${step.id}` : step.id;
+  return step.team ? `${printable(step.team)} ${printable(step.id)}` : printable(step.id);
 }
 
 function scored(team: string, scores: Record<string, number>): string {

@@ -15,7 +15,8 @@ const priceSchema = z
 const providerSchema = z
   .object({
     apiKey: z.string().min(1).optional(),
-    baseURL: z.url().optional(),
+    /** An http(s) URL: other schemes (`file:`, `data:`) are refused as bad input instead of failing every call. */
+    baseURL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   })
   .strict();
 
@@ -55,7 +56,7 @@ export const configSchema = z
       })
       .strict()
       .optional(),
-    /** Limits shared by all agents using one model. */
+    /** Limits shared by all agents using one model, and size caps on what models produce. */
     limits: z
       .object({
         /** Maximum model calls in flight per model. Default 8. */
@@ -66,6 +67,14 @@ export const configSchema = z
         timeoutMs: positiveInt.optional(),
         /** Attempts per call including the first. Default 5. */
         maxAttempts: positiveInt.optional(),
+        /** Characters of one model reply; a longer reply stops the run (`OUTPUT_TOO_LARGE`). Default 2,000,000. */
+        maxReplyChars: positiveInt.optional(),
+        /** Characters of one file a model writes. Default 1,000,000. */
+        maxFileChars: positiveInt.optional(),
+        /** Files in one generated codebase. Default 1,000. */
+        maxFiles: positiveInt.optional(),
+        /** Characters of one prompt built from earlier output (a codebase, a node's inputs). Default 4,000,000. */
+        maxPromptChars: positiveInt.optional(),
       })
       .strict()
       .optional(),

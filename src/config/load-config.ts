@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors/index.js';
@@ -45,11 +45,19 @@ function setPath(target: Mutable, path: string, value: unknown): void {
   node[keys[keys.length - 1]!] = value;
 }
 
+/** Largest config file read, in bytes: a real one is a few hundred bytes; millions of keys would block for minutes. */
+export const maxConfigFileBytes = 256 * 1024;
+
 function readConfigFile(path: string): unknown {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > maxConfigFileBytes) {
+      throw new ConfigError({ key: path, message: `config file ${path} is ${size.toLocaleString('en-US')} bytes, above the maximum of ${maxConfigFileBytes.toLocaleString('en-US')}` });
+    }
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (ConfigError.isInstance(error)) throw error;
     throw new ConfigError({ key: path, message: `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
   }
   try {

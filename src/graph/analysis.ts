@@ -1,4 +1,5 @@
 import { seededRandom } from '../common/index.js';
+import { AbortedError } from '../errors/index.js';
 import type { Dag, GraphSpec } from './types.js';
 
 /** Kahn's algorithm; ties broken by node index, so the order is deterministic. Assumes a DAG. */
@@ -65,34 +66,103 @@ export function criticalPath(dag: Dag, weight: (node: number) => number = () => 
   return { path, length };
 }
 
-function undirectedNeighbours(dag: Dag): Array<Set<number>> {
-  return dag.ids.map((_, i) => new Set([...dag.succ[i]!, ...dag.pred[i]!]));
+/** Undirected adjacency as sorted arrays (binary-searchable), built in O(edges) without a Set per node. */
+function undirectedAdjacency(dag: Dag): Int32Array[] {
+  return dag.ids.map((_, i) => {
+    const list = Int32Array.from([...dag.succ[i]!, ...dag.pred[i]!]).sort();
+    return list;
+  });
 }
 
-/** Average local clustering coefficient of the undirected view. */
-export function averageClustering(dag: Dag): number {
-  const nb = undirectedNeighbours(dag);
-  let sum = 0;
-  for (const set of nb) {
-    const list = [...set];
-    const k = list.length;
-    if (k < 2) continue;
-    let links = 0;
-    for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) if (nb[list[a]!]!.has(list[b]!)) links++;
-    sum += (2 * links) / (k * (k - 1));
+function hasNeighbour(list: Int32Array, v: number): boolean {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const x = list[mid]!;
+    if (x === v) return true;
+    if (x < v) lo = mid + 1;
+    else hi = mid - 1;
   }
-  return dag.ids.length === 0 ? 0 : sum / dag.ids.length;
+  return false;
 }
+
+/** Bounds on the sampled statistics: what `crosstalk graph --stats` computes on any graph within seconds. */
+export const statsSampling = {
+  /** Nodes whose local clustering is measured (all when the graph has fewer). */
+  clusteringNodes: 2000,
+  /** Neighbour pairs checked per node (all when it has fewer). */
+  pairsPerNode: 2000,
+  /** Breadth-first searches for the path length, at most. */
+  pathSources: 100,
+  /** Adjacency entries the breadth-first searches may visit in all. */
+  pathWork: 10_000_000,
+} as const;
 
 /**
- * Average shortest path length of the undirected view, over reachable pairs.
- * Exact for up to `maxSources` nodes; above that, BFS from a seeded sample.
+ * Work in slices: a generator that yields now and then, so a caller can run
+ * it to the end at once or interleave it with the event loop (and stop it).
  */
-export function averagePathLength(dag: Dag, options: { maxSources?: number; seed?: number } = {}): number {
+type Sliced<T> = Generator<void, T, void>;
+
+function runSliced<T>(work: Sliced<T>): T {
+  for (;;) {
+    const step = work.next();
+    if (step.done) return step.value;
+  }
+}
+
+async function runSlicedAsync<T>(work: Sliced<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal?.aborted) throw new AbortedError();
+  let last = performance.now();
+  for (;;) {
+    const step = work.next();
+    if (step.done) return step.value;
+    if (performance.now() - last > 20) {
+      // give signal handlers (SIGTERM, Ctrl-C) a turn
+      await new Promise((resolve) => setImmediate(resolve));
+      last = performance.now();
+      if (signal?.aborted) throw new AbortedError();
+    }
+  }
+}
+
+function* clusteringWork(dag: Dag, seed: number, adjacency = undirectedAdjacency(dag)): Sliced<number> {
+  const n = dag.ids.length;
+  if (n === 0) return 0;
+  const random = seededRandom(seed ^ 0x5bd1e995);
+  const sampled = n <= statsSampling.clusteringNodes ? Array.from({ length: n }, (_, i) => i) : Array.from({ length: statsSampling.clusteringNodes }, () => Math.floor(random() * n));
+  let sum = 0;
+  for (const v of sampled) {
+    const list = adjacency[v]!;
+    const k = list.length;
+    if (k >= 2) {
+      const allPairs = (k * (k - 1)) / 2;
+      let links = 0;
+      let checked = 0;
+      if (allPairs <= statsSampling.pairsPerNode) {
+        for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) if (hasNeighbour(adjacency[list[a]!]!, list[b]!)) links++;
+        checked = allPairs;
+      } else {
+        for (; checked < statsSampling.pairsPerNode; checked++) {
+          const a = Math.floor(random() * k);
+          let b = Math.floor(random() * (k - 1));
+          if (b >= a) b++;
+          if (hasNeighbour(adjacency[list[a]!]!, list[b]!)) links++;
+        }
+      }
+      sum += links / checked;
+    }
+    yield;
+  }
+  return sum / sampled.length;
+}
+
+function* pathLengthWork(dag: Dag, options: { maxSources?: number; seed?: number }, adjacency = undirectedAdjacency(dag)): Sliced<number> {
   const n = dag.ids.length;
   if (n < 2) return 0;
-  const nb = undirectedNeighbours(dag).map((s) => [...s]);
-  const maxSources = options.maxSources ?? 200;
+  const perSearch = n + 2 * dag.edgeCount;
+  const maxSources = Math.max(2, Math.min(options.maxSources ?? statsSampling.pathSources, Math.floor(statsSampling.pathWork / perSearch)));
   let sources = Array.from({ length: n }, (_, i) => i);
   if (n > maxSources) {
     const random = seededRandom(options.seed ?? 0);
@@ -101,26 +171,49 @@ export function averagePathLength(dag: Dag, options: { maxSources?: number; seed
   let total = 0;
   let pairs = 0;
   const dist = new Int32Array(n);
+  const queue = new Int32Array(n);
   for (const s of sources) {
     dist.fill(-1);
     dist[s] = 0;
-    const queue = [s];
-    for (let h = 0; h < queue.length; h++) {
+    queue[0] = s;
+    let tail = 1;
+    for (let h = 0; h < tail; h++) {
       const v = queue[h]!;
-      for (const w of nb[v]!) {
+      for (const w of adjacency[v]!) {
         if (dist[w] !== -1) continue;
         dist[w] = dist[v]! + 1;
         total += dist[w]!;
         pairs++;
-        queue.push(w);
+        queue[tail++] = w;
       }
+      if ((h & 4095) === 0) yield;
     }
+    yield;
   }
   return pairs === 0 ? 0 : total / pairs;
 }
 
-/** Statistics `crosstalk graph --stats` prints. */
-export interface GraphStats {
+/**
+ * Average local clustering coefficient of the undirected view: exact on up
+ * to 2,000 nodes with up to 2,000 neighbour pairs each, else estimated from a
+ * seeded sample of nodes and pairs (see {@link statsSampling}).
+ */
+export function averageClustering(dag: Dag, options: { seed?: number } = {}): number {
+  return runSliced(clusteringWork(dag, options.seed ?? 0));
+}
+
+/**
+ * Average shortest path length of the undirected view, over reachable pairs.
+ * Exact for up to `maxSources` nodes (default 100); above that, or when the
+ * searches would visit more than 10 million adjacency entries, breadth-first
+ * searches from a seeded sample.
+ */
+export function averagePathLength(dag: Dag, options: { maxSources?: number; seed?: number } = {}): number {
+  return runSliced(pathLengthWork(dag, options));
+}
+
+/** The structure of a graph: cheap (linear) to compute, what every run reports. */
+export interface GraphStructure {
   nodes: number;
   edges: number;
   /** Agents as the MacNet paper counts them: |V| + |E| (actors on nodes, critics on edges). */
@@ -130,12 +223,16 @@ export interface GraphStats {
   sources: number;
   sinks: number;
   criticalPathLength: number;
+  inDegree: Record<number, number>;
+  outDegree: Record<number, number>;
+}
+
+/** Statistics `crosstalk graph --stats` prints: the structure plus (sampled) small-world statistics. */
+export interface GraphStats extends GraphStructure {
   averageClustering: number;
   averagePathLength: number;
   /** Small-world comparison with a random graph of the same size: C/C_rand and L/L_rand (sigma = their ratio). */
   smallWorld: { clusteringRatio: number; pathRatio: number; sigma: number } | null;
-  inDegree: Record<number, number>;
-  outDegree: Record<number, number>;
 }
 
 function histogram(values: number[]): Record<number, number> {
@@ -144,17 +241,9 @@ function histogram(values: number[]): Record<number, number> {
   return h;
 }
 
-/** Computes {@link GraphStats}. `reference` is an equal-size random graph for the small-world ratios. */
-export function graphStats(dag: Dag, options: { seed?: number; reference?: Dag } = {}): GraphStats {
+/** Computes {@link GraphStructure} in time linear in the graph's size. */
+export function structureStats(dag: Dag): GraphStructure {
   const layers = topologicalLayers(dag);
-  const c = averageClustering(dag);
-  const l = averagePathLength(dag, { seed: options.seed ?? 0 });
-  let smallWorld: GraphStats['smallWorld'] = null;
-  if (options.reference) {
-    const cr = averageClustering(options.reference);
-    const lr = averagePathLength(options.reference, { seed: options.seed ?? 0 });
-    if (cr > 0 && lr > 0 && l > 0) smallWorld = { clusteringRatio: c / cr, pathRatio: l / lr, sigma: c / cr / (l / lr) };
-  }
   return {
     nodes: dag.ids.length,
     edges: dag.edgeCount,
@@ -164,12 +253,43 @@ export function graphStats(dag: Dag, options: { seed?: number; reference?: Dag }
     sources: dag.pred.filter((p) => p.length === 0).length,
     sinks: dag.succ.filter((s) => s.length === 0).length,
     criticalPathLength: criticalPath(dag).length,
-    averageClustering: c,
-    averagePathLength: l,
-    smallWorld,
     inDegree: histogram(dag.pred.map((p) => p.length)),
     outDegree: histogram(dag.succ.map((s) => s.length)),
   };
+}
+
+function* statsWork(dag: Dag, options: { seed?: number; reference?: Dag }): Sliced<GraphStats> {
+  const seed = options.seed ?? 0;
+  const structure = structureStats(dag);
+  yield;
+  const adjacency = undirectedAdjacency(dag);
+  const c = yield* clusteringWork(dag, seed, adjacency);
+  const l = yield* pathLengthWork(dag, { seed }, adjacency);
+  let smallWorld: GraphStats['smallWorld'] = null;
+  if (options.reference) {
+    const referenceAdjacency = undirectedAdjacency(options.reference);
+    const cr = yield* clusteringWork(options.reference, seed, referenceAdjacency);
+    const lr = yield* pathLengthWork(options.reference, { seed }, referenceAdjacency);
+    if (cr > 0 && lr > 0 && l > 0) smallWorld = { clusteringRatio: c / cr, pathRatio: l / lr, sigma: c / cr / (l / lr) };
+  }
+  return { ...structure, averageClustering: c, averagePathLength: l, smallWorld };
+}
+
+/**
+ * Computes {@link GraphStats}, sampled so it stays within seconds on any graph
+ * (see {@link statsSampling}). `reference` is an equal-size random graph for
+ * the small-world ratios. Use {@link structureStats} when the structure is all you need.
+ */
+export function graphStats(dag: Dag, options: { seed?: number; reference?: Dag } = {}): GraphStats {
+  return runSliced(statsWork(dag, options));
+}
+
+/**
+ * {@link graphStats} that lets the event loop run every few milliseconds and
+ * stops with an `AbortedError` once `signal` aborts (Ctrl-C, SIGTERM).
+ */
+export function graphStatsAsync(dag: Dag, options: { seed?: number; reference?: Dag; signal?: AbortSignal } = {}): Promise<GraphStats> {
+  return runSlicedAsync(statsWork(dag, options), options.signal);
 }
 
 function dotId(id: string): string {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp-dir.js';
-import { GraphSpecError } from '../errors/index.js';
-import { criticalPath, graphStats, toDot, topologicalLayers } from './analysis.js';
+import { AbortedError, GraphSpecError } from '../errors/index.js';
+import { criticalPath, graphStats, graphStatsAsync, toDot, topologicalLayers } from './analysis.js';
 import { parseDot, readGraphFile } from './spec-parse.js';
 import { generateTopology, topologyNames } from './topologies.js';
 import { toDag, type GraphSpec } from './types.js';
@@ -147,5 +147,28 @@ describe('analysis', () => {
     const stats = graphStats(sw, { reference: rnd });
     expect(stats.averageClustering).toBeGreaterThan(0.3);
     expect(stats.smallWorld!.sigma).toBeGreaterThan(3);
+  });
+});
+
+describe('bounded graph work', () => {
+  it('refuses a topology whose edge count is over maxEdges before building it', () => {
+    expect(() => generateTopology('mesh', { n: 100_000 })).toThrow(/a mesh of 100,000 nodes has about 4,999,950,000 edges, above the maximum of 4,000,000/);
+    expect(() => generateTopology('mesh', { n: 10 }, { maxEdges: 44 })).toThrow(GraphSpecError);
+    expect(generateTopology('mesh', { n: 10 }, { maxEdges: 45 }).edges).toHaveLength(45);
+  });
+
+  it('refuses node ids too long for a file name, before any work', () => {
+    const id = 'x'.repeat(201);
+    expect(() => validateGraph({ nodes: [{ id }], edges: [] })).toThrow(/node id 'x{40}…' has 201 characters, above the maximum of 200/);
+  });
+
+  it('stops the statistics when the signal aborts, and samples large graphs', async () => {
+    const dag = toDag(generateTopology('small-world', { n: 20_000, seed: 1 }));
+    const controller = new AbortController();
+    controller.abort();
+    await expect(graphStatsAsync(dag, { signal: controller.signal })).rejects.toThrow(AbortedError);
+    const stats = await graphStatsAsync(dag, { seed: 1 });
+    expect(stats.averageClustering).toBeGreaterThan(0.2);
+    expect(stats.averagePathLength).toBeGreaterThan(1);
   });
 });

@@ -91,13 +91,38 @@ function randomPermutation(n: number, random: Random): Int32Array {
   return order;
 }
 
+/** Default maximum edge count of a graph (`maxEdges` to change): about 1 GB of memory for the graph and its run. */
+export const defaultMaxEdges = 4_000_000;
+
+/** Edges a topology with these parameters has (exact, or the expected count for `random`), without building it. */
+export function expectedEdgeCount(name: TopologyName, o: z.output<typeof topologyParamsSchema>): number {
+  const n = o.n;
+  switch (name) {
+    case 'mesh':
+      return (n * (n - 1)) / 2;
+    case 'layer': {
+      const layers = o.width ? Math.ceil(n / o.width) : Math.max(Math.min(2, n), Math.floor(Math.log2(Math.max(2, n))));
+      const width = o.width ?? Math.ceil(n / layers);
+      return Math.max(0, n - width) * width;
+    }
+    case 'random':
+      return (o.p ?? (n > 1 ? Math.min(1, 2 / (n - 1)) : 0)) * ((n * (n - 1)) / 2) + n;
+    case 'small-world':
+      return n * Math.max(1, Math.floor(o.k / 2)) + n;
+    case 'scale-free':
+      return n * o.m;
+    default:
+      return n;
+  }
+}
+
 /**
  * Generates a built-in topology with `n` nodes (`n0` … `n{n-1}`). Seeded:
  * the same parameters always give the same graph. Every result is a DAG.
  * Cost is O(n + edges) except `mesh` and `layer`, whose edge counts grow
  * quadratically by definition.
  */
-export function generateTopology(name: TopologyName, params: TopologyParams): GraphSpec {
+export function generateTopology(name: TopologyName, params: TopologyParams, options: { maxEdges?: number } = {}): GraphSpec {
   const parsed = topologyParamsSchema.safeParse(params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -105,6 +130,14 @@ export function generateTopology(name: TopologyName, params: TopologyParams): Gr
   }
   const o = parsed.data;
   const n = o.n;
+  // refuse before allocating: a mesh of 100,000 nodes would need 5 billion edges
+  const maxEdges = options.maxEdges ?? defaultMaxEdges;
+  const edges = expectedEdgeCount(name, o);
+  if (edges > maxEdges) {
+    throw new GraphSpecError({
+      message: `a ${name} of ${n.toLocaleString('en-US')} nodes has about ${Math.round(edges).toLocaleString('en-US')} edges, above the maximum of ${maxEdges.toLocaleString('en-US')} (raise it with --max-edges)`,
+    });
+  }
   const random = seededRandom(o.seed ^ 0x9e3779b9);
   const pairs: Array<[number, number]> = [];
   switch (name) {

@@ -1,8 +1,28 @@
 import { GraphSpecError } from '../errors/index.js';
+import { defaultMaxEdges } from './topologies.js';
 import { toDag, type Dag, type GraphSpec } from './types.js';
 
 /** Default maximum node count (`maxNodes` to change). */
 export const defaultMaxNodes = 100_000;
+
+/** Longest node id, in characters: ids become file names (`nodes/<id>.md`), which Linux caps at 255 bytes. */
+export const maxNodeIdLength = 200;
+
+/** File name a node's artifact is written to, under `nodes/` of the output directory. */
+export function nodeFileName(id: string): string {
+  return `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.md`;
+}
+
+/**
+ * Refuses ids that cannot become a file name (empty, or too long), before any model call is made rather than
+ * after all of them.
+ */
+function checkNodeId(id: string): void {
+  if (id.length === 0) throw new GraphSpecError({ message: 'a node has an empty id', nodes: [id] });
+  if (id.length > maxNodeIdLength || Buffer.byteLength(nodeFileName(id)) > 255) {
+    throw new GraphSpecError({ message: `node id '${id.slice(0, 40)}…' has ${id.length} characters, above the maximum of ${maxNodeIdLength}`, nodes: [id] });
+  }
+}
 
 /** Result of a successful validation. */
 export interface ValidatedGraph {
@@ -59,13 +79,16 @@ export function findCycle(dag: Dag): string[] | undefined {
  * Nodes with no edges at all (in a graph of several nodes) are a warning.
  * @throws GraphSpecError with a one-line message naming the offending node, edge or cycle.
  */
-export function validateGraph(spec: GraphSpec, options: { maxNodes?: number } = {}): ValidatedGraph {
+export function validateGraph(spec: GraphSpec, options: { maxNodes?: number; maxEdges?: number } = {}): ValidatedGraph {
   const max = options.maxNodes ?? defaultMaxNodes;
+  const maxEdges = options.maxEdges ?? defaultMaxEdges;
   if (spec.nodes.length === 0) throw new GraphSpecError({ message: 'graph has no nodes' });
   if (spec.nodes.length > max) throw new GraphSpecError({ message: `graph has ${spec.nodes.length} nodes, above the maximum of ${max} (raise it with --max-nodes)` });
+  if (spec.edges.length > maxEdges) throw new GraphSpecError({ message: `graph has ${spec.edges.length} edges, above the maximum of ${maxEdges} (raise it with --max-edges)` });
   const seen = new Set<string>();
   for (const node of spec.nodes) {
     if (seen.has(node.id)) throw new GraphSpecError({ message: `duplicate node id '${node.id}'`, nodes: [node.id] });
+    checkNodeId(node.id);
     seen.add(node.id);
   }
   const edgeKeys = new Set<string>();

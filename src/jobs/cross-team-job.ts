@@ -152,6 +152,7 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
         ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
         seed: runtime.seed,
         signal: environment.signal,
+        limits: runtime.outputLimits,
         ...teamBudget(runtime, teams.length),
         onEvent: teamEventSink(run, phaseAgent(config.phases, (role) => runtime.modelString(role))),
       }),
@@ -193,6 +194,7 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
       stored: { ...summary, teams: undefined },
       outDir: config.outDir,
       error,
+      resumable: stopped !== undefined,
       saved: kept,
     });
   });

@@ -123,6 +123,7 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
         ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
         seed: runtime.seed,
         signal: environment.signal,
+        limits: runtime.outputLimits,
         onPhaseDone: (state) => {
           finishedNow.push(state);
           session.stepDone(state.phase, JSON.stringify(state), { status: state.record.status, note: state.record.note ?? null });
@@ -159,6 +160,7 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
       problems: chain ? chainProblems(config.phases, summary.files) : [],
       outDir: config.outDir,
       error,
+      resumable: stopped !== undefined,
       saved: 'the phases finished so far are saved',
     });
   });

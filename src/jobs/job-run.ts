@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { checkRoleNames, defaultRoles, type RoleBook } from '../agents/index.js';
 import { makeDirectory } from '../common/index.js';
 import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/index.js';
-import { AbortedError, BudgetExceededError, ExitCode } from '../errors/index.js';
+import { AbortedError, BudgetExceededError, ExitCode, ModelOutputError } from '../errors/index.js';
 import type { CrosstalkEvent, ProgressEvent } from '../events/index.js';
 import type { UsageSnapshot } from '../model/middleware/index.js';
 import { createRuntime, type ProgramSandbox, type Runtime } from '../runtime/index.js';
@@ -224,16 +224,27 @@ function budgetStopMessage(runtime: Runtime): string | undefined {
 
 /** The stored status of a job: how it was stopped, else how it ended. */
 export function finalStatus(stopped: unknown, ended: 'completed' | 'failed' | 'partial' | undefined): RunStatus {
-  if (stopped) return BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : 'interrupted';
+  if (stopped) return BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : ModelOutputError.isTooLarge(stopped) ? 'failed' : 'interrupted';
   return ended ?? 'failed';
 }
 
-/** Runs `work`, turning a budget stop or an abort into a value (the run is then resumable) and rethrowing the rest. */
-export async function catchStop<T>(work: () => Promise<T>): Promise<{ value?: T; stopped?: BudgetExceededError | AbortedError }> {
+/** An error that stops a run early and leaves it resumable: the budget, an abort, or an output size cap. */
+export type RunStop = BudgetExceededError | AbortedError | ModelOutputError;
+
+/** True for an error {@link catchStop} turns into a stop. */
+export function isRunStop(error: unknown): error is RunStop {
+  return BudgetExceededError.isInstance(error) || AbortedError.isInstance(error) || ModelOutputError.isTooLarge(error);
+}
+
+/**
+ * Runs `work`, turning a budget stop, an abort or an output over a size cap into a value (the run is then
+ * resumable) and rethrowing the rest.
+ */
+export async function catchStop<T>(work: () => Promise<T>): Promise<{ value?: T; stopped?: RunStop }> {
   try {
     return { value: await work() };
   } catch (error) {
-    if (BudgetExceededError.isInstance(error) || AbortedError.isInstance(error)) return { stopped: error };
+    if (isRunStop(error)) return { stopped: error };
     throw error;
   }
 }
@@ -258,6 +269,8 @@ export function finishJob<Summary extends object>(
     outDir?: string | undefined;
     error?: string | undefined;
     saved?: string;
+    /** Say how to resume although the status is not a stop (a run stopped by an output size cap). */
+    resumable?: boolean;
   },
 ): JobResult<Summary> {
   run.stopTicker();
@@ -292,7 +305,8 @@ export function finishJob<Summary extends object>(
           : ending.status === 'interrupted'
             ? ExitCode.interrupted
             : ExitCode.failed;
-  const resumable = ending.status === 'stopped-budget' || ending.status === 'interrupted';
+  // a run stopped by an output size cap is failed (exit 1) but resumable once the cap is raised
+  const resumable = ending.status === 'stopped-budget' || ending.status === 'interrupted' || ending.resumable === true;
   return {
     runId: session.id,
     kind: ending.kind,

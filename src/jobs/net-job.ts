@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { checkRoleNames, defaultRoles } from '../agents/index.js';
 import { makeDirectory } from '../common/index.js';
-import { BudgetExceededError } from '../errors/index.js';
+import { BudgetExceededError, ModelOutputError } from '../errors/index.js';
 import type { StepRef } from '../events/index.js';
-import { graphSpecSchema, graphStats, remainingTimeMs, toDot, validateGraph, type ScheduleEvent } from '../graph/index.js';
+import { defaultMaxEdges, graphSpecSchema, nodeFileName, remainingTimeMs, structureStats, toDot, validateGraph, type GraphStructure, type ScheduleEvent } from '../graph/index.js';
 import { executeNetwork, extractChoice, type NetworkResult, type NodeOutput } from '../network/index.js';
 import { runCodeAnswer } from '../software/code-answer.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
 import type { RunStatus } from '../store/index.js';
-import { closingJob, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+import { closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 
 /** A network job's stored configuration: everything needed to run or resume it. */
@@ -48,7 +48,7 @@ export interface NetSummary {
   model: string;
   simulated: boolean;
   topology: string;
-  graph: ReturnType<typeof graphStats> & { warnings: string[] };
+  graph: GraphStructure & { warnings: string[] };
   config: { seed: number; concurrency: number; edgeRounds: number; groupSize: number };
   /** `partial`: nodes that ran without some inputs (their failed or skipped predecessors). */
   nodes: { done: number; failed: Record<string, string>; skipped: string[]; notStarted: number; partial: Record<string, string[]> };
@@ -73,7 +73,7 @@ const nodeWeight = (inDegree: number) => 1 + 2 * inDegree;
  * resumes from the nodes already done without paying for their calls again.
  */
 export async function runNetJob(environment: JobEnvironment, config: NetJobConfig, start: JobStart = {}): Promise<JobResult<NetSummary>> {
-  const graph = validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length) });
+  const graph = validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length), maxEdges: Math.max(defaultMaxEdges, config.graph.edges.length) });
   // a node role or edge critic that names no role would fall back to the actor or critic in silence
   checkRoleNames(
     [
@@ -92,7 +92,8 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
     for (const node of graph.spec.nodes) if (node.model) runtime.modelByString(node.model); // missing keys fail before any work
     const seed = runtime.seed;
     const { dag, spec } = graph;
-    const stats = graphStats(dag, { seed });
+    // structure only: clustering and path statistics are for `graph --stats`, never on the way to the first call
+    const stats = structureStats(dag);
     const done = new Map<string, NodeOutput>();
     for (const [id, text] of session.doneOutputs()) done.set(id, { text, calls: 0, maxPromptChars: 0, temperature: 0 });
     session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: stats.nodes, doneSteps: done.size });
@@ -149,7 +150,8 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       seed,
       signal: environment.signal,
       done,
-      isFatal: (error) => BudgetExceededError.isInstance(error),
+      isFatal: (error) => BudgetExceededError.isInstance(error) || ModelOutputError.isTooLarge(error),
+      maxPromptChars: runtime.outputLimits.maxPromptChars,
       ...(config.strict ? { strict: true } : {}),
       onEvent,
       onNodeDone: (id, output) => {
@@ -167,7 +169,7 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
     const answer = result.final;
     const code = config.taskType === 'code' && answer !== undefined ? await runCodeAnswer(answer, runtime.sandbox, environment.signal) : undefined;
     const written = config.outDir ? writeNetworkOutput(config.outDir, graph.spec, result, code?.files) : undefined;
-    const status: RunStatus = result.status === 'stopped' ? 'stopped-budget' : result.status === 'aborted' ? 'interrupted' : result.status;
+    const status: RunStatus = result.status === 'stopped' ? finalStatus(result.stopError, undefined) : result.status === 'aborted' ? 'interrupted' : result.status;
     const error = result.stopError ? (result.stopError as Error).message : undefined;
     const summary: NetSummary = {
       task: config.task,
@@ -201,6 +203,7 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       summary,
       outDir: config.outDir,
       ...(error ? { error } : status === 'interrupted' ? { error: 'interrupted' } : {}),
+      resumable: result.status === 'stopped',
       saved: `${result.outputs.size} of ${stats.nodes} nodes are done and saved`,
     });
   });
@@ -209,7 +212,7 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
 /** Writes each node's artifact, the graph (DOT), the answer and, for code, the project (names checked). */
 function writeNetworkOutput(outDir: string, spec: NetJobConfig['graph'], result: NetworkResult, files: Record<string, string> | undefined) {
   makeDirectory(join(outDir, 'nodes'));
-  for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.md`), output.text);
+  for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', nodeFileName(id)), output.text);
   writeFileSync(join(outDir, 'graph.dot'), `${toDot(spec)}\n`);
   if (result.final !== undefined) writeFileSync(join(outDir, 'answer.md'), `${result.final}\n`);
   if (!files) return undefined;

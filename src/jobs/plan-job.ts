@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/index.js';
 import { estimateChain, estimateCrossTeam, estimateNetwork, estimateStory, type Estimate } from '../estimate/index.js';
-import { validateGraph } from '../graph/index.js';
+import { defaultMaxEdges, validateGraph } from '../graph/index.js';
 import { resolveModelString } from '../model/index.js';
 import { defaultConcurrency } from '../runtime/index.js';
 import { checkModelStrings } from '../runtime/index.js';
@@ -35,7 +35,7 @@ export async function planJob(environment: Pick<JobEnvironment, 'cwd' | 'env' | 
     case 'net':
       return estimateNetwork({
         ...common,
-        graph: validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length) }),
+        graph: validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length), maxEdges: Math.max(defaultMaxEdges, config.graph.edges.length) }),
         task: config.task,
         taskType: config.taskType,
         edgeRounds: config.edgeRounds,

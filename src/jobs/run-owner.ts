@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { RunStore } from '../store/index.js';
 
@@ -5,6 +6,11 @@ import type { RunStore } from '../store/index.js';
 export interface RunOwner {
   pid: number;
   host: string;
+  /**
+   * When the process started, in clock ticks since boot (Linux `/proc/<pid>/stat` field 22), when known: a pid
+   * reused by another process after the owner died has another start time, so it does not block a resume.
+   */
+  startTicks?: number;
 }
 
 /** Whether a run's last session is still executing: `unknown` when it ran on another host or left no owner. */
@@ -13,28 +19,49 @@ export type OwnerState = 'alive' | 'gone' | 'unknown';
 /** Event types that open a session and carry its {@link RunOwner}. */
 export const sessionEventTypes = ['run-started', 'run-claimed', 'run-resumed'] as const;
 
+/** Start time of a process in clock ticks since boot (Linux only; undefined elsewhere or when it is gone). */
+export function processStartTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name is in parentheses and may hold spaces: fields are counted after its closing parenthesis
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]); // field 22 overall; fields[0] is field 3 (state)
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** This process as a run owner. */
 export function currentOwner(): RunOwner {
-  return { pid: process.pid, host: hostname() };
+  const startTicks = processStartTicks(process.pid);
+  return { pid: process.pid, host: hostname(), ...(startTicks !== undefined ? { startTicks } : {}) };
 }
 
 /** The owner recorded by the run's latest session, if that session recorded one. */
 export function runOwner(store: RunStore, runId: string): RunOwner | undefined {
   const owner = (store.lastEvent(runId, sessionEventTypes)?.data as { owner?: unknown } | null | undefined)?.owner as Partial<RunOwner> | undefined;
-  return typeof owner?.pid === 'number' && typeof owner.host === 'string' ? { pid: owner.pid, host: owner.host } : undefined;
+  if (typeof owner?.pid !== 'number' || typeof owner.host !== 'string') return undefined;
+  return { pid: owner.pid, host: owner.host, ...(typeof owner.startTicks === 'number' ? { startTicks: owner.startTicks } : {}) };
 }
 
 /**
  * Whether `owner` still runs. Only processes on this host can be checked
  * (signal 0 tests for existence without sending anything); a process that
- * exists but belongs to another user counts as alive.
+ * exists but belongs to another user counts as alive. When the owner's start
+ * time was recorded, a process with that pid but another start time is a
+ * different process that reused the pid: the owner is gone.
  */
 export function ownerState(owner: RunOwner | undefined): OwnerState {
   if (!owner || owner.host !== hostname()) return 'unknown';
   try {
     process.kill(owner.pid, 0);
-    return 'alive';
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH' ? 'gone' : 'alive';
   }
+  if (owner.startTicks !== undefined) {
+    const now = processStartTicks(owner.pid);
+    if (now !== undefined && now !== owner.startTicks) return 'gone';
+  }
+  return 'alive';
 }

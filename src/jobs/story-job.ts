@@ -99,6 +99,7 @@ export async function runStoryJob(environment: JobEnvironment, config: StoryJobC
       stored: { status, story: summary.story },
       outDir: config.outDir,
       error,
+      resumable: stopped !== undefined,
       saved: stoppedAfter ? `the stages up to ${stoppedAfter.stage} are saved` : 'answered calls are replayed free',
     });
   });

@@ -1,4 +1,6 @@
 import type { LanguageModelV3, LanguageModelV3Prompt } from '@ai-sdk/provider';
+import { yieldToLoop } from '../common/index.js';
+import { AbortedError } from '../errors/index.js';
 
 /** A plain-text chat message. */
 export interface ChatMessage {
@@ -42,6 +44,9 @@ export function toPrompt(system: string | undefined, messages: ChatMessage[]): L
  * reads it; providers ignore that namespace.
  */
 export async function complete(model: LanguageModelV3, options: CompleteOptions): Promise<Completion> {
+  // a model that answers at once (simulated, replayed) must not starve signal handlers
+  await yieldToLoop();
+  if (options.signal?.aborted) throw new AbortedError();
   const result = await model.doGenerate({
     prompt: toPrompt(options.system, options.messages),
     ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),

@@ -33,6 +33,14 @@ describe('runNodeWork', () => {
     expect(result.text).toMatch(/main\.py\n```python/);
   });
 
+  it('refuses a prompt over maxPromptChars before calling the model', async () => {
+    const model = new SimulatedModel();
+    const inputs = [{ nodeId: 'n1', text: 'x'.repeat(10_000) }];
+    const work = runNodeWork({ nodeId: 'n2', task: 'say hi', taskType: 'text', agents: agents(model), inputs, maxPromptChars: 5000 });
+    await expect(work).rejects.toMatchObject({ code: 'OUTPUT_TOO_LARGE', limit: 'maxPromptChars' });
+    await expect(work).rejects.toThrow(/a prompt of node n2 has [\d,]+ characters, over limits\.maxPromptChars \(5,000\)/);
+  });
+
   it('runs critic then actor per incoming edge and merges several inputs', async () => {
     const model = new SimulatedModel();
     const inputs = ['n1', 'n2', 'n3'].map((nodeId) => ({ nodeId, text: `main.py\n\`\`\`python\nprint("${nodeId}")\n\`\`\`` }));

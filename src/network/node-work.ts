@@ -1,5 +1,6 @@
 import { renderTemplate, type Agent } from '../agents/index.js';
 import { partitionMerge } from '../common/index.js';
+import { checkOutputSize } from '../config/index.js';
 import { complete } from '../model/index.js';
 import { formatInstructions, networkPrompts, type NetworkTaskType } from './prompts.js';
 
@@ -32,6 +33,11 @@ export interface NodeWorkOptions {
   aggregationGroupSize?: number;
   seed?: number;
   signal?: AbortSignal;
+  /**
+   * Characters of one prompt; a longer one (inputs grown past what a model can read) fails with a
+   * `ModelOutputError` of code `OUTPUT_TOO_LARGE` before the call. Default no cap.
+   */
+  maxPromptChars?: number;
 }
 
 /** Result of a node: its artifact and how many model calls it made. */
@@ -54,6 +60,7 @@ export async function runNodeWork(options: NodeWorkOptions): Promise<NodeWorkRes
   let calls = 0;
   let maxPromptChars = 0;
   const ask = async (agent: Agent, prompt: string): Promise<string> => {
+    if (options.maxPromptChars !== undefined) checkOutputSize(`a prompt of node ${options.nodeId}`, prompt.length, 'maxPromptChars', options.maxPromptChars);
     calls++;
     maxPromptChars = Math.max(maxPromptChars, prompt.length);
     const reply = await complete(agent.model, {

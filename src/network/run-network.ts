@@ -1,5 +1,6 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { defaultRoles, type Agent, type RoleBook } from '../agents/index.js';
+import { checkOutputSize } from '../config/index.js';
 import { nodeDepths, runSchedule, type ScheduleEvent, type ScheduleStatus, type ValidatedGraph } from '../graph/index.js';
 import { mergeCandidates, runNodeWork, type NodeArtifact } from './node-work.js';
 import { personaFor, temperatureForDepth } from './personas.js';
@@ -36,6 +37,8 @@ export interface NetworkOptions {
   strict?: boolean;
   /** Errors that stop the whole network (budget). */
   isFatal?: (error: unknown) => boolean;
+  /** Characters of one prompt built from artifacts; a longer one fails with `OUTPUT_TOO_LARGE`. Default no cap. */
+  maxPromptChars?: number;
   onEvent?: (event: ScheduleEvent) => void;
   /** Called when a node finishes, e.g. to persist its artifact. */
   onNodeDone?: (nodeId: string, output: NodeOutput) => void;
@@ -129,6 +132,7 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
         ...(options.aggregationGroupSize ? { aggregationGroupSize: options.aggregationGroupSize } : {}),
         seed,
         signal: ctx.signal,
+        ...(options.maxPromptChars !== undefined ? { maxPromptChars: options.maxPromptChars } : {}),
       });
       const output: NodeOutput = { text: work.text, calls: work.calls, maxPromptChars: work.maxPromptChars, temperature, ...(ctx.missing.length ? { missingInputs: [...ctx.missing] } : {}) };
       options.onNodeDone?.(step.id, output);
@@ -157,6 +161,7 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
         calls++;
         const prompt = renderTemplate(networkPrompts.aggregate, { task, count: group.length, candidates: group.map((c, k) => `### Candidate ${k + 1}\n<<<\n${c}\n>>>`).join('\n\n'), format });
         maxPromptChars = Math.max(maxPromptChars, prompt.length);
+        if (options.maxPromptChars !== undefined) checkOutputSize('the final merge prompt', prompt.length, 'maxPromptChars', options.maxPromptChars);
         return (
           await complete(aggregator.model, {
             system: `You are the ${aggregator.role.title}. ${aggregator.role.persona}`,

@@ -1,5 +1,5 @@
 import type { LanguageModelV3, LanguageModelV3Middleware } from '@ai-sdk/provider';
-import type { CrosstalkConfig, LoadedConfig, PriceEntry } from '../config/index.js';
+import { resolveOutputLimits, type CrosstalkConfig, type LoadedConfig, type OutputLimits, type PriceEntry } from '../config/index.js';
 import { createProviderModel, parseModelString, resolveModelString } from '../model/index.js';
 import { BudgetGuard, buildModelStack, resolvePrice, resolveTelemetry, createModelLimiter, UsageTracker, type ModelLimiter, type TelemetryOptions } from '../model/middleware/index.js';
 import { checkModelStrings } from './check-model-strings.js';
@@ -43,6 +43,8 @@ export interface Runtime {
   readonly seed: number;
   /** Maximum model calls in flight per model. */
   readonly concurrency: number;
+  /** Size caps on model output (config `limits:`, defaults filled in). */
+  readonly outputLimits: OutputLimits;
   readonly signal: AbortSignal;
   /** Runs generated code (bubblewrap or unshare; none when neither exists and unsafe runs were not allowed). */
   readonly sandbox: ProgramSandbox;
@@ -101,6 +103,7 @@ export async function createRuntime(options: {
     options.spentBefore,
   );
   const concurrency = config.limits?.concurrency ?? defaultConcurrency;
+  const outputLimits = resolveOutputLimits(config);
   const telemetry = resolveTelemetry(config.telemetry, options.telemetry);
   const stacks = new Map<string, LanguageModelV3>();
   const limiters = new Map<string, ModelLimiter>();
@@ -125,6 +128,7 @@ export async function createRuntime(options: {
       limiter,
       retry: { maxAttempts: config.limits?.maxAttempts ?? 5 },
       timeoutMs: config.limits?.timeoutMs ?? 120_000,
+      maxReplyChars: outputLimits.maxReplyChars,
       name: spec.text,
       budget,
       ...(options.journal ? options.journal(modelString, resolvePrice(spec.text, config.prices)) : {}),
@@ -158,6 +162,7 @@ export async function createRuntime(options: {
     budget,
     seed: config.seed ?? 0,
     concurrency,
+    outputLimits,
     signal: options.signal ?? new AbortController().signal,
     modelString,
     model: (role) => build(modelString(role)),

@@ -28,14 +28,14 @@ const maxEntries = 100_000;
  * the files, including those the program made, back to the workspace's owner).
  */
 export function handOverWorkspace(root: string, uid: number, gid: number): void {
-  let visited = 0;
-  const walk = (path: string) => {
-    if (++visited > maxEntries) return;
+  // an explicit stack, not recursion: a program can nest directories deeper than the JavaScript stack
+  const stack = [root];
+  for (let visited = 0; stack.length > 0 && visited < maxEntries; visited++) {
+    const path = stack.pop()!;
     const stat = lstatSync(path);
     lchownSync(path, uid, gid);
-    if (stat.isSymbolicLink()) return;
+    if (stat.isSymbolicLink()) continue;
     if (stat.mode & 0o6000) chmodSync(path, stat.mode & 0o1777);
-    if (stat.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
-  };
-  walk(root);
+    if (stat.isDirectory()) for (const name of readdirSync(path)) stack.push(join(path, name));
+  }
 }

@@ -1,6 +1,7 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { renderTemplate, runDialogue, type Agent, type RoleBook } from '../agents/index.js';
 import { AbortedError, BudgetExceededError, ModelOutputError } from '../errors/index.js';
+import { checkOutputSize, type OutputLimits } from '../config/index.js';
 import { complete } from '../model/index.js';
 import { formatCodebase, parseCodebase, unfinishedParts, type Files } from './codebase/index.js';
 import type { ResolvedPhase } from './phases.js';
@@ -70,6 +71,12 @@ export interface ChainOptions {
   test?: TestOutcome;
   /** Called after each phase with the chain's state, e.g. to persist it for resume. */
   onPhaseDone?: (state: ChainState) => void;
+  /**
+   * Size caps on replies' files and on the codebase put into prompts (see `OutputLimits`; the reply itself is
+   * capped by the model stack). Going over stops the chain with `OUTPUT_TOO_LARGE`, before the phase is saved,
+   * so a resumed run redoes that phase. Default: none.
+   */
+  limits?: Partial<Pick<OutputLimits, 'maxFileChars' | 'maxFiles' | 'maxPromptChars'>>;
 }
 
 /** The chain's state after a phase: enough to continue from there. */
@@ -163,14 +170,22 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
   const refused: ChainResult['refused'] = [];
   const emit = (e: ChainEvent) => options.onEvent?.(e);
 
+  const limits = options.limits ?? {};
+  const parseLimits = {
+    ...(limits.maxFileChars !== undefined ? { maxFileChars: limits.maxFileChars } : {}),
+    ...(limits.maxFiles !== undefined ? { maxFiles: limits.maxFiles } : {}),
+  };
+  const formatLimits = limits.maxPromptChars !== undefined ? { maxChars: limits.maxPromptChars } : {};
   const applyReply = (reply: string, phase: string): string[] => {
-    const parsed = parseCodebase(reply);
+    const parsed = parseCodebase(reply, parseLimits);
     for (const r of parsed.refused) refused.push({ ...r, phase });
     const before = files;
-    files = { ...files, ...parsed.files };
+    const merged = { ...files, ...parsed.files };
+    if (limits.maxFiles !== undefined) checkOutputSize('the codebase', Object.keys(merged).length, 'maxFiles', limits.maxFiles, 'files');
+    files = merged;
     return changedFiles(before, files);
   };
-  const vars = () => ({ task: options.task, language, modality, codebase: formatCodebase(files) });
+  const vars = () => ({ task: options.task, language, modality, codebase: formatCodebase(files, formatLimits) });
 
   for (const phase of options.phases) {
     if (options.signal?.aborted) throw new AbortedError();
@@ -230,14 +245,15 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
             fence: language === 'JavaScript' ? 'javascript' : 'python',
             ideas: options.ideas ? `Ideas shared by other teams:\n${options.ideas}\n` : '',
           });
-          const prompt = Object.keys(files).length > 0 ? `${base}\n\nThe existing code, to extend rather than replace:\n\n${formatCodebase(files)}` : base;
+          const existing = Object.keys(files).length > 0 ? formatCodebase(files, formatLimits) : '';
+          const prompt = existing ? `${base}\n\nThe existing code, to extend rather than replace:\n\n${existing}` : base;
           const attempts = options.codingAttempts ?? 3;
           let reply = '';
           for (let attempt = 1; attempt <= attempts; attempt++) {
             record.rounds = attempt;
             reply = await ask(agent(phase.assistant), attempt === 1 ? prompt : `${prompt}\n\n${prompts.missingCode}`, phase.name);
             const changed = applyReply(reply, phase.name);
-            if (changed.length > 0 || Object.keys(parseCodebase(reply).files).length > 0) {
+            if (changed.length > 0 || Object.keys(parseCodebase(reply, parseLimits).files).length > 0) {
               record.changed = changed;
               break;
             }
@@ -291,7 +307,15 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
           }
           const entry = entryFile(language);
           for (let round = 0; round <= phase.rounds; round++) {
-            test = await options.runProgram(files, entry, language, options.signal);
+            try {
+              test = await options.runProgram(files, entry, language, options.signal);
+            } catch (error) {
+              // a runner that fails is a sandbox error of this phase, never a silent "not run"
+              if (AbortedError.isInstance(error) || options.signal?.aborted) throw error;
+              const message = (error as Error).message.split('\n')[0] ?? 'the program runner failed';
+              test = { outcome: 'sandbox-error', rule: message, exitCode: null, output: '', durationMs: 0 };
+              throw error;
+            }
             if (test.outcome !== 'exited-error' || round === phase.rounds) break;
             emit({ type: 'round', phase: phase.name, round: round + 1 });
             record.rounds = round + 1;
@@ -327,6 +351,11 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
       }
     } catch (error) {
       if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error) || options.signal?.aborted) throw error;
+      if (ModelOutputError.isTooLarge(error)) {
+        // a size cap stops the chain: the phase is not saved, so a resumed run (with a larger cap) redoes it
+        emit({ type: 'phase-finished', phase: phase.name, status: 'failed', note: error.message });
+        throw new ModelOutputError({ code: 'OUTPUT_TOO_LARGE', ...(error.limit ? { limit: error.limit } : {}), message: `${phase.name}: ${error.message}`, cause: error });
+      }
       record.status = 'failed';
       record.note = (error as Error).message.split('\n')[0];
       if (phase.name === 'coding' && Object.keys(files).length === 0) {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { makeDirectory } from '../common/index.js';
@@ -155,7 +155,14 @@ export class SqliteRunStore implements RunStore {
         this.checkReadable();
       } else {
         if (path !== ':memory:') makeDirectory(dirname(path));
+        // an existing file must already be a crosstalk store: an empty file or another program's database is
+        // refused, never turned into a store (the same rule the read-only commands apply)
+        const existing = path !== ':memory:' && existsSync(path) ? statSync(path) : undefined;
+        if (existing?.isFile() && existing.size === 0) {
+          throw new StoreError({ code: 'STORE_CORRUPT', path, message: `${path} is an empty file, not a crosstalk run store; remove it or pass --store with another path` });
+        }
         this.db = new Database(path);
+        if (existing) this.checkIsStore();
         this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
         // 16 KiB pages: journal rows are 1–2 KiB, and larger pages write them about twice as fast (takes effect on a new file)
         this.db.pragma('page_size = 16384');
@@ -169,6 +176,16 @@ export class SqliteRunStore implements RunStore {
       throw describeOpenError(path, error);
     }
     this.statements = this.prepare();
+  }
+
+  /** Refuses an existing database that has no crosstalk schema version (another program's file). */
+  private checkIsStore(): void {
+    const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+    const row = hasMeta ? this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() : undefined;
+    if (!row) {
+      this.db.close();
+      throw new StoreError({ code: 'STORE_CORRUPT', path: this.path, message: `${this.path} is not a crosstalk run store (it has no schema version); pass --store with the path of one` });
+    }
   }
 
   /** The checks of {@link migrate} for a store opened read-only, which cannot be migrated. */

@@ -3,7 +3,7 @@ import type { RoleBook } from '../agents/index.js';
 import { partitionMerge, type MergeNode } from '../common/index.js';
 import { AbortedError, BudgetExceededError } from '../errors/index.js';
 import { complete } from '../model/index.js';
-import { entryFile, executeChain, type ChainEvent, type ChainLanguage, type ChainResult, type PhaseRecord, type ProgramRunner, type TestOutcome } from '../software/chain.js';
+import { entryFile, executeChain, type ChainEvent, type ChainOptions, type ChainLanguage, type ChainResult, type PhaseRecord, type ProgramRunner, type TestOutcome } from '../software/chain.js';
 import { formatCodebase, parseCodebase, type Files } from '../software/codebase/index.js';
 import type { ResolvedPhase } from '../software/phases.js';
 import type { TeamProfile } from './diversify.js';
@@ -37,6 +37,8 @@ export interface CrossTeamOptions {
   language?: ChainLanguage;
   runProgram?: ProgramRunner;
   noRunnerReason?: string;
+  /** Size caps on files and prompts of each team's chain; a team that goes over is dropped with the reason. */
+  limits?: ChainOptions['limits'];
   seed?: number;
   signal?: AbortSignal;
   onEvent?: (event: CrossTeamEvent) => void;
@@ -346,6 +348,7 @@ async function runSegment(options: CrossTeamOptions, state: TeamState, segment: 
       ...(options.noRunnerReason ? { noRunnerReason: options.noRunnerReason } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
     });
   } catch (error) {
     if (isFatal(error)) throw error;

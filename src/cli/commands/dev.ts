@@ -8,7 +8,7 @@ import { readCodebase } from '../../software/codebase/index.js';
 import { loadPhases, resolvePhases } from '../../software/phases.js';
 import { slugify, timestampForName } from '../../software/slug.js';
 import { decisionPointNames, type DecisionPoint, type Scorer } from '../../teams/index.js';
-import { formatTeamsFinished } from '../format.js';
+import { formatTeamsFinished, printable } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
@@ -115,8 +115,8 @@ export const registerDev: Register = (program, ctx, run) => {
         return printJobEnd(out, result, () => ({
           out: [
             `${doneWord(result.status)}: ${result.outDir}`,
-            `  ${s.files.length} files (${s.files.slice(0, 6).map((f) => basename(f)).join(', ')}${s.files.length > 6 ? ', …' : ''}), language ${s.language}, test ${s.test?.outcome}`,
-            ...(s.refusedFiles.length > 0 ? [`  refused ${s.refusedFiles.length} unsafe file name(s): ${s.refusedFiles.map((r) => `${r.path} (${r.reason})`).join('; ')}`] : []),
+            `  ${s.files.length} files (${s.files.slice(0, 6).map((f) => printable(basename(f))).join(', ')}${s.files.length > 6 ? ', …' : ''}), language ${s.language}, test ${s.test?.outcome}`,
+            ...(s.refusedFiles.length > 0 ? [`  refused ${s.refusedFiles.length} unsafe file name(s): ${s.refusedFiles.map((r) => `${printable(r.path)} (${r.reason})`).join('; ')}`] : []),
           ],
         }));
       });

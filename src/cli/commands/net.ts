@@ -11,6 +11,7 @@ import type { Register } from '../main.js';
 import { nonEmptyText } from '../parse-flags.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand } from '../define-command.js';
+import { printable } from '../format.js';
 import { printJobEnd, runWithProgress } from '../run-job.js';
 
 const taskTypes = ['code', 'text', 'choice'] as const;
@@ -35,7 +36,7 @@ function parseNetOptions(options: Record<string, unknown>) {
 function failedNodes(failed: Record<string, string>): string {
   const entries = Object.entries(failed);
   if (entries.length === 0) return '';
-  const shown = entries.slice(0, 3).map(([id, reason]) => `${id}: ${reason}`);
+  const shown = entries.slice(0, 3).map(([id, reason]) => `${printable(id)}: ${reason}`);
   return `, ${entries.length} failed (${shown.join('; ')}${entries.length > 3 ? '; …' : ''})`;
 }
 
@@ -89,7 +90,7 @@ export const registerNet: Register = (program, ctx, run) => {
         const s = result.summary;
         return printJobEnd(out, result, () => ({
           out: s.code
-            ? [`${s.code.files.length} files in ${join(config.outDir!, 'project')}; test ${s.code.test.outcome} (${s.code.test.rule})${s.code.refused.length ? `; refused ${s.code.refused.map((r) => r.path).join(', ')}` : ''}`]
+            ? [`${s.code.files.length} files in ${join(config.outDir!, 'project')}; test ${s.code.test.outcome} (${s.code.test.rule})${s.code.refused.length ? `; refused ${s.code.refused.map((r) => printable(r.path)).join(', ')}` : ''}`]
             : s.answer !== null
               ? [config.taskType === 'choice' ? `answer: ${s.choice ?? '(no letter found)'}` : s.answer]
               : [],

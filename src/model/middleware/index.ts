@@ -4,6 +4,7 @@ import type { PriceEntry } from '../../config/index.js';
 import { BudgetGuard, budgetMiddleware } from './budget.js';
 import { limitsMiddleware, type ModelLimiter } from './limits.js';
 import { resolvePrice } from './prices.js';
+import { replySizeMiddleware } from './reply-size.js';
 import { retryMiddleware, type RetryOptions } from './retry.js';
 import { telemetryMiddleware, type TelemetryOptions } from './telemetry.js';
 import { timeoutMiddleware } from './timeout.js';
@@ -11,6 +12,7 @@ import { usageMiddleware, type UsageTracker } from './usage.js';
 
 export { retryMiddleware, classifyError, retryAfterMs, abortableSleep, type RetryOptions, type RetryDecision } from './retry.js';
 export { timeoutMiddleware } from './timeout.js';
+export { replySizeMiddleware } from './reply-size.js';
 export { createModelLimiter, limitsMiddleware, estimateCallTokens, type ModelLimiter, type LimiterOptions, type Permit } from './limits.js';
 export { UsageTracker, usageMiddleware, agentOf, type UsageTotals, type UsageSnapshot, type CallUsage } from './usage.js';
 export { BudgetGuard, budgetMiddleware, type BudgetLimits } from './budget.js';
@@ -27,6 +29,8 @@ export interface ModelStackOptions {
   retry?: RetryOptions;
   /** Per-call timeout, ms. */
   timeoutMs: number;
+  /** Characters of one reply; a longer one fails with `OUTPUT_TOO_LARGE` and is never journaled. Default no cap. */
+  maxReplyChars?: number;
   /** The run's budget guard (shared by all models); or limits to create one. */
   budget?: BudgetGuard | { maxUsd?: number; maxTokens?: number };
   prices?: Record<string, PriceEntry>;
@@ -44,7 +48,7 @@ export interface ModelStackOptions {
 
 /**
  * Wraps a provider model in crosstalk's middleware, outermost first:
- * telemetry → journal → budget → usage → retry → limits → (telemetry
+ * telemetry → journal → reply size → budget → usage → retry → limits → (telemetry
  * attempt, sent) → timeout → model. Usage sits outside retry so a call is
  * counted once however many attempts it took; limits sit inside retry so a
  * call waiting out its backoff holds no slot. Telemetry is outermost so its
@@ -60,6 +64,8 @@ export function buildModelStack(options: ModelStackOptions): LanguageModelV3 {
   const middleware: LanguageModelV3Middleware[] = [
     ...(telemetry ? [telemetry.call] : []),
     ...(options.journal ? [options.journal] : []),
+    // inside the journal: a reply over the cap is never stored
+    ...(options.maxReplyChars !== undefined ? [replySizeMiddleware({ maxReplyChars: options.maxReplyChars })] : []),
     budgetMiddleware({ guard, price }),
     usageMiddleware({ tracker: options.tracker, model: name, price }),
     retryMiddleware({ ...options.retry, onRetry: (info) => { options.tracker.recordRetry(name); options.retry?.onRetry?.(info); } }),

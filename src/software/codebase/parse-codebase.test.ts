@@ -119,3 +119,18 @@ describe('parseCodebase', () => {
     expect(formatCodebase({ 'b.js': 'x()\n', 'a.py': 'print(1)\n' })).toBe(`a.py\n${f}python\nprint(1)\n${f}\n\nb.js\n${f}javascript\nx()\n${f}`);
   });
 });
+
+describe('size caps', () => {
+  it('refuses a file over maxFileChars and more files than maxFiles with OUTPUT_TOO_LARGE', () => {
+    const reply = 'a.py\n```python\nprint(1)\n```\n\nb.py\n```python\nprint(2)\n```\n';
+    expect(Object.keys(parseCodebase(reply, { maxFileChars: 100, maxFiles: 2 }).files)).toEqual(['a.py', 'b.py']);
+    expect(() => parseCodebase(reply, { maxFiles: 1 })).toThrow(/the model reply has 2 files, over limits\.maxFiles \(1\)/);
+    expect(() => parseCodebase(reply, { maxFileChars: 5 })).toThrow(/file "a.py" has 8 characters, over limits\.maxFileChars \(5\)/);
+  });
+
+  it('refuses to put a codebase over maxChars into a prompt', () => {
+    const files = { 'a.py': 'x'.repeat(1000) };
+    expect(formatCodebase(files, { maxChars: 2000 })).toContain('a.py');
+    expect(() => formatCodebase(files, { maxChars: 500 })).toThrow(expect.objectContaining({ code: 'OUTPUT_TOO_LARGE', limit: 'maxPromptChars' }));
+  });
+});

@@ -1,3 +1,4 @@
+import { checkOutputSize } from '../../config/index.js';
 import type { CodeFile, Files } from './codebase.js';
 import { defaultNameForLanguage, isLanguageWord, languageForPath } from './languages.js';
 import { checkRelativePath } from './safe-path.js';
@@ -21,6 +22,14 @@ export interface ParsedCodebase {
   unnamedBlocks: number;
   /** Files whose block had no closing fence (the reply was probably cut off). */
   unterminated: string[];
+}
+
+/** Size caps of {@link parseCodebase} (see `OutputLimits`); none when absent. */
+export interface ParseLimits {
+  /** Characters of one file. */
+  maxFileChars?: number;
+  /** Files in the reply. */
+  maxFiles?: number;
 }
 
 /** A well-formed file path: segments of word characters, dots and dashes, with an extension, or a known extensionless name or a dotfile. */
@@ -152,8 +161,11 @@ function fencedBlocks(reply: string): Block[] {
  * Unsafe names (see {@link checkRelativePath}) are refused and reported, never
  * returned. A later block for the same file replaces an earlier one. A block
  * left open at the end of the reply is kept and listed in `unterminated`.
+ *
+ * With `limits`, a file over `maxFileChars` or more than `maxFiles` files
+ * throw a `ModelOutputError` of code `OUTPUT_TOO_LARGE`.
  */
-export function parseCodebase(reply: string): ParsedCodebase {
+export function parseCodebase(reply: string, limits: ParseLimits = {}): ParsedCodebase {
   const blocks = fencedBlocks(reply);
   const byPath = new Map<string, CodeFile>();
   const refused: RefusedFile[] = [];
@@ -186,6 +198,7 @@ export function parseCodebase(reply: string): ParsedCodebase {
       continue;
     }
     const text = content.join('\n').replace(/\s+$/, '');
+    if (limits.maxFileChars !== undefined) checkOutputSize(`file ${JSON.stringify(checked.path)}`, text.length, 'maxFileChars', limits.maxFileChars);
     const file: CodeFile = { path: checked.path, content: text === '' ? '' : `${text}\n` };
     const language = fenceLanguage || languageForPath(checked.path);
     if (language) file.language = language;
@@ -194,6 +207,7 @@ export function parseCodebase(reply: string): ParsedCodebase {
     else unterminated.add(checked.path);
   }
   const codeFiles = [...byPath.values()];
+  if (limits.maxFiles !== undefined) checkOutputSize('the model reply', codeFiles.length, 'maxFiles', limits.maxFiles, 'files');
   return {
     files: Object.fromEntries(codeFiles.map((f) => [f.path, f.content])),
     codeFiles,

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { removeTree } from '../../common/index.js';
 import { PathSafetyError } from '../../errors/index.js';
 import { parseCodebase } from './parse-codebase.js';
 import { assertRelativePath, checkRelativePath } from './safe-path.js';
@@ -239,5 +241,16 @@ describe('writeCodebase', () => {
     writeFileSync(join(dir, 'crosstalk-run.json'), '{}');
     symlinkSync('/etc/passwd', join(dir, 'passwd'));
     expect(readCodebase(dir)).toEqual({ 'main.py': 'print(1)\n' });
+  });
+
+  it('reads a project holding a tree deeper than the stack and PATH_MAX without failing', { timeout: 300_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crosstalk-read-'));
+    onTestFinished(() => expect(removeTree(dir).ok).toBe(true));
+    writeFileSync(join(dir, 'main.py'), 'print(1)\n');
+    const script = "const fs = require('node:fs'); for (let i = 0; i < 10000; i++) { fs.mkdirSync('d'); process.chdir('d'); }";
+    execFileSync(process.execPath, ['-e', script], { cwd: dir, timeout: 240_000 });
+    mkdirSync(join(dir, 'd', 'd', 'src'));
+    writeFileSync(join(dir, 'd', 'd', 'src', 'app.py'), 'x = 1\n');
+    expect(readCodebase(dir)).toEqual({ 'main.py': 'print(1)\n', 'd/d/src/app.py': 'x = 1\n' });
   });
 });

@@ -156,12 +156,18 @@ export function writeCodebase(dir: string, files: FilesLike, options: WriteCodeb
   return { written, refused };
 }
 
+/** Entries {@link readCodebase} looks at, at most. */
+const maxScannedEntries = 100_000;
+/** Folders nested deeper than this many characters below the root are not read (no project file lives there). */
+const maxScannedPathChars = 1024;
+
 const skipDirs = new Set(['node_modules', '.git', '__pycache__', 'dist', 'build', '.venv', 'venv', '.crosstalk', '.mypy_cache', '.pytest_cache']);
 
 /**
  * Reads an existing project (incremental mode): text files up to 256 KiB
  * each and 300 files in all, skipping dependency and VCS folders, binaries,
- * symbolic links and names {@link checkRelativePath} refuses.
+ * symbolic links and names {@link checkRelativePath} refuses. At most 100,000 entries are
+ * looked at, folders more than 1,024 characters deep are skipped, and the walk never recurses.
  * `crosstalk-run.json` is left out.
  */
 export function readCodebase(dir: string): Files {
@@ -169,13 +175,19 @@ export function readCodebase(dir: string): Files {
   if (!statSync(root).isDirectory()) throw new Error(`${dir} is not a directory`);
   const files: Files = {};
   let count = 0;
-  const walk = (current: string) => {
-    for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (count >= 300) return;
+  // an explicit stack, visited in name order, and a bound on entries looked at: a program can leave a tree deeper
+  // than the JavaScript stack or millions of entries wide
+  const stack = [root];
+  for (let visited = 0; stack.length > 0 && count < 300 && visited < maxScannedEntries; ) {
+    const current = stack.pop()!;
+    const entries = readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const subdirs: string[] = [];
+    for (const entry of entries) {
+      if (count >= 300 || ++visited > maxScannedEntries) break;
       const full = join(current, entry.name);
       if (entry.isSymbolicLink()) continue;
       if (entry.isDirectory()) {
-        if (!skipDirs.has(entry.name)) walk(full);
+        if (!skipDirs.has(entry.name) && full.length - root.length < maxScannedPathChars) subdirs.push(full);
         continue;
       }
       if (!entry.isFile() || entry.name === 'crosstalk-run.json') continue;
@@ -187,7 +199,7 @@ export function readCodebase(dir: string): Files {
       files[checked.path] = buffer.toString('utf8');
       count++;
     }
-  };
-  walk(root);
+    for (const subdir of subdirs.reverse()) stack.push(subdir);
+  }
   return files;
 }
