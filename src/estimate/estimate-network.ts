@@ -16,6 +16,11 @@ import type { Estimate } from './types.js';
 /** A model string per role, or one model string for every role. */
 export type ModelChoice = string | ((role: string) => string);
 
+/** A model choice as a function of the role: one string serves every role. */
+export function modelByRole(model: ModelChoice): (role: string) => string {
+  return typeof model === 'string' ? () => model : model;
+}
+
 /** Options of {@link estimateNetwork}: what `executeNetwork` takes, with model strings instead of models. */
 export interface NetworkEstimateOptions {
   graph: ValidatedGraph;
@@ -61,13 +66,7 @@ export function estimateNetwork(options: NetworkEstimateOptions): Estimate {
   const seed = options.seed ?? 0;
   const rounds = Math.max(1, options.edgeRounds ?? 1);
   const groupSize = Math.max(2, Math.floor(options.aggregationGroupSize ?? 4));
-  const modelFor =
-    typeof options.model === 'string'
-      ? (
-          (m: string) => () =>
-            m
-        )(options.model)
-      : options.model;
+  const modelFor = modelByRole(options.model);
   const roleOf = (name: string): Role => roles[name] ?? roles.actor ?? defaultRoles.actor!;
   const tokens = { ...defaultReplyTokens, ...options.replyTokens };
   let simSizes: NetworkReplySizes | undefined;

@@ -18,7 +18,7 @@ import {
   type PlannedCall,
 } from './chain-calls.js';
 import { chainAssumptions, tallyCalls } from './estimate-chain.js';
-import type { ModelChoice } from './estimate-network.js';
+import { modelByRole, type ModelChoice } from './estimate-network.js';
 import { defaultReplyTokens, simReplyText, type AssumedReplyTokens } from './reply-sizes.js';
 import { CallTally, isSimModel, promptChars } from './tally.js';
 import type { Estimate } from './types.js';
@@ -200,13 +200,7 @@ export function estimateCrossTeam(options: CrossTeamEstimateOptions): Estimate {
   const tokens = { ...defaultReplyTokens, ...options.replyTokens };
   const seed = options.seed ?? 0;
   const roles = options.roles ?? defaultRoles;
-  const run =
-    typeof options.model === 'string'
-      ? (
-          (m: string) => () =>
-            m
-        )(options.model)
-      : options.model;
+  const run = modelByRole(options.model);
   const k = options.teams.length;
   const contexts: ChainCallContext[] = options.teams.map((team) => ({
     task: options.task,
@@ -335,13 +329,7 @@ export function estimateStory(options: StoryEstimateOptions): Estimate {
   const seed = options.seed ?? 0;
   const roles = options.roles ?? defaultRoles;
   const words = options.words ?? 300;
-  const run =
-    typeof options.model === 'string'
-      ? (
-          (m: string) => () =>
-            m
-        )(options.model)
-      : options.model;
+  const run = modelByRole(options.model);
   const writer = roles.writer ?? defaultRoles.writer!;
   const aggregator = roles.aggregator ?? defaultRoles.aggregator!;
   const k = options.teams.length;

@@ -1,3 +1,4 @@
+import { ReadyQueue } from '../graph/ready-queue.js';
 /**
  * The calls of one step (a network node): stages run one after another; the
  * chains of a stage run side by side; the calls of a chain one after another.
@@ -60,7 +61,7 @@ export function planMakespan(options: PlanOptions): PlannedMakespan {
       waiting[i]!++;
     }
   });
-  const ready = new RankQueue(steps.map((s) => s.rank));
+  const ready = new ReadyQueue(steps.map((s) => s.rank));
   for (let i = 0; i < n; i++) if (waiting[i] === 0) ready.push(i);
   const stageAt = new Int32Array(n + 1);
   const chainsLeft = new Int32Array(n + 1);
@@ -160,46 +161,3 @@ function criticalPath(steps: readonly PlannedStep[], finish: StepCalls): number 
   return longest + stepLength(finish);
 }
 
-/** Max-heap of step indices by rank, ties to the lower index (the real scheduler's order). */
-class RankQueue {
-  private readonly heap: number[] = [];
-  constructor(private readonly rank: readonly number[]) {}
-  get size(): number {
-    return this.heap.length;
-  }
-  private before(a: number, b: number): boolean {
-    const ra = this.rank[a]!;
-    const rb = this.rank[b]!;
-    return ra > rb || (ra === rb && a < b);
-  }
-  push(v: number): void {
-    const h = this.heap;
-    h.push(v);
-    for (let i = h.length - 1; i > 0;) {
-      const p = (i - 1) >> 1;
-      if (!this.before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-  pop(): number | undefined {
-    const h = this.heap;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let best = i;
-        if (l < h.length && this.before(h[l]!, h[best]!)) best = l;
-        if (r < h.length && this.before(h[r]!, h[best]!)) best = r;
-        if (best === i) break;
-        [h[i], h[best]] = [h[best]!, h[i]!];
-        i = best;
-      }
-    }
-    return top;
-  }
-}

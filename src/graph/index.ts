@@ -5,3 +5,4 @@ export { parseDot, parseGraph, graphFromObject, graphToJson, readGraphFile, type
 export { topologicalOrder, topologicalLayers, nodeDepths, remainingPathLength, criticalPath, averageClustering, averagePathLength, graphStats, graphStatsAsync, structureStats, statsSampling, toDot, type GraphStats, type GraphStructure } from './analysis.js';
 export { remainingTimeMs } from './eta.js';
 export { runSchedule, type ScheduleStep, type ScheduleEvent, type ScheduleOptions, type ScheduleResult, type ScheduleStatus, type StepContext } from './scheduler.js';
+export { ReadyQueue } from './ready-queue.js';

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { GraphSpecError } from '../errors/index.js';
+import { ReadyQueue } from './ready-queue.js';
 
 /** One unit of work in a schedule. */
 export interface ScheduleStep {
@@ -68,51 +69,6 @@ export interface ScheduleResult<T> {
   makespanMs: number;
 }
 
-/** Binary max-heap of step indices ordered by priority, ties by lower index. */
-class ReadyQueue {
-  private readonly heap: number[] = [];
-  constructor(private readonly priority: Float64Array) {}
-  get size(): number {
-    return this.heap.length;
-  }
-  private before(a: number, b: number): boolean {
-    const pa = this.priority[a]!;
-    const pb = this.priority[b]!;
-    return pa > pb || (pa === pb && a < b);
-  }
-  push(v: number): void {
-    const h = this.heap;
-    h.push(v);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
-  }
-  pop(): number | undefined {
-    const h = this.heap;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let best = i;
-        if (l < h.length && this.before(h[l]!, h[best]!)) best = l;
-        if (r < h.length && this.before(h[r]!, h[best]!)) best = r;
-        if (best === i) break;
-        [h[i], h[best]] = [h[best]!, h[i]!];
-        i = best;
-      }
-    }
-    return top;
-  }
-}
 
 /**
  * Runs a DAG of steps: a step starts as soon as all its dependencies are
