@@ -7,7 +7,10 @@ async function timeCalls(model: LanguageModelV3, calls: number): Promise<number[
   const samples: number[] = [];
   for (let i = 0; i < calls; i++) {
     const started = performance.now();
-    await complete(model, { messages: [{ role: 'user', content: `Task: call ${i % 50}. Describe a plan.` }], agent: 'bench' });
+    await complete(model, {
+      messages: [{ role: 'user', content: `Task: call ${i % 50}. Describe a plan.` }],
+      agent: 'bench',
+    });
     samples.push(performance.now() - started);
   }
   return samples;

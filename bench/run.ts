@@ -19,7 +19,9 @@ const benches: Array<[string, () => Promise<void>]> = [
 ];
 
 const filter = process.argv[2];
-process.stdout.write(`crosstalk benchmarks — node ${process.version}, simulated model (figures measure the system, not answer quality)\n`);
+process.stdout.write(
+  `crosstalk benchmarks — node ${process.version}, simulated model (figures measure the system, not answer quality)\n`,
+);
 for (const [name, bench] of benches) {
   if (filter && !name.includes(filter)) continue;
   await bench();

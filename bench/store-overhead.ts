@@ -26,8 +26,18 @@ async function once(withStore: boolean, latencyMs = 0): Promise<{ ms: number; ca
   const onEvent = session
     ? (e: ScheduleEvent) => {
         // the events a network job stores: a step's start and finish
-        if (e.type === 'step-started') session.emit({ type: 'step-started', step: { kind: 'node', id: e.id, role: 'actor', model: 'sim' }, attempt: e.attempt });
-        else if (e.type === 'step-finished') session.emit({ type: 'step-finished', step: { kind: 'node', id: e.id, role: 'actor', model: 'sim' }, durationMs: Math.round(e.durationMs) });
+        if (e.type === 'step-started')
+          session.emit({
+            type: 'step-started',
+            step: { kind: 'node', id: e.id, role: 'actor', model: 'sim' },
+            attempt: e.attempt,
+          });
+        else if (e.type === 'step-finished')
+          session.emit({
+            type: 'step-finished',
+            step: { kind: 'node', id: e.id, role: 'actor', model: 'sim' },
+            durationMs: Math.round(e.durationMs),
+          });
       }
     : undefined;
   // the store is opened before the clock starts: a first write waits until its writer thread is up
@@ -89,7 +99,8 @@ function writesAlone(written: Written, journalOnly: boolean): number {
   const started = performance.now();
   const ops: Array<() => void> = written.calls.map((c) => () => store.putCall({ ...c, runId: run.id }));
   if (!journalOnly) {
-    for (const step of written.steps) ops.push(() => store.putStep(run.id, { ...step, state: 'running', outputHash: null }));
+    for (const step of written.steps)
+      ops.push(() => store.putStep(run.id, { ...step, state: 'running', outputHash: null }));
     for (const content of written.artifacts) ops.push(() => store.putArtifact(content));
     for (const step of written.steps) ops.push(() => store.putStep(run.id, step));
     for (const event of written.events) ops.push(() => store.appendEvent(run.id, event.type, event.data));
@@ -140,17 +151,41 @@ export async function benchStoreOverhead(): Promise<void> {
     }
     const a = median(plain);
     const b = median(stored);
-    latencyRows.push([`without store, sim latency ${latency} ms`, 1000, calls, a, 1, '-'], [`with store, sim latency ${latency} ms`, 1000, calls, b, b / a, b / a <= 1.15 ? 'yes' : 'NO']);
+    latencyRows.push(
+      [`without store, sim latency ${latency} ms`, 1000, calls, a, 1, '-'],
+      [`with store, sim latency ${latency} ms`, 1000, calls, b, b / a, b / a <= 1.15 ? 'yes' : 'NO'],
+    );
   }
   printTable(
     'Store overhead: 1,000-node random network, zero-latency sim, SQLite WAL, timed until the store is closed (zero latency: median of 5 interleaved runs, 1 ms and 20 ms: median of 3; target ratio ≤ 1.15)',
     ['run', 'steps', 'calls', 'median ms', 'ratio', 'target met'],
     [
       ['without store', 1000, calls, median(without), 1, '-'],
-      ['with store (journal + steps + artifacts + events)', 1000, calls, median(withStore), ratio, ratio <= 1.15 ? 'yes' : 'NO'],
+      [
+        'with store (journal + steps + artifacts + events)',
+        1000,
+        calls,
+        median(withStore),
+        ratio,
+        ratio <= 1.15 ? 'yes' : 'NO',
+      ],
       ...latencyRows,
-      [`the store's writes alone, no run (${written!.calls.length} calls, ${written!.steps.length} steps × 2, ${written!.artifacts.length} artifacts, ${written!.events.length} events)`, 1000, '-', median(alone), (base + median(alone)) / base, '-'],
-      ['the journal rows alone, no run (model calls only)', 1000, '-', median(journalAlone), (base + median(journalAlone)) / base, '-'],
+      [
+        `the store's writes alone, no run (${written!.calls.length} calls, ${written!.steps.length} steps × 2, ${written!.artifacts.length} artifacts, ${written!.events.length} events)`,
+        1000,
+        '-',
+        median(alone),
+        (base + median(alone)) / base,
+        '-',
+      ],
+      [
+        'the journal rows alone, no run (model calls only)',
+        1000,
+        '-',
+        median(journalAlone),
+        (base + median(journalAlone)) / base,
+        '-',
+      ],
     ],
   );
   process.stdout.write(

@@ -27,16 +27,25 @@ const setups: Setup[] = [
   {
     name: 'realistic length (sim?minTurns=5, 5 turns a dialogue)',
     sim: { minTurns: 5 },
-    phases: resolvePhases(undefined).map((p) => (p.name === 'demand-analysis' || p.name === 'language-choice' ? { ...p, maxTurns: 5 } : p)),
+    phases: resolvePhases(undefined).map((p) =>
+      p.name === 'demand-analysis' || p.name === 'language-choice' ? { ...p, maxTurns: 5 } : p,
+    ),
     repeats: 3,
   },
 ];
 
 /** Times `job` on a fresh sim model stack (latency L ± 20 %, 16 calls in flight) and counts its calls. */
-async function timed(setup: Setup, job: (model: LanguageModelV3) => Promise<void>): Promise<{ ms: number; calls: number }> {
+async function timed(
+  setup: Setup,
+  job: (model: LanguageModelV3) => Promise<void>,
+): Promise<{ ms: number; calls: number }> {
   const tracker = new UsageTracker();
   const model = buildModelStack({
-    model: new SimulatedModel({ seed: 5, latency: { kind: 'uniform', minMs: latencyMs * 0.8, maxMs: latencyMs * 1.2 }, ...setup.sim }),
+    model: new SimulatedModel({
+      seed: 5,
+      latency: { kind: 'uniform', minMs: latencyMs * 0.8, maxMs: latencyMs * 1.2 },
+      ...setup.sim,
+    }),
     tracker,
     limiter: createModelLimiter({ concurrency: 16 }),
     timeoutMs: 60_000,
@@ -67,11 +76,21 @@ function wall(setup: Setup, teams: TeamProfile[], points: DecisionPoint[]): Prom
 /** One plain single-team chain: what `crosstalk dev` runs with `--teams 1` (no team profile, no decision point). */
 function plainWall(setup: Setup): Promise<{ ms: number; calls: number }> {
   return timed(setup, async (model) => {
-    await executeChain({ task: 'a command-line todo app', phases: setup.phases, roles: defaultRoles, model: () => model, ...(setup.language ? { language: setup.language } : {}) });
+    await executeChain({
+      task: 'a command-line todo app',
+      phases: setup.phases,
+      roles: defaultRoles,
+      model: () => model,
+      ...(setup.language ? { language: setup.language } : {}),
+    });
   });
 }
 
-async function medianWall(setup: Setup, teams: TeamProfile[] | 'plain', points: DecisionPoint[]): Promise<{ ms: number; calls: number }> {
+async function medianWall(
+  setup: Setup,
+  teams: TeamProfile[] | 'plain',
+  points: DecisionPoint[],
+): Promise<{ ms: number; calls: number }> {
   const runs: number[] = [];
   let calls = 0;
   for (let i = 0; i < setup.repeats; i++) {
@@ -133,20 +152,48 @@ export async function benchTeams(): Promise<void> {
     for (const team of eight) slowest = Math.max(slowest, (await medianWall(setup, [team], [])).ms);
     const ratio = all.ms / one.ms;
     const overhead = all.ms - none.ms;
-    const row = (teams: string, points: string, calls: number | string, ms: number, target = '-') => [setup.name, teams, points, calls, ms, ms / one.ms, ms / slowest, target];
+    const row = (teams: string, points: string, calls: number | string, ms: number, target = '-') => [
+      setup.name,
+      teams,
+      points,
+      calls,
+      ms,
+      ms / one.ms,
+      ms / slowest,
+      target,
+    ];
     rows.push(
       row('1 (baseline: plain chain, as --teams 1 runs it)', 'none (one team)', one.calls, one.ms),
-      row('1 with the first diversified profile', 'design, coding, final (skipped: one team)', oneProfiled.calls, oneProfiled.ms),
+      row(
+        '1 with the first diversified profile',
+        'design, coding, final (skipped: one team)',
+        oneProfiled.calls,
+        oneProfiled.ms,
+      ),
       row('8', 'design, coding, final', all.calls, all.ms, ratio <= 1.3 ? 'yes' : 'NO'),
       row('8', 'final only', finalOnly.calls, finalOnly.ms),
       row('8', 'none (best by metrics)', none.calls, none.ms),
       row('slowest of the 8 alone', 'none', '-', slowest),
-      row('what the decision points add (8 all − 8 none)', `${(overhead / latencyMs).toFixed(1)} × L, ≥ ${minimumCalls} × L by design`, '-', overhead),
+      row(
+        'what the decision points add (8 all − 8 none)',
+        `${(overhead / latencyMs).toFixed(1)} × L, ≥ ${minimumCalls} × L by design`,
+        '-',
+        overhead,
+      ),
     );
   }
   printTable(
     `Cross-team concurrency: wall time of K teams, sim latency L = ${latencyMs} ms ± 20 %, 16 calls in flight at most, prune 0.5, groups of 2, scorer metrics, no sandbox (median of 3; target: K=8 with design/coding/final ≤ 1.3 × one team)`,
-    ['chain', 'teams', 'decision points', 'model calls', 'median wall ms', '÷ one team', '÷ slowest team alone', 'target met'],
+    [
+      'chain',
+      'teams',
+      'decision points',
+      'model calls',
+      'median wall ms',
+      '÷ one team',
+      '÷ slowest team alone',
+      'target met',
+    ],
     rows,
   );
 }

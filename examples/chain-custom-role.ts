@@ -31,11 +31,14 @@ try {
     model: process.env.CROSSTALK_MODEL ?? 'sim',
   });
   for await (const event of run) {
-    if (event.type === 'step-finished' && event.step.kind === 'phase') console.log(`✓ ${event.step.id}${event.note ? `: ${event.note}` : ''}`);
+    if (event.type === 'step-finished' && event.step.kind === 'phase')
+      console.log(`✓ ${event.step.id}${event.note ? `: ${event.note}` : ''}`);
     if (event.type === 'sandbox-result') console.log(`  ran ${event.scope}: ${event.outcome}`);
   }
   const result = await run.result;
-  console.log(`${result.status}: ${result.summary.files.length} files in ${outDir} (${result.summary.files.join(', ')})`);
+  console.log(
+    `${result.status}: ${result.summary.files.length} files in ${outDir} (${result.summary.files.join(', ')})`,
+  );
   if (result.status !== 'completed') process.exitCode = 1;
 } finally {
   rmSync(join(outDir, '..'), { recursive: true, force: true });

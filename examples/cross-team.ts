@@ -19,8 +19,12 @@ const run = runCrossTeam({
 
 for await (const event of run) {
   if (event.type === 'decision') {
-    const scores = Object.entries(event.scores).map(([team, score]) => `${team} ${score.toFixed(2)}`).join(', ');
-    console.log(`◆ ${event.point}: scores ${scores}; kept ${event.kept.join(', ')}${event.pruned.length ? `; pruned ${event.pruned.map((p) => p.team).join(', ')}` : ''}`);
+    const scores = Object.entries(event.scores)
+      .map(([team, score]) => `${team} ${score.toFixed(2)}`)
+      .join(', ');
+    console.log(
+      `◆ ${event.point}: scores ${scores}; kept ${event.kept.join(', ')}${event.pruned.length ? `; pruned ${event.pruned.map((p) => p.team).join(', ')}` : ''}`,
+    );
   } else if (event.type === 'team-dropped') {
     console.log(`✗ ${event.team}: ${event.reason}`);
   }

@@ -31,10 +31,14 @@ for await (const event of run) {
   if (event.type === 'step-finished' && event.step.kind === 'node') {
     console.log(`node ${event.step.id} (${event.step.role}) finished in ${event.durationMs} ms`);
   } else if (event.type === 'run-finished') {
-    console.log(`run ${event.status}: ${event.totals.calls} calls, ${event.totals.inputTokens + event.totals.outputTokens} tokens`);
+    console.log(
+      `run ${event.status}: ${event.totals.calls} calls, ${event.totals.inputTokens + event.totals.outputTokens} tokens`,
+    );
   }
 }
 
 const result = await run.result;
 if (result.status !== 'completed') throw new Error(`the network ended ${result.status}`);
-console.log(`answer (${result.summary.answer?.length ?? 0} characters) merged from ${result.summary.mergedSinks.join(', ')}`);
+console.log(
+  `answer (${result.summary.answer?.length ?? 0} characters) merged from ${result.summary.mergedSinks.join(', ')}`,
+);

@@ -28,6 +28,7 @@ test('a network gets through a flaky OpenAI-compatible server, each call counted
 });
 
 test('the simulated model is deterministic for the same seed', async () => {
-  const ask = (seed: number) => complete(new SimulatedModel({ seed }), { messages: [{ role: 'user', content: 'Name a colour.' }] });
+  const ask = (seed: number) =>
+    complete(new SimulatedModel({ seed }), { messages: [{ role: 'user', content: 'Name a colour.' }] });
   assert.equal((await ask(3)).text, (await ask(3)).text);
 });

@@ -58,13 +58,33 @@ export { supportedLanguages, type ChainLanguage, type TestOutcome, type PhaseRec
 export type { TeamSpec, KeepRule, Scorer, DecisionPoint, DecisionReport, TeamReport } from './teams/index.js';
 
 // models, configuration and the runtime
-export { complete, parseModelString, SimulatedModel, type ChatMessage, type CompleteOptions, type Completion, type ModelSpec, type SimOptions } from './model/index.js';
+export {
+  complete,
+  parseModelString,
+  SimulatedModel,
+  type ChatMessage,
+  type CompleteOptions,
+  type Completion,
+  type ModelSpec,
+  type SimOptions,
+} from './model/index.js';
 export { loadConfig, configSchema, type CrosstalkConfig, type LoadedConfig, type ConfigFlags } from './config/index.js';
 export { createRuntime, type Runtime, type ProgramSandbox } from './runtime/index.js';
 export { UsageTracker, defaultPrices, type UsageSnapshot, type UsageTotals } from './model/middleware/index.js';
 
 // the run store
-export { SqliteRunStore, resolveStorePath, type RunStore, type RunRecord, type RunStatus, type RunKind, type RunTotals, type StepRecord, type EventRecord, type CallRecord } from './store/index.js';
+export {
+  SqliteRunStore,
+  resolveStorePath,
+  type RunStore,
+  type RunRecord,
+  type RunStatus,
+  type RunKind,
+  type RunTotals,
+  type StepRecord,
+  type EventRecord,
+  type CallRecord,
+} from './store/index.js';
 
 // errors users can branch on (`code`, `exitCode`, `isInstance`)
 export * from './errors/index.js';

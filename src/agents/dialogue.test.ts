@@ -21,7 +21,10 @@ function scripted(replies: string[]): LanguageModelV3 & { prompts: LanguageModel
       return {
         content: [{ type: 'text', text }],
         finishReason: { unified: 'stop', raw: 'stop' },
-        usage: { inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1, text: 1, reasoning: 0 } },
+        usage: {
+          inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
+          outputTokens: { total: 1, text: 1, reasoning: 0 },
+        },
         warnings: [],
       };
     },
@@ -31,12 +34,22 @@ function scripted(replies: string[]): LanguageModelV3 & { prompts: LanguageModel
   };
 }
 
-const agent = (name: keyof typeof defaultRoles, model: LanguageModelV3): Agent => ({ name, role: defaultRoles[name]!, model });
+const agent = (name: keyof typeof defaultRoles, model: LanguageModelV3): Agent => ({
+  name,
+  role: defaultRoles[name]!,
+  model,
+});
 
 describe('runDialogue', () => {
   it('stops as soon as a reply carries the termination marker', async () => {
     const model = scripted(['Let me think.', 'What language?', 'We will use Python.\n<INFO> Python']);
-    const result = await runDialogue({ instructor: agent('ceo', model), assistant: agent('cto', model), opening: 'Pick a language.', maxTurns: 5, marker: '<INFO>' });
+    const result = await runDialogue({
+      instructor: agent('ceo', model),
+      assistant: agent('cto', model),
+      opening: 'Pick a language.',
+      maxTurns: 5,
+      marker: '<INFO>',
+    });
     expect(result.endedBy).toBe('marker');
     expect(result.conclusion).toBe('Python');
     expect(result.assistantTurns).toBe(2);
@@ -45,7 +58,13 @@ describe('runDialogue', () => {
 
   it('stops at the turn limit when the marker never comes', async () => {
     const model = scripted(['still thinking']);
-    const result = await runDialogue({ instructor: agent('ceo', model), assistant: agent('cto', model), opening: 'Pick a language.', maxTurns: 3, marker: '<INFO>' });
+    const result = await runDialogue({
+      instructor: agent('ceo', model),
+      assistant: agent('cto', model),
+      opening: 'Pick a language.',
+      maxTurns: 3,
+      marker: '<INFO>',
+    });
     expect(result.endedBy).toBe('turn-limit');
     expect(result.conclusion).toBeUndefined();
     expect(result.assistantTurns).toBe(3);
@@ -70,7 +89,13 @@ describe('runDialogue', () => {
 
   it('gives each side the other side’s messages as user turns', async () => {
     const model = scripted(['a1', 'i1', 'a2 <INFO> Finished']);
-    await runDialogue({ instructor: agent('reviewer', model), assistant: agent('programmer', model), opening: 'Open.', maxTurns: 4, marker: '<INFO>' });
+    await runDialogue({
+      instructor: agent('reviewer', model),
+      assistant: agent('programmer', model),
+      opening: 'Open.',
+      maxTurns: 4,
+      marker: '<INFO>',
+    });
     const third = model.prompts[2]!.prompt.filter((m) => m.role !== 'system').map((m) => m.role);
     expect(third).toEqual(['user', 'assistant', 'user']);
   });
@@ -94,7 +119,9 @@ describe('findConclusion and renderTemplate', () => {
     expect(findConclusion('no marker', '<INFO>')).toBeUndefined();
   });
   it('fills placeholders and refuses missing ones', () => {
-    expect(renderTemplate('Task: {{task}} in {{ language }}', { task: 'x', language: 'Python' })).toBe('Task: x in Python');
+    expect(renderTemplate('Task: {{task}} in {{ language }}', { task: 'x', language: 'Python' })).toBe(
+      'Task: x in Python',
+    );
     expect(() => renderTemplate('{{missing}}', {})).toThrow(/missing/);
   });
 });

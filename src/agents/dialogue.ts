@@ -60,7 +60,10 @@ export interface DialogueOptions {
 export function findConclusion(text: string, marker: string): string | undefined {
   const index = text.lastIndexOf(marker);
   if (index < 0) return undefined;
-  return (text.slice(index + marker.length).split('\n')[0] ?? '').trim().replace(/^[:\-\s]+/, '').replace(/[.*`"']+$/, '');
+  return (text.slice(index + marker.length).split('\n')[0] ?? '')
+    .trim()
+    .replace(/^[:\-\s]+/, '')
+    .replace(/[.*`"']+$/, '');
 }
 
 function perspective(turns: DialogueTurn[], self: 'instructor' | 'assistant', opening: string): ChatMessage[] {

@@ -1,3 +1,20 @@
-export { defaultRoles, loadRoles, roleSchema, systemPrompt, checkRoleNames, closestName, type Role, type RoleBook } from './roles.js';
+export {
+  defaultRoles,
+  loadRoles,
+  roleSchema,
+  systemPrompt,
+  checkRoleNames,
+  closestName,
+  type Role,
+  type RoleBook,
+} from './roles.js';
 export { renderTemplate } from './template.js';
-export { runDialogue, findConclusion, type Agent, type DialogueOptions, type DialogueResult, type DialogueTurn, type DialogueEnd } from './dialogue.js';
+export {
+  runDialogue,
+  findConclusion,
+  type Agent,
+  type DialogueOptions,
+  type DialogueResult,
+  type DialogueTurn,
+  type DialogueEnd,
+} from './dialogue.js';

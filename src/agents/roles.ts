@@ -47,7 +47,8 @@ export const defaultRoles: RoleBook = {
   },
   reviewer: {
     title: 'Code Reviewer',
-    persona: 'You review code for bugs, missing features and unclear structure, and you name the single most important problem first.',
+    persona:
+      'You review code for bugs, missing features and unclear structure, and you name the single most important problem first.',
     duties: ['review code against the task', 'give concrete, actionable comments'],
   },
   tester: {
@@ -77,7 +78,8 @@ export const defaultRoles: RoleBook = {
   },
   aggregator: {
     title: 'Integrator',
-    persona: 'You compare several candidate solutions and combine them into one that keeps the strengths of each and drops their weaknesses.',
+    persona:
+      'You compare several candidate solutions and combine them into one that keeps the strengths of each and drops their weaknesses.',
     duties: ['merge candidates into one coherent result'],
   },
   judge: {
@@ -103,10 +105,14 @@ export function loadRoles(path: string, base: RoleBook = defaultRoles): RoleBook
   try {
     data = parseYaml(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError({ key: path, message: `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `not valid YAML: ${(error as Error).message.split('\n')[0]}`}` });
+    throw new ConfigError({
+      key: path,
+      message: `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `not valid YAML: ${(error as Error).message.split('\n')[0]}`}`,
+    });
   }
   const parsed = roleFileSchema.safeParse(data ?? {});
-  if (!parsed.success) throw new ConfigError({ key: path, message: `${path}: ${formatFirstIssue(parsed.error, data).message}` });
+  if (!parsed.success)
+    throw new ConfigError({ key: path, message: `${path}: ${formatFirstIssue(parsed.error, data).message}` });
   return { ...base, ...parsed.data };
 }
 
@@ -121,7 +127,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[b.length]!;

@@ -14,4 +14,8 @@ export interface CliContext {
 }
 
 /** A command action: gets its arguments, merged options and an output, returns an exit code. */
-export type CommandAction<A extends unknown[]> = (args: A, options: GlobalOptions & Record<string, unknown>, out: Output) => Promise<number | void>;
+export type CommandAction<A extends unknown[]> = (
+  args: A,
+  options: GlobalOptions & Record<string, unknown>,
+  out: Output,
+) => Promise<number | void>;

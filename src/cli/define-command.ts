@@ -25,7 +25,10 @@ export function teamsOptions(what: string, teamsFile: string): Array<readonly [s
   return [
     ['--prune <keep>', `teams: keep this share (0-1) or number (≥ 1) of ${what} at each decision point (default 0.5)`],
     ['--group-size <g>', `teams: ${what} merged per aggregation call (default 2)`],
-    ['--team-models <list>', 'teams: comma-separated model strings, one per team; an empty entry means the run model (K defaults to its length)'],
+    [
+      '--team-models <list>',
+      'teams: comma-separated model strings, one per team; an empty entry means the run model (K defaults to its length)',
+    ],
     ['--teams-file <file>', `teams: YAML/JSON list of teams with ${teamsFile} (K defaults to its length)`],
   ];
 }

@@ -1,6 +1,6 @@
 /** Printed (on stderr) whenever the simulated model is in use. */
 export const simulatedBanner =
-  '[simulated model] replies come from crosstalk\'s deterministic test double (--model sim): figures measure the system, not answer quality';
+  "[simulated model] replies come from crosstalk's deterministic test double (--model sim): figures measure the system, not answer quality";
 
 /** Token and cost totals as shown to users. */
 export interface UsageTotals {
@@ -23,7 +23,9 @@ export function formatUsageLine(model: string, total: UsageTotals, durationMs: n
 }
 
 /** `N of K teams finished`, with each dropped team and its reason: the summary line of dev --teams and story. */
-export function formatTeamsFinished(teams: ReadonlyArray<{ id: string; status: string; reason?: string | undefined }>): string {
+export function formatTeamsFinished(
+  teams: ReadonlyArray<{ id: string; status: string; reason?: string | undefined }>,
+): string {
   const dropped = teams.filter((t) => t.status === 'dropped');
   return `${teams.length - dropped.length} of ${teams.length} teams finished${dropped.length ? ` (dropped: ${dropped.map((d) => `${d.id}: ${d.reason}`).join('; ')})` : ''}`;
 }

@@ -11,7 +11,10 @@ export interface GlobalOptions extends Omit<ConfigFlags, 'otel'> {
 /** Registers the options shared by every command. */
 export function addGlobalOptions(command: Command): Command {
   return command
-    .option('--model <model>', 'model string: openai:<id>, anthropic:<id>, ollama:<id>, compatible:<url>#<id>, sim[?latency=50ms&…]')
+    .option(
+      '--model <model>',
+      'model string: openai:<id>, anthropic:<id>, ollama:<id>, compatible:<url>#<id>, sim[?latency=50ms&…]',
+    )
     .option('--config <file>', 'config file (default: crosstalk.config.yaml in the working directory)')
     .option('--seed <n>', 'seed for every random choice')
     .option('--concurrency <n>', 'maximum model calls in flight per model')
@@ -20,13 +23,18 @@ export function addGlobalOptions(command: Command): Command {
     .option('--timeout-ms <ms>', 'per-call timeout in milliseconds')
     .option('--store <path>', 'run store path (default ./.crosstalk/runs.db)')
     .option('--role-models <list>', 'per-role models: role=model,… (e.g. programmer=openai:gpt-4o,critic=sim)')
-    .option('--otel', 'an OpenTelemetry span per model call, for the SDK your process registers (see docs/telemetry.md)')
+    .option(
+      '--otel',
+      'an OpenTelemetry span per model call, for the SDK your process registers (see docs/telemetry.md)',
+    )
     .option('--json', 'print one JSON document on stdout and nothing else there');
 }
 
 /** The config-relevant flags out of a command's merged options (every string option; the config loader picks its own). */
 export function configFlags(options: GlobalOptions): ConfigFlags & Record<string, string> {
   const { json: _json, ...flags } = options;
-  const strings = Object.fromEntries(Object.entries(flags).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  const strings = Object.fromEntries(
+    Object.entries(flags).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
   return options.otel === true ? { ...strings, otel: 'true' } : strings;
 }

@@ -2,7 +2,15 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, GraphSpecError } from '../errors/index.js';
-import { generateTopology, isTopologyName, readGraphFile, topologyNames, validateGraph, type TopologyParams, type ValidatedGraph } from '../graph/index.js';
+import {
+  generateTopology,
+  isTopologyName,
+  readGraphFile,
+  topologyNames,
+  validateGraph,
+  type TopologyParams,
+  type ValidatedGraph,
+} from '../graph/index.js';
 
 /** Adds the options that pick and shape a topology. */
 export function addTopologyOptions(command: Command, countFlag: '--n' | '--agents'): Command {
@@ -19,12 +27,20 @@ export function addTopologyOptions(command: Command, countFlag: '--n' | '--agent
     .option('--max-edges <n>', 'refuse graphs with more edges than this (default 4000000)');
 }
 
-function numberOption(options: Record<string, unknown>, key: string, flag: string, integer: boolean): number | undefined {
+function numberOption(
+  options: Record<string, unknown>,
+  key: string,
+  flag: string,
+  integer: boolean,
+): number | undefined {
   const raw = options[key];
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (String(raw).trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw new ConfigError({ key: flag, message: `${flag} must be ${integer ? 'a whole number' : 'a number'} (got ${JSON.stringify(raw)})` });
+    throw new ConfigError({
+      key: flag,
+      message: `${flag} must be ${integer ? 'a whole number' : 'a number'} (got ${JSON.stringify(raw)})`,
+    });
   }
   return value;
 }
@@ -34,18 +50,38 @@ function numberOption(options: Record<string, unknown>, key: string, flag: strin
  * topology generated with the seed and options, or a JSON/YAML/DOT file.
  * @throws GraphSpecError / ConfigError with one-line messages.
  */
-export function resolveGraph(arg: string, options: Record<string, unknown>, cwd: string, countKey: 'n' | 'agents', seed: number): ValidatedGraph {
+export function resolveGraph(
+  arg: string,
+  options: Record<string, unknown>,
+  cwd: string,
+  countKey: 'n' | 'agents',
+  seed: number,
+): ValidatedGraph {
   const maxNodes = numberOption(options, 'maxNodes', '--max-nodes', true);
   const maxEdges = numberOption(options, 'maxEdges', '--max-edges', true);
   const limit = { ...(maxNodes !== undefined ? { maxNodes } : {}), ...(maxEdges !== undefined ? { maxEdges } : {}) };
   if (isTopologyName(arg)) {
     const n = numberOption(options, countKey, countKey === 'n' ? '--n' : '--agents', true);
-    if (n === undefined) throw new ConfigError({ key: countKey, message: `topology '${arg}' needs a node count: pass ${countKey === 'n' ? '--n' : '--agents'} N` });
-    if (n < 1) throw new ConfigError({ key: countKey, message: `${countKey === 'n' ? '--n' : '--agents'} must be at least 1 (got ${n})` });
-    if (n > (maxNodes ?? 100_000)) throw new GraphSpecError({ message: `${n} nodes is above the maximum of ${maxNodes ?? 100_000} (raise it with --max-nodes)` });
+    if (n === undefined)
+      throw new ConfigError({
+        key: countKey,
+        message: `topology '${arg}' needs a node count: pass ${countKey === 'n' ? '--n' : '--agents'} N`,
+      });
+    if (n < 1)
+      throw new ConfigError({
+        key: countKey,
+        message: `${countKey === 'n' ? '--n' : '--agents'} must be at least 1 (got ${n})`,
+      });
+    if (n > (maxNodes ?? 100_000))
+      throw new GraphSpecError({
+        message: `${n} nodes is above the maximum of ${maxNodes ?? 100_000} (raise it with --max-nodes)`,
+      });
     const orientation = options.orientation;
     if (orientation !== undefined && orientation !== 'divergent' && orientation !== 'convergent') {
-      throw new ConfigError({ key: '--orientation', message: `--orientation must be divergent or convergent (got ${JSON.stringify(orientation)})` });
+      throw new ConfigError({
+        key: '--orientation',
+        message: `--orientation must be divergent or convergent (got ${JSON.stringify(orientation)})`,
+      });
     }
     const params: TopologyParams = { n, seed };
     if (orientation) params.orientation = orientation;
@@ -63,7 +99,9 @@ export function resolveGraph(arg: string, options: Record<string, unknown>, cwd:
   }
   const path = resolve(cwd, arg);
   if (!existsSync(path)) {
-    throw new GraphSpecError({ message: `'${arg}' is neither a topology (${topologyNames.join(', ')}) nor an existing graph file (.json, .yaml, .dot)` });
+    throw new GraphSpecError({
+      message: `'${arg}' is neither a topology (${topologyNames.join(', ')}) nor an existing graph file (.json, .yaml, .dot)`,
+    });
   }
   return validateGraph(readGraphFile(path), limit);
 }

@@ -38,26 +38,45 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),
-      outputError: (text, write) => write(`crosstalk: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
+      outputError: (text, write) =>
+        write(
+          `crosstalk: ${text
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')}\n`,
+        ),
     });
 
-  const run: Runner = (action) => async (...raw) => {
-    const command = raw[raw.length - 1] as Command;
-    const options = command.optsWithGlobals() as Record<string, unknown>;
-    const args = raw.slice(0, -2) as never;
-    const out = createOutput(options.json === true, ctx);
-    try {
-      exitCode = (await action(args, options, out)) ?? ExitCode.ok;
-    } catch (error) {
-      const { message, code, exitCode: errorExit } = describeError(error);
-      exitCode = errorExit;
-      ctx.stderr.write(`crosstalk: ${printable(message)}\n`);
-      if (out.json) out.result({ ok: false, error: { code, message } });
-      if (code === 'INTERNAL' && ctx.env.CROSSTALK_DEBUG && error instanceof Error) ctx.stderr.write(`${error.stack}\n`);
-    }
-  };
+  const run: Runner =
+    (action) =>
+    async (...raw) => {
+      const command = raw[raw.length - 1] as Command;
+      const options = command.optsWithGlobals() as Record<string, unknown>;
+      const args = raw.slice(0, -2) as never;
+      const out = createOutput(options.json === true, ctx);
+      try {
+        exitCode = (await action(args, options, out)) ?? ExitCode.ok;
+      } catch (error) {
+        const { message, code, exitCode: errorExit } = describeError(error);
+        exitCode = errorExit;
+        ctx.stderr.write(`crosstalk: ${printable(message)}\n`);
+        if (out.json) out.result({ ok: false, error: { code, message } });
+        if (code === 'INTERNAL' && ctx.env.CROSSTALK_DEBUG && error instanceof Error)
+          ctx.stderr.write(`${error.stack}\n`);
+      }
+    };
 
-  for (const register of [registerAsk, registerConfig, registerDev, registerStory, registerGraph, registerNet, registerRuns, registerRunEvents]) register(program, ctx, run);
+  for (const register of [
+    registerAsk,
+    registerConfig,
+    registerDev,
+    registerStory,
+    registerGraph,
+    registerNet,
+    registerRuns,
+    registerRunEvents,
+  ])
+    register(program, ctx, run);
   const prepare = (command: Command) => {
     command.exitOverride();
     if (command.commands.length === 0) addGlobalOptions(command);
@@ -69,7 +88,12 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return ExitCode.ok;
       return error.code === 'commander.executeSubCommandAsync' ? ExitCode.failed : ExitCode.badInput;
     }
     ctx.stderr.write(`crosstalk: ${printable(describeError(error).message)}\n`);

@@ -16,7 +16,10 @@ export interface Output {
  * Builds an {@link Output} over the given streams. Human lines and notes pass through {@link printable} (lines
  * kept): whatever a model chose cannot reach the terminal as control characters; the JSON document is exact.
  */
-export function createOutput(json: boolean, streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Output {
+export function createOutput(
+  json: boolean,
+  streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Output {
   return {
     json,
     line(text = '') {

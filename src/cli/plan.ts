@@ -29,7 +29,13 @@ async function ask(ctx: CliContext, question: string): Promise<boolean> {
  * {@link confirmAboveCalls} planned calls started on a terminal without
  * `--yes` shows the plan and asks first; otherwise the job runs.
  */
-export async function planOrRun(ctx: CliContext, out: Output, options: Record<string, unknown>, job: JobConfig, run: () => Promise<number>): Promise<number> {
+export async function planOrRun(
+  ctx: CliContext,
+  out: Output,
+  options: Record<string, unknown>,
+  job: JobConfig,
+  run: () => Promise<number>,
+): Promise<number> {
   const latencyMs = parseAssumedLatency(typeof options.assumeLatency === 'string' ? options.assumeLatency : '2s');
   const environment = { cwd: ctx.cwd, env: ctx.env };
   if (options.dryRun === true) {
@@ -38,7 +44,8 @@ export async function planOrRun(ctx: CliContext, out: Output, options: Record<st
     for (const line of describeEstimate(estimate)) out.line(line);
     return ExitCode.ok;
   }
-  const interactive = job.kind === 'net' && options.yes !== true && !out.json && Boolean(ctx.stdin?.isTTY) && Boolean(ctx.stderr.isTTY);
+  const interactive =
+    job.kind === 'net' && options.yes !== true && !out.json && Boolean(ctx.stdin?.isTTY) && Boolean(ctx.stderr.isTTY);
   if (interactive) {
     const estimate = await planJob(environment, job, { latencyMs });
     if (estimate.expected.calls > confirmAboveCalls) {

@@ -16,7 +16,18 @@ function capture(tty: boolean, json = false) {
 }
 
 const base = { runId: 'r1', at: 0 };
-const progress = (elapsedMs: number): ProgressEvent => ({ ...base, type: 'progress', elapsedMs, calls: 12, replayedCalls: 0, tokens: 3400, costUsd: 0.002, costKnown: true, steps: { done: 4, failed: 0, skipped: 0, running: 2, total: 10 }, etaMs: 65_000 });
+const progress = (elapsedMs: number): ProgressEvent => ({
+  ...base,
+  type: 'progress',
+  elapsedMs,
+  calls: 12,
+  replayedCalls: 0,
+  tokens: 3400,
+  costUsd: 0.002,
+  costKnown: true,
+  steps: { done: 4, failed: 0, skipped: 0, running: 2, total: 10 },
+  etaMs: 65_000,
+});
 
 describe('the event renderer', () => {
   it('off a terminal prints a plain progress line at most every 10 s, so CI logs show life', () => {
@@ -38,9 +49,19 @@ describe('the event renderer', () => {
     const c = capture(true);
     c.renderer.handle(progress(2000));
     expect(c.text()).toBe(`\r\x1b[2K${describeProgress(progress(2000))}`);
-    const decision: CrosstalkEvent = { ...base, type: 'decision', point: 'coding', scores: { team1: 0.8, team2: 0.5, team3: 0.9 }, kept: ['team3', 'team1'], pruned: [{ team: 'team2', reason: 'scored below the lowest kept' }], groups: [['team3', 'team1']] };
+    const decision: CrosstalkEvent = {
+      ...base,
+      type: 'decision',
+      point: 'coding',
+      scores: { team1: 0.8, team2: 0.5, team3: 0.9 },
+      kept: ['team3', 'team1'],
+      pruned: [{ team: 'team2', reason: 'scored below the lowest kept' }],
+      groups: [['team3', 'team1']],
+    };
     c.renderer.handle(decision);
-    expect(c.text()).toContain('\r\x1b[2K◆ coding: kept team3 (0.90), team1 (0.80); pruned team2 (0.50)\n  merge: [team3 + team1]\n');
+    expect(c.text()).toContain(
+      '\r\x1b[2K◆ coding: kept team3 (0.90), team1 (0.80); pruned team2 (0.50)\n  merge: [team3 + team1]\n',
+    );
   });
 
   it('in --json mode keeps lines on stderr but prints no progress', () => {
@@ -52,8 +73,20 @@ describe('the event renderer', () => {
   });
 
   it('shows each team’s phase in the progress line of a cross-team run', () => {
-    const text = describeProgress({ ...base, type: 'progress', elapsedMs: 500, calls: 3, replayedCalls: 1, tokens: 10, costUsd: 0, costKnown: false, teams: { team1: 'coding', team2: 'code-review done' } });
-    expect(text).toBe('[500 ms] 3 calls (+1 replayed), 10 tokens, cost unknown — team1: coding · team2: code-review done');
+    const text = describeProgress({
+      ...base,
+      type: 'progress',
+      elapsedMs: 500,
+      calls: 3,
+      replayedCalls: 1,
+      tokens: 10,
+      costUsd: 0,
+      costKnown: false,
+      teams: { team1: 'coding', team2: 'code-review done' },
+    });
+    expect(text).toBe(
+      '[500 ms] 3 calls (+1 replayed), 10 tokens, cost unknown — team1: coding · team2: code-review done',
+    );
   });
 });
 
@@ -77,6 +110,6 @@ describe('terminal safety', () => {
     streams.stdout.on('data', (d) => (stdout += String(d)));
     createOutput(false, streams).line('file \x1b[2J.py');
     createOutput(true, streams).result({ name: 'file \x1b[2J.py' });
-    expect(stdout).toBe('file \\x1b[2J.py\n' + JSON.stringify({ name: 'file \x1b[2J.py' }, null, 2) + '\n');
+    expect(stdout).toBe(`file \\x1b[2J.py\n${JSON.stringify({ name: 'file \x1b[2J.py' }, null, 2)}\n`);
   });
 });

@@ -71,10 +71,14 @@ export class EventRenderer {
       case 'step-started':
         if (event.step.kind === 'phase') this.setStatus(`▶ ${stepName(event.step)} …`);
         else if (event.step.kind === 'merge') this.line('▶ merging the sinks into the answer');
-        else if (event.step.kind === 'segment' || event.step.kind === 'stage') this.line(`▶ ${this.kind === 'story' ? 'stage' : 'towards'} ${event.step.id}`);
+        else if (event.step.kind === 'segment' || event.step.kind === 'stage')
+          this.line(`▶ ${this.kind === 'story' ? 'stage' : 'towards'} ${event.step.id}`);
         return;
       case 'step-finished':
-        if ((event.step.kind === 'phase' && (!event.step.team || this.kind === 'story')) || event.step.kind === 'merge') {
+        if (
+          (event.step.kind === 'phase' && (!event.step.team || this.kind === 'story')) ||
+          event.step.kind === 'merge'
+        ) {
           this.line(`✓ ${stepName(event.step)}${event.note ? `: ${event.note}` : ''}`);
         }
         return;
@@ -82,7 +86,8 @@ export class EventRenderer {
         if (event.step.kind === 'phase' && !event.step.team) this.line(`– ${stepName(event.step)}: ${event.because}`);
         return;
       case 'step-failed':
-        if (event.step.kind === 'phase' || !event.willRetry) this.line(`✗ ${stepName(event.step)}: ${event.error}${event.willRetry ? ' (retrying)' : ''}`);
+        if (event.step.kind === 'phase' || !event.willRetry)
+          this.line(`✗ ${stepName(event.step)}: ${event.error}${event.willRetry ? ' (retrying)' : ''}`);
         return;
       case 'dialogue-turn':
         this.setStatus(`▶ ${event.scope}: turn ${event.turn} (${event.agent})`);
@@ -103,7 +108,8 @@ export class EventRenderer {
         );
         return;
       case 'sandbox-result':
-        if (this.kind !== 'cross-team') this.line(`⚙ sandbox: ${event.scope} ${event.outcome} (${event.rule}), ${formatDuration(event.durationMs)}`);
+        if (this.kind !== 'cross-team')
+          this.line(`⚙ sandbox: ${event.scope} ${event.outcome} (${event.rule}), ${formatDuration(event.durationMs)}`);
         return;
       case 'progress':
         this.progress(event);
@@ -144,11 +150,20 @@ function scored(team: string, scores: Record<string, number>): string {
 export function describeProgress(event: ProgressEvent): string {
   const parts = [`[${formatDuration(event.elapsedMs)}]`];
   const s = event.steps;
-  if (s) parts.push(`${s.done}/${s.total} done, ${s.running} running${s.failed ? `, ${s.failed} failed` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''} —`);
-  parts.push(`${event.calls} calls${event.replayedCalls ? ` (+${event.replayedCalls} replayed)` : ''}, ${event.tokens} tokens, ${formatCost(event.costUsd, event.costKnown)}`);
+  if (s)
+    parts.push(
+      `${s.done}/${s.total} done, ${s.running} running${s.failed ? `, ${s.failed} failed` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''} —`,
+    );
+  parts.push(
+    `${event.calls} calls${event.replayedCalls ? ` (+${event.replayedCalls} replayed)` : ''}, ${event.tokens} tokens, ${formatCost(event.costUsd, event.costKnown)}`,
+  );
   if (event.etaMs !== undefined && s && s.done < s.total) parts.push(`, ETA ${formatDuration(event.etaMs)}`);
   if (event.teams && Object.keys(event.teams).length > 0) {
-    parts.push(`— ${Object.entries(event.teams).map(([team, doing]) => `${team}: ${doing}`).join(' · ')}`);
+    parts.push(
+      `— ${Object.entries(event.teams)
+        .map(([team, doing]) => `${team}: ${doing}`)
+        .join(' · ')}`,
+    );
   }
   return parts.join(' ').replace(' ,', ',');
 }

@@ -5,7 +5,11 @@ import type { Output } from './output.js';
 import { EventRenderer } from './render.js';
 
 /** Runs a job with the command line's environment, showing its events on stderr as they happen. */
-export async function runWithProgress<R>(ctx: CliContext, out: Output, job: (environment: JobEnvironment) => Promise<R>): Promise<R> {
+export async function runWithProgress<R>(
+  ctx: CliContext,
+  out: Output,
+  job: (environment: JobEnvironment) => Promise<R>,
+): Promise<R> {
   const renderer = new EventRenderer(ctx.stderr, out);
   try {
     return await job({ cwd: ctx.cwd, env: ctx.env, signal: ctx.signal, onEvent: (event) => renderer.handle(event) });
@@ -20,11 +24,23 @@ export async function runWithProgress<R>(ctx: CliContext, out: Output, job: (env
  * the usage line. Returns the exit code.
  * @param lines what the command prints about a finished run (files, answer, story).
  */
-export function printJobEnd(out: Output, result: JobResult<object>, lines: () => { out?: string[]; notes?: string[] }, extra: object = {}): number {
+export function printJobEnd(
+  out: Output,
+  result: JobResult<object>,
+  lines: () => { out?: string[]; notes?: string[] },
+  extra: object = {},
+): number {
   const { summary } = result;
-  out.result({ ok: result.status === 'completed', ...(result.outDir ? { outDir: result.outDir } : {}), ...summary, ...extra });
+  out.result({
+    ok: result.status === 'completed',
+    ...(result.outDir ? { outDir: result.outDir } : {}),
+    ...summary,
+    ...extra,
+  });
   if (result.stopped) {
-    out.note(`crosstalk: ${result.stopped.reason}. Resume with: ${result.stopped.resume} (answered calls are replayed free)`);
+    out.note(
+      `crosstalk: ${result.stopped.reason}. Resume with: ${result.stopped.resume} (answered calls are replayed free)`,
+    );
     return result.exitCode;
   }
   const printed = lines();
@@ -32,6 +48,9 @@ export function printJobEnd(out: Output, result: JobResult<object>, lines: () =>
   for (const problem of summary.problems) out.note(`crosstalk: problem: ${problem}`);
   for (const note of printed.notes ?? []) out.note(note);
   const model = (summary as { model?: string }).model ?? '';
-  out.note(formatUsageLine(model, summary.usage.total, summary.durationMs) + (result.replayedCalls ? ` (+${result.replayedCalls} replayed free)` : ''));
+  out.note(
+    formatUsageLine(model, summary.usage.total, summary.durationMs) +
+      (result.replayedCalls ? ` (+${result.replayedCalls} replayed free)` : ''),
+  );
   return result.exitCode;
 }

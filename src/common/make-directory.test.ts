@@ -19,7 +19,12 @@ describe('makeDirectory', () => {
     expect(existsSync(join(root, 'file', 'sub'))).toBe(false);
   });
 
-  it.runIf(process.platform === 'linux')('fails instead of looping forever where the parent refuses new entries (/proc)', () => {
-    expect(() => makeDirectory('/proc/crosstalk-no-such-dir/sub')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
-  });
+  it.runIf(process.platform === 'linux')(
+    'fails instead of looping forever where the parent refuses new entries (/proc)',
+    () => {
+      expect(() => makeDirectory('/proc/crosstalk-no-such-dir/sub')).toThrow(
+        expect.objectContaining({ code: 'ENOENT' }),
+      );
+    },
+  );
 });

@@ -14,7 +14,11 @@ export function makeDirectory(path: string): void {
   for (;;) {
     const stat = statSync(current, { throwIfNoEntry: false });
     if (stat) {
-      if (!stat.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${current}'`), { code: 'ENOTDIR', path: current });
+      if (!stat.isDirectory())
+        throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${current}'`), {
+          code: 'ENOTDIR',
+          path: current,
+        });
       break;
     }
     missing.push(current);

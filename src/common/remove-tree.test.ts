@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -61,7 +61,14 @@ describe('removeTree', () => {
     const root = join(dir, 'ws');
     mkdirSync(root);
     const depth = Number(process.env.CROSSTALK_DEEP_TREE_DEPTH ?? 10_000);
-    execFileSync(process.execPath, ['-e', `const fs = require('node:fs'); for (let i = 0; i < ${depth}; i++) { fs.mkdirSync('d'); process.chdir('d'); } fs.writeFileSync('bottom', 'x');`], { cwd: root, timeout: 300_000 });
+    execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('node:fs'); for (let i = 0; i < ${depth}; i++) { fs.mkdirSync('d'); process.chdir('d'); } fs.writeFileSync('bottom', 'x');`,
+      ],
+      { cwd: root, timeout: 300_000 },
+    );
     const result = removeTree(root, { timeoutMs: 600_000 });
     expect(result.error).toBeUndefined();
     expect(result).toMatchObject({ ok: true, removed: depth + 2 });

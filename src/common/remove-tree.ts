@@ -53,7 +53,9 @@ export function removeTree(root: string, options: RemoveTreeOptions = {}): Remov
     const timeLeft = () => {
       if (performance.now() > deadline) {
         const left = pending.length + 1;
-        throw new Error(`gave up after ${options.timeoutMs ?? 60_000} ms with ${left} director${left === 1 ? 'y' : 'ies'} left`);
+        throw new Error(
+          `gave up after ${options.timeoutMs ?? 60_000} ms with ${left} director${left === 1 ? 'y' : 'ies'} left`,
+        );
       }
     };
     const clear = (dir: string, moveUp: boolean) => {

@@ -40,12 +40,19 @@ export function formatFirstIssue(error: z.ZodError, input: unknown): { key: stri
   if (issue.code === 'invalid_type') expected = `must be ${article(issue.expected)}`;
   else if (issue.code === 'too_small' && origin === 'array') expected = `must list at least ${String(issue.minimum)}`;
   else if (issue.code === 'too_big' && origin === 'array') expected = `must list at most ${String(issue.maximum)}`;
-  else if (issue.code === 'too_small' && origin === 'string') expected = issue.minimum === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters`;
-  else if (issue.code === 'too_big' && origin === 'string') expected = `must be at most ${String(issue.maximum)} characters`;
+  else if (issue.code === 'too_small' && origin === 'string')
+    expected = issue.minimum === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters`;
+  else if (issue.code === 'too_big' && origin === 'string')
+    expected = `must be at most ${String(issue.maximum)} characters`;
   else if (issue.code === 'invalid_format' && issue.format === 'regex') expected = issue.message;
-  else if (issue.code === 'too_small') expected = issue.minimum === 0 || issue.minimum === 1 ? `must be ${issue.inclusive && issue.minimum === 0 ? 'zero or more' : 'positive'}` : `must be at least ${String(issue.minimum)}`;
+  else if (issue.code === 'too_small')
+    expected =
+      issue.minimum === 0 || issue.minimum === 1
+        ? `must be ${issue.inclusive && issue.minimum === 0 ? 'zero or more' : 'positive'}`
+        : `must be at least ${String(issue.minimum)}`;
   else if (issue.code === 'too_big') expected = `must be at most ${String(issue.maximum)}`;
-  else if (issue.code === 'invalid_format') expected = `must be a valid ${issue.format === 'url' ? 'URL' : issue.format}`;
+  else if (issue.code === 'invalid_format')
+    expected = `must be a valid ${issue.format === 'url' ? 'URL' : issue.format}`;
   if (issue.code === 'invalid_type' && issue.expected === 'int') expected = 'must be an integer';
   return { key, message: `'${key || '(root)'}' ${expected} (got ${got})` };
 }

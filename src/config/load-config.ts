@@ -53,12 +53,18 @@ function readConfigFile(path: string): unknown {
   try {
     const size = statSync(path).size;
     if (size > maxConfigFileBytes) {
-      throw new ConfigError({ key: path, message: `config file ${path} is ${size.toLocaleString('en-US')} bytes, above the maximum of ${maxConfigFileBytes.toLocaleString('en-US')}` });
+      throw new ConfigError({
+        key: path,
+        message: `config file ${path} is ${size.toLocaleString('en-US')} bytes, above the maximum of ${maxConfigFileBytes.toLocaleString('en-US')}`,
+      });
     }
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if (ConfigError.isInstance(error)) throw error;
-    throw new ConfigError({ key: path, message: `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
+    throw new ConfigError({
+      key: path,
+      message: `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    });
   }
   try {
     const data: unknown = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
@@ -70,7 +76,10 @@ function readConfigFile(path: string): unknown {
   } catch (error) {
     if (ConfigError.isInstance(error)) throw error;
     const detail = (error as Error).message.split('\n')[0];
-    throw new ConfigError({ key: path, message: `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${detail}` });
+    throw new ConfigError({
+      key: path,
+      message: `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${detail}`,
+    });
   }
 }
 
@@ -110,11 +119,21 @@ const flagBindings: Array<[flag: keyof ConfigFlags, name: string, path: string, 
   ['store', '--store', 'store', asString, 'a path'],
 ];
 
-function applyLayer(target: Mutable, sources: Record<string, string>, name: string, path: string, raw: string, parse: Parser, what: string): void {
+function applyLayer(
+  target: Mutable,
+  sources: Record<string, string>,
+  name: string,
+  path: string,
+  raw: string,
+  parse: Parser,
+  what: string,
+): void {
   const value = parse(raw);
-  if (typeof value === 'number' && Number.isNaN(value)) throw new ConfigError({ key: name, message: `${name} must be ${what} (got ${JSON.stringify(raw)})` });
+  if (typeof value === 'number' && Number.isNaN(value))
+    throw new ConfigError({ key: name, message: `${name} must be ${what} (got ${JSON.stringify(raw)})` });
   if (path !== 'seed') checkNumber(name, raw, value, what);
-  if (typeof value === 'string' && value.trim() === '') throw new ConfigError({ key: name, message: `${name} is set but empty (expected ${what})` });
+  if (typeof value === 'string' && value.trim() === '')
+    throw new ConfigError({ key: name, message: `${name} is set but empty (expected ${what})` });
   setPath(target, path, value);
   sources[path] = name;
 }
@@ -175,12 +194,18 @@ export function loadConfig(options: { cwd: string; env: NodeJS.ProcessEnv; flags
  */
 export function parseRoleModels(text: string): Array<[role: string, model: string]> {
   const pairs: Array<[string, string]> = [];
-  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const eq = entry.indexOf('=');
     const role = entry.slice(0, eq).trim();
     const model = entry.slice(eq + 1).trim();
     if (eq <= 0 || !/^[a-z][a-z0-9-]*$/.test(role) || model === '') {
-      throw new ConfigError({ key: '--role-models', message: `--role-models: '${entry}' is not role=model (e.g. programmer=openai:gpt-4o-mini,critic=sim)` });
+      throw new ConfigError({
+        key: '--role-models',
+        message: `--role-models: '${entry}' is not role=model (e.g. programmer=openai:gpt-4o-mini,critic=sim)`,
+      });
     }
     pairs.push([role, model]);
   }

@@ -39,7 +39,13 @@ export function resolveOutputLimits(config: CrosstalkConfig): OutputLimits {
  * Throws the `OUTPUT_TOO_LARGE` error when `size` is over the `key` limit.
  * @param what names the thing measured, e.g. `the reply of coding`.
  */
-export function checkOutputSize(what: string, size: number, key: keyof OutputLimits, limit: number, unit = 'characters'): void {
+export function checkOutputSize(
+  what: string,
+  size: number,
+  key: keyof OutputLimits,
+  limit: number,
+  unit = 'characters',
+): void {
   if (size <= limit) return;
   throw new ModelOutputError({
     code: 'OUTPUT_TOO_LARGE',

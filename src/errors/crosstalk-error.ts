@@ -29,6 +29,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  * not the prototype chain).
  */
 export class CrosstalkError extends Error {
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read through the global symbol by isInstance
   private readonly [symbol] = true;
   /** Stable machine-readable code, e.g. `CONFIG_INVALID`. */
   readonly code: string;

@@ -9,7 +9,13 @@ export class ModelCallError extends CrosstalkError {
   /** Attempts made, including the first. */
   readonly attempts: number;
   constructor(options: { message: string; statusCode?: number; attempts: number; cause?: unknown }) {
-    super({ name, code: 'MODEL_CALL_FAILED', exitCode: ExitCode.failed, message: options.message, cause: options.cause });
+    super({
+      name,
+      code: 'MODEL_CALL_FAILED',
+      exitCode: ExitCode.failed,
+      message: options.message,
+      cause: options.cause,
+    });
     this.statusCode = options.statusCode;
     this.attempts = options.attempts;
   }

@@ -17,8 +17,20 @@ export class ModelOutputError extends CrosstalkError {
   readonly reply: string;
   /** For `OUTPUT_TOO_LARGE`: the `limits:` key that was exceeded, e.g. `maxReplyChars`. */
   readonly limit?: string;
-  constructor(options: { message: string; reply?: string; cause?: unknown; code?: ModelOutputErrorCode; limit?: string }) {
-    super({ name, code: options.code ?? 'MODEL_OUTPUT', exitCode: ExitCode.failed, message: options.message, cause: options.cause });
+  constructor(options: {
+    message: string;
+    reply?: string;
+    cause?: unknown;
+    code?: ModelOutputErrorCode;
+    limit?: string;
+  }) {
+    super({
+      name,
+      code: options.code ?? 'MODEL_OUTPUT',
+      exitCode: ExitCode.failed,
+      message: options.message,
+      cause: options.cause,
+    });
     this.reply = (options.reply ?? '').slice(0, 2000);
     if (options.limit !== undefined) this.limit = options.limit;
   }

@@ -6,7 +6,12 @@ const name = 'ModelTimeoutError';
 export class ModelTimeoutError extends CrosstalkError {
   readonly timeoutMs: number;
   constructor(options: { timeoutMs: number }) {
-    super({ name, code: 'MODEL_TIMEOUT', exitCode: ExitCode.failed, message: `model call timed out after ${options.timeoutMs} ms` });
+    super({
+      name,
+      code: 'MODEL_TIMEOUT',
+      exitCode: ExitCode.failed,
+      message: `model call timed out after ${options.timeoutMs} ms`,
+    });
     this.timeoutMs = options.timeoutMs;
   }
   static override isInstance(error: unknown): error is ModelTimeoutError {

@@ -9,7 +9,11 @@ const name = 'SandboxError';
  * they are reported in the run's result.
  */
 export class SandboxError extends CrosstalkError {
-  constructor(options: { code: 'SANDBOX_OPTIONS' | 'SANDBOX_WORKSPACE' | 'SANDBOX_RUNTIME'; message: string; cause?: unknown }) {
+  constructor(options: {
+    code: 'SANDBOX_OPTIONS' | 'SANDBOX_WORKSPACE' | 'SANDBOX_RUNTIME';
+    message: string;
+    cause?: unknown;
+  }) {
     super({ name, code: options.code, message: options.message, cause: options.cause });
   }
   static override isInstance(error: unknown): error is SandboxError {

@@ -7,7 +7,15 @@ export class StoreError extends CrosstalkError {
   /** Path of the store file. */
   readonly path: string;
   constructor(options: {
-    code: 'STORE_CORRUPT' | 'STORE_LOCKED' | 'STORE_TOO_NEW' | 'STORE_NOT_FOUND' | 'RUN_NOT_FOUND' | 'RUN_COMPLETED' | 'RUN_ACTIVE' | 'STORE_IO';
+    code:
+      | 'STORE_CORRUPT'
+      | 'STORE_LOCKED'
+      | 'STORE_TOO_NEW'
+      | 'STORE_NOT_FOUND'
+      | 'RUN_NOT_FOUND'
+      | 'RUN_COMPLETED'
+      | 'RUN_ACTIVE'
+      | 'STORE_IO';
     path: string;
     message: string;
     cause?: unknown;

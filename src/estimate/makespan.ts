@@ -160,4 +160,3 @@ function criticalPath(steps: readonly PlannedStep[], finish: StepCalls): number 
   }
   return longest + stepLength(finish);
 }
-

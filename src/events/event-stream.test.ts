@@ -18,7 +18,10 @@ describe('EventStream', () => {
     stream.close();
     stream.push(note('after close'));
     await Promise.all(consumers);
-    expect(seen).toEqual([['early', 'middle', 'late'], ['early', 'middle', 'late']]);
+    expect(seen).toEqual([
+      ['early', 'middle', 'late'],
+      ['early', 'middle', 'late'],
+    ]);
   });
 
   it('calls subscribers synchronously until they unsubscribe', () => {

@@ -220,7 +220,11 @@ export type CrosstalkEvent =
 export type CrosstalkEventType = CrosstalkEvent['type'];
 
 /** An event before the emitter stamps it with its run and time. */
-export type EventInput = CrosstalkEvent extends infer E ? (E extends CrosstalkEvent ? Omit<E, 'runId' | 'at'> : never) : never;
+export type EventInput = CrosstalkEvent extends infer E
+  ? E extends CrosstalkEvent
+    ? Omit<E, 'runId' | 'at'>
+    : never
+  : never;
 
 /**
  * Event types kept in the run store's event log. Progress is derived from the

@@ -36,7 +36,11 @@ export function topologicalLayers(dag: Dag): number[][] {
  * Longest remaining path from each node to a sink, counting node weights
  * (default 1 each): the critical-path rank used to prioritise ready steps.
  */
-export function remainingPathLength(dag: Dag, weight: (node: number) => number = () => 1, order = topologicalOrder(dag)): Float64Array {
+export function remainingPathLength(
+  dag: Dag,
+  weight: (node: number) => number = () => 1,
+  order = topologicalOrder(dag),
+): Float64Array {
   const rank = new Float64Array(dag.ids.length);
   for (let k = order.length - 1; k >= 0; k--) {
     const v = order[k]!;
@@ -131,7 +135,10 @@ function* clusteringWork(dag: Dag, seed: number, adjacency = undirectedAdjacency
   const n = dag.ids.length;
   if (n === 0) return 0;
   const random = seededRandom(seed ^ 0x5bd1e995);
-  const sampled = n <= statsSampling.clusteringNodes ? Array.from({ length: n }, (_, i) => i) : Array.from({ length: statsSampling.clusteringNodes }, () => Math.floor(random() * n));
+  const sampled =
+    n <= statsSampling.clusteringNodes
+      ? Array.from({ length: n }, (_, i) => i)
+      : Array.from({ length: statsSampling.clusteringNodes }, () => Math.floor(random() * n));
   let sum = 0;
   for (const v of sampled) {
     const list = adjacency[v]!;
@@ -141,7 +148,8 @@ function* clusteringWork(dag: Dag, seed: number, adjacency = undirectedAdjacency
       let links = 0;
       let checked = 0;
       if (allPairs <= statsSampling.pairsPerNode) {
-        for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) if (hasNeighbour(adjacency[list[a]!]!, list[b]!)) links++;
+        for (let a = 0; a < k; a++)
+          for (let b = a + 1; b < k; b++) if (hasNeighbour(adjacency[list[a]!]!, list[b]!)) links++;
         checked = allPairs;
       } else {
         for (; checked < statsSampling.pairsPerNode; checked++) {
@@ -158,11 +166,18 @@ function* clusteringWork(dag: Dag, seed: number, adjacency = undirectedAdjacency
   return sum / sampled.length;
 }
 
-function* pathLengthWork(dag: Dag, options: { maxSources?: number; seed?: number }, adjacency = undirectedAdjacency(dag)): Sliced<number> {
+function* pathLengthWork(
+  dag: Dag,
+  options: { maxSources?: number; seed?: number },
+  adjacency = undirectedAdjacency(dag),
+): Sliced<number> {
   const n = dag.ids.length;
   if (n < 2) return 0;
   const perSearch = n + 2 * dag.edgeCount;
-  const maxSources = Math.max(2, Math.min(options.maxSources ?? statsSampling.pathSources, Math.floor(statsSampling.pathWork / perSearch)));
+  const maxSources = Math.max(
+    2,
+    Math.min(options.maxSources ?? statsSampling.pathSources, Math.floor(statsSampling.pathWork / perSearch)),
+  );
   let sources = Array.from({ length: n }, (_, i) => i);
   if (n > maxSources) {
     const random = seededRandom(options.seed ?? 0);
@@ -270,7 +285,8 @@ function* statsWork(dag: Dag, options: { seed?: number; reference?: Dag }): Slic
     const referenceAdjacency = undirectedAdjacency(options.reference);
     const cr = yield* clusteringWork(options.reference, seed, referenceAdjacency);
     const lr = yield* pathLengthWork(options.reference, { seed }, referenceAdjacency);
-    if (cr > 0 && lr > 0 && l > 0) smallWorld = { clusteringRatio: c / cr, pathRatio: l / lr, sigma: c / cr / (l / lr) };
+    if (cr > 0 && lr > 0 && l > 0)
+      smallWorld = { clusteringRatio: c / cr, pathRatio: l / lr, sigma: c / cr / (l / lr) };
   }
   return { ...structure, averageClustering: c, averagePathLength: l, smallWorld };
 }
@@ -288,7 +304,10 @@ export function graphStats(dag: Dag, options: { seed?: number; reference?: Dag }
  * {@link graphStats} that lets the event loop run every few milliseconds and
  * stops with an `AbortedError` once `signal` aborts (Ctrl-C, SIGTERM).
  */
-export function graphStatsAsync(dag: Dag, options: { seed?: number; reference?: Dag; signal?: AbortSignal } = {}): Promise<GraphStats> {
+export function graphStatsAsync(
+  dag: Dag,
+  options: { seed?: number; reference?: Dag; signal?: AbortSignal } = {},
+): Promise<GraphStats> {
   return runSlicedAsync(statsWork(dag, options), options.signal);
 }
 
@@ -305,7 +324,8 @@ export function toDot(spec: GraphSpec, name = 'network'): string {
       .map(([k, v]) => `${k}=${JSON.stringify(String(v))}`);
     lines.push(`  ${dotId(node.id)}${attrs.length ? ` [${attrs.join(', ')}]` : ''};`);
   }
-  for (const e of spec.edges) lines.push(`  ${dotId(e.from)} -> ${dotId(e.to)}${e.critic ? ` [critic=${JSON.stringify(e.critic)}]` : ''};`);
+  for (const e of spec.edges)
+    lines.push(`  ${dotId(e.from)} -> ${dotId(e.to)}${e.critic ? ` [critic=${JSON.stringify(e.critic)}]` : ''};`);
   lines.push('}');
   return lines.join('\n');
 }

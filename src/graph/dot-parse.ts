@@ -81,7 +81,7 @@ const literalAttributes = (children: ReadonlyArray<AttributeASTNode | CommentAST
  * an undirected `graph`.
  */
 export function parseDot(text: string): GraphSpec {
-  let ast;
+  let ast: ReturnType<typeof parse>;
   try {
     ast = parse(text, { maxASTNodes: maxAstNodes, maxInputSize: maxInputBytes });
   } catch (error) {
@@ -169,7 +169,9 @@ function undirected(graph: GraphASTNode): GraphSpecError {
   const edge = findEdge(graph.children);
   if (edge) return new GraphSpecError({ message: undirectedEdge(edge.location?.start) });
   const where = at(graph.location?.start);
-  return new GraphSpecError({ message: `DOT: expected 'digraph' but found 'graph'${where}; networks need a directed graph` });
+  return new GraphSpecError({
+    message: `DOT: expected 'digraph' but found 'graph'${where}; networks need a directed graph`,
+  });
 }
 
 function applyNodeAttributes(node: NodeSpec, attrs: Attributes, statement?: NodeASTNode): void {

@@ -2,8 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { remainingTimeMs } from './eta.js';
 import { toDag } from './types.js';
 
-const chain = toDag({ nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], edges: [{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }] });
-const star = toDag({ nodes: [{ id: 'hub' }, ...['x', 'y', 'z', 'w'].map((id) => ({ id }))], edges: ['x', 'y', 'z', 'w'].map((to) => ({ from: 'hub', to })) });
+const chain = toDag({
+  nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+  edges: [
+    { from: 'a', to: 'b' },
+    { from: 'b', to: 'c' },
+  ],
+});
+const star = toDag({
+  nodes: [{ id: 'hub' }, ...['x', 'y', 'z', 'w'].map((id) => ({ id }))],
+  edges: ['x', 'y', 'z', 'w'].map((to) => ({ from: 'hub', to })),
+});
 
 describe('remainingTimeMs', () => {
   it('is the remaining critical path when concurrency is ample', () => {

@@ -11,7 +11,13 @@ import type { Dag } from './types.js';
  */
 export function remainingTimeMs(
   dag: Dag,
-  options: { weights: ArrayLike<number>; finished: (node: number) => boolean; msPerUnit: number; concurrency: number; order?: number[] },
+  options: {
+    weights: ArrayLike<number>;
+    finished: (node: number) => boolean;
+    msPerUnit: number;
+    concurrency: number;
+    order?: number[];
+  },
 ): number {
   const { weights, finished } = options;
   const weight = (node: number) => (finished(node) ? 0 : weights[node]!);

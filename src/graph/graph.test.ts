@@ -19,31 +19,46 @@ const g = (edges: Array<[string, string]>, extra: string[] = []): GraphSpec => {
 describe('topology generators', () => {
   it('always produce a valid DAG with exactly n nodes, deterministically for a seed (property)', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...topologyNames), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 1_000_000 }), (name, n, seed) => {
-        if (name === 'mesh' && n > 120) n = 120;
-        const a = generateTopology(name, { n, seed });
-        const b = generateTopology(name, { n, seed });
-        expect(a.nodes).toHaveLength(n);
-        expect(b).toEqual(a);
-        const { warnings } = validateGraph(a);
-        // generated graphs are connected: no node works alone
-        expect(warnings).toEqual([]);
-      }),
+      fc.property(
+        fc.constantFrom(...topologyNames),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        (name, n, seed) => {
+          if (name === 'mesh' && n > 120) n = 120;
+          const a = generateTopology(name, { n, seed });
+          const b = generateTopology(name, { n, seed });
+          expect(a.nodes).toHaveLength(n);
+          expect(b).toEqual(a);
+          const { warnings } = validateGraph(a);
+          // generated graphs are connected: no node works alone
+          expect(warnings).toEqual([]);
+        },
+      ),
       { numRuns: 250 },
     );
   });
 
   it('differ between seeds for the random kinds', () => {
     for (const name of ['random', 'small-world', 'scale-free'] as const) {
-      expect(generateTopology(name, { n: 60, seed: 1 }).edges).not.toEqual(generateTopology(name, { n: 60, seed: 2 }).edges);
+      expect(generateTopology(name, { n: 60, seed: 1 }).edges).not.toEqual(
+        generateTopology(name, { n: 60, seed: 2 }).edges,
+      );
     }
   });
 
   it('have the documented shapes', () => {
-    expect(generateTopology('chain', { n: 4 }).edges.map((e) => `${e.from}>${e.to}`)).toEqual(['n0>n1', 'n1>n2', 'n2>n3']);
+    expect(generateTopology('chain', { n: 4 }).edges.map((e) => `${e.from}>${e.to}`)).toEqual([
+      'n0>n1',
+      'n1>n2',
+      'n2>n3',
+    ]);
     expect(generateTopology('star', { n: 4 }).edges.every((e) => e.from === 'n0')).toBe(true);
     expect(generateTopology('star', { n: 4, orientation: 'convergent' }).edges.every((e) => e.to === 'n0')).toBe(true);
-    expect(generateTopology('tree', { n: 7 }).edges.filter((e) => e.from === 'n1').map((e) => e.to)).toEqual(['n3', 'n4']);
+    expect(
+      generateTopology('tree', { n: 7 })
+        .edges.filter((e) => e.from === 'n1')
+        .map((e) => e.to),
+    ).toEqual(['n3', 'n4']);
     expect(generateTopology('mesh', { n: 5 }).edges).toHaveLength(10);
     const layer = generateTopology('layer', { n: 8 }); // ⌊log2 8⌋ = 3 layers of width 3,3,2
     expect(topologicalLayers(toDag(layer)).map((l) => l.length)).toEqual([3, 3, 2]);
@@ -67,11 +82,34 @@ describe('topology generators', () => {
 
 describe('validateGraph', () => {
   const cases: Array<[string, GraphSpec, RegExp]> = [
-    ['a cycle, with its path', g([['a', 'b'], ['b', 'c'], ['c', 'a'], ['x', 'a']]), /graph has a cycle: a -> b -> c -> a/],
+    [
+      'a cycle, with its path',
+      g([
+        ['a', 'b'],
+        ['b', 'c'],
+        ['c', 'a'],
+        ['x', 'a'],
+      ]),
+      /graph has a cycle: a -> b -> c -> a/,
+    ],
     ['a self-loop', g([['a', 'a']]), /self-loop on node 'a'/],
-    ['an unknown node', { nodes: [{ id: 'a' }], edges: [{ from: 'a', to: 'ghost' }] }, /refers to unknown node 'ghost'/],
+    [
+      'an unknown node',
+      { nodes: [{ id: 'a' }], edges: [{ from: 'a', to: 'ghost' }] },
+      /refers to unknown node 'ghost'/,
+    ],
     ['a duplicate id', { nodes: [{ id: 'a' }, { id: 'a' }], edges: [] }, /duplicate node id 'a'/],
-    ['a duplicate edge', { nodes: [{ id: 'a' }, { id: 'b' }], edges: [{ from: 'a', to: 'b' }, { from: 'a', to: 'b' }] }, /duplicate edge a -> b/],
+    [
+      'a duplicate edge',
+      {
+        nodes: [{ id: 'a' }, { id: 'b' }],
+        edges: [
+          { from: 'a', to: 'b' },
+          { from: 'a', to: 'b' },
+        ],
+      },
+      /duplicate edge a -> b/,
+    ],
     ['no nodes', { nodes: [], edges: [] }, /graph has no nodes/],
   ];
   it.each(cases)('rejects %s in one line', (_label, spec, message) => {
@@ -85,7 +123,9 @@ describe('validateGraph', () => {
   });
 
   it('rejects graphs above the node limit and warns about isolated nodes', () => {
-    expect(() => validateGraph(generateTopology('chain', { n: 11 }), { maxNodes: 10 })).toThrow(/11 nodes, above the maximum of 10/);
+    expect(() => validateGraph(generateTopology('chain', { n: 11 }), { maxNodes: 10 })).toThrow(
+      /11 nodes, above the maximum of 10/,
+    );
     expect(validateGraph(g([['a', 'b']], ['lonely'])).warnings[0]).toMatch(/lonely/);
   });
 
@@ -99,10 +139,22 @@ describe('validateGraph', () => {
 describe('graph files', () => {
   const dir = tempDir('crosstalk-graph-');
   it('reads JSON, YAML (including "a->b" lists) and DOT', () => {
-    writeFileSync(join(dir, 'g.json'), JSON.stringify({ nodes: [{ id: 'a', role: 'programmer' }, 'b'], edges: [{ from: 'a', to: 'b', critic: 'reviewer' }] }));
+    writeFileSync(
+      join(dir, 'g.json'),
+      JSON.stringify({
+        nodes: [{ id: 'a', role: 'programmer' }, 'b'],
+        edges: [{ from: 'a', to: 'b', critic: 'reviewer' }],
+      }),
+    );
     writeFileSync(join(dir, 'g.yaml'), '- a->b\n- b->c\n- a->c\n');
-    writeFileSync(join(dir, 'g.dot'), '// a network\ndigraph team {\n  rankdir=LR;\n  a [role="cto", temperature=0.3];\n  "node b" -> c -> d [critic="reviewer"];\n  a -> "node b";\n}\n');
-    expect(readGraphFile(join(dir, 'g.json'))).toEqual({ nodes: [{ id: 'a', role: 'programmer' }, { id: 'b' }], edges: [{ from: 'a', to: 'b', critic: 'reviewer' }] });
+    writeFileSync(
+      join(dir, 'g.dot'),
+      '// a network\ndigraph team {\n  rankdir=LR;\n  a [role="cto", temperature=0.3];\n  "node b" -> c -> d [critic="reviewer"];\n  a -> "node b";\n}\n',
+    );
+    expect(readGraphFile(join(dir, 'g.json'))).toEqual({
+      nodes: [{ id: 'a', role: 'programmer' }, { id: 'b' }],
+      edges: [{ from: 'a', to: 'b', critic: 'reviewer' }],
+    });
     expect(readGraphFile(join(dir, 'g.yaml')).edges).toHaveLength(3);
     const dot = readGraphFile(join(dir, 'g.dot'));
     expect(dot.nodes.find((n) => n.id === 'a')).toEqual({ id: 'a', role: 'cto', temperature: 0.3 });
@@ -134,9 +186,26 @@ describe('graph files', () => {
 
 describe('analysis', () => {
   it('computes depth, widths, critical path and degrees', () => {
-    const dag = toDag(g([['a', 'b'], ['a', 'c'], ['b', 'd'], ['c', 'd'], ['d', 'e']]));
+    const dag = toDag(
+      g([
+        ['a', 'b'],
+        ['a', 'c'],
+        ['b', 'd'],
+        ['c', 'd'],
+        ['d', 'e'],
+      ]),
+    );
     const stats = graphStats(dag);
-    expect(stats).toMatchObject({ nodes: 5, edges: 5, agents: 10, depth: 4, widthPerLayer: [1, 2, 1, 1], sources: 1, sinks: 1, criticalPathLength: 4 });
+    expect(stats).toMatchObject({
+      nodes: 5,
+      edges: 5,
+      agents: 10,
+      depth: 4,
+      widthPerLayer: [1, 2, 1, 1],
+      sources: 1,
+      sinks: 1,
+      criticalPathLength: 4,
+    });
     expect(criticalPath(dag).path).toEqual(['a', 'b', 'd', 'e']);
     expect(stats.inDegree).toEqual({ 0: 1, 1: 3, 2: 1 });
   });
@@ -152,14 +221,18 @@ describe('analysis', () => {
 
 describe('bounded graph work', () => {
   it('refuses a topology whose edge count is over maxEdges before building it', () => {
-    expect(() => generateTopology('mesh', { n: 100_000 })).toThrow(/a mesh of 100,000 nodes has about 4,999,950,000 edges, above the maximum of 4,000,000/);
+    expect(() => generateTopology('mesh', { n: 100_000 })).toThrow(
+      /a mesh of 100,000 nodes has about 4,999,950,000 edges, above the maximum of 4,000,000/,
+    );
     expect(() => generateTopology('mesh', { n: 10 }, { maxEdges: 44 })).toThrow(GraphSpecError);
     expect(generateTopology('mesh', { n: 10 }, { maxEdges: 45 }).edges).toHaveLength(45);
   });
 
   it('refuses node ids too long for a file name, before any work', () => {
     const id = 'x'.repeat(201);
-    expect(() => validateGraph({ nodes: [{ id }], edges: [] })).toThrow(/node id 'x{40}…' has 201 characters, above the maximum of 200/);
+    expect(() => validateGraph({ nodes: [{ id }], edges: [] })).toThrow(
+      /node id 'x{40}…' has 201 characters, above the maximum of 200/,
+    );
   });
 
   it('stops the statistics when the signal aborts, and samples large graphs', async () => {

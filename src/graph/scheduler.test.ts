@@ -108,7 +108,11 @@ describe('runSchedule', () => {
     expect([...result.failed.keys()]).toEqual(['bad']);
     expect(result.skipped.sort()).toEqual(['child', 'grandchild']);
     expect([...result.outputs.keys()].sort()).toEqual(['a', 'other']);
-    expect(events.filter((e) => e.type === 'step-failed').map((e) => (e as { willRetry: boolean }).willRetry)).toEqual([true, true, false]);
+    expect(events.filter((e) => e.type === 'step-failed').map((e) => (e as { willRetry: boolean }).willRetry)).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 
   it("with onFailedInput 'continue' runs a step with the inputs that finished and skips one whose inputs all failed", async () => {
@@ -135,7 +139,10 @@ describe('runSchedule', () => {
     expect(result.status).toBe('partial');
     expect(seen.get('join')).toEqual({ inputs: ['good'], missing: ['bad'] });
     expect(result.skipped).toEqual(['orphan']);
-    expect(events.find((e) => e.type === 'step-skipped')).toMatchObject({ id: 'orphan', because: 'none of its inputs finished (bad)' });
+    expect(events.find((e) => e.type === 'step-skipped')).toMatchObject({
+      id: 'orphan',
+      because: 'none of its inputs finished (bad)',
+    });
     // a skipped step is a missing input too, and the step after it still runs on what finished
     expect(seen.get('after-orphan')).toEqual({ inputs: ['join'], missing: ['orphan'] });
     expect([...result.outputs.keys()].sort()).toEqual(['a', 'after-orphan', 'good', 'join']);
@@ -208,7 +215,9 @@ describe('runSchedule', () => {
   });
 
   it('rejects unknown dependencies and cycles', async () => {
-    await expect(runSchedule({ steps: [{ id: 'a', deps: ['ghost'] }], concurrency: 1, run: async () => 1 })).rejects.toThrow(/unknown step 'ghost'/);
+    await expect(
+      runSchedule({ steps: [{ id: 'a', deps: ['ghost'] }], concurrency: 1, run: async () => 1 }),
+    ).rejects.toThrow(/unknown step 'ghost'/);
     await expect(
       runSchedule({
         steps: [

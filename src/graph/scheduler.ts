@@ -69,7 +69,6 @@ export interface ScheduleResult<T> {
   makespanMs: number;
 }
 
-
 /**
  * Runs a DAG of steps: a step starts as soon as all its dependencies are
  * done, at most `concurrency` at a time, the ready step with the longest
@@ -92,7 +91,8 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
   steps.forEach((s, i) => {
     for (const d of s.deps) {
       const j = index.get(d);
-      if (j === undefined) throw new GraphSpecError({ message: `step '${s.id}' depends on unknown step '${d}'`, nodes: [s.id, d] });
+      if (j === undefined)
+        throw new GraphSpecError({ message: `step '${s.id}' depends on unknown step '${d}'`, nodes: [s.id, d] });
       succ[j]!.push(i);
       waiting[i]!++;
     }
@@ -130,7 +130,8 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
   let stopError: unknown;
   let stopped = false;
 
-  const progress = () => emit({ type: 'progress', done: outputs.size, failed: failed.size, skipped: skipped.length, running, total: n });
+  const progress = () =>
+    emit({ type: 'progress', done: outputs.size, failed: failed.size, skipped: skipped.length, running, total: n });
 
   const complete = (v: number) => {
     for (const w of succ[v]!) if (--waiting[w]! === 0 && state[w] === 0) (state[w] = 1), ready.push(w);
@@ -154,7 +155,11 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
         state[w] = 4;
         finishedCount++;
         skipped.push(steps[w]!.id);
-        emit({ type: 'step-skipped', id: steps[w]!.id, because: `none of its inputs finished (${missing.get(w)!.join(', ')})` });
+        emit({
+          type: 'step-skipped',
+          id: steps[w]!.id,
+          because: `none of its inputs finished (${missing.get(w)!.join(', ')})`,
+        });
         stack.push(w);
       }
     }
@@ -187,7 +192,8 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
 
   await new Promise<void>((resolveAll) => {
     const maybeFinish = () => {
-      if (running === 0 && (finishedCount === n || controller.signal.aborted || stopped || ready.size === 0)) resolveAll();
+      if (running === 0 && (finishedCount === n || controller.signal.aborted || stopped || ready.size === 0))
+        resolveAll();
     };
     const launch = () => {
       while (running < concurrency && ready.size > 0 && !controller.signal.aborted && !stopped) {
@@ -204,7 +210,11 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
       emit({ type: 'step-started', id: step.id, attempt: attemptNo });
       const t0 = performance.now();
       try {
-        const output = await options.run(step, inputs, { attempt: attemptNo, signal: controller.signal, missing: missing.get(v) ?? [] });
+        const output = await options.run(step, inputs, {
+          attempt: attemptNo,
+          signal: controller.signal,
+          missing: missing.get(v) ?? [],
+        });
         outputs.set(step.id, output);
         state[v] = 2;
         finishedCount++;
@@ -222,7 +232,8 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
           const willRetry = attemptNo < maxAttempts && (options.isRetryable?.(error) ?? true);
           emit({ type: 'step-failed', id: step.id, attempt: attemptNo, error, willRetry });
           if (willRetry) {
-            if (options.retry?.backoffMs) await new Promise((r) => setTimeout(r, options.retry!.backoffMs! * 2 ** (attemptNo - 1)));
+            if (options.retry?.backoffMs)
+              await new Promise((r) => setTimeout(r, options.retry!.backoffMs! * 2 ** (attemptNo - 1)));
             if (!controller.signal.aborted && !stopped) return attempt(v, attemptNo + 1);
             state[v] = 0;
           } else {
@@ -248,5 +259,13 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
   else if (controller.signal.aborted && notStarted.length > 0) status = 'aborted';
   else if (failed.size === 0) status = 'completed';
   else status = outputs.size > 0 ? 'partial' : 'failed';
-  return { status, outputs, failed, skipped, notStarted, ...(stopped ? { stopError } : {}), makespanMs: performance.now() - started };
+  return {
+    status,
+    outputs,
+    failed,
+    skipped,
+    notStarted,
+    ...(stopped ? { stopError } : {}),
+    makespanMs: performance.now() - started,
+  };
 }

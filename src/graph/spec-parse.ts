@@ -24,7 +24,8 @@ const looseSchema = z.union([
 
 function parseArrow(text: string): EdgeSpec[] {
   const parts = text.split(/\s*->\s*/).map((p) => p.trim());
-  if (parts.length < 2 || parts.some((p) => p === '')) throw new GraphSpecError({ message: `edge '${text}' is not of the form a->b` });
+  if (parts.length < 2 || parts.some((p) => p === ''))
+    throw new GraphSpecError({ message: `edge '${text}' is not of the form a->b` });
   const edges: EdgeSpec[] = [];
   for (let i = 0; i + 1 < parts.length; i++) edges.push({ from: parts[i]!, to: parts[i + 1]! });
   return edges;
@@ -38,16 +39,20 @@ export function graphFromObject(data: unknown, source = 'graph'): GraphSpec {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? ` at '${issue.path.join('.')}'` : '';
-    throw new GraphSpecError({ message: `${source}: not a graph${where}: ${issue.code === 'unrecognized_keys' ? `unknown key '${issue.keys[0]}'` : issue.message} (expected { nodes, edges } or a list of "a->b")` });
+    throw new GraphSpecError({
+      message: `${source}: not a graph${where}: ${issue.code === 'unrecognized_keys' ? `unknown key '${issue.keys[0]}'` : issue.message} (expected { nodes, edges } or a list of "a->b")`,
+    });
   }
   const value = parsed.data;
   const rawEdges = Array.isArray(value) ? value : value.edges;
   const edges = rawEdges.flatMap((e) => (typeof e === 'string' ? parseArrow(e) : [e]));
-  const nodes: NodeSpec[] = (Array.isArray(value) ? [] : (value.nodes ?? [])).map((n) => (typeof n === 'string' ? { id: n } : n));
+  const nodes: NodeSpec[] = (Array.isArray(value) ? [] : (value.nodes ?? [])).map((n) =>
+    typeof n === 'string' ? { id: n } : n,
+  );
   const declared = Array.isArray(value) || value.nodes === undefined;
   if (declared) {
     const known = new Set(nodes.map((n) => n.id));
-    for (const e of edges) for (const id of [e.from, e.to]) if (!known.has(id)) (known.add(id), nodes.push({ id }));
+    for (const e of edges) for (const id of [e.from, e.to]) if (!known.has(id)) known.add(id), nodes.push({ id });
   }
   return { nodes, edges };
 }
@@ -69,9 +74,14 @@ export function parseGraph(text: string, format: GraphFormat, source = 'graph'):
     return graphFromObject(data, source);
   } catch (error) {
     if (GraphSpecError.isInstance(error)) {
-      throw new GraphSpecError({ message: error.message.startsWith(source) ? error.message : `${source}: ${error.message}`, nodes: error.nodes });
+      throw new GraphSpecError({
+        message: error.message.startsWith(source) ? error.message : `${source}: ${error.message}`,
+        nodes: error.nodes,
+      });
     }
-    throw new GraphSpecError({ message: `${source}: not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}` });
+    throw new GraphSpecError({
+      message: `${source}: not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+    });
   }
 }
 
@@ -84,7 +94,9 @@ export function readGraphFile(path: string): GraphSpec {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new GraphSpecError({ message: `cannot read graph file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
+    throw new GraphSpecError({
+      message: `cannot read graph file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    });
   }
   const ext = extname(path).toLowerCase();
   return parseGraph(text, ext === '.dot' || ext === '.gv' ? 'dot' : ext === '.json' ? 'json' : 'yaml', path);

@@ -38,7 +38,9 @@ const nodeId = (i: number) => `n${i}`;
 
 function spec(n: number, pairs: Array<[number, number]>, orientation: 'divergent' | 'convergent'): GraphSpec {
   const nodes = Array.from({ length: n }, (_, i) => ({ id: nodeId(i) }));
-  const edges: EdgeSpec[] = pairs.map(([a, b]) => (orientation === 'convergent' ? { from: nodeId(b), to: nodeId(a) } : { from: nodeId(a), to: nodeId(b) }));
+  const edges: EdgeSpec[] = pairs.map(([a, b]) =>
+    orientation === 'convergent' ? { from: nodeId(b), to: nodeId(a) } : { from: nodeId(a), to: nodeId(b) },
+  );
   return { nodes, edges };
 }
 
@@ -122,7 +124,11 @@ export function expectedEdgeCount(name: TopologyName, o: z.output<typeof topolog
  * Cost is O(n + edges) except `mesh` and `layer`, whose edge counts grow
  * quadratically by definition.
  */
-export function generateTopology(name: TopologyName, params: TopologyParams, options: { maxEdges?: number } = {}): GraphSpec {
+export function generateTopology(
+  name: TopologyName,
+  params: TopologyParams,
+  options: { maxEdges?: number } = {},
+): GraphSpec {
   const parsed = topologyParamsSchema.safeParse(params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

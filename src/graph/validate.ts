@@ -20,7 +20,10 @@ export function nodeFileName(id: string): string {
 function checkNodeId(id: string): void {
   if (id.length === 0) throw new GraphSpecError({ message: 'a node has an empty id', nodes: [id] });
   if (id.length > maxNodeIdLength || Buffer.byteLength(nodeFileName(id)) > 255) {
-    throw new GraphSpecError({ message: `node id '${id.slice(0, 40)}…' has ${id.length} characters, above the maximum of ${maxNodeIdLength}`, nodes: [id] });
+    throw new GraphSpecError({
+      message: `node id '${id.slice(0, 40)}…' has ${id.length} characters, above the maximum of ${maxNodeIdLength}`,
+      nodes: [id],
+    });
   }
 }
 
@@ -83,8 +86,14 @@ export function validateGraph(spec: GraphSpec, options: { maxNodes?: number; max
   const max = options.maxNodes ?? defaultMaxNodes;
   const maxEdges = options.maxEdges ?? defaultMaxEdges;
   if (spec.nodes.length === 0) throw new GraphSpecError({ message: 'graph has no nodes' });
-  if (spec.nodes.length > max) throw new GraphSpecError({ message: `graph has ${spec.nodes.length} nodes, above the maximum of ${max} (raise it with --max-nodes)` });
-  if (spec.edges.length > maxEdges) throw new GraphSpecError({ message: `graph has ${spec.edges.length} edges, above the maximum of ${maxEdges} (raise it with --max-edges)` });
+  if (spec.nodes.length > max)
+    throw new GraphSpecError({
+      message: `graph has ${spec.nodes.length} nodes, above the maximum of ${max} (raise it with --max-nodes)`,
+    });
+  if (spec.edges.length > maxEdges)
+    throw new GraphSpecError({
+      message: `graph has ${spec.edges.length} edges, above the maximum of ${maxEdges} (raise it with --max-edges)`,
+    });
   const seen = new Set<string>();
   for (const node of spec.nodes) {
     if (seen.has(node.id)) throw new GraphSpecError({ message: `duplicate node id '${node.id}'`, nodes: [node.id] });
@@ -94,11 +103,17 @@ export function validateGraph(spec: GraphSpec, options: { maxNodes?: number; max
   const edgeKeys = new Set<string>();
   for (const edge of spec.edges) {
     for (const end of [edge.from, edge.to]) {
-      if (!seen.has(end)) throw new GraphSpecError({ message: `edge ${edge.from} -> ${edge.to} refers to unknown node '${end}'`, nodes: [end] });
+      if (!seen.has(end))
+        throw new GraphSpecError({
+          message: `edge ${edge.from} -> ${edge.to} refers to unknown node '${end}'`,
+          nodes: [end],
+        });
     }
-    if (edge.from === edge.to) throw new GraphSpecError({ message: `self-loop on node '${edge.from}'`, nodes: [edge.from] });
+    if (edge.from === edge.to)
+      throw new GraphSpecError({ message: `self-loop on node '${edge.from}'`, nodes: [edge.from] });
     const key = `${edge.from}\u0000${edge.to}`;
-    if (edgeKeys.has(key)) throw new GraphSpecError({ message: `duplicate edge ${edge.from} -> ${edge.to}`, nodes: [edge.from, edge.to] });
+    if (edgeKeys.has(key))
+      throw new GraphSpecError({ message: `duplicate edge ${edge.from} -> ${edge.to}`, nodes: [edge.from, edge.to] });
     edgeKeys.add(key);
   }
   const dag = toDag(spec);
@@ -107,7 +122,10 @@ export function validateGraph(spec: GraphSpec, options: { maxNodes?: number; max
   const warnings: string[] = [];
   if (spec.nodes.length > 1) {
     const isolated = dag.ids.filter((_, i) => dag.succ[i]!.length === 0 && dag.pred[i]!.length === 0);
-    if (isolated.length > 0) warnings.push(`${isolated.length} node(s) have no edges and work alone: ${isolated.slice(0, 5).join(', ')}${isolated.length > 5 ? ', …' : ''}`);
+    if (isolated.length > 0)
+      warnings.push(
+        `${isolated.length} node(s) have no edges and work alone: ${isolated.slice(0, 5).join(', ')}${isolated.length > 5 ? ', …' : ''}`,
+      );
   }
   return { spec, dag, warnings };
 }

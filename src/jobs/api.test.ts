@@ -25,7 +25,15 @@ async function collect(events: AsyncIterable<CrosstalkEvent>): Promise<Crosstalk
 
 describe('the library API', () => {
   it('runs a custom graph and streams typed events: each node starts and finishes before the run ends', async () => {
-    const graph = { nodes: [{ id: 'plan' }, { id: 'left' }, { id: 'right', role: 'critic' }, { id: 'join' }], edges: [{ from: 'plan', to: 'left' }, { from: 'plan', to: 'right' }, { from: 'left', to: 'join' }, { from: 'right', to: 'join' }] };
+    const graph = {
+      nodes: [{ id: 'plan' }, { id: 'left' }, { id: 'right', role: 'critic' }, { id: 'join' }],
+      edges: [
+        { from: 'plan', to: 'left' },
+        { from: 'plan', to: 'right' },
+        { from: 'left', to: 'join' },
+        { from: 'right', to: 'join' },
+      ],
+    };
     const handle = runNetwork({ task: 'Write a haiku about rivers.', graph, model: 'sim', ...offline(tempDir()) });
     const events = await collect(handle);
     const result = await handle.result;
@@ -33,11 +41,29 @@ describe('the library API', () => {
     expect(result.exitCode).toBe(0);
     expect(result.summary.answer).toMatch(/\S/);
     expect(await handle.runId).toBe(result.runId);
-    expect(events[0]).toMatchObject({ type: 'run-started', kind: 'net', resumed: false, model: 'sim', simulated: true, plannedSteps: 4 });
-    expect(events.at(-1)).toMatchObject({ type: 'run-finished', status: 'completed', totals: { calls: result.summary.totals.calls } });
+    expect(events[0]).toMatchObject({
+      type: 'run-started',
+      kind: 'net',
+      resumed: false,
+      model: 'sim',
+      simulated: true,
+      plannedSteps: 4,
+    });
+    expect(events.at(-1)).toMatchObject({
+      type: 'run-finished',
+      status: 'completed',
+      totals: { calls: result.summary.totals.calls },
+    });
     const finished = events.filter((e) => e.type === 'step-finished' && e.step.kind === 'node');
-    expect(finished.map((e) => e.type === 'step-finished' && e.step.id).sort()).toEqual(['join', 'left', 'plan', 'right']);
-    expect(finished.find((e) => e.type === 'step-finished' && e.step.id === 'right')).toMatchObject({ step: { kind: 'node', role: 'critic', model: 'sim' } });
+    expect(finished.map((e) => e.type === 'step-finished' && e.step.id).sort()).toEqual([
+      'join',
+      'left',
+      'plan',
+      'right',
+    ]);
+    expect(finished.find((e) => e.type === 'step-finished' && e.step.id === 'right')).toMatchObject({
+      step: { kind: 'node', role: 'critic', model: 'sim' },
+    });
     // a node finishes only after every node it depends on
     const order = finished.map((e) => (e.type === 'step-finished' ? e.step.id : ''));
     expect(order.indexOf('join')).toBe(3);
@@ -45,12 +71,25 @@ describe('the library API', () => {
     // every paid call is an event, with its agent and tokens
     const calls = events.filter((e) => e.type === 'model-call');
     expect(calls).toHaveLength(result.summary.totals.calls);
-    expect(calls.every((e) => e.type === 'model-call' && !e.replayed && e.inputTokens > 0 && e.model === 'sim')).toBe(true);
+    expect(calls.every((e) => e.type === 'model-call' && !e.replayed && e.inputTokens > 0 && e.model === 'sim')).toBe(
+      true,
+    );
     expect(events.every((e) => e.runId === result.runId && e.at > 0)).toBe(true);
   });
 
   it('rejects a cyclic graph with a GraphSpecError naming the cycle', async () => {
-    const handle = runNetwork({ task: 't', graph: { nodes: [{ id: 'a' }, { id: 'b' }], edges: [{ from: 'a', to: 'b' }, { from: 'b', to: 'a' }] }, model: 'sim', ...offline(tempDir()) });
+    const handle = runNetwork({
+      task: 't',
+      graph: {
+        nodes: [{ id: 'a' }, { id: 'b' }],
+        edges: [
+          { from: 'a', to: 'b' },
+          { from: 'b', to: 'a' },
+        ],
+      },
+      model: 'sim',
+      ...offline(tempDir()),
+    });
     const error = await handle.result.catch((e: unknown) => e);
     expect(GraphSpecError.isInstance(error)).toBe(true);
     expect((error as Error).message).toMatch(/cycle: (a -> b -> a|b -> a -> b)/);
@@ -65,18 +104,28 @@ describe('the library API', () => {
       store: 'runs.db',
       outDir: 'project',
       language: 'Python',
-      roles: { reviewer: { title: 'Security Reviewer', persona: 'You look for injection and unsafe file handling first.', duties: ['find security problems'] } },
+      roles: {
+        reviewer: {
+          title: 'Security Reviewer',
+          persona: 'You look for injection and unsafe file handling first.',
+          duties: ['find security problems'],
+        },
+      },
       phases: [{ name: 'coding' }, { name: 'code-review', rounds: 1 }, { name: 'manual' }],
       ...offline(cwd),
     });
     const phases: string[] = [];
-    for await (const event of handle) if (event.type === 'step-finished' || event.type === 'step-skipped') phases.push(event.step.id);
+    for await (const event of handle)
+      if (event.type === 'step-finished' || event.type === 'step-skipped') phases.push(event.step.id);
     const result = await handle.result;
     expect(result.status).toBe('completed');
     expect(phases).toEqual(['coding', 'code-review', 'manual']);
     expect(result.summary.files).toContain('main.py');
     expect(readFileSync(join(cwd, 'project', 'main.py'), 'utf8')).toMatch(/\S/);
-    expect(JSON.parse(readFileSync(join(cwd, 'project', 'crosstalk-run.json'), 'utf8'))).toMatchObject({ runId: result.runId, status: 'completed' });
+    expect(JSON.parse(readFileSync(join(cwd, 'project', 'crosstalk-run.json'), 'utf8'))).toMatchObject({
+      runId: result.runId,
+      status: 'completed',
+    });
     const store = new SqliteRunStore(join(cwd, 'runs.db'), { readOnly: true });
     const reviews = store.listCalls(result.runId).filter((c) => c.agent === 'reviewer');
     store.close();
@@ -85,7 +134,14 @@ describe('the library API', () => {
   });
 
   it('runs several teams: decision events carry scores, the kept and the pruned with reasons', async () => {
-    const handle = runCrossTeam({ task: 'a todo list', teams: 3, keep: { count: 2 }, model: 'sim', language: 'Python', ...offline(tempDir()) });
+    const handle = runCrossTeam({
+      task: 'a todo list',
+      teams: 3,
+      keep: { count: 2 },
+      model: 'sim',
+      language: 'Python',
+      ...offline(tempDir()),
+    });
     const events = await collect(handle.events);
     const result = await handle.result;
     expect(result.status).toBe('completed');
@@ -104,7 +160,16 @@ describe('the library API', () => {
   });
 
   it('writes a story with teams given as plain objects', async () => {
-    const handle = runStory({ premise: 'a clockmaker who repairs time', teams: [{ id: 'bold', temperature: 1.1 }, { id: 'calm', temperature: 0.3 }], words: 120, model: 'sim', ...offline(tempDir()) });
+    const handle = runStory({
+      premise: 'a clockmaker who repairs time',
+      teams: [
+        { id: 'bold', temperature: 1.1 },
+        { id: 'calm', temperature: 0.3 },
+      ],
+      words: 120,
+      model: 'sim',
+      ...offline(tempDir()),
+    });
     const result = await handle.result;
     expect(result.status).toBe('completed');
     expect(result.summary.story).toMatch(/\S/);
@@ -115,7 +180,14 @@ describe('the library API', () => {
     const cwd = tempDir();
     const graph = generateTopology('chain', { n: 12, seed: 1 });
     const controller = new AbortController();
-    const first = runNetwork({ task: 'Write a fable.', graph, model: 'sim?latency=5ms', store: 'runs.db', signal: controller.signal, ...offline(cwd) });
+    const first = runNetwork({
+      task: 'Write a fable.',
+      graph,
+      model: 'sim?latency=5ms',
+      store: 'runs.db',
+      signal: controller.signal,
+      ...offline(cwd),
+    });
     for await (const event of first) if (event.type === 'step-finished' && event.step.id === 'n2') controller.abort();
     const stopped = await first.result;
     expect(stopped.status).toBe('interrupted');
@@ -128,7 +200,12 @@ describe('the library API', () => {
     const events = await collect(resumed);
     const result = await resumed.result;
     expect(result.status).toBe('completed');
-    expect(events[0]).toMatchObject({ type: 'run-started', resumed: true, plannedSteps: 12, doneSteps: stopped.summary.nodes.done });
+    expect(events[0]).toMatchObject({
+      type: 'run-started',
+      resumed: true,
+      plannedSteps: 12,
+      doneSteps: stopped.summary.nodes.done,
+    });
     expect(events.filter((e) => e.type === 'step-finished')).toHaveLength(12 - stopped.summary.nodes.done);
     expect(result.summary).toMatchObject({ status: 'completed', nodes: { done: 12 } });
   });

@@ -66,9 +66,14 @@ export interface RunOptions {
 
 /** The stored form of the run options (strings, as on the command line), so a resume loads the same settings. */
 function toFlags(options: RunOptions): Record<string, string> {
-  const flags: Record<string, string> = { store: options.store ? resolve(options.cwd ?? process.cwd(), options.store) : ':memory:' };
+  const flags: Record<string, string> = {
+    store: options.store ? resolve(options.cwd ?? process.cwd(), options.store) : ':memory:',
+  };
   if (options.model !== undefined) flags.model = options.model;
-  if (options.roleModels) flags.roleModels = Object.entries(options.roleModels).map(([role, model]) => `${role}=${model}`).join(',');
+  if (options.roleModels)
+    flags.roleModels = Object.entries(options.roleModels)
+      .map(([role, model]) => `${role}=${model}`)
+      .join(',');
   if (options.seed !== undefined) flags.seed = String(options.seed);
   if (options.concurrency !== undefined) flags.concurrency = String(options.concurrency);
   if (options.budgetUsd !== undefined) flags.budgetUsd = String(options.budgetUsd);
@@ -159,7 +164,9 @@ export interface ChainRunOptions extends RunOptions {
 }
 
 function chainConfig(options: ChainRunOptions) {
-  const roles = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words'), roleSchema).safeParse(options.roles ?? {});
+  const roles = z
+    .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words'), roleSchema)
+    .safeParse(options.roles ?? {});
   if (!roles.success) {
     const issue = formatFirstIssue(roles.error, options.roles);
     throw new ConfigError({ key: 'roles', message: `roles: ${issue.key ? `'${issue.key}' ` : ''}${issue.message}` });
@@ -258,7 +265,11 @@ export function runStory(options: StoryRunOptions): RunHandle<JobResult<StorySum
 }
 
 /** Options of {@link resumeRun}. */
-export interface ResumeOptions extends Pick<RunOptions, 'budgetUsd' | 'maxTokens' | 'concurrency' | 'timeoutMs' | 'cwd' | 'env' | 'signal' | 'onEvent' | 'sandbox'> {
+export interface ResumeOptions
+  extends Pick<
+    RunOptions,
+    'budgetUsd' | 'maxTokens' | 'concurrency' | 'timeoutMs' | 'cwd' | 'env' | 'signal' | 'onEvent' | 'sandbox'
+  > {
   /** The stopped run's id. */
   runId: string;
   /** The store file the run is in. */

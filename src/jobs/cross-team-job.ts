@@ -15,7 +15,18 @@ import {
 import { devJobSchema } from './dev-job.js';
 import { chainEventToRun, chainProblems, checkPhaseRoles, phaseAgent } from './dev-job.js';
 import { teamOptionsSchema } from './flags.js';
-import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobRun, type JobStart } from './job-run.js';
+import {
+  catchStop,
+  closingJob,
+  finalStatus,
+  finishJob,
+  modelFields,
+  openJob,
+  type JobEnvironment,
+  type JobResult,
+  type JobRun,
+  type JobStart,
+} from './job-run.js';
 import { z } from 'zod';
 
 /** A cross-team software job's stored configuration: the chain's settings plus the teams'. */
@@ -50,7 +61,9 @@ export interface CrossTeamSummary {
 }
 
 /** A decision report as a `decision` event. */
-export function decisionEvent(report: Omit<DecisionReport, 'point'> & { point: string }): Omit<DecisionEvent, 'runId' | 'at'> {
+export function decisionEvent(
+  report: Omit<DecisionReport, 'point'> & { point: string },
+): Omit<DecisionEvent, 'runId' | 'at'> {
   const levels = new Map<number, string[][]>();
   for (const node of report.tree) levels.set(node.level, [...(levels.get(node.level) ?? []), node.inputs]);
   return {
@@ -77,7 +90,8 @@ export function teamEventSink(run: JobRun, agentOf: (phase: string) => { role: s
       converted = { type: 'step-started', step: { kind: 'segment', id: event.point }, attempt: 1 };
     } else if (event.type === 'team-progress') {
       if (event.event.type === 'phase-started') doing.set(event.team, event.event.phase);
-      else if (event.event.type === 'phase-finished') doing.set(event.team, `${event.event.phase} ${event.event.status}`);
+      else if (event.event.type === 'phase-finished')
+        doing.set(event.team, `${event.event.phase} ${event.event.status}`);
       converted = chainEventToRun(event.event, agentOf, event.team);
     } else if (event.type === 'team-dropped') {
       doing.set(event.team, 'dropped');
@@ -105,7 +119,10 @@ function teamBudget(runtime: Runtime, teams: number) {
     }
     return { usd, tokens };
   };
-  const share = { ...(maxUsd !== undefined ? { usd: maxUsd / teams } : {}), ...(maxTokens !== undefined ? { tokens: maxTokens / teams } : {}) };
+  const share = {
+    ...(maxUsd !== undefined ? { usd: maxUsd / teams } : {}),
+    ...(maxTokens !== undefined ? { tokens: maxTokens / teams } : {}),
+  };
   return { teamBudget: { share, spent } };
 }
 
@@ -116,18 +133,45 @@ function teamBudget(runtime: Runtime, teams: number) {
  * run is checkpointed after each decision point; a resumed run continues
  * after the last it passed and replays the answered calls that came after.
  */
-export async function runCrossTeamJob(environment: JobEnvironment, config: CrossTeamJobConfig, start: JobStart = {}): Promise<JobResult<CrossTeamSummary>> {
+export async function runCrossTeamJob(
+  environment: JobEnvironment,
+  config: CrossTeamJobConfig,
+  start: JobStart = {},
+): Promise<JobResult<CrossTeamSummary>> {
   checkPhaseRoles(config);
-  const run = await openJob(environment, { flags: config.flags, run: { kind: 'cross-team', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox, roles: config.roles }, start);
+  const run = await openJob(
+    environment,
+    {
+      flags: config.flags,
+      run: { kind: 'cross-team', task: config.task, config },
+      allowUnsafeSandbox: config.unsafeNoSandbox,
+      roles: config.roles,
+    },
+    start,
+  );
   const { session, runtime } = run;
   const options = config.teamOptions;
   return closingJob(run, async () => {
     // profiles already carry the team models; jobs stored before teams files existed have only teamModels
-    const teams = diversifyTeams(options.teams, runtime.seed, options.profiles ?? options.teamModels.map((model) => ({ model })));
+    const teams = diversifyTeams(
+      options.teams,
+      runtime.seed,
+      options.profiles ?? options.teamModels.map((model) => ({ model })),
+    );
     for (const t of teams) if (t.model) runtime.modelByString(t.model); // missing keys fail before work starts
-    session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: options.decisionPoints.length + 1 });
+    session.begin({
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      plannedSteps: options.decisionPoints.length + 1,
+    });
     const describe = (t: (typeof teams)[number]) =>
-      [`temperature ${t.temperature}`, `review ${t.reviewRounds}`, ...(t.testRounds !== undefined ? [`test ${t.testRounds}`] : []), ...(t.language ? [t.language] : []), ...(t.model ? [t.model] : [])].join(', ');
+      [
+        `temperature ${t.temperature}`,
+        `review ${t.reviewRounds}`,
+        ...(t.testRounds !== undefined ? [`test ${t.testRounds}`] : []),
+        ...(t.language ? [t.language] : []),
+        ...(t.model ? [t.model] : []),
+      ].join(', ');
     runtime.logger.info(`${teams.length} teams: ${teams.map((t) => `${t.id} (${describe(t)})`).join(', ')}`);
     const checkpoints = session.checkpointing<CrossTeamCheckpoint>({
       accept: (c) => c.teams.length === teams.length,
@@ -154,10 +198,14 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
         signal: environment.signal,
         limits: runtime.outputLimits,
         ...teamBudget(runtime, teams.length),
-        onEvent: teamEventSink(run, phaseAgent(config.phases, (role) => runtime.modelString(role))),
+        onEvent: teamEventSink(
+          run,
+          phaseAgent(config.phases, (role) => runtime.modelString(role)),
+        ),
       }),
     );
-    if (result?.selection) runtime.logger.info(`◆ result: ${result.selection.team}'s work (${result.selection.reason})`);
+    if (result?.selection)
+      runtime.logger.info(`◆ result: ${result.selection.team}'s work (${result.selection.reason})`);
     // a stopped run keeps what it did up to the last decision point it passed: the teams, the decisions, and
     // after the coding point the merged code every team received
     const passed = checkpoints.passed();
@@ -174,7 +222,15 @@ export async function runCrossTeamJob(environment: JobEnvironment, config: Cross
       mode: 'cross-team',
       modality: result?.modality ?? null,
       language: result?.language ?? null,
-      config: { teams: teams.length, keep: options.keep, groupSize: options.groupSize, decisionPoints: options.decisionPoints, scorer: options.scorer, seed: runtime.seed, budget: run.loaded.config.budget ?? null },
+      config: {
+        teams: teams.length,
+        keep: options.keep,
+        groupSize: options.groupSize,
+        decisionPoints: options.decisionPoints,
+        scorer: options.scorer,
+        seed: runtime.seed,
+        budget: run.loaded.config.budget ?? null,
+      },
       teams: result?.teams ?? stoppedAfter?.teams.map((t) => t.report) ?? [],
       decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
       ...(stoppedAfter ? { stoppedAfter: stoppedAfter.point } : {}),

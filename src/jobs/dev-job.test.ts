@@ -9,7 +9,12 @@ describe('chainProblems', () => {
     expect(chainProblems(all, ['main.py'])).toEqual(['the manual phase wrote no README.md']);
     expect(chainProblems(all, [])).toEqual(['the chain produced no files']);
     // a chain without the manual phase owes no manual; written paths count by their file name
-    expect(chainProblems(all.filter((p) => p.name !== 'manual'), ['/out/p/main.py'])).toEqual([]);
+    expect(
+      chainProblems(
+        all.filter((p) => p.name !== 'manual'),
+        ['/out/p/main.py'],
+      ),
+    ).toEqual([]);
     expect(chainProblems(all, ['/out/p/readme.md', '/out/p/main.py'])).toEqual([]);
   });
 });

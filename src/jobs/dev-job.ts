@@ -6,7 +6,17 @@ import { writeCodebase } from '../software/codebase/index.js';
 import type { EventInput } from '../events/index.js';
 import type { RunSession } from './run-session.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
-import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+import {
+  catchStop,
+  closingJob,
+  finalStatus,
+  finishJob,
+  modelFields,
+  openJob,
+  type JobEnvironment,
+  type JobResult,
+  type JobStart,
+} from './job-run.js';
 
 /** A software (ChatDev chain) job's stored configuration: everything needed to run or resume it. */
 export const devJobSchema = z.object({
@@ -49,13 +59,26 @@ export interface DevSummary {
 }
 
 /** A chain event as a run event: phases become steps, dialogue turns and review rounds are reported. */
-export function chainEventToRun(event: ChainEvent, roles: (phase: string) => { role: string; model: string }, team?: string): EventInput | undefined {
+export function chainEventToRun(
+  event: ChainEvent,
+  roles: (phase: string) => { role: string; model: string },
+  team?: string,
+): EventInput | undefined {
   const step = (phase: string) => ({ kind: 'phase' as const, id: phase, ...roles(phase), ...(team ? { team } : {}) });
   if (event.type === 'phase-started') return { type: 'step-started', step: step(event.phase), attempt: 1 };
-  if (event.type === 'turn') return { type: 'dialogue-turn', scope: team ? `${team}/${event.phase}` : event.phase, agent: event.agent, turn: event.turn, final: event.final };
+  if (event.type === 'turn')
+    return {
+      type: 'dialogue-turn',
+      scope: team ? `${team}/${event.phase}` : event.phase,
+      agent: event.agent,
+      turn: event.turn,
+      final: event.final,
+    };
   if (event.type === 'round') return undefined; // its dialogue turns are reported one by one
-  if (event.status === 'done') return { type: 'step-finished', step: step(event.phase), ...(event.note ? { note: event.note } : {}) };
-  if (event.status === 'skipped') return { type: 'step-skipped', step: step(event.phase), because: event.note ?? 'nothing to do' };
+  if (event.status === 'done')
+    return { type: 'step-finished', step: step(event.phase), ...(event.note ? { note: event.note } : {}) };
+  if (event.status === 'skipped')
+    return { type: 'step-skipped', step: step(event.phase), because: event.note ?? 'nothing to do' };
   return { type: 'step-failed', step: step(event.phase), error: event.note ?? 'failed', attempt: 1, willRetry: false };
 }
 
@@ -82,7 +105,9 @@ export function checkPhaseRoles(config: Pick<DevJobConfig, 'phases' | 'roles'>):
 export function chainProblems(phases: DevJobConfig['phases'], files: readonly string[]): string[] {
   if (files.length === 0) return ['the chain produced no files'];
   const names = files.map((f) => f.split(/[\\/]/).pop()!.toLowerCase());
-  return phases.some((p) => p.name === 'manual') && !names.includes('readme.md') ? ['the manual phase wrote no README.md'] : [];
+  return phases.some((p) => p.name === 'manual') && !names.includes('readme.md')
+    ? ['the manual phase wrote no README.md']
+    : [];
 }
 
 /** The chain's state after each phase finished by earlier sessions, in order. */
@@ -97,15 +122,35 @@ function finishedPhases(session: RunSession, phases: DevJobConfig['phases']): Ch
  * run continues after the last finished phase and pays for no answered call
  * twice.
  */
-export async function runDevJob(environment: JobEnvironment, config: DevJobConfig, start: JobStart = {}): Promise<JobResult<DevSummary>> {
+export async function runDevJob(
+  environment: JobEnvironment,
+  config: DevJobConfig,
+  start: JobStart = {},
+): Promise<JobResult<DevSummary>> {
   checkPhaseRoles(config);
-  const run = await openJob(environment, { flags: config.flags, run: { kind: 'dev', task: config.task, config }, allowUnsafeSandbox: config.unsafeNoSandbox, roles: config.roles }, start);
+  const run = await openJob(
+    environment,
+    {
+      flags: config.flags,
+      run: { kind: 'dev', task: config.task, config },
+      allowUnsafeSandbox: config.unsafeNoSandbox,
+      roles: config.roles,
+    },
+    start,
+  );
   const { session, runtime } = run;
   return closingJob(run, async () => {
     const earlier = finishedPhases(session, config.phases);
     const last = earlier.at(-1);
-    const remaining = last ? config.phases.slice(config.phases.findIndex((p) => p.name === last.phase) + 1) : config.phases;
-    session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: config.phases.length, doneSteps: earlier.length });
+    const remaining = last
+      ? config.phases.slice(config.phases.findIndex((p) => p.name === last.phase) + 1)
+      : config.phases;
+    session.begin({
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      plannedSteps: config.phases.length,
+      doneSteps: earlier.length,
+    });
     if (last) runtime.logger.info(`${earlier.length} phase(s) already done: ${earlier.map((e) => e.phase).join(', ')}`);
     const sandbox = runtime.sandbox;
     if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
@@ -119,19 +164,34 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
         model: (role) => runtime.model(role),
         ...(last
           ? { language: last.language, modality: last.modality, initial: last.files, test: last.test }
-          : { ...(config.language ? { language: config.language } : {}), ...(config.initial ? { initial: config.initial } : {}) }),
+          : {
+              ...(config.language ? { language: config.language } : {}),
+              ...(config.initial ? { initial: config.initial } : {}),
+            }),
         ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
         seed: runtime.seed,
         signal: environment.signal,
         limits: runtime.outputLimits,
         onPhaseDone: (state) => {
           finishedNow.push(state);
-          session.stepDone(state.phase, JSON.stringify(state), { status: state.record.status, note: state.record.note ?? null });
+          session.stepDone(state.phase, JSON.stringify(state), {
+            status: state.record.status,
+            note: state.record.note ?? null,
+          });
         },
         onEvent: (event) => {
           const converted = chainEventToRun(event, agentOf);
           if (converted) session.emit(converted);
-          if (event.type === 'phase-started') run.progress({ steps: { done: earlier.length + finishedNow.length, failed: 0, skipped: 0, running: 1, total: config.phases.length } });
+          if (event.type === 'phase-started')
+            run.progress({
+              steps: {
+                done: earlier.length + finishedNow.length,
+                failed: 0,
+                skipped: 0,
+                running: 1,
+                total: config.phases.length,
+              },
+            });
         },
       });
       return last ? { ...result, phases: [...earlier.map((e) => e.record), ...result.phases] } : result;
@@ -147,7 +207,12 @@ export async function runDevJob(environment: JobEnvironment, config: DevJobConfi
       ...modelFields(runtime),
       modality: chain?.modality ?? null,
       language: chain?.language ?? config.language ?? null,
-      config: { phases: config.phases, seed: runtime.seed, concurrency: runtime.concurrency, budget: run.loaded.config.budget ?? null },
+      config: {
+        phases: config.phases,
+        seed: runtime.seed,
+        concurrency: runtime.concurrency,
+        budget: run.loaded.config.budget ?? null,
+      },
       phases: chain?.phases ?? [...earlier, ...finishedNow].map((e) => e.record),
       test: chain?.test ?? null,
       files: written?.written ?? Object.keys(files ?? {}),

@@ -30,7 +30,11 @@ export function transcriptEntry(call: CallRecord): string {
   const last = [...prompt].reverse().find((m) => m.role !== 'system');
   const response = call.response as { content?: Array<{ type: string; text?: string }> };
   const reply = (response.content ?? []).map((p) => p.text ?? '').join('');
-  const quote = (text: string) => text.split('\n').map((line) => `> ${line}`).join('\n');
+  const quote = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => `> ${line}`)
+      .join('\n');
   return [
     `## ${callScope(call) ?? 'run'} · ${call.agent ?? 'agent'} (${call.model})`,
     '',
@@ -64,8 +68,17 @@ export function exportRun(store: RunStore, record: RunRecord, dir: string): Expo
     files.push(`artifacts/${name}`);
   }
   const calls = store.listCalls(record.id);
-  const transcript = [`# Run ${record.id} (${record.kind})`, '', `Task: ${record.task}`, '', ...calls.map(transcriptEntry)];
+  const transcript = [
+    `# Run ${record.id} (${record.kind})`,
+    '',
+    `Task: ${record.task}`,
+    '',
+    ...calls.map(transcriptEntry),
+  ];
   writeFileSync(join(dir, 'transcript.md'), transcript.join('\n'));
-  writeFileSync(join(dir, 'run.json'), `${JSON.stringify({ run: record, steps, events: store.listEvents(record.id) }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'run.json'),
+    `${JSON.stringify({ run: record, steps, events: store.listEvents(record.id) }, null, 2)}\n`,
+  );
   return { files: ['run.json', 'transcript.md', ...files], artifacts: files.length, calls: calls.length };
 }

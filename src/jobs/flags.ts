@@ -27,7 +27,10 @@ export const roleBookSchema = z.record(z.string(), roleSchema);
 export const languageSchema = z.enum(supportedLanguages);
 
 /** How many proposals survive pruning: a share (0–1] or a count. */
-export const keepRuleSchema = z.union([z.object({ ratio: z.number().gt(0).max(1) }), z.object({ count: z.number().int().positive() })]);
+export const keepRuleSchema = z.union([
+  z.object({ ratio: z.number().gt(0).max(1) }),
+  z.object({ count: z.number().int().positive() }),
+]);
 
 /** One team's own settings; the rest comes from the seeded defaults. */
 export const teamSpecSchema = z.object({

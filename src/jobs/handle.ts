@@ -33,7 +33,10 @@ export interface StartOptions {
  * environment whose signal aborts when the caller's signal does or when
  * `abort()` is called, and whose events feed the handle's stream.
  */
-export function startRun<Result>(options: StartOptions, job: (environment: JobEnvironment) => Promise<Result>): RunHandle<Result> {
+export function startRun<Result>(
+  options: StartOptions,
+  job: (environment: JobEnvironment) => Promise<Result>,
+): RunHandle<Result> {
   const stream = new EventStream();
   const controller = new AbortController();
   // every model call in flight listens to this signal; a large network has thousands

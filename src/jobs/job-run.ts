@@ -7,7 +7,14 @@ import { AbortedError, BudgetExceededError, ExitCode, ModelOutputError } from '.
 import type { CrosstalkEvent, ProgressEvent } from '../events/index.js';
 import type { UsageSnapshot } from '../model/middleware/index.js';
 import { createRuntime, type ProgramSandbox, type Runtime } from '../runtime/index.js';
-import { resolveStorePath, SqliteRunStore, type NewRun, type RunKind, type RunStatus, type RunTotals } from '../store/index.js';
+import {
+  resolveStorePath,
+  SqliteRunStore,
+  type NewRun,
+  type RunKind,
+  type RunStatus,
+  type RunTotals,
+} from '../store/index.js';
 import { RunSession } from './run-session.js';
 
 /** Where a job runs: the process around it. The CLI, a server or a library caller provides it. */
@@ -57,7 +64,14 @@ export interface JobResult<Summary extends object = Record<string, unknown>> {
   /** Where the results were written, if anywhere. */
   outDir?: string;
   /** What `crosstalk-run.json` holds: the job's own fields plus status, totals, usage and duration. */
-  summary: Summary & { runId: string; status: RunStatus; totals: RunTotals; usage: UsageSnapshot; durationMs: number; problems: string[] };
+  summary: Summary & {
+    runId: string;
+    status: RunStatus;
+    totals: RunTotals;
+    usage: UsageSnapshot;
+    durationMs: number;
+    problems: string[];
+  };
   /** Set when the run stopped early (budget, abort): why, and the command that continues it. */
   stopped?: { reason: string; resume: string };
   /** Calls answered free from the journal in this session. */
@@ -80,12 +94,20 @@ export async function openJob(
   job: { flags: ConfigFlags; run: NewRun; cache?: boolean; allowUnsafeSandbox?: boolean; roles?: RoleBook },
   start: JobStart = {},
 ): Promise<JobRun> {
-  const loaded = loadConfig({ cwd: environment.cwd, env: environment.env, flags: { ...job.flags, ...(start.flagOverrides ?? {}) } });
+  const loaded = loadConfig({
+    cwd: environment.cwd,
+    env: environment.env,
+    flags: { ...job.flags, ...(start.flagOverrides ?? {}) },
+  });
   // a per-role model for a role the job does not have would be ignored in silence
-  const roleModels = Object.keys(loaded.config.roleModels ?? {}).map((role) => ({ role, where: loaded.sources[`roleModels.${role}`] ?? 'roleModels' }));
+  const roleModels = Object.keys(loaded.config.roleModels ?? {}).map((role) => ({
+    role,
+    where: loaded.sources[`roleModels.${role}`] ?? 'roleModels',
+  }));
   checkRoleNames(roleModels, job.roles ?? defaultRoles);
   // bad model strings, missing keys and unreachable defaults fail here, before a run is recorded
-  if (!start.resumeId) await createRuntime({ loaded, env: environment.env, ...(environment.probe ? { probe: environment.probe } : {}) });
+  if (!start.resumeId)
+    await createRuntime({ loaded, env: environment.env, ...(environment.probe ? { probe: environment.probe } : {}) });
   const storePath = loaded.config.store === ':memory:' ? ':memory:' : resolveStorePath(environment.cwd, loaded.config);
   const store = new SqliteRunStore(storePath, { writeBehind: true });
   let session: RunSession | undefined;
@@ -113,7 +135,8 @@ export async function openJob(
     });
     return { loaded, store, session, runtime: withSandboxEvents(runtime, session), ...watch(runtime, session) };
   } catch (error) {
-    if (session && !start.resumeId) session.finish('failed', { error: (error as Error).message }, (error as Error).message);
+    if (session && !start.resumeId)
+      session.finish('failed', { error: (error as Error).message }, (error as Error).message);
     store.close();
     throw error;
   }
@@ -135,7 +158,14 @@ function withSandboxEvents(runtime: Runtime, session: RunSession): Runtime {
                 const [, entry, language] = args;
                 const outcome = await run(...args);
                 const scope = `${language} ${entry}`;
-                session.emit({ type: 'sandbox-result', scope, outcome: outcome.outcome, rule: outcome.rule, exitCode: outcome.exitCode, durationMs: outcome.durationMs });
+                session.emit({
+                  type: 'sandbox-result',
+                  scope,
+                  outcome: outcome.outcome,
+                  rule: outcome.rule,
+                  exitCode: outcome.exitCode,
+                  durationMs: outcome.durationMs,
+                });
                 return outcome;
               },
             }
@@ -164,7 +194,10 @@ function watch(runtime: Runtime, session: RunSession): Pick<JobRun, 'progress' |
       replayed: false,
     });
     const spent = runtime.budget.spent();
-    const fraction = Math.max(limits.maxUsd ? spent.usd / limits.maxUsd : 0, limits.maxTokens ? spent.tokens / limits.maxTokens : 0);
+    const fraction = Math.max(
+      limits.maxUsd ? spent.usd / limits.maxUsd : 0,
+      limits.maxTokens ? spent.tokens / limits.maxTokens : 0,
+    );
     while (warned < budgetWarnings.length && fraction >= budgetWarnings[warned]!) {
       session.emit({
         type: 'budget-warning',
@@ -217,14 +250,21 @@ function budgetStopMessage(runtime: Runtime): string | undefined {
   const { maxUsd, maxTokens } = runtime.budget.limits;
   const spent = runtime.budget.spent();
   const tripped = runtime.budget.exceeded;
-  if (tripped?.limit === 'tokens' && maxTokens !== undefined) return `budget reached: spent ${spent.tokens} of ${maxTokens} tokens; the next call would have crossed it`;
-  if (maxUsd !== undefined) return `budget reached: spent $${spent.usd.toFixed(4)} of $${maxUsd.toFixed(4)}; the next call would have crossed it`;
+  if (tripped?.limit === 'tokens' && maxTokens !== undefined)
+    return `budget reached: spent ${spent.tokens} of ${maxTokens} tokens; the next call would have crossed it`;
+  if (maxUsd !== undefined)
+    return `budget reached: spent $${spent.usd.toFixed(4)} of $${maxUsd.toFixed(4)}; the next call would have crossed it`;
   return undefined;
 }
 
 /** The stored status of a job: how it was stopped, else how it ended. */
 export function finalStatus(stopped: unknown, ended: 'completed' | 'failed' | 'partial' | undefined): RunStatus {
-  if (stopped) return BudgetExceededError.isInstance(stopped) ? 'stopped-budget' : ModelOutputError.isTooLarge(stopped) ? 'failed' : 'interrupted';
+  if (stopped)
+    return BudgetExceededError.isInstance(stopped)
+      ? 'stopped-budget'
+      : ModelOutputError.isTooLarge(stopped)
+        ? 'failed'
+        : 'interrupted';
   return ended ?? 'failed';
 }
 
@@ -280,7 +320,11 @@ export function finishJob<Summary extends object>(
   if (ending.status === 'stopped-budget') ending = { ...ending, error: budgetStopMessage(runtime) ?? ending.error };
   const problems = ending.problems ?? [];
   if (ending.status === 'completed' && problems.length > 0) ending = { ...ending, status: 'completed-with-problems' };
-  const totals = session.finish(ending.status, ending.stored ?? { ...ending.summary, ...(ending.error ? { error: ending.error } : {}), durationMs }, ending.error);
+  const totals = session.finish(
+    ending.status,
+    ending.stored ?? { ...ending.summary, ...(ending.error ? { error: ending.error } : {}), durationMs },
+    ending.error,
+  );
   const summary = {
     ...ending.summary,
     ...(ending.error ? { error: ending.error } : {}),

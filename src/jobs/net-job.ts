@@ -5,13 +5,32 @@ import { checkRoleNames, defaultRoles } from '../agents/index.js';
 import { makeDirectory } from '../common/index.js';
 import { BudgetExceededError, ModelOutputError } from '../errors/index.js';
 import type { StepRef } from '../events/index.js';
-import { defaultMaxEdges, graphSpecSchema, nodeFileName, remainingTimeMs, structureStats, toDot, validateGraph, type GraphStructure, type ScheduleEvent } from '../graph/index.js';
+import {
+  defaultMaxEdges,
+  graphSpecSchema,
+  nodeFileName,
+  remainingTimeMs,
+  structureStats,
+  toDot,
+  validateGraph,
+  type GraphStructure,
+  type ScheduleEvent,
+} from '../graph/index.js';
 import { executeNetwork, extractChoice, type NetworkResult, type NodeOutput } from '../network/index.js';
 import { runCodeAnswer } from '../software/code-answer.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
 import type { RunStatus } from '../store/index.js';
-import { closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+import {
+  closingJob,
+  finalStatus,
+  finishJob,
+  modelFields,
+  openJob,
+  type JobEnvironment,
+  type JobResult,
+  type JobStart,
+} from './job-run.js';
 import { flagsSchema } from './flags.js';
 
 /** A network job's stored configuration: everything needed to run or resume it. */
@@ -51,7 +70,13 @@ export interface NetSummary {
   graph: GraphStructure & { warnings: string[] };
   config: { seed: number; concurrency: number; edgeRounds: number; groupSize: number };
   /** `partial`: nodes that ran without some inputs (their failed or skipped predecessors). */
-  nodes: { done: number; failed: Record<string, string>; skipped: string[]; notStarted: number; partial: Record<string, string[]> };
+  nodes: {
+    done: number;
+    failed: Record<string, string>;
+    skipped: string[];
+    notStarted: number;
+    partial: Record<string, string[]>;
+  };
   mergedSinks: string[];
   /** The network's merged answer (the sinks' artifacts merged), when any sink finished. */
   answer: string | null;
@@ -72,19 +97,33 @@ const nodeWeight = (inDegree: number) => 1 + 2 * inDegree;
  * journaled, node artifacts stored as they finish, so an interrupted run
  * resumes from the nodes already done without paying for their calls again.
  */
-export async function runNetJob(environment: JobEnvironment, config: NetJobConfig, start: JobStart = {}): Promise<JobResult<NetSummary>> {
-  const graph = validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length), maxEdges: Math.max(defaultMaxEdges, config.graph.edges.length) });
+export async function runNetJob(
+  environment: JobEnvironment,
+  config: NetJobConfig,
+  start: JobStart = {},
+): Promise<JobResult<NetSummary>> {
+  const graph = validateGraph(config.graph, {
+    maxNodes: Math.max(100_000, config.graph.nodes.length),
+    maxEdges: Math.max(defaultMaxEdges, config.graph.edges.length),
+  });
   // a node role or edge critic that names no role would fall back to the actor or critic in silence
   checkRoleNames(
     [
       ...graph.spec.nodes.flatMap((n) => (n.role ? [{ role: n.role, where: `graph node '${n.id}'` }] : [])),
-      ...graph.spec.edges.flatMap((e) => (e.critic ? [{ role: e.critic, where: `graph edge '${e.from}' -> '${e.to}' critic` }] : [])),
+      ...graph.spec.edges.flatMap((e) =>
+        e.critic ? [{ role: e.critic, where: `graph edge '${e.from}' -> '${e.to}' critic` }] : [],
+      ),
     ],
     defaultRoles,
   );
   const run = await openJob(
     environment,
-    { flags: config.flags, run: { kind: 'net', task: config.task, config }, cache: config.cache === true, allowUnsafeSandbox: config.unsafeNoSandbox === true },
+    {
+      flags: config.flags,
+      run: { kind: 'net', task: config.task, config },
+      cache: config.cache === true,
+      allowUnsafeSandbox: config.unsafeNoSandbox === true,
+    },
     start,
   );
   const { session, runtime } = run;
@@ -96,13 +135,23 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
     const stats = structureStats(dag);
     const done = new Map<string, NodeOutput>();
     for (const [id, text] of session.doneOutputs()) done.set(id, { text, calls: 0, maxPromptChars: 0, temperature: 0 });
-    session.begin({ model: runtime.defaultModel, simulated: runtime.simulated, plannedSteps: stats.nodes, doneSteps: done.size });
+    session.begin({
+      model: runtime.defaultModel,
+      simulated: runtime.simulated,
+      plannedSteps: stats.nodes,
+      doneSteps: done.size,
+    });
     for (const w of graph.warnings) runtime.logger.warn(w);
     if (session.lostOnResume) runtime.logger.info(`${session.lostOnResume} call(s) lost in flight will be sent again`);
 
     const stepOf = (id: string): StepRef => {
       const node = spec.nodes[dag.index.get(id)!]!;
-      return { kind: 'node', id, role: node.role ?? 'actor', model: node.model ?? runtime.modelString(node.role ?? 'actor') };
+      return {
+        kind: 'node',
+        id,
+        role: node.role ?? 'actor',
+        model: node.model ?? runtime.modelString(node.role ?? 'actor'),
+      };
     };
     // ETA: remaining critical path and work, at the observed time per sequential call of finished nodes
     const weights = dag.pred.map((p) => nodeWeight(p.length));
@@ -115,14 +164,18 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       if (e.type === 'step-started') {
         session.stepStarted(e.id, e.attempt);
         session.emit({ type: 'step-started', step: stepOf(e.id), attempt: e.attempt });
-      }
-      else if (e.type === 'step-finished') {
+      } else if (e.type === 'step-finished') {
         const i = dag.index.get(e.id)!;
         finished.add(i);
         timedUnits += weights[i]!;
         timedMs += e.durationMs;
         const without = partial.get(e.id);
-        session.emit({ type: 'step-finished', step: stepOf(e.id), durationMs: Math.round(e.durationMs), ...(without ? { note: `ran without ${without.join(', ')} (failed or skipped)` } : {}) });
+        session.emit({
+          type: 'step-finished',
+          step: stepOf(e.id),
+          durationMs: Math.round(e.durationMs),
+          ...(without ? { note: `ran without ${without.join(', ')} (failed or skipped)` } : {}),
+        });
       } else if (e.type === 'step-failed') {
         const error = e.error instanceof Error ? e.error.message.split('\n')[0]! : String(e.error);
         session.stepFailed(e.id, error, e.attempt, !e.willRetry);
@@ -135,8 +188,19 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
         const last = e.done + e.failed + e.skipped >= e.total;
         if (now - lastProgress < 250 && !last) return;
         lastProgress = now;
-        const etaMs = timedUnits > 0 ? remainingTimeMs(dag, { weights, finished: (i) => finished.has(i), msPerUnit: timedMs / timedUnits, concurrency: runtime.concurrency }) : undefined;
-        run.progress({ steps: { done: e.done, failed: e.failed, skipped: e.skipped, running: e.running, total: e.total }, ...(etaMs !== undefined ? { etaMs: Math.round(etaMs) } : {}) });
+        const etaMs =
+          timedUnits > 0
+            ? remainingTimeMs(dag, {
+                weights,
+                finished: (i) => finished.has(i),
+                msPerUnit: timedMs / timedUnits,
+                concurrency: runtime.concurrency,
+              })
+            : undefined;
+        run.progress({
+          steps: { done: e.done, failed: e.failed, skipped: e.skipped, running: e.running, total: e.total },
+          ...(etaMs !== undefined ? { etaMs: Math.round(etaMs) } : {}),
+        });
       }
     };
     const result = await executeNetwork({
@@ -156,20 +220,43 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
       onEvent,
       onNodeDone: (id, output) => {
         if (output.missingInputs) partial.set(id, output.missingInputs);
-        const meta = { calls: output.calls, temperature: output.temperature, ...(output.missingInputs ? { missingInputs: output.missingInputs } : {}) };
+        const meta = {
+          calls: output.calls,
+          temperature: output.temperature,
+          ...(output.missingInputs ? { missingInputs: output.missingInputs } : {}),
+        };
         session.stepDone(id, output.text, meta);
       },
       // the final merge of the sinks is a step of its own: for a large network it is the last stretch of the run
       onMerge: ({ phase, sinks, durationMs }) => {
-        const step = { kind: 'merge' as const, id: 'output', role: 'aggregator', model: runtime.modelString('aggregator') };
+        const step = {
+          kind: 'merge' as const,
+          id: 'output',
+          role: 'aggregator',
+          model: runtime.modelString('aggregator'),
+        };
         if (phase === 'started') session.emit({ type: 'step-started', step, attempt: 1 });
-        else session.emit({ type: 'step-finished', step, durationMs: Math.round(durationMs ?? 0), note: `merged ${sinks.length} sinks` });
+        else
+          session.emit({
+            type: 'step-finished',
+            step,
+            durationMs: Math.round(durationMs ?? 0),
+            note: `merged ${sinks.length} sinks`,
+          });
       },
     });
     const answer = result.final;
-    const code = config.taskType === 'code' && answer !== undefined ? await runCodeAnswer(answer, runtime.sandbox, environment.signal) : undefined;
+    const code =
+      config.taskType === 'code' && answer !== undefined
+        ? await runCodeAnswer(answer, runtime.sandbox, environment.signal)
+        : undefined;
     const written = config.outDir ? writeNetworkOutput(config.outDir, graph.spec, result, code?.files) : undefined;
-    const status: RunStatus = result.status === 'stopped' ? finalStatus(result.stopError, undefined) : result.status === 'aborted' ? 'interrupted' : result.status;
+    const status: RunStatus =
+      result.status === 'stopped'
+        ? finalStatus(result.stopError, undefined)
+        : result.status === 'aborted'
+          ? 'interrupted'
+          : result.status;
     const error = result.stopError ? (result.stopError as Error).message : undefined;
     const summary: NetSummary = {
       task: config.task,
@@ -183,17 +270,27 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
         failed: Object.fromEntries(result.failed),
         skipped: result.skipped,
         notStarted: result.notStarted.length,
-        partial: Object.fromEntries([...result.outputs].flatMap(([id, o]) => (o.missingInputs ? [[id, o.missingInputs]] : []))),
+        partial: Object.fromEntries(
+          [...result.outputs].flatMap(([id, o]) => (o.missingInputs ? [[id, o.missingInputs]] : [])),
+        ),
       },
       mergedSinks: result.mergedSinks,
       answer: answer ?? null,
       ...(config.taskType === 'choice' ? { choice: answer ? (extractChoice(answer) ?? null) : null } : {}),
-      ...(code ? { code: { files: written?.files ?? Object.keys(code.files), refused: [...code.refused, ...(written?.refused ?? [])], test: code.test } } : {}),
+      ...(code
+        ? {
+            code: {
+              files: written?.files ?? Object.keys(code.files),
+              refused: [...code.refused, ...(written?.refused ?? [])],
+              test: code.test,
+            },
+          }
+        : {}),
       maxPromptChars: result.maxPromptChars,
       makespanMs: Math.round(result.makespanMs),
     };
     const problems = [
-      ...(code && code.files && Object.keys(code.files).length === 0 ? ['the code answer holds no files'] : []),
+      ...(code?.files && Object.keys(code.files).length === 0 ? ['the code answer holds no files'] : []),
       ...(summary.choice === null && answer !== undefined ? ['no answer letter (A–J) found in the answer'] : []),
     ];
     return finishJob(run, {
@@ -210,7 +307,12 @@ export async function runNetJob(environment: JobEnvironment, config: NetJobConfi
 }
 
 /** Writes each node's artifact, the graph (DOT), the answer and, for code, the project (names checked). */
-function writeNetworkOutput(outDir: string, spec: NetJobConfig['graph'], result: NetworkResult, files: Record<string, string> | undefined) {
+function writeNetworkOutput(
+  outDir: string,
+  spec: NetJobConfig['graph'],
+  result: NetworkResult,
+  files: Record<string, string> | undefined,
+) {
   makeDirectory(join(outDir, 'nodes'));
   for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', nodeFileName(id)), output.text);
   writeFileSync(join(outDir, 'graph.dot'), `${toDot(spec)}\n`);

@@ -21,21 +21,37 @@ export type JobConfig = DevJobConfig | CrossTeamJobConfig | NetJobConfig | Story
  * opened and no provider is contacted (except the local Ollama probe when no
  * model is configured at all).
  */
-export async function planJob(environment: Pick<JobEnvironment, 'cwd' | 'env' | 'probe'>, config: JobConfig, options: { latencyMs: number }): Promise<Estimate> {
+export async function planJob(
+  environment: Pick<JobEnvironment, 'cwd' | 'env' | 'probe'>,
+  config: JobConfig,
+  options: { latencyMs: number },
+): Promise<Estimate> {
   const loaded = loadConfig({ cwd: environment.cwd, env: environment.env, flags: config.flags });
   checkModelStrings(loaded);
-  const resolved = await resolveModelString({ config: loaded.config, sources: loaded.sources, ...(environment.probe ? { probe: environment.probe } : {}) });
+  const resolved = await resolveModelString({
+    config: loaded.config,
+    sources: loaded.sources,
+    ...(environment.probe ? { probe: environment.probe } : {}),
+  });
   const model = (role: string) => loaded.config.roleModels?.[role] ?? resolved.model;
   const seed = loaded.config.seed ?? 0;
   const concurrency = loaded.config.limits?.concurrency ?? defaultConcurrency;
-  const common = { model, seed, latencyMs: options.latencyMs, ...(loaded.config.prices ? { prices: loaded.config.prices } : {}) };
+  const common = {
+    model,
+    seed,
+    latencyMs: options.latencyMs,
+    ...(loaded.config.prices ? { prices: loaded.config.prices } : {}),
+  };
   // whether a sandbox will run programs changes the test phase's calls; planning assumes it will
   const runsPrograms = true;
   switch (config.kind) {
     case 'net':
       return estimateNetwork({
         ...common,
-        graph: validateGraph(config.graph, { maxNodes: Math.max(100_000, config.graph.nodes.length), maxEdges: Math.max(defaultMaxEdges, config.graph.edges.length) }),
+        graph: validateGraph(config.graph, {
+          maxNodes: Math.max(100_000, config.graph.nodes.length),
+          maxEdges: Math.max(defaultMaxEdges, config.graph.edges.length),
+        }),
         task: config.task,
         taskType: config.taskType,
         edgeRounds: config.edgeRounds,
@@ -43,7 +59,14 @@ export async function planJob(environment: Pick<JobEnvironment, 'cwd' | 'env' | 
         concurrency,
       });
     case 'dev':
-      return estimateChain({ ...common, task: config.task, phases: config.phases, roles: config.roles, runsPrograms, ...(config.language ? { language: config.language } : {}) });
+      return estimateChain({
+        ...common,
+        task: config.task,
+        phases: config.phases,
+        roles: config.roles,
+        runsPrograms,
+        ...(config.language ? { language: config.language } : {}),
+      });
     case 'cross-team': {
       const t = config.teamOptions;
       return estimateCrossTeam({

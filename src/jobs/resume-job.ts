@@ -11,14 +11,24 @@ import { runStoryJob, storyJobSchema } from './story-job.js';
 /** Settings a resume may change: spending and speed, never what the run computes. */
 const resumableFlags = ['budgetUsd', 'maxTokens', 'concurrency', 'timeoutMs', 'otel'] as const;
 /** Settings that decide what a run computes: a resume keeps the run's own, and refuses to be told otherwise. */
-const fixedFlags: Record<string, string> = { model: '--model', roleModels: '--role-models', seed: '--seed', config: '--config' };
+const fixedFlags: Record<string, string> = {
+  model: '--model',
+  roleModels: '--role-models',
+  seed: '--seed',
+  config: '--config',
+};
 
 /** Reads one run from a store file, or says it is not there. */
 export function findRun(storePath: string, runId: string): RunRecord {
   const store = existsSync(storePath) ? new SqliteRunStore(storePath, { readOnly: true }) : undefined;
   try {
     const run = store?.getRun(runId);
-    if (!run) throw new StoreError({ code: 'RUN_NOT_FOUND', path: storePath, message: `no run '${runId}' in ${storePath} (see 'crosstalk runs list')` });
+    if (!run)
+      throw new StoreError({
+        code: 'RUN_NOT_FOUND',
+        path: storePath,
+        message: `no run '${runId}' in ${storePath} (see 'crosstalk runs list')`,
+      });
     return run;
   } finally {
     store?.close();
@@ -34,10 +44,18 @@ export function findRun(storePath: string, runId: string): RunRecord {
  * @throws StoreError `RUN_NOT_FOUND`, `RUN_COMPLETED`, `RUN_ACTIVE` (still running in a live process), or
  *   `STORE_CORRUPT` when its stored configuration cannot be read.
  */
-export async function resumeJob(environment: JobEnvironment, options: { storePath: string; runId: string; flagOverrides?: ConfigFlags }): Promise<JobResult<object>> {
+export async function resumeJob(
+  environment: JobEnvironment,
+  options: { storePath: string; runId: string; flagOverrides?: ConfigFlags },
+): Promise<JobResult<object>> {
   const { storePath } = options;
   const record = findRun(storePath, options.runId);
-  if (record.status === 'completed' || record.status === 'completed-with-problems') throw new StoreError({ code: 'RUN_COMPLETED', path: storePath, message: `run ${record.id} is already completed; nothing to resume` });
+  if (record.status === 'completed' || record.status === 'completed-with-problems')
+    throw new StoreError({
+      code: 'RUN_COMPLETED',
+      path: storePath,
+      message: `run ${record.id} is already completed; nothing to resume`,
+    });
   const given = options.flagOverrides ?? {};
   for (const [key, flag] of Object.entries(fixedFlags)) {
     if ((given as Record<string, string | undefined>)[key] === undefined) continue;
@@ -47,9 +65,17 @@ export async function resumeJob(environment: JobEnvironment, options: { storePat
       message: `${flag} cannot change when resuming run ${record.id}: it continues with the settings it started with (only --budget-usd, --max-tokens, --concurrency, --timeout-ms and --otel may change); start a new run instead`,
     });
   }
-  const flagOverrides = { ...Object.fromEntries(resumableFlags.filter((k) => given[k] !== undefined).map((k) => [k, given[k]!])), store: storePath };
+  const flagOverrides = {
+    ...Object.fromEntries(resumableFlags.filter((k) => given[k] !== undefined).map((k) => [k, given[k]!])),
+    store: storePath,
+  };
   const start = { resumeId: record.id, flagOverrides };
-  const unreadable = () => new StoreError({ code: 'STORE_CORRUPT', path: storePath, message: `run ${record.id} (${record.kind}) cannot be resumed by this version: its stored configuration is not readable` });
+  const unreadable = () =>
+    new StoreError({
+      code: 'STORE_CORRUPT',
+      path: storePath,
+      message: `run ${record.id} (${record.kind}) cannot be resumed by this version: its stored configuration is not readable`,
+    });
   const parse = <T>(schema: { safeParse: (data: unknown) => { success: true; data: T } | { success: false } }): T => {
     const parsed = schema.safeParse(record.config);
     if (!parsed.success) throw unreadable();
@@ -65,6 +91,10 @@ export async function resumeJob(environment: JobEnvironment, options: { storePat
     case 'story':
       return runStoryJob(environment, parse(storyJobSchema), start);
     default:
-      throw new StoreError({ code: 'STORE_CORRUPT', path: storePath, message: `run ${record.id} is a '${record.kind}' run, which cannot be resumed` });
+      throw new StoreError({
+        code: 'STORE_CORRUPT',
+        path: storePath,
+        message: `run ${record.id} is a '${record.kind}' run, which cannot be resumed`,
+      });
   }
 }

@@ -7,7 +7,8 @@ export type StoredEvent = { type: string; runId: string; at: number; seq: number
 
 /** A stored event row as the event object it was emitted as (plus its sequence number). */
 export function storedEvent(record: EventRecord): StoredEvent {
-  const data = record.data && typeof record.data === 'object' ? (record.data as Record<string, unknown>) : { data: record.data };
+  const data =
+    record.data && typeof record.data === 'object' ? (record.data as Record<string, unknown>) : { data: record.data };
   return { ...data, type: record.type, runId: record.runId, at: record.at, seq: record.seq };
 }
 

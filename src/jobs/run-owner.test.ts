@@ -29,24 +29,32 @@ describe('run owners', () => {
     resumed.begin({ model: 'sim', simulated: true });
     expect(resumed.run.status).toBe('running');
     expect(runOwner(store, run.id)).toMatchObject({ pid: process.pid, host: hostname() });
-    expect(store.lastEvent(run.id)).toMatchObject({ type: 'run-started', data: { resumed: true, kind: 'net', model: 'sim' } });
+    expect(store.lastEvent(run.id)).toMatchObject({
+      type: 'run-started',
+      data: { resumed: true, kind: 'net', model: 'sim' },
+    });
     store.close();
   });
 
-  it.runIf(process.platform === 'linux')('treats a live process that reused the owner\'s pid as a different process', () => {
-    const started = processStartTicks(process.pid)!;
-    expect(currentOwner()).toEqual({ pid: process.pid, host: hostname(), startTicks: started });
-    expect(ownerState({ pid: process.pid, host: hostname(), startTicks: started })).toBe('alive');
-    // the same pid with another start time: the recorded owner died and its pid went to this process
-    expect(ownerState({ pid: process.pid, host: hostname(), startTicks: started + 1 })).toBe('gone');
-    // records written before start times were kept still count a live pid as alive
-    expect(ownerState({ pid: process.pid, host: hostname() })).toBe('alive');
-    const store = new SqliteRunStore(':memory:');
-    const run = store.createRun({ kind: 'net', task: 't', config: {} });
-    store.appendEvent(run.id, 'run-started', { owner: { pid: process.pid, host: hostname(), startTicks: started + 1 } });
-    const resumed = RunSession.resume(store, run.id);
-    resumed.begin({ model: 'sim', simulated: true });
-    expect(resumed.run.status).toBe('running');
-    store.close();
-  });
+  it.runIf(process.platform === 'linux')(
+    "treats a live process that reused the owner's pid as a different process",
+    () => {
+      const started = processStartTicks(process.pid)!;
+      expect(currentOwner()).toEqual({ pid: process.pid, host: hostname(), startTicks: started });
+      expect(ownerState({ pid: process.pid, host: hostname(), startTicks: started })).toBe('alive');
+      // the same pid with another start time: the recorded owner died and its pid went to this process
+      expect(ownerState({ pid: process.pid, host: hostname(), startTicks: started + 1 })).toBe('gone');
+      // records written before start times were kept still count a live pid as alive
+      expect(ownerState({ pid: process.pid, host: hostname() })).toBe('alive');
+      const store = new SqliteRunStore(':memory:');
+      const run = store.createRun({ kind: 'net', task: 't', config: {} });
+      store.appendEvent(run.id, 'run-started', {
+        owner: { pid: process.pid, host: hostname(), startTicks: started + 1 },
+      });
+      const resumed = RunSession.resume(store, run.id);
+      resumed.begin({ model: 'sim', simulated: true });
+      expect(resumed.run.status).toBe('running');
+      store.close();
+    },
+  );
 });

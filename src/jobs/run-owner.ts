@@ -40,9 +40,15 @@ export function currentOwner(): RunOwner {
 
 /** The owner recorded by the run's latest session, if that session recorded one. */
 export function runOwner(store: RunStore, runId: string): RunOwner | undefined {
-  const owner = (store.lastEvent(runId, sessionEventTypes)?.data as { owner?: unknown } | null | undefined)?.owner as Partial<RunOwner> | undefined;
+  const owner = (store.lastEvent(runId, sessionEventTypes)?.data as { owner?: unknown } | null | undefined)?.owner as
+    | Partial<RunOwner>
+    | undefined;
   if (typeof owner?.pid !== 'number' || typeof owner.host !== 'string') return undefined;
-  return { pid: owner.pid, host: owner.host, ...(typeof owner.startTicks === 'number' ? { startTicks: owner.startTicks } : {}) };
+  return {
+    pid: owner.pid,
+    host: owner.host,
+    ...(typeof owner.startTicks === 'number' ? { startTicks: owner.startTicks } : {}),
+  };
 }
 
 /**

@@ -12,10 +12,20 @@ describe('RunSession', () => {
     first.checkpoint(2, { teams: 3, at: 'coding' }, { point: 'coding' });
     first.checkpoint(3, { teams: 2, at: 'other' }, null);
     // a damaged checkpoint is passed over, not fatal
-    store.putStep(first.id, { id: 'checkpoint/9', state: 'done', attempts: 1, outputHash: store.putArtifact('{not json'), meta: null, updatedAt: 1 });
+    store.putStep(first.id, {
+      id: 'checkpoint/9',
+      state: 'done',
+      attempts: 1,
+      outputHash: store.putArtifact('{not json'),
+      meta: null,
+      updatedAt: 1,
+    });
     first.finish('interrupted', null);
     const again = RunSession.resume(store, first.id);
-    expect(again.latestCheckpoint<{ teams: number; at: string }>((c) => c.teams === 3)).toEqual({ teams: 3, at: 'coding' });
+    expect(again.latestCheckpoint<{ teams: number; at: string }>((c) => c.teams === 3)).toEqual({
+      teams: 3,
+      at: 'coding',
+    });
     expect(again.latestCheckpoint<{ teams: number }>((c) => c.teams === 5)).toBeUndefined();
     store.close();
   });
@@ -25,7 +35,9 @@ describe('RunSession', () => {
     const first = RunSession.start(store, { kind: 'net', task: 't', config: {} });
     const ask = async (session: RunSession, text: string) => {
       const { journal } = session.journal('sim', { input: 1, output: 1 });
-      return complete(wrapLanguageModel({ model: new SimulatedModel(), middleware: journal }), { messages: [{ role: 'user', content: text }] });
+      return complete(wrapLanguageModel({ model: new SimulatedModel(), middleware: journal }), {
+        messages: [{ role: 'user', content: text }],
+      });
     };
     await ask(first, 'one');
     await ask(first, 'two');

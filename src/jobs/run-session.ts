@@ -2,7 +2,16 @@ import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import { StoreError } from '../errors/index.js';
 import { isStoredEvent, type CrosstalkEvent, type EventInput } from '../events/index.js';
 import { currentOwner, ownerState, runOwner } from './run-owner.js';
-import { journalMiddleware, pendingMarkerMiddleware, type JournalStats, type NewRun, type RunRecord, type RunStatus, type RunStore, type RunTotals } from '../store/index.js';
+import {
+  journalMiddleware,
+  pendingMarkerMiddleware,
+  type JournalStats,
+  type NewRun,
+  type RunRecord,
+  type RunStatus,
+  type RunStore,
+  type RunTotals,
+} from '../store/index.js';
 
 /**
  * One execution (or resumed execution) of a stored run: journals model calls,
@@ -15,7 +24,12 @@ export class RunSession {
   /** Journal keys recorded by earlier sessions; look-ups of any other key are answered from memory. */
   private readonly knownKeys: ReadonlySet<string>;
   /** Journal totals of earlier sessions (read once), to which this session's recorded calls are added. */
-  private readonly journaledBefore: { calls: number; inputTokens: number; outputTokens: number; costUsd: number | null };
+  private readonly journaledBefore: {
+    calls: number;
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number | null;
+  };
   private readonly recorded = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costUnknown: false };
 
   private readonly listeners = new Set<(event: CrosstalkEvent) => void>();
@@ -55,11 +69,25 @@ export class RunSession {
     // check and claim under the store's write lock: of two resumes started together, one runs and one is refused
     const claimed = store.exclusive(() => {
       const record = store.getRun(id);
-      if (!record) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list')` });
-      if (record.status === 'completed' || record.status === 'completed-with-problems') throw new StoreError({ code: 'RUN_COMPLETED', path, message: `run ${id} is already completed; nothing to resume` });
+      if (!record)
+        throw new StoreError({
+          code: 'RUN_NOT_FOUND',
+          path,
+          message: `no run '${id}' in ${path} (see 'crosstalk runs list')`,
+        });
+      if (record.status === 'completed' || record.status === 'completed-with-problems')
+        throw new StoreError({
+          code: 'RUN_COMPLETED',
+          path,
+          message: `run ${id} is already completed; nothing to resume`,
+        });
       const owner = record.status === 'running' ? runOwner(store, id) : undefined;
       if (owner && owner.pid !== process.pid && ownerState(owner) === 'alive') {
-        throw new StoreError({ code: 'RUN_ACTIVE', path, message: `run ${id} is still running (process ${owner.pid}); stop it (Ctrl-C) or wait for it to end before resuming` });
+        throw new StoreError({
+          code: 'RUN_ACTIVE',
+          path,
+          message: `run ${id} is still running (process ${owner.pid}); stop it (Ctrl-C) or wait for it to end before resuming`,
+        });
       }
       const lost = store.takePending(id);
       const previous: RunTotals = { ...record.totals, lostCalls: (record.totals.lostCalls ?? 0) + lost };
@@ -107,7 +135,11 @@ export class RunSession {
   }
 
   /** Journal middleware for one model of this run. */
-  journal(model: string, price?: { input: number; output: number }, crossRun = false): { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware } {
+  journal(
+    model: string,
+    price?: { input: number; output: number },
+    crossRun = false,
+  ): { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware } {
     return {
       journal: journalMiddleware({
         store: this.store,
@@ -118,7 +150,17 @@ export class RunSession {
         knownKeys: this.knownKeys,
         crossRun,
         onRecord: (r) => this.countRecorded(r),
-        onReplay: (r) => this.emit({ type: 'model-call', agent: r.agent ?? 'unnamed', model: r.model, inputTokens: r.inputTokens, outputTokens: r.outputTokens, costUsd: 0, latencyMs: 0, replayed: true }),
+        onReplay: (r) =>
+          this.emit({
+            type: 'model-call',
+            agent: r.agent ?? 'unnamed',
+            model: r.model,
+            inputTokens: r.inputTokens,
+            outputTokens: r.outputTokens,
+            costUsd: 0,
+            latencyMs: 0,
+            replayed: true,
+          }),
       }),
       sent: pendingMarkerMiddleware({ store: this.store, runId: this.id }),
     };
@@ -167,9 +209,14 @@ export class RunSession {
    * checkpoint an earlier session saved (announced with a note), the callback
    * that saves each new one, and the last one passed so far.
    */
-  checkpointing<T>(options: { accept: (state: T) => boolean; index: (state: T) => number; name: (state: T) => string }) {
+  checkpointing<T>(options: {
+    accept: (state: T) => boolean;
+    index: (state: T) => number;
+    name: (state: T) => string;
+  }) {
     const resumeFrom = this.latestCheckpoint<T>(options.accept);
-    if (resumeFrom) this.emit({ type: 'note', level: 'info', message: `continuing after the ${options.name(resumeFrom)}` });
+    if (resumeFrom)
+      this.emit({ type: 'note', level: 'info', message: `continuing after the ${options.name(resumeFrom)}` });
     let passed = resumeFrom;
     const onCheckpoint = (state: T) => {
       passed = state;
@@ -183,23 +230,52 @@ export class RunSession {
   }
 
   stepStarted(id: string, attempt: number): void {
-    this.store.putStep(this.id, { id, state: 'running', attempts: attempt, outputHash: null, meta: null, updatedAt: Date.now() });
+    this.store.putStep(this.id, {
+      id,
+      state: 'running',
+      attempts: attempt,
+      outputHash: null,
+      meta: null,
+      updatedAt: Date.now(),
+    });
   }
 
   /** Records a finished step and its artifact in one transaction. */
   stepDone(id: string, output: string, meta: unknown, attempt = 1): void {
     this.store.transaction(() => {
       const hash = this.store.putArtifact(output);
-      this.store.putStep(this.id, { id, state: 'done', attempts: attempt, outputHash: hash, meta, updatedAt: Date.now() });
+      this.store.putStep(this.id, {
+        id,
+        state: 'done',
+        attempts: attempt,
+        outputHash: hash,
+        meta,
+        updatedAt: Date.now(),
+      });
     });
   }
 
   stepFailed(id: string, error: string, attempt: number, final: boolean): void {
-    if (final) this.store.putStep(this.id, { id, state: 'failed', attempts: attempt, outputHash: null, meta: { error }, updatedAt: Date.now() });
+    if (final)
+      this.store.putStep(this.id, {
+        id,
+        state: 'failed',
+        attempts: attempt,
+        outputHash: null,
+        meta: { error },
+        updatedAt: Date.now(),
+      });
   }
 
   stepSkipped(id: string, because: string): void {
-    this.store.putStep(this.id, { id, state: 'skipped', attempts: 0, outputHash: null, meta: { because }, updatedAt: Date.now() });
+    this.store.putStep(this.id, {
+      id,
+      state: 'skipped',
+      attempts: 0,
+      outputHash: null,
+      meta: { because },
+      updatedAt: Date.now(),
+    });
   }
 
   /**
@@ -224,7 +300,13 @@ export class RunSession {
     const totals = this.totals();
     this.store.transaction(() => {
       this.store.updateRun(this.id, { status, finishedAt: status === 'running' ? null : Date.now(), totals, result });
-      this.emit({ type: 'run-finished', status, durationMs: Date.now() - this.started, totals, ...(error ? { error } : {}) });
+      this.emit({
+        type: 'run-finished',
+        status,
+        durationMs: Date.now() - this.started,
+        totals,
+        ...(error ? { error } : {}),
+      });
     });
     return totals;
   }

@@ -18,11 +18,16 @@ export interface RunView {
  * the journal, and check whether its process still exists.
  */
 export function viewRun(store: RunStore, record: RunRecord): RunView {
-  if (record.status !== 'running') return { run: record, processGone: false, activeUntil: record.finishedAt ?? record.updatedAt };
+  if (record.status !== 'running')
+    return { run: record, processGone: false, activeUntil: record.finishedAt ?? record.updatedAt };
   const journal = store.callTotals(record.id);
   const processGone = ownerState(runOwner(store, record.id)) === 'gone';
   const activeUntil = processGone ? Math.max(record.updatedAt, store.lastEvent(record.id)?.at ?? 0) : Date.now();
-  return { run: { ...record, status: processGone ? 'interrupted' : 'running', totals: { ...record.totals, ...journal } }, processGone, activeUntil };
+  return {
+    run: { ...record, status: processGone ? 'interrupted' : 'running', totals: { ...record.totals, ...journal } },
+    processGone,
+    activeUntil,
+  };
 }
 
 /** The JSON form of a view: the run, flagged when its process is gone. */
@@ -31,7 +36,11 @@ export function viewJson(view: RunView): unknown {
 }
 
 /** Sums a run's journaled model calls by agent or by model. */
-export function usageBy(store: RunStore, runId: string, key: 'agent' | 'model'): Record<string, { calls: number; inputTokens: number; outputTokens: number }> {
+export function usageBy(
+  store: RunStore,
+  runId: string,
+  key: 'agent' | 'model',
+): Record<string, { calls: number; inputTokens: number; outputTokens: number }> {
   const groups = new Map<string, { calls: number; inputTokens: number; outputTokens: number }>();
   for (const call of store.listCalls(runId)) {
     const name = (key === 'agent' ? call.agent : call.model) ?? '(none)';
@@ -51,14 +60,28 @@ export function usageBy(store: RunStore, runId: string, key: 'agent' | 'model'):
  * @param options.olderThanMs delete runs last active longer ago than this.
  * @returns the ids deleted, and the ids passed over because they are running.
  */
-export function removeRuns(store: RunStore, path: string, options: { ids: string[]; olderThanMs?: number; now?: number }): { deleted: string[]; running: string[] } {
+export function removeRuns(
+  store: RunStore,
+  path: string,
+  options: { ids: string[]; olderThanMs?: number; now?: number },
+): { deleted: string[]; running: string[] } {
   const now = options.now ?? Date.now();
   const chosen = new Map<string, RunView>();
   for (const id of options.ids) {
     const record = store.getRun(id);
-    if (!record) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list'); nothing was deleted` });
+    if (!record)
+      throw new StoreError({
+        code: 'RUN_NOT_FOUND',
+        path,
+        message: `no run '${id}' in ${path} (see 'crosstalk runs list'); nothing was deleted`,
+      });
     const view = viewRun(store, record);
-    if (view.run.status === 'running') throw new StoreError({ code: 'RUN_ACTIVE', path, message: `run ${id} is still running; stop it before deleting it (nothing was deleted)` });
+    if (view.run.status === 'running')
+      throw new StoreError({
+        code: 'RUN_ACTIVE',
+        path,
+        message: `run ${id} is still running; stop it before deleting it (nothing was deleted)`,
+      });
     chosen.set(id, view);
   }
   const running: string[] = [];

@@ -2,10 +2,27 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { makeDirectory } from '../common/index.js';
-import { diversifyTeams, runStoryTeams, teamModel, type StoryCheckpoint, type StoryTeamsResult, type TeamReport } from '../teams/index.js';
+import {
+  diversifyTeams,
+  runStoryTeams,
+  teamModel,
+  type StoryCheckpoint,
+  type StoryTeamsResult,
+  type TeamReport,
+} from '../teams/index.js';
 import { teamEventSink } from './cross-team-job.js';
 import { flagsSchema, keepRuleSchema, teamSpecSchema } from './flags.js';
-import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob, type JobEnvironment, type JobResult, type JobStart } from './job-run.js';
+import {
+  catchStop,
+  closingJob,
+  finalStatus,
+  finishJob,
+  modelFields,
+  openJob,
+  type JobEnvironment,
+  type JobResult,
+  type JobStart,
+} from './job-run.js';
 
 /** A story job's stored configuration: everything needed to run or resume it. */
 export const storyJobSchema = z.object({
@@ -48,8 +65,16 @@ export interface StorySummary {
  * checkpointed after each stage, so a resumed run continues after the last
  * finished stage and replays the journaled calls that came after it.
  */
-export async function runStoryJob(environment: JobEnvironment, config: StoryJobConfig, start: JobStart = {}): Promise<JobResult<StorySummary>> {
-  const run = await openJob(environment, { flags: config.flags, run: { kind: 'story', task: config.premise, config } }, start);
+export async function runStoryJob(
+  environment: JobEnvironment,
+  config: StoryJobConfig,
+  start: JobStart = {},
+): Promise<JobResult<StorySummary>> {
+  const run = await openJob(
+    environment,
+    { flags: config.flags, run: { kind: 'story', task: config.premise, config } },
+    start,
+  );
   const { session, runtime } = run;
   return closingJob(run, async () => {
     const teams = diversifyTeams(config.teams, runtime.seed, config.profiles ?? []);
@@ -85,7 +110,13 @@ export async function runStoryJob(environment: JobEnvironment, config: StoryJobC
     const summary: StorySummary = {
       premise: config.premise,
       ...modelFields(runtime),
-      config: { teams: config.teams, keep: config.keep, groupSize: config.groupSize, words: config.words, seed: runtime.seed },
+      config: {
+        teams: config.teams,
+        keep: config.keep,
+        groupSize: config.groupSize,
+        words: config.words,
+        seed: runtime.seed,
+      },
       story: result?.story ?? null,
       teams: result?.teams ?? stoppedAfter?.teams ?? [],
       decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],

@@ -53,7 +53,12 @@ export async function complete(model: LanguageModelV3, options: CompleteOptions)
     ...(options.maxOutputTokens !== undefined ? { maxOutputTokens: options.maxOutputTokens } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.signal ? { abortSignal: options.signal } : {}),
-    providerOptions: { crosstalk: { ...(options.agent ? { agent: options.agent } : {}), ...(options.scope ? { scope: options.scope } : {}) } },
+    providerOptions: {
+      crosstalk: {
+        ...(options.agent ? { agent: options.agent } : {}),
+        ...(options.scope ? { scope: options.scope } : {}),
+      },
+    },
   });
   const text = result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
   return {

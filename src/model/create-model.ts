@@ -20,7 +20,13 @@ function simBase(config: CrosstalkConfig): Partial<SimOptions> {
 }
 
 /** A hosted provider's settings, or the one-line error saying where its API key goes. */
-function keyedSettings(model: string, settings: { apiKey?: string | undefined; baseURL?: string | undefined } | undefined, vendor: string, envVar: string, configKey: string): { apiKey: string; baseURL?: string | undefined } {
+function keyedSettings(
+  model: string,
+  settings: { apiKey?: string | undefined; baseURL?: string | undefined } | undefined,
+  vendor: string,
+  envVar: string,
+  configKey: string,
+): { apiKey: string; baseURL?: string | undefined } {
   if (!settings?.apiKey) {
     throw new ModelConfigError({
       code: 'MODEL_KEY_MISSING',
@@ -36,16 +42,32 @@ function keyedSettings(model: string, settings: { apiKey?: string | undefined; b
  * Credentials come from the (already merged) config.
  * @throws ModelConfigError (`MODEL_KEY_MISSING`) when the provider needs a key that is not set.
  */
-export function createProviderModel(spec: ModelSpec, config: CrosstalkConfig, env: NodeJS.ProcessEnv = {}): LanguageModelV3 {
+export function createProviderModel(
+  spec: ModelSpec,
+  config: CrosstalkConfig,
+  env: NodeJS.ProcessEnv = {},
+): LanguageModelV3 {
   switch (spec.provider) {
     case 'sim':
       return new SimulatedModel(parseSimQuery(spec.query, simBase(config)), spec.modelId);
     case 'openai': {
-      const { apiKey, baseURL } = keyedSettings(spec.text, config.providers?.openai, 'OpenAI', 'OPENAI_API_KEY', 'openai');
+      const { apiKey, baseURL } = keyedSettings(
+        spec.text,
+        config.providers?.openai,
+        'OpenAI',
+        'OPENAI_API_KEY',
+        'openai',
+      );
       return createOpenAI({ apiKey, ...(baseURL ? { baseURL } : {}) }).chat(spec.modelId);
     }
     case 'anthropic': {
-      const { apiKey, baseURL } = keyedSettings(spec.text, config.providers?.anthropic, 'Anthropic', 'ANTHROPIC_API_KEY', 'anthropic');
+      const { apiKey, baseURL } = keyedSettings(
+        spec.text,
+        config.providers?.anthropic,
+        'Anthropic',
+        'ANTHROPIC_API_KEY',
+        'anthropic',
+      );
       return createAnthropic({ apiKey, ...(baseURL ? { baseURL } : {}) })(spec.modelId);
     }
     case 'ollama': {
@@ -54,7 +76,12 @@ export function createProviderModel(spec: ModelSpec, config: CrosstalkConfig, en
     }
     case 'compatible': {
       const apiKey = env.COMPATIBLE_API_KEY;
-      return createOpenAICompatible({ name: 'compatible', baseURL: spec.baseURL, includeUsage: true, ...(apiKey ? { apiKey } : {}) })(spec.modelId);
+      return createOpenAICompatible({
+        name: 'compatible',
+        baseURL: spec.baseURL,
+        includeUsage: true,
+        ...(apiKey ? { apiKey } : {}),
+      })(spec.modelId);
     }
   }
 }

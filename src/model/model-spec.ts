@@ -10,7 +10,11 @@ export type ModelSpec =
 export const modelStringForms = 'openai:<id>, anthropic:<id>, ollama:<id>, compatible:<baseURL>#<id>, or sim';
 
 function unknown(text: string, why: string): ModelConfigError {
-  return new ModelConfigError({ code: 'MODEL_UNKNOWN', modelId: text, message: `unknown model '${text}': ${why} (expected ${modelStringForms})` });
+  return new ModelConfigError({
+    code: 'MODEL_UNKNOWN',
+    modelId: text,
+    message: `unknown model '${text}': ${why} (expected ${modelStringForms})`,
+  });
 }
 
 /**
@@ -48,8 +52,14 @@ export function parseModelString(text: string): ModelSpec {
       } catch {
         throw unknown(text, `'${baseURL}' is not a URL`);
       }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw unknown(text, `'${baseURL}' must be an http(s) URL`);
-      return { provider: 'compatible', baseURL: baseURL.replace(/\/$/, ''), modelId: rest.slice(hash + 1), text: trimmed };
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw unknown(text, `'${baseURL}' must be an http(s) URL`);
+      return {
+        provider: 'compatible',
+        baseURL: baseURL.replace(/\/$/, ''),
+        modelId: rest.slice(hash + 1),
+        text: trimmed,
+      };
     }
     default:
       throw unknown(text, `unknown provider '${provider}'`);

@@ -40,7 +40,8 @@ export async function resolveModelString(options: {
 }): Promise<ResolvedModelString> {
   const { config, sources } = options;
   if (config.model) return { model: config.model, source: sources.model ?? 'config file' };
-  if (config.providers?.openai?.apiKey) return { model: 'openai:gpt-4o-mini', source: sources['providers.openai.apiKey'] ?? 'config file' };
+  if (config.providers?.openai?.apiKey)
+    return { model: 'openai:gpt-4o-mini', source: sources['providers.openai.apiKey'] ?? 'config file' };
   const probe = options.probe ?? probeOllama;
   const ollama = await probe(config.providers?.ollama?.baseURL ?? defaultOllamaBaseURL);
   if (ollama) return { model: `ollama:${ollama}`, source: 'local Ollama' };

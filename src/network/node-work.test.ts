@@ -28,7 +28,13 @@ describe('mergeCandidates', () => {
 describe('runNodeWork', () => {
   it('solves from scratch with one call when the node has no inputs', async () => {
     const model = new SimulatedModel();
-    const result = await runNodeWork({ nodeId: 'n0', task: 'a todo app', taskType: 'code', agents: agents(model), inputs: [] });
+    const result = await runNodeWork({
+      nodeId: 'n0',
+      task: 'a todo app',
+      taskType: 'code',
+      agents: agents(model),
+      inputs: [],
+    });
     expect(result.calls).toBe(1);
     expect(result.text).toMatch(/main\.py\n```python/);
   });
@@ -36,15 +42,34 @@ describe('runNodeWork', () => {
   it('refuses a prompt over maxPromptChars before calling the model', async () => {
     const model = new SimulatedModel();
     const inputs = [{ nodeId: 'n1', text: 'x'.repeat(10_000) }];
-    const work = runNodeWork({ nodeId: 'n2', task: 'say hi', taskType: 'text', agents: agents(model), inputs, maxPromptChars: 5000 });
+    const work = runNodeWork({
+      nodeId: 'n2',
+      task: 'say hi',
+      taskType: 'text',
+      agents: agents(model),
+      inputs,
+      maxPromptChars: 5000,
+    });
     await expect(work).rejects.toMatchObject({ code: 'OUTPUT_TOO_LARGE', limit: 'maxPromptChars' });
-    await expect(work).rejects.toThrow(/a prompt of node n2 has [\d,]+ characters, over limits\.maxPromptChars \(5,000\)/);
+    await expect(work).rejects.toThrow(
+      /a prompt of node n2 has [\d,]+ characters, over limits\.maxPromptChars \(5,000\)/,
+    );
   });
 
   it('runs critic then actor per incoming edge and merges several inputs', async () => {
     const model = new SimulatedModel();
-    const inputs = ['n1', 'n2', 'n3'].map((nodeId) => ({ nodeId, text: `main.py\n\`\`\`python\nprint("${nodeId}")\n\`\`\`` }));
-    const result = await runNodeWork({ nodeId: 'n4', task: 'say hi', taskType: 'code', agents: agents(model), inputs, aggregationGroupSize: 4 });
+    const inputs = ['n1', 'n2', 'n3'].map((nodeId) => ({
+      nodeId,
+      text: `main.py\n\`\`\`python\nprint("${nodeId}")\n\`\`\``,
+    }));
+    const result = await runNodeWork({
+      nodeId: 'n4',
+      task: 'say hi',
+      taskType: 'code',
+      agents: agents(model),
+      inputs,
+      aggregationGroupSize: 4,
+    });
     // 3 edges × (critic + actor) + 1 merge
     expect(result.calls).toBe(7);
     expect(model.stats.calls).toBe(7);
@@ -52,10 +77,21 @@ describe('runNodeWork', () => {
 
   it('keeps the prompt size independent of how many nodes came before (memory control)', async () => {
     const model = new SimulatedModel();
-    let artifact = { nodeId: 'n0', text: (await runNodeWork({ nodeId: 'n0', task: 'a calculator', taskType: 'code', agents: agents(model), inputs: [] })).text };
+    let artifact = {
+      nodeId: 'n0',
+      text: (
+        await runNodeWork({ nodeId: 'n0', task: 'a calculator', taskType: 'code', agents: agents(model), inputs: [] })
+      ).text,
+    };
     const sizes: number[] = [];
     for (let i = 1; i <= 30; i++) {
-      const step = await runNodeWork({ nodeId: `n${i}`, task: 'a calculator', taskType: 'code', agents: agents(model), inputs: [artifact] });
+      const step = await runNodeWork({
+        nodeId: `n${i}`,
+        task: 'a calculator',
+        taskType: 'code',
+        agents: agents(model),
+        inputs: [artifact],
+      });
       sizes.push(step.maxPromptChars);
       artifact = { nodeId: `n${i}`, text: step.text };
     }

@@ -60,7 +60,8 @@ export async function runNodeWork(options: NodeWorkOptions): Promise<NodeWorkRes
   let calls = 0;
   let maxPromptChars = 0;
   const ask = async (agent: Agent, prompt: string): Promise<string> => {
-    if (options.maxPromptChars !== undefined) checkOutputSize(`a prompt of node ${options.nodeId}`, prompt.length, 'maxPromptChars', options.maxPromptChars);
+    if (options.maxPromptChars !== undefined)
+      checkOutputSize(`a prompt of node ${options.nodeId}`, prompt.length, 'maxPromptChars', options.maxPromptChars);
     calls++;
     maxPromptChars = Math.max(maxPromptChars, prompt.length);
     const reply = await complete(agent.model, {
@@ -88,7 +89,10 @@ export async function runNodeWork(options: NodeWorkOptions): Promise<NodeWorkRes
       let artifact = input.text;
       for (let round = 0; round < Math.max(1, options.edgeRounds ?? 1); round++) {
         const instructions = await ask(critic, renderTemplate(networkPrompts.critic, { task: options.task, artifact }));
-        artifact = await ask(actor, renderTemplate(networkPrompts.refine, { task: options.task, artifact, instructions, format }));
+        artifact = await ask(
+          actor,
+          renderTemplate(networkPrompts.refine, { task: options.task, artifact, instructions, format }),
+        );
       }
       return artifact;
     }),
@@ -111,7 +115,11 @@ export async function runNodeWork(options: NodeWorkOptions): Promise<NodeWorkRes
  * Hierarchical merge of candidate texts (see `partitionMerge`); a single
  * candidate is returned as it is.
  */
-export async function mergeCandidates(candidates: string[], groupSize: number, merge: (group: string[]) => Promise<string>): Promise<string> {
+export async function mergeCandidates(
+  candidates: string[],
+  groupSize: number,
+  merge: (group: string[]) => Promise<string>,
+): Promise<string> {
   if (candidates.length === 0) throw new Error('mergeCandidates needs at least one candidate');
   const merged = await partitionMerge(
     candidates.map((value, i) => ({ id: String(i), value })),

@@ -44,7 +44,8 @@ Compare them. Write one solution that keeps the strengths of each and drops thei
 export const formatInstructions = {
   code: 'Write every file as its file name on a line of its own, followed by a fenced code block with the whole file; implement everything, no placeholders.',
   text: 'Write the complete answer itself, not a description of it.',
-  choice: 'Think it through briefly, then end with a line of the form "The answer is (X)." where X is the letter of your choice.',
+  choice:
+    'Think it through briefly, then end with a line of the form "The answer is (X)." where X is the letter of your choice.',
 } as const;
 
 /** Kind of artifact a network produces. */

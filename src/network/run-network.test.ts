@@ -9,10 +9,17 @@ describe('executeNetwork', () => {
     const agents = graph.spec.nodes.length + graph.spec.edges.length;
     expect(agents).toBeGreaterThan(1000);
     const model = new SimulatedModel({ seed: 3 });
-    const result = await executeNetwork({ graph, task: 'Write a short poem about rivers.', taskType: 'text', model: () => model, concurrency: 32, seed: 3 });
+    const result = await executeNetwork({
+      graph,
+      task: 'Write a short poem about rivers.',
+      taskType: 'text',
+      model: () => model,
+      concurrency: 32,
+      seed: 3,
+    });
     expect(result.status).toBe('completed');
     expect(result.outputs.size).toBe(400);
-    expect(result.final && result.final.length).toBeGreaterThan(20);
+    expect(result.final?.length).toBeGreaterThan(20);
     // one call per source node, critic + actor per edge, one merge per node with several inputs, plus the output merge
     expect(model.stats.calls).toBe(result.calls);
     expect(result.calls).toBeGreaterThanOrEqual(2 * graph.spec.edges.length);
@@ -57,7 +64,10 @@ describe('executeNetwork', () => {
     const good = new SimulatedModel();
     const broken = new SimulatedModel({ failHard: 1 });
     const result = await executeNetwork({
-      graph: { ...graph, spec: { ...graph.spec, nodes: graph.spec.nodes.map((n) => (n.id === 'left' ? { ...n, model: 'broken' } : n)) } },
+      graph: {
+        ...graph,
+        spec: { ...graph.spec, nodes: graph.spec.nodes.map((n) => (n.id === 'left' ? { ...n, model: 'broken' } : n)) },
+      },
       task: 'an essay',
       taskType: 'text',
       model: ({ model }) => (model === 'broken' ? broken : good),
@@ -83,7 +93,14 @@ describe('executeNetwork', () => {
     const good = new SimulatedModel();
     const broken = new SimulatedModel({ failHard: 1 });
     const run = (strict: boolean) =>
-      executeNetwork({ graph, task: 'an essay', taskType: 'text', model: ({ model }) => (model === 'broken' ? broken : good), concurrency: 2, strict });
+      executeNetwork({
+        graph,
+        task: 'an essay',
+        taskType: 'text',
+        model: ({ model }) => (model === 'broken' ? broken : good),
+        concurrency: 2,
+        strict,
+      });
     const lenient = await run(false);
     expect([...lenient.failed.keys()]).toEqual(['left']);
     expect(lenient.outputs.get('join')?.missingInputs).toEqual(['left']);
@@ -111,7 +128,14 @@ describe('executeNetwork', () => {
     for (const n of [16, 256]) {
       // layers of width 4: every node past the first layer has in-degree 4, whatever n is
       const graph = validateGraph(generateTopology('layer', { n, width: 4 }));
-      const result = await executeNetwork({ graph, task: 'a todo app', taskType: 'code', model: () => new SimulatedModel(), concurrency: 16, aggregationGroupSize: 8 });
+      const result = await executeNetwork({
+        graph,
+        task: 'a todo app',
+        taskType: 'code',
+        model: () => new SimulatedModel(),
+        concurrency: 16,
+        aggregationGroupSize: 8,
+      });
       sizes.push(result.maxPromptChars);
     }
     expect(sizes[1]! / sizes[0]!).toBeLessThanOrEqual(1.2);

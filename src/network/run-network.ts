@@ -1,7 +1,13 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { defaultRoles, type Agent, type RoleBook } from '../agents/index.js';
 import { checkOutputSize } from '../config/index.js';
-import { nodeDepths, runSchedule, type ScheduleEvent, type ScheduleStatus, type ValidatedGraph } from '../graph/index.js';
+import {
+  nodeDepths,
+  runSchedule,
+  type ScheduleEvent,
+  type ScheduleStatus,
+  type ValidatedGraph,
+} from '../graph/index.js';
 import { mergeCandidates, runNodeWork, type NodeArtifact } from './node-work.js';
 import { personaFor, temperatureForDepth } from './personas.js';
 import { formatInstructions, networkPrompts, type NetworkTaskType } from './prompts.js';
@@ -100,7 +106,11 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
     personaNote: personaFor(nodeIndex, seed),
   });
 
-  const steps = spec.nodes.map((node, i) => ({ id: node.id, deps: dag.pred[i]!.map((p) => dag.ids[p]!), weight: 1 + 2 * dag.pred[i]!.length }));
+  const steps = spec.nodes.map((node, i) => ({
+    id: node.id,
+    deps: dag.pred[i]!.map((p) => dag.ids[p]!),
+    weight: 1 + 2 * dag.pred[i]!.length,
+  }));
   const result = await runSchedule<NodeOutput>({
     steps,
     concurrency: options.concurrency,
@@ -121,12 +131,19 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
         if (role) critics.set(dag.ids[p]!, agentFor(role, i, temperature, node.model));
       }
       // a failed predecessor's artifact is missing: the node works on those that finished
-      const artifacts: NodeArtifact[] = step.deps.filter((d) => inputs.has(d)).map((d) => ({ nodeId: d, text: inputs.get(d)!.text }));
+      const artifacts: NodeArtifact[] = step.deps
+        .filter((d) => inputs.has(d))
+        .map((d) => ({ nodeId: d, text: inputs.get(d)!.text }));
       const work = await runNodeWork({
         nodeId: step.id,
         task,
         taskType,
-        agents: { actor, critics, defaultCritic: agentFor('critic', i, temperature, node.model), aggregator: agentFor('aggregator', i, temperature, node.model) },
+        agents: {
+          actor,
+          critics,
+          defaultCritic: agentFor('critic', i, temperature, node.model),
+          aggregator: agentFor('aggregator', i, temperature, node.model),
+        },
         inputs: artifacts,
         ...(options.edgeRounds ? { edgeRounds: options.edgeRounds } : {}),
         ...(options.aggregationGroupSize ? { aggregationGroupSize: options.aggregationGroupSize } : {}),
@@ -134,7 +151,13 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
         signal: ctx.signal,
         ...(options.maxPromptChars !== undefined ? { maxPromptChars: options.maxPromptChars } : {}),
       });
-      const output: NodeOutput = { text: work.text, calls: work.calls, maxPromptChars: work.maxPromptChars, temperature, ...(ctx.missing.length ? { missingInputs: [...ctx.missing] } : {}) };
+      const output: NodeOutput = {
+        text: work.text,
+        calls: work.calls,
+        maxPromptChars: work.maxPromptChars,
+        temperature,
+        ...(ctx.missing.length ? { missingInputs: [...ctx.missing] } : {}),
+      };
       options.onNodeDone?.(step.id, output);
       return output;
     },
@@ -159,9 +182,15 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
       options.aggregationGroupSize ?? 4,
       async (group) => {
         calls++;
-        const prompt = renderTemplate(networkPrompts.aggregate, { task, count: group.length, candidates: group.map((c, k) => `### Candidate ${k + 1}\n<<<\n${c}\n>>>`).join('\n\n'), format });
+        const prompt = renderTemplate(networkPrompts.aggregate, {
+          task,
+          count: group.length,
+          candidates: group.map((c, k) => `### Candidate ${k + 1}\n<<<\n${c}\n>>>`).join('\n\n'),
+          format,
+        });
         maxPromptChars = Math.max(maxPromptChars, prompt.length);
-        if (options.maxPromptChars !== undefined) checkOutputSize('the final merge prompt', prompt.length, 'maxPromptChars', options.maxPromptChars);
+        if (options.maxPromptChars !== undefined)
+          checkOutputSize('the final merge prompt', prompt.length, 'maxPromptChars', options.maxPromptChars);
         return (
           await complete(aggregator.model, {
             system: `You are the ${aggregator.role.title}. ${aggregator.role.persona}`,
@@ -182,7 +211,9 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
     final,
     mergedSinks: sinks,
     outputs: result.outputs,
-    failed: new Map([...result.failed].map(([k, v]) => [k, v instanceof Error ? v.message.split('\n')[0]! : String(v)])),
+    failed: new Map(
+      [...result.failed].map(([k, v]) => [k, v instanceof Error ? v.message.split('\n')[0]! : String(v)]),
+    ),
     skipped: result.skipped,
     notStarted: result.notStarted,
     ...(result.stopError !== undefined ? { stopError: result.stopError } : {}),

@@ -10,7 +10,8 @@ import { parseModelString } from '../model/index.js';
 export function checkModelStrings(loaded: LoadedConfig): void {
   const entries: Array<[string, string]> = [];
   if (loaded.config.model) entries.push([loaded.sources.model ?? 'model', loaded.config.model]);
-  for (const [role, model] of Object.entries(loaded.config.roleModels ?? {})) entries.push([loaded.sources[`roleModels.${role}`] ? `--role-models ${role}` : `roleModels.${role}`, model]);
+  for (const [role, model] of Object.entries(loaded.config.roleModels ?? {}))
+    entries.push([loaded.sources[`roleModels.${role}`] ? `--role-models ${role}` : `roleModels.${role}`, model]);
   for (const [key, model] of entries) {
     try {
       parseModelString(model);

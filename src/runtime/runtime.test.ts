@@ -3,7 +3,11 @@ import { loadConfig } from '../config/index.js';
 import { createRuntime } from './runtime.js';
 
 const runtimeFor = (model: string) =>
-  createRuntime({ loaded: loadConfig({ cwd: '/nonexistent-crosstalk-dir', env: {}, flags: { model } }), env: {}, probe: async () => undefined });
+  createRuntime({
+    loaded: loadConfig({ cwd: '/nonexistent-crosstalk-dir', env: {}, flags: { model } }),
+    env: {},
+    probe: async () => undefined,
+  });
 
 describe('createRuntime', () => {
   it('labels a run simulated as soon as any node or team model is the simulated one', async () => {

@@ -1,7 +1,22 @@
 import type { LanguageModelV3, LanguageModelV3Middleware } from '@ai-sdk/provider';
-import { resolveOutputLimits, type CrosstalkConfig, type LoadedConfig, type OutputLimits, type PriceEntry } from '../config/index.js';
+import {
+  resolveOutputLimits,
+  type CrosstalkConfig,
+  type LoadedConfig,
+  type OutputLimits,
+  type PriceEntry,
+} from '../config/index.js';
 import { createProviderModel, parseModelString, resolveModelString } from '../model/index.js';
-import { BudgetGuard, buildModelStack, resolvePrice, resolveTelemetry, createModelLimiter, UsageTracker, type ModelLimiter, type TelemetryOptions } from '../model/middleware/index.js';
+import {
+  BudgetGuard,
+  buildModelStack,
+  resolvePrice,
+  resolveTelemetry,
+  createModelLimiter,
+  UsageTracker,
+  type ModelLimiter,
+  type TelemetryOptions,
+} from '../model/middleware/index.js';
 import { checkModelStrings } from './check-model-strings.js';
 import { createProgramRunner } from '../software/program-runner.js';
 import type { ProgramRunner } from '../software/chain.js';
@@ -76,7 +91,10 @@ export async function createRuntime(options: {
   signal?: AbortSignal;
   probe?: (baseURL: string) => Promise<string | undefined>;
   /** Journal middleware per model string (durable runs): replayed calls cost nothing. */
-  journal?: (modelString: string, price: PriceEntry | undefined) => { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware };
+  journal?: (
+    modelString: string,
+    price: PriceEntry | undefined,
+  ) => { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware };
   /** Spent by earlier sessions of a resumed run; counts against the budget. */
   spentBefore?: { usd: number; tokens: number };
   /** Run generated code on the host when no sandbox exists (dangerous). Default false. */
@@ -92,7 +110,11 @@ export async function createRuntime(options: {
   const { loaded, env } = options;
   checkModelStrings(loaded);
   const config = loaded.config;
-  const resolved = await resolveModelString({ config, sources: loaded.sources, ...(options.probe ? { probe: options.probe } : {}) });
+  const resolved = await resolveModelString({
+    config,
+    sources: loaded.sources,
+    ...(options.probe ? { probe: options.probe } : {}),
+  });
   const usage = new UsageTracker();
   const budget = new BudgetGuard(
     {

@@ -24,9 +24,12 @@ export interface Classification {
   limit?: SandboxLimit;
 }
 
-const errorOutput = /Traceback \(most recent call last\)|^(?:Uncaught )?(?:[A-Z]\w*)?(?:Error|Exception)\b(?::|\s*$)|^\s*at .+\(.+:\d+:\d+\)$/m;
-const memoryMessages = /\bMemoryError\b|JavaScript heap out of memory|Cannot allocate memory|std::bad_alloc|Array buffer allocation failed|allocation failed|out of memory/i;
-const processMessages = /Resource temporarily unavailable|BlockingIOError: \[Errno 11\]|\bEAGAIN\b|fork: retry|Cannot fork|can't start new thread|pthread_create failed/i;
+const errorOutput =
+  /Traceback \(most recent call last\)|^(?:Uncaught )?(?:[A-Z]\w*)?(?:Error|Exception)\b(?::|\s*$)|^\s*at .+\(.+:\d+:\d+\)$/m;
+const memoryMessages =
+  /\bMemoryError\b|JavaScript heap out of memory|Cannot allocate memory|std::bad_alloc|Array buffer allocation failed|allocation failed|out of memory/i;
+const processMessages =
+  /Resource temporarily unavailable|BlockingIOError: \[Errno 11\]|\bEAGAIN\b|fork: retry|Cannot fork|can't start new thread|pthread_create failed/i;
 
 /** Signal name for a number, e.g. 9 → `SIGKILL`. */
 export function signalName(n: number): string | null {
@@ -59,7 +62,8 @@ export function effectiveSignal(exitCode: number | null, signal: string | null):
 export function classifyRun(raw: RawRun): Classification {
   if (raw.setupFailure !== undefined) return { outcome: 'sandbox-error', rule: 'sandbox' };
   if (raw.watchdog) return { outcome: 'killed-limit', rule: 'limit', limit: raw.watchdog };
-  const processBudgetSpent = raw.peakTasks !== undefined && raw.peakTasks >= Math.max(2, Math.floor(raw.maxProcesses * 0.9));
+  const processBudgetSpent =
+    raw.peakTasks !== undefined && raw.peakTasks >= Math.max(2, Math.floor(raw.maxProcesses * 0.9));
   if (raw.timedOut) {
     if (processBudgetSpent) return { outcome: 'killed-limit', rule: 'limit', limit: 'processes' };
     if (errorOutput.test(raw.stderr)) return { outcome: 'exited-error', rule: 'error-output-at-timeout' };
@@ -69,7 +73,9 @@ export function classifyRun(raw: RawRun): Classification {
   const signal = effectiveSignal(raw.exitCode, raw.signal);
   if (signal === 'SIGXFSZ') return { outcome: 'killed-limit', rule: 'limit', limit: 'file-size' };
   if (signal === 'SIGXCPU') return { outcome: 'killed-limit', rule: 'limit', limit: 'cpu' };
-  if (memoryMessages.test(raw.stderr) || signal === 'SIGKILL') return { outcome: 'killed-limit', rule: 'limit', limit: 'memory' };
-  if (processMessages.test(raw.stderr) || processBudgetSpent) return { outcome: 'killed-limit', rule: 'limit', limit: 'processes' };
+  if (memoryMessages.test(raw.stderr) || signal === 'SIGKILL')
+    return { outcome: 'killed-limit', rule: 'limit', limit: 'memory' };
+  if (processMessages.test(raw.stderr) || processBudgetSpent)
+    return { outcome: 'killed-limit', rule: 'limit', limit: 'processes' };
   return { outcome: 'exited-error', rule: 'exit-code' };
 }

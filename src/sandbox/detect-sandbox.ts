@@ -33,7 +33,8 @@ export interface SandboxChoice {
 }
 
 const descriptions: Record<SandboxKind, string> = {
-  bwrap: 'bubblewrap: no network, own pid/ipc/uts namespaces, read-only system, private /tmp, only the workspace writable, unprivileged uid, process/memory/file-size limits',
+  bwrap:
+    'bubblewrap: no network, own pid/ipc/uts namespaces, read-only system, private /tmp, only the workspace writable, unprivileged uid, process/memory/file-size limits',
   unshare:
     'unshare: no network, own mount/pid/ipc/uts namespaces, read-only system built on a private root, private /tmp, only the workspace writable, unprivileged uid, process/memory/file-size limits',
   'none-unsafe': 'NO SANDBOX: the program runs on the host with your permissions (only prlimit limits and a timeout)',
@@ -42,7 +43,8 @@ const descriptions: Record<SandboxKind, string> = {
 const probeCache = new Map<SandboxKind, SandboxCheck>();
 
 function missingTools(kind: SandboxKind, tools: SandboxTools): string[] {
-  const need: Array<keyof SandboxTools> = kind === 'bwrap' ? ['bwrap', 'prlimit'] : kind === 'unshare' ? ['unshare', 'prlimit'] : [];
+  const need: Array<keyof SandboxTools> =
+    kind === 'bwrap' ? ['bwrap', 'prlimit'] : kind === 'unshare' ? ['unshare', 'prlimit'] : [];
   // as root the process limit needs a fresh unprivileged uid, which takes setpriv
   if (kind !== 'none-unsafe' && process.getuid?.() === 0) need.push('setpriv');
   return need.filter((t) => !tools[t]);
@@ -58,7 +60,9 @@ function tryKind(kind: SandboxKind, tools: SandboxTools): { check: SandboxCheck;
     if (missing.length > 0) check = { kind, ok: false, detail: `not installed: ${missing.join(', ')}` };
     else {
       const probe = sandbox.probe();
-      check = probe.ok ? { kind, ok: true, detail: 'probe ran' } : { kind, ok: false, detail: `probe failed: ${probe.detail}` };
+      check = probe.ok
+        ? { kind, ok: true, detail: 'probe ran' }
+        : { kind, ok: false, detail: `probe failed: ${probe.detail}` };
     }
     probeCache.set(kind, check);
   }
@@ -75,7 +79,12 @@ function tryKind(kind: SandboxKind, tools: SandboxTools): { check: SandboxCheck;
  */
 export function detectSandbox(options: DetectSandboxOptions = {}): SandboxChoice {
   const parsed = detectSandboxOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new SandboxError({ code: 'SANDBOX_OPTIONS', message: `invalid sandbox options: ${parsed.error.message}`, cause: parsed.error });
+  if (!parsed.success)
+    throw new SandboxError({
+      code: 'SANDBOX_OPTIONS',
+      message: `invalid sandbox options: ${parsed.error.message}`,
+      cause: parsed.error,
+    });
   const { allowUnsafe, prefer } = parsed.data;
   const tools = findTools();
   const order: SandboxKind[] = prefer ? [prefer] : ['bwrap', 'unshare'];
@@ -93,7 +102,11 @@ export function detectSandbox(options: DetectSandboxOptions = {}): SandboxChoice
   if (allowUnsafe) {
     const { sandbox, check } = tryKind('none-unsafe', tools);
     checks.push(check);
-    return { sandbox, reason: `no sandbox available${why ? ` (${why})` : ''}; running generated code on the host because --unsafe-no-sandbox was given`, checks };
+    return {
+      sandbox,
+      reason: `no sandbox available${why ? ` (${why})` : ''}; running generated code on the host because --unsafe-no-sandbox was given`,
+      checks,
+    };
   }
   return {
     sandbox: undefined,

@@ -49,11 +49,15 @@ export function discoverHostRuntimes(): HostRuntimes {
     if (systemDirectories.some((d) => under(real, d)) || real === '/') return;
     binds.add(real);
   };
-  const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)'], {
-    encoding: 'utf8',
-    timeout: 10_000,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const python = spawnSync(
+    'python3',
+    ['-c', 'import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)'],
+    {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   const [executable, prefix, basePrefix] = (python.status === 0 ? python.stdout : '').trim().split('\n');
   if (executable && isAbsolute(executable) && existsSync(executable)) {
     path.push(dirname(executable));
@@ -87,7 +91,9 @@ export function runtimeFor(entry: string): string[] | undefined {
 
 /** Whether source code looks like a GUI program that needs a display (tkinter, turtle, pygame, Qt, wx, kivy, pyglet, arcade). */
 export function wantsDisplay(source: string): boolean {
-  return /^\s*(?:from|import)\s+(?:tkinter|Tkinter|turtle|pygame|PyQt[56]|PySide[26]|wx|kivy|pyglet|arcade)\b/m.test(source);
+  return /^\s*(?:from|import)\s+(?:tkinter|Tkinter|turtle|pygame|PyQt[56]|PySide[26]|wx|kivy|pyglet|arcade)\b/m.test(
+    source,
+  );
 }
 
 /** Whether a virtual display (Xvfb) can be offered to GUI programs here. */

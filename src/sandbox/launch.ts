@@ -27,7 +27,13 @@ export function findTool(name: string): string | undefined {
 /** The tools present on this host. */
 export function findTools(): SandboxTools {
   const tools: SandboxTools = { sh: findTool('sh') ?? '/bin/sh' };
-  for (const [key, name] of [['bwrap', 'bwrap'], ['unshare', 'unshare'], ['setpriv', 'setpriv'], ['prlimit', 'prlimit'], ['xvfb', 'Xvfb']] as const) {
+  for (const [key, name] of [
+    ['bwrap', 'bwrap'],
+    ['unshare', 'unshare'],
+    ['setpriv', 'setpriv'],
+    ['prlimit', 'prlimit'],
+    ['xvfb', 'Xvfb'],
+  ] as const) {
     const path = findTool(name);
     if (path) tools[key] = path;
   }
@@ -117,7 +123,8 @@ export function programEnvironment(ctx: LaunchContext, inside: boolean): Record<
     XDG_CACHE_HOME: inside ? '/tmp/.cache' : join(home, '.cache'),
   };
   if (ctx.display === undefined) env.MPLBACKEND = 'Agg';
-  if (isNode(o.command)) env.NODE_OPTIONS = `--max-old-space-size=${Math.max(16, Math.floor(o.memoryBytes / 1024 ** 2))}`;
+  if (isNode(o.command))
+    env.NODE_OPTIONS = `--max-old-space-size=${Math.max(16, Math.floor(o.memoryBytes / 1024 ** 2))}`;
   return { ...env, ...o.env };
 }
 
@@ -151,7 +158,15 @@ export function innerCommand(ctx: LaunchContext, kind: SandboxKind): string[] {
   const out: string[] = [];
   if (ctx.tools.setpriv) {
     if (ctx.identity.mode === 'uid') {
-      out.push(ctx.tools.setpriv, `--reuid=${ctx.identity.uid}`, `--regid=${ctx.identity.gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all');
+      out.push(
+        ctx.tools.setpriv,
+        `--reuid=${ctx.identity.uid}`,
+        `--regid=${ctx.identity.gid}`,
+        '--clear-groups',
+        '--no-new-privs',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+      );
     } else if (kind === 'unshare') {
       out.push(ctx.tools.setpriv, '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all');
     }
@@ -194,11 +209,21 @@ const topLevelLinks = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
  */
 export function bwrapPlan(ctx: LaunchContext): LaunchPlan {
   const o = ctx.options;
-  const a: string[] = ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'sandbox', '--die-with-parent', '--new-session'];
+  const a: string[] = [
+    '--unshare-pid',
+    '--unshare-net',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    '--hostname',
+    'sandbox',
+    '--die-with-parent',
+    '--new-session',
+  ];
   if (ctx.identity.mode === 'userns') a.push('--unshare-user', '--disable-userns');
   a.push('--ro-bind', '/usr', '/usr');
   for (const link of topLevelLinks) {
-    let stat;
+    let stat: ReturnType<typeof lstatSync>;
     try {
       stat = lstatSync(link);
     } catch {
@@ -258,7 +283,7 @@ export function unshareRootMount(workspace: string, binds: string[]): string | u
  * /proc), makes that root read-only, says `ready` on fd 3 and runs the
  * program chrooted with an empty environment. Paths come in CT_* variables.
  */
-export const unshareScript = String.raw`set -eu
+export const unshareScript = `set -eu
 R="$CT_ROOT"
 mount -t tmpfs -o mode=0755,size=16m,nosuid,nodev crosstalk-root "$R"
 mkdir "$R/usr" "$R/etc" "$R/proc" "$R/dev" "$R/tmp" "$R/workspace"
@@ -310,7 +335,16 @@ export function unsharePlan(ctx: LaunchContext): LaunchPlan | { error: string } 
   const env = Object.entries(programEnvironment(ctx, true)).map(([k, v]) => `${k}=${v}`);
   return {
     command: ctx.tools.unshare!,
-    args: [...flags, '--', ctx.tools.sh, '-c', unshareScript, 'crosstalk-sandbox', ...env, ...innerCommand(ctx, 'unshare')],
+    args: [
+      ...flags,
+      '--',
+      ctx.tools.sh,
+      '-c',
+      unshareScript,
+      'crosstalk-sandbox',
+      ...env,
+      ...innerCommand(ctx, 'unshare'),
+    ],
     env: {
       PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
       CT_ROOT: root,
@@ -332,7 +366,16 @@ export function unsafePlan(ctx: LaunchContext): LaunchPlan {
   return {
     command: inner[0]!,
     args: inner.slice(1),
-    env: programEnvironment({ ...ctx, runtimes: { ...ctx.runtimes, path: [...ctx.runtimes.path, ...(process.env.PATH ?? '').split(':').filter(Boolean)] } }, false),
+    env: programEnvironment(
+      {
+        ...ctx,
+        runtimes: {
+          ...ctx.runtimes,
+          path: [...ctx.runtimes.path, ...(process.env.PATH ?? '').split(':').filter(Boolean)],
+        },
+      },
+      false,
+    ),
     cwd: ctx.workspace,
     status: 'none',
   };

@@ -7,9 +7,24 @@ import { AbortedError, SandboxError } from '../errors/index.js';
 import { BoundedOutput } from './bounded-output.js';
 import { classifyRun, effectiveSignal } from './classify.js';
 import { discoverHostRuntimes, runtimeFor } from './host-runtimes.js';
-import { bwrapPlan, unsafePlan, unsharePlan, type LaunchContext, type LaunchPlan, type RunIdentity, type SandboxTools } from './launch.js';
+import {
+  bwrapPlan,
+  unsafePlan,
+  unsharePlan,
+  type LaunchContext,
+  type LaunchPlan,
+  type RunIdentity,
+  type SandboxTools,
+} from './launch.js';
 import { allocateRunUid, handOverWorkspace } from './run-identity.js';
-import { sandboxRunOptionsSchema, type ResolvedRunOptions, type Sandbox, type SandboxKind, type SandboxResult, type SandboxRunOptions } from './types.js';
+import {
+  sandboxRunOptionsSchema,
+  type ResolvedRunOptions,
+  type Sandbox,
+  type SandboxKind,
+  type SandboxResult,
+  type SandboxRunOptions,
+} from './types.js';
 
 /** How often the watchdog looks at processes and disk space, in ms. */
 const watchdogIntervalMs = 100;
@@ -21,10 +36,19 @@ const drainMs = 500;
 /** Validates run options and resolves the command (from `entry` when no command is given). */
 export function resolveRunOptions(input: SandboxRunOptions): ResolvedRunOptions {
   const parsed = sandboxRunOptionsSchema.safeParse(input);
-  if (!parsed.success) throw new SandboxError({ code: 'SANDBOX_OPTIONS', message: `invalid sandbox options: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ')}`, cause: parsed.error });
+  if (!parsed.success)
+    throw new SandboxError({
+      code: 'SANDBOX_OPTIONS',
+      message: `invalid sandbox options: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ')}`,
+      cause: parsed.error,
+    });
   const o = parsed.data;
   const command = o.command ?? (o.entry !== undefined ? runtimeFor(o.entry) : undefined);
-  if (!command) throw new SandboxError({ code: 'SANDBOX_RUNTIME', message: `no runtime for ${JSON.stringify(o.entry)}: supported entry files are .py (python3) and .js/.mjs/.cjs (node)` });
+  if (!command)
+    throw new SandboxError({
+      code: 'SANDBOX_RUNTIME',
+      message: `no runtime for ${JSON.stringify(o.entry)}: supported entry files are .py (python3) and .js/.mjs/.cjs (node)`,
+    });
   return { ...o, command };
 }
 
@@ -74,7 +98,8 @@ function processesOfUid(uid: number): number[] {
  * Returns how many had to be killed.
  */
 async function sweepUid(uid: number): Promise<number> {
-  for (let waited = 0; waited < 300 && processesOfUid(uid).length > 0; waited += 25) await new Promise((r) => setTimeout(r, 25));
+  for (let waited = 0; waited < 300 && processesOfUid(uid).length > 0; waited += 25)
+    await new Promise((r) => setTimeout(r, 25));
   let killed = 0;
   for (let round = 0; round < 20; round++) {
     const pids = processesOfUid(uid);
@@ -124,7 +149,8 @@ export class ProcessSandbox implements Sandbox {
    */
   #prepare(o: ResolvedRunOptions, workspace: string, notes: string[]): { ctx: LaunchContext; dispose: () => void } {
     const isolated = this.kind !== 'none-unsafe';
-    const identity: RunIdentity = isolated && process.getuid?.() === 0 ? { mode: 'uid', uid: 0, gid: 0 } : { mode: 'userns' };
+    const identity: RunIdentity =
+      isolated && process.getuid?.() === 0 ? { mode: 'uid', uid: 0, gid: 0 } : { mode: 'userns' };
     if (identity.mode === 'uid') identity.uid = identity.gid = allocateRunUid();
     let display: number | undefined;
     if (o.display) {
@@ -137,11 +163,23 @@ export class ProcessSandbox implements Sandbox {
       etcDir = makeTempDir('crosstalk-sandbox-etc-');
       const uid = identity.mode === 'uid' ? identity.uid : (process.getuid?.() ?? 1000);
       const gid = identity.mode === 'uid' ? identity.gid : (process.getgid?.() ?? 1000);
-      writeFileSync(join(etcDir.path, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${uid}:${gid}:sandbox:/workspace:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
+      writeFileSync(
+        join(etcDir.path, 'passwd'),
+        `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${uid}:${gid}:sandbox:/workspace:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+        { mode: 0o644 },
+      );
       writeFileSync(join(etcDir.path, 'group'), `root:x:0:\nsandbox:x:${gid}:\nnogroup:x:65534:\n`, { mode: 0o644 });
       etc = { passwd: join(etcDir.path, 'passwd'), group: join(etcDir.path, 'group') };
     }
-    const ctx: LaunchContext = { options: o, workspace, identity, runtimes: discoverHostRuntimes(), tools: this.#tools, ...(etc ? { etc } : {}), ...(display !== undefined ? { display } : {}) };
+    const ctx: LaunchContext = {
+      options: o,
+      workspace,
+      identity,
+      runtimes: discoverHostRuntimes(),
+      tools: this.#tools,
+      ...(etc ? { etc } : {}),
+      ...(display !== undefined ? { display } : {}),
+    };
     return { ctx, dispose: () => etcDir?.remove() };
   }
 
@@ -153,15 +191,26 @@ export class ProcessSandbox implements Sandbox {
     const temp = makeTempDir('crosstalk-sandbox-probe-');
     const dir = temp.path;
     const notes: string[] = [];
-    const o = resolveRunOptions({ workspace: dir, command: ['sh', '-c', 'test -w /workspace && echo crosstalk-probe-ok'], timeoutMs: 10_000 });
+    const o = resolveRunOptions({
+      workspace: dir,
+      command: ['sh', '-c', 'test -w /workspace && echo crosstalk-probe-ok'],
+      timeoutMs: 10_000,
+    });
     const { ctx, dispose } = this.#prepare(o, realpathSync(dir), notes);
     try {
       const plan = this.#plan(ctx);
       if ('error' in plan) return { ok: false, detail: plan.error };
       if (ctx.identity.mode === 'uid') handOverWorkspace(ctx.workspace, ctx.identity.uid, ctx.identity.gid);
-      const result = spawnSync(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe', plan.status === 'none' ? 'ignore' : 'pipe'], encoding: 'utf8' });
+      const result = spawnSync(plan.command, plan.args, {
+        cwd: plan.cwd,
+        env: plan.env,
+        timeout: 10_000,
+        stdio: ['ignore', 'pipe', 'pipe', plan.status === 'none' ? 'ignore' : 'pipe'],
+        encoding: 'utf8',
+      });
       if (result.error) return { ok: false, detail: result.error.message };
-      if (result.status !== 0 || !String(result.stdout).includes('crosstalk-probe-ok')) return { ok: false, detail: (String(result.stderr).trim() || `exit status ${result.status}`).slice(0, 500) };
+      if (result.status !== 0 || !String(result.stdout).includes('crosstalk-probe-ok'))
+        return { ok: false, detail: (String(result.stderr).trim() || `exit status ${result.status}`).slice(0, 500) };
       return { ok: true };
     } finally {
       dispose();
@@ -177,7 +226,11 @@ export class ProcessSandbox implements Sandbox {
       workspace = realpathSync(o.workspace);
       if (!statSync(workspace).isDirectory()) throw new Error('not a directory');
     } catch (error) {
-      throw new SandboxError({ code: 'SANDBOX_WORKSPACE', message: `workspace ${o.workspace} is not a directory`, cause: error });
+      throw new SandboxError({
+        code: 'SANDBOX_WORKSPACE',
+        message: `workspace ${o.workspace} is not a directory`,
+        cause: error,
+      });
     }
     const notes: string[] = [];
     const owner = statSync(workspace);
@@ -224,7 +277,14 @@ export class ProcessSandbox implements Sandbox {
     };
   }
 
-  #execute(o: ResolvedRunOptions, plan: LaunchPlan, workspace: string, notes: string[], display: boolean, signal?: AbortSignal): Promise<SandboxResult> {
+  #execute(
+    o: ResolvedRunOptions,
+    plan: LaunchPlan,
+    workspace: string,
+    notes: string[],
+    display: boolean,
+    signal?: AbortSignal,
+  ): Promise<SandboxResult> {
     const started = performance.now();
     return new Promise<SandboxResult>((resolve, reject) => {
       const child = spawn(plan.command, plan.args, {
@@ -326,9 +386,12 @@ export class ProcessSandbox implements Sandbox {
         const err = stderr.text();
         let setupFailure: string | undefined;
         if (spawnError) setupFailure = `could not start ${plan.command}: ${spawnError.message}`;
-        else if (plan.status === 'bwrap-json' && !/"child-pid"/.test(status) && !timedOut) setupFailure = `bubblewrap could not set up the sandbox: ${err.trim() || `exit ${code}`}`;
-        else if (plan.status === 'ready-line' && !/ready/.test(status) && !timedOut) setupFailure = `the unshare sandbox could not be set up: ${err.trim() || `exit ${code}`}`;
-        else if (code !== 0 && /^(setpriv|prlimit|chroot|env): /m.test(err) && !/Traceback|Error:/.test(err)) setupFailure = `the sandbox could not start the program: ${err.trim()}`;
+        else if (plan.status === 'bwrap-json' && !/"child-pid"/.test(status) && !timedOut)
+          setupFailure = `bubblewrap could not set up the sandbox: ${err.trim() || `exit ${code}`}`;
+        else if (plan.status === 'ready-line' && !/ready/.test(status) && !timedOut)
+          setupFailure = `the unshare sandbox could not be set up: ${err.trim() || `exit ${code}`}`;
+        else if (code !== 0 && /^(setpriv|prlimit|chroot|env): /m.test(err) && !/Traceback|Error:/.test(err))
+          setupFailure = `the sandbox could not start the program: ${err.trim()}`;
         if (setupFailure) notes.push(setupFailure);
         const classification = classifyRun({
           exitCode: code,

@@ -15,20 +15,56 @@ const base: RawRun = { exitCode: 0, signal: null, stderr: '', timedOut: false, m
 describe('classifyRun', () => {
   const table: Array<[string, Partial<RawRun>, object]> = [
     ['exit 0', {}, { outcome: 'exited-ok', rule: 'exit-code' }],
-    ['exit 1 with a traceback', { exitCode: 1, stderr: 'Traceback (most recent call last):\nValueError: x' }, { outcome: 'exited-error', rule: 'exit-code' }],
-    ['running at the timeout, quiet', { exitCode: null, timedOut: true }, { outcome: 'timeout-running', rule: 'running-at-timeout-counts-as-executable' }],
-    ['running at the timeout after a traceback', { exitCode: null, timedOut: true, stderr: 'Traceback (most recent call last):\n  x\nKeyError: 1' }, { outcome: 'exited-error', rule: 'error-output-at-timeout' }],
-    ['running at the timeout after a Node error', { exitCode: null, timedOut: true, stderr: 'Error: boom\n    at f (/workspace/main.js:1:7)' }, { outcome: 'exited-error', rule: 'error-output-at-timeout' }],
-    ['fontconfig chatter is not an error', { exitCode: null, timedOut: true, stderr: 'Fontconfig error: No writable cache directories' }, { outcome: 'timeout-running' }],
-    ['process budget spent at the timeout', { exitCode: null, timedOut: true, peakTasks: 64 }, { outcome: 'killed-limit', limit: 'processes' }],
+    [
+      'exit 1 with a traceback',
+      { exitCode: 1, stderr: 'Traceback (most recent call last):\nValueError: x' },
+      { outcome: 'exited-error', rule: 'exit-code' },
+    ],
+    [
+      'running at the timeout, quiet',
+      { exitCode: null, timedOut: true },
+      { outcome: 'timeout-running', rule: 'running-at-timeout-counts-as-executable' },
+    ],
+    [
+      'running at the timeout after a traceback',
+      { exitCode: null, timedOut: true, stderr: 'Traceback (most recent call last):\n  x\nKeyError: 1' },
+      { outcome: 'exited-error', rule: 'error-output-at-timeout' },
+    ],
+    [
+      'running at the timeout after a Node error',
+      { exitCode: null, timedOut: true, stderr: 'Error: boom\n    at f (/workspace/main.js:1:7)' },
+      { outcome: 'exited-error', rule: 'error-output-at-timeout' },
+    ],
+    [
+      'fontconfig chatter is not an error',
+      { exitCode: null, timedOut: true, stderr: 'Fontconfig error: No writable cache directories' },
+      { outcome: 'timeout-running' },
+    ],
+    [
+      'process budget spent at the timeout',
+      { exitCode: null, timedOut: true, peakTasks: 64 },
+      { outcome: 'killed-limit', limit: 'processes' },
+    ],
     ['MemoryError', { exitCode: 1, stderr: 'MemoryError' }, { outcome: 'killed-limit', limit: 'memory' }],
-    ['V8 heap', { exitCode: 134, stderr: 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory' }, { outcome: 'killed-limit', limit: 'memory' }],
-    ['fork failure', { exitCode: 1, stderr: 'BlockingIOError: [Errno 11] Resource temporarily unavailable' }, { outcome: 'killed-limit', limit: 'processes' }],
+    [
+      'V8 heap',
+      { exitCode: 134, stderr: 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory' },
+      { outcome: 'killed-limit', limit: 'memory' },
+    ],
+    [
+      'fork failure',
+      { exitCode: 1, stderr: 'BlockingIOError: [Errno 11] Resource temporarily unavailable' },
+      { outcome: 'killed-limit', limit: 'processes' },
+    ],
     ['SIGXFSZ as 128+25', { exitCode: 153 }, { outcome: 'killed-limit', limit: 'file-size' }],
     ['SIGXCPU', { exitCode: null, signal: 'SIGXCPU' }, { outcome: 'killed-limit', limit: 'cpu' }],
     ['output watchdog', { exitCode: null, watchdog: 'output' }, { outcome: 'killed-limit', limit: 'output' }],
     ['disk watchdog', { exitCode: null, watchdog: 'disk' }, { outcome: 'killed-limit', limit: 'disk' }],
-    ['setup failure wins', { exitCode: 1, setupFailure: 'bwrap: no permission' }, { outcome: 'sandbox-error', rule: 'sandbox' }],
+    [
+      'setup failure wins',
+      { exitCode: 1, setupFailure: 'bwrap: no permission' },
+      { outcome: 'sandbox-error', rule: 'sandbox' },
+    ],
     ['exit 0 that mentions memory is still fine', { stderr: 'warning: out of memory cache' }, { outcome: 'exited-ok' }],
   ];
   it.each(table)('%s', (_label, raw, expected) => {
@@ -67,7 +103,13 @@ describe('BoundedOutput', () => {
 describe('run options', () => {
   it('resolves the command from the entry file', () => {
     expect(resolveRunOptions({ workspace: '/w', entry: 'main.py' }).command).toEqual(['python3', 'main.py']);
-    expect(resolveRunOptions({ workspace: '/w', entry: 'app.mjs' })).toMatchObject({ command: ['node', 'app.mjs'], timeoutMs: 10_000, memoryBytes: 512 * 1024 ** 2, maxProcesses: 64, maxOutputBytes: 64 * 1024 });
+    expect(resolveRunOptions({ workspace: '/w', entry: 'app.mjs' })).toMatchObject({
+      command: ['node', 'app.mjs'],
+      timeoutMs: 10_000,
+      memoryBytes: 512 * 1024 ** 2,
+      maxProcesses: 64,
+      maxOutputBytes: 64 * 1024,
+    });
   });
 
   it('rejects bad options with a typed error', () => {
@@ -89,7 +131,12 @@ describe('run options', () => {
 
 describe('launch plans', () => {
   const ctx: LaunchContext = {
-    options: resolveRunOptions({ workspace: '/tmp/ws', entry: 'main.js', memoryBytes: 256 * 1024 ** 2, env: { APP_MODE: 'test' } }),
+    options: resolveRunOptions({
+      workspace: '/tmp/ws',
+      entry: 'main.js',
+      memoryBytes: 256 * 1024 ** 2,
+      env: { APP_MODE: 'test' },
+    }),
     workspace: '/tmp/ws',
     identity: { mode: 'uid', uid: 1_000_000_001, gid: 1_000_000_001 },
     runtimes: { path: ['/opt/py/bin'], binds: ['/root/.pyenv/versions/3.11.7'], notes: [] },
@@ -99,9 +146,20 @@ describe('launch plans', () => {
   it('bubblewrap: no network, read-only system, only the workspace writable, clean environment', () => {
     const plan = bwrapPlan(ctx);
     const args = plan.args.join(' ');
-    for (const flag of ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session', '--clearenv']) expect(plan.args).toContain(flag);
+    for (const flag of [
+      '--unshare-pid',
+      '--unshare-net',
+      '--unshare-ipc',
+      '--unshare-uts',
+      '--die-with-parent',
+      '--new-session',
+      '--clearenv',
+    ])
+      expect(plan.args).toContain(flag);
     expect(args).toContain('--ro-bind /usr /usr');
-    expect(args).toContain('--perms 0755 --dir /root --perms 0755 --dir /root/.pyenv --perms 0755 --dir /root/.pyenv/versions --ro-bind /root/.pyenv/versions/3.11.7 /root/.pyenv/versions/3.11.7');
+    expect(args).toContain(
+      '--perms 0755 --dir /root --perms 0755 --dir /root/.pyenv --perms 0755 --dir /root/.pyenv/versions --ro-bind /root/.pyenv/versions/3.11.7 /root/.pyenv/versions/3.11.7',
+    );
     expect(args).toContain('--bind /tmp/ws /workspace --chdir /workspace');
     expect(args).not.toMatch(/--ro-bind \/etc \/etc|--bind \/ |--dev-bind/);
     expect(args).toMatch(/--tmpfs \/tmp/);
@@ -115,7 +173,15 @@ describe('launch plans', () => {
 
   it('drops to the run uid with no capabilities, then sets the limits', () => {
     const inner = innerCommand(ctx, 'bwrap');
-    expect(inner.slice(0, 7)).toEqual(['/usr/bin/setpriv', '--reuid=1000000001', '--regid=1000000001', '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all']);
+    expect(inner.slice(0, 7)).toEqual([
+      '/usr/bin/setpriv',
+      '--reuid=1000000001',
+      '--regid=1000000001',
+      '--clear-groups',
+      '--no-new-privs',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+    ]);
     expect(inner).toContain('--nproc=64');
     expect(inner).toContain(`--as=${256 * 1024 ** 2 + 1024 ** 3}`);
     expect(inner.slice(-2)).toEqual(['node', 'main.js']);
@@ -144,7 +210,10 @@ describe('detectSandbox', () => {
     const ws = mkdtempSync(join(tmpdir(), 'crosstalk-unsafe-'));
     const savedKey = process.env.OPENAI_API_KEY;
     try {
-      writeFileSync(join(ws, 'main.py'), 'import os\nprint(os.environ.get("OPENAI_API_KEY", "no key"), os.environ["HOME"] == os.getcwd())\n');
+      writeFileSync(
+        join(ws, 'main.py'),
+        'import os\nprint(os.environ.get("OPENAI_API_KEY", "no key"), os.environ["HOME"] == os.getcwd())\n',
+      );
       process.env.OPENAI_API_KEY ??= 'sk-test-not-leaked';
       const result = await choice.sandbox!.run({ workspace: ws, entry: 'main.py', timeoutMs: 4000 });
       expect(result).toMatchObject({ outcome: 'exited-ok', sandbox: 'none-unsafe' });

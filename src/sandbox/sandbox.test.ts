@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +80,10 @@ describe.each(available)('%s sandbox', (kind, sandbox) => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('runs a normal program as an unprivileged user and captures its output', async () => {
-    const ws = workspaceWith({ 'main.py': 'import os\nprint("hello from the sandbox", os.getuid() != 0, os.getcwd())\nopen("out.txt", "w").write("x")\n' });
+    const ws = workspaceWith({
+      'main.py':
+        'import os\nprint("hello from the sandbox", os.getuid() != 0, os.getcwd())\nopen("out.txt", "w").write("x")\n',
+    });
     const owner = statSync(ws).uid;
     const result = await sandbox.run({ workspace: ws, command: ['python3', 'main.py'], timeoutMs: 4000 });
     expect(result).toMatchObject({ outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, signal: null, sandbox: kind });
@@ -115,19 +128,42 @@ describe.each(available)('%s sandbox', (kind, sandbox) => {
 
   it('cannot write outside the workspace', async () => {
     const marker = `crosstalk-outside-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const targets = [`/tmp/${marker}`, `/root/${marker}`, `../${marker}`, `/workspace/../${marker}`, `/etc/${marker}`, `/usr/${marker}`, `/var/tmp/${marker}`, `/dev/shm/${marker}`, `/home/${marker}`];
+    const targets = [
+      `/tmp/${marker}`,
+      `/root/${marker}`,
+      `../${marker}`,
+      `/workspace/../${marker}`,
+      `/etc/${marker}`,
+      `/usr/${marker}`,
+      `/var/tmp/${marker}`,
+      `/dev/shm/${marker}`,
+      `/home/${marker}`,
+    ];
     const code = `for path in ${JSON.stringify(targets)}:\n    try:\n        open(path, "w").write("x")\n    except OSError:\n        pass\nopen("inside.txt", "w").write("ok")\n`;
     const ws = workspaceWith({ 'main.py': code });
     const parentBefore = readdirSync(join(ws, '..')).filter((n) => n.includes(marker));
     const result = await sandbox.run({ workspace: ws, entry: 'main.py', timeoutMs: 4000 });
     expect(result.outcome).toBe('exited-ok');
-    for (const path of [`/tmp/${marker}`, `/root/${marker}`, join(ws, '..', marker), `/etc/${marker}`, `/usr/${marker}`, `/var/tmp/${marker}`, `/dev/shm/${marker}`, `/home/${marker}`]) expect(existsSync(path), path).toBe(false);
+    for (const path of [
+      `/tmp/${marker}`,
+      `/root/${marker}`,
+      join(ws, '..', marker),
+      `/etc/${marker}`,
+      `/usr/${marker}`,
+      `/var/tmp/${marker}`,
+      `/dev/shm/${marker}`,
+      `/home/${marker}`,
+    ])
+      expect(existsSync(path), path).toBe(false);
     expect(readdirSync(join(ws, '..')).filter((n) => n.includes(marker))).toEqual(parentBefore);
     expect(existsSync(join(ws, 'inside.txt'))).toBe(true);
   });
 
   it('does not let links or set-user-ID files planted in the workspace touch host files', async () => {
-    const ws = workspaceWith({ 'main.py': 'import os\nos.symlink("/etc/passwd", "planted")\nopen("suid", "w").write("x")\nos.chmod("suid", 0o6755)\n' });
+    const ws = workspaceWith({
+      'main.py':
+        'import os\nos.symlink("/etc/passwd", "planted")\nopen("suid", "w").write("x")\nos.chmod("suid", 0o6755)\n',
+    });
     symlinkSync('/etc/shadow', join(ws, 'shadow-link'));
     const passwd = lstatSync('/etc/passwd');
     const shadow = existsSync('/etc/shadow') ? lstatSync('/etc/shadow') : undefined;
@@ -164,8 +200,15 @@ describe.each(available)('%s sandbox', (kind, sandbox) => {
   });
 
   it('reports a program that never exits as still running at the timeout, counted as executable', async () => {
-    const result = await run('import time\nprint("game loop", flush=True)\nwhile True:\n    time.sleep(0.1)\n', { timeoutMs: 2500 });
-    expect(result).toMatchObject({ outcome: 'timeout-running', rule: 'running-at-timeout-counts-as-executable', exitCode: null, signal: 'SIGKILL' });
+    const result = await run('import time\nprint("game loop", flush=True)\nwhile True:\n    time.sleep(0.1)\n', {
+      timeoutMs: 2500,
+    });
+    expect(result).toMatchObject({
+      outcome: 'timeout-running',
+      rule: 'running-at-timeout-counts-as-executable',
+      exitCode: null,
+      signal: 'SIGKILL',
+    });
     expect(result.stdout).toContain('game loop');
     expect(result.stderr).toBe('');
     expect(result.durationMs).toBeGreaterThanOrEqual(2400);
@@ -173,7 +216,8 @@ describe.each(available)('%s sandbox', (kind, sandbox) => {
   });
 
   it('sends a program that printed a traceback and kept running to the fixer', async () => {
-    const code = 'import threading, time\ndef worker():\n    raise RuntimeError("in a thread")\nthreading.Thread(target=worker).start()\nwhile True:\n    time.sleep(0.1)\n';
+    const code =
+      'import threading, time\ndef worker():\n    raise RuntimeError("in a thread")\nthreading.Thread(target=worker).start()\nwhile True:\n    time.sleep(0.1)\n';
     const result = await run(code, { timeoutMs: 2500 });
     expect(result).toMatchObject({ outcome: 'exited-error', rule: 'error-output-at-timeout' });
     expect(result.stderr).toContain('RuntimeError: in a thread');
@@ -186,23 +230,37 @@ describe.each(available)('%s sandbox', (kind, sandbox) => {
     expect(result.stdout).toMatch(/bytes dropped/);
   });
 
-  it.skipIf(!hasVirtualDisplay() || !hasTk)('runs a GUI program on a virtual display; without one it fails', async () => {
-    const gui = 'import tkinter\nroot = tkinter.Tk()\ntkinter.Label(root, text="hello").pack()\nprint("window up", flush=True)\nroot.mainloop()\n';
-    const withDisplay = await run(gui, { timeoutMs: 2500, display: true });
-    expect(withDisplay).toMatchObject({ outcome: 'timeout-running', rule: 'running-at-timeout-counts-as-executable', display: true });
-    expect(withDisplay.stdout).toContain('window up');
-    const without = await run(gui, { timeoutMs: 2500 });
-    expect(without).toMatchObject({ outcome: 'exited-error', display: false });
-    expect(without.stderr).toMatch(/display/i);
-  });
+  it.skipIf(!hasVirtualDisplay() || !hasTk)(
+    'runs a GUI program on a virtual display; without one it fails',
+    async () => {
+      const gui =
+        'import tkinter\nroot = tkinter.Tk()\ntkinter.Label(root, text="hello").pack()\nprint("window up", flush=True)\nroot.mainloop()\n';
+      const withDisplay = await run(gui, { timeoutMs: 2500, display: true });
+      expect(withDisplay).toMatchObject({
+        outcome: 'timeout-running',
+        rule: 'running-at-timeout-counts-as-executable',
+        display: true,
+      });
+      expect(withDisplay.stdout).toContain('window up');
+      const without = await run(gui, { timeoutMs: 2500 });
+      expect(without).toMatchObject({ outcome: 'exited-error', display: false });
+      expect(without.stderr).toMatch(/display/i);
+    },
+  );
 
   it('stops at once and throws AbortedError when cancelled', async () => {
     const controller = new AbortController();
-    const ws = workspaceWith({ 'main.py': 'import time\nopen("started", "w").write("yes")\nwhile True: time.sleep(1)\n' });
+    const ws = workspaceWith({
+      'main.py': 'import time\nopen("started", "w").write("yes")\nwhile True: time.sleep(1)\n',
+    });
     const pending = sandbox.run({ workspace: ws, entry: 'main.py', timeoutMs: 60_000 }, controller.signal);
-    const settled = pending.then(() => 'resolved', () => 'rejected');
+    const settled = pending.then(
+      () => 'resolved',
+      () => 'rejected',
+    );
     // cancel once the program is surely running (it wrote its marker), however slow the machine
-    const startedOrSettled = async () => existsSync(join(ws, 'started')) || (await Promise.race([settled, 'pending'])) !== 'pending';
+    const startedOrSettled = async () =>
+      existsSync(join(ws, 'started')) || (await Promise.race([settled, 'pending'])) !== 'pending';
     await waitFor(startedOrSettled, 'the program to start');
     const aborted = Date.now();
     controller.abort();
@@ -214,7 +272,11 @@ describe.each(available)('%s sandbox', (kind, sandbox) => {
   it('reports a missing runtime as a sandbox error', async () => {
     const ws = workspaceWith({});
     mkdirSync(join(ws, 'sub'));
-    const result = await sandbox.run({ workspace: ws, command: ['no-such-interpreter-xyz', 'main.x'], timeoutMs: 3000 });
+    const result = await sandbox.run({
+      workspace: ws,
+      command: ['no-such-interpreter-xyz', 'main.x'],
+      timeoutMs: 3000,
+    });
     expect(result.outcome).toBe('sandbox-error');
     expect(result.notes.join(' ')).toMatch(/no-such-interpreter-xyz/);
   });

@@ -16,7 +16,12 @@ export type SandboxKind = 'bwrap' | 'unshare' | 'none-unsafe';
 export type SandboxOutcome = 'exited-ok' | 'exited-error' | 'timeout-running' | 'killed-limit' | 'sandbox-error';
 
 /** Which rule turned the raw result into an outcome; recorded so reports say how executability was judged. */
-export type ExecutabilityRule = 'exit-code' | 'running-at-timeout-counts-as-executable' | 'error-output-at-timeout' | 'limit' | 'sandbox';
+export type ExecutabilityRule =
+  | 'exit-code'
+  | 'running-at-timeout-counts-as-executable'
+  | 'error-output-at-timeout'
+  | 'limit'
+  | 'sandbox';
 
 /** The limit behind a `killed-limit` outcome. */
 export type SandboxLimit = 'memory' | 'processes' | 'output' | 'disk' | 'file-size' | 'cpu';
@@ -63,17 +68,37 @@ export const sandboxRunOptionsSchema = z
     /** Wall-clock limit in ms. Default 10 000. */
     timeoutMs: z.number().int().positive().max(3_600_000).default(10_000),
     /** Address-space limit per process in bytes (Node gets 1 GiB more for V8's reservations, its heap capped at this). Default 512 MiB. */
-    memoryBytes: z.number().int().min(32 * 1024 * 1024).default(512 * 1024 * 1024),
+    memoryBytes: z
+      .number()
+      .int()
+      .min(32 * 1024 * 1024)
+      .default(512 * 1024 * 1024),
     /** Processes and threads the program may have at once. Default 64. */
     maxProcesses: z.number().int().min(4).max(4096).default(64),
     /** Bytes kept per output stream. Default 64 KiB. The program is stopped once a stream passes 16 times this. */
-    maxOutputBytes: z.number().int().min(1024).default(64 * 1024),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024),
     /** Largest file the program may write, in bytes (RLIMIT_FSIZE). Default 64 MiB. */
-    maxFileBytes: z.number().int().positive().default(64 * 1024 * 1024),
+    maxFileBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     /** The program is stopped when the workspace's file system loses more free space than this, in bytes. Default 256 MiB. */
-    maxDiskBytes: z.number().int().positive().default(256 * 1024 * 1024),
+    maxDiskBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024 * 1024),
     /** Size of the private /tmp, in bytes. Default 64 MiB. */
-    tmpBytes: z.number().int().positive().default(64 * 1024 * 1024),
+    tmpBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     /** Standard input. Default: empty. */
     stdin: z.string().optional(),
     /** Extra environment variables (the sandbox starts from an empty environment). */

@@ -23,7 +23,12 @@ export interface TestOutcome {
 }
 
 /** Runs a program: the chain's view of the sandbox. */
-export type ProgramRunner = (files: Files, entry: string, language: ChainLanguage, signal?: AbortSignal) => Promise<TestOutcome>;
+export type ProgramRunner = (
+  files: Files,
+  entry: string,
+  language: ChainLanguage,
+  signal?: AbortSignal,
+) => Promise<TestOutcome>;
 
 /** Record of one phase. */
 export interface PhaseRecord {
@@ -144,7 +149,11 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
       name: `${options.agentPrefix ?? ''}${roleName}`,
       role,
       model: options.model(roleName),
-      ...(options.temperature !== undefined ? { temperature: options.temperature } : role.temperature !== undefined ? { temperature: role.temperature } : {}),
+      ...(options.temperature !== undefined
+        ? { temperature: options.temperature }
+        : role.temperature !== undefined
+          ? { temperature: role.temperature }
+          : {}),
       ...(options.personaNote ? { personaNote: options.personaNote } : {}),
     };
   };
@@ -181,7 +190,8 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
     for (const r of parsed.refused) refused.push({ ...r, phase });
     const before = files;
     const merged = { ...files, ...parsed.files };
-    if (limits.maxFiles !== undefined) checkOutputSize('the codebase', Object.keys(merged).length, 'maxFiles', limits.maxFiles, 'files');
+    if (limits.maxFiles !== undefined)
+      checkOutputSize('the codebase', Object.keys(merged).length, 'maxFiles', limits.maxFiles, 'files');
     files = merged;
     return changedFiles(before, files);
   };
@@ -201,7 +211,11 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
             opening: renderTemplate(prompts.demandAnalysis, { task: options.task }),
             maxTurns: phase.maxTurns,
             marker: '<INFO>',
-            reflection: { agent: agent('counselor'), instruction: 'State the product form the conversation settled on. Choose one of: Command-line application, Desktop application, Web page, Library, Game. Answer as "<INFO> <product form>".' },
+            reflection: {
+              agent: agent('counselor'),
+              instruction:
+                'State the product form the conversation settled on. Choose one of: Command-line application, Desktop application, Web page, Library, Game. Answer as "<INFO> <product form>".',
+            },
             scope: phase.name,
             onTurn: (t) => emit({ type: 'turn', phase: phase.name, ...t }),
             ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -221,10 +235,17 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
           const result = await runDialogue({
             instructor: agent(phase.instructor),
             assistant: agent(phase.assistant),
-            opening: renderTemplate(prompts.languageChoice, { task: options.task, modality, languages: supportedLanguages.join(', ') }),
+            opening: renderTemplate(prompts.languageChoice, {
+              task: options.task,
+              modality,
+              languages: supportedLanguages.join(', '),
+            }),
             maxTurns: phase.maxTurns,
             marker: '<INFO>',
-            reflection: { agent: agent('counselor'), instruction: `State the programming language the conversation chose. Choose one of: ${supportedLanguages.join(', ')}. Answer as "<INFO> <language>".` },
+            reflection: {
+              agent: agent('counselor'),
+              instruction: `State the programming language the conversation chose. Choose one of: ${supportedLanguages.join(', ')}. Answer as "<INFO> <language>".`,
+            },
             scope: phase.name,
             onTurn: (t) => emit({ type: 'turn', phase: phase.name, ...t }),
             ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -232,7 +253,10 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
           });
           record.rounds = result.assistantTurns;
           language = normalizeLanguage(result.conclusion);
-          if (result.conclusion && normalizeLanguage(result.conclusion).toLowerCase() !== result.conclusion.toLowerCase()) {
+          if (
+            result.conclusion &&
+            normalizeLanguage(result.conclusion).toLowerCase() !== result.conclusion.toLowerCase()
+          ) {
             record.note = `'${result.conclusion}' is not supported by the sandbox; using ${language}`;
           }
           break;
@@ -246,12 +270,18 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
             ideas: options.ideas ? `Ideas shared by other teams:\n${options.ideas}\n` : '',
           });
           const existing = Object.keys(files).length > 0 ? formatCodebase(files, formatLimits) : '';
-          const prompt = existing ? `${base}\n\nThe existing code, to extend rather than replace:\n\n${existing}` : base;
+          const prompt = existing
+            ? `${base}\n\nThe existing code, to extend rather than replace:\n\n${existing}`
+            : base;
           const attempts = options.codingAttempts ?? 3;
           let reply = '';
           for (let attempt = 1; attempt <= attempts; attempt++) {
             record.rounds = attempt;
-            reply = await ask(agent(phase.assistant), attempt === 1 ? prompt : `${prompt}\n\n${prompts.missingCode}`, phase.name);
+            reply = await ask(
+              agent(phase.assistant),
+              attempt === 1 ? prompt : `${prompt}\n\n${prompts.missingCode}`,
+              phase.name,
+            );
             const changed = applyReply(reply, phase.name);
             if (changed.length > 0 || Object.keys(parseCodebase(reply, parseLimits).files).length > 0) {
               record.changed = changed;
@@ -259,7 +289,10 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
             }
           }
           if (Object.keys(files).length === 0) {
-            throw new ModelOutputError({ message: `coding: the model's reply contained no files after ${attempts} attempts`, reply });
+            throw new ModelOutputError({
+              message: `coding: the model's reply contained no files after ${attempts} attempts`,
+              reply,
+            });
           }
           if (record.rounds > 1) record.note = `needed ${record.rounds} attempts to get files`;
           break;
@@ -270,7 +303,11 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
             if (unfinished.length === 0) break;
             emit({ type: 'round', phase: phase.name, round });
             record.rounds = round;
-            const reply = await ask(agent(phase.assistant), renderTemplate(prompts.completion, { ...vars(), unfinished: unfinished.join(', ') }), phase.name);
+            const reply = await ask(
+              agent(phase.assistant),
+              renderTemplate(prompts.completion, { ...vars(), unfinished: unfinished.join(', ') }),
+              phase.name,
+            );
             record.changed.push(...applyReply(reply, phase.name));
           }
           if (record.rounds === 0) record.note = 'nothing left unimplemented';
@@ -281,12 +318,20 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
           for (let round = 1; round <= phase.rounds; round++) {
             emit({ type: 'round', phase: phase.name, round });
             record.rounds = round;
-            const comments = await ask(agent(phase.instructor), renderTemplate(prompts.reviewComment, vars()), phase.name);
+            const comments = await ask(
+              agent(phase.instructor),
+              renderTemplate(prompts.reviewComment, vars()),
+              phase.name,
+            );
             if (/<INFO>\s*Finished/i.test(comments)) {
               record.note = `reviewer satisfied after ${round} round${round > 1 ? 's' : ''}`;
               break;
             }
-            const reply = await ask(agent(phase.assistant), renderTemplate(prompts.reviewModify, { ...vars(), comments: comments.trim().slice(0, 4000) }), phase.name);
+            const reply = await ask(
+              agent(phase.assistant),
+              renderTemplate(prompts.reviewModify, { ...vars(), comments: comments.trim().slice(0, 4000) }),
+              phase.name,
+            );
             const changed = applyReply(reply, phase.name);
             record.changed.push(...changed);
             // ChatDev stops a review loop after two modifications that change nothing.
@@ -336,33 +381,62 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
         }
         case 'environment-doc': {
           const dependencyFile = language === 'JavaScript' ? 'package.json' : 'requirements.txt';
-          const reply = await ask(agent(phase.assistant), renderTemplate(prompts.environmentDoc, { ...vars(), dependencyFile }), phase.name);
+          const reply = await ask(
+            agent(phase.assistant),
+            renderTemplate(prompts.environmentDoc, { ...vars(), dependencyFile }),
+            phase.name,
+          );
           record.changed = applyReply(reply, phase.name);
           if (!files[dependencyFile]) record.note = `the reply did not contain ${dependencyFile}`;
           break;
         }
         case 'manual': {
           const runCommand = `${language === 'JavaScript' ? 'node' : 'python3'} ${entryFile(language)}`;
-          const reply = await ask(agent(phase.assistant), renderTemplate(prompts.manual, { ...vars(), runCommand }), phase.name);
+          const reply = await ask(
+            agent(phase.assistant),
+            renderTemplate(prompts.manual, { ...vars(), runCommand }),
+            phase.name,
+          );
           record.changed = applyReply(reply, phase.name);
           if (!files['README.md']) record.note = 'the reply did not contain README.md';
           break;
         }
       }
     } catch (error) {
-      if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error) || options.signal?.aborted) throw error;
+      if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error) || options.signal?.aborted)
+        throw error;
       if (ModelOutputError.isTooLarge(error)) {
         // a size cap stops the chain: the phase is not saved, so a resumed run (with a larger cap) redoes it
         emit({ type: 'phase-finished', phase: phase.name, status: 'failed', note: error.message });
-        throw new ModelOutputError({ code: 'OUTPUT_TOO_LARGE', ...(error.limit ? { limit: error.limit } : {}), message: `${phase.name}: ${error.message}`, cause: error });
+        throw new ModelOutputError({
+          code: 'OUTPUT_TOO_LARGE',
+          ...(error.limit ? { limit: error.limit } : {}),
+          message: `${phase.name}: ${error.message}`,
+          cause: error,
+        });
       }
       record.status = 'failed';
       record.note = (error as Error).message.split('\n')[0];
       if (phase.name === 'coding' && Object.keys(files).length === 0) {
         record.durationMs = Math.round(performance.now() - started);
         records.push(record);
-        emit({ type: 'phase-finished', phase: phase.name, status: record.status, ...(record.note ? { note: record.note } : {}) });
-        return { status: 'failed', modality, language, files, history, phases: records, test, refused, error: record.note };
+        emit({
+          type: 'phase-finished',
+          phase: phase.name,
+          status: record.status,
+          ...(record.note ? { note: record.note } : {}),
+        });
+        return {
+          status: 'failed',
+          modality,
+          language,
+          files,
+          history,
+          phases: records,
+          test,
+          refused,
+          error: record.note,
+        };
       }
     }
     record.changed = [...new Set(record.changed)];
@@ -370,7 +444,12 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
     records.push(record);
     history.push({ phase: phase.name, files: { ...files } });
     options.onPhaseDone?.({ phase: phase.name, record, files, language, modality, test });
-    emit({ type: 'phase-finished', phase: phase.name, status: record.status, ...(record.note ? { note: record.note } : {}) });
+    emit({
+      type: 'phase-finished',
+      phase: phase.name,
+      status: record.status,
+      ...(record.note ? { note: record.note } : {}),
+    });
   }
   return { status: 'completed', modality, language, files, history, phases: records, test, refused };
 }

@@ -20,11 +20,25 @@ export function guessLanguage(files: Files): ChainLanguage {
  * project and runs its entry point in the sandbox. File names are checked on
  * parsing; nothing is written to disk here.
  */
-export async function runCodeAnswer(answer: string, sandbox: ProgramSandbox, signal?: AbortSignal): Promise<CodeAnswer> {
+export async function runCodeAnswer(
+  answer: string,
+  sandbox: ProgramSandbox,
+  signal?: AbortSignal,
+): Promise<CodeAnswer> {
   const parsed = parseCodebase(answer);
   const language = guessLanguage(parsed.files);
   const entry = entryFile(language);
-  const notRun = (rule: string): TestOutcome => ({ outcome: 'not-run', rule, exitCode: null, output: '', durationMs: 0 });
-  const test = !parsed.files[entry] ? notRun(`no ${entry} in the answer`) : sandbox.run ? await sandbox.run(parsed.files, entry, language, signal) : notRun(sandbox.reason);
+  const notRun = (rule: string): TestOutcome => ({
+    outcome: 'not-run',
+    rule,
+    exitCode: null,
+    output: '',
+    durationMs: 0,
+  });
+  const test = !parsed.files[entry]
+    ? notRun(`no ${entry} in the answer`)
+    : sandbox.run
+      ? await sandbox.run(parsed.files, entry, language, signal)
+      : notRun(sandbox.reason);
   return { files: parsed.files, refused: parsed.refused, language, test };
 }

@@ -5,7 +5,16 @@ import { formatFirstIssue } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 
 /** The phases of the software chain, in their default order. */
-export const phaseNames = ['demand-analysis', 'language-choice', 'coding', 'code-completion', 'code-review', 'testing', 'environment-doc', 'manual'] as const;
+export const phaseNames = [
+  'demand-analysis',
+  'language-choice',
+  'coding',
+  'code-completion',
+  'code-review',
+  'testing',
+  'environment-doc',
+  'manual',
+] as const;
 /** A phase of the software chain. */
 export type PhaseName = (typeof phaseNames)[number];
 
@@ -28,16 +37,17 @@ export const phaseSchema = z
 export type PhaseConfig = z.infer<typeof phaseSchema>;
 
 /** Default roles and limits per phase. */
-export const defaultPhases: Required<Pick<PhaseConfig, 'name' | 'instructor' | 'assistant' | 'maxTurns' | 'rounds'>>[] = [
-  { name: 'demand-analysis', instructor: 'ceo', assistant: 'cpo', maxTurns: 3, rounds: 1 },
-  { name: 'language-choice', instructor: 'ceo', assistant: 'cto', maxTurns: 3, rounds: 1 },
-  { name: 'coding', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 1 },
-  { name: 'code-completion', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 2 },
-  { name: 'code-review', instructor: 'reviewer', assistant: 'programmer', maxTurns: 1, rounds: 3 },
-  { name: 'testing', instructor: 'tester', assistant: 'programmer', maxTurns: 1, rounds: 3 },
-  { name: 'environment-doc', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 1 },
-  { name: 'manual', instructor: 'ceo', assistant: 'cpo', maxTurns: 1, rounds: 1 },
-];
+export const defaultPhases: Required<Pick<PhaseConfig, 'name' | 'instructor' | 'assistant' | 'maxTurns' | 'rounds'>>[] =
+  [
+    { name: 'demand-analysis', instructor: 'ceo', assistant: 'cpo', maxTurns: 3, rounds: 1 },
+    { name: 'language-choice', instructor: 'ceo', assistant: 'cto', maxTurns: 3, rounds: 1 },
+    { name: 'coding', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 1 },
+    { name: 'code-completion', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 2 },
+    { name: 'code-review', instructor: 'reviewer', assistant: 'programmer', maxTurns: 1, rounds: 3 },
+    { name: 'testing', instructor: 'tester', assistant: 'programmer', maxTurns: 1, rounds: 3 },
+    { name: 'environment-doc', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 1 },
+    { name: 'manual', instructor: 'ceo', assistant: 'cpo', maxTurns: 1, rounds: 1 },
+  ];
 
 /** A fully resolved phase. */
 export type ResolvedPhase = (typeof defaultPhases)[number];
@@ -54,7 +64,8 @@ export function resolvePhases(phases: PhaseConfig[] | undefined, source = 'phase
     const base = defaultPhases.find((d) => d.name === p.name)!;
     return { ...base, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as ResolvedPhase;
   });
-  if (!seen.has('coding')) throw new ConfigError({ key: source, message: `${source}: the chain needs a 'coding' phase` });
+  if (!seen.has('coding'))
+    throw new ConfigError({ key: source, message: `${source}: the chain needs a 'coding' phase` });
   return resolved;
 }
 
@@ -67,9 +78,13 @@ export function loadPhases(path: string): ResolvedPhase[] {
   try {
     data = parseYaml(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError({ key: path, message: `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `not valid YAML: ${(error as Error).message.split('\n')[0]}`}` });
+    throw new ConfigError({
+      key: path,
+      message: `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `not valid YAML: ${(error as Error).message.split('\n')[0]}`}`,
+    });
   }
   const parsed = phasesFileSchema.safeParse(data);
-  if (!parsed.success) throw new ConfigError({ key: path, message: `${path}: ${formatFirstIssue(parsed.error, data).message}` });
+  if (!parsed.success)
+    throw new ConfigError({ key: path, message: `${path}: ${formatFirstIssue(parsed.error, data).message}` });
   return resolvePhases(parsed.data.phases, path);
 }

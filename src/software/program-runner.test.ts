@@ -37,7 +37,11 @@ describe.runIf(probe.run !== undefined)(`program runner (${probe.kind ?? 'no san
   it('reports a workspace it could not remove in the outcome instead of throwing', { timeout: 120_000 }, async () => {
     const parent = parentDir();
     const runner = createProgramRunner({ workspaceParent: parent, timeoutMs: 60_000, cleanupTimeoutMs: -1 });
-    const outcome = await runner.run!({ 'main.py': "import os\nos.makedirs('a/b/c')\nprint('made')\n" }, 'main.py', 'Python');
+    const outcome = await runner.run!(
+      { 'main.py': "import os\nos.makedirs('a/b/c')\nprint('made')\n" },
+      'main.py',
+      'Python',
+    );
     expect(outcome.outcome).toBe('exited-ok');
     expect(outcome.rule).toMatch(/workspace .*crosstalk-run-.* was not removed: gave up after -1 ms/);
   });

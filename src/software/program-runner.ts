@@ -22,13 +22,18 @@ export interface ProgramRunnerOptions {
  * cannot be removed (a program may leave a tree deeper than any path) is
  * reported in the outcome's rule, never thrown.
  */
-export function createProgramRunner(options: ProgramRunnerOptions = {}): { run?: ProgramRunner; reason: string; kind?: string } {
+export function createProgramRunner(options: ProgramRunnerOptions = {}): {
+  run?: ProgramRunner;
+  reason: string;
+  kind?: string;
+} {
   const choice = detectSandbox(options.allowUnsafe !== undefined ? { allowUnsafe: options.allowUnsafe } : {});
   const sandbox = choice.sandbox;
   if (!sandbox) return { reason: choice.reason };
   const run: ProgramRunner = async (files, entry, _language, signal) => {
     const command = runtimeFor(entry);
-    if (!command) return { outcome: 'sandbox-error', rule: `no runtime for ${entry}`, exitCode: null, output: '', durationMs: 0 };
+    if (!command)
+      return { outcome: 'sandbox-error', rule: `no runtime for ${entry}`, exitCode: null, output: '', durationMs: 0 };
     const temp = makeTempDir('crosstalk-run-', options.workspaceParent);
     const workspace = temp.path;
     let outcome: TestOutcome | undefined;

@@ -1,4 +1,21 @@
-export type { RunStore, RunRecord, RunPatch, RunStatus, RunKind, RunTotals, NewRun, StepRecord, EventRecord, CallRecord } from './run-store.js';
+export type {
+  RunStore,
+  RunRecord,
+  RunPatch,
+  RunStatus,
+  RunKind,
+  RunTotals,
+  NewRun,
+  StepRecord,
+  EventRecord,
+  CallRecord,
+} from './run-store.js';
 export { SqliteRunStore, newRunId, schemaVersion } from './sqlite-store.js';
-export { journalMiddleware, pendingMarkerMiddleware, requestHash, type JournalOptions, type JournalStats } from './journal.js';
+export {
+  journalMiddleware,
+  pendingMarkerMiddleware,
+  requestHash,
+  type JournalOptions,
+  type JournalStats,
+} from './journal.js';
 export { resolveStorePath, defaultStorePath } from './store-path.js';

@@ -12,9 +12,13 @@ describe('journalMiddleware', () => {
 
     const first = new SimulatedModel({ seed: 4 });
     const firstStats: JournalStats = { replayed: 0, recorded: 0 };
-    const a = wrapLanguageModel({ model: first, middleware: journalMiddleware({ store, runId: run.id, model: 'sim', stats: firstStats }) });
+    const a = wrapLanguageModel({
+      model: first,
+      middleware: journalMiddleware({ store, runId: run.id, model: 'sim', stats: firstStats }),
+    });
     const firstReplies = [];
-    for (const p of prompts) firstReplies.push((await complete(a, { messages: [{ role: 'user', content: p }], agent: 'x' })).text);
+    for (const p of prompts)
+      firstReplies.push((await complete(a, { messages: [{ role: 'user', content: p }], agent: 'x' })).text);
     expect(first.stats.calls).toBe(3);
     expect(firstStats).toEqual({ replayed: 0, recorded: 3 });
     // the identical third request got its own journal entry
@@ -22,7 +26,10 @@ describe('journalMiddleware', () => {
 
     const second = new SimulatedModel({ seed: 999 }); // would answer differently if it were asked
     const secondStats: JournalStats = { replayed: 0, recorded: 0 };
-    const b = wrapLanguageModel({ model: second, middleware: journalMiddleware({ store, runId: run.id, model: 'sim', stats: secondStats }) });
+    const b = wrapLanguageModel({
+      model: second,
+      middleware: journalMiddleware({ store, runId: run.id, model: 'sim', stats: secondStats }),
+    });
     const secondReplies = [];
     for (const p of prompts) secondReplies.push((await complete(b, { messages: [{ role: 'user', content: p }] })).text);
     expect(second.stats.calls).toBe(0);

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { LanguageModelV3CallOptions, LanguageModelV3GenerateResult, LanguageModelV3Middleware, LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import type {
+  LanguageModelV3CallOptions,
+  LanguageModelV3GenerateResult,
+  LanguageModelV3Middleware,
+  LanguageModelV3StreamPart,
+} from '@ai-sdk/provider';
 import { callCost } from '../model/middleware/prices.js';
 import type { RunStore } from './run-store.js';
 
@@ -45,8 +50,35 @@ export function requestHash(model: string, params: LanguageModelV3CallOptions): 
 
 /** The request as canonical JSON and its hash (the JSON is also what the journal stores). */
 function requestIdentity(model: string, params: LanguageModelV3CallOptions): { hash: string; json: string } {
-  const { prompt, temperature, maxOutputTokens, topP, topK, seed, stopSequences, responseFormat, presencePenalty, frequencyPenalty, tools, toolChoice } = params;
-  const json = JSON.stringify({ model, prompt, temperature, maxOutputTokens, topP, topK, seed, stopSequences, responseFormat, presencePenalty, frequencyPenalty, tools, toolChoice });
+  const {
+    prompt,
+    temperature,
+    maxOutputTokens,
+    topP,
+    topK,
+    seed,
+    stopSequences,
+    responseFormat,
+    presencePenalty,
+    frequencyPenalty,
+    tools,
+    toolChoice,
+  } = params;
+  const json = JSON.stringify({
+    model,
+    prompt,
+    temperature,
+    maxOutputTokens,
+    topP,
+    topK,
+    seed,
+    stopSequences,
+    responseFormat,
+    presencePenalty,
+    frequencyPenalty,
+    tools,
+    toolChoice,
+  });
   return { hash: createHash('sha256').update(json).digest('hex'), json };
 }
 
@@ -126,19 +158,38 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
     occurrences.set(base, n + 1);
     const key = `${base}#${n}`;
     const known = options.knownKeys === undefined || options.knownKeys.has(key);
-    const hit = (known ? options.store.findCall(options.runId, key) : undefined) ?? (options.crossRun ? options.store.findCallAnyRun(hash) : undefined);
+    const hit =
+      (known ? options.store.findCall(options.runId, key) : undefined) ??
+      (options.crossRun ? options.store.findCallAnyRun(hash) : undefined);
     return { hash, json, key, hit };
   };
   const replay = (hit: NonNullable<ReturnType<typeof lookup>['hit']>): StoredResponse => {
     stats.replayed++;
-    options.onReplay?.({ agent: hit.agent, model: hit.model, inputTokens: hit.inputTokens, outputTokens: hit.outputTokens });
+    options.onReplay?.({
+      agent: hit.agent,
+      model: hit.model,
+      inputTokens: hit.inputTokens,
+      outputTokens: hit.outputTokens,
+    });
     return hit.response as StoredResponse;
   };
-  const record = (params: LanguageModelV3CallOptions, hash: string, json: string, key: string, response: StoredResponse, latencyMs: number) => {
+  const record = (
+    params: LanguageModelV3CallOptions,
+    hash: string,
+    json: string,
+    key: string,
+    response: StoredResponse,
+    latencyMs: number,
+  ) => {
     stats.recorded++;
     const inputTokens = response.usage.inputTokens.total ?? 0;
     const outputTokens = response.usage.outputTokens.total ?? 0;
-    const costUsd = callCost(options.price, { input: inputTokens, cachedInput: response.usage.inputTokens.cacheRead ?? 0, output: outputTokens }) ?? null;
+    const costUsd =
+      callCost(options.price, {
+        input: inputTokens,
+        cachedInput: response.usage.inputTokens.cacheRead ?? 0,
+        output: outputTokens,
+      }) ?? null;
     options.onRecord?.({ inputTokens, outputTokens, costUsd });
     options.store.putCall({
       runId: options.runId,
@@ -164,7 +215,14 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       const started = performance.now();
       // the key travels inward so the pending marker can note the moment the call is really sent
       const result = await model.doGenerate(withJournalKey(params, key));
-      record(params, hash, json, key, { content: result.content, finishReason: result.finishReason, usage: result.usage, warnings: result.warnings }, performance.now() - started);
+      record(
+        params,
+        hash,
+        json,
+        key,
+        { content: result.content, finishReason: result.finishReason, usage: result.usage, warnings: result.warnings },
+        performance.now() - started,
+      );
       return result;
     },
     async wrapStream({ params, model }) {
@@ -179,7 +237,14 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
           { type: 'text-end', id: '0' },
           { type: 'finish', usage: stored.usage, finishReason: stored.finishReason },
         ];
-        return { stream: new ReadableStream({ start: (c) => { for (const p of parts) c.enqueue(p); c.close(); } }) };
+        return {
+          stream: new ReadableStream({
+            start: (c) => {
+              for (const p of parts) c.enqueue(p);
+              c.close();
+            },
+          }),
+        };
       }
       const started = performance.now();
       const result = await model.doStream(withJournalKey(params, key));
@@ -188,7 +253,14 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
         transform(part, controller) {
           if (part.type === 'text-delta') text += part.delta;
           if (part.type === 'finish') {
-            record(params, hash, json, key, { content: [{ type: 'text', text }], finishReason: part.finishReason, usage: part.usage, warnings: [] }, performance.now() - started);
+            record(
+              params,
+              hash,
+              json,
+              key,
+              { content: [{ type: 'text', text }], finishReason: part.finishReason, usage: part.usage, warnings: [] },
+              performance.now() - started,
+            );
           }
           controller.enqueue(part);
         },

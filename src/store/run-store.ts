@@ -67,7 +67,14 @@ export interface RunStore {
  * Status of a run. `completed-with-problems`: it ran to the end, but something it must produce is
  * missing (listed in its summary's `problems`), e.g. a project without its manual.
  */
-export type RunStatus = 'running' | 'completed' | 'completed-with-problems' | 'partial' | 'failed' | 'stopped-budget' | 'interrupted';
+export type RunStatus =
+  | 'running'
+  | 'completed'
+  | 'completed-with-problems'
+  | 'partial'
+  | 'failed'
+  | 'stopped-budget'
+  | 'interrupted';
 
 /** Kind of job a run executes. */
 export type RunKind = 'ask' | 'dev' | 'net' | 'cross-team' | 'story' | 'eval';

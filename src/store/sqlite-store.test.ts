@@ -14,8 +14,17 @@ describe('SqliteRunStore', () => {
     const a = store.createRun({ kind: 'net', task: 'task a', config: { n: 3 } });
     const b = store.createRun({ kind: 'dev', task: 'task b', config: {} });
     expect(store.listRuns().map((r) => r.id)).toEqual([b.id, a.id]);
-    store.updateRun(a.id, { status: 'completed', finishedAt: 5, totals: { calls: 3, replayedCalls: 1, inputTokens: 10, outputTokens: 20, costUsd: 0.5 } });
-    expect(store.getRun(a.id)).toMatchObject({ status: 'completed', finishedAt: 5, config: { n: 3 }, totals: { calls: 3, costUsd: 0.5 } });
+    store.updateRun(a.id, {
+      status: 'completed',
+      finishedAt: 5,
+      totals: { calls: 3, replayedCalls: 1, inputTokens: 10, outputTokens: 20, costUsd: 0.5 },
+    });
+    expect(store.getRun(a.id)).toMatchObject({
+      status: 'completed',
+      finishedAt: 5,
+      config: { n: 3 },
+      totals: { calls: 3, costUsd: 0.5 },
+    });
     expect(store.deleteRun(a.id)).toBe(true);
     expect(store.getRun(a.id)).toBeUndefined();
     store.close();
@@ -29,11 +38,26 @@ describe('SqliteRunStore', () => {
     expect(store.getArtifact(hash)).toBe('hello');
     store.putStep(run.id, { id: 'n1', state: 'running', attempts: 1, outputHash: null, meta: {}, updatedAt: 1 });
     store.putStep(run.id, { id: 'n1', state: 'done', attempts: 1, outputHash: hash, meta: { ms: 3 }, updatedAt: 2 });
-    expect(store.getSteps(run.id)).toEqual([{ id: 'n1', state: 'done', attempts: 1, outputHash: hash, meta: { ms: 3 }, updatedAt: 2 }]);
+    expect(store.getSteps(run.id)).toEqual([
+      { id: 'n1', state: 'done', attempts: 1, outputHash: hash, meta: { ms: 3 }, updatedAt: 2 },
+    ]);
     expect(store.appendEvent(run.id, 'step-started', { id: 'n1' })).toBe(1);
     expect(store.appendEvent(run.id, 'step-finished', { id: 'n1' })).toBe(2);
     expect(store.listEvents(run.id, { afterSeq: 1 }).map((e) => e.type)).toEqual(['step-finished']);
-    store.putCall({ runId: run.id, key: 'h#0', requestHash: 'h', model: 'sim', agent: 'actor', request: { a: 1 }, response: { text: 'x' }, inputTokens: 1, outputTokens: 2, costUsd: null, latencyMs: 3, at: 4 });
+    store.putCall({
+      runId: run.id,
+      key: 'h#0',
+      requestHash: 'h',
+      model: 'sim',
+      agent: 'actor',
+      request: { a: 1 },
+      response: { text: 'x' },
+      inputTokens: 1,
+      outputTokens: 2,
+      costUsd: null,
+      latencyMs: 3,
+      at: 4,
+    });
     expect(store.findCall(run.id, 'h#0')?.response).toEqual({ text: 'x' });
     expect(store.findCallAnyRun('h')?.key).toBe('h#0');
     store.deleteRun(run.id);
@@ -132,7 +156,20 @@ describe('SqliteRunStore', () => {
     const writer = new SqliteRunStore(path, { writeBehind: true });
     const reader = new SqliteRunStore(path);
     const run = writer.createRun({ kind: 'net', task: 't', config: {} });
-    const call = (key: string) => ({ runId: run.id, key, requestHash: key, model: 'sim', agent: null, request: {}, response: { ok: true }, inputTokens: 1, outputTokens: 1, costUsd: 0, latencyMs: 1, at: 1 });
+    const call = (key: string) => ({
+      runId: run.id,
+      key,
+      requestHash: key,
+      model: 'sim',
+      agent: null,
+      request: {},
+      response: { ok: true },
+      inputTokens: 1,
+      outputTokens: 1,
+      costUsd: 0,
+      latencyMs: 1,
+      at: 1,
+    });
     // answered within the same batch: the mark never reaches the file
     writer.markPending(run.id, 'fast#0');
     writer.markPending(run.id, 'fast#0'); // a retry marks again
@@ -147,7 +184,12 @@ describe('SqliteRunStore', () => {
     // still in flight at the end: counted as lost by a resume
     writer.markPending(run.id, 'lost#0');
     writer.close();
-    expect(reader.listCalls(run.id).map((c) => c.key).sort()).toEqual(['fast#0', 'slow#0']);
+    expect(
+      reader
+        .listCalls(run.id)
+        .map((c) => c.key)
+        .sort(),
+    ).toEqual(['fast#0', 'slow#0']);
     expect(reader.takePending(run.id)).toBe(1);
     reader.close();
   });

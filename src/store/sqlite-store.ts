@@ -5,7 +5,16 @@ import Database from 'better-sqlite3';
 import { makeDirectory } from '../common/index.js';
 import { StoreError } from '../errors/index.js';
 import { writeSql, type WriteOp } from './write-sql.js';
-import type { CallRecord, EventRecord, NewRun, RunPatch, RunRecord, RunStore, RunTotals, StepRecord } from './run-store.js';
+import type {
+  CallRecord,
+  EventRecord,
+  NewRun,
+  RunPatch,
+  RunRecord,
+  RunStore,
+  RunTotals,
+  StepRecord,
+} from './run-store.js';
 
 /** Schema version this build writes. Older stores are migrated; newer ones are refused. */
 export const schemaVersion = 1;
@@ -83,13 +92,28 @@ function describeOpenError(path: string, error: unknown): StoreError {
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message ?? String(error);
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return new StoreError({ code: 'STORE_LOCKED', path, message: `run store ${path} is locked by another process (${message})`, cause: error });
+    return new StoreError({
+      code: 'STORE_LOCKED',
+      path,
+      message: `run store ${path} is locked by another process (${message})`,
+      cause: error,
+    });
   }
   if (code.startsWith('SQLITE_READONLY')) {
-    return new StoreError({ code: 'STORE_IO', path, message: `run store ${path} is read-only for you (${message}); 'crosstalk runs list', 'show', 'events' and 'export' can still read it`, cause: error });
+    return new StoreError({
+      code: 'STORE_IO',
+      path,
+      message: `run store ${path} is read-only for you (${message}); 'crosstalk runs list', 'show', 'events' and 'export' can still read it`,
+      cause: error,
+    });
   }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed/i.test(message)) {
-    return new StoreError({ code: 'STORE_CORRUPT', path, message: `run store ${path} is not a crosstalk store or is corrupt (${message}); move it aside or pass --store with another path`, cause: error });
+    return new StoreError({
+      code: 'STORE_CORRUPT',
+      path,
+      message: `run store ${path} is not a crosstalk store or is corrupt (${message}); move it aside or pass --store with another path`,
+      cause: error,
+    });
   }
   return new StoreError({ code: 'STORE_IO', path, message: `cannot open run store ${path}: ${message}`, cause: error });
 }
@@ -159,7 +183,11 @@ export class SqliteRunStore implements RunStore {
         // refused, never turned into a store (the same rule the read-only commands apply)
         const existing = path !== ':memory:' && existsSync(path) ? statSync(path) : undefined;
         if (existing?.isFile() && existing.size === 0) {
-          throw new StoreError({ code: 'STORE_CORRUPT', path, message: `${path} is an empty file, not a crosstalk run store; remove it or pass --store with another path` });
+          throw new StoreError({
+            code: 'STORE_CORRUPT',
+            path,
+            message: `${path} is an empty file, not a crosstalk run store; remove it or pass --store with another path`,
+          });
         }
         this.db = new Database(path);
         if (existing) this.checkIsStore();
@@ -180,22 +208,39 @@ export class SqliteRunStore implements RunStore {
 
   /** Refuses an existing database that has no crosstalk schema version (another program's file). */
   private checkIsStore(): void {
-    const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+    const hasMeta =
+      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
     const row = hasMeta ? this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() : undefined;
     if (!row) {
       this.db.close();
-      throw new StoreError({ code: 'STORE_CORRUPT', path: this.path, message: `${this.path} is not a crosstalk run store (it has no schema version); pass --store with the path of one` });
+      throw new StoreError({
+        code: 'STORE_CORRUPT',
+        path: this.path,
+        message: `${this.path} is not a crosstalk run store (it has no schema version); pass --store with the path of one`,
+      });
     }
   }
 
   /** The checks of {@link migrate} for a store opened read-only, which cannot be migrated. */
   private checkReadable(): void {
-    const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
-    const row = hasMeta ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined) : undefined;
-    if (!row) throw new StoreError({ code: 'STORE_CORRUPT', path: this.path, message: `${this.path} is not a crosstalk run store (it has no schema version); pass --store with the path of one` });
+    const hasMeta =
+      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+    const row = hasMeta
+      ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)
+      : undefined;
+    if (!row)
+      throw new StoreError({
+        code: 'STORE_CORRUPT',
+        path: this.path,
+        message: `${this.path} is not a crosstalk run store (it has no schema version); pass --store with the path of one`,
+      });
     this.checkNotNewer(Number(row.value));
     if (Number(row.value) < schemaVersion) {
-      throw new StoreError({ code: 'STORE_IO', path: this.path, message: `run store ${this.path} was written by an older crosstalk (schema v${row.value}) and must be upgraded: run a command that writes to it, e.g. 'crosstalk runs resume', with write access` });
+      throw new StoreError({
+        code: 'STORE_IO',
+        path: this.path,
+        message: `run store ${this.path} was written by an older crosstalk (schema v${row.value}) and must be upgraded: run a command that writes to it, e.g. 'crosstalk runs resume', with write access`,
+      });
     }
   }
 
@@ -211,12 +256,18 @@ export class SqliteRunStore implements RunStore {
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      | { value: string }
+      | undefined;
     const current = row ? Number(row.value) : 0;
     this.checkNotNewer(current);
     const apply = this.db.transaction(() => {
       for (let v = current; v < schemaVersion; v++) this.db.exec(migrations[v]!);
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(schemaVersion));
+      this.db
+        .prepare(
+          "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .run(String(schemaVersion));
     });
     if (current < schemaVersion) apply.immediate();
   }
@@ -224,7 +275,9 @@ export class SqliteRunStore implements RunStore {
   private prepare() {
     const db = this.db;
     return {
-      insertRun: db.prepare('INSERT INTO runs (id, kind, task, config, status, created_at, updated_at, finished_at, totals, result) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)'),
+      insertRun: db.prepare(
+        'INSERT INTO runs (id, kind, task, config, status, created_at, updated_at, finished_at, totals, result) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)',
+      ),
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
       listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
       deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
@@ -236,7 +289,9 @@ export class SqliteRunStore implements RunStore {
       findCall: db.prepare('SELECT * FROM calls WHERE run_id = ? AND key = ?'),
       findCallAnyRun: db.prepare('SELECT * FROM calls WHERE request_hash = ? LIMIT 1'),
       putCall: db.prepare(writeSql.putCall),
-      callTotals: db.prepare('SELECT COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS cost, SUM(cost_usd IS NULL) AS unknown FROM calls WHERE run_id = ?'),
+      callTotals: db.prepare(
+        'SELECT COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS cost, SUM(cost_usd IS NULL) AS unknown FROM calls WHERE run_id = ?',
+      ),
       listCallKeys: db.prepare('SELECT key FROM calls WHERE run_id = ?').pluck(),
       listCalls: db.prepare('SELECT * FROM calls WHERE run_id = ? ORDER BY at, rowid'),
       markPending: db.prepare(writeSql.markPending),
@@ -250,7 +305,16 @@ export class SqliteRunStore implements RunStore {
   createRun(run: NewRun): RunRecord {
     const id = run.id ?? newRunId();
     const now = Date.now();
-    this.statements.insertRun.run(id, run.kind, run.task, JSON.stringify(run.config ?? null), 'running', now, now, JSON.stringify(emptyTotals));
+    this.statements.insertRun.run(
+      id,
+      run.kind,
+      run.task,
+      JSON.stringify(run.config ?? null),
+      'running',
+      now,
+      now,
+      JSON.stringify(emptyTotals),
+    );
     return this.getRun(id)!;
   }
 
@@ -304,9 +368,11 @@ export class SqliteRunStore implements RunStore {
     if (!this.writeBehind || this.queue.length === 0 || !this.db.open) return;
     const ops = this.queue.splice(0, this.queue.length);
     this.queuedPending.clear();
-    this.db.transaction(() => {
-      for (const op of ops) if (op) (this.statements[op[0]] as Database.Statement).run(...op[1]);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const op of ops) if (op) (this.statements[op[0]] as Database.Statement).run(...op[1]);
+      })
+      .immediate();
   }
 
   /** Resolves once everything written so far is committed (batched with the other writes of this turn). */
@@ -327,13 +393,35 @@ export class SqliteRunStore implements RunStore {
   }
 
   putStep(runId: string, step: StepRecord): void {
-    this.write('putStep', [runId, step.id, step.state, step.attempts, step.outputHash, JSON.stringify(step.meta ?? null), step.updatedAt]);
+    this.write('putStep', [
+      runId,
+      step.id,
+      step.state,
+      step.attempts,
+      step.outputHash,
+      JSON.stringify(step.meta ?? null),
+      step.updatedAt,
+    ]);
   }
 
   getSteps(runId: string): StepRecord[] {
     this.flush();
-    const rows = this.statements.getSteps.all(runId) as Array<{ id: string; state: string; attempts: number; output_hash: string | null; meta: string | null; updated_at: number }>;
-    return rows.map((r) => ({ id: r.id, state: r.state as StepRecord['state'], attempts: r.attempts, outputHash: r.output_hash, meta: parseJson(r.meta), updatedAt: r.updated_at }));
+    const rows = this.statements.getSteps.all(runId) as Array<{
+      id: string;
+      state: string;
+      attempts: number;
+      output_hash: string | null;
+      meta: string | null;
+      updated_at: number;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      state: r.state as StepRecord['state'],
+      attempts: r.attempts,
+      outputHash: r.output_hash,
+      meta: parseJson(r.meta),
+      updatedAt: r.updated_at,
+    }));
   }
 
   appendEvent(runId: string, type: string, data: unknown): number {
@@ -353,14 +441,22 @@ export class SqliteRunStore implements RunStore {
 
   listEvents(runId: string, options: { afterSeq?: number; limit?: number } = {}): EventRecord[] {
     this.flush();
-    const rows = this.statements.listEvents.all(runId, options.afterSeq ?? 0, options.limit ?? 1_000_000) as Array<{ run_id: string; seq: number; at: number; type: string; data: string | null }>;
+    const rows = this.statements.listEvents.all(runId, options.afterSeq ?? 0, options.limit ?? 1_000_000) as Array<{
+      run_id: string;
+      seq: number;
+      at: number;
+      type: string;
+      data: string | null;
+    }>;
     return rows.map((r) => ({ runId: r.run_id, seq: r.seq, at: r.at, type: r.type, data: parseJson(r.data) }));
   }
 
   lastEvent(runId: string, types?: readonly string[]): EventRecord | undefined {
     this.flush();
     const filter = types && types.length > 0 ? ` AND type IN (${types.map(() => '?').join(', ')})` : '';
-    const row = this.db.prepare(`SELECT * FROM events WHERE run_id = ?${filter} ORDER BY seq DESC LIMIT 1`).get(runId, ...(types ?? [])) as
+    const row = this.db
+      .prepare(`SELECT * FROM events WHERE run_id = ?${filter} ORDER BY seq DESC LIMIT 1`)
+      .get(runId, ...(types ?? [])) as
       | { run_id: string; seq: number; at: number; type: string; data: string | null }
       | undefined;
     return row ? { runId: row.run_id, seq: row.seq, at: row.at, type: row.type, data: parseJson(row.data) } : undefined;
@@ -396,7 +492,20 @@ export class SqliteRunStore implements RunStore {
 
   putCall(c: CallRecord): void {
     this.clearPending(c.runId, c.key);
-    this.write('putCall', [c.runId, c.key, c.requestHash, c.model, c.agent, c.requestJson ?? JSON.stringify(c.request ?? null), JSON.stringify(c.response), c.inputTokens, c.outputTokens, c.costUsd, c.latencyMs, c.at]);
+    this.write('putCall', [
+      c.runId,
+      c.key,
+      c.requestHash,
+      c.model,
+      c.agent,
+      c.requestJson ?? JSON.stringify(c.request ?? null),
+      JSON.stringify(c.response),
+      c.inputTokens,
+      c.outputTokens,
+      c.costUsd,
+      c.latencyMs,
+      c.at,
+    ]);
   }
 
   listCallKeys(runId: string): string[] {
@@ -435,8 +544,19 @@ export class SqliteRunStore implements RunStore {
 
   callTotals(runId: string): { calls: number; inputTokens: number; outputTokens: number; costUsd: number | null } {
     this.flush();
-    const row = this.statements.callTotals.get(runId) as { calls: number; inputTokens: number; outputTokens: number; cost: number; unknown: number | null };
-    return { calls: row.calls, inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: (row.unknown ?? 0) > 0 ? null : row.cost };
+    const row = this.statements.callTotals.get(runId) as {
+      calls: number;
+      inputTokens: number;
+      outputTokens: number;
+      cost: number;
+      unknown: number | null;
+    };
+    return {
+      calls: row.calls,
+      inputTokens: row.inputTokens,
+      outputTokens: row.outputTokens,
+      costUsd: (row.unknown ?? 0) > 0 ? null : row.cost,
+    };
   }
 
   putArtifact(content: string): string {

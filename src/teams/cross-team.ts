@@ -3,7 +3,17 @@ import type { RoleBook } from '../agents/index.js';
 import { partitionMerge, type MergeNode } from '../common/index.js';
 import { AbortedError, BudgetExceededError } from '../errors/index.js';
 import { complete } from '../model/index.js';
-import { entryFile, executeChain, type ChainEvent, type ChainOptions, type ChainLanguage, type ChainResult, type PhaseRecord, type ProgramRunner, type TestOutcome } from '../software/chain.js';
+import {
+  entryFile,
+  executeChain,
+  type ChainEvent,
+  type ChainOptions,
+  type ChainLanguage,
+  type ChainResult,
+  type PhaseRecord,
+  type ProgramRunner,
+  type TestOutcome,
+} from '../software/chain.js';
 import { formatCodebase, parseCodebase, type Files } from '../software/codebase/index.js';
 import type { ResolvedPhase } from '../software/phases.js';
 import type { TeamProfile } from './diversify.js';
@@ -17,7 +27,11 @@ export const decisionPointNames = ['design', 'coding', 'final'] as const;
 export type DecisionPoint = (typeof decisionPointNames)[number];
 
 /** The last phase of each decision point's segment. */
-const segmentEnd: Record<DecisionPoint, string> = { design: 'language-choice', coding: 'code-completion', final: 'manual' };
+const segmentEnd: Record<DecisionPoint, string> = {
+  design: 'language-choice',
+  coding: 'code-completion',
+  final: 'manual',
+};
 
 /** How proposals are scored. */
 export type Scorer = 'metrics' | 'judge' | 'both';
@@ -59,7 +73,14 @@ export interface CrossTeamCheckpoint {
   nextSegment: number;
   /** The decision point just passed. */
   point: DecisionPoint;
-  teams: Array<{ report: TeamReport; files: Files; language?: ChainLanguage; modality?: string; ideas?: string; lastTest?: TestOutcome }>;
+  teams: Array<{
+    report: TeamReport;
+    files: Files;
+    language?: ChainLanguage;
+    modality?: string;
+    ideas?: string;
+    lastTest?: TestOutcome;
+  }>;
   decisions: DecisionReport[];
 }
 
@@ -139,7 +160,10 @@ interface TeamState {
 }
 
 /** Splits the chain into segments ending at the decision points (the last segment always runs to the end). */
-export function segmentPhases(phases: ResolvedPhase[], points: DecisionPoint[]): Array<{ point: DecisionPoint | undefined; phases: ResolvedPhase[] }> {
+export function segmentPhases(
+  phases: ResolvedPhase[],
+  points: DecisionPoint[],
+): Array<{ point: DecisionPoint | undefined; phases: ResolvedPhase[] }> {
   const segments: Array<{ point: DecisionPoint | undefined; phases: ResolvedPhase[] }> = [];
   let current: ResolvedPhase[] = [];
   for (const phase of phases) {
@@ -182,7 +206,14 @@ interface CodeScore extends ScoredProposal<Files> {
 export async function executeCrossTeam(options: CrossTeamOptions): Promise<CrossTeamResult> {
   const resume = options.resumeFrom;
   const states: TeamState[] = resume
-    ? resume.teams.map((t) => ({ report: t.report, files: t.files, language: t.language, modality: t.modality, ideas: t.ideas, lastTest: t.lastTest }))
+    ? resume.teams.map((t) => ({
+        report: t.report,
+        files: t.files,
+        language: t.language,
+        modality: t.modality,
+        ideas: t.ideas,
+        lastTest: t.lastTest,
+      }))
     : options.teams.map((profile) => ({
         report: { id: profile.id, profile, status: 'active', phases: [], artifacts: {} },
         files: {},
@@ -196,7 +227,14 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
     options.onCheckpoint?.({
       nextSegment,
       point,
-      teams: states.map((s) => ({ report: s.report, files: s.files, ...(s.language ? { language: s.language } : {}), ...(s.modality ? { modality: s.modality } : {}), ...(s.ideas ? { ideas: s.ideas } : {}), ...(s.lastTest ? { lastTest: s.lastTest } : {}) })),
+      teams: states.map((s) => ({
+        report: s.report,
+        files: s.files,
+        ...(s.language ? { language: s.language } : {}),
+        ...(s.modality ? { modality: s.modality } : {}),
+        ...(s.ideas ? { ideas: s.ideas } : {}),
+        ...(s.lastTest ? { lastTest: s.lastTest } : {}),
+      })),
       decisions,
     });
   const emit = (e: CrossTeamEvent) => options.onEvent?.(e);
@@ -210,7 +248,13 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
   let finalFiles: Files = {};
   let finalLanguage: ChainLanguage | undefined;
   let selection: CrossTeamResult['selection'];
-  let finalTest: TestOutcome = { outcome: 'not-run', rule: options.noRunnerReason ?? 'not run', exitCode: null, output: '', durationMs: 0 };
+  let finalTest: TestOutcome = {
+    outcome: 'not-run',
+    rule: options.noRunnerReason ?? 'not run',
+    exitCode: null,
+    output: '',
+    durationMs: 0,
+  };
 
   const segments = segmentPhases(options.phases, options.decisionPoints);
   for (const [index, segment] of segments.entries()) {
@@ -249,7 +293,16 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
     );
     const survivors = alive();
     if (survivors.length === 0) {
-      return { status: 'failed', files: {}, language: options.language ?? 'Python', modality: 'Command-line application', test: finalTest, teams: states.map((s) => s.report), decisions, error: 'every team failed' };
+      return {
+        status: 'failed',
+        files: {},
+        language: options.language ?? 'Python',
+        modality: 'Command-line application',
+        test: finalTest,
+        teams: states.map((s) => s.report),
+        decisions,
+        error: 'every team failed',
+      };
     }
     if (point === undefined && !options.decisionPoints.includes('final')) {
       // no final decision point: the best team's work is the result (ties broken as in pruning)
@@ -259,7 +312,9 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
       const top = scored.find((s) => s.id === best);
       selection = {
         team: best,
-        reason: top ? `no final decision point: the best-scored of ${scored.length} teams (score ${top.score}), its own work unmerged` : `no final decision point: the only team left`,
+        reason: top
+          ? `no final decision point: the best-scored of ${scored.length} teams (score ${top.score}), its own work unmerged`
+          : `no final decision point: the only team left`,
         proposals: scored.map((s) => s.report),
       };
       finalFiles = state.files;
@@ -291,7 +346,13 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
       checkpoint(index + 1, 'design');
       continue;
     }
-    const decision = await decideCode(options, decisionPoint, survivors, survivors.map((s) => codeScores.get(s.report.id)!), concluding);
+    const decision = await decideCode(
+      options,
+      decisionPoint,
+      survivors,
+      survivors.map((s) => codeScores.get(s.report.id)!),
+      concluding,
+    );
     decisions.push(decision.report);
     emit({ type: 'decision', report: decision.report });
     if (concluding) {
@@ -322,7 +383,13 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
 }
 
 /** Runs one team through one segment of the chain; a team that fails is dropped with the reason. */
-async function runSegment(options: CrossTeamOptions, state: TeamState, segment: ResolvedPhase[], point: DecisionPoint | undefined, drop: (state: TeamState, point: DecisionPoint | undefined, reason: string) => void): Promise<void> {
+async function runSegment(
+  options: CrossTeamOptions,
+  state: TeamState,
+  segment: ResolvedPhase[],
+  point: DecisionPoint | undefined,
+  drop: (state: TeamState, point: DecisionPoint | undefined, reason: string) => void,
+): Promise<void> {
   const profile = state.report.profile;
   const phases = segment.map((p) => {
     if (p.name === 'code-review') return { ...p, rounds: Math.min(p.rounds, profile.reviewRounds) };
@@ -342,7 +409,9 @@ async function runSegment(options: CrossTeamOptions, state: TeamState, segment: 
       temperature: profile.temperature,
       personaNote: profile.personaNote,
       agentPrefix: `${profile.id}/`,
-      ...(options.onEvent ? { onEvent: (event: ChainEvent) => options.onEvent!({ type: 'team-progress', team: profile.id, event }) } : {}),
+      ...(options.onEvent
+        ? { onEvent: (event: ChainEvent) => options.onEvent!({ type: 'team-progress', team: profile.id, event }) }
+        : {}),
       ...(state.ideas ? { ideas: state.ideas } : {}),
       ...(options.runProgram ? { runProgram: options.runProgram } : {}),
       ...(options.noRunnerReason ? { noRunnerReason: options.noRunnerReason } : {}),
@@ -367,7 +436,12 @@ async function runSegment(options: CrossTeamOptions, state: TeamState, segment: 
   else {
     // a segment where nothing succeeded (its other phases skipped, e.g. a fixed language) leaves nothing to propose
     const failed = result.phases.filter((p) => p.status === 'failed');
-    if (failed.length > 0 && result.phases.every((p) => p.status !== 'done')) drop(state, point, `${failed.length === result.phases.length ? 'every phase failed' : 'no phase succeeded'} (${failed[0]!.note ?? 'model errors'})`);
+    if (failed.length > 0 && result.phases.every((p) => p.status !== 'done'))
+      drop(
+        state,
+        point,
+        `${failed.length === result.phases.length ? 'every phase failed' : 'no phase succeeded'} (${failed[0]!.note ?? 'model errors'})`,
+      );
   }
 }
 
@@ -376,8 +450,10 @@ function budgetExcess(options: CrossTeamOptions, teamId: string): string | undef
   if (!options.teamBudget) return undefined;
   const { share, spent } = options.teamBudget;
   const used = spent(teamId);
-  if (share.usd !== undefined && used.usd > share.usd) return `exceeded its share of the budget ($${used.usd.toFixed(4)} of $${share.usd.toFixed(4)})`;
-  if (share.tokens !== undefined && used.tokens > share.tokens) return `exceeded its share of the budget (${used.tokens} of ${Math.floor(share.tokens)} tokens)`;
+  if (share.usd !== undefined && used.usd > share.usd)
+    return `exceeded its share of the budget ($${used.usd.toFixed(4)} of $${share.usd.toFixed(4)})`;
+  if (share.tokens !== undefined && used.tokens > share.tokens)
+    return `exceeded its share of the budget (${used.tokens} of ${Math.floor(share.tokens)} tokens)`;
   return undefined;
 }
 
@@ -403,30 +479,70 @@ function designProposal(state: TeamState): string {
 
 async function scoreDesign(options: CrossTeamOptions, state: TeamState): Promise<DesignScore> {
   const text = designProposal(state);
-  const verdict = await judgeProposal({ model: options.model(state.report.profile, 'judge'), task: options.task, proposal: text, kind: 'design', agent: 'judge', scope: `design/${state.report.id}`, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-  return { text, score: verdict.score, report: { team: state.report.id, score: verdict.score, judge: verdict, ...(state.language ? { language: state.language } : {}) } };
+  const verdict = await judgeProposal({
+    model: options.model(state.report.profile, 'judge'),
+    task: options.task,
+    proposal: text,
+    kind: 'design',
+    agent: 'judge',
+    scope: `design/${state.report.id}`,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return {
+    text,
+    score: verdict.score,
+    report: {
+      team: state.report.id,
+      score: verdict.score,
+      judge: verdict,
+      ...(state.language ? { language: state.language } : {}),
+    },
+  };
 }
 
-async function decideDesign(options: CrossTeamOptions, teams: TeamState[], scores: ReadonlyMap<string, DesignScore>): Promise<{ report: DecisionReport; insight: string }> {
+async function decideDesign(
+  options: CrossTeamOptions,
+  teams: TeamState[],
+  scores: ReadonlyMap<string, DesignScore>,
+): Promise<{ report: DecisionReport; insight: string }> {
   const judged = teams.map((t) => ({ id: t.report.id, ...scores.get(t.report.id)! }));
   const scored: Array<ScoredProposal<string>> = judged.map((j) => ({ id: j.id, value: j.text, score: j.score }));
   const { kept, pruned } = pruneGreedy(scored, options.keep);
   const aggregatorModel = options.model(teams[0]!.report.profile, 'aggregator');
-  const merged = await partitionMerge(kept.map((k) => ({ id: k.id, value: k.value })), options.groupSize, async (group, id) =>
-    (
-      await complete(aggregatorModel, {
-        system: 'You are the Integrator. You combine several design proposals into one recommendation that keeps the strengths of each.',
-        messages: [{ role: 'user', content: `Task: ${options.task}\n\nDesign proposals from different teams:\n\n${group.map((g) => `### ${g.id}\n${g.value}`).join('\n\n')}\n\nWrite one short recommendation for the product form, the language and the key features, keeping the best ideas of each proposal.` }],
-        temperature: 0,
-        agent: 'aggregator',
-        scope: id,
-        ...(options.signal ? { signal: options.signal } : {}),
-      })
-    ).text,
+  const merged = await partitionMerge(
+    kept.map((k) => ({ id: k.id, value: k.value })),
+    options.groupSize,
+    async (group, id) =>
+      (
+        await complete(aggregatorModel, {
+          system:
+            'You are the Integrator. You combine several design proposals into one recommendation that keeps the strengths of each.',
+          messages: [
+            {
+              role: 'user',
+              content: `Task: ${options.task}\n\nDesign proposals from different teams:\n\n${group.map((g) => `### ${g.id}\n${g.value}`).join('\n\n')}\n\nWrite one short recommendation for the product form, the language and the key features, keeping the best ideas of each proposal.`,
+            },
+          ],
+          temperature: 0,
+          agent: 'aggregator',
+          scope: id,
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
+      ).text,
   );
   return {
     insight: merged.result,
-    report: { point: 'design', proposals: judged.map((j) => j.report), kept: kept.map((k) => k.id), pruned: pruned.map((p) => ({ team: p.id, reason: pruneReason(p, kept, scored.length) })), tree: merged.tree, rootId: merged.rootId, deliveredTo: teams.map((t) => t.report.id), shared: merged.result.slice(0, 2000) },
+    report: {
+      point: 'design',
+      proposals: judged.map((j) => j.report),
+      kept: kept.map((k) => k.id),
+      pruned: pruned.map((p) => ({ team: p.id, reason: pruneReason(p, kept, scored.length) })),
+      tree: merged.tree,
+      rootId: merged.rootId,
+      deliveredTo: teams.map((t) => t.report.id),
+      shared: merged.result.slice(0, 2000),
+    },
   };
 }
 
@@ -434,8 +550,20 @@ async function decideDesign(options: CrossTeamOptions, teams: TeamState[], score
 async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, state: TeamState): Promise<CodeScore> {
   const language = state.language;
   const [test, verdict] = await Promise.all([
-    options.runProgram && language ? options.runProgram(state.files, entryFile(language), language, options.signal) : undefined,
-    options.scorer !== 'metrics' ? judgeProposal({ model: options.model(state.report.profile, 'judge'), task: options.task, proposal: formatCodebase(state.files), kind: 'code', agent: 'judge', scope: `${point}/${state.report.id}`, ...(options.signal ? { signal: options.signal } : {}) }) : undefined,
+    options.runProgram && language
+      ? options.runProgram(state.files, entryFile(language), language, options.signal)
+      : undefined,
+    options.scorer !== 'metrics'
+      ? judgeProposal({
+          model: options.model(state.report.profile, 'judge'),
+          task: options.task,
+          proposal: formatCodebase(state.files),
+          kind: 'code',
+          agent: 'judge',
+          scope: `${point}/${state.report.id}`,
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
+      : undefined,
   ]);
   const metrics = codeMetrics(options.task, state.files, test);
   let score = metrics.quality;
@@ -448,7 +576,13 @@ async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, state:
   return { id: state.report.id, value: state.files, score: report.score, report, test };
 }
 
-async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams: TeamState[], scored: CodeScore[], concluding: boolean): Promise<{ report: DecisionReport; files: Files; language: ChainLanguage; test: TestOutcome | undefined }> {
+async function decideCode(
+  options: CrossTeamOptions,
+  point: DecisionPoint,
+  teams: TeamState[],
+  scored: CodeScore[],
+  concluding: boolean,
+): Promise<{ report: DecisionReport; files: Files; language: ChainLanguage; test: TestOutcome | undefined }> {
   for (const s of scored) teams.find((t) => t.report.id === s.id)!.report.artifacts[point] = s.value;
   const { kept: rankedKept, pruned } = pruneGreedy(scored, options.keep);
   // one codebase cannot mix languages: proposals in another language than the best one are set aside
@@ -456,24 +590,29 @@ async function decideCode(options: CrossTeamOptions, point: DecisionPoint, teams
   const kept = rankedKept.filter((k) => teams.find((t) => t.report.id === k.id)!.language === language);
   const setAside = rankedKept.filter((k) => !kept.includes(k));
   const aggregatorModel = options.model(teams[0]!.report.profile, 'aggregator');
-  const merged = await partitionMerge(kept.map((k) => ({ id: k.id, value: k.value })), options.groupSize, async (group, id) => {
-    const reply = await complete(aggregatorModel, {
-      system: 'You are the Integrator. You compare several programs written for the same task and write one program that keeps the strengths of each and drops their weaknesses.',
-      messages: [
-        {
-          role: 'user',
-          content: `Task: ${options.task}\nProgramming language: ${language}\n\n${group.map((g, i) => `### Candidate ${i + 1} (${g.id})\n${formatCodebase(g.value)}`).join('\n\n')}\n\nWrite the single best program: every file as its file name on a line of its own followed by a fenced code block with the whole file. Implement everything; no placeholders.`,
-        },
-      ],
-      temperature: 0,
-      agent: 'aggregator',
-      scope: `${point}/${id}`,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const files = parseCodebase(reply.text).files;
-    // a merge that yields no files keeps the group's best candidate rather than losing the work
-    return Object.keys(files).length > 0 ? { ...group[0]!.value, ...files } : group[0]!.value;
-  });
+  const merged = await partitionMerge(
+    kept.map((k) => ({ id: k.id, value: k.value })),
+    options.groupSize,
+    async (group, id) => {
+      const reply = await complete(aggregatorModel, {
+        system:
+          'You are the Integrator. You compare several programs written for the same task and write one program that keeps the strengths of each and drops their weaknesses.',
+        messages: [
+          {
+            role: 'user',
+            content: `Task: ${options.task}\nProgramming language: ${language}\n\n${group.map((g, i) => `### Candidate ${i + 1} (${g.id})\n${formatCodebase(g.value)}`).join('\n\n')}\n\nWrite the single best program: every file as its file name on a line of its own followed by a fenced code block with the whole file. Implement everything; no placeholders.`,
+          },
+        ],
+        temperature: 0,
+        agent: 'aggregator',
+        scope: `${point}/${id}`,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const files = parseCodebase(reply.text).files;
+      // a merge that yields no files keeps the group's best candidate rather than losing the work
+      return Object.keys(files).length > 0 ? { ...group[0]!.value, ...files } : group[0]!.value;
+    },
+  );
   // only the final result's test is reported (teams retest merged code in their own testing phase);
   // a single kept proposal was already run when it was scored
   let test: TestOutcome | undefined;

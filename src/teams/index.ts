@@ -1,5 +1,25 @@
-export { executeCrossTeam, segmentPhases, decisionPointNames, type CrossTeamOptions, type CrossTeamCheckpoint, type CrossTeamResult, type CrossTeamEvent, type DecisionPoint, type DecisionReport, type ProposalReport, type TeamReport, type Scorer } from './cross-team.js';
-export { runStoryTeams, storyStages, type StoryCheckpoint, type StoryTeamsOptions, type StoryTeamsResult, type StoryStage } from './story.js';
+export {
+  executeCrossTeam,
+  segmentPhases,
+  decisionPointNames,
+  type CrossTeamOptions,
+  type CrossTeamCheckpoint,
+  type CrossTeamResult,
+  type CrossTeamEvent,
+  type DecisionPoint,
+  type DecisionReport,
+  type ProposalReport,
+  type TeamReport,
+  type Scorer,
+} from './cross-team.js';
+export {
+  runStoryTeams,
+  storyStages,
+  type StoryCheckpoint,
+  type StoryTeamsOptions,
+  type StoryTeamsResult,
+  type StoryStage,
+} from './story.js';
 export { diversifyTeams, type TeamProfile } from './diversify.js';
 export { pruneGreedy, type KeepRule, type ScoredProposal } from './prune.js';
 export { codeMetrics, cosineSimilarity, stripComments, type CodeMetrics } from './metrics.js';

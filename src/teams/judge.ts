@@ -28,7 +28,16 @@ export function extractJson(text: string): unknown {
  * problems, as JSON validated by a schema. A reply that is not valid JSON of
  * that shape scores 0 and says why (a broken judge must not crash a run).
  */
-export async function judgeProposal(options: { model: LanguageModelV3; task: string; proposal: string; kind: 'code' | 'story' | 'design'; agent?: string; scope?: string; seed?: number; signal?: AbortSignal }): Promise<Verdict> {
+export async function judgeProposal(options: {
+  model: LanguageModelV3;
+  task: string;
+  proposal: string;
+  kind: 'code' | 'story' | 'design';
+  agent?: string;
+  scope?: string;
+  seed?: number;
+  signal?: AbortSignal;
+}): Promise<Verdict> {
   const prompt = `Task: ${options.task}
 
 Judge this ${options.kind === 'code' ? 'program' : options.kind === 'story' ? 'story' : 'design proposal'} strictly against the task. Reply with JSON only, shaped like this example:
@@ -50,6 +59,7 @@ ${options.proposal}
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const parsed = verdictSchema.safeParse(extractJson(reply.text));
-  if (!parsed.success) return { score: 0, valid: false, reason: 'the judge did not return valid JSON with a score between 0 and 1' };
+  if (!parsed.success)
+    return { score: 0, valid: false, reason: 'the judge did not return valid JSON with a score between 0 and 1' };
   return { ...parsed.data, valid: true };
 }

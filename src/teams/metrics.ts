@@ -56,7 +56,12 @@ export function codeMetrics(task: string, files: Files, test: TestOutcome | unde
     .map(([, content]) => splitIdentifiers(stripComments(content)))
     .join('\n');
   const completeness = code.trim() !== '' && unfinishedParts(files).length === 0 ? 1 : 0;
-  const executability = !test || test.outcome === 'not-run' || test.outcome === 'sandbox-error' ? null : test.outcome === 'exited-ok' || test.outcome === 'timeout-running' ? 1 : 0;
+  const executability =
+    !test || test.outcome === 'not-run' || test.outcome === 'sandbox-error'
+      ? null
+      : test.outcome === 'exited-ok' || test.outcome === 'timeout-running'
+        ? 1
+        : 0;
   const consistency = Math.round(cosineSimilarity(task, code) * 1000) / 1000;
   const parts = [completeness, consistency, ...(executability === null ? [] : [executability])];
   const quality = Math.round((parts.reduce((a, b) => a + b, 0) / parts.length) * 1000) / 1000;

@@ -15,7 +15,10 @@ export type KeepRule = { ratio: number } | { count: number };
  * team2 comes before team10 and the result is deterministic) and keep the
  * best — `ceil(ratio × n)` or `count`, at least one.
  */
-export function pruneGreedy<T>(proposals: ReadonlyArray<ScoredProposal<T>>, keep: KeepRule): { kept: ScoredProposal<T>[]; pruned: ScoredProposal<T>[] } {
+export function pruneGreedy<T>(
+  proposals: ReadonlyArray<ScoredProposal<T>>,
+  keep: KeepRule,
+): { kept: ScoredProposal<T>[]; pruned: ScoredProposal<T>[] } {
   const ranked = [...proposals].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id, 'en', { numeric: true }));
   const n = 'ratio' in keep ? Math.ceil(keep.ratio * ranked.length) : keep.count;
   const k = Math.max(1, Math.min(ranked.length, n));
@@ -27,7 +30,11 @@ export function pruneGreedy<T>(proposals: ReadonlyArray<ScoredProposal<T>>, keep
  * kept one, and how many the rule keeps. A proposal tied with a kept one says
  * so (it lost on the tie-break), rather than claiming a lower score.
  */
-export function pruneReason(proposal: ScoredProposal<unknown>, kept: ReadonlyArray<ScoredProposal<unknown>>, total: number): string {
+export function pruneReason(
+  proposal: ScoredProposal<unknown>,
+  kept: ReadonlyArray<ScoredProposal<unknown>>,
+  total: number,
+): string {
   const lowest = Math.min(...kept.map((k) => k.score));
   const rule = `keeping ${kept.length} of ${total}`;
   const score = (n: number) => String(Math.round(n * 1000) / 1000);

@@ -80,11 +80,14 @@ export interface StoryTeamsResult {
 export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTeamsResult> {
   const roles = options.roles ?? defaultRoles;
   const resume = options.resumeFrom;
-  const teams: TeamReport[] = resume ? resume.teams : options.teams.map((profile) => ({ id: profile.id, profile, status: 'active', phases: [], artifacts: {} }));
+  const teams: TeamReport[] = resume
+    ? resume.teams
+    : options.teams.map((profile) => ({ id: profile.id, profile, status: 'active', phases: [], artifacts: {} }));
   const decisions: StoryTeamsResult['decisions'] = resume ? [...resume.decisions] : [];
   let shared: string | undefined = resume?.shared;
   const checkpoint = (index: number, stage: StoryStage) => {
-    if (index < storyStages.length - 1) options.onCheckpoint?.({ nextStage: index + 1, stage, teams, decisions, shared: shared ?? '' });
+    if (index < storyStages.length - 1)
+      options.onCheckpoint?.({ nextStage: index + 1, stage, teams, decisions, shared: shared ?? '' });
   };
   for (const [index, stage] of storyStages.entries()) {
     if (resume && index < resume.nextStage) continue; // written before the checkpoint
@@ -121,8 +124,18 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
           if (reply.text.trim() === '') throw new Error('empty reply');
           texts.set(team.id, reply.text);
           team.artifacts[stage] = reply.text;
-          team.phases.push({ name: stage, status: 'done', rounds: 1, durationMs: Math.round(performance.now() - started), changed: [] });
-          options.onEvent?.({ type: 'team-progress', team: team.id, event: { type: 'phase-finished', phase: stage, status: 'done' } });
+          team.phases.push({
+            name: stage,
+            status: 'done',
+            rounds: 1,
+            durationMs: Math.round(performance.now() - started),
+            changed: [],
+          });
+          options.onEvent?.({
+            type: 'team-progress',
+            team: team.id,
+            event: { type: 'phase-finished', phase: stage, status: 'done' },
+          });
         } catch (error) {
           if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error)) throw error;
           drop(team, `failed at ${stage}: ${(error as Error).message.split('\n')[0]}`);
@@ -130,7 +143,17 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
         }
         if (!compare) return;
         try {
-          verdicts.set(team.id, await judgeProposal({ model: options.model(team.profile, 'judge'), task: options.premise, proposal: texts.get(team.id)!, kind: 'story', scope: `${stage}/judge/${team.id}`, ...(options.signal ? { signal: options.signal } : {}) }));
+          verdicts.set(
+            team.id,
+            await judgeProposal({
+              model: options.model(team.profile, 'judge'),
+              task: options.premise,
+              proposal: texts.get(team.id)!,
+              kind: 'story',
+              scope: `${stage}/judge/${team.id}`,
+              ...(options.signal ? { signal: options.signal } : {}),
+            }),
+          );
         } catch (error) {
           if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error)) throw error;
           drop(team, `its ${stage} could not be judged: ${(error as Error).message.split('\n')[0]}`);
@@ -147,25 +170,47 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
       // one text: nothing to prune or merge, so no aggregator is asked
       const only = survivors[0]!.id;
       shared = texts.get(only)!;
-      decisions.push({ point: stage, proposals, kept: [only], pruned: [], tree: [], rootId: only, deliveredTo: [], shared: '', skipped: `only ${only} has a text: nothing to prune or merge` });
+      decisions.push({
+        point: stage,
+        proposals,
+        kept: [only],
+        pruned: [],
+        tree: [],
+        rootId: only,
+        deliveredTo: [],
+        shared: '',
+        skipped: `only ${only} has a text: nothing to prune or merge`,
+      });
       options.onEvent?.({ type: 'decision', report: decisions.at(-1)! });
       checkpoint(index, stage);
       continue;
     }
-    const scored = survivors.map((team) => ({ id: team.id, value: texts.get(team.id)!, score: verdicts.get(team.id)!.score }));
+    const scored = survivors.map((team) => ({
+      id: team.id,
+      value: texts.get(team.id)!,
+      score: verdicts.get(team.id)!.score,
+    }));
     const { kept, pruned } = pruneGreedy(scored, options.keep);
     const aggregator = roles.aggregator ?? defaultRoles.aggregator!;
-    const merged = await partitionMerge(kept.map((k) => ({ id: k.id, value: k.value })), options.groupSize, async (group, id) =>
-      (
-        await complete(options.model(survivors[0]!.profile, 'aggregator'), {
-          system: `You are the ${aggregator.title}. ${aggregator.persona}`,
-          messages: [{ role: 'user', content: `Premise: ${options.premise}\n\nSeveral teams wrote this ${stage === 'outline' ? 'outline' : 'story'}:\n\n${group.map((g, i) => `### Version ${i + 1}\n${g.value}`).join('\n\n')}\n\nWrite one ${stage === 'outline' ? 'outline' : `story of about ${options.words ?? 300} words`} that keeps the strengths of each version and drops their weaknesses.` }],
-          temperature: 0,
-          agent: 'aggregator',
-          scope: `${stage}/${id}`,
-          ...(options.signal ? { signal: options.signal } : {}),
-        })
-      ).text,
+    const merged = await partitionMerge(
+      kept.map((k) => ({ id: k.id, value: k.value })),
+      options.groupSize,
+      async (group, id) =>
+        (
+          await complete(options.model(survivors[0]!.profile, 'aggregator'), {
+            system: `You are the ${aggregator.title}. ${aggregator.persona}`,
+            messages: [
+              {
+                role: 'user',
+                content: `Premise: ${options.premise}\n\nSeveral teams wrote this ${stage === 'outline' ? 'outline' : 'story'}:\n\n${group.map((g, i) => `### Version ${i + 1}\n${g.value}`).join('\n\n')}\n\nWrite one ${stage === 'outline' ? 'outline' : `story of about ${options.words ?? 300} words`} that keeps the strengths of each version and drops their weaknesses.`,
+              },
+            ],
+            temperature: 0,
+            agent: 'aggregator',
+            scope: `${stage}/${id}`,
+            ...(options.signal ? { signal: options.signal } : {}),
+          })
+        ).text,
     );
     shared = merged.result;
     decisions.push({

@@ -12,5 +12,6 @@ const sharedRoles = new Set(['judge', 'aggregator']);
  * `roleModels.aggregator`) — a team's model never scores its own proposal.
  */
 export function teamModel(runtime: Runtime): (team: TeamProfile, role: string) => LanguageModelV3 {
-  return (team, role) => (team.model && !sharedRoles.has(role) ? runtime.modelByString(team.model) : runtime.model(role));
+  return (team, role) =>
+    team.model && !sharedRoles.has(role) ? runtime.modelByString(team.model) : runtime.model(role);
 }

@@ -17,7 +17,14 @@ describe('parseTeamsFile', () => {
 `;
     const specs = parseTeamsFile(yaml, 'teams.yaml');
     expect(specs).toEqual([
-      { id: 'careful', temperature: 0.1, personaNote: 'Your team checks every input twice.', language: 'Python', reviewRounds: 2, testRounds: 1 },
+      {
+        id: 'careful',
+        temperature: 0.1,
+        personaNote: 'Your team checks every input twice.',
+        language: 'Python',
+        reviewRounds: 2,
+        testRounds: 1,
+      },
       { model: 'sim?seed=9', language: 'JavaScript' },
     ]);
     expect(parseTeamsFile(JSON.stringify([{ temperature: 0.5 }]), 't.json')).toEqual([{ temperature: 0.5 }]);

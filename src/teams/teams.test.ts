@@ -73,7 +73,11 @@ describe('pruneGreedy and partitionMerge', () => {
   });
 
   it('breaks ties in natural id order (team2 before team10) and says a tie lost on the tie-break, not on its score', () => {
-    const proposals = ['team1', 'team2', 'team10', 'team11'].map((id) => ({ id, value: id, score: id === 'team1' ? 0.5 : 0.729 }));
+    const proposals = ['team1', 'team2', 'team10', 'team11'].map((id) => ({
+      id,
+      value: id,
+      score: id === 'team1' ? 0.5 : 0.729,
+    }));
     const { kept, pruned } = pruneGreedy(proposals, { ratio: 0.5 });
     expect(kept.map((k) => k.id)).toEqual(['team2', 'team10']);
     expect(pruned.map((p) => [p.id, pruneReason(p, kept, 4)])).toEqual([
@@ -83,7 +87,11 @@ describe('pruneGreedy and partitionMerge', () => {
   });
 
   it('records the aggregation tree: 4 → 2 → 1 with groups of 2', async () => {
-    const merged = await partitionMerge(['a', 'b', 'c', 'd'].map((id) => ({ id, value: id })), 2, async (group) => group.map((g) => g.value).join(''));
+    const merged = await partitionMerge(
+      ['a', 'b', 'c', 'd'].map((id) => ({ id, value: id })),
+      2,
+      async (group) => group.map((g) => g.value).join(''),
+    );
     expect(merged.result).toBe('abcd');
     expect(merged.tree).toEqual([
       { id: 'merge-1.1', level: 1, inputs: ['a', 'b'] },
@@ -102,10 +110,18 @@ describe('diversifyTeams, metrics and judge', () => {
   });
 
   it('scores completeness, executability and consistency', () => {
-    const done = codeMetrics('a todo list app', { 'main.py': 'def add_todo(items, todo):\n    items.append(todo)\n    return items\n' }, { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 1 });
+    const done = codeMetrics(
+      'a todo list app',
+      { 'main.py': 'def add_todo(items, todo):\n    items.append(todo)\n    return items\n' },
+      { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 1 },
+    );
     expect(done).toMatchObject({ completeness: 1, executability: 1 });
     expect(done.consistency).toBeGreaterThan(0);
-    const unfinished = codeMetrics('a todo list app', { 'main.py': 'def add_todo():\n    pass\n' }, { outcome: 'exited-error', rule: 'exit-code', exitCode: 1, output: '', durationMs: 1 });
+    const unfinished = codeMetrics(
+      'a todo list app',
+      { 'main.py': 'def add_todo():\n    pass\n' },
+      { outcome: 'exited-error', rule: 'exit-code', exitCode: 1, output: '', durationMs: 1 },
+    );
     expect(unfinished).toMatchObject({ completeness: 0, executability: 0 });
     expect(cosineSimilarity('todo list', 'todo list')).toBeCloseTo(1);
   });
@@ -144,10 +160,13 @@ describe('executeCrossTeam', () => {
       expect(leaves.sort()).toEqual([...d.kept].sort());
       for (const p of d.pruned) expect(leaves).not.toContain(p.team);
     }
-    for (const d of result.decisions.slice(0, 2)) expect(d.deliveredTo.sort()).toEqual(result.teams.map((t) => t.id).sort());
+    for (const d of result.decisions.slice(0, 2))
+      expect(d.deliveredTo.sort()).toEqual(result.teams.map((t) => t.id).sort());
     // the design insight reached every team's programmer in the coding prompt
     for (const team of result.teams) {
-      const coding = rec.calls.find((c) => c.agent === `${team.id}/programmer` && c.text.includes('Ideas shared by other teams'));
+      const coding = rec.calls.find(
+        (c) => c.agent === `${team.id}/programmer` && c.text.includes('Ideas shared by other teams'),
+      );
       expect(coding, `${team.id} received the merged insight`).toBeDefined();
     }
     expect(Object.keys(result.files)).toContain('main.py');
@@ -199,7 +218,17 @@ describe('executeCrossTeam', () => {
   });
 
   it('with one team behaves like a plain single-team chain', async () => {
-    const result = await executeCrossTeam({ task: 'a todo app', teams: diversifyTeams(1, 0), phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel(), decisionPoints: ['final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'metrics' });
+    const result = await executeCrossTeam({
+      task: 'a todo app',
+      teams: diversifyTeams(1, 0),
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: () => new SimulatedModel(),
+      decisionPoints: ['final'],
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'metrics',
+    });
     expect(result.status).toBe('completed');
     expect(result.decisions[0]!.tree).toEqual([]);
     expect(result.decisions[0]!.rootId).toBe('team1');
@@ -212,7 +241,9 @@ describe('executeCrossTeam', () => {
     const chainRunner = countingRunner();
     const chain = await executeChain({
       task: 'a todo app',
-      phases: phases.map((p) => (p.name === 'code-review' ? { ...p, rounds: Math.min(p.rounds, profile!.reviewRounds) } : p)),
+      phases: phases.map((p) =>
+        p.name === 'code-review' ? { ...p, rounds: Math.min(p.rounds, profile!.reviewRounds) } : p,
+      ),
       roles: defaultRoles,
       model: () => tracing(new SimulatedModel({ seed: 3 }), chainLog),
       temperature: profile!.temperature,
@@ -224,7 +255,19 @@ describe('executeCrossTeam', () => {
     const teamLog: string[] = [];
     const teamRunner = countingRunner();
     const model = tracing(new SimulatedModel({ seed: 3 }), teamLog);
-    const result = await executeCrossTeam({ task: 'a todo app', teams: [profile!], phases, roles: defaultRoles, model: () => model, decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', runProgram: teamRunner.run, seed: 3 });
+    const result = await executeCrossTeam({
+      task: 'a todo app',
+      teams: [profile!],
+      phases,
+      roles: defaultRoles,
+      model: () => model,
+      decisionPoints: ['design', 'coding', 'final'],
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'both',
+      runProgram: teamRunner.run,
+      seed: 3,
+    });
     expect(result.status).toBe('completed');
     expect(teamLog).toEqual(chainLog);
     expect(teamLog.some((c) => /judge|aggregator/.test(c))).toBe(false);
@@ -233,7 +276,14 @@ describe('executeCrossTeam', () => {
     expect(result.test).toEqual(chain.test);
     expect(result.decisions.map((d) => d.point)).toEqual(['design', 'coding', 'final']);
     for (const d of result.decisions) {
-      expect(d).toMatchObject({ proposals: [], kept: ['team1'], pruned: [], tree: [], rootId: 'team1', deliveredTo: [] });
+      expect(d).toMatchObject({
+        proposals: [],
+        kept: ['team1'],
+        pruned: [],
+        tree: [],
+        rootId: 'team1',
+        deliveredTo: [],
+      });
       expect(d.skipped).toMatch(/only team1 has a proposal/);
     }
   });
@@ -255,7 +305,12 @@ describe('executeCrossTeam', () => {
       language: 'Python',
     });
     expect(result.status).toBe('completed');
-    const segmentEnd = (phases: string[]) => Math.max(...phases.map((phase) => log.lastIndexOf(`end team2/cto@${phase}`)), ...phases.map((phase) => log.lastIndexOf(`end team2/cpo@${phase}`)), ...phases.map((phase) => log.lastIndexOf(`end team2/programmer@${phase}`)));
+    const segmentEnd = (phases: string[]) =>
+      Math.max(
+        ...phases.map((phase) => log.lastIndexOf(`end team2/cto@${phase}`)),
+        ...phases.map((phase) => log.lastIndexOf(`end team2/cpo@${phase}`)),
+        ...phases.map((phase) => log.lastIndexOf(`end team2/programmer@${phase}`)),
+      );
     const designEnd = segmentEnd(['demand-analysis']);
     const codingEnd = segmentEnd(['coding', 'code-completion']);
     expect(designEnd).toBeGreaterThan(0);
@@ -265,7 +320,11 @@ describe('executeCrossTeam', () => {
     // … but merging starts only once every team is scored
     expect(log.indexOf('start aggregator@merge-1.1')).toBeGreaterThan(log.indexOf('end judge@design/team2'));
     expect(log.indexOf('start aggregator@coding/merge-1.1')).toBeGreaterThan(log.indexOf('end judge@coding/team2'));
-    expect(result.decisions.map((d) => d.proposals.map((p) => p.team))).toEqual([['team1', 'team2'], ['team1', 'team2'], ['team1', 'team2']]);
+    expect(result.decisions.map((d) => d.proposals.map((p) => p.team))).toEqual([
+      ['team1', 'team2'],
+      ['team1', 'team2'],
+      ['team1', 'team2'],
+    ]);
   });
 
   it('runs a proposal in the sandbox and asks the judge about it at the same time', async () => {
@@ -275,7 +334,10 @@ describe('executeCrossTeam', () => {
     // a run waits for a judge call to start: scoring one after the other would leave it waiting in vain
     const runProgram: ProgramRunner = async () => {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([firstJudge, new Promise<void>((resolve) => (timer = setTimeout(() => resolve(void waitedInVain++), 5000)))]);
+      await Promise.race([
+        firstJudge,
+        new Promise<void>((resolve) => (timer = setTimeout(() => resolve(void waitedInVain++), 5000))),
+      ]);
       clearTimeout(timer);
       return { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 0 };
     };
@@ -283,14 +345,36 @@ describe('executeCrossTeam', () => {
       if (agent === 'judge') judgeStarted();
     });
     const phases = resolvePhases([{ name: 'coding' }, { name: 'code-completion' }, { name: 'manual' }]);
-    const result = await executeCrossTeam({ task: 'a todo app', teams: diversifyTeams(2, 2), phases, roles: defaultRoles, model: () => model, decisionPoints: ['final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'both', language: 'Python', runProgram });
+    const result = await executeCrossTeam({
+      task: 'a todo app',
+      teams: diversifyTeams(2, 2),
+      phases,
+      roles: defaultRoles,
+      model: () => model,
+      decisionPoints: ['final'],
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'both',
+      language: 'Python',
+      runProgram,
+    });
     expect(result.status).toBe('completed');
     expect(result.decisions[0]!.proposals.every((p) => p.metrics?.executability === 1 && p.judge)).toBe(true);
     expect(waitedInVain).toBe(0);
   });
 
   it('runs the program once per proposal and for the merged final result, not for a merged coding result; a final result that needed no merge reuses its run', async () => {
-    const options = { task: 'a todo app', teams: diversifyTeams(4, 6), phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel({ seed: 6 }), decisionPoints: ['coding', 'final'] as Array<'coding' | 'final'>, groupSize: 2, scorer: 'metrics' as const, language: 'Python' as const };
+    const options = {
+      task: 'a todo app',
+      teams: diversifyTeams(4, 6),
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: () => new SimulatedModel({ seed: 6 }),
+      decisionPoints: ['coding', 'final'] as Array<'coding' | 'final'>,
+      groupSize: 2,
+      scorer: 'metrics' as const,
+      language: 'Python' as const,
+    };
     const merged = countingRunner();
     const a = await executeCrossTeam({ ...options, keep: { ratio: 0.5 }, runProgram: merged.run });
     expect(a.status).toBe('completed');
@@ -333,7 +417,18 @@ describe('executeCrossTeam', () => {
   it('drops a team whose proposal cannot be scored (its judge fails) and carries on with the others', async () => {
     const good = new SimulatedModel({ seed: 1 });
     const broken = new SimulatedModel({ failHard: 1 });
-    const result = await executeCrossTeam({ task: 'a calculator', teams: diversifyTeams(3, 1), phases: resolvePhases(undefined), roles: defaultRoles, model: (team, role) => (team.id === 'team2' && role === 'judge' ? broken : good), decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'metrics', language: 'Python' });
+    const result = await executeCrossTeam({
+      task: 'a calculator',
+      teams: diversifyTeams(3, 1),
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: (team, role) => (team.id === 'team2' && role === 'judge' ? broken : good),
+      decisionPoints: ['design', 'coding', 'final'],
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'metrics',
+      language: 'Python',
+    });
     expect(result.status).toBe('completed');
     const dropped = result.teams.find((t) => t.id === 'team2')!;
     expect(dropped).toMatchObject({ status: 'dropped', droppedAt: 'design' });
@@ -345,7 +440,18 @@ describe('executeCrossTeam', () => {
     const log: string[] = [];
     const good = tracing(new SimulatedModel({ seed: 1 }), log);
     const broken = tracing(new SimulatedModel({ failHard: 1 }), log);
-    const result = await executeCrossTeam({ task: 'a calculator', teams: diversifyTeams(2, 1), phases: resolvePhases(undefined), roles: defaultRoles, model: (team) => (team.id === 'team2' ? broken : good), decisionPoints: ['design', 'coding', 'final'], keep: { ratio: 0.5 }, groupSize: 2, scorer: 'judge', language: 'Python' });
+    const result = await executeCrossTeam({
+      task: 'a calculator',
+      teams: diversifyTeams(2, 1),
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: (team) => (team.id === 'team2' ? broken : good),
+      decisionPoints: ['design', 'coding', 'final'],
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+      scorer: 'judge',
+      language: 'Python',
+    });
     expect(result.status).toBe('completed');
     expect(result.teams.map((t) => t.status)).toEqual(['active', 'dropped']);
     const [design, coding, final] = result.decisions;
@@ -362,7 +468,19 @@ describe('executeCrossTeam', () => {
   it('ends with the merged code when the chain ends at the coding decision point', async () => {
     const phases = resolvePhases([{ name: 'demand-analysis' }, { name: 'coding' }, { name: 'code-completion' }]);
     const runner = countingRunner();
-    const result = await executeCrossTeam({ task: 'a todo app', teams: diversifyTeams(3, 0), phases, roles: defaultRoles, model: () => new SimulatedModel(), decisionPoints: ['coding'], keep: { ratio: 1 }, groupSize: 2, scorer: 'metrics', language: 'Python', runProgram: runner.run });
+    const result = await executeCrossTeam({
+      task: 'a todo app',
+      teams: diversifyTeams(3, 0),
+      phases,
+      roles: defaultRoles,
+      model: () => new SimulatedModel(),
+      decisionPoints: ['coding'],
+      keep: { ratio: 1 },
+      groupSize: 2,
+      scorer: 'metrics',
+      language: 'Python',
+      runProgram: runner.run,
+    });
     expect(result.status).toBe('completed');
     expect(result.decisions.map((d) => d.point)).toEqual(['coding']);
     expect(result.decisions[0]!.deliveredTo).toEqual([]);
@@ -371,10 +489,28 @@ describe('executeCrossTeam', () => {
   });
 
   it('resumes from the checkpoint after a decision point without running the earlier segments again', async () => {
-    const base = { task: 'a todo app', teams: diversifyTeams(3, 4), phases: resolvePhases(undefined), roles: defaultRoles, decisionPoints: ['design', 'coding', 'final'] as DecisionPoint[], keep: { ratio: 0.7 }, groupSize: 2, scorer: 'metrics' as const, language: 'Python' as const };
+    const base = {
+      task: 'a todo app',
+      teams: diversifyTeams(3, 4),
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      decisionPoints: ['design', 'coding', 'final'] as DecisionPoint[],
+      keep: { ratio: 0.7 },
+      groupSize: 2,
+      scorer: 'metrics' as const,
+      language: 'Python' as const,
+    };
     const first = recording(new SimulatedModel({ seed: 6 }));
     const checkpoints: Array<{ checkpoint: CrossTeamCheckpoint; callsSoFar: number }> = [];
-    const full = await executeCrossTeam({ ...base, model: () => first.model, onCheckpoint: (c) => checkpoints.push({ checkpoint: JSON.parse(JSON.stringify(c)) as CrossTeamCheckpoint, callsSoFar: first.calls.length }) });
+    const full = await executeCrossTeam({
+      ...base,
+      model: () => first.model,
+      onCheckpoint: (c) =>
+        checkpoints.push({
+          checkpoint: JSON.parse(JSON.stringify(c)) as CrossTeamCheckpoint,
+          callsSoFar: first.calls.length,
+        }),
+    });
     expect(full.status).toBe('completed');
     expect(checkpoints.map((c) => c.checkpoint.point)).toEqual(['design', 'coding']);
 
@@ -386,18 +522,32 @@ describe('executeCrossTeam', () => {
       expect(again.calls).toHaveLength(first.calls.length - callsSoFar);
       expect(resumed.files).toEqual(full.files);
       expect(resumed.decisions).toEqual(full.decisions);
-      expect(resumed.teams.map((t) => t.phases.map((p) => p.name))).toEqual(full.teams.map((t) => t.phases.map((p) => p.name)));
+      expect(resumed.teams.map((t) => t.phases.map((p) => p.name))).toEqual(
+        full.teams.map((t) => t.phases.map((p) => p.name)),
+      );
     }
   });
-
 });
 
 describe('runStoryTeams checkpoints', () => {
   it('resumes after a stage without writing the earlier stages again, to the same story', async () => {
-    const base = { premise: 'a lighthouse keeper finds a message in a bottle', teams: diversifyTeams(3, 2), keep: { ratio: 0.7 }, groupSize: 2 };
+    const base = {
+      premise: 'a lighthouse keeper finds a message in a bottle',
+      teams: diversifyTeams(3, 2),
+      keep: { ratio: 0.7 },
+      groupSize: 2,
+    };
     const first = recording(new SimulatedModel({ seed: 2 }));
     const checkpoints: Array<{ checkpoint: StoryCheckpoint; callsSoFar: number }> = [];
-    const full = await runStoryTeams({ ...base, model: () => first.model, onCheckpoint: (c) => checkpoints.push({ checkpoint: JSON.parse(JSON.stringify(c)) as StoryCheckpoint, callsSoFar: first.calls.length }) });
+    const full = await runStoryTeams({
+      ...base,
+      model: () => first.model,
+      onCheckpoint: (c) =>
+        checkpoints.push({
+          checkpoint: JSON.parse(JSON.stringify(c)) as StoryCheckpoint,
+          callsSoFar: first.calls.length,
+        }),
+    });
     expect(checkpoints.map((c) => c.checkpoint.stage)).toEqual(['outline', 'draft']);
     for (const { checkpoint, callsSoFar } of checkpoints) {
       const again = recording(new SimulatedModel({ seed: 2 }));
@@ -412,17 +562,31 @@ describe('runStoryTeams checkpoints', () => {
 
   it('with one team makes no judge call', async () => {
     const { model, calls } = recording(new SimulatedModel({ seed: 2 }));
-    const result = await runStoryTeams({ premise: 'a robot learns to paint', teams: diversifyTeams(1, 0), model: () => model, keep: { ratio: 0.5 }, groupSize: 2 });
+    const result = await runStoryTeams({
+      premise: 'a robot learns to paint',
+      teams: diversifyTeams(1, 0),
+      model: () => model,
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+    });
     expect(result.status).toBe('completed');
     expect(calls.map((c) => c.agent)).toEqual(['team1/writer', 'team1/writer', 'team1/writer']);
     expect(result.decisions.map((d) => d.proposals)).toEqual([[], [], []]);
-    expect(result.decisions.map((d) => d.skipped)).toEqual([0, 1, 2].map(() => 'only team1 has a text: nothing to prune or merge'));
+    expect(result.decisions.map((d) => d.skipped)).toEqual(
+      [0, 1, 2].map(() => 'only team1 has a text: nothing to prune or merge'),
+    );
   });
 });
 
 describe('runStoryTeams', () => {
   it('runs outline → draft → revise with pruning and merging at each stage', async () => {
-    const result = await runStoryTeams({ premise: 'a lighthouse keeper finds a message in a bottle', teams: diversifyTeams(4, 2), model: () => new SimulatedModel({ seed: 2 }), keep: { ratio: 0.5 }, groupSize: 2 });
+    const result = await runStoryTeams({
+      premise: 'a lighthouse keeper finds a message in a bottle',
+      teams: diversifyTeams(4, 2),
+      model: () => new SimulatedModel({ seed: 2 }),
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+    });
     expect(result.status).toBe('completed');
     expect(result.decisions.map((d) => d.point)).toEqual(['outline', 'draft', 'revise']);
     for (const d of result.decisions) {
@@ -436,15 +600,35 @@ describe('runStoryTeams', () => {
     const log: string[] = [];
     const fast = tracing(new SimulatedModel({ seed: 2 }), log);
     const slow = tracing(new SimulatedModel({ seed: 2, latency: { kind: 'fixed', ms: 15 } }), log);
-    const two = await runStoryTeams({ premise: 'a lighthouse keeper', teams: diversifyTeams(2, 2), model: (team) => (team.id === 'team1' ? fast : slow), keep: { ratio: 1 }, groupSize: 2 });
+    const two = await runStoryTeams({
+      premise: 'a lighthouse keeper',
+      teams: diversifyTeams(2, 2),
+      model: (team) => (team.id === 'team1' ? fast : slow),
+      keep: { ratio: 1 },
+      groupSize: 2,
+    });
     expect(two.status).toBe('completed');
     expect(log.indexOf('start judge@outline/judge/team1')).toBeLessThan(log.indexOf('end team2/writer@outline/team2'));
-    expect(log.indexOf('start aggregator@outline/merge-1.1')).toBeGreaterThan(log.indexOf('end judge@outline/judge/team2'));
+    expect(log.indexOf('start aggregator@outline/merge-1.1')).toBeGreaterThan(
+      log.indexOf('end judge@outline/judge/team2'),
+    );
     const alone: string[] = [];
-    const one = await runStoryTeams({ premise: 'a lighthouse keeper', teams: diversifyTeams(1, 2), model: () => tracing(new SimulatedModel({ seed: 2 }), alone), keep: { ratio: 0.5 }, groupSize: 2 });
+    const one = await runStoryTeams({
+      premise: 'a lighthouse keeper',
+      teams: diversifyTeams(1, 2),
+      model: () => tracing(new SimulatedModel({ seed: 2 }), alone),
+      keep: { ratio: 0.5 },
+      groupSize: 2,
+    });
     expect(one.status).toBe('completed');
-    expect(alone.filter((c) => c.startsWith('start'))).toEqual(['start team1/writer@outline/team1', 'start team1/writer@draft/team1', 'start team1/writer@revise/team1']);
-    expect(one.decisions.map((d) => d.skipped)).toEqual(Array(3).fill('only team1 has a text: nothing to prune or merge'));
+    expect(alone.filter((c) => c.startsWith('start'))).toEqual([
+      'start team1/writer@outline/team1',
+      'start team1/writer@draft/team1',
+      'start team1/writer@revise/team1',
+    ]);
+    expect(one.decisions.map((d) => d.skipped)).toEqual(
+      Array(3).fill('only team1 has a text: nothing to prune or merge'),
+    );
     expect(one.story).toBe(one.teams[0]!.artifacts.revise);
   });
 });

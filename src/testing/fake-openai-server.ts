@@ -13,7 +13,12 @@ export type FakeFault = '429' | '500' | 'hang' | 'truncated' | 'stall';
 /** Options of {@link startFakeOpenAIServer}. */
 export interface FakeServerOptions {
   /** Reply text for a request (default: the simulated model's reply). */
-  reply?: (request: { messages: SimMessage[]; model: string; temperature?: number; seed?: number }) => string | Promise<string>;
+  reply?: (request: {
+    messages: SimMessage[];
+    model: string;
+    temperature?: number;
+    seed?: number;
+  }) => string | Promise<string>;
   /** Latency per successful response, ms: fixed or a [min, max] range. */
   latencyMs?: number | [number, number];
   /** Random faults: this share of requests fails with one of `kinds` (seeded). */
@@ -62,7 +67,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 type ContentPart = { type?: string; text?: string };
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return (content as ContentPart[]).map((p) => (p.type === 'text' ? (p.text ?? '') : '')).join('');
+  if (Array.isArray(content))
+    return (content as ContentPart[]).map((p) => (p.type === 'text' ? (p.text ?? '') : '')).join('');
   return '';
 }
 
@@ -76,7 +82,16 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
   const random = seededRandom(options.faults?.seed ?? 1);
   const latencyRandom = seededRandom(7);
   const sockets = new Set<Socket>();
-  const stats: FakeServerStats = { requests: 0, outcomes: { ok: 0, '429': 0, '500': 0, hang: 0, truncated: 0, stall: 0 }, inFlight: 0, maxInFlight: 0, closedEarly: 0, completionTokens: 0, promptTokens: 0, log: [] };
+  const stats: FakeServerStats = {
+    requests: 0,
+    outcomes: { ok: 0, '429': 0, '500': 0, hang: 0, truncated: 0, stall: 0 },
+    inFlight: 0,
+    maxInFlight: 0,
+    closedEarly: 0,
+    completionTokens: 0,
+    promptTokens: 0,
+    log: [],
+  };
   let served = 0;
 
   const pickOutcome = (): FakeFault | 'ok' => {
@@ -94,7 +109,12 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', data: (options.models ?? ['fake-model']).map((id) => ({ id, object: 'model', owned_by: 'crosstalk-test' })) }));
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data: (options.models ?? ['fake-model']).map((id) => ({ id, object: 'model', owned_by: 'crosstalk-test' })),
+        }),
+      );
       return;
     }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
@@ -103,7 +123,13 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
       return;
     }
     const raw = await readBody(req);
-    let body: { model?: string; messages?: Array<{ role: string; content: unknown }>; stream?: boolean; temperature?: number; seed?: number };
+    let body: {
+      model?: string;
+      messages?: Array<{ role: string; content: unknown }>;
+      stream?: boolean;
+      temperature?: number;
+      seed?: number;
+    };
     try {
       body = JSON.parse(raw);
     } catch {
@@ -125,7 +151,10 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
 
     if (outcome === '429') {
       const ra = options.retryAfter ?? { ms: 50 };
-      res.writeHead(429, { 'content-type': 'application/json', ...('ms' in ra ? { 'retry-after-ms': String(ra.ms) } : { 'retry-after': String(ra.seconds) }) });
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        ...('ms' in ra ? { 'retry-after-ms': String(ra.ms) } : { 'retry-after': String(ra.seconds) }),
+      });
       res.end(JSON.stringify({ error: { message: 'rate limited (fake)', type: 'rate_limit_error' } }));
       return;
     }
@@ -141,19 +170,39 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
     try {
       const wait = latency();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const text = await (options.reply ?? ((r) => simulateReply({ messages: r.messages, seed: r.seed ?? 0, ...(r.temperature !== undefined ? { temperature: r.temperature } : {}), modelId: r.model })))({
+      const text = await (
+        options.reply ??
+        ((r) =>
+          simulateReply({
+            messages: r.messages,
+            seed: r.seed ?? 0,
+            ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
+            modelId: r.model,
+          }))
+      )({
         messages,
         model: body.model ?? 'fake-model',
         ...(body.temperature !== undefined ? { temperature: body.temperature } : {}),
         ...(body.seed !== undefined ? { seed: body.seed } : {}),
       });
-      const usage = { prompt_tokens: estimateTokens(promptText), completion_tokens: estimateTokens(text), total_tokens: 0 };
+      const usage = {
+        prompt_tokens: estimateTokens(promptText),
+        completion_tokens: estimateTokens(text),
+        total_tokens: 0,
+      };
       usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
       const id = `chatcmpl-fake-${stats.requests}`;
       const created = Math.floor(Date.now() / 1000);
       const model = body.model ?? 'fake-model';
       if (outcome === 'truncated') {
-        const full = JSON.stringify({ id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
+        const full = JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+          usage,
+        });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(full.slice(0, Math.floor(full.length / 2)));
         return;
@@ -161,9 +210,19 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
       if (outcome === 'stall') {
         // headers and a first part, then silence: only the client's timeout or abort ends it
         if (body.stream) {
-          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+          res.writeHead(200, {
+            'content-type': 'text/event-stream',
+            'cache-control': 'no-cache',
+            connection: 'keep-alive',
+          });
           const delta = { role: 'assistant', content: text.slice(0, 40) };
-          const first = { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: null }] };
+          const first = {
+            id,
+            object: 'chat.completion.chunk',
+            created,
+            model,
+            choices: [{ index: 0, delta, finish_reason: null }],
+          };
           res.write(`data: ${JSON.stringify(first)}\n\n`);
         } else {
           res.writeHead(200, { 'content-type': 'application/json' });
@@ -174,18 +233,33 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
       stats.completionTokens += usage.completion_tokens;
       stats.promptTokens += usage.prompt_tokens;
       if (body.stream) {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+        });
         const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
           `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
         res.write(chunk({ role: 'assistant', content: '' }, null));
         for (const piece of text.match(/[\s\S]{1,40}/g) ?? []) res.write(chunk({ content: piece }, null));
         res.write(chunk({}, 'stop'));
-        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
+        );
         res.end('data: [DONE]\n\n');
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage }));
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+          usage,
+        }),
+      );
     } finally {
       stats.inFlight--;
     }

@@ -3,6 +3,12 @@
  * offline — the simulated model, a fake OpenAI-compatible server and a
  * scripted model for middleware tests.
  */
-export { startFakeOpenAIServer, type FakeServer, type FakeServerOptions, type FakeServerStats, type FakeFault } from './fake-openai-server.js';
+export {
+  startFakeOpenAIServer,
+  type FakeServer,
+  type FakeServerOptions,
+  type FakeServerStats,
+  type FakeFault,
+} from './fake-openai-server.js';
 export { scriptedModel, type ScriptStep } from './scripted-model.js';
 export { SimulatedModel, simulateReply, parseSimQuery, type SimOptions } from '../model/sim/index.js';

@@ -89,7 +89,8 @@ export function scriptedModel(script: ScriptStep[], options: { delayMs?: number 
       { type: 'text-start', id: '0' },
       { type: 'text-delta', id: '0', delta: text },
     ];
-    if (typeof step === 'string') parts.push({ type: 'text-end', id: '0' }, { type: 'finish', usage, finishReason: stop });
+    if (typeof step === 'string')
+      parts.push({ type: 'text-end', id: '0' }, { type: 'finish', usage, finishReason: stop });
     let ended = false;
     streamsOpen++;
     const end = () => {

@@ -18,7 +18,11 @@ const configCases: Array<[string, string, RegExp]> = [
   ['wrong type', 'limits:\n  concurrency: lots\n', /'limits\.concurrency' must be a number/],
   ['bad YAML', 'model: [sim\n', /not valid YAML/],
   ['unknown provider in config', 'model: gpt4\n', /model: unknown model 'gpt4'/],
-  ['bad role model', 'model: sim\nroleModels:\n  programmer: "foo:bar"\n', /roleModels\.programmer: unknown model 'foo:bar': unknown provider 'foo'/],
+  [
+    'bad role model',
+    'model: sim\nroleModels:\n  programmer: "foo:bar"\n',
+    /roleModels\.programmer: unknown model 'foo:bar': unknown provider 'foo'/,
+  ],
   ['negative budget', 'budget:\n  usd: -2\n', /'budget\.usd' must be positive/],
 ];
 
@@ -31,16 +35,51 @@ describe('bad input gives exit 2 and one line', () => {
 
   const flagCases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
     ['unknown model provider', ['ask', 'hi', '--model', 'foo:bar'], {}, /--model: unknown model 'foo:bar'/],
-    ['compatible model without id', ['ask', 'hi', '--model', 'compatible:http://127.0.0.1:9/v1'], {}, /needs '<baseURL>#<model id>'/],
+    [
+      'compatible model without id',
+      ['ask', 'hi', '--model', 'compatible:http://127.0.0.1:9/v1'],
+      {},
+      /needs '<baseURL>#<model id>'/,
+    ],
     ['compatible model with a non-URL', ['ask', 'hi', '--model', 'compatible:nowhere#m'], {}, /is not a URL/],
-    ['openai without a key', ['ask', 'hi', '--model', 'openai:gpt-4o-mini'], {}, /needs an OpenAI API key: set OPENAI_API_KEY/],
-    ['anthropic without a key', ['ask', 'hi', '--model', 'anthropic:claude-sonnet-4-5'], {}, /needs an Anthropic API key/],
+    [
+      'openai without a key',
+      ['ask', 'hi', '--model', 'openai:gpt-4o-mini'],
+      {},
+      /needs an OpenAI API key: set OPENAI_API_KEY/,
+    ],
+    [
+      'anthropic without a key',
+      ['ask', 'hi', '--model', 'anthropic:claude-sonnet-4-5'],
+      {},
+      /needs an Anthropic API key/,
+    ],
     ['bad sim option', ['ask', 'hi', '--model', 'sim?latency=soon'], {}, /sim option 'latency'/],
     ['unknown sim option', ['ask', 'hi', '--model', 'sim?speed=9'], {}, /unknown sim option 'speed'/],
-    ['non-numeric concurrency', ['ask', 'hi', '--model', 'sim', '--concurrency', 'x'], {}, /--concurrency must be a positive integer/],
-    ['negative budget flag', ['ask', 'hi', '--model', 'sim', '--budget-usd', '-1'], {}, /--budget-usd must be a positive number/],
-    ['bad temperature', ['ask', 'hi', '--model', 'sim', '--temperature', '7'], {}, /--temperature must be a number from 0 to 2/],
-    ['bad env variable', ['ask', 'hi', '--model', 'sim'], { CROSSTALK_CONCURRENCY: 'many' }, /CROSSTALK_CONCURRENCY must be a positive integer/],
+    [
+      'non-numeric concurrency',
+      ['ask', 'hi', '--model', 'sim', '--concurrency', 'x'],
+      {},
+      /--concurrency must be a positive integer/,
+    ],
+    [
+      'negative budget flag',
+      ['ask', 'hi', '--model', 'sim', '--budget-usd', '-1'],
+      {},
+      /--budget-usd must be a positive number/,
+    ],
+    [
+      'bad temperature',
+      ['ask', 'hi', '--model', 'sim', '--temperature', '7'],
+      {},
+      /--temperature must be a number from 0 to 2/,
+    ],
+    [
+      'bad env variable',
+      ['ask', 'hi', '--model', 'sim'],
+      { CROSSTALK_CONCURRENCY: 'many' },
+      /CROSSTALK_CONCURRENCY must be a positive integer/,
+    ],
     ['missing config file', ['config', '--config', 'missing.yaml'], {}, /config file not found/],
     ['unknown option', ['ask', 'hi', '--modle', 'sim'], {}, /unknown option '--modle'/],
     ['unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'/],
@@ -52,8 +91,14 @@ describe('bad input gives exit 2 and one line', () => {
   });
 
   it('no model configured anywhere: says how to configure one and suggests --model sim', async () => {
-    const result = await runInProcess(['ask', 'hi'], { cwd: tempDir(), env: cleanEnv({ OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1' }) });
-    expectBadInput(result, /no model configured: pass --model .*CROSSTALK_MODEL or OPENAI_API_KEY.*crosstalk\.config\.yaml.*--model sim/);
+    const result = await runInProcess(['ask', 'hi'], {
+      cwd: tempDir(),
+      env: cleanEnv({ OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1' }),
+    });
+    expectBadInput(
+      result,
+      /no model configured: pass --model .*CROSSTALK_MODEL or OPENAI_API_KEY.*crosstalk\.config\.yaml.*--model sim/,
+    );
   });
 
   it('the real process prints no stack trace for bad input', async () => {
@@ -74,35 +119,43 @@ describe('bad input gives exit 2 and one line', () => {
     ['story', ['story', 'a lighthouse', '--teams', '2', '--model', 'sim']],
   ];
 
-  it.each(outCommands)('%s refuses an --out it cannot write before any model call, in one line', async (_label, command) => {
-    const cwd = tempDir();
-    writeFileSync(join(cwd, 'file.txt'), 'mine');
-    mkdirSync(join(cwd, 'full'));
-    writeFileSync(join(cwd, 'full', 'keep.md'), 'mine');
-    const cases: Array<[string, RegExp]> = [
-      ['file.txt', /cannot write to .*file\.txt: it is a file, not a directory/],
-      ['file.txt/sub', /cannot create output directory .*file\.txt\/sub: .*ENOTDIR/],
-      ['full', /output directory .*full is not empty; choose another --out/],
-      ['/proc/crosstalk-out', /cannot create output directory \/proc\/crosstalk-out: /], // Node's recursive mkdir loops forever there
-      ['', /--out must name a directory \(got ""\)/],
-    ];
-    for (const [out, message] of cases) {
-      const result = await runInProcess([...command, '--out', out, '--json'], { cwd });
-      expectBadInput(result, message);
-      expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID' } });
-    }
-    // nothing was run, so no run was stored
-    expect(existsSync(join(cwd, '.crosstalk'))).toBe(false);
-    expect(readdirSync(join(cwd, 'full'))).toEqual(['keep.md']);
-  });
+  it.each(outCommands)(
+    '%s refuses an --out it cannot write before any model call, in one line',
+    async (_label, command) => {
+      const cwd = tempDir();
+      writeFileSync(join(cwd, 'file.txt'), 'mine');
+      mkdirSync(join(cwd, 'full'));
+      writeFileSync(join(cwd, 'full', 'keep.md'), 'mine');
+      const cases: Array<[string, RegExp]> = [
+        ['file.txt', /cannot write to .*file\.txt: it is a file, not a directory/],
+        ['file.txt/sub', /cannot create output directory .*file\.txt\/sub: .*ENOTDIR/],
+        ['full', /output directory .*full is not empty; choose another --out/],
+        ['/proc/crosstalk-out', /cannot create output directory \/proc\/crosstalk-out: /], // Node's recursive mkdir loops forever there
+        ['', /--out must name a directory \(got ""\)/],
+      ];
+      for (const [out, message] of cases) {
+        const result = await runInProcess([...command, '--out', out, '--json'], { cwd });
+        expectBadInput(result, message);
+        expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID' } });
+      }
+      // nothing was run, so no run was stored
+      expect(existsSync(join(cwd, '.crosstalk'))).toBe(false);
+      expect(readdirSync(join(cwd, 'full'))).toEqual(['keep.md']);
+    },
+  );
 
   it('creates a new --out before the run, and accepts an existing empty one', async () => {
     const cwd = tempDir();
     mkdirSync(join(cwd, 'empty'));
-    const result = await runInProcess(['net', 'a haiku', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--out', 'empty'], { cwd });
+    const result = await runInProcess(
+      ['net', 'a haiku', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--out', 'empty'],
+      { cwd },
+    );
     expect(result.code).toBe(0);
     expect(existsSync(join(cwd, 'empty', 'answer.md'))).toBe(true);
-    const nested = await runInProcess(['story', 'a lighthouse', '--teams', '2', '--model', 'sim', '--out', 'a/b/c'], { cwd });
+    const nested = await runInProcess(['story', 'a lighthouse', '--teams', '2', '--model', 'sim', '--out', 'a/b/c'], {
+      cwd,
+    });
     expect(nested.code).toBe(0);
     expect(existsSync(join(cwd, 'a', 'b', 'c', 'story.md'))).toBe(true);
   });
@@ -113,10 +166,22 @@ describe('bad input gives exit 2 and one line', () => {
     writeFileSync(join(cwd, 'e.dot'), 'digraph { a; b; a -> b [critic="reviwer"]; }');
     writeFileSync(join(cwd, 'phases.yaml'), 'phases:\n  - name: coding\n    assistant: programer\n');
     const cases: Array<[string[], string]> = [
-      [['net', 'x', '--topology', 'g.dot', '--model', 'sim'], "crosstalk: graph node 'a': unknown role 'nonexistent'; known roles: "],
-      [['net', 'x', '--topology', 'e.dot', '--model', 'sim'], "crosstalk: graph edge 'a' -> 'b' critic: unknown role 'reviwer' (did you mean 'reviewer'?); known roles: "],
-      [['dev', 'x', '--model', 'sim', '--role-models', 'reviwer=sim'], "crosstalk: --role-models: unknown role 'reviwer' (did you mean 'reviewer'?); known roles: "],
-      [['dev', 'x', '--model', 'sim', '--phases', 'phases.yaml'], "crosstalk: phase coding: assistant: unknown role 'programer' (did you mean 'programmer'?); known roles: "],
+      [
+        ['net', 'x', '--topology', 'g.dot', '--model', 'sim'],
+        "crosstalk: graph node 'a': unknown role 'nonexistent'; known roles: ",
+      ],
+      [
+        ['net', 'x', '--topology', 'e.dot', '--model', 'sim'],
+        "crosstalk: graph edge 'a' -> 'b' critic: unknown role 'reviwer' (did you mean 'reviewer'?); known roles: ",
+      ],
+      [
+        ['dev', 'x', '--model', 'sim', '--role-models', 'reviwer=sim'],
+        "crosstalk: --role-models: unknown role 'reviwer' (did you mean 'reviewer'?); known roles: ",
+      ],
+      [
+        ['dev', 'x', '--model', 'sim', '--phases', 'phases.yaml'],
+        "crosstalk: phase coding: assistant: unknown role 'programer' (did you mean 'programmer'?); known roles: ",
+      ],
     ];
     for (const [args, start] of cases) {
       const result = await runInProcess(args, { cwd });
@@ -131,7 +196,9 @@ describe('bad input gives exit 2 and one line', () => {
   it('a run that fails validation before its first model call leaves no run behind', async () => {
     const cwd = tempDir();
     for (const model of ['openai:gpt-4o-mini', 'sim?latency=soon', 'nope:x']) {
-      const result = await runInProcess(['net', 'x', '--topology', 'chain', '--agents', '2', '--model', model], { cwd });
+      const result = await runInProcess(['net', 'x', '--topology', 'chain', '--agents', '2', '--model', model], {
+        cwd,
+      });
       expect(result.code, model).toBe(2);
     }
     const runs = await runInProcess(['runs', 'list', '--json'], { cwd });

@@ -15,13 +15,35 @@ describe('events and plans from the command line', () => {
   it('runs events --follow --json streams a running network from another process, one JSON object per line', async () => {
     const cwd = scratch();
     // slow enough model calls that the run lasts several seconds; the follower starts once the run is recorded
-    const run = spawn(process.execPath, [cliPath, 'net', 'Write a fable.', '--topology', 'layer', '--agents', '64', '--model', 'sim?latency=150ms', '--concurrency', '64', '--store', 'runs.db', '--out', 'out'], {
-      cwd,
-      env: cleanEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const run = spawn(
+      process.execPath,
+      [
+        cliPath,
+        'net',
+        'Write a fable.',
+        '--topology',
+        'layer',
+        '--agents',
+        '64',
+        '--model',
+        'sim?latency=150ms',
+        '--concurrency',
+        '64',
+        '--store',
+        'runs.db',
+        '--out',
+        'out',
+      ],
+      {
+        cwd,
+        env: cleanEnv(),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let runEnded = Number.POSITIVE_INFINITY;
-    const runExit = new Promise<number | null>((resolve) => run.on('exit', (code) => ((runEnded = Date.now()), resolve(code))));
+    const runExit = new Promise<number | null>((resolve) =>
+      run.on('exit', (code) => ((runEnded = Date.now()), resolve(code))),
+    );
     const id = await new Promise<string>((resolve, reject) => {
       let stderr = '';
       run.stderr.on('data', (chunk) => {
@@ -32,8 +54,13 @@ describe('events and plans from the command line', () => {
       run.on('exit', () => reject(new Error(`the run ended before it printed its id: ${stderr}`)));
     });
 
-    const follower = spawn(process.execPath, [cliPath, 'runs', 'events', id, '--follow', '--json', '--store', 'runs.db'], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const received: Array<{ event: { type: string; seq: number; step?: { kind: string; id: string } }; at: number }> = [];
+    const follower = spawn(
+      process.execPath,
+      [cliPath, 'runs', 'events', id, '--follow', '--json', '--store', 'runs.db'],
+      { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const received: Array<{ event: { type: string; seq: number; step?: { kind: string; id: string } }; at: number }> =
+      [];
     let buffer = '';
     follower.stdout.on('data', (chunk) => {
       buffer += String(chunk);
@@ -59,10 +86,27 @@ describe('events and plans from the command line', () => {
 
   it('--dry-run plans a 100-node mesh within 10 % of the calls and tokens the real run makes, calling no model', async () => {
     const cwd = scratch();
-    const args = ['net', 'Write a haiku about the sea.', '--topology', 'mesh', '--agents', '100', '--model', 'sim', '--concurrency', '64'];
+    const args = [
+      'net',
+      'Write a haiku about the sea.',
+      '--topology',
+      'mesh',
+      '--agents',
+      '100',
+      '--model',
+      'sim',
+      '--concurrency',
+      '64',
+    ];
     const planned = await runInProcess([...args, '--dry-run', '--assume-latency', '2s', '--json'], { cwd });
     expect(planned.code).toBe(0);
-    const plan = JSON.parse(planned.stdout) as { dryRun: boolean; estimate: { expected: { calls: number; inputTokens: number; outputTokens: number }; makespan: { latencyMs: number; expectedMs: number } } };
+    const plan = JSON.parse(planned.stdout) as {
+      dryRun: boolean;
+      estimate: {
+        expected: { calls: number; inputTokens: number; outputTokens: number };
+        makespan: { latencyMs: number; expectedMs: number };
+      };
+    };
     expect(plan.dryRun).toBe(true);
     expect(plan.estimate.makespan.latencyMs).toBe(2000);
     expect(plan.estimate.makespan.expectedMs).toBeGreaterThan(0);
@@ -72,7 +116,8 @@ describe('events and plans from the command line', () => {
 
     const real = await runProcess([...args, '--out', 'real', '--json'], { cwd, timeoutMs: 120_000 });
     expect(real.code).toBe(0);
-    const totals = (JSON.parse(real.stdout) as { totals: { calls: number; inputTokens: number; outputTokens: number } }).totals;
+    const totals = (JSON.parse(real.stdout) as { totals: { calls: number; inputTokens: number; outputTokens: number } })
+      .totals;
     const within = (estimate: number, actual: number) => Math.abs(estimate - actual) / actual;
     expect(within(plan.estimate.expected.calls, totals.calls)).toBeLessThanOrEqual(0.1);
     expect(within(plan.estimate.expected.inputTokens, totals.inputTokens)).toBeLessThanOrEqual(0.1);
@@ -81,13 +126,20 @@ describe('events and plans from the command line', () => {
 
   it('--dry-run prints human lines for dev, dev --teams and story', async () => {
     const cwd = scratch();
-    for (const args of [['dev', 'a todo app'], ['dev', 'a todo app', '--teams', '3'], ['story', 'a lighthouse keeper', '--teams', '2']]) {
+    for (const args of [
+      ['dev', 'a todo app'],
+      ['dev', 'a todo app', '--teams', '3'],
+      ['story', 'a lighthouse keeper', '--teams', '2'],
+    ]) {
       const result = await runInProcess([...args, '--model', 'sim', '--dry-run', '--assume-latency', '500ms'], { cwd });
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toMatch(/^planned: ~?\d[\d,]* model calls/m);
       expect(result.stdout).toMatch(/makespan ≈ .* at 500 ms per call/);
     }
-    const bad = await runInProcess(['net', 'x', '--topology', 'chain', '--agents', '3', '--model', 'sim', '--dry-run', '--assume-latency', 'soon'], { cwd });
+    const bad = await runInProcess(
+      ['net', 'x', '--topology', 'chain', '--agents', '3', '--model', 'sim', '--dry-run', '--assume-latency', 'soon'],
+      { cwd },
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/--assume-latency/);
@@ -103,7 +155,14 @@ describe('events and plans from the command line', () => {
       if (shown.includes('Run it? [y/N]')) stdin.write('n\n');
     });
     const args = ['net', 'Write a haiku.', '--topology', 'mesh', '--agents', '100', '--model', 'sim'];
-    const code = await runCli(args, { cwd, env: cleanEnv(), stdout: new PassThrough(), stderr, stdin, signal: new AbortController().signal });
+    const code = await runCli(args, {
+      cwd,
+      env: cleanEnv(),
+      stdout: new PassThrough(),
+      stderr,
+      stdin,
+      signal: new AbortController().signal,
+    });
     expect(code).toBe(0);
     expect(shown).toMatch(/^planned: 11,618 model calls/m);
     expect(shown).toContain('This network plans 11618 model calls. Run it? [y/N]');

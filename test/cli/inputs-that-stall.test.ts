@@ -15,9 +15,17 @@ function workDir(): string {
  * Starts the CLI, waits for `ready` on its stderr, sends SIGTERM and resolves with the exit code and how long the
  * process took to exit after the signal.
  */
-function terminateWhenReady(args: string[], ready: RegExp, cwd: string): Promise<{ code: number | null; afterSignalMs: number; stderr: string }> {
+function terminateWhenReady(
+  args: string[],
+  ready: RegExp,
+  cwd: string,
+): Promise<{ code: number | null; afterSignalMs: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd,
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     let signalledAt: number | undefined;
     const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
@@ -31,7 +39,11 @@ function terminateWhenReady(args: string[], ready: RegExp, cwd: string): Promise
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(guard);
-      resolve({ code, afterSignalMs: signalledAt === undefined ? Number.NaN : performance.now() - signalledAt, stderr });
+      resolve({
+        code,
+        afterSignalMs: signalledAt === undefined ? Number.NaN : performance.now() - signalledAt,
+        stderr,
+      });
     });
   });
 }
@@ -42,7 +54,9 @@ describe('inputs that used to stall or crash a run', () => {
     const result = await runProcess(['graph', 'mesh', '--n', '100000'], { cwd: workDir() });
     expect(performance.now() - started).toBeLessThan(20_000);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('crosstalk: a mesh of 100,000 nodes has about 4,999,950,000 edges, above the maximum of 4,000,000 (raise it with --max-edges)\n');
+    expect(result.stderr).toBe(
+      'crosstalk: a mesh of 100,000 nodes has about 4,999,950,000 edges, above the maximum of 4,000,000 (raise it with --max-edges)\n',
+    );
   });
 
   it('computes no clustering statistics without --stats', { timeout: 60_000 }, async () => {
@@ -54,7 +68,11 @@ describe('inputs that used to stall or crash a run', () => {
   });
 
   it('stops graph --stats on SIGTERM promptly', { timeout: 150_000 }, async () => {
-    const result = await terminateWhenReady(['graph', 'mesh', '--n', '2000', '--stats'], /computing clustering and path statistics/, workDir());
+    const result = await terminateWhenReady(
+      ['graph', 'mesh', '--n', '2000', '--stats'],
+      /computing clustering and path statistics/,
+      workDir(),
+    );
     expect(result.stderr).toContain('SIGTERM received');
     expect(result.code).toBe(130);
     // the issue asks for a second; the bound is generous for a loaded 2-core machine
@@ -63,16 +81,25 @@ describe('inputs that used to stall or crash a run', () => {
 
   it('stops a net run on the simulated model on SIGTERM promptly, resumable', { timeout: 150_000 }, async () => {
     // the simulated model answers at once: without turns of the event loop the signal waited for the whole run
-    const result = await terminateWhenReady(['net', 'Write a haiku', '--topology', 'mesh', '--agents', '300', '--model', 'sim'], /run \S+ \(net, sim\)/, workDir());
+    const result = await terminateWhenReady(
+      ['net', 'Write a haiku', '--topology', 'mesh', '--agents', '300', '--model', 'sim'],
+      /run \S+ \(net, sim\)/,
+      workDir(),
+    );
     expect(result.code).toBe(130);
-    expect(result.stderr).toMatch(/crosstalk: interrupted; \d+ of 300 nodes are done and saved\. Resume with: crosstalk runs resume \S+/);
+    expect(result.stderr).toMatch(
+      /crosstalk: interrupted; \d+ of 300 nodes are done and saved\. Resume with: crosstalk runs resume \S+/,
+    );
     expect(result.afterSignalMs).toBeLessThan(5_000);
   });
 
   it('refuses a 300-character node id before any model call', async () => {
     const cwd = workDir();
     const id = 'n'.repeat(300);
-    writeFileSync(join(cwd, 'g.json'), JSON.stringify({ nodes: [{ id: 'a' }, { id }], edges: [{ from: 'a', to: id }] }));
+    writeFileSync(
+      join(cwd, 'g.json'),
+      JSON.stringify({ nodes: [{ id: 'a' }, { id }], edges: [{ from: 'a', to: id }] }),
+    );
     const result = await runProcess(['net', 'Write a haiku', '--topology', 'g.json', '--model', 'sim'], { cwd });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^crosstalk: node id 'n{40}…' has 300 characters, above the maximum of 200\n$/);
@@ -85,8 +112,13 @@ describe('inputs that used to stall or crash a run', () => {
     expect(big.code).toBe(2);
     expect(big.stderr).toMatch(/^crosstalk: config file .*big\.yaml is 400,008 bytes, above the maximum of 262,144\n$/);
 
-    writeFileSync(join(cwd, 'file-url.yaml'), 'providers:\n  openai: { apiKey: sk-test, baseURL: "file:///etc/passwd" }\n');
-    const fileUrl = await runProcess(['ask', 'hi', '--model', 'openai:gpt-4o-mini', '--config', 'file-url.yaml'], { cwd });
+    writeFileSync(
+      join(cwd, 'file-url.yaml'),
+      'providers:\n  openai: { apiKey: sk-test, baseURL: "file:///etc/passwd" }\n',
+    );
+    const fileUrl = await runProcess(['ask', 'hi', '--model', 'openai:gpt-4o-mini', '--config', 'file-url.yaml'], {
+      cwd,
+    });
     expect(fileUrl.code).toBe(2);
     expect(fileUrl.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(fileUrl.stderr).toContain('baseURL');
@@ -96,9 +128,14 @@ describe('inputs that used to stall or crash a run', () => {
     foreign.exec('CREATE TABLE notes (body TEXT)');
     foreign.close();
     for (const store of ['empty.db', 'foreign.db']) {
-      const net = await runProcess(['net', 'Write a haiku', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--store', store], { cwd });
+      const net = await runProcess(
+        ['net', 'Write a haiku', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--store', store],
+        { cwd },
+      );
       expect(net.code).toBe(2);
-      expect(net.stderr).toMatch(/^crosstalk: .*(is an empty file, not a crosstalk run store|is not a crosstalk run store)/m);
+      expect(net.stderr).toMatch(
+        /^crosstalk: .*(is an empty file, not a crosstalk run store|is not a crosstalk run store)/m,
+      );
     }
     const check = new Database(join(cwd, 'foreign.db'), { readonly: true });
     expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 'notes' }]);

@@ -23,8 +23,12 @@ describe('--otel', () => {
     const doc = JSON.parse(on.stdout) as { runId: string; totals: { calls: number } };
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(doc.totals.calls);
-    expect(spans.every((s) => s.name === 'ai.generateText.doGenerate' && s.attributes['crosstalk.run.id'] === doc.runId)).toBe(true);
+    expect(
+      spans.every((s) => s.name === 'ai.generateText.doGenerate' && s.attributes['crosstalk.run.id'] === doc.runId),
+    ).toBe(true);
     expect(new Set(spans.map((s) => s.attributes['crosstalk.scope']))).toEqual(new Set(['n0', 'n1', 'n2', 'output']));
-    expect(spans.find((s) => s.attributes['crosstalk.agent'] === 'critic')?.attributes['ai.usage.outputTokens']).toBeGreaterThan(0);
+    expect(
+      spans.find((s) => s.attributes['crosstalk.agent'] === 'critic')?.attributes['ai.usage.outputTokens'],
+    ).toBeGreaterThan(0);
   });
 });

@@ -16,7 +16,11 @@ function providerModel(url: string): LanguageModelV3 {
   return createProviderModel(parseModelString(`compatible:${url}#fake-model`), {});
 }
 
-function stack(model: LanguageModelV3, tracker: UsageTracker, extra: Partial<Parameters<typeof buildModelStack>[0]> = {}) {
+function stack(
+  model: LanguageModelV3,
+  tracker: UsageTracker,
+  extra: Partial<Parameters<typeof buildModelStack>[0]> = {},
+) {
   return buildModelStack({
     model,
     name: 'fake',
@@ -32,10 +36,21 @@ function stack(model: LanguageModelV3, tracker: UsageTracker, extra: Partial<Par
 
 describe('the model stack against a fake OpenAI-compatible server', () => {
   it('gets 200 calls through 30% failures (429 with Retry-After, 500, hangs, truncated JSON), counting each exactly once', async () => {
-    server = await startFakeOpenAIServer({ faults: { rate: 0.3, kinds: ['429', '500', 'hang', 'truncated'], seed: 11 }, retryAfter: { ms: 60 }, latencyMs: [1, 5] });
+    server = await startFakeOpenAIServer({
+      faults: { rate: 0.3, kinds: ['429', '500', 'hang', 'truncated'], seed: 11 },
+      retryAfter: { ms: 60 },
+      latencyMs: [1, 5],
+    });
     const tracker = new UsageTracker();
     const model = stack(providerModel(server.url), tracker);
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => complete(model, { messages: [{ role: 'user', content: `call number ${i}: say something` }], agent: `agent-${i % 4}` })));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        complete(model, {
+          messages: [{ role: 'user', content: `call number ${i}: say something` }],
+          agent: `agent-${i % 4}`,
+        }),
+      ),
+    );
     expect(replies.every((r) => r.text.length > 0)).toBe(true);
     const s = server.stats;
     // every fault kind was exercised
@@ -70,7 +85,9 @@ describe('the model stack against a fake OpenAI-compatible server', () => {
     const tracker = new UsageTracker();
     const limiter = createModelLimiter({ concurrency: 8 });
     const model = stack(providerModel(server.url), tracker, { limiter, timeoutMs: 10_000 });
-    await Promise.all(Array.from({ length: 1000 }, (_, i) => complete(model, { messages: [{ role: 'user', content: `q${i}` }] })));
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => complete(model, { messages: [{ role: 'user', content: `q${i}` }] })),
+    );
     expect(server.stats.requests).toBe(1000);
     // the server never sees more than the cap; whether it sees all 8 at once depends on the OS scheduler,
     // so the cap being reached is read from the limiter's own peak
@@ -103,12 +120,15 @@ describe('the model stack against a fake OpenAI-compatible server', () => {
   });
 
   it('streams through the stack', async () => {
-    server = await startFakeOpenAIServer({ reply: () => 'streamed reply text that is long enough to need several chunks' });
+    server = await startFakeOpenAIServer({
+      reply: () => 'streamed reply text that is long enough to need several chunks',
+    });
     const tracker = new UsageTracker();
     const model = stack(providerModel(server.url), tracker);
     const { stream } = await model.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
     let text = '';
-    for await (const part of stream as unknown as AsyncIterable<{ type: string; delta?: string }>) if (part.type === 'text-delta') text += part.delta;
+    for await (const part of stream as unknown as AsyncIterable<{ type: string; delta?: string }>)
+      if (part.type === 'text-delta') text += part.delta;
     expect(text).toBe('streamed reply text that is long enough to need several chunks');
     expect(tracker.snapshot().total.calls).toBe(1);
   });
@@ -151,7 +171,11 @@ describe('the model stack against a fake OpenAI-compatible server', () => {
     it('fails with a ModelTimeoutError, closes the connection and frees the limiter slot', async () => {
       server = await startFakeOpenAIServer({ script: ['stall', 'ok'], reply });
       const limiter = createModelLimiter({ concurrency: 1 });
-      const model = stack(providerModel(server.url), new UsageTracker(), { limiter, timeoutMs: 2000, retry: { maxAttempts: 1 } });
+      const model = stack(providerModel(server.url), new UsageTracker(), {
+        limiter,
+        timeoutMs: 2000,
+        retry: { maxAttempts: 1 },
+      });
       const { first, rest } = await firstTextAndRest(model);
       expect(first).toBe(reply().slice(0, 40));
       expect(await rest).toBeInstanceOf(ModelTimeoutError);
@@ -178,7 +202,10 @@ describe('the model stack against a fake OpenAI-compatible server', () => {
 
   it('works from the command line with the compatible: provider', async () => {
     server = await startFakeOpenAIServer();
-    const result = await runProcess(['ask', 'Task: a haiku about rivers.', '--model', `compatible:${server.url}#fake-model`, '--json'], { cwd: tempDir(), env: cleanEnv() });
+    const result = await runProcess(
+      ['ask', 'Task: a haiku about rivers.', '--model', `compatible:${server.url}#fake-model`, '--json'],
+      { cwd: tempDir(), env: cleanEnv() },
+    );
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as { ok: boolean; reply: string; usage: { calls: number } };
     expect(doc.ok).toBe(true);
@@ -189,7 +216,10 @@ describe('the model stack against a fake OpenAI-compatible server', () => {
 
   it('works with the openai provider pointed at the server', async () => {
     server = await startFakeOpenAIServer({ reply: () => 'from openai provider' });
-    const result = await runProcess(['ask', 'hi', '--model', 'openai:gpt-4o-mini', '--json'], { cwd: tempDir(), env: cleanEnv({ OPENAI_API_KEY: 'sk-test-not-real', OPENAI_BASE_URL: server.url }) });
+    const result = await runProcess(['ask', 'hi', '--model', 'openai:gpt-4o-mini', '--json'], {
+      cwd: tempDir(),
+      env: cleanEnv({ OPENAI_API_KEY: 'sk-test-not-real', OPENAI_BASE_URL: server.url }),
+    });
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout) as { reply: string }).reply).toBe('from openai provider');
   });

@@ -9,9 +9,29 @@ import { cleanEnv, cliPath, runInProcess, runProcess, tempDir } from '../support
 describe('crosstalk net and graph', () => {
   it('a code network writes the merged project and runs it in the sandbox', async () => {
     const cwd = tempDir();
-    const result = await runInProcess(['net', 'a command-line todo app', '--topology', 'tree', '--agents', '7', '--task-type', 'code', '--model', 'sim', '--out', 'net', '--json'], { cwd });
+    const result = await runInProcess(
+      [
+        'net',
+        'a command-line todo app',
+        '--topology',
+        'tree',
+        '--agents',
+        '7',
+        '--task-type',
+        'code',
+        '--model',
+        'sim',
+        '--out',
+        'net',
+        '--json',
+      ],
+      { cwd },
+    );
     expect(result.code).toBe(0);
-    const doc = JSON.parse(result.stdout) as { code: { files: string[]; test: { outcome: string } }; graph: { agents: number } };
+    const doc = JSON.parse(result.stdout) as {
+      code: { files: string[]; test: { outcome: string } };
+      graph: { agents: number };
+    };
     expect(doc.graph.agents).toBe(13);
     expect(doc.code.files).toEqual(expect.arrayContaining(['main.py']));
     expect(existsSync(join(cwd, 'net', 'project', 'main.py'))).toBe(true);
@@ -20,9 +40,26 @@ describe('crosstalk net and graph', () => {
 
   it('answers repeated experiments from the store with --cache', async () => {
     const cwd = tempDir();
-    const args = ['net', 'Write a haiku.', '--topology', 'random', '--agents', '20', '--model', 'sim', '--cache', '--json'];
-    const first = JSON.parse((await runInProcess([...args, '--out', 'a'], { cwd })).stdout) as { totals: { calls: number; replayedCalls: number }; answer: string };
-    const second = JSON.parse((await runInProcess([...args, '--out', 'b'], { cwd })).stdout) as { totals: { calls: number; replayedCalls: number }; answer: string };
+    const args = [
+      'net',
+      'Write a haiku.',
+      '--topology',
+      'random',
+      '--agents',
+      '20',
+      '--model',
+      'sim',
+      '--cache',
+      '--json',
+    ];
+    const first = JSON.parse((await runInProcess([...args, '--out', 'a'], { cwd })).stdout) as {
+      totals: { calls: number; replayedCalls: number };
+      answer: string;
+    };
+    const second = JSON.parse((await runInProcess([...args, '--out', 'b'], { cwd })).stdout) as {
+      totals: { calls: number; replayedCalls: number };
+      answer: string;
+    };
     expect(first.totals.calls).toBeGreaterThan(0);
     expect(second.totals.calls).toBe(0);
     expect(second.totals.replayedCalls).toBe(first.totals.calls);
@@ -31,7 +68,23 @@ describe('crosstalk net and graph', () => {
 
   it('stops on Ctrl-C with exit 130, keeps the work done, and resumes to completion', async () => {
     const cwd = tempDir();
-    const child = spawn(process.execPath, [cliPath, 'net', 'Write a fable.', '--topology', 'chain', '--agents', '60', '--model', 'sim?latency=30ms', '--out', 'run'], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        cliPath,
+        'net',
+        'Write a fable.',
+        '--topology',
+        'chain',
+        '--agents',
+        '60',
+        '--model',
+        'sim?latency=30ms',
+        '--out',
+        'run',
+      ],
+      { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
@@ -60,7 +113,10 @@ describe('crosstalk net and graph', () => {
   it('describes a graph and rejects a cyclic graph file with its cycle', async () => {
     const cwd = tempDir();
     const stats = await runInProcess(['graph', 'layer', '--n', '8', '--json'], { cwd });
-    expect(JSON.parse(stats.stdout)).toMatchObject({ ok: true, stats: { nodes: 8, edges: 15, depth: 3, widthPerLayer: [3, 3, 2] } });
+    expect(JSON.parse(stats.stdout)).toMatchObject({
+      ok: true,
+      stats: { nodes: 8, edges: 15, depth: 3, widthPerLayer: [3, 3, 2] },
+    });
     writeFileSync(join(cwd, 'loop.dot'), 'digraph { a -> b -> c -> a; }');
     const bad = await runInProcess(['net', 'x', '--topology', 'loop.dot', '--model', 'sim'], { cwd });
     expect(bad.code).toBe(2);
@@ -75,16 +131,41 @@ describe('crosstalk net and graph', () => {
 
   it('runs critics on another model with --role-models, and rejects a malformed or unknown one', async () => {
     const cwd = tempDir();
-    const ok = await runInProcess(['net', 'Write a haiku.', '--topology', 'chain', '--agents', '3', '--model', 'sim', '--role-models', 'critic=sim:critic-model', '--out', 'n', '--json'], { cwd });
+    const ok = await runInProcess(
+      [
+        'net',
+        'Write a haiku.',
+        '--topology',
+        'chain',
+        '--agents',
+        '3',
+        '--model',
+        'sim',
+        '--role-models',
+        'critic=sim:critic-model',
+        '--out',
+        'n',
+        '--json',
+      ],
+      { cwd },
+    );
     expect(ok.code).toBe(0);
-    const doc = JSON.parse(ok.stdout) as { usage: { perModel: Record<string, { calls: number }>; perAgent: Record<string, { calls: number }> } };
+    const doc = JSON.parse(ok.stdout) as {
+      usage: { perModel: Record<string, { calls: number }>; perAgent: Record<string, { calls: number }> };
+    };
     expect(Object.keys(doc.usage.perModel).sort()).toEqual(['sim', 'sim:critic-model']);
     // every critic call went to the critic's model
     expect(doc.usage.perModel['sim:critic-model']!.calls).toBe(doc.usage.perAgent.critic!.calls);
-    const bad = await runInProcess(['net', 'x', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--role-models', 'critic'], { cwd });
+    const bad = await runInProcess(
+      ['net', 'x', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--role-models', 'critic'],
+      { cwd },
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/--role-models: 'critic' is not role=model/);
-    const unknown = await runInProcess(['net', 'x', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--role-models', 'critic=nope:x'], { cwd });
+    const unknown = await runInProcess(
+      ['net', 'x', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--role-models', 'critic=nope:x'],
+      { cwd },
+    );
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toMatch(/--role-models critic: unknown model 'nope:x'/);
   });

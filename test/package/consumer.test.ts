@@ -115,7 +115,8 @@ function assertDistFresh(): void {
   const distIndex = join(repo, 'dist/index.d.ts');
   if (!existsSync(distIndex)) throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
   const source = newest(join(repo, 'src'), (p) => p.endsWith('.ts') && !p.endsWith('.test.ts'));
-  if (source > statSync(distIndex).mtimeMs) throw new Error('dist/ is older than src/: run `npm run build` (npm test does) before this test');
+  if (source > statSync(distIndex).mtimeMs)
+    throw new Error('dist/ is older than src/: run `npm run build` (npm test does) before this test');
 }
 
 /**
@@ -124,7 +125,9 @@ function assertDistFresh(): void {
  * from it. The tarball holds exactly the files and exports map npm publishes.
  */
 async function pack(destination: string): Promise<string> {
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', destination], { cwd: repo });
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', destination], {
+    cwd: repo,
+  });
   const [info] = JSON.parse(stdout) as Array<{ filename: string }>;
   if (!info) throw new Error(`npm pack printed no file: ${stdout}`);
   return join(destination, info.filename);
@@ -132,7 +135,9 @@ async function pack(destination: string): Promise<string> {
 
 /** Bare package names imported by the packed JavaScript that package.json does not declare as dependencies. */
 async function undeclaredImports(packageDir: string): Promise<string[]> {
-  const manifest = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...builtinModules]);
   const missing = new Set<string>();
   for (const name of readdirSync(join(packageDir, 'dist'), { recursive: true, encoding: 'utf8' })) {
@@ -164,7 +169,10 @@ async function createConsumerProject(): Promise<ConsumerProject> {
     mkdirSync(join(dir, 'src'));
     const tarball = await pack(dir);
     await run('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'crosstalk-consumer', private: true, type: 'module' }, null, 2));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'crosstalk-consumer', private: true, type: 'module' }, null, 2),
+    );
     for (const file of consumers) copyFileSync(file.path, join(dir, 'src', consumerName(file)));
     for (const variant of variants) {
       const tsconfig = {
@@ -202,7 +210,12 @@ async function runOrExplain(command: string, args: string[], cwd: string, timeou
   try {
     return (await run(command, args, { cwd, timeout, signal: children.signal })).stdout;
   } catch (error) {
-    const { stdout = '', stderr = '', code, signal } = error as { stdout?: string; stderr?: string; code?: number | string; signal?: string };
+    const {
+      stdout = '',
+      stderr = '',
+      code,
+      signal,
+    } = error as { stdout?: string; stderr?: string; code?: number | string; signal?: string };
     throw new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${stdout}${stderr}`);
   }
 }
@@ -221,7 +234,16 @@ describe('the packed package, as a consumer sees it', () => {
   const compilations = new Map<(typeof variants)[number], Promise<string>>();
   const compile = (variant: (typeof variants)[number]) => {
     let pending = compilations.get(variant);
-    if (!pending) compilations.set(variant, (pending = runOrExplain(process.execPath, [tsc, '-p', `tsconfig.${slug(variant.name)}.json`], project!.dir, compileTimeoutMs)));
+    if (!pending)
+      compilations.set(
+        variant,
+        (pending = runOrExplain(
+          process.execPath,
+          [tsc, '-p', `tsconfig.${slug(variant.name)}.json`],
+          project!.dir,
+          compileTimeoutMs,
+        )),
+      );
     return pending;
   };
 
@@ -241,11 +263,15 @@ describe('the packed package, as a consumer sees it', () => {
   });
 
   describe.concurrent('runs consumer files with node', () => {
-    it.each(consumers.map((file) => ({ ...file, name: relative(repo, file.path) })))('$name', async (file) => {
-      const out = join(project!.dir, 'out', consumerName(file).replace(/\.ts$/, '.js'));
-      await compile(runVariant);
-      const stdout = await runOrExplain(process.execPath, [out], project!.dir, 60_000);
-      await file.expectOutput?.(stdout);
-    }, compileTimeoutMs + 65_000);
+    it.each(consumers.map((file) => ({ ...file, name: relative(repo, file.path) })))(
+      '$name',
+      async (file) => {
+        const out = join(project!.dir, 'out', consumerName(file).replace(/\.ts$/, '.js'));
+        await compile(runVariant);
+        const stdout = await runOrExplain(process.execPath, [out], project!.dir, 60_000);
+        await file.expectOutput?.(stdout);
+      },
+      compileTimeoutMs + 65_000,
+    );
   });
 });

@@ -11,7 +11,11 @@ describe('resuming one run twice at once', () => {
     expect(stopped.code).toBe(3);
     const id = (JSON.parse(stopped.stdout) as { runId: string }).runId;
 
-    const both = await Promise.all([0, 1].map(() => runProcess(['runs', 'resume', id, '--budget-usd', '5', '--json'], { cwd, env: cleanEnv(), timeoutMs: 120_000 })));
+    const both = await Promise.all(
+      [0, 1].map(() =>
+        runProcess(['runs', 'resume', id, '--budget-usd', '5', '--json'], { cwd, env: cleanEnv(), timeoutMs: 120_000 }),
+      ),
+    );
     const codes = both.map((r) => r.code).sort();
     expect(codes).toEqual([0, 2]);
     const refused = both.find((r) => r.code === 2)!;

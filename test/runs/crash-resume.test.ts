@@ -8,7 +8,20 @@ import { waitFor } from '../support/index.js';
 import { cleanEnv, cliPath, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
 
 const model = 'sim?latency=20ms&seed=5';
-const netArgs = ['net', 'Write a short fable about a fox.', '--topology', 'random', '--agents', '200', '--model', model, '--concurrency', '8', '--seed', '5'];
+const netArgs = [
+  'net',
+  'Write a short fable about a fox.',
+  '--topology',
+  'random',
+  '--agents',
+  '200',
+  '--model',
+  model,
+  '--concurrency',
+  '8',
+  '--seed',
+  '5',
+];
 
 function openDb(path: string) {
   return new Database(path, { readonly: true, fileMustExist: true });
@@ -51,7 +64,11 @@ function answeredCalls(path: string): number {
 function startAndKill(args: string[], cwd: string, store: string, afterMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const before = answeredCalls(store);
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd,
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     let exited = false;
     let timer: NodeJS.Timeout | undefined;
@@ -81,7 +98,11 @@ describe('durable runs', () => {
   it('survives 10 SIGKILLs: the resumed result equals an uninterrupted run and no answered call is paid twice', async () => {
     const cwd = tempDir();
     // the uninterrupted reference run
-    const reference = await runProcess([...netArgs, '--store', 'ref.db', '--out', 'ref', '--json'], { cwd, env: cleanEnv(), timeoutMs: 120_000 });
+    const reference = await runProcess([...netArgs, '--store', 'ref.db', '--out', 'ref', '--json'], {
+      cwd,
+      env: cleanEnv(),
+      timeoutMs: 120_000,
+    });
     expect(reference.code).toBe(0);
     const ref = JSON.parse(reference.stdout) as { answer: string; totals: { calls: number } };
     const refCalls = ref.totals.calls;
@@ -97,7 +118,8 @@ describe('durable runs', () => {
       id ??= runIds(store)[0];
       if (!id) continue; // killed before the run was recorded: start again
       const db = openDb(store);
-      const pending = (db.prepare('SELECT COUNT(*) AS n FROM pending_calls WHERE run_id = ?').get(id) as { n: number }).n;
+      const pending = (db.prepare('SELECT COUNT(*) AS n FROM pending_calls WHERE run_id = ?').get(id) as { n: number })
+        .n;
       const status = (db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string }).status;
       db.close();
       lostPerKill.push(pending);
@@ -106,7 +128,11 @@ describe('durable runs', () => {
       if (status === 'completed') break;
     }
     expect(id).toBeDefined();
-    const final = await runProcess(['runs', 'resume', id!, '--store', 'crash.db', '--json'], { cwd, env: cleanEnv(), timeoutMs: 120_000 });
+    const final = await runProcess(['runs', 'resume', id!, '--store', 'crash.db', '--json'], {
+      cwd,
+      env: cleanEnv(),
+      timeoutMs: 120_000,
+    });
     let answer: string;
     let totals: { calls: number; lostCalls: number; replayedCalls: number };
     if (final.code === 0) {
@@ -116,7 +142,9 @@ describe('durable runs', () => {
     } else {
       // the last kill landed after the run had completed
       expect(final.stderr).toMatch(/already completed/);
-      const doc = JSON.parse(readFileSync(join(cwd, 'crash', 'crosstalk-run.json'), 'utf8')) as { totals: typeof totals };
+      const doc = JSON.parse(readFileSync(join(cwd, 'crash', 'crosstalk-run.json'), 'utf8')) as {
+        totals: typeof totals;
+      };
       answer = readFileSync(join(cwd, 'crash', 'answer.md'), 'utf8').replace(/\n$/, '');
       totals = doc.totals;
     }
@@ -130,24 +158,52 @@ describe('durable runs', () => {
     expect(totals.replayedCalls).toBeGreaterThan(0);
     // runs show tells the user about the calls lost in flight
     const shown = await runInProcess(['runs', 'show', id!, '--store', 'crash.db'], { cwd });
-    expect(shown.stdout).toMatch(new RegExp(`calls: ${refCalls} paid, \\d+ replayed${lost ? `, ${lost} lost in flight` : ';'}`));
+    expect(shown.stdout).toMatch(
+      new RegExp(`calls: ${refCalls} paid, \\d+ replayed${lost ? `, ${lost} lost in flight` : ';'}`),
+    );
   }, 300_000);
 
   it('stops at the budget, then resumes with a larger budget to the same result', async () => {
     const cwd = tempDir();
-    const args = ['net', 'Write a limerick.', '--topology', 'tree', '--agents', '30', '--model', 'sim?seed=2', '--seed', '2'];
-    const reference = await runProcess([...args, '--store', 'ref.db', '--out', 'ref', '--json'], { cwd, env: cleanEnv() });
+    const args = [
+      'net',
+      'Write a limerick.',
+      '--topology',
+      'tree',
+      '--agents',
+      '30',
+      '--model',
+      'sim?seed=2',
+      '--seed',
+      '2',
+    ];
+    const reference = await runProcess([...args, '--store', 'ref.db', '--out', 'ref', '--json'], {
+      cwd,
+      env: cleanEnv(),
+    });
     const ref = JSON.parse(reference.stdout) as { answer: string; totals: { calls: number } };
-    const stopped = await runProcess([...args, '--budget-usd', '0.01', '--out', 'run', '--json'], { cwd, env: cleanEnv() });
+    const stopped = await runProcess([...args, '--budget-usd', '0.01', '--out', 'run', '--json'], {
+      cwd,
+      env: cleanEnv(),
+    });
     expect(stopped.code).toBe(3);
     const stoppedDoc = JSON.parse(stopped.stdout) as { runId: string; status: string; totals: { costUsd: number } };
     expect(stoppedDoc.status).toBe('stopped-budget');
     // the stop message states what the run spent in the end, calls in flight at the stop included
-    expect(stopped.stderr).toContain(`budget reached: spent $${stoppedDoc.totals.costUsd.toFixed(4)} of $0.0100; the next call would have crossed it`);
+    expect(stopped.stderr).toContain(
+      `budget reached: spent $${stoppedDoc.totals.costUsd.toFixed(4)} of $0.0100; the next call would have crossed it`,
+    );
     expect(stopped.stderr).toMatch(new RegExp(`crosstalk runs resume ${stoppedDoc.runId} --budget-usd`));
-    const resumed = await runProcess(['runs', 'resume', stoppedDoc.runId, '--budget-usd', '5', '--json'], { cwd, env: cleanEnv() });
+    const resumed = await runProcess(['runs', 'resume', stoppedDoc.runId, '--budget-usd', '5', '--json'], {
+      cwd,
+      env: cleanEnv(),
+    });
     expect(resumed.code).toBe(0);
-    const doc = JSON.parse(resumed.stdout) as { answer: string; status: string; totals: { calls: number; replayedCalls: number } };
+    const doc = JSON.parse(resumed.stdout) as {
+      answer: string;
+      status: string;
+      totals: { calls: number; replayedCalls: number };
+    };
     expect(doc.status).toBe('completed');
     expect(doc.answer).toBe(ref.answer);
     expect(doc.totals.calls).toBe(ref.totals.calls);
@@ -155,18 +211,36 @@ describe('durable runs', () => {
 
   it('a dev run stopped by its budget resumes after the last finished phase and produces the same project', async () => {
     const cwd = tempDir();
-    const reference = await runProcess(['dev', 'a command-line todo app', '--model', 'sim', '--out', 'ref', '--store', 'ref.db'], { cwd, env: cleanEnv() });
+    const reference = await runProcess(
+      ['dev', 'a command-line todo app', '--model', 'sim', '--out', 'ref', '--store', 'ref.db'],
+      { cwd, env: cleanEnv() },
+    );
     expect(reference.code).toBe(0);
-    const stopped = await runProcess(['dev', 'a command-line todo app', '--model', 'sim', '--out', 'run', '--budget-usd', '0.003', '--json'], { cwd, env: cleanEnv() });
+    const stopped = await runProcess(
+      ['dev', 'a command-line todo app', '--model', 'sim', '--out', 'run', '--budget-usd', '0.003', '--json'],
+      { cwd, env: cleanEnv() },
+    );
     expect(stopped.code).toBe(3);
     const doc = JSON.parse(stopped.stdout) as { runId: string; phases: Array<{ name: string }> };
     expect(doc.phases.length).toBeGreaterThan(0);
     expect(doc.phases.length).toBeLessThan(8);
-    const resumed = await runProcess(['runs', 'resume', doc.runId, '--budget-usd', '5', '--json'], { cwd, env: cleanEnv() });
+    const resumed = await runProcess(['runs', 'resume', doc.runId, '--budget-usd', '5', '--json'], {
+      cwd,
+      env: cleanEnv(),
+    });
     expect(resumed.code).toBe(0);
     const after = JSON.parse(resumed.stdout) as { status: string; phases: Array<{ name: string }>; files: string[] };
     expect(after.status).toBe('completed');
-    expect(after.phases.map((p) => p.name)).toEqual(['demand-analysis', 'language-choice', 'coding', 'code-completion', 'code-review', 'testing', 'environment-doc', 'manual']);
+    expect(after.phases.map((p) => p.name)).toEqual([
+      'demand-analysis',
+      'language-choice',
+      'coding',
+      'code-completion',
+      'code-review',
+      'testing',
+      'environment-doc',
+      'manual',
+    ]);
     expect(resumed.stderr).toMatch(/phase\(s\) already done/);
     for (const file of ['main.py', 'store.py', 'README.md', 'requirements.txt']) {
       expect(readFileSync(join(cwd, 'run', file), 'utf8')).toBe(readFileSync(join(cwd, 'ref', file), 'utf8'));

@@ -15,12 +15,34 @@ interface ListedRun {
 }
 
 async function listRuns(cwd: string): Promise<ListedRun[]> {
-  return (JSON.parse((await runInProcess(['runs', 'list', '--store', 'runs.db', '--json'], { cwd })).stdout) as { runs: ListedRun[] }).runs;
+  return (
+    JSON.parse((await runInProcess(['runs', 'list', '--store', 'runs.db', '--json'], { cwd })).stdout) as {
+      runs: ListedRun[];
+    }
+  ).runs;
 }
 
 /** Starts a slow network in a child process and resolves once it has journaled a few calls. */
 async function startSlowNet(cwd: string): Promise<{ child: ChildProcess; id: string }> {
-  const child = spawn(process.execPath, [cliPath, 'net', 'Write a fable.', '--topology', 'chain', '--agents', '60', '--model', 'sim?latency=40ms', '--out', 'n', '--store', 'runs.db'], { cwd, env: cleanEnv(), stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [
+      cliPath,
+      'net',
+      'Write a fable.',
+      '--topology',
+      'chain',
+      '--agents',
+      '60',
+      '--model',
+      'sim?latency=40ms',
+      '--out',
+      'n',
+      '--store',
+      'runs.db',
+    ],
+    { cwd, env: cleanEnv(), stdio: 'ignore' },
+  );
   let exited = false;
   child.on('exit', () => (exited = true));
   let id: string | undefined;
@@ -71,7 +93,13 @@ describe('runs whose process is running or gone', () => {
       // a second session would do and pay for the same work
       const second = await runInProcess(['runs', 'resume', id, '--store', 'runs.db', '--json'], { cwd });
       expect(second.code).toBe(2);
-      expect(JSON.parse(second.stdout)).toEqual({ ok: false, error: { code: 'RUN_ACTIVE', message: `run ${id} is still running (process ${child.pid}); stop it (Ctrl-C) or wait for it to end before resuming` } });
+      expect(JSON.parse(second.stdout)).toEqual({
+        ok: false,
+        error: {
+          code: 'RUN_ACTIVE',
+          message: `run ${id} is still running (process ${child.pid}); stop it (Ctrl-C) or wait for it to end before resuming`,
+        },
+      });
     } finally {
       await killed(child);
     }
@@ -81,12 +109,17 @@ describe('runs whose process is running or gone', () => {
     expect(gone!.totals.calls).toBeGreaterThan(0);
     const table = await runInProcess(['runs', 'list', '--store', 'runs.db'], { cwd });
     expect(table.stdout).toMatch(new RegExp(`^${id} +net +Write a fable\\. +interrupted\\*`, 'm'));
-    expect(table.stdout).toContain('* its process ended without finishing the run (killed or crashed); continue it with: crosstalk runs resume <id>');
+    expect(table.stdout).toContain(
+      '* its process ended without finishing the run (killed or crashed); continue it with: crosstalk runs resume <id>',
+    );
 
     // following a killed run ends instead of waiting for a run-finished that never comes
     const guard = new AbortController();
     const timer = setTimeout(() => guard.abort(), 20_000);
-    const follow = await runInProcess(['runs', 'events', id, '--store', 'runs.db', '--follow'], { cwd, signal: guard.signal });
+    const follow = await runInProcess(['runs', 'events', id, '--store', 'runs.db', '--follow'], {
+      cwd,
+      signal: guard.signal,
+    });
     clearTimeout(timer);
     expect(guard.signal.aborted).toBe(false);
     expect(follow.code).toBe(0);

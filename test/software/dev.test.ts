@@ -34,10 +34,20 @@ describe('crosstalk dev', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('[simulated model]');
     const out = join(cwd, 'todo');
-    for (const f of ['main.py', 'store.py', 'requirements.txt', 'README.md', 'crosstalk-run.json']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['main.py', 'store.py', 'requirements.txt', 'README.md', 'crosstalk-run.json'])
+      expect(existsSync(join(out, f))).toBe(true);
     const run = JSON.parse(readFileSync(join(out, 'crosstalk-run.json'), 'utf8')) as RunJson;
     expect(run).toMatchObject({ status: 'completed', simulated: true, language: 'Python' });
-    expect(run.phases.map((p) => p.name)).toEqual(['demand-analysis', 'language-choice', 'coding', 'code-completion', 'code-review', 'testing', 'environment-doc', 'manual']);
+    expect(run.phases.map((p) => p.name)).toEqual([
+      'demand-analysis',
+      'language-choice',
+      'coding',
+      'code-completion',
+      'code-review',
+      'testing',
+      'environment-doc',
+      'manual',
+    ]);
     expect(readFileSync(join(out, 'main.py'), 'utf8')).toContain('def main(argv)');
     if (hasSandbox) expect(run.test).toMatchObject({ outcome: 'exited-ok', exitCode: 0 });
     else expect(run.test.outcome).toBe('not-run');
@@ -46,7 +56,10 @@ describe('crosstalk dev', () => {
   it('produces the same through the fake OpenAI-compatible server with the compatible: provider', async () => {
     server = await startFakeOpenAIServer();
     const cwd = tempDir();
-    const result = await runProcess(['dev', 'a command-line todo app', '--model', `compatible:${server.url}#fake-model`, '--out', 'todo', '--json'], { cwd });
+    const result = await runProcess(
+      ['dev', 'a command-line todo app', '--model', `compatible:${server.url}#fake-model`, '--out', 'todo', '--json'],
+      { cwd },
+    );
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as RunJson & { ok: boolean };
     expect(doc.ok).toBe(true);
@@ -58,7 +71,10 @@ describe('crosstalk dev', () => {
 
   it('writes a JavaScript project when asked and runs it with Node.js', async () => {
     const cwd = tempDir();
-    const result = await runInProcess(['dev', 'a notes keeper', '--model', 'sim', '--language', 'javascript', '--out', 'notes', '--json'], { cwd });
+    const result = await runInProcess(
+      ['dev', 'a notes keeper', '--model', 'sim', '--language', 'javascript', '--out', 'notes', '--json'],
+      { cwd },
+    );
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as RunJson;
     expect(doc.language).toBe('JavaScript');
@@ -71,7 +87,10 @@ describe('crosstalk dev', () => {
     const cwd = tempDir();
     mkdirSync(join(cwd, 'existing'));
     writeFileSync(join(cwd, 'existing', 'main.py'), 'print("version one")\n');
-    const result = await runInProcess(['dev', 'add a greeting', '--model', 'sim', '--from', 'existing', '--out', 'next', '--json'], { cwd });
+    const result = await runInProcess(
+      ['dev', 'add a greeting', '--model', 'sim', '--from', 'existing', '--out', 'next', '--json'],
+      { cwd },
+    );
     expect(result.code).toBe(0);
     expect(readFileSync(join(cwd, 'next', 'main.py'), 'utf8')).toContain('print("version one")');
   });
@@ -99,7 +118,10 @@ describe('crosstalk dev', () => {
   it('rejects a phases file without a coding phase', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'phases.yaml'), 'phases:\n  - name: manual\n');
-    const result = await runInProcess(['dev', 'x', '--model', 'sim', '--phases', 'phases.yaml'], { cwd, env: cleanEnv() });
+    const result = await runInProcess(['dev', 'x', '--model', 'sim', '--phases', 'phases.yaml'], {
+      cwd,
+      env: cleanEnv(),
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/needs a 'coding' phase/);
   });
@@ -134,7 +156,13 @@ describe('executeChain', () => {
       runProgram: async () => {
         runs++;
         return runs < 2
-          ? { outcome: 'exited-error', rule: 'exit-code', exitCode: 1, output: 'Traceback: NameError: name x is not defined', durationMs: 5 }
+          ? {
+              outcome: 'exited-error',
+              rule: 'exit-code',
+              exitCode: 1,
+              output: 'Traceback: NameError: name x is not defined',
+              durationMs: 5,
+            }
           : { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: 'ok', durationMs: 5 };
       },
     });
@@ -144,8 +172,17 @@ describe('executeChain', () => {
   });
 
   it('skips the testing phase with a reason when there is no sandbox', async () => {
-    const result = await executeChain({ task: 'a todo app', phases: resolvePhases(undefined), roles: defaultRoles, model: () => new SimulatedModel(), noRunnerReason: 'no sandbox here' });
-    expect(result.phases.find((p) => p.name === 'testing')).toMatchObject({ status: 'skipped', note: 'no sandbox here' });
+    const result = await executeChain({
+      task: 'a todo app',
+      phases: resolvePhases(undefined),
+      roles: defaultRoles,
+      model: () => new SimulatedModel(),
+      noRunnerReason: 'no sandbox here',
+    });
+    expect(result.phases.find((p) => p.name === 'testing')).toMatchObject({
+      status: 'skipped',
+      note: 'no sandbox here',
+    });
     expect(result.test.outcome).toBe('not-run');
   });
 });

@@ -43,14 +43,27 @@ export async function runInProcess(
     err += String(d);
     options.onStderr?.(err);
   });
-  const code = await runCli(args, { cwd: options.cwd, env: options.env ?? cleanEnv(), stdout, stderr, signal: options.signal ?? new AbortController().signal });
+  const code = await runCli(args, {
+    cwd: options.cwd,
+    env: options.env ?? cleanEnv(),
+    stdout,
+    stderr,
+    signal: options.signal ?? new AbortController().signal,
+  });
   return { code, stdout: out, stderr: err };
 }
 
 /** Runs the built CLI as a child process, as a user would. */
-export function runProcess(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+export function runProcess(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: options.cwd,
+      env: options.env ?? cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
@@ -66,6 +79,21 @@ export function runProcess(args: string[], options: { cwd: string; env?: NodeJS.
 
 /** Runs a small `net` job on `sim` in `cwd` (stored in its default store, output in `n/`) and returns its run id. */
 export async function storedNetRun(cwd: string, agents = 2): Promise<string> {
-  const net = await runInProcess(['net', 'Write a haiku.', '--topology', 'chain', '--agents', String(agents), '--model', 'sim', '--out', 'n', '--json'], { cwd });
+  const net = await runInProcess(
+    [
+      'net',
+      'Write a haiku.',
+      '--topology',
+      'chain',
+      '--agents',
+      String(agents),
+      '--model',
+      'sim',
+      '--out',
+      'n',
+      '--json',
+    ],
+    { cwd },
+  );
   return (JSON.parse(net.stdout) as { runId: string }).runId;
 }

@@ -10,18 +10,24 @@ import { formatUsageLine, simulatedBanner } from '../format.js';
 export const registerAsk: Register = (program, ctx, run) => {
   program
     .command('ask')
-    .description('send one prompt through the whole stack (retries, limits, usage, budget) and print the reply and usage')
+    .description(
+      'send one prompt through the whole stack (retries, limits, usage, budget) and print the reply and usage',
+    )
     .argument('<prompt>', 'the prompt')
     .option('--system <text>', 'system prompt')
     .option('--temperature <t>', 'sampling temperature (0-2)')
     .action(
       run(async ([prompt], options, out) => {
-        if (typeof prompt !== 'string' || prompt.trim() === '') throw new ConfigError({ key: 'prompt', message: 'ask needs a non-empty prompt' });
+        if (typeof prompt !== 'string' || prompt.trim() === '')
+          throw new ConfigError({ key: 'prompt', message: 'ask needs a non-empty prompt' });
         let temperature: number | undefined;
         if (options.temperature !== undefined) {
           temperature = Number(options.temperature);
           if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) {
-            throw new ConfigError({ key: '--temperature', message: `--temperature must be a number from 0 to 2 (got ${JSON.stringify(options.temperature)})` });
+            throw new ConfigError({
+              key: '--temperature',
+              message: `--temperature must be a number from 0 to 2 (got ${JSON.stringify(options.temperature)})`,
+            });
           }
         }
         const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });
@@ -38,7 +44,14 @@ export const registerAsk: Register = (program, ctx, run) => {
         });
         const durationMs = Math.round(performance.now() - started);
         const usage = runtime.usage.snapshot();
-        out.result({ ok: true, model: runtime.defaultModel, simulated: runtime.simulated, reply: reply.text, durationMs, usage: usage.total });
+        out.result({
+          ok: true,
+          model: runtime.defaultModel,
+          simulated: runtime.simulated,
+          reply: reply.text,
+          durationMs,
+          usage: usage.total,
+        });
         out.line(reply.text);
         out.note(formatUsageLine(runtime.defaultModel, usage.total, durationMs));
       }),

@@ -23,7 +23,13 @@ export const registerConfig: Register = (program, ctx, run) => {
           model = { model: null, source: error.message };
         }
         const masked = maskConfig(loaded.config);
-        out.result({ ok: true, file: loaded.file ?? null, config: masked, sources: loaded.sources, resolvedModel: model });
+        out.result({
+          ok: true,
+          file: loaded.file ?? null,
+          config: masked,
+          sources: loaded.sources,
+          resolvedModel: model,
+        });
         out.line(`# config file: ${loaded.file ?? '(none)'}`);
         for (const [key, source] of Object.entries(loaded.sources)) out.line(`# ${key} from ${source}`);
         out.line(`# model in use: ${model.model ?? '(none)'}${model.model ? ` (from ${model.source})` : ''}`);

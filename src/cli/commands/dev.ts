@@ -2,7 +2,13 @@ import { basename, join, resolve } from 'node:path';
 import { defaultRoles, loadRoles } from '../../agents/index.js';
 import { prepareOutputDir } from '../../common/index.js';
 import { ConfigError } from '../../errors/index.js';
-import { runCrossTeamJob, runDevJob, type CrossTeamJobConfig, type DevJobConfig, type TeamOptions } from '../../jobs/index.js';
+import {
+  runCrossTeamJob,
+  runDevJob,
+  type CrossTeamJobConfig,
+  type DevJobConfig,
+  type TeamOptions,
+} from '../../jobs/index.js';
 import { supportedLanguages, type ChainLanguage } from '../../software/chain.js';
 import { readCodebase } from '../../software/codebase/index.js';
 import { loadPhases, resolvePhases } from '../../software/phases.js';
@@ -24,20 +30,31 @@ function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOp
   const decisionPoints = raw.map((p) => p.trim()).filter(Boolean) as DecisionPoint[];
   decisionPoints.forEach((p, i) => {
     if (!decisionPointNames.includes(p)) {
-      throw new ConfigError({ key: '--decision-points', message: `--decision-points: unknown point '${p}' (expected ${decisionPointNames.join(', ')})` });
+      throw new ConfigError({
+        key: '--decision-points',
+        message: `--decision-points: unknown point '${p}' (expected ${decisionPointNames.join(', ')})`,
+      });
     }
-    if (decisionPoints.indexOf(p) !== i) throw new ConfigError({ key: '--decision-points', message: `--decision-points: '${p}' is listed twice` });
+    if (decisionPoints.indexOf(p) !== i)
+      throw new ConfigError({ key: '--decision-points', message: `--decision-points: '${p}' is listed twice` });
   });
   const scorer = (options.scorer ?? 'metrics') as Scorer;
   if (!['metrics', 'judge', 'both'].includes(scorer)) {
-    throw new ConfigError({ key: '--scorer', message: `--scorer must be metrics, judge or both (got ${JSON.stringify(options.scorer)})` });
+    throw new ConfigError({
+      key: '--scorer',
+      message: `--scorer must be metrics, judge or both (got ${JSON.stringify(options.scorer)})`,
+    });
   }
   return { teams, keep, groupSize, decisionPoints, scorer, teamModels, profiles };
 }
 
 /** Several teams, or one team with settings of its own (--teams-file, --team-models), run as teams; otherwise the plain chain. */
 function runsAsTeams(options: TeamOptions): boolean {
-  return options.teams > 1 || (options.profiles ?? []).some((p) => Object.keys(p).length > 0) || options.teamModels.length > 0;
+  return (
+    options.teams > 1 ||
+    (options.profiles ?? []).some((p) => Object.keys(p).length > 0) ||
+    options.teamModels.length > 0
+  );
 }
 
 /** The first word of a finished run's line. */
@@ -49,7 +66,10 @@ function parseLanguage(raw: unknown): ChainLanguage | undefined {
   if (raw === undefined) return undefined;
   const found = supportedLanguages.find((l) => l.toLowerCase() === String(raw).toLowerCase());
   if (!found) {
-    throw new ConfigError({ key: '--language', message: `--language must be one of ${supportedLanguages.join(', ')} (got ${JSON.stringify(raw)}); the sandbox runs only these` });
+    throw new ConfigError({
+      key: '--language',
+      message: `--language must be one of ${supportedLanguages.join(', ')} (got ${JSON.stringify(raw)}); the sandbox runs only these`,
+    });
   }
   return found;
 }
@@ -68,7 +88,15 @@ function chainSettings(text: string, options: Record<string, unknown>, cwd: stri
   const language = parseLanguage(options.language);
   const initial = typeof options.from === 'string' ? readCodebase(resolve(cwd, options.from)) : undefined;
   const name = slugify(typeof options.name === 'string' ? options.name : text);
-  return { task: text, name, ...(language ? { language } : {}), phases, roles, ...(initial ? { initial } : {}), unsafeNoSandbox: options.unsafeNoSandbox === true };
+  return {
+    task: text,
+    name,
+    ...(language ? { language } : {}),
+    phases,
+    roles,
+    ...(initial ? { initial } : {}),
+    unsafeNoSandbox: options.unsafeNoSandbox === true,
+  };
 }
 
 /** `crosstalk dev "<task>"`: one line in, a runnable project directory out. */
@@ -88,7 +116,10 @@ export const registerDev: Register = (program, ctx, run) => {
       ['--phases <file>', 'phases.yaml changing the chain'],
       ['--unsafe-no-sandbox', 'run generated code on the host when no sandbox is available (dangerous)'],
       ['--teams <k>', 'cross-team collaboration: K diversified teams (default 1, plain ChatDev)'],
-      ['--decision-points <list>', `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`],
+      [
+        '--decision-points <list>',
+        `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`,
+      ],
       ['--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)'],
       ...teamsOptions('proposals', 'id, temperature, persona, model, language, reviewRounds, testRounds'),
       ...planOptions,
@@ -101,13 +132,22 @@ export const registerDev: Register = (program, ctx, run) => {
       const teamOptions = parseTeamOptions(options, ctx.cwd);
       const flags = configFlags(options);
       const asTeams = runsAsTeams(teamOptions);
-      const config: DevJobConfig | CrossTeamJobConfig = asTeams ? { kind: 'cross-team', ...chain, teamOptions, flags } : { kind: 'dev', ...chain, flags };
+      const config: DevJobConfig | CrossTeamJobConfig = asTeams
+        ? { kind: 'cross-team', ...chain, teamOptions, flags }
+        : { kind: 'dev', ...chain, flags };
       return planOrRun(ctx, out, options, config, async () => {
-        config.outDir = prepareOutputDir(ctx.cwd, options.out, join('crosstalk-out', `${chain.name}-${timestampForName()}`));
+        config.outDir = prepareOutputDir(
+          ctx.cwd,
+          options.out,
+          join('crosstalk-out', `${chain.name}-${timestampForName()}`),
+        );
         if (config.kind === 'cross-team') {
           const result = await runWithProgress(ctx, out, (environment) => runCrossTeamJob(environment, config));
           return printJobEnd(out, result, () => ({
-            out: [`${doneWord(result.status)}: ${result.outDir}`, `  ${formatTeamsFinished(result.summary.teams)}; ${result.summary.files.length} files, language ${result.summary.language}, test ${result.summary.test?.outcome}`],
+            out: [
+              `${doneWord(result.status)}: ${result.outDir}`,
+              `  ${formatTeamsFinished(result.summary.teams)}; ${result.summary.files.length} files, language ${result.summary.language}, test ${result.summary.test?.outcome}`,
+            ],
           }));
         }
         const result = await runWithProgress(ctx, out, (environment) => runDevJob(environment, config));
@@ -115,8 +155,15 @@ export const registerDev: Register = (program, ctx, run) => {
         return printJobEnd(out, result, () => ({
           out: [
             `${doneWord(result.status)}: ${result.outDir}`,
-            `  ${s.files.length} files (${s.files.slice(0, 6).map((f) => printable(basename(f))).join(', ')}${s.files.length > 6 ? ', …' : ''}), language ${s.language}, test ${s.test?.outcome}`,
-            ...(s.refusedFiles.length > 0 ? [`  refused ${s.refusedFiles.length} unsafe file name(s): ${s.refusedFiles.map((r) => `${printable(r.path)} (${r.reason})`).join('; ')}`] : []),
+            `  ${s.files.length} files (${s.files
+              .slice(0, 6)
+              .map((f) => printable(basename(f)))
+              .join(', ')}${s.files.length > 6 ? ', …' : ''}), language ${s.language}, test ${s.test?.outcome}`,
+            ...(s.refusedFiles.length > 0
+              ? [
+                  `  refused ${s.refusedFiles.length} unsafe file name(s): ${s.refusedFiles.map((r) => `${printable(r.path)} (${r.reason})`).join('; ')}`,
+                ]
+              : []),
           ],
         }));
       });

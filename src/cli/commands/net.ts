@@ -19,15 +19,24 @@ const taskTypes = ['code', 'text', 'choice'] as const;
 function parseNetOptions(options: Record<string, unknown>) {
   const taskType = (options.taskType ?? 'text') as NetJobConfig['taskType'];
   if (!taskTypes.includes(taskType)) {
-    throw new ConfigError({ key: '--task-type', message: `--task-type must be one of ${taskTypes.join(', ')} (got ${JSON.stringify(options.taskType)})` });
+    throw new ConfigError({
+      key: '--task-type',
+      message: `--task-type must be one of ${taskTypes.join(', ')} (got ${JSON.stringify(options.taskType)})`,
+    });
   }
   const edgeRounds = options.edgeRounds === undefined ? 1 : Number(options.edgeRounds);
   if (!Number.isInteger(edgeRounds) || edgeRounds < 1 || edgeRounds > 3) {
-    throw new ConfigError({ key: '--edge-rounds', message: `--edge-rounds must be 1, 2 or 3 (got ${JSON.stringify(options.edgeRounds)})` });
+    throw new ConfigError({
+      key: '--edge-rounds',
+      message: `--edge-rounds must be 1, 2 or 3 (got ${JSON.stringify(options.edgeRounds)})`,
+    });
   }
   const groupSize = options.groupSize === undefined ? 4 : Number(options.groupSize);
   if (!Number.isInteger(groupSize) || groupSize < 2) {
-    throw new ConfigError({ key: '--group-size', message: `--group-size must be a whole number of at least 2 (got ${JSON.stringify(options.groupSize)})` });
+    throw new ConfigError({
+      key: '--group-size',
+      message: `--group-size must be a whole number of at least 2 (got ${JSON.stringify(options.groupSize)})`,
+    });
   }
   return { taskType, edgeRounds, groupSize };
 }
@@ -46,7 +55,12 @@ export const registerNet: Register = (program, ctx, run) => {
     name: 'net',
     description: 'run a collaboration network (MacNet): agents on a DAG, in topological order, concurrently',
     argument: ['<task>', 'the task every node works on'],
-    required: [['--topology <name|file>', 'chain, star, tree, mesh, layer, random, small-world, scale-free, or a .json/.yaml/.dot graph']],
+    required: [
+      [
+        '--topology <name|file>',
+        'chain, star, tree, mesh, layer, random, small-world, scale-free, or a .json/.yaml/.dot graph',
+      ],
+    ],
     options: [
       ['--task-type <type>', `what the network produces: ${taskTypes.join(', ')} (default text)`],
       ['--edge-rounds <n>', 'critic ↔ actor exchanges per edge, 1 to 3 (default 1)'],
@@ -69,7 +83,8 @@ export const registerNet: Register = (program, ctx, run) => {
         try {
           parseModelString(node.model);
         } catch (error) {
-          if (ModelConfigError.isInstance(error)) throw new ModelConfigError({ code: 'MODEL_UNKNOWN', message: `node '${node.id}': ${error.message}` });
+          if (ModelConfigError.isInstance(error))
+            throw new ModelConfigError({ code: 'MODEL_UNKNOWN', message: `node '${node.id}': ${error.message}` });
           throw error;
         }
       }
@@ -85,12 +100,18 @@ export const registerNet: Register = (program, ctx, run) => {
         ...(options.strict === true ? { strict: true } : {}),
       };
       return planOrRun(ctx, out, options, config, async () => {
-        config.outDir = prepareOutputDir(ctx.cwd, options.out, join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
+        config.outDir = prepareOutputDir(
+          ctx.cwd,
+          options.out,
+          join('crosstalk-out', `${slugify(text)}-${timestampForName()}`),
+        );
         const result = await runWithProgress(ctx, out, (environment) => runNetJob(environment, config));
         const s = result.summary;
         return printJobEnd(out, result, () => ({
           out: s.code
-            ? [`${s.code.files.length} files in ${join(config.outDir!, 'project')}; test ${s.code.test.outcome} (${s.code.test.rule})${s.code.refused.length ? `; refused ${s.code.refused.map((r) => printable(r.path)).join(', ')}` : ''}`]
+            ? [
+                `${s.code.files.length} files in ${join(config.outDir!, 'project')}; test ${s.code.test.outcome} (${s.code.test.rule})${s.code.refused.length ? `; refused ${s.code.refused.map((r) => printable(r.path)).join(', ')}` : ''}`,
+              ]
             : s.answer !== null
               ? [config.taskType === 'choice' ? `answer: ${s.choice ?? '(no letter found)'}` : s.answer]
               : [],

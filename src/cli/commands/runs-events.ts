@@ -10,7 +10,9 @@ export const registerRunEvents: Register = (program, ctx, run) => {
 
   runs
     .command('events')
-    .description("print a run's events (with --json: one JSON object per line, NDJSON); --follow keeps printing until the run ends")
+    .description(
+      "print a run's events (with --json: one JSON object per line, NDJSON); --follow keeps printing until the run ends",
+    )
     .argument('<id>', 'run id')
     .option('--follow', 'keep printing new events as they happen, until the run finishes')
     .action(
@@ -28,7 +30,8 @@ export const registerRunEvents: Register = (program, ctx, run) => {
             },
           });
           // a killed run never writes run-finished: following it ends instead of waiting forever
-          if (end === 'process-gone') out.note(`crosstalk: run ${record.id} is not running any more: ${goneNote(record.id)}`);
+          if (end === 'process-gone')
+            out.note(`crosstalk: run ${record.id} is not running any more: ${goneNote(record.id)}`);
         }),
       ),
     );
@@ -41,7 +44,9 @@ export const registerRunEvents: Register = (program, ctx, run) => {
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
         // the run continues in the store it was found in, wherever the store was when the run started
-        const result = await runWithProgress(ctx, out, (environment) => resumeJob(environment, { storePath: path, runId: String(id), flagOverrides: configFlags(options) }));
+        const result = await runWithProgress(ctx, out, (environment) =>
+          resumeJob(environment, { storePath: path, runId: String(id), flagOverrides: configFlags(options) }),
+        );
         return printJobEnd(out, result, () => ({ out: resumedLines(result) }));
       }),
     );

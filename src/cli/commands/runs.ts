@@ -26,19 +26,34 @@ export function requireRun(store: RunStore | undefined, path: string, id: string
   const run = store?.getRun(id);
   if (!store || !run) {
     store?.close();
-    throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${id}' in ${path} (see 'crosstalk runs list')` });
+    throw new StoreError({
+      code: 'RUN_NOT_FOUND',
+      path,
+      message: `no run '${id}' in ${path} (see 'crosstalk runs list')`,
+    });
   }
   return { store, run };
 }
 
 /** Opens the store of the command's flags and finds run `id` in it (a one-line RUN_NOT_FOUND error if absent). */
-export function openRun(ctx: CliContext, options: Record<string, unknown>, id: unknown, access: 'read' | 'write'): { path: string; store: RunStore; run: RunRecord } {
+export function openRun(
+  ctx: CliContext,
+  options: Record<string, unknown>,
+  id: unknown,
+  access: 'read' | 'write',
+): { path: string; store: RunStore; run: RunRecord } {
   const path = storePath(ctx, options);
   return { path, ...requireRun(openExisting(path, access), path, String(id)) };
 }
 
 /** Runs `body` with run `id` open from the command's store, and closes the store however it ends. */
-export async function withRun<T>(ctx: CliContext, options: Record<string, unknown>, id: unknown, access: 'read' | 'write', body: (store: RunStore, run: RunRecord) => Promise<T> | T): Promise<T> {
+export async function withRun<T>(
+  ctx: CliContext,
+  options: Record<string, unknown>,
+  id: unknown,
+  access: 'read' | 'write',
+  body: (store: RunStore, run: RunRecord) => Promise<T> | T,
+): Promise<T> {
   const { store, run } = openRun(ctx, options, id, access);
   try {
     return await body(store, run);
@@ -48,7 +63,8 @@ export async function withRun<T>(ctx: CliContext, options: Record<string, unknow
 }
 
 /** Why a run marked running is reported as interrupted. */
-export const goneNote = (id: string) => `its process ended without finishing the run (killed or crashed); continue it with: crosstalk runs resume ${id}`;
+export const goneNote = (id: string) =>
+  `its process ended without finishing the run (killed or crashed); continue it with: crosstalk runs resume ${id}`;
 
 function duration(view: RunView): string {
   return `${((view.activeUntil - view.run.createdAt) / 1000).toFixed(1)} s`;
@@ -61,7 +77,14 @@ function truncate(text: string, width: number): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const costOf = (r: RunRecord) => formatCost(r.totals.costUsd ?? undefined, r.totals.costUsd !== null);
@@ -78,7 +101,10 @@ export const registerRuns: Register = (program, ctx, run) => {
       run(async (_args, options, out) => {
         const limit = Number(options.limit);
         if (String(options.limit).trim() === '' || !Number.isInteger(limit) || limit < 1) {
-          throw new ConfigError({ key: '--limit', message: `--limit must be a whole number of at least 1 (got ${JSON.stringify(options.limit)})` });
+          throw new ConfigError({
+            key: '--limit',
+            message: `--limit must be a whole number of at least 1 (got ${JSON.stringify(options.limit)})`,
+          });
         }
         const path = storePath(ctx, options);
         const store = openExisting(path, 'read');
@@ -121,21 +147,33 @@ export const registerRuns: Register = (program, ctx, run) => {
         const record = view.run;
         const byState: Record<string, number> = {};
         for (const s of steps) byState[s.state] = (byState[s.state] ?? 0) + 1;
-        const failures = steps.filter((s) => s.state === 'failed').map((s) => ({ id: s.id, error: (s.meta as { error?: string } | null)?.error ?? null }));
+        const failures = steps
+          .filter((s) => s.state === 'failed')
+          .map((s) => ({ id: s.id, error: (s.meta as { error?: string } | null)?.error ?? null }));
         out.result({ ok: true, run: viewJson(view), steps: byState, failures, usage: { perAgent, perModel } });
         out.line(`run ${record.id} (${record.kind}) — ${record.status}, ${duration(view)}`);
         if (view.processGone) out.line(goneNote(record.id));
         out.line(`task: ${record.task}`);
-        out.line(`steps: ${Object.entries(byState).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`);
+        out.line(
+          `steps: ${
+            Object.entries(byState)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(', ') || 'none'
+          }`,
+        );
         const t = record.totals;
         const lost = t.lostCalls ?? 0;
         out.line(
           `calls: ${t.calls} paid, ${t.replayedCalls} replayed${lost ? `, ${lost} lost in flight by an interrupted session (paid, sent again)` : ''}; ` +
             `tokens ${t.inputTokens} in + ${t.outputTokens} out; ${costOf(record)}`,
         );
-        for (const [title, groups] of [['per agent', perAgent], ['per model', perModel]] as const) {
+        for (const [title, groups] of [
+          ['per agent', perAgent],
+          ['per model', perModel],
+        ] as const) {
           out.line(`usage ${title}:`);
-          for (const [name, g] of Object.entries(groups)) out.line(`  ${name}: ${g.calls} calls, ${g.inputTokens} in + ${g.outputTokens} out`);
+          for (const [name, g] of Object.entries(groups))
+            out.line(`  ${name}: ${g.calls} calls, ${g.inputTokens} in + ${g.outputTokens} out`);
         }
         for (const f of failures) out.line(`failed: ${f.id}${f.error ? ` — ${f.error}` : ''}`);
       }),
@@ -143,7 +181,9 @@ export const registerRuns: Register = (program, ctx, run) => {
 
   runs
     .command('export')
-    .description('write a run as files: run.json, transcript.md (node or phase, role, prompt and reply of every call) and its artifacts')
+    .description(
+      'write a run as files: run.json, transcript.md (node or phase, role, prompt and reply of every call) and its artifacts',
+    )
     .argument('<id>', 'run id')
     .requiredOption('--out <dir>', 'directory to write into')
     .action(
@@ -152,7 +192,9 @@ export const registerRuns: Register = (program, ctx, run) => {
           const dir = prepareOutputDir(ctx.cwd, options.out ?? '', '', ['artifacts']);
           const exported = exportRun(store, record, dir);
           out.result({ ok: true, dir, files: exported.files });
-          out.line(`exported run ${record.id} to ${dir} (${exported.artifacts} artifacts, ${exported.calls} calls in transcript.md)`);
+          out.line(
+            `exported run ${record.id} to ${dir} (${exported.artifacts} artifacts, ${exported.calls} calls in transcript.md)`,
+          );
         }),
       ),
     );
@@ -161,24 +203,39 @@ export const registerRuns: Register = (program, ctx, run) => {
     .command('rm')
     .description('delete runs and everything recorded for them: by id, or every run idle for longer than --older-than')
     .argument('[ids...]', 'run ids')
-    .option('--older-than <age>', 'also delete every finished or stopped run last active this long ago: 30m, 12h, 7d, 2w')
+    .option(
+      '--older-than <age>',
+      'also delete every finished or stopped run last active this long ago: 30m, 12h, 7d, 2w',
+    )
     .action(
       run(async ([ids], options, out) => {
         const list = (ids as string[] | undefined) ?? [];
         const olderThanMs = options.olderThan === undefined ? undefined : parseAge('--older-than', options.olderThan);
-        if (list.length === 0 && olderThanMs === undefined) throw new ConfigError({ key: 'ids', message: 'runs rm needs run ids or --older-than <age>' });
+        if (list.length === 0 && olderThanMs === undefined)
+          throw new ConfigError({ key: 'ids', message: 'runs rm needs run ids or --older-than <age>' });
         const path = storePath(ctx, options);
         const store = openExisting(path, 'write');
-        if (!store && list.length > 0) throw new StoreError({ code: 'RUN_NOT_FOUND', path, message: `no run '${list[0]}' in ${path} (there is no store yet)` });
+        if (!store && list.length > 0)
+          throw new StoreError({
+            code: 'RUN_NOT_FOUND',
+            path,
+            message: `no run '${list[0]}' in ${path} (there is no store yet)`,
+          });
         let removed: ReturnType<typeof removeRuns> = { deleted: [], running: [] };
         try {
-          if (store) removed = removeRuns(store, path, { ids: list, ...(olderThanMs !== undefined ? { olderThanMs } : {}) });
+          if (store)
+            removed = removeRuns(store, path, { ids: list, ...(olderThanMs !== undefined ? { olderThanMs } : {}) });
         } finally {
           store?.close();
         }
         out.result({ ok: true, deleted: removed.deleted, stillRunning: removed.running });
-        out.line(removed.deleted.length ? `deleted ${removed.deleted.length} run(s): ${removed.deleted.join(', ')}` : 'no run deleted');
-        if (removed.running.length) out.line(`kept ${removed.running.length} run(s) still running: ${removed.running.join(', ')}`);
+        out.line(
+          removed.deleted.length
+            ? `deleted ${removed.deleted.length} run(s): ${removed.deleted.join(', ')}`
+            : 'no run deleted',
+        );
+        if (removed.running.length)
+          out.line(`kept ${removed.running.length} run(s) still running: ${removed.running.join(', ')}`);
       }),
     );
 };

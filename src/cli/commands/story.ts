@@ -15,7 +15,8 @@ import { printJobEnd, runWithProgress } from '../run-job.js';
 export const registerStory: Register = (program, ctx, run) => {
   const command = defineCommand(program, {
     name: 'story',
-    description: 'write a story with several teams: outline, draft and revision, judged, pruned and merged at each stage',
+    description:
+      'write a story with several teams: outline, draft and revision, judged, pruned and merged at each stage',
     argument: ['<premise>', 'what the story is about'],
     options: [
       ['--teams <k>', 'number of teams (default 4)'],
@@ -26,26 +27,48 @@ export const registerStory: Register = (program, ctx, run) => {
     ],
   });
   command.action(
-      run(async ([premise], options, out) => {
+    run(async ([premise], options, out) => {
       const text = nonEmptyText(premise, 'premise', 'story');
-        const { teams: k, profiles } = parseTeamsFlags(options, ctx.cwd, 4);
-        // a story team has no code: the file's software settings would be silently ignored
-        profiles.forEach((profile, i) => {
-          const unused = (['language', 'reviewRounds', 'testRounds'] as const).filter((key) => profile[key] !== undefined);
-          if (unused.length > 0) throw new ConfigError({ key: '--teams-file', message: `${String(options.teamsFile)}: team ${i + 1}: ${unused.join(', ')} ${unused.length === 1 ? 'applies' : 'apply'} to dev only; a story team takes id, temperature, persona and model` });
-        });
-        const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
-        const words = wholeNumber('--words', options.words, 300, 20, 20_000);
-        const keep = parseKeepRule(options.prune);
-        const config: StoryJobConfig = { kind: 'story', premise: text, teams: k, keep, groupSize, words, flags: configFlags(options), profiles };
-        return planOrRun(ctx, out, options, config, async () => {
-          config.outDir = prepareOutputDir(ctx.cwd, options.out, join('crosstalk-out', `${slugify(text)}-${timestampForName()}`));
-          const result = await runWithProgress(ctx, out, (environment) => runStoryJob(environment, config));
-          return printJobEnd(out, result, () => ({
-            out: result.summary.story ? [result.summary.story] : [],
-            notes: [`${result.status}: run ${result.runId}; ${result.outDir}`, `  ${formatTeamsFinished(result.summary.teams)}`],
-          }));
-        });
-      }),
-    );
+      const { teams: k, profiles } = parseTeamsFlags(options, ctx.cwd, 4);
+      // a story team has no code: the file's software settings would be silently ignored
+      profiles.forEach((profile, i) => {
+        const unused = (['language', 'reviewRounds', 'testRounds'] as const).filter(
+          (key) => profile[key] !== undefined,
+        );
+        if (unused.length > 0)
+          throw new ConfigError({
+            key: '--teams-file',
+            message: `${String(options.teamsFile)}: team ${i + 1}: ${unused.join(', ')} ${unused.length === 1 ? 'applies' : 'apply'} to dev only; a story team takes id, temperature, persona and model`,
+          });
+      });
+      const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
+      const words = wholeNumber('--words', options.words, 300, 20, 20_000);
+      const keep = parseKeepRule(options.prune);
+      const config: StoryJobConfig = {
+        kind: 'story',
+        premise: text,
+        teams: k,
+        keep,
+        groupSize,
+        words,
+        flags: configFlags(options),
+        profiles,
+      };
+      return planOrRun(ctx, out, options, config, async () => {
+        config.outDir = prepareOutputDir(
+          ctx.cwd,
+          options.out,
+          join('crosstalk-out', `${slugify(text)}-${timestampForName()}`),
+        );
+        const result = await runWithProgress(ctx, out, (environment) => runStoryJob(environment, config));
+        return printJobEnd(out, result, () => ({
+          out: result.summary.story ? [result.summary.story] : [],
+          notes: [
+            `${result.status}: run ${result.runId}; ${result.outDir}`,
+            `  ${formatTeamsFinished(result.summary.teams)}`,
+          ],
+        }));
+      });
+    }),
+  );
 };

@@ -49,16 +49,28 @@ export class BudgetGuard {
       const spent = this.spent();
       const { maxUsd, maxTokens } = this.limits;
       if (maxUsd !== undefined && spent.usd + usd > maxUsd) {
-        this.tripped = new BudgetExceededError({ limit: 'usd', max: maxUsd, spent: spent.usd, projected: spent.usd + usd });
+        this.tripped = new BudgetExceededError({
+          limit: 'usd',
+          max: maxUsd,
+          spent: spent.usd,
+          projected: spent.usd + usd,
+        });
         this.wakeAll();
         throw this.tripped;
       }
       if (maxTokens !== undefined && spent.tokens + tokens > maxTokens) {
-        this.tripped = new BudgetExceededError({ limit: 'tokens', max: maxTokens, spent: spent.tokens, projected: spent.tokens + tokens });
+        this.tripped = new BudgetExceededError({
+          limit: 'tokens',
+          max: maxTokens,
+          spent: spent.tokens,
+          projected: spent.tokens + tokens,
+        });
         this.wakeAll();
         throw this.tripped;
       }
-      const fits = (maxUsd === undefined || spent.usd + this.reservedUsd + usd <= maxUsd) && (maxTokens === undefined || spent.tokens + this.reservedTokens + tokens <= maxTokens);
+      const fits =
+        (maxUsd === undefined || spent.usd + this.reservedUsd + usd <= maxUsd) &&
+        (maxTokens === undefined || spent.tokens + this.reservedTokens + tokens <= maxTokens);
       if (fits) break;
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
@@ -90,7 +102,11 @@ export class BudgetGuard {
  * have reserved, and throws {@link BudgetExceededError} without calling the
  * model. Once tripped, every later call fails the same way.
  */
-export function budgetMiddleware(options: { guard: BudgetGuard; price: PriceEntry | undefined; defaultOutputTokens?: number }): LanguageModelV3Middleware {
+export function budgetMiddleware(options: {
+  guard: BudgetGuard;
+  price: PriceEntry | undefined;
+  defaultOutputTokens?: number;
+}): LanguageModelV3Middleware {
   const reserve = (params: LanguageModelV3CallOptions) => {
     const estimate = estimateCallTokens(params, options.defaultOutputTokens ?? 1024);
     const usd = callCost(options.price, { input: estimate.input, cachedInput: 0, output: estimate.output }) ?? 0;

@@ -10,14 +10,42 @@ import { telemetryMiddleware, type TelemetryOptions } from './telemetry.js';
 import { timeoutMiddleware } from './timeout.js';
 import { usageMiddleware, type UsageTracker } from './usage.js';
 
-export { retryMiddleware, classifyError, retryAfterMs, abortableSleep, type RetryOptions, type RetryDecision } from './retry.js';
+export {
+  retryMiddleware,
+  classifyError,
+  retryAfterMs,
+  abortableSleep,
+  type RetryOptions,
+  type RetryDecision,
+} from './retry.js';
 export { timeoutMiddleware } from './timeout.js';
 export { replySizeMiddleware } from './reply-size.js';
-export { createModelLimiter, limitsMiddleware, estimateCallTokens, type ModelLimiter, type LimiterOptions, type Permit } from './limits.js';
-export { UsageTracker, usageMiddleware, agentOf, type UsageTotals, type UsageSnapshot, type CallUsage } from './usage.js';
+export {
+  createModelLimiter,
+  limitsMiddleware,
+  estimateCallTokens,
+  type ModelLimiter,
+  type LimiterOptions,
+  type Permit,
+} from './limits.js';
+export {
+  UsageTracker,
+  usageMiddleware,
+  agentOf,
+  type UsageTotals,
+  type UsageSnapshot,
+  type CallUsage,
+} from './usage.js';
 export { BudgetGuard, budgetMiddleware, type BudgetLimits } from './budget.js';
 export { defaultPrices, resolvePrice, callCost } from './prices.js';
-export { telemetryMiddleware, resolveTelemetry, telemetryTracerName, type TelemetryOptions, type TelemetryMiddleware, type TelemetryConfig } from './telemetry.js';
+export {
+  telemetryMiddleware,
+  resolveTelemetry,
+  telemetryTracerName,
+  type TelemetryOptions,
+  type TelemetryMiddleware,
+  type TelemetryConfig,
+} from './telemetry.js';
 
 /** Options of {@link buildModelStack}. */
 export interface ModelStackOptions {
@@ -57,9 +85,12 @@ export interface ModelStackOptions {
  * trace still shows every call; its attempt half sits where calls leave.
  */
 export function buildModelStack(options: ModelStackOptions): LanguageModelV3 {
-  const name = options.name ?? (options.model.provider === 'sim' ? 'sim' : `${options.model.provider.split('.')[0]}:${options.model.modelId}`);
+  const name =
+    options.name ??
+    (options.model.provider === 'sim' ? 'sim' : `${options.model.provider.split('.')[0]}:${options.model.modelId}`);
   const price = resolvePrice(name, options.prices);
-  const guard = options.budget instanceof BudgetGuard ? options.budget : new BudgetGuard(options.budget ?? {}, options.tracker);
+  const guard =
+    options.budget instanceof BudgetGuard ? options.budget : new BudgetGuard(options.budget ?? {}, options.tracker);
   const telemetry = options.telemetry ? telemetryMiddleware({ ...options.telemetry, model: name }) : undefined;
   const middleware: LanguageModelV3Middleware[] = [
     ...(telemetry ? [telemetry.call] : []),
@@ -68,7 +99,13 @@ export function buildModelStack(options: ModelStackOptions): LanguageModelV3 {
     ...(options.maxReplyChars !== undefined ? [replySizeMiddleware({ maxReplyChars: options.maxReplyChars })] : []),
     budgetMiddleware({ guard, price }),
     usageMiddleware({ tracker: options.tracker, model: name, price }),
-    retryMiddleware({ ...options.retry, onRetry: (info) => { options.tracker.recordRetry(name); options.retry?.onRetry?.(info); } }),
+    retryMiddleware({
+      ...options.retry,
+      onRetry: (info) => {
+        options.tracker.recordRetry(name);
+        options.retry?.onRetry?.(info);
+      },
+    }),
     limitsMiddleware(options.limiter),
     ...(telemetry ? [telemetry.attempt] : []),
     ...(options.sent ? [options.sent] : []),

@@ -73,7 +73,8 @@ export function createModelLimiter(options: LimiterOptions): ModelLimiter {
 
   const releaseSlot = () => {
     const next = nextWaiter();
-    if (next) next.resolve(); // the slot passes straight to the next waiter
+    if (next)
+      next.resolve(); // the slot passes straight to the next waiter
     else inFlight--;
   };
 
@@ -115,7 +116,8 @@ export function createModelLimiter(options: LimiterOptions): ModelLimiter {
           starts.splice(0, startsHead);
           startsHead = 0;
         }
-        if (starts.length - startsHead >= options.requestsPerMinute) waitMs = Math.max(waitMs, starts[startsHead]! + 60_000 - t);
+        if (starts.length - startsHead >= options.requestsPerMinute)
+          waitMs = Math.max(waitMs, starts[startsHead]! + 60_000 - t);
       }
       if (tpm) {
         refill();
@@ -164,7 +166,10 @@ export function createModelLimiter(options: LimiterOptions): ModelLimiter {
 }
 
 /** Estimated tokens of a call before it is made: prompt size plus the output cap (or 1,024). */
-export function estimateCallTokens(params: LanguageModelV3CallOptions, defaultOutput = 1024): { input: number; output: number } {
+export function estimateCallTokens(
+  params: LanguageModelV3CallOptions,
+  defaultOutput = 1024,
+): { input: number; output: number } {
   let chars = 0;
   for (const message of params.prompt) {
     if (typeof message.content === 'string') chars += message.content.length;

@@ -14,14 +14,20 @@ import { classifyError, retryAfterMs, retryMiddleware } from './retry.js';
 import { timeoutMiddleware } from './timeout.js';
 import { UsageTracker, usageMiddleware } from './usage.js';
 
-const ask = (model: Parameters<typeof complete>[0], signal?: AbortSignal) => complete(model, { messages: [{ role: 'user', content: 'hello' }], agent: 'tester', ...(signal ? { signal } : {}) });
+const ask = (model: Parameters<typeof complete>[0], signal?: AbortSignal) =>
+  complete(model, { messages: [{ role: 'user', content: 'hello' }], agent: 'tester', ...(signal ? { signal } : {}) });
 
 function withRetry(script: ScriptStep[], maxAttempts = 4) {
   const sleeps: number[] = [];
   const scripted = scriptedModel(script);
   const model = wrapLanguageModel({
     model: scripted.model,
-    middleware: retryMiddleware({ maxAttempts, baseDelayMs: 100, random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) }),
+    middleware: retryMiddleware({
+      maxAttempts,
+      baseDelayMs: 100,
+      random: () => 0.5,
+      sleep: async (ms) => void sleeps.push(ms),
+    }),
   });
   return { model, sleeps, calls: scripted.calls };
 }
@@ -74,7 +80,10 @@ describe('retryMiddleware', () => {
     const controller = new AbortController();
     const scripted = scriptedModel([{ status: 500 }, 'ok']);
     // the caller gives up while the retry waits out its 10 s backoff
-    const model = wrapLanguageModel({ model: scripted.model, middleware: retryMiddleware({ baseDelayMs: 10_000, onRetry: () => controller.abort() }) });
+    const model = wrapLanguageModel({
+      model: scripted.model,
+      middleware: retryMiddleware({ baseDelayMs: 10_000, onRetry: () => controller.abort() }),
+    });
     const started = Date.now();
     await expect(ask(model, controller.signal)).rejects.toBeInstanceOf(AbortedError);
     expect(scripted.calls).toHaveLength(1);
@@ -100,7 +109,10 @@ describe('timeoutMiddleware', () => {
         return new Promise(() => {});
       },
     };
-    const model = wrapLanguageModel({ model: new SimulatedModel(), middleware: [timeoutMiddleware({ timeoutMs: 60_000 }), ignoring] });
+    const model = wrapLanguageModel({
+      model: new SimulatedModel(),
+      middleware: [timeoutMiddleware({ timeoutMs: 60_000 }), ignoring],
+    });
     const controller = new AbortController();
     const pending = ask(model, controller.signal);
     await innerCalled;
@@ -114,24 +126,28 @@ describe('timeoutMiddleware', () => {
 describe('limits', () => {
   it('never exceeds the concurrency cap (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 40 }), async (cap, delays) => {
-        const limiter = createModelLimiter({ concurrency: cap });
-        let inFlight = 0;
-        let max = 0;
-        await Promise.all(
-          delays.map(async (d) => {
-            const permit = await limiter.acquire(1);
-            inFlight++;
-            max = Math.max(max, inFlight);
-            await new Promise((r) => setTimeout(r, d));
-            inFlight--;
-            permit.release();
-          }),
-        );
-        expect(max).toBeLessThanOrEqual(cap);
-        expect(limiter.maxInFlight).toBeLessThanOrEqual(cap);
-        expect(max).toBe(Math.min(cap, delays.length));
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 40 }),
+        async (cap, delays) => {
+          const limiter = createModelLimiter({ concurrency: cap });
+          let inFlight = 0;
+          let max = 0;
+          await Promise.all(
+            delays.map(async (d) => {
+              const permit = await limiter.acquire(1);
+              inFlight++;
+              max = Math.max(max, inFlight);
+              await new Promise((r) => setTimeout(r, d));
+              inFlight--;
+              permit.release();
+            }),
+          );
+          expect(max).toBeLessThanOrEqual(cap);
+          expect(limiter.maxInFlight).toBeLessThanOrEqual(cap);
+          expect(max).toBe(Math.min(cap, delays.length));
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -175,7 +191,10 @@ describe('limits', () => {
 
   it('applies the cap through the middleware', async () => {
     const scripted = scriptedModel(['ok'], { delayMs: 5 });
-    const model = wrapLanguageModel({ model: scripted.model, middleware: limitsMiddleware(createModelLimiter({ concurrency: 3 })) });
+    const model = wrapLanguageModel({
+      model: scripted.model,
+      middleware: limitsMiddleware(createModelLimiter({ concurrency: 3 })),
+    });
     await Promise.all(Array.from({ length: 20 }, () => ask(model)));
     expect(scripted.stats().maxInFlight).toBe(3);
   });
@@ -185,7 +204,10 @@ describe('usage and prices', () => {
   it('records tokens and cost per agent and per model', async () => {
     const tracker = new UsageTracker();
     const price = resolvePrice('openai:gpt-4o-mini');
-    const model = wrapLanguageModel({ model: scriptedModel(['ok']).model, middleware: usageMiddleware({ tracker, model: 'openai:gpt-4o-mini', price }) });
+    const model = wrapLanguageModel({
+      model: scriptedModel(['ok']).model,
+      middleware: usageMiddleware({ tracker, model: 'openai:gpt-4o-mini', price }),
+    });
     await ask(model);
     await ask(model);
     const snap = tracker.snapshot();
@@ -197,14 +219,23 @@ describe('usage and prices', () => {
   it('matches dated snapshots by prefix and marks unknown prices as unknown', () => {
     expect(resolvePrice('openai:gpt-4o-mini-2024-07-18')).toEqual(resolvePrice('openai:gpt-4o-mini'));
     expect(resolvePrice('ollama:llama3')).toBeUndefined();
-    expect(resolvePrice('ollama:llama3', { 'ollama:llama3': { input: 0, output: 0 } })).toEqual({ input: 0, output: 0 });
+    expect(resolvePrice('ollama:llama3', { 'ollama:llama3': { input: 0, output: 0 } })).toEqual({
+      input: 0,
+      output: 0,
+    });
     expect(callCost(undefined, { input: 1, output: 1, cachedInput: 0 })).toBeUndefined();
   });
 
   it('counts a retried call once', async () => {
     const tracker = new UsageTracker();
     const scripted = scriptedModel([{ status: 500 }, { status: 429 }, 'ok']);
-    const model = buildModelStack({ model: scripted.model, tracker, limiter: createModelLimiter({ concurrency: 2 }), retry: { baseDelayMs: 1 }, timeoutMs: 1000 });
+    const model = buildModelStack({
+      model: scripted.model,
+      tracker,
+      limiter: createModelLimiter({ concurrency: 2 }),
+      retry: { baseDelayMs: 1 },
+      timeoutMs: 1000,
+    });
     await ask(model);
     expect(scripted.calls).toHaveLength(3);
     expect(tracker.snapshot().total).toMatchObject({ calls: 1, retries: 2, inputTokens: 10 });
@@ -216,7 +247,13 @@ describe('budget', () => {
     const tracker = new UsageTracker();
     const sim = new SimulatedModel();
     // sim is priced at $0.50 / $1.50 per million; each call here reserves ~1,027 tokens ≈ $0.0015
-    const model = buildModelStack({ model: sim, tracker, limiter: createModelLimiter({ concurrency: 1 }), timeoutMs: 1000, budget: { maxUsd: 0.002 } });
+    const model = buildModelStack({
+      model: sim,
+      tracker,
+      limiter: createModelLimiter({ concurrency: 1 }),
+      timeoutMs: 1000,
+      budget: { maxUsd: 0.002 },
+    });
     let completed = 0;
     let error: unknown;
     for (let i = 0; i < 30; i++) {
@@ -253,14 +290,20 @@ describe('budget', () => {
         }
       },
     };
-    const model = wrapLanguageModel({ model: scripted.model, middleware: [budgetMiddleware({ guard, price: undefined }), counting] });
+    const model = wrapLanguageModel({
+      model: scripted.model,
+      middleware: [budgetMiddleware({ guard, price: undefined }), counting],
+    });
     const results = await Promise.allSettled([ask(model), ask(model), ask(model)]);
     // each call reserves ~1,026 tokens: two fit under 2,500 at once; the third waits for them instead of stopping the run
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
     expect(peak).toBe(2);
     expect(guard.exceeded).toBeUndefined();
     const small = new BudgetGuard({ maxTokens: 1000 }, tracker);
-    const tooBig = wrapLanguageModel({ model: scripted.model, middleware: budgetMiddleware({ guard: small, price: undefined }) });
+    const tooBig = wrapLanguageModel({
+      model: scripted.model,
+      middleware: budgetMiddleware({ guard: small, price: undefined }),
+    });
     await expect(ask(tooBig)).rejects.toThrow(/^budget reached: spent 0 tokens of 1000 tokens/);
   });
 });
@@ -279,7 +322,11 @@ describe('budget with many calls in flight', () => {
       prices: { sim: { input: 1, output: 2 } },
     });
     // each call reserves about $0.002 (its prompt and 1,024 output tokens) but costs a tenth of that
-    const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => complete(model, { messages: [{ role: 'user', content: `Say something about ${i}.` }] })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) =>
+        complete(model, { messages: [{ role: 'user', content: `Say something about ${i}.` }] }),
+      ),
+    );
     const stops = results.filter((r) => r.status === 'rejected');
     expect(stops.length).toBeGreaterThan(0);
     expect(stops.every((r) => BudgetExceededError.isInstance((r as PromiseRejectedResult).reason))).toBe(true);
@@ -288,6 +335,8 @@ describe('budget with many calls in flight', () => {
     // before, the 6th reservation tripped the budget with almost nothing spent
     expect(spent).toBeGreaterThan(maxUsd * 0.5);
     const message = ((stops[0] as PromiseRejectedResult).reason as Error).message;
-    expect(message).toMatch(/^budget reached: spent \$0\.0\d{3} of \$0\.0100; the next call would bring it to about \$0\.01\d{2}$/);
+    expect(message).toMatch(
+      /^budget reached: spent \$0\.0\d{3} of \$0\.0100; the next call would bring it to about \$0\.01\d{2}$/,
+    );
   });
 });

@@ -42,8 +42,14 @@ export function resolvePrice(modelKey: string, overrides: Record<string, PriceEn
 }
 
 /** Cost in USD of a call, or undefined when the price is unknown. */
-export function callCost(price: PriceEntry | undefined, tokens: { input: number; cachedInput: number; output: number }): number | undefined {
+export function callCost(
+  price: PriceEntry | undefined,
+  tokens: { input: number; cachedInput: number; output: number },
+): number | undefined {
   if (!price) return undefined;
   const uncached = Math.max(0, tokens.input - tokens.cachedInput);
-  return (uncached * price.input + tokens.cachedInput * (price.cachedInput ?? price.input) + tokens.output * price.output) / 1_000_000;
+  return (
+    (uncached * price.input + tokens.cachedInput * (price.cachedInput ?? price.input) + tokens.output * price.output) /
+    1_000_000
+  );
 }

@@ -13,6 +13,8 @@ describe('replySizeMiddleware', () => {
     const error = await complete(capped, { messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(ModelOutputError.isTooLarge(error)).toBe(true);
     expect(error).toMatchObject({ code: 'OUTPUT_TOO_LARGE', limit: 'maxReplyChars', exitCode: 1 });
-    expect((error as Error).message).toBe('the model reply has 52,428,800 characters, over limits.maxReplyChars (1,000); raise it in crosstalk.config.yaml to allow more');
+    expect((error as Error).message).toBe(
+      'the model reply has 52,428,800 characters, over limits.maxReplyChars (1,000); raise it in crosstalk.config.yaml to allow more',
+    );
   });
 });

@@ -15,7 +15,8 @@ export function replySizeMiddleware(options: { maxReplyChars: number }): Languag
     async wrapGenerate({ doGenerate }) {
       const result = await doGenerate();
       let size = 0;
-      for (const part of result.content) if (part.type === 'text' || part.type === 'reasoning') size += part.text.length;
+      for (const part of result.content)
+        if (part.type === 'text' || part.type === 'reasoning') size += part.text.length;
       check(size);
       return result;
     },

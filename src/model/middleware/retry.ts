@@ -1,4 +1,11 @@
-import { APICallError, EmptyResponseBodyError, InvalidResponseDataError, JSONParseError, TypeValidationError, type LanguageModelV3Middleware } from '@ai-sdk/provider';
+import {
+  APICallError,
+  EmptyResponseBodyError,
+  InvalidResponseDataError,
+  JSONParseError,
+  TypeValidationError,
+  type LanguageModelV3Middleware,
+} from '@ai-sdk/provider';
 import { sleep } from '../../common/index.js';
 import { AbortedError, ModelCallError, ModelTimeoutError } from '../../errors/index.js';
 
@@ -28,7 +35,20 @@ export interface RetryDecision {
   retryAfterMs?: number;
 }
 
-const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+const networkCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
 
 /** Parses `retry-after-ms` or `retry-after` (seconds or an HTTP date). */
 export function retryAfterMs(headers: Record<string, string> | undefined, now = Date.now()): number | undefined {
@@ -57,7 +77,13 @@ function networkCode(error: unknown): string | undefined {
 function isMalformed(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current; depth++) {
-    if (JSONParseError.isInstance(current) || InvalidResponseDataError.isInstance(current) || TypeValidationError.isInstance(current) || EmptyResponseBodyError.isInstance(current)) return true;
+    if (
+      JSONParseError.isInstance(current) ||
+      InvalidResponseDataError.isInstance(current) ||
+      TypeValidationError.isInstance(current) ||
+      EmptyResponseBodyError.isInstance(current)
+    )
+      return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
@@ -70,7 +96,10 @@ export function classifyError(error: unknown): RetryDecision {
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const after = retryAfterMs(error.responseHeaders);
-    const base = { ...(status !== undefined ? { statusCode: status } : {}), ...(after !== undefined ? { retryAfterMs: after } : {}) };
+    const base = {
+      ...(status !== undefined ? { statusCode: status } : {}),
+      ...(after !== undefined ? { retryAfterMs: after } : {}),
+    };
     if (status === undefined) return { retry: error.isRetryable || networkCode(error) !== undefined, ...base };
     // a 2xx whose body could not be parsed (truncated JSON) is a transport fault: try again
     if (status >= 200 && status < 300) return { retry: isMalformed(error), ...base };
@@ -112,10 +141,20 @@ export function retryMiddleware(options: RetryOptions = {}): LanguageModelV3Midd
         const status = decision.statusCode !== undefined ? { statusCode: decision.statusCode } : {};
         if (!decision.retry) {
           if (AbortedError.isInstance(error) || ModelCallError.isInstance(error)) throw error;
-          throw new ModelCallError({ message: `model call failed: ${(error as Error).message ?? String(error)}`, attempts: attempt, ...status, cause: error });
+          throw new ModelCallError({
+            message: `model call failed: ${(error as Error).message ?? String(error)}`,
+            attempts: attempt,
+            ...status,
+            cause: error,
+          });
         }
         if (attempt >= maxAttempts || (decision.retryAfterMs ?? 0) > maxRetryAfter) {
-          throw new ModelCallError({ message: `model call failed after ${attempt} attempt${attempt > 1 ? 's' : ''}: ${(error as Error).message ?? String(error)}`, attempts: attempt, ...status, cause: error });
+          throw new ModelCallError({
+            message: `model call failed after ${attempt} attempt${attempt > 1 ? 's' : ''}: ${(error as Error).message ?? String(error)}`,
+            attempts: attempt,
+            ...status,
+            cause: error,
+          });
         }
         const backoff = Math.min(maxDelay, base * 2 ** (attempt - 1));
         const jittered = backoff / 2 + random() * (backoff / 2);

@@ -117,27 +117,35 @@ describe('streams and the timeout', () => {
 
   const failFast = { timeout: 10_000 }; // the bug these catch is a stream that hangs for ever
 
-  it('fails a body that stalls after the headers with a ModelTimeoutError and aborts the inner call', failFast, async () => {
-    const { scripted, model } = timed([{ partial: 'first words', then: 'stall' }], 100);
-    const { text, error } = await drain(await open(model));
-    expect(text).toBe('first words');
-    expect(error).toBeInstanceOf(ModelTimeoutError);
-    expect(scripted.calls[0]!.abortSignal?.aborted).toBe(true);
-    expect(scripted.calls[0]!.abortSignal?.reason).toBeInstanceOf(ModelTimeoutError);
-  });
+  it(
+    'fails a body that stalls after the headers with a ModelTimeoutError and aborts the inner call',
+    failFast,
+    async () => {
+      const { scripted, model } = timed([{ partial: 'first words', then: 'stall' }], 100);
+      const { text, error } = await drain(await open(model));
+      expect(text).toBe('first words');
+      expect(error).toBeInstanceOf(ModelTimeoutError);
+      expect(scripted.calls[0]!.abortSignal?.aborted).toBe(true);
+      expect(scripted.calls[0]!.abortSignal?.reason).toBeInstanceOf(ModelTimeoutError);
+    },
+  );
 
-  it('fails the body at once when the caller aborts mid-stream, even if the inner ignores its signal', failFast, async () => {
-    const { scripted, model } = timed([{ partial: 'first words', then: 'stall', ignoreAbort: true }], 60_000);
-    const controller = new AbortController();
-    const reader = await open(model, controller.signal);
-    expect(await readFirstText(reader)).toBe('first words');
-    const rest = drain(reader);
-    controller.abort();
-    const { error } = await rest;
-    expect(error).toBeInstanceOf(AbortedError);
-    expect(scripted.calls[0]!.abortSignal?.aborted).toBe(true);
-    expect(scripted.stats().streamsOpen).toBe(0); // the stalled source was cancelled
-  });
+  it(
+    'fails the body at once when the caller aborts mid-stream, even if the inner ignores its signal',
+    failFast,
+    async () => {
+      const { scripted, model } = timed([{ partial: 'first words', then: 'stall', ignoreAbort: true }], 60_000);
+      const controller = new AbortController();
+      const reader = await open(model, controller.signal);
+      expect(await readFirstText(reader)).toBe('first words');
+      const rest = drain(reader);
+      controller.abort();
+      const { error } = await rest;
+      expect(error).toBeInstanceOf(AbortedError);
+      expect(scripted.calls[0]!.abortSignal?.aborted).toBe(true);
+      expect(scripted.stats().streamsOpen).toBe(0); // the stalled source was cancelled
+    },
+  );
 
   it('lets go of the caller signal once the stream has ended', async () => {
     const { scripted, model } = timed(['complete answer'], 60_000);

@@ -7,7 +7,13 @@ import { journalMiddleware, SqliteRunStore } from '../../store/index.js';
 import { scriptedModel } from '../../testing/index.js';
 import { complete } from '../complete.js';
 import { SimulatedModel } from '../sim/index.js';
-import { buildModelStack, createModelLimiter, resolveTelemetry, UsageTracker, type ModelStackOptions } from './index.js';
+import {
+  buildModelStack,
+  createModelLimiter,
+  resolveTelemetry,
+  UsageTracker,
+  type ModelStackOptions,
+} from './index.js';
 
 // A user's set-up: an SDK tracer provider registered globally, spans kept in memory.
 const exporter = new InMemorySpanExporter();
@@ -70,7 +76,11 @@ describe('telemetry middleware', () => {
       'crosstalk.attempts': 1,
       'crosstalk.replayed': false,
     });
-    expect(b).toMatchObject({ 'crosstalk.agent': 'reviewer', 'crosstalk.scope': 'coding/team-2', 'ai.usage.outputTokens': second.outputTokens });
+    expect(b).toMatchObject({
+      'crosstalk.agent': 'reviewer',
+      'crosstalk.scope': 'coding/team-2',
+      'ai.usage.outputTokens': second.outputTokens,
+    });
     // prompts and replies stay out of spans unless asked for
     expect(a).not.toHaveProperty('ai.prompt.messages');
     expect(a).not.toHaveProperty('ai.response.text');
@@ -84,10 +94,16 @@ describe('telemetry middleware', () => {
   });
 
   it('records prompt and reply when asked to', async () => {
-    const reply = await ask(stack({ telemetry: { recordInputs: true, recordOutputs: true, functionId: 'review' } }), 'reviewer', 'n');
+    const reply = await ask(
+      stack({ telemetry: { recordInputs: true, recordOutputs: true, functionId: 'review' } }),
+      'reviewer',
+      'n',
+    );
     const [span] = exporter.getFinishedSpans();
     expect(span!.attributes['ai.response.text']).toBe(reply.text);
-    expect(JSON.parse(String(span!.attributes['ai.prompt.messages']))).toEqual([{ role: 'user', content: [{ type: 'text', text: 'hello from reviewer' }] }]);
+    expect(JSON.parse(String(span!.attributes['ai.prompt.messages']))).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'hello from reviewer' }] },
+    ]);
     expect(span!.attributes['resource.name']).toBe('review');
   });
 
@@ -108,7 +124,8 @@ describe('telemetry middleware', () => {
   it('marks calls the journal answered as replayed', async () => {
     const store = new SqliteRunStore(':memory:');
     const run = store.createRun({ kind: 'net', task: 't', config: {} });
-    const journaled = () => stack({ telemetry: { runId: run.id }, journal: journalMiddleware({ store, runId: run.id, model: 'sim' }) });
+    const journaled = () =>
+      stack({ telemetry: { runId: run.id }, journal: journalMiddleware({ store, runId: run.id, model: 'sim' }) });
     await ask(journaled(), 'a', 'node-1');
     await ask(journaled(), 'a', 'node-1'); // a resumed session: same request, answered from the store
     store.close();
@@ -120,20 +137,31 @@ describe('telemetry middleware', () => {
 
   it('ends a streamed call when its stream is done', async () => {
     const model = stack({ telemetry: { recordOutputs: true } });
-    const { stream } = await model.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'stream it' }] }], providerOptions: { crosstalk: { agent: 'streamer' } } });
+    const { stream } = await model.doStream({
+      prompt: [{ role: 'user', content: [{ type: 'text', text: 'stream it' }] }],
+      providerOptions: { crosstalk: { agent: 'streamer' } },
+    });
     expect(exporter.getFinishedSpans()).toHaveLength(0); // open while the stream is read
     let text = '';
     for await (const part of stream) if (part.type === 'text-delta') text += part.delta;
     const [span] = exporter.getFinishedSpans();
     expect(span!.name).toBe('ai.streamText.doStream');
-    expect(span!.attributes).toMatchObject({ 'crosstalk.agent': 'streamer', 'ai.response.text': text, 'crosstalk.replayed': false });
+    expect(span!.attributes).toMatchObject({
+      'crosstalk.agent': 'streamer',
+      'ai.response.text': text,
+      'crosstalk.replayed': false,
+    });
     expect(span!.attributes['ai.usage.outputTokens']).toBeGreaterThan(0);
   });
 });
 
 describe('createRuntime telemetry', () => {
   const runtime = (telemetry: unknown, option?: Parameters<typeof createRuntime>[0]['telemetry']) =>
-    createRuntime({ loaded: { config: configSchema.parse({ model: 'sim', telemetry }), file: undefined, sources: {} }, env: {}, ...(option ? { telemetry: option } : {}) });
+    createRuntime({
+      loaded: { config: configSchema.parse({ model: 'sim', telemetry }), file: undefined, sources: {} },
+      env: {},
+      ...(option ? { telemetry: option } : {}),
+    });
 
   it('turns spans on from the config and adds the run id the caller passes', async () => {
     const rt = await runtime(true, { runId: 'run-7' });
@@ -144,7 +172,9 @@ describe('createRuntime telemetry', () => {
   it('leaves them off by default, and --otel (enabled) turns them on', async () => {
     await complete((await runtime(undefined, { runId: 'r' })).model(), { messages: [{ role: 'user', content: 'hi' }] });
     expect(exporter.getFinishedSpans()).toHaveLength(0);
-    await complete((await runtime(undefined, { enabled: true })).model(), { messages: [{ role: 'user', content: 'hi' }] });
+    await complete((await runtime(undefined, { enabled: true })).model(), {
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(exporter.getFinishedSpans()).toHaveLength(1);
   });
 });
@@ -161,9 +191,15 @@ describe('resolveTelemetry', () => {
 
   it('lets the caller (--otel) override the config and merges settings', () => {
     const config = parse({ functionId: 'nightly', metadata: { env: 'ci' } });
-    expect(resolveTelemetry(config, { runId: 'r' })).toEqual({ functionId: 'nightly', metadata: { env: 'ci' }, runId: 'r' });
+    expect(resolveTelemetry(config, { runId: 'r' })).toEqual({
+      functionId: 'nightly',
+      metadata: { env: 'ci' },
+      runId: 'r',
+    });
     expect(resolveTelemetry(config, { enabled: false })).toBe(false);
-    expect(resolveTelemetry(parse({ enabled: false, recordInputs: true }), { enabled: true })).toEqual({ recordInputs: true });
+    expect(resolveTelemetry(parse({ enabled: false, recordInputs: true }), { enabled: true })).toEqual({
+      recordInputs: true,
+    });
   });
 
   it('rejects unknown telemetry keys in a config', () => {

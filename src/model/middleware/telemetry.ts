@@ -1,6 +1,20 @@
-import { SpanStatusCode, trace, type Attributes, type AttributeValue, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type AttributeValue,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { CrosstalkConfig } from '../../config/index.js';
-import type { JSONObject, LanguageModelV3CallOptions, LanguageModelV3FinishReason, LanguageModelV3Middleware, LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider';
+import type {
+  JSONObject,
+  LanguageModelV3CallOptions,
+  LanguageModelV3FinishReason,
+  LanguageModelV3Middleware,
+  LanguageModelV3StreamPart,
+  LanguageModelV3Usage,
+} from '@ai-sdk/provider';
 
 /**
  * OpenTelemetry settings of a model stack, after the AI SDK's
@@ -95,7 +109,11 @@ export function telemetryMiddleware(options: TelemetryOptions & { model?: string
   const calls = new Map<string, CallState>();
   let nextId = 0;
 
-  const startAttributes = (operationId: string, params: LanguageModelV3CallOptions, model: { provider: string; modelId: string }): Attributes => {
+  const startAttributes = (
+    operationId: string,
+    params: LanguageModelV3CallOptions,
+    model: { provider: string; modelId: string },
+  ): Attributes => {
     const metadata: Record<string, AttributeValue> = {};
     for (const [key, value] of Object.entries(options.metadata ?? {})) metadata[`ai.telemetry.metadata.${key}`] = value;
     return defined({
@@ -127,7 +145,12 @@ export function telemetryMiddleware(options: TelemetryOptions & { model?: string
 
   const endAttributes = (
     state: CallState,
-    result: { usage: LanguageModelV3Usage; finishReason: LanguageModelV3FinishReason; response?: { id?: string; modelId?: string } | undefined; text?: string },
+    result: {
+      usage: LanguageModelV3Usage;
+      finishReason: LanguageModelV3FinishReason;
+      response?: { id?: string; modelId?: string } | undefined;
+      text?: string;
+    },
   ): Attributes =>
     defined({
       'ai.response.finishReason': result.finishReason.unified,
@@ -148,13 +171,21 @@ export function telemetryMiddleware(options: TelemetryOptions & { model?: string
     });
 
   /** Runs `fn` inside a new active span (so provider HTTP spans nest under it) with per-call state registered. */
-  const withSpan = <T>(operationId: string, params: LanguageModelV3CallOptions, model: { provider: string; modelId: string }, fn: (state: CallState, inner: LanguageModelV3CallOptions) => Promise<T>): Promise<T> =>
+  const withSpan = <T>(
+    operationId: string,
+    params: LanguageModelV3CallOptions,
+    model: { provider: string; modelId: string },
+    fn: (state: CallState, inner: LanguageModelV3CallOptions) => Promise<T>,
+  ): Promise<T> =>
     tracer.startActiveSpan(operationId, { attributes: startAttributes(operationId, params, model) }, async (span) => {
       const id = String(nextId++);
       const state: CallState = { id, span, attempts: 0 };
       calls.set(id, state);
       const crosstalk: JSONObject = params.providerOptions?.crosstalk ?? {};
-      const inner: LanguageModelV3CallOptions = { ...params, providerOptions: { ...params.providerOptions, crosstalk: { ...crosstalk, [idKey]: id } } };
+      const inner: LanguageModelV3CallOptions = {
+        ...params,
+        providerOptions: { ...params.providerOptions, crosstalk: { ...crosstalk, [idKey]: id } },
+      };
       try {
         return await fn(state, inner);
       } catch (error) {
@@ -191,8 +222,18 @@ export function telemetryMiddleware(options: TelemetryOptions & { model?: string
         const observe = (part: LanguageModelV3StreamPart) => {
           if (part.type === 'text-delta') text += part.delta;
           else if (part.type === 'response-metadata') {
-            state.span.setAttributes(defined({ 'ai.response.id': part.id, 'ai.response.model': part.modelId, 'gen_ai.response.id': part.id, 'gen_ai.response.model': part.modelId }));
-          } else if (part.type === 'finish') state.span.setAttributes(endAttributes(state, { usage: part.usage, finishReason: part.finishReason, text }));
+            state.span.setAttributes(
+              defined({
+                'ai.response.id': part.id,
+                'ai.response.model': part.modelId,
+                'gen_ai.response.id': part.id,
+                'gen_ai.response.model': part.modelId,
+              }),
+            );
+          } else if (part.type === 'finish')
+            state.span.setAttributes(
+              endAttributes(state, { usage: part.usage, finishReason: part.finishReason, text }),
+            );
           else if (part.type === 'error') recordError(state.span, part.error);
         };
         // the span lasts until the stream is done, as the AI SDK's doStream span does; reading the
@@ -256,7 +297,10 @@ export type TelemetryConfig = CrosstalkConfig['telemetry'];
  *
  * @returns the settings for {@link telemetryMiddleware}, or false when telemetry is off.
  */
-export function resolveTelemetry(config: TelemetryConfig, overrides: TelemetryOptions & { enabled?: boolean } = {}): TelemetryOptions | false {
+export function resolveTelemetry(
+  config: TelemetryConfig,
+  overrides: TelemetryOptions & { enabled?: boolean } = {},
+): TelemetryOptions | false {
   const { enabled: configEnabled, ...fromConfig } = typeof config === 'object' ? config : { enabled: config === true };
   const { enabled, ...settings } = overrides;
   return (enabled ?? configEnabled) ? { ...fromConfig, ...settings } : false;

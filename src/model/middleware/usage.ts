@@ -35,7 +35,15 @@ export interface UsageSnapshot {
   perModel: Record<string, UsageTotals>;
 }
 
-const emptyTotals = (): UsageTotals => ({ calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0, costKnown: true, retries: 0 });
+const emptyTotals = (): UsageTotals => ({
+  calls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  costUsd: 0,
+  costKnown: true,
+  retries: 0,
+});
 
 function add(t: UsageTotals, c: CallUsage): void {
   t.calls++;
@@ -56,7 +64,10 @@ export class UsageTracker {
   /** Records one successful logical call (retries included in it are counted separately). */
   record(call: CallUsage): void {
     add(this.total, call);
-    for (const [map, key] of [[this.perAgent, call.agent], [this.perModel, call.model]] as const) {
+    for (const [map, key] of [
+      [this.perAgent, call.agent],
+      [this.perModel, call.model],
+    ] as const) {
       let t = map.get(key);
       if (!t) map.set(key, (t = emptyTotals()));
       add(t, call);
@@ -104,14 +115,22 @@ export function scopeOf(params: LanguageModelV3CallOptions): string | undefined 
 
 /** Token counts of a provider usage object (missing numbers count as zero). */
 export function usageCounts(usage: LanguageModelV3Usage): { input: number; output: number; cachedInput: number } {
-  return { input: usage.inputTokens.total ?? 0, output: usage.outputTokens.total ?? 0, cachedInput: usage.inputTokens.cacheRead ?? 0 };
+  return {
+    input: usage.inputTokens.total ?? 0,
+    output: usage.outputTokens.total ?? 0,
+    cachedInput: usage.inputTokens.cacheRead ?? 0,
+  };
 }
 
 /**
  * Records each successful call once (outside retries): tokens, cost from
  * the price table (undefined when unknown), latency, per agent and model.
  */
-export function usageMiddleware(options: { tracker: UsageTracker; model: string; price: PriceEntry | undefined }): LanguageModelV3Middleware {
+export function usageMiddleware(options: {
+  tracker: UsageTracker;
+  model: string;
+  price: PriceEntry | undefined;
+}): LanguageModelV3Middleware {
   const record = (params: LanguageModelV3CallOptions, usage: LanguageModelV3Usage, started: number) => {
     const counts = usageCounts(usage);
     const scope = scopeOf(params);

@@ -23,7 +23,12 @@ describe('simulateReply', () => {
   it('answers a JSON request with an object of the example shape', () => {
     const reply = simulateReply({
       seed: 1,
-      messages: [{ role: 'user', content: 'Score this.\n```json\n{"score": 0.5, "problems": ["text"], "verdict": "pass|fail"}\n```' }],
+      messages: [
+        {
+          role: 'user',
+          content: 'Score this.\n```json\n{"score": 0.5, "problems": ["text"], "verdict": "pass|fail"}\n```',
+        },
+      ],
     });
     const body = /```json\n([\s\S]*?)```/.exec(reply)?.[1] ?? reply;
     const parsed = JSON.parse(body) as { score: number; problems: string[]; verdict: string };
@@ -34,14 +39,23 @@ describe('simulateReply', () => {
   });
 
   it('answers lettered options with one of the letters', () => {
-    const reply = simulateReply({ seed: 5, messages: [{ role: 'user', content: 'Question: 2+2?\nA. 3\nB. 4\nC. 5\nGive your answer.' }] });
+    const reply = simulateReply({
+      seed: 5,
+      messages: [{ role: 'user', content: 'Question: 2+2?\nA. 3\nB. 4\nC. 5\nGive your answer.' }],
+    });
     expect(reply).toMatch(/The answer is \([ABC]\)\./);
   });
 
   it('writes a runnable-looking Python program when asked for files in code blocks', () => {
     const reply = simulateReply({
       seed: 0,
-      messages: [{ role: 'user', content: 'Task: a command-line todo app\nProgramming language: Python\nWrite every file as its name on a line, then a fenced code block.' }],
+      messages: [
+        {
+          role: 'user',
+          content:
+            'Task: a command-line todo app\nProgramming language: Python\nWrite every file as its name on a line, then a fenced code block.',
+        },
+      ],
     });
     expect(reply).toMatch(/^main\.py\n```python\n/m);
     expect(reply).toContain('def main(argv)');
@@ -49,14 +63,26 @@ describe('simulateReply', () => {
   });
 
   it('revises a codebase found in the prompt instead of starting over', () => {
-    const prompt = 'Fix the code. Write every file as its name on a line, then a fenced code block.\n\nmain.py\n```python\nprint("hi")\n```';
+    const prompt =
+      'Fix the code. Write every file as its name on a line, then a fenced code block.\n\nmain.py\n```python\nprint("hi")\n```';
     const reply = simulateReply({ seed: 0, messages: [{ role: 'user', content: prompt }] });
     expect(reply).toContain('# revision 1\nprint("hi")');
   });
 
   it('fills a placeholder marker from the listed options, preferring one the task names', () => {
     const prompt = 'Task: a snake game in JavaScript\nChoose one of: Python, JavaScript. End with "<INFO> <language>".';
-    const replies = [0, 1, 2, 3, 4, 5].map((seed) => simulateReply({ seed, messages: [{ role: 'user', content: prompt }, { role: 'assistant', content: 'x' }, { role: 'user', content: prompt }, { role: 'assistant', content: 'y' }, { role: 'user', content: prompt }] }));
+    const replies = [0, 1, 2, 3, 4, 5].map((seed) =>
+      simulateReply({
+        seed,
+        messages: [
+          { role: 'user', content: prompt },
+          { role: 'assistant', content: 'x' },
+          { role: 'user', content: prompt },
+          { role: 'assistant', content: 'y' },
+          { role: 'user', content: prompt },
+        ],
+      }),
+    );
     for (const r of replies) expect(r).toContain('<INFO> JavaScript');
   });
 });
@@ -93,7 +119,10 @@ describe('SimulatedModel', () => {
     const controller = new AbortController();
     const pending = model.doGenerate({ prompt: [user('hello')], abortSignal: controller.signal });
     let settled = false;
-    void pending.then(() => (settled = true), () => (settled = true));
+    void pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await new Promise((r) => setTimeout(r, 50));
     expect(settled).toBe(false); // still hanging: no answer, no error of its own
     controller.abort(new Error('caller gave up'));
@@ -113,7 +142,8 @@ describe('SimulatedModel', () => {
     const generated = await text(a, 'Task: a poem. Write about 100 words.');
     const { stream } = await b.doStream({ prompt: [user('Task: a poem. Write about 100 words.')] });
     let streamed = '';
-    for await (const part of stream as unknown as AsyncIterable<{ type: string; delta?: string }>) if (part.type === 'text-delta') streamed += part.delta;
+    for await (const part of stream as unknown as AsyncIterable<{ type: string; delta?: string }>)
+      if (part.type === 'text-delta') streamed += part.delta;
     expect(streamed).toBe(generated);
   });
 });
@@ -133,8 +163,14 @@ describe('parseSimQuery', () => {
   it('with minTurns keeps a role-play dialogue going before it concludes', () => {
     const system = 'You are the CPO. When the discussion is over, reply with a line "<INFO> Finished".';
     const turn = (assistantTurns: number, minTurns: number) => {
-      const messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }> = [{ role: 'system', content: system }];
-      for (let i = 0; i < assistantTurns; i++) messages.push({ role: 'user', content: `Point ${i}: what should the product be?` }, { role: 'assistant', content: `Thoughts ${i}.` });
+      const messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }> = [
+        { role: 'system', content: system },
+      ];
+      for (let i = 0; i < assistantTurns; i++)
+        messages.push(
+          { role: 'user', content: `Point ${i}: what should the product be?` },
+          { role: 'assistant', content: `Thoughts ${i}.` },
+        );
       messages.push({ role: 'user', content: 'Task: a todo app. What should the product be?' });
       return simulateReply({ messages, seed: 3, minTurns });
     };
@@ -159,9 +195,17 @@ describe('parseSimQuery', () => {
 describe('seeds', () => {
   it('a run seed given to both the model and the call changes the replies (it cancelled out before)', async () => {
     const { complete } = await import('../complete.js');
-    const ask = (seed: number) => complete(new SimulatedModel({ seed }), { messages: [{ role: 'user', content: 'Describe a bridge.' }], seed });
+    const ask = (seed: number) =>
+      complete(new SimulatedModel({ seed }), { messages: [{ role: 'user', content: 'Describe a bridge.' }], seed });
     const replies = new Set(await Promise.all([1, 2, 3, 4].map(async (s) => (await ask(s)).text)));
     expect(replies.size).toBeGreaterThan(1);
-    expect((await ask(0)).text).toBe((await complete(new SimulatedModel({ seed: 0 }), { messages: [{ role: 'user', content: 'Describe a bridge.' }], seed: 0 })).text);
+    expect((await ask(0)).text).toBe(
+      (
+        await complete(new SimulatedModel({ seed: 0 }), {
+          messages: [{ role: 'user', content: 'Describe a bridge.' }],
+          seed: 0,
+        })
+      ).text,
+    );
   });
 });

@@ -1,4 +1,13 @@
-import { APICallError, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3GenerateResult, type LanguageModelV3Prompt, type LanguageModelV3StreamPart, type LanguageModelV3StreamResult, type LanguageModelV3Usage } from '@ai-sdk/provider';
+import {
+  APICallError,
+  type LanguageModelV3,
+  type LanguageModelV3CallOptions,
+  type LanguageModelV3GenerateResult,
+  type LanguageModelV3Prompt,
+  type LanguageModelV3StreamPart,
+  type LanguageModelV3StreamResult,
+  type LanguageModelV3Usage,
+} from '@ai-sdk/provider';
 import { estimateTokens, hashString, seededRandom, sleep, unitFromText, type Random } from '../../common/index.js';
 import { AbortedError } from '../../errors/index.js';
 import { simOptionsSchema, type SimOptions } from './sim-options.js';
@@ -48,7 +57,12 @@ export class SimulatedModel implements LanguageModelV3 {
   readonly modelId: string;
   readonly supportedUrls = {};
   readonly options: SimOptions;
-  readonly stats: SimStats = { calls: 0, inFlight: 0, maxInFlight: 0, faults: { '429': 0, '500': 0, timeout: 0, malformed: 0, hard: 0 } };
+  readonly stats: SimStats = {
+    calls: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    faults: { '429': 0, '500': 0, timeout: 0, malformed: 0, hard: 0 },
+  };
   private readonly attempts = new Map<number, number>();
   private readonly latencyRandom: Random;
 
@@ -65,7 +79,12 @@ export class SimulatedModel implements LanguageModelV3 {
     const o = this.options;
     if (o.failHard > 0 && unitFromText(`hard:${promptKey}`, o.seed) < o.failHard) return 'hard';
     let u = unitFromText(`fault:${promptKey}:${attempt}`, o.seed);
-    for (const [fault, rate] of [['429', o.fail429], ['500', o.fail500], ['timeout', o.timeout], ['malformed', o.malformed]] as const) {
+    for (const [fault, rate] of [
+      ['429', o.fail429],
+      ['500', o.fail500],
+      ['timeout', o.timeout],
+      ['malformed', o.malformed],
+    ] as const) {
       if (u < rate) return fault;
       u -= rate;
     }
@@ -101,11 +120,23 @@ export class SimulatedModel implements LanguageModelV3 {
       }
       if (fault === '500') {
         this.stats.faults['500']++;
-        throw new APICallError({ message: 'simulated server error (500)', url, requestBodyValues: {}, statusCode: 500, isRetryable: true });
+        throw new APICallError({
+          message: 'simulated server error (500)',
+          url,
+          requestBodyValues: {},
+          statusCode: 500,
+          isRetryable: true,
+        });
       }
       if (fault === 'hard') {
         this.stats.faults.hard++;
-        throw new APICallError({ message: 'simulated permanent failure (400)', url, requestBodyValues: {}, statusCode: 400, isRetryable: false });
+        throw new APICallError({
+          message: 'simulated permanent failure (400)',
+          url,
+          requestBodyValues: {},
+          statusCode: 400,
+          isRetryable: false,
+        });
       }
       if (fault === 'timeout') {
         this.stats.faults.timeout++;
@@ -116,7 +147,13 @@ export class SimulatedModel implements LanguageModelV3 {
         this.stats.faults.malformed++;
         text = garbage[promptKey % garbage.length]!;
       } else {
-        text = simulateReply({ messages, seed: combineSeeds(this.options.seed, options.seed ?? 0), temperature: options.temperature ?? 0.7, modelId: this.modelId, minTurns: this.options.minTurns });
+        text = simulateReply({
+          messages,
+          seed: combineSeeds(this.options.seed, options.seed ?? 0),
+          temperature: options.temperature ?? 0.7,
+          modelId: this.modelId,
+          minTurns: this.options.minTurns,
+        });
       }
       if (options.maxOutputTokens !== undefined && estimateTokens(text) > options.maxOutputTokens) {
         text = text.slice(0, options.maxOutputTokens * 4);

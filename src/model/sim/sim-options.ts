@@ -43,7 +43,11 @@ const durationPattern = /^(\d+(?:\.\d+)?)(ms|s)?$/;
 
 function parseDuration(key: string, text: string): number {
   const match = durationPattern.exec(text.trim());
-  if (!match) throw new ConfigError({ key, message: `sim option '${key}': expected a duration like 50ms or 1.5s, got '${text}'` });
+  if (!match)
+    throw new ConfigError({
+      key,
+      message: `sim option '${key}': expected a duration like 50ms or 1.5s, got '${text}'`,
+    });
   const value = Number(match[1]);
   return match[2] === 's' ? value * 1000 : value;
 }
@@ -72,13 +76,28 @@ export function parseLatency(text: string): SimLatency {
     const unit = range[3] ?? 'ms';
     const lo = parseDuration('latency', `${range[1]}${unit}`);
     const hi = parseDuration('latency', `${range[2]}${unit}`);
-    if (hi < lo) throw new ConfigError({ key: 'latency', message: `sim option 'latency': range '${text}' has its maximum below its minimum` });
+    if (hi < lo)
+      throw new ConfigError({
+        key: 'latency',
+        message: `sim option 'latency': range '${text}' has its maximum below its minimum`,
+      });
     return { kind: 'uniform', minMs: lo, maxMs: hi };
   }
   return { kind: 'fixed', ms: parseDuration('latency', text) };
 }
 
-const queryKeys = ['seed', 'latency', 'jitter', 'fail429', 'fail500', 'timeout', 'malformed', 'failHard', 'retryAfter', 'minTurns'] as const;
+const queryKeys = [
+  'seed',
+  'latency',
+  'jitter',
+  'fail429',
+  'fail500',
+  'timeout',
+  'malformed',
+  'failHard',
+  'retryAfter',
+  'minTurns',
+] as const;
 
 /**
  * Parses the query part of a `sim?latency=50ms&fail429=0.1` model string.
@@ -93,7 +112,8 @@ export function parseSimQuery(query: string, base: Partial<SimOptions> = {}): Si
     switch (key) {
       case 'seed': {
         const seed = Number(value);
-        if (!Number.isInteger(seed)) throw new ConfigError({ key, message: `sim option 'seed': expected an integer, got '${value}'` });
+        if (!Number.isInteger(seed))
+          throw new ConfigError({ key, message: `sim option 'seed': expected an integer, got '${value}'` });
         raw.seed = seed;
         break;
       }
@@ -105,7 +125,11 @@ export function parseSimQuery(query: string, base: Partial<SimOptions> = {}): Si
         break;
       case 'minTurns': {
         const turns = Number(value);
-        if (!Number.isInteger(turns) || turns < 1 || turns > 50) throw new ConfigError({ key, message: `sim option 'minTurns': expected a whole number from 1 to 50, got '${value}'` });
+        if (!Number.isInteger(turns) || turns < 1 || turns > 50)
+          throw new ConfigError({
+            key,
+            message: `sim option 'minTurns': expected a whole number from 1 to 50, got '${value}'`,
+          });
         raw.minTurns = turns;
         break;
       }
@@ -120,7 +144,10 @@ export function parseSimQuery(query: string, base: Partial<SimOptions> = {}): Si
         raw[key] = parseRate(key, value);
         break;
       default:
-        throw new ConfigError({ key, message: `unknown sim option '${key}' (expected one of: ${queryKeys.join(', ')})` });
+        throw new ConfigError({
+          key,
+          message: `unknown sim option '${key}' (expected one of: ${queryKeys.join(', ')})`,
+        });
     }
   }
   const options = simOptionsSchema.parse(raw);

@@ -35,20 +35,38 @@ export interface SimReplyInput {
  * - anything else → prose built from the task's words.
  */
 export function simulateReply(input: SimReplyInput): string {
-  const system = input.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
+  const system = input.messages
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n');
   const lastUser = [...input.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const request = `${system}\n${lastUser}`;
   // instructions given earlier in the conversation (a termination marker, the options) still hold
-  const instructions = `${system}\n${input.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n')}`;
+  const instructions = `${system}\n${input.messages
+    .filter((m) => m.role === 'user')
+    .map((m) => m.content)
+    .join('\n')}`;
   const assistantTurns = input.messages.filter((m) => m.role === 'assistant').length;
-  const key = hashString(input.messages.map((m) => `${m.role}:${m.content}`).join('\u0000'), input.seed ^ Math.round((input.temperature ?? 0.7) * 1000));
+  const key = hashString(
+    input.messages.map((m) => `${m.role}:${m.content}`).join('\u0000'),
+    input.seed ^ Math.round((input.temperature ?? 0.7) * 1000),
+  );
   const random = seededRandom(key);
-  const ctx: ReplyContext = { request, instructions, lastUser, task: findTask(instructions), random, assistantTurns, minTurns: input.minTurns ?? 1 };
+  const ctx: ReplyContext = {
+    request,
+    instructions,
+    lastUser,
+    task: findTask(instructions),
+    random,
+    assistantTurns,
+    minTurns: input.minTurns ?? 1,
+  };
 
   // a request naming the files to write gets them, even when the code it shows holds a JSON file (package.json)
   const namesFiles = requestedFiles(lastUser).length > 0 && /code block/i.test(request);
   if (namesFiles) return withMarker(ctx, codeReply(ctx), true);
-  if (/```json/i.test(lastUser) || /\b(reply|respond|answer) (only )?with (a |one )?json\b/i.test(lastUser)) return jsonReply(ctx);
+  if (/```json/i.test(lastUser) || /\b(reply|respond|answer) (only )?with (a |one )?json\b/i.test(lastUser))
+    return jsonReply(ctx);
   if (isMultipleChoice(lastUser)) return choiceReply(ctx);
   if (/code block/i.test(request) && /\bfiles?\b/i.test(request)) return withMarker(ctx, codeReply(ctx), true);
   return withMarker(ctx, proseReply(ctx, targetWords(lastUser)), false);
@@ -71,12 +89,18 @@ function pick<T>(random: Random, items: readonly T[]): T {
 function findTask(request: string): string {
   const labelled = /(?:^|\n)\s*(?:task|premise|question|goal)\s*:\s*(.+)/i.exec(request);
   if (labelled) return labelled[1]!.trim();
-  const sentence = request.replace(/\s+/g, ' ').trim().split(/(?<=[.!?])\s/)[0] ?? '';
+  const sentence =
+    request
+      .replace(/\s+/g, ' ')
+      .trim()
+      .split(/(?<=[.!?])\s/)[0] ?? '';
   return sentence.slice(0, 200);
 }
 
 const stopWords = new Set(
-  'a an the and or of for to in on with by that this it is are be as at from into your you our we i me my its their them write make create build simple small program application app tool game using use based about'.split(' '),
+  'a an the and or of for to in on with by that this it is are be as at from into your you our we i me my its their them write make create build simple small program application app tool game using use based about'.split(
+    ' ',
+  ),
 );
 
 function keywords(text: string): string[] {
@@ -112,13 +136,18 @@ function fillJson(example: unknown, ctx: ReplyContext, keyName = ''): unknown {
     return out;
   }
   if (typeof example === 'number') {
-    if (example >= 0 && example <= 1 && !Number.isInteger(example)) return Math.round((0.45 + ctx.random() * 0.5) * 100) / 100;
+    if (example >= 0 && example <= 1 && !Number.isInteger(example))
+      return Math.round((0.45 + ctx.random() * 0.5) * 100) / 100;
     if (Number.isInteger(example) && example >= 0 && example <= 10) return 4 + Math.floor(ctx.random() * 6);
     return Math.round(ctx.random() * Math.max(1, Math.abs(example) * 2));
   }
   if (typeof example === 'boolean') return ctx.random() < 0.6;
   if (typeof example === 'string') {
-    if (example.includes('|')) return pick(ctx.random, example.split('|').map((s) => s.trim()));
+    if (example.includes('|'))
+      return pick(
+        ctx.random,
+        example.split('|').map((s) => s.trim()),
+      );
     return sentence(ctx, keyName);
   }
   return null;
@@ -189,9 +218,38 @@ function listedOptions(text: string): string[] {
 
 // ---------------------------------------------------------------- prose
 
-const openers = ['We should', 'The plan is to', 'It makes sense to', 'A good approach is to', 'I suggest we', 'The next step is to'];
-const verbs = ['focus on', 'clarify', 'structure', 'test', 'document', 'simplify', 'strengthen', 'separate', 'validate', 'polish'];
-const objects = ['the core flow', 'the user input', 'the main loop', 'error handling', 'the data model', 'the interface', 'edge cases', 'the opening scene', 'the central conflict', 'the ending'];
+const openers = [
+  'We should',
+  'The plan is to',
+  'It makes sense to',
+  'A good approach is to',
+  'I suggest we',
+  'The next step is to',
+];
+const verbs = [
+  'focus on',
+  'clarify',
+  'structure',
+  'test',
+  'document',
+  'simplify',
+  'strengthen',
+  'separate',
+  'validate',
+  'polish',
+];
+const objects = [
+  'the core flow',
+  'the user input',
+  'the main loop',
+  'error handling',
+  'the data model',
+  'the interface',
+  'edge cases',
+  'the opening scene',
+  'the central conflict',
+  'the ending',
+];
 
 function sentence(ctx: ReplyContext, hint: string): string {
   const fromTask = keywords(ctx.task);
@@ -227,11 +285,17 @@ interface SimFile {
 
 function fenceLanguage(name: string): string {
   const ext = name.split('.').pop() ?? '';
-  return { py: 'python', js: 'javascript', ts: 'typescript', md: 'markdown', json: 'json', txt: 'text', html: 'html' }[ext] ?? '';
+  return (
+    { py: 'python', js: 'javascript', ts: 'typescript', md: 'markdown', json: 'json', txt: 'text', html: 'html' }[
+      ext
+    ] ?? ''
+  );
 }
 
 function renderFiles(files: SimFile[]): string {
-  return files.map((f) => `${f.name}\n\`\`\`${fenceLanguage(f.name)}\n${f.content.replace(/\n$/, '')}\n\`\`\``).join('\n\n');
+  return files
+    .map((f) => `${f.name}\n\`\`\`${fenceLanguage(f.name)}\n${f.content.replace(/\n$/, '')}\n\`\`\``)
+    .join('\n\n');
 }
 
 /** Files already in the prompt: a file-name line followed by a fenced block. */
@@ -479,7 +543,8 @@ function documentFile(name: string, ctx: ReplyContext): string {
   const lower = name.toLowerCase();
   const { title } = subject(ctx.task);
   if (lower === 'requirements.txt') return '# The program uses only the Python standard library.\n';
-  if (lower === 'package.json') return `${JSON.stringify({ name: 'generated-program', version: '1.0.0', private: true, main: 'main.js', scripts: { start: 'node main.js' } }, null, 2)}\n`;
+  if (lower === 'package.json')
+    return `${JSON.stringify({ name: 'generated-program', version: '1.0.0', private: true, main: 'main.js', scripts: { start: 'node main.js' } }, null, 2)}\n`;
   if (lower.endsWith('.md')) {
     const entry = chosenLanguage(ctx.request) === 'javascript' ? 'node main.js' : 'python3 main.py';
     return `# ${title}\n\n${sentence(ctx, 'overview')}\n\n## Quick start\n\n    ${entry}\n\nRun it without arguments for a demonstration, or with \`add TEXT\`, \`done N\` and \`list\`.\n`;

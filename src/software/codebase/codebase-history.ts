@@ -106,7 +106,10 @@ export class CodebaseHistory {
   summary(): string[] {
     return this.#versions.map((v) => {
       const touched = [...v.diff.added, ...v.diff.changed, ...v.diff.removed];
-      const names = touched.length === 0 ? 'no changes' : touched.slice(0, 5).join(', ') + (touched.length > 5 ? `, … ${touched.length - 5} more` : '');
+      const names =
+        touched.length === 0
+          ? 'no changes'
+          : touched.slice(0, 5).join(', ') + (touched.length > 5 ? `, … ${touched.length - 5} more` : '');
       return `v${v.version} ${v.phase}: +${v.diff.added.length} ~${v.diff.changed.length} -${v.diff.removed.length} (${names})`;
     });
   }
@@ -119,7 +122,12 @@ export class CodebaseHistory {
       versions: this.#versions.map((v) => {
         const set: Record<string, string> = {};
         for (const path of [...v.diff.added, ...v.diff.changed]) set[path] = v.codebase.get(path) ?? '';
-        return { phase: v.phase, ...(v.recordedAt !== undefined ? { recordedAt: v.recordedAt } : {}), set, removed: [...v.diff.removed] };
+        return {
+          phase: v.phase,
+          ...(v.recordedAt !== undefined ? { recordedAt: v.recordedAt } : {}),
+          set,
+          removed: [...v.diff.removed],
+        };
       }),
     };
   }

@@ -34,7 +34,11 @@ describe('Codebase', () => {
   });
 
   it('diffs two versions', () => {
-    expect(diffCodebase({ a: '1', b: '2', c: '3' }, { a: '1', b: '22', d: '4' })).toEqual({ added: ['d'], changed: ['b'], removed: ['c'] });
+    expect(diffCodebase({ a: '1', b: '2', c: '3' }, { a: '1', b: '22', d: '4' })).toEqual({
+      added: ['d'],
+      changed: ['b'],
+      removed: ['c'],
+    });
   });
 
   it('round-trips through JSON', () => {
@@ -83,11 +87,15 @@ describe('CodebaseHistory', () => {
 
   it('serialises as deltas and reads back identical versions', () => {
     const history = chain();
-    const json = JSON.parse(JSON.stringify(history)) as { versions: Array<{ set: Record<string, string>; removed: string[] }> };
+    const json = JSON.parse(JSON.stringify(history)) as {
+      versions: Array<{ set: Record<string, string>; removed: string[] }>;
+    };
     expect(json.versions[1]).toEqual({ phase: 'code-review', set: { 'store.py': 'items = {}\n' }, removed: [] });
     expect(json.versions[3]!.removed).toEqual(['store.py']);
     const back = CodebaseHistory.fromJSON(json);
-    expect(back.versions.map((v) => [v.phase, v.codebase.toFiles(), v.recordedAt])).toEqual(history.versions.map((v) => [v.phase, v.codebase.toFiles(), v.recordedAt]));
+    expect(back.versions.map((v) => [v.phase, v.codebase.toFiles(), v.recordedAt])).toEqual(
+      history.versions.map((v) => [v.phase, v.codebase.toFiles(), v.recordedAt]),
+    );
     expect(() => CodebaseHistory.fromJSON({ format: 'other' })).toThrow(ZodError);
   });
 

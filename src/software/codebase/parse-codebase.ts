@@ -38,12 +38,17 @@ const pathToken =
 /** Anything without spaces, quotes or backticks: lets hostile names reach the safety check so they are reported. */
 const looseToken = /^[^\s`*'"]+$/;
 /** A name in a comment on a block's first line: `# main.py`, `// a/b.js`, `<!-- index.html -->`, `-- schema.sql`, `# File: main.py`. */
-const commentName = /^\s*(?:#|\/\/|--|;|<!--|\/\*|\{#)\s*(?:file(?:name)?\s*[:=]\s*)?(\S+\.[A-Za-z][A-Za-z0-9]{0,9})\s*(?:-->|\*\/|#\})?\s*$/i;
+const commentName =
+  /^\s*(?:#|\/\/|--|;|<!--|\/\*|\{#)\s*(?:file(?:name)?\s*[:=]\s*)?(\S+\.[A-Za-z][A-Za-z0-9]{0,9})\s*(?:-->|\*\/|#\})?\s*$/i;
 
 function looksLikeName(text: string): boolean {
   if (pathToken.test(text)) return true;
   // eslint-disable-next-line no-control-regex
-  return looseToken.test(text) && !/^https?:/i.test(text) && (/[/\\]/.test(text) || /\.[A-Za-z0-9]{1,10}$/.test(text) || /[\u0000-\u001f]/.test(text));
+  return (
+    looseToken.test(text) &&
+    !/^https?:/i.test(text) &&
+    (/[/\\]/.test(text) || /\.[A-Za-z0-9]{1,10}$/.test(text) || /[\u0000-\u001f]/.test(text))
+  );
 }
 
 function nameFromInfo(info: string): string | undefined {
@@ -122,7 +127,8 @@ function fencedBlocks(reply: string): Block[] {
     // a Markdown file (a README) often holds fenced examples with the same fence as its own:
     // count inner openers so their closers do not end the outer block
     const firstWord = info.split(/\s+/)[0] ?? '';
-    const markdown = /^(markdown|md)$/i.test(firstWord) || /\.md$/i.test(nameFromInfo(info) ?? nameFromLine(before) ?? '');
+    const markdown =
+      /^(markdown|md)$/i.test(firstWord) || /\.md$/i.test(nameFromInfo(info) ?? nameFromLine(before) ?? '');
     let depth = 0;
     let j = i + 1;
     for (; j < lines.length; j++) {
@@ -198,7 +204,8 @@ export function parseCodebase(reply: string, limits: ParseLimits = {}): ParsedCo
       continue;
     }
     const text = content.join('\n').replace(/\s+$/, '');
-    if (limits.maxFileChars !== undefined) checkOutputSize(`file ${JSON.stringify(checked.path)}`, text.length, 'maxFileChars', limits.maxFileChars);
+    if (limits.maxFileChars !== undefined)
+      checkOutputSize(`file ${JSON.stringify(checked.path)}`, text.length, 'maxFileChars', limits.maxFileChars);
     const file: CodeFile = { path: checked.path, content: text === '' ? '' : `${text}\n` };
     const language = fenceLanguage || languageForPath(checked.path);
     if (language) file.language = language;
@@ -207,7 +214,8 @@ export function parseCodebase(reply: string, limits: ParseLimits = {}): ParsedCo
     else unterminated.add(checked.path);
   }
   const codeFiles = [...byPath.values()];
-  if (limits.maxFiles !== undefined) checkOutputSize('the model reply', codeFiles.length, 'maxFiles', limits.maxFiles, 'files');
+  if (limits.maxFiles !== undefined)
+    checkOutputSize('the model reply', codeFiles.length, 'maxFiles', limits.maxFiles, 'files');
   return {
     files: Object.fromEntries(codeFiles.map((f) => [f.path, f.content])),
     codeFiles,

@@ -1,6 +1,17 @@
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -105,16 +116,39 @@ describe('checkRelativePath', () => {
 
   it('never accepts a path that resolves outside the root (property)', () => {
     const root = '/work/root';
-    const pieces = fc.constantFrom('..', '.', 'a', 'b.py', '/', '\\', '%2e', '~', 'C:', 'con', '\u0000', ' ', '', '.git', 'x/', '\uff0e');
+    const pieces = fc.constantFrom(
+      '..',
+      '.',
+      'a',
+      'b.py',
+      '/',
+      '\\',
+      '%2e',
+      '~',
+      'C:',
+      'con',
+      '\u0000',
+      ' ',
+      '',
+      '.git',
+      'x/',
+      '\uff0e',
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.array(pieces, { maxLength: 8 }).map((p) => p.join('')), fc.string({ maxLength: 40 })), (name) => {
-        const result = checkRelativePath(name);
-        if (!result.ok) return;
-        const full = resolve(root, result.path);
-        expect(full.startsWith(`${root}/`)).toBe(true);
-        expect(result.path.split('/')).not.toContain('..');
-        expect(join(root, result.path)).toBe(full);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.array(pieces, { maxLength: 8 }).map((p) => p.join('')),
+          fc.string({ maxLength: 40 }),
+        ),
+        (name) => {
+          const result = checkRelativePath(name);
+          if (!result.ok) return;
+          const full = resolve(root, result.path);
+          expect(full.startsWith(`${root}/`)).toBe(true);
+          expect(result.path.split('/')).not.toContain('..');
+          expect(join(root, result.path)).toBe(full);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -171,8 +205,16 @@ describe('writeCodebase', () => {
   it('writes nothing outside the workspace for any hostile name, and reports each with a reason', () => {
     const { parent, workspace, outside } = setup();
     const before = listTree(parent);
-    const files: Array<[string, string]> = [...hostileNames.map(([name]): [string, string] => [name, 'pwned']), ...linkCases.map(([name]): [string, string] => [name, 'pwned']), ['fine/ok.txt', 'ok'], ['inside-link/ok.txt', 'ok']];
-    const result = writeCodebase(workspace, files.map(([path, content]) => ({ path, content })));
+    const files: Array<[string, string]> = [
+      ...hostileNames.map(([name]): [string, string] => [name, 'pwned']),
+      ...linkCases.map(([name]): [string, string] => [name, 'pwned']),
+      ['fine/ok.txt', 'ok'],
+      ['inside-link/ok.txt', 'ok'],
+    ];
+    const result = writeCodebase(
+      workspace,
+      files.map(([path, content]) => ({ path, content })),
+    );
     expect(result.written).toEqual(['fine/ok.txt', 'inside-link/ok.txt']);
     expect(result.refused).toHaveLength(hostileNames.length + linkCases.length);
     for (const [name, reason] of [...hostileNames, ...linkCases]) {
@@ -182,7 +224,9 @@ describe('writeCodebase', () => {
     }
     // only the two good files appeared, and only inside the workspace
     const after = listTree(parent);
-    expect(after.filter((e) => !before.includes(e)).sort()).toEqual(['ws/fine/', 'ws/fine/ok.txt:2', 'ws/inner/ok.txt:2'].sort());
+    expect(after.filter((e) => !before.includes(e)).sort()).toEqual(
+      ['ws/fine/', 'ws/fine/ok.txt:2', 'ws/inner/ok.txt:2'].sort(),
+    );
     expect(readdirSync(outside)).toEqual([]);
     expect(readFileSync(join(parent, 'outside.txt'), 'utf8')).toBe('original');
     expect(readFileSync('/etc/passwd', 'utf8')).not.toContain('pwned');
@@ -216,9 +260,17 @@ describe('writeCodebase', () => {
   it('refuses a file where a directory is, a directory where a file is, and oversized files', () => {
     const { workspace } = setup();
     writeFileSync(join(workspace, 'plain.txt'), 'x');
-    const result = writeCodebase(workspace, { inner: 'x', 'plain.txt/child.py': 'x', 'big.txt': 'x'.repeat(11) }, { maxFileBytes: 10 });
+    const result = writeCodebase(
+      workspace,
+      { inner: 'x', 'plain.txt/child.py': 'x', 'big.txt': 'x'.repeat(11) },
+      { maxFileBytes: 10 },
+    );
     expect(result.written).toEqual([]);
-    expect(result.refused.map((r) => r.reason)).toEqual([expect.stringMatching(/not a regular file/), expect.stringMatching(/not a directory/), expect.stringMatching(/larger than 10 bytes/)]);
+    expect(result.refused.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/not a regular file/),
+      expect.stringMatching(/not a directory/),
+      expect.stringMatching(/larger than 10 bytes/),
+    ]);
   });
 
   it('creates parents, overwrites files, leaves no temporary files', () => {
@@ -247,7 +299,8 @@ describe('writeCodebase', () => {
     const dir = mkdtempSync(join(tmpdir(), 'crosstalk-read-'));
     onTestFinished(() => expect(removeTree(dir).ok).toBe(true));
     writeFileSync(join(dir, 'main.py'), 'print(1)\n');
-    const script = "const fs = require('node:fs'); for (let i = 0; i < 10000; i++) { fs.mkdirSync('d'); process.chdir('d'); }";
+    const script =
+      "const fs = require('node:fs'); for (let i = 0; i < 10000; i++) { fs.mkdirSync('d'); process.chdir('d'); }";
     execFileSync(process.execPath, ['-e', script], { cwd: dir, timeout: 240_000 });
     mkdirSync(join(dir, 'd', 'd', 'src'));
     writeFileSync(join(dir, 'd', 'd', 'src', 'app.py'), 'x = 1\n');

@@ -25,7 +25,13 @@ describe('placeholders', () => {
       'b.js': 'function f() {\n  // TODO: write it\n}\nfunction g() {\n  throw new Error("Not implemented");\n}\n',
       'c.py': 'def ok():\n    """Docs."""\n    return 2\n\nclass Empty(Exception):\n    pass\n',
     };
-    expect(unfinishedParts(files)).toEqual(['a.py: function todo', 'a.py: function later', 'a.py: function nope', 'b.js: TODO on line 2', 'b.js: function g']);
+    expect(unfinishedParts(files)).toEqual([
+      'a.py: function todo',
+      'a.py: function later',
+      'a.py: function nope',
+      'b.js: TODO on line 2',
+      'b.js: function g',
+    ]);
     expect(findPlaceholders(files).map((p) => [p.path, p.line, p.kind])).toEqual([
       ['a.py', 4, 'pass-body'],
       ['a.py', 8, 'ellipsis-body'],
@@ -38,7 +44,8 @@ describe('placeholders', () => {
 
   it('accepts intentional stubs and ordinary TODO words', () => {
     const files = {
-      'base.py': 'from abc import ABC, abstractmethod\nclass Shape(ABC):\n    @abstractmethod\n    def area(self):\n        pass\n',
+      'base.py':
+        'from abc import ABC, abstractmethod\nclass Shape(ABC):\n    @abstractmethod\n    def area(self):\n        pass\n',
       'proto.py': 'from typing import Protocol\nclass Greeter(Protocol):\n    def greet(self) -> str: ...\n',
       'todo_app.py': '# TODO list manager\ndef add(todo):\n    """Add a TODO item."""\n    items.append(todo)\n',
       'README.md': 'TODO: write docs\n',
@@ -49,10 +56,12 @@ describe('placeholders', () => {
   });
 
   it('catches bare TODO and "your code here" comments', () => {
-    expect(unfinishedParts({ 'x.py': 'x = 1  # TODO\n', 'y.js': '// your code here\n', 'z.ts': '/* FIXME(bob) handle errors */\n' })).toEqual([
-      'x.py: TODO on line 1',
-      'y.js: TODO on line 1',
-      'z.ts: TODO on line 1',
-    ]);
+    expect(
+      unfinishedParts({
+        'x.py': 'x = 1  # TODO\n',
+        'y.js': '// your code here\n',
+        'z.ts': '/* FIXME(bob) handle errors */\n',
+      }),
+    ).toEqual(['x.py: TODO on line 1', 'y.js: TODO on line 1', 'z.ts: TODO on line 1']);
   });
 });

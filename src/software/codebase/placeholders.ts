@@ -48,7 +48,8 @@ function pythonPlaceholders(path: string, lines: string[]): Placeholder[] {
     let d = i - 1;
     let intentional = false;
     while (d >= 0 && /^\s*@/.test(lines[d]!)) {
-      if (/@(?:abc\.)?(?:abstractmethod|abstractproperty|overload|typing\.overload)\b/.test(lines[d]!)) intentional = true;
+      if (/@(?:abc\.)?(?:abstractmethod|abstractproperty|overload|typing\.overload)\b/.test(lines[d]!))
+        intentional = true;
       d--;
     }
     // enclosing class: Protocol bodies are stubs by design
@@ -60,7 +61,8 @@ function pythonPlaceholders(path: string, lines: string[]): Placeholder[] {
     }
     // the signature may span lines: find the line that ends it with `:`
     let end = i;
-    while (end < lines.length - 1 && end - i < 20 && !/\)\s*(?:->[^:]*)?:\s*(?:[^#\s].*)?(?:#.*)?$/.test(lines[end]!)) end++;
+    while (end < lines.length - 1 && end - i < 20 && !/\)\s*(?:->[^:]*)?:\s*(?:[^#\s].*)?(?:#.*)?$/.test(lines[end]!))
+      end++;
     const inline = /\)\s*(?:->[^:]*)?:\s*([^#]*?)\s*(?:#.*)?$/.exec(lines[end]!)?.[1] ?? '';
     let body: string[];
     if (inline !== '') body = [inline];
@@ -76,10 +78,20 @@ function pythonPlaceholders(path: string, lines: string[]): Placeholder[] {
     }
     if (intentional || body.length === 0) continue;
     const kinds = body.map((l) =>
-      l === 'pass' ? 'pass-body' : l === '...' ? 'ellipsis-body' : /^raise\s+NotImplementedError\b/.test(l) ? 'not-implemented' : undefined,
+      l === 'pass'
+        ? 'pass-body'
+        : l === '...'
+          ? 'ellipsis-body'
+          : /^raise\s+NotImplementedError\b/.test(l)
+            ? 'not-implemented'
+            : undefined,
     );
     if (kinds.every((k) => k !== undefined)) {
-      const kind = kinds.includes('not-implemented') ? 'not-implemented' : kinds.includes('pass-body') ? 'pass-body' : 'ellipsis-body';
+      const kind = kinds.includes('not-implemented')
+        ? 'not-implemented'
+        : kinds.includes('pass-body')
+          ? 'pass-body'
+          : 'ellipsis-body';
       found.push({ path, line: i + 1, kind, detail: name });
     }
   }
@@ -131,5 +143,7 @@ export function hasPlaceholders(files: FilesLike): boolean {
 
 /** {@link findPlaceholders} as short lines for a prompt: `main.py: function todo`, `app.js: TODO on line 2`. */
 export function unfinishedParts(files: FilesLike): string[] {
-  return findPlaceholders(files).map((p) => (p.kind === 'todo' ? `${p.path}: TODO on line ${p.line}` : `${p.path}: function ${p.detail}`));
+  return findPlaceholders(files).map((p) =>
+    p.kind === 'todo' ? `${p.path}: TODO on line ${p.line}` : `${p.path}: function ${p.detail}`,
+  );
 }

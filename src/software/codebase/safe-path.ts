@@ -47,7 +47,8 @@ const shortName = /~\d+(\.|$)/;
 export function checkRelativePath(name: string): PathCheck {
   if (typeof name !== 'string' || name.trim() === '') return { ok: false, reason: 'empty file name' };
   if (controlCharacter.test(name)) return { ok: false, reason: 'control character in file name' };
-  if (formatCharacter.test(name)) return { ok: false, reason: 'invisible or bidirectional formatting character in file name' };
+  if (formatCharacter.test(name))
+    return { ok: false, reason: 'invisible or bidirectional formatting character in file name' };
   if (percentEncoded.test(name)) return { ok: false, reason: 'percent-encoded dot, separator or percent in file name' };
   if (lookalike.test(name)) return { ok: false, reason: 'look-alike slash or dot character in file name' };
   if (Buffer.byteLength(name) > maxPathBytes) return { ok: false, reason: `path longer than ${maxPathBytes} bytes` };
@@ -62,11 +63,13 @@ export function checkRelativePath(name: string): PathCheck {
     if (segment === '' || segment === '.') continue;
     if (segment === '..') return { ok: false, reason: "parent directory ('..') in path" };
     if (segment.startsWith('~')) return { ok: false, reason: 'home directory reference (~)' };
-    if (Buffer.byteLength(segment) > maxSegmentBytes) return { ok: false, reason: `path segment longer than ${maxSegmentBytes} bytes` };
+    if (Buffer.byteLength(segment) > maxSegmentBytes)
+      return { ok: false, reason: `path segment longer than ${maxSegmentBytes} bytes` };
     if (deviceName.test(segment)) return { ok: false, reason: `reserved device name '${segment}'` };
     if (/[. ]$/.test(segment)) return { ok: false, reason: `segment '${segment}' ends with a dot or space` };
     if (segment.toLowerCase() === '.git') return { ok: false, reason: 'writes into .git are not allowed' };
-    if (shortName.test(segment)) return { ok: false, reason: `segment '${segment}' looks like a Windows short name (e.g. GIT~1)` };
+    if (shortName.test(segment))
+      return { ok: false, reason: `segment '${segment}' looks like a Windows short name (e.g. GIT~1)` };
     if (/[<>:"|?*]/.test(segment)) return { ok: false, reason: `character not allowed in file names in '${segment}'` };
     segments.push(segment);
   }

@@ -1,5 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { makeDirectory } from '../../common/index.js';
 import { fileEntries, type Files, type FilesLike } from './codebase.js';
@@ -64,8 +78,10 @@ function parentDirectory(root: string, parts: string[]): { dir: string } | { pro
       } catch {
         return { problem: `'${shown}' is a dangling symbolic link` };
       }
-      if (!isInside(root, real, true)) return { problem: `'${shown}' is a symbolic link pointing outside the workspace` };
-      if (!statSync(real).isDirectory()) return { problem: `'${shown}' is a symbolic link to something that is not a directory` };
+      if (!isInside(root, real, true))
+        return { problem: `'${shown}' is a symbolic link pointing outside the workspace` };
+      if (!statSync(real).isDirectory())
+        return { problem: `'${shown}' is a symbolic link to something that is not a directory` };
       dir = real;
     } else if (!stat.isDirectory()) {
       return { problem: `'${shown}' exists and is not a directory` };
@@ -130,8 +146,15 @@ export function writeCodebase(dir: string, files: FilesLike, options: WriteCodeb
         refused.push({ path: name, reason: `'${checked.path}' exists and is not a regular file` });
         continue;
       }
-      temporary = join(parent.dir, `.crosstalk-write-${process.pid}-${++temporaryCounter}-${randomBytes(4).toString('hex')}.tmp`);
-      const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+      temporary = join(
+        parent.dir,
+        `.crosstalk-write-${process.pid}-${++temporaryCounter}-${randomBytes(4).toString('hex')}.tmp`,
+      );
+      const fd = openSync(
+        temporary,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o644,
+      );
       try {
         writeFileSync(fd, content);
       } finally {
@@ -142,7 +165,10 @@ export function writeCodebase(dir: string, files: FilesLike, options: WriteCodeb
       written.push(checked.path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      refused.push({ path: name, reason: code === 'ELOOP' ? 'a symbolic link is in the way' : `could not write: ${(error as Error).message}` });
+      refused.push({
+        path: name,
+        reason: code === 'ELOOP' ? 'a symbolic link is in the way' : `could not write: ${(error as Error).message}`,
+      });
     } finally {
       if (temporary) {
         try {
@@ -161,7 +187,18 @@ const maxScannedEntries = 100_000;
 /** Folders nested deeper than this many characters below the root are not read (no project file lives there). */
 const maxScannedPathChars = 1024;
 
-const skipDirs = new Set(['node_modules', '.git', '__pycache__', 'dist', 'build', '.venv', 'venv', '.crosstalk', '.mypy_cache', '.pytest_cache']);
+const skipDirs = new Set([
+  'node_modules',
+  '.git',
+  '__pycache__',
+  'dist',
+  'build',
+  '.venv',
+  'venv',
+  '.crosstalk',
+  '.mypy_cache',
+  '.pytest_cache',
+]);
 
 /**
  * Reads an existing project (incremental mode): text files up to 256 KiB
