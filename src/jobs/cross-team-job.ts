@@ -13,20 +13,10 @@ import {
   type TeamReport,
 } from '../teams/index.js';
 import { devJobSchema } from './dev-job.js';
-import { chainEventToRun, chainProblems, checkPhaseRoles, phaseAgent } from './dev-job.js';
+import { chainEventToRun, chainProblems, openChainJob, phaseAgent } from './dev-job.js';
 import { teamOptionsSchema } from './flags.js';
-import {
-  catchStop,
-  closingJob,
-  finalStatus,
-  finishJob,
-  modelFields,
-  openJob,
-  type JobEnvironment,
-  type JobResult,
-  type JobRun,
-  type JobStart,
-} from './job-run.js';
+import { catchStop, closingJob, finalStatus, finishJob, modelFields } from './job-run.js';
+import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
 import { z } from 'zod';
 
 /** A cross-team software job's stored configuration: the chain's settings plus the teams'. */
@@ -138,17 +128,7 @@ export async function runCrossTeamJob(
   config: CrossTeamJobConfig,
   start: JobStart = {},
 ): Promise<JobResult<CrossTeamSummary>> {
-  checkPhaseRoles(config);
-  const run = await openJob(
-    environment,
-    {
-      flags: config.flags,
-      run: { kind: 'cross-team', task: config.task, config },
-      allowUnsafeSandbox: config.unsafeNoSandbox,
-      roles: config.roles,
-    },
-    start,
-  );
+  const run = await openChainJob(environment, config, start);
   const { session, runtime } = run;
   const options = config.teamOptions;
   return closingJob(run, async () => {

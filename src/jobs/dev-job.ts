@@ -6,17 +6,8 @@ import { writeCodebase } from '../software/codebase/index.js';
 import type { EventInput } from '../events/index.js';
 import type { RunSession } from './run-session.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
-import {
-  catchStop,
-  closingJob,
-  finalStatus,
-  finishJob,
-  modelFields,
-  openJob,
-  type JobEnvironment,
-  type JobResult,
-  type JobStart,
-} from './job-run.js';
+import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
+import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 
 /** A software (ChatDev chain) job's stored configuration: everything needed to run or resume it. */
 export const devJobSchema = z.object({
@@ -110,6 +101,23 @@ export function chainProblems(phases: DevJobConfig['phases'], files: readonly st
     : [];
 }
 
+/** Opens a software job (the chain, or teams running it) once its phases' roles are checked. */
+export function openChainJob(
+  environment: JobEnvironment,
+  config: Pick<DevJobConfig, 'flags' | 'task' | 'unsafeNoSandbox' | 'roles' | 'phases'> & {
+    kind: 'dev' | 'cross-team';
+  },
+  start: JobStart,
+) {
+  checkPhaseRoles(config);
+  const run = { kind: config.kind, task: config.task, config };
+  return openJob(
+    environment,
+    { flags: config.flags, run, allowUnsafeSandbox: config.unsafeNoSandbox, roles: config.roles },
+    start,
+  );
+}
+
 /** The chain's state after each phase finished by earlier sessions, in order. */
 function finishedPhases(session: RunSession, phases: DevJobConfig['phases']): ChainState[] {
   const done = session.doneOutputs();
@@ -127,17 +135,7 @@ export async function runDevJob(
   config: DevJobConfig,
   start: JobStart = {},
 ): Promise<JobResult<DevSummary>> {
-  checkPhaseRoles(config);
-  const run = await openJob(
-    environment,
-    {
-      flags: config.flags,
-      run: { kind: 'dev', task: config.task, config },
-      allowUnsafeSandbox: config.unsafeNoSandbox,
-      roles: config.roles,
-    },
-    start,
-  );
+  const run = await openChainJob(environment, config, start);
   const { session, runtime } = run;
   return closingJob(run, async () => {
     const earlier = finishedPhases(session, config.phases);

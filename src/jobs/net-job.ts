@@ -21,16 +21,8 @@ import { runCodeAnswer } from '../software/code-answer.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
 import type { RunStatus } from '../store/index.js';
-import {
-  closingJob,
-  finalStatus,
-  finishJob,
-  modelFields,
-  openJob,
-  type JobEnvironment,
-  type JobResult,
-  type JobStart,
-} from './job-run.js';
+import { closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
+import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 
 /** A network job's stored configuration: everything needed to run or resume it. */

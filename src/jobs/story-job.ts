@@ -12,17 +12,8 @@ import {
 } from '../teams/index.js';
 import { teamEventSink } from './cross-team-job.js';
 import { flagsSchema, keepRuleSchema, teamSpecSchema } from './flags.js';
-import {
-  catchStop,
-  closingJob,
-  finalStatus,
-  finishJob,
-  modelFields,
-  openJob,
-  type JobEnvironment,
-  type JobResult,
-  type JobStart,
-} from './job-run.js';
+import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
+import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 
 /** A story job's stored configuration: everything needed to run or resume it. */
 export const storyJobSchema = z.object({
