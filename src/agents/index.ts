@@ -2,6 +2,7 @@ export {
   defaultRoles,
   loadRoles,
   roleSchema,
+  roleBookInputSchema,
   systemPrompt,
   checkRoleNames,
   closestName,

@@ -94,7 +94,11 @@ export const defaultRoles: RoleBook = {
   },
 };
 
-const roleFileSchema = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words'), roleSchema);
+/** Roles as users write them (a roles file, or the `roles` option of `runChain`): lowercase names. */
+export const roleBookInputSchema = z.record(
+  z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words'),
+  roleSchema,
+);
 
 /**
  * Loads a `roles.yaml` file that overrides or adds roles.
@@ -110,7 +114,7 @@ export function loadRoles(path: string, base: RoleBook = defaultRoles): RoleBook
       message: `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `not valid YAML: ${(error as Error).message.split('\n')[0]}`}`,
     });
   }
-  const parsed = roleFileSchema.safeParse(data ?? {});
+  const parsed = roleBookInputSchema.safeParse(data ?? {});
   if (!parsed.success)
     throw new ConfigError({ key: path, message: `${path}: ${formatFirstIssue(parsed.error, data).message}` });
   return { ...base, ...parsed.data };

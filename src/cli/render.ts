@@ -154,10 +154,10 @@ export function describeProgress(event: ProgressEvent): string {
     parts.push(
       `${s.done}/${s.total} done, ${s.running} running${s.failed ? `, ${s.failed} failed` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''} —`,
     );
+  const eta = event.etaMs !== undefined && s && s.done < s.total ? `, ETA ${formatDuration(event.etaMs)}` : '';
   parts.push(
-    `${event.calls} calls${event.replayedCalls ? ` (+${event.replayedCalls} replayed)` : ''}, ${event.tokens} tokens, ${formatCost(event.costUsd, event.costKnown)}`,
+    `${event.calls} calls${event.replayedCalls ? ` (+${event.replayedCalls} replayed)` : ''}, ${event.tokens} tokens, ${formatCost(event.costUsd, event.costKnown)}${eta}`,
   );
-  if (event.etaMs !== undefined && s && s.done < s.total) parts.push(`, ETA ${formatDuration(event.etaMs)}`);
   if (event.teams && Object.keys(event.teams).length > 0) {
     parts.push(
       `— ${Object.entries(event.teams)
@@ -165,5 +165,5 @@ export function describeProgress(event: ProgressEvent): string {
         .join(' · ')}`,
     );
   }
-  return parts.join(' ').replace(' ,', ',');
+  return parts.join(' ');
 }

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
-import { defaultRoles, roleSchema, type Role } from '../agents/index.js';
+import { defaultRoles, roleBookInputSchema, type Role } from '../agents/index.js';
 import { prepareOutputDir } from '../common/index.js';
 import { formatFirstIssue } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
@@ -164,9 +163,7 @@ export interface ChainRunOptions extends RunOptions {
 }
 
 function chainConfig(options: ChainRunOptions) {
-  const roles = z
-    .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words'), roleSchema)
-    .safeParse(options.roles ?? {});
+  const roles = roleBookInputSchema.safeParse(options.roles ?? {});
   if (!roles.success) {
     const issue = formatFirstIssue(roles.error, options.roles);
     throw new ConfigError({ key: 'roles', message: `roles: ${issue.key ? `'${issue.key}' ` : ''}${issue.message}` });

@@ -6,6 +6,7 @@ import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/index
 import { AbortedError, BudgetExceededError, ExitCode, ModelOutputError } from '../errors/index.js';
 import type { CrosstalkEvent, ProgressEvent } from '../events/index.js';
 import type { UsageSnapshot } from '../model/middleware/index.js';
+import { probeOllama } from '../model/index.js';
 import { createRuntime, type ProgramSandbox, type Runtime } from '../runtime/index.js';
 import {
   resolveStorePath,
@@ -105,9 +106,14 @@ export async function openJob(
     where: loaded.sources[`roleModels.${role}`] ?? 'roleModels',
   }));
   checkRoleNames(roleModels, job.roles ?? defaultRoles);
+  // the local Ollama probe (used when no model is configured) is asked once, though the runtime is built twice
+  const probed = new Map<string, Promise<string | undefined>>();
+  const probe = (baseURL: string) => {
+    if (!probed.has(baseURL)) probed.set(baseURL, (environment.probe ?? probeOllama)(baseURL));
+    return probed.get(baseURL)!;
+  };
   // bad model strings, missing keys and unreachable defaults fail here, before a run is recorded
-  if (!start.resumeId)
-    await createRuntime({ loaded, env: environment.env, ...(environment.probe ? { probe: environment.probe } : {}) });
+  if (!start.resumeId) await createRuntime({ loaded, env: environment.env, probe });
   const storePath = loaded.config.store === ':memory:' ? ':memory:' : resolveStorePath(environment.cwd, loaded.config);
   const store = new SqliteRunStore(storePath, { writeBehind: true });
   let session: RunSession | undefined;
@@ -122,10 +128,19 @@ export async function openJob(
       signal: environment.signal,
       journal: (model, price) => current.journal(model, price, job.cache === true),
       spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
-      ...(environment.probe ? { probe: environment.probe } : {}),
+      probe,
       ...(environment.sandbox ? { sandbox: environment.sandbox } : {}),
       ...(job.allowUnsafeSandbox ? { allowUnsafeSandbox: true } : {}),
       store,
+      onProgramRun: ({ entry, language, outcome }) =>
+        current.emit({
+          type: 'sandbox-result',
+          scope: `${language} ${entry}`,
+          outcome: outcome.outcome,
+          rule: outcome.rule,
+          exitCode: outcome.exitCode,
+          durationMs: outcome.durationMs,
+        }),
       logger: {
         info: (message) => current.emit({ type: 'note', level: 'info', message }),
         warn: (message) => current.emit({ type: 'note', level: 'warning', message }),
@@ -133,47 +148,13 @@ export async function openJob(
       // `--otel` (stored with the job, so a resume keeps it) turns spans on; config `telemetry:` may too
       telemetry: { ...(job.flags.otel !== undefined ? { enabled: job.flags.otel === 'true' } : {}), runId: current.id },
     });
-    return { loaded, store, session, runtime: withSandboxEvents(runtime, session), ...watch(runtime, session) };
+    return { loaded, store, session, runtime, ...watch(runtime, session) };
   } catch (error) {
     if (session && !start.resumeId)
       session.finish('failed', { error: (error as Error).message }, (error as Error).message);
     store.close();
     throw error;
   }
-}
-
-/** The runtime with a sandbox that reports each program run as a `sandbox-result` event. */
-function withSandboxEvents(runtime: Runtime, session: RunSession): Runtime {
-  let wrapped: ProgramSandbox | undefined;
-  return Object.create(runtime, {
-    sandbox: {
-      get: () => {
-        if (wrapped) return wrapped;
-        const inner = runtime.sandbox;
-        const run = inner.run;
-        wrapped = run
-          ? {
-              reason: inner.reason,
-              run: async (...args: Parameters<typeof run>) => {
-                const [, entry, language] = args;
-                const outcome = await run(...args);
-                const scope = `${language} ${entry}`;
-                session.emit({
-                  type: 'sandbox-result',
-                  scope,
-                  outcome: outcome.outcome,
-                  rule: outcome.rule,
-                  exitCode: outcome.exitCode,
-                  durationMs: outcome.durationMs,
-                });
-                return outcome;
-              },
-            }
-          : inner;
-        return wrapped;
-      },
-    },
-  }) as Runtime;
 }
 
 /** Model-call and budget events from the runtime's usage, and a progress ticker. */

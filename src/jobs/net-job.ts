@@ -10,6 +10,7 @@ import {
   graphSpecSchema,
   nodeFileName,
   remainingTimeMs,
+  topologicalOrder,
   structureStats,
   toDot,
   validateGraph,
@@ -147,6 +148,7 @@ export async function runNetJob(
     };
     // ETA: remaining critical path and work, at the observed time per sequential call of finished nodes
     const weights = dag.pred.map((p) => nodeWeight(p.length));
+    const order = topologicalOrder(dag); // once: the ETA is recomputed on every progress event
     const finished = new Set<number>([...done.keys()].map((id) => dag.index.get(id)!));
     const partial = new Map<string, string[]>();
     let timedUnits = 0;
@@ -187,6 +189,7 @@ export async function runNetJob(
                 finished: (i) => finished.has(i),
                 msPerUnit: timedMs / timedUnits,
                 concurrency: runtime.concurrency,
+                order,
               })
             : undefined;
         run.progress({

@@ -19,7 +19,7 @@ import {
 } from '../model/middleware/index.js';
 import { checkModelStrings } from './check-model-strings.js';
 import { createProgramRunner } from '../software/program-runner.js';
-import type { ProgramRunner } from '../software/chain.js';
+import type { ProgramRunner, TestOutcome } from '../software/chain.js';
 import type { RunStore } from '../store/index.js';
 
 /** Where a run's messages for people go (the job layer turns them into `note` events). */
@@ -77,6 +77,23 @@ export interface Runtime {
   modelByString(model: string): LanguageModelV3;
 }
 
+/** The sandbox, telling `onProgramRun` of every program it ran. */
+function reporting(
+  sandbox: ProgramSandbox,
+  onProgramRun: Parameters<typeof createRuntime>[0]['onProgramRun'],
+): ProgramSandbox {
+  const run = sandbox.run;
+  if (!run || !onProgramRun) return sandbox;
+  return {
+    reason: sandbox.reason,
+    run: async (files, entry, language, signal) => {
+      const outcome = await run(files, entry, language, signal);
+      onProgramRun({ entry, language, outcome });
+      return outcome;
+    },
+  };
+}
+
 /** Default number of model calls in flight per model. */
 export const defaultConcurrency = 8;
 
@@ -102,6 +119,8 @@ export async function createRuntime(options: {
   /** Replaces the sandbox (tests, or a runner of your own). */
   sandbox?: ProgramSandbox;
   clock?: () => number;
+  /** Told of every program the sandbox ran (the job layer makes `sandbox-result` events of it). */
+  onProgramRun?: (run: { entry: string; language: string; outcome: TestOutcome }) => void;
   logger?: Logger;
   store?: RunStore;
   /** OpenTelemetry spans per model call: `enabled` (`--otel`) overrides config `telemetry`; `runId` etc. are added to its settings. */
@@ -164,11 +183,14 @@ export async function createRuntime(options: {
   const modelString = (role?: string) => (role ? config.roleModels?.[role] : undefined) ?? resolved.model;
   const all = [resolved.model, ...Object.values(config.roleModels ?? {})];
   for (const m of all) build(m); // fail fast on missing keys
-  let sandbox = options.sandbox;
+  let sandbox: ProgramSandbox | undefined;
   return {
     get sandbox() {
       // detected on first use: a network with no code to run never looks for one
-      sandbox ??= createProgramRunner({ allowUnsafe: options.allowUnsafeSandbox === true });
+      sandbox ??= reporting(
+        options.sandbox ?? createProgramRunner({ allowUnsafe: options.allowUnsafeSandbox === true }),
+        options.onProgramRun,
+      );
       return sandbox;
     },
     clock: options.clock ?? Date.now,

@@ -48,37 +48,25 @@ export function requestHash(model: string, params: LanguageModelV3CallOptions): 
   return requestIdentity(model, params).hash;
 }
 
+/** The request fields that decide an answer, in the order the canonical JSON lists them (stored hashes depend on it). */
+const identityFields = [
+  'prompt',
+  'temperature',
+  'maxOutputTokens',
+  'topP',
+  'topK',
+  'seed',
+  'stopSequences',
+  'responseFormat',
+  'presencePenalty',
+  'frequencyPenalty',
+  'tools',
+  'toolChoice',
+] as const;
+
 /** The request as canonical JSON and its hash (the JSON is also what the journal stores). */
 function requestIdentity(model: string, params: LanguageModelV3CallOptions): { hash: string; json: string } {
-  const {
-    prompt,
-    temperature,
-    maxOutputTokens,
-    topP,
-    topK,
-    seed,
-    stopSequences,
-    responseFormat,
-    presencePenalty,
-    frequencyPenalty,
-    tools,
-    toolChoice,
-  } = params;
-  const json = JSON.stringify({
-    model,
-    prompt,
-    temperature,
-    maxOutputTokens,
-    topP,
-    topK,
-    seed,
-    stopSequences,
-    responseFormat,
-    presencePenalty,
-    frequencyPenalty,
-    tools,
-    toolChoice,
-  });
+  const json = JSON.stringify({ model, ...Object.fromEntries(identityFields.map((key) => [key, params[key]])) });
   return { hash: createHash('sha256').update(json).digest('hex'), json };
 }
 

@@ -194,8 +194,8 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
       const id = `chatcmpl-fake-${stats.requests}`;
       const created = Math.floor(Date.now() / 1000);
       const model = body.model ?? 'fake-model';
-      if (outcome === 'truncated') {
-        const full = JSON.stringify({
+      const completion = () =>
+        JSON.stringify({
           id,
           object: 'chat.completion',
           created,
@@ -203,6 +203,16 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
           choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
           usage,
         });
+      const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+      const startEvents = () =>
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+        });
+      if (outcome === 'truncated') {
+        const full = completion();
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(full.slice(0, Math.floor(full.length / 2)));
         return;
@@ -210,20 +220,8 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
       if (outcome === 'stall') {
         // headers and a first part, then silence: only the client's timeout or abort ends it
         if (body.stream) {
-          res.writeHead(200, {
-            'content-type': 'text/event-stream',
-            'cache-control': 'no-cache',
-            connection: 'keep-alive',
-          });
-          const delta = { role: 'assistant', content: text.slice(0, 40) };
-          const first = {
-            id,
-            object: 'chat.completion.chunk',
-            created,
-            model,
-            choices: [{ index: 0, delta, finish_reason: null }],
-          };
-          res.write(`data: ${JSON.stringify(first)}\n\n`);
+          startEvents();
+          res.write(chunk({ role: 'assistant', content: text.slice(0, 40) }, null));
         } else {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.write(JSON.stringify({ id, object: 'chat.completion', created, model }).slice(0, -1));
@@ -233,13 +231,7 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
       stats.completionTokens += usage.completion_tokens;
       stats.promptTokens += usage.prompt_tokens;
       if (body.stream) {
-        res.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-cache',
-          connection: 'keep-alive',
-        });
-        const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
-          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+        startEvents();
         res.write(chunk({ role: 'assistant', content: '' }, null));
         for (const piece of text.match(/[\s\S]{1,40}/g) ?? []) res.write(chunk({ content: piece }, null));
         res.write(chunk({}, 'stop'));
@@ -250,16 +242,7 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id,
-          object: 'chat.completion',
-          created,
-          model,
-          choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-          usage,
-        }),
-      );
+      res.end(completion());
     } finally {
       stats.inFlight--;
     }

@@ -47,30 +47,25 @@ export class BudgetGuard {
     for (;;) {
       if (this.tripped) throw this.tripped;
       const spent = this.spent();
-      const { maxUsd, maxTokens } = this.limits;
-      if (maxUsd !== undefined && spent.usd + usd > maxUsd) {
-        this.tripped = new BudgetExceededError({
-          limit: 'usd',
-          max: maxUsd,
-          spent: spent.usd,
-          projected: spent.usd + usd,
-        });
-        this.wakeAll();
-        throw this.tripped;
-      }
-      if (maxTokens !== undefined && spent.tokens + tokens > maxTokens) {
-        this.tripped = new BudgetExceededError({
+      // each limit, with what is spent, what calls in flight reserve, and what this call needs
+      const checks = [
+        { limit: 'usd', max: this.limits.maxUsd, spent: spent.usd, reserved: this.reservedUsd, need: usd },
+        {
           limit: 'tokens',
-          max: maxTokens,
+          max: this.limits.maxTokens,
           spent: spent.tokens,
-          projected: spent.tokens + tokens,
-        });
+          reserved: this.reservedTokens,
+          need: tokens,
+        },
+      ] as const;
+      const crossed = checks.find((c) => c.max !== undefined && c.spent + c.need > c.max);
+      if (crossed) {
+        const { limit, max, spent: already, need } = crossed;
+        this.tripped = new BudgetExceededError({ limit, max: max!, spent: already, projected: already + need });
         this.wakeAll();
         throw this.tripped;
       }
-      const fits =
-        (maxUsd === undefined || spent.usd + this.reservedUsd + usd <= maxUsd) &&
-        (maxTokens === undefined || spent.tokens + this.reservedTokens + tokens <= maxTokens);
+      const fits = checks.every((c) => c.max === undefined || c.spent + c.reserved + c.need <= c.max);
       if (fits) break;
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
