@@ -61,6 +61,11 @@ export interface RunOptions {
    * tracer provider your process registers; see docs/telemetry.md. Default: config `telemetry`.
    */
   telemetry?: boolean;
+  /**
+   * Answer calls from other runs' identical requests in the store, free (an
+   * evaluation rerun after an interruption pays no call twice). Default false.
+   */
+  cache?: boolean;
 }
 
 /** The stored form of the run options (strings, as on the command line), so a resume loads the same settings. */
@@ -115,8 +120,6 @@ export interface NetworkRunOptions extends RunOptions {
   groupSize?: number;
   /** Name shown for the graph in reports. Default `custom`. */
   topology?: string;
-  /** Answer calls from other runs' identical requests in the store. */
-  cache?: boolean;
   /** A failed node skips every node after it. Default false: a node runs with the inputs that finished. */
   strict?: boolean;
 }
@@ -176,6 +179,7 @@ function chainConfig(options: ChainRunOptions) {
     roles: { ...defaultRoles, ...roles.data },
     ...(options.initial ? { initial: options.initial } : {}),
     unsafeNoSandbox: options.allowUnsafeSandbox === true,
+    ...(options.cache ? { cache: true } : {}),
     flags: toFlags(options),
     ...outDirOf(options),
   };
