@@ -690,9 +690,14 @@ async function breakTies(options: CrossTeamOptions, point: DecisionPoint, scored
     scored
       .filter((s) => undecided.includes(s.id) && !s.report.judge)
       .map(async (s) => {
-        const verdict = await askJudge(options, point, s.id, s.value, `${point}/tie-break`);
-        s.report.judge = verdict;
-        s.tiebreak = verdict.score;
+        try {
+          const verdict = await askJudge(options, point, s.id, s.value, `${point}/tie-break`);
+          s.report.judge = verdict;
+          s.tiebreak = verdict.score;
+        } catch (error) {
+          // without the second signal the tie stays in id order, and the report says so
+          if (isFatal(error)) throw error;
+        }
       }),
   );
 }
