@@ -247,6 +247,10 @@ export interface StoryRunOptions extends RunOptions {
   teams?: number | Array<Pick<TeamSpec, 'id' | 'temperature' | 'personaNote' | 'model'>>;
   /** Texts kept at each stage. Default half. */
   keep?: KeepRule;
+  /** Prune only when more than this many texts reach a stage's end. Default 4 (the reference code's). */
+  pruneAbove?: number;
+  /** Editor rounds per stage (the editor critiques, the writer revises). Default 1. */
+  editRounds?: number;
   /** Texts merged per aggregation call. Default 2. */
   groupSize?: number;
   /** Target length in words. Default 300. */
@@ -263,6 +267,8 @@ export function runStory(options: StoryRunOptions): RunHandle<JobResult<StorySum
       teams: typeof teams === 'number' ? teams : teams.length,
       ...(typeof teams === 'number' ? {} : { profiles: teams }),
       keep: options.keep ?? { ratio: 0.5 },
+      pruneAbove: options.pruneAbove ?? defaultPruneAbove,
+      editRounds: options.editRounds ?? 1,
       groupSize: options.groupSize ?? 2,
       words: options.words ?? 300,
       flags: toFlags(options),

@@ -594,7 +594,8 @@ describe('runStoryTeams checkpoints', () => {
       groupSize: 2,
     });
     expect(result.status).toBe('completed');
-    expect(calls.map((c) => c.agent)).toEqual(['team1/writer', 'team1/writer', 'team1/writer']);
+    // the team's own chain only: writer, editor and the writer's revision when the editor asks for one
+    expect(new Set(calls.map((c) => c.agent))).toEqual(new Set(['team1/writer', 'team1/editor']));
     expect(result.decisions.map((d) => d.proposals)).toEqual([[], [], []]);
     expect(result.decisions.map((d) => d.skipped)).toEqual(
       [0, 1, 2].map(() => 'only team1 has a text: nothing to prune or merge'),
@@ -604,20 +605,53 @@ describe('runStoryTeams checkpoints', () => {
 
 describe('runStoryTeams', () => {
   it('runs outline → draft → revise with pruning and merging at each stage', async () => {
-    const result = await runStoryTeams({
+    const options = {
       premise: 'a lighthouse keeper finds a message in a bottle',
-      teams: diversifyTeams(4, 2),
       model: () => new SimulatedModel({ seed: 2 }),
       keep: { ratio: 0.5 },
       groupSize: 2,
-    });
+    };
+    const result = await runStoryTeams({ ...options, teams: diversifyTeams(8, 2) });
     expect(result.status).toBe('completed');
     expect(result.decisions.map((d) => d.point)).toEqual(['outline', 'draft', 'revise']);
     for (const d of result.decisions) {
-      expect(d.kept).toHaveLength(2);
-      expect(d.tree).toHaveLength(1);
+      expect(d.kept).toHaveLength(4);
+      expect(d.tree).toHaveLength(3);
+      for (const p of d.pruned) expect(p.reason).toMatch(/^score \d/);
     }
     expect(result.story.split(/\s+/).length).toBeGreaterThan(100);
+    // four texts are few enough to merge them all (the reference prunes above four)
+    const four = await runStoryTeams({ ...options, teams: diversifyTeams(4, 2) });
+    for (const d of four.decisions)
+      expect(d).toMatchObject({ pruneApplied: false, pruned: [], kept: expect.any(Array) });
+    expect(four.decisions.map((d) => d.kept.length)).toEqual([4, 4, 4]);
+  });
+
+  it('each team is a chain: the writer writes, the editor critiques, the writer revises with the notes', async () => {
+    const { model, calls } = recording(new SimulatedModel({ seed: 3 }));
+    const result = await runStoryTeams({
+      premise: 'a robot learns to paint',
+      teams: diversifyTeams(2, 3).map((t) => ({ ...t, reviewRounds: 3 })),
+      model: () => model,
+      keep: { ratio: 1 },
+      groupSize: 2,
+      editRounds: 2,
+    });
+    expect(result.status).toBe('completed');
+    for (const team of ['team1', 'team2']) {
+      const own = calls.filter((c) => c.agent.startsWith(`${team}/`) && !c.agent.endsWith('/judge'));
+      expect(own[0]!.agent).toBe(`${team}/writer`);
+      const edits = own.filter((c) => c.agent === `${team}/editor`);
+      // one to two editor rounds per stage (the editor may approve at once)
+      expect(edits.length).toBeGreaterThanOrEqual(3);
+      expect(edits.length).toBeLessThanOrEqual(6);
+      for (const e of edits) expect(e.text).toContain('Critique it');
+      const revisions = own.filter((c) => c.agent === `${team}/writer` && c.text.includes("Your editor's notes"));
+      // each revision follows an editor's notes (an approval asks for none)
+      expect(revisions.length).toBeLessThanOrEqual(edits.length);
+    }
+    expect(calls.filter((c) => c.text.includes("Your editor's notes")).length).toBeGreaterThan(0);
+    for (const team of result.teams) for (const p of team.phases) expect(p.note).toMatch(/editor/);
   });
 
   it('judges each text as soon as its team wrote it; with one team it only writes (no judge, no aggregator)', async () => {
@@ -632,10 +666,16 @@ describe('runStoryTeams', () => {
       groupSize: 2,
     });
     expect(two.status).toBe('completed');
-    expect(log.indexOf('start judge@outline/judge/team1')).toBeLessThan(log.indexOf('end team2/writer@outline/team2'));
-    expect(log.indexOf('start aggregator@outline/merge-1.1')).toBeGreaterThan(
-      log.indexOf('end judge@outline/judge/team2'),
+    const at = (entry: string) => {
+      expect(log, entry).toContain(entry);
+      return log.indexOf(entry);
+    };
+    const team2Done = Math.max(
+      log.lastIndexOf('end team2/writer@outline/team2'),
+      log.lastIndexOf('end team2/editor@outline/team2'),
     );
+    expect(at('start team1/judge@outline/judge/team1')).toBeLessThan(team2Done);
+    expect(at('start aggregator@outline/merge-1.1')).toBeGreaterThan(at('end team2/judge@outline/judge/team2'));
     const alone: string[] = [];
     const one = await runStoryTeams({
       premise: 'a lighthouse keeper',
@@ -645,11 +685,10 @@ describe('runStoryTeams', () => {
       groupSize: 2,
     });
     expect(one.status).toBe('completed');
-    expect(alone.filter((c) => c.startsWith('start'))).toEqual([
-      'start team1/writer@outline/team1',
-      'start team1/writer@draft/team1',
-      'start team1/writer@revise/team1',
-    ]);
+    const started = alone.filter((c) => c.startsWith('start'));
+    expect(started.filter((c) => /judge|aggregator/.test(c))).toEqual([]);
+    for (const stage of ['outline', 'draft', 'revise'])
+      expect(started.find((c) => c.endsWith(`@${stage}/team1`))).toBe(`start team1/writer@${stage}/team1`);
     expect(one.decisions.map((d) => d.skipped)).toEqual(
       Array(3).fill('only team1 has a text: nothing to prune or merge'),
     );

@@ -210,7 +210,7 @@ describe('cross-team from the command line', () => {
     );
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'crosstalk: teams.yaml: team 2: language, testRounds apply to dev only; a story team takes id, temperature, persona and model',
+      'crosstalk: teams.yaml: team 2: language, testRounds apply to dev only; a story team takes id, temperature, persona, model and reviewRounds (its editor rounds)',
     );
   });
 
