@@ -174,7 +174,7 @@ describe('the library API', () => {
     const store = new SqliteRunStore(join(cwd, 'runs.db'), { readOnly: true });
     const coding = store
       .listCalls(result.runId)
-      .filter((c) => /^team\d\/programmer$/.test(c.agent) && JSON.stringify(c.request).includes('existing code'));
+      .filter((c) => /^team\d\/programmer$/.test(c.agent ?? '') && JSON.stringify(c.request).includes('existing code'));
     store.close();
     expect(new Set(coding.map((c) => c.agent))).toEqual(new Set(['team1/programmer', 'team2/programmer']));
     for (const c of coding) expect(JSON.stringify(c.request)).toContain('EXISTING_TODO_STORE');
