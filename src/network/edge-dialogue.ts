@@ -117,7 +117,10 @@ export function criticConversation(
       messages.push({ role: 'assistant', content: round.requested.ask });
       messages.push({
         role: 'user',
-        content: renderTemplate(networkPrompts.runReport, { outcome: round.requested.report, approval: approvalMarker }),
+        content: renderTemplate(networkPrompts.runReport, {
+          outcome: round.requested.report,
+          approval: approvalMarker,
+        }),
       });
     }
     if (k < latest) messages.push({ role: 'assistant', content: round.review });
@@ -144,7 +147,10 @@ export function actorConversation(task: string, format: string, rounds: readonly
       }),
     });
     if (k < latest)
-      messages.push({ role: 'assistant', content: renderTemplate(networkPrompts.superseded, { version: version(k + 1) }) });
+      messages.push({
+        role: 'assistant',
+        content: renderTemplate(networkPrompts.superseded, { version: version(k + 1) }),
+      });
   });
   return messages;
 }
