@@ -86,15 +86,17 @@ export async function benchMakespan(): Promise<void> {
   const concurrency = 256;
   const rows: Array<Array<string | number>> = [];
   const sizes = process.env.CROSSTALK_BENCH_QUICK ? [64, 256] : [64, 256, 1024];
-  const cases: Array<[TopologyName, Partial<TopologyParams>, string]> = [
+  // the paper's random density has about n²/4 edges: 64 nodes (about 1,000 edges) only
+  const cases: Array<[TopologyName, Partial<TopologyParams>, string, number[]?]> = [
     ['chain', {}, 'chain'],
     ['tree', {}, 'tree (binary)'],
     ['layer', { width: 8 }, 'layer (width 8)'],
     ['random', { density: 'sparse' }, 'random (sparse)'],
+    ['random', { density: 'paper' }, 'random (paper density)', [64]],
     ['small-world', {}, 'small-world (k 4, β 0.1)'],
   ];
-  for (const [topology, params, label] of cases) {
-    for (const n of sizes) {
+  for (const [topology, params, label, only] of cases) {
+    for (const n of only ?? sizes) {
       const m = await measure(topology, n, concurrency, params);
       const ratio = m.makespan / m.bound;
       rows.push([

@@ -222,9 +222,10 @@ export async function runNetJob(
       }
     };
     const edgeRuns = config.edgeRuns ?? 'request';
-    // code networks: an edge may run its artifact in the sandbox, as MacNet's compile step does
+    // code networks: an edge may run its artifact in the sandbox, as MacNet's compile step does (and pruning
+    // judges candidates by a run); `edgeRuns` decides whether edges use it
     const runArtifact: ArtifactRunner | undefined =
-      config.taskType === 'code' && runtime.sandbox.run && edgeRuns !== 'off'
+      config.taskType === 'code' && runtime.sandbox.run
         ? async (text, signal) => {
             const { test } = await runCodeAnswer(text, runtime.sandbox, signal);
             const ok = test.outcome === 'exited-ok' || test.outcome === 'timeout-running';

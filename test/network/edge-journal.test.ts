@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateTopology } from '../../src/graph/index.js';
 import { runNetwork } from '../../src/jobs/api.js';
+import { detectSandbox } from '../../src/sandbox/index.js';
 import { SqliteRunStore } from '../../src/store/index.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -75,5 +77,40 @@ describe('a network edge in the journal', () => {
     expect(result.summary.edges).toEqual({ exchanges: 1, rounds: 2, approved: 1, runs: 0 });
     // the approved revision is the answer
     expect(result.summary.answer).toBe(calls[2]!.reply);
+  });
+});
+
+describe('edge runs and pruning through the job', () => {
+  it('runs a code artifact in the sandbox every round when asked, and counts the runs', async () => {
+    const cwd = tempDir();
+    const handle = runNetwork({
+      task: 'a command-line greeting',
+      taskType: 'code',
+      graph,
+      edgeRounds: 2,
+      edgeRuns: 'every-round',
+      model: 'sim',
+      cwd,
+      env: {},
+    });
+    const events: string[] = [];
+    for await (const event of handle) events.push(event.type);
+    const result = await handle.result;
+    expect(result.status).toBe('completed');
+    const runs = detectSandbox().sandbox ? 2 : 0;
+    expect(result.summary.edges).toEqual({ exchanges: 1, rounds: 2, approved: 0, runs });
+    // the final answer is run once more by the job
+    expect(events.filter((t) => t === 'sandbox-result')).toHaveLength(runs === 0 ? 0 : runs + 1);
+  });
+
+  it('prunes a node with more than 4 inputs to the better half with --prune-inputs', async () => {
+    const star = generateTopology('star', { n: 7, orientation: 'convergent' });
+    const common = { task: 'Write a haiku about rain.', graph: star, model: 'sim', env: {} } as const;
+    const pruned = await runNetwork({ ...common, cwd: tempDir(), pruneInputs: true }).result;
+    expect(pruned.summary.merges).toMatchObject({ pruned: 3, calls: 1 });
+    expect(pruned.summary.config.pruneInputs).toBe(true);
+    const all = await runNetwork({ ...common, cwd: tempDir() }).result;
+    // six candidates in groups of four: two merges, then one of the two results
+    expect(all.summary.merges).toMatchObject({ pruned: 0, calls: 3 });
   });
 });
