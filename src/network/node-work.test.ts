@@ -75,28 +75,32 @@ describe('runNodeWork', () => {
     expect(model.stats.calls).toBe(7);
   });
 
-  it('keeps the prompt size independent of how many nodes came before (memory control)', async () => {
-    const model = new SimulatedModel();
-    let artifact = {
-      nodeId: 'n0',
-      text: (
-        await runNodeWork({ nodeId: 'n0', task: 'a calculator', taskType: 'code', agents: agents(model), inputs: [] })
-      ).text,
-    };
-    const sizes: number[] = [];
-    for (let i = 1; i <= 30; i++) {
-      const step = await runNodeWork({
-        nodeId: `n${i}`,
-        task: 'a calculator',
-        taskType: 'code',
-        agents: agents(model),
-        inputs: [artifact],
-      });
-      sizes.push(step.maxPromptChars);
-      artifact = { nodeId: `n${i}`, text: step.text };
-    }
-    expect(Math.max(...sizes) / sizes[0]!).toBeLessThan(1.2);
-  });
+  it.each([1, 3])(
+    'keeps the prompt size independent of how many nodes came before (memory control, %i edge rounds)',
+    async (edgeRounds) => {
+      const model = new SimulatedModel();
+      let artifact = {
+        nodeId: 'n0',
+        text: (
+          await runNodeWork({ nodeId: 'n0', task: 'a calculator', taskType: 'code', agents: agents(model), inputs: [] })
+        ).text,
+      };
+      const sizes: number[] = [];
+      for (let i = 1; i <= 30; i++) {
+        const step = await runNodeWork({
+          nodeId: `n${i}`,
+          task: 'a calculator',
+          taskType: 'code',
+          agents: agents(model),
+          inputs: [artifact],
+          edgeRounds,
+        });
+        sizes.push(step.maxPromptChars);
+        artifact = { nodeId: `n${i}`, text: step.text };
+      }
+      expect(Math.max(...sizes) / sizes[0]!).toBeLessThan(1.2);
+    },
+  );
 });
 
 describe('merging with checks and pruning', () => {
