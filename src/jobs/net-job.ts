@@ -221,6 +221,12 @@ export async function runNetJob(
         });
       }
     };
+    // the input graph is written before the first call: on a 1,500-node mesh (1.1 M edges) its DOT text takes
+    // a second to build, which must not delay the exit after Ctrl-C or SIGTERM
+    if (config.outDir) {
+      makeDirectory(config.outDir);
+      writeFileSync(join(config.outDir, 'graph.dot'), `${toDot(graph.spec)}\n`);
+    }
     const edgeRuns = config.edgeRuns ?? 'request';
     // code networks: an edge may run its artifact in the sandbox, as MacNet's compile step does (and pruning
     // judges candidates by a run); `edgeRuns` decides whether edges use it
@@ -286,7 +292,7 @@ export async function runNetJob(
       config.taskType === 'code' && answer !== undefined
         ? await runCodeAnswer(answer, runtime.sandbox, environment.signal)
         : undefined;
-    const written = config.outDir ? writeNetworkOutput(config.outDir, graph.spec, result, code?.files) : undefined;
+    const written = config.outDir ? writeNetworkOutput(config.outDir, result, code?.files) : undefined;
     const status: RunStatus =
       result.status === 'stopped'
         ? finalStatus(result.stopError, undefined)
@@ -377,15 +383,9 @@ function edgeAndMergeTotals(result: NetworkResult): Pick<NetSummary, 'edges' | '
 }
 
 /** Writes each node's artifact, the graph (DOT), the answer and, for code, the project (names checked). */
-function writeNetworkOutput(
-  outDir: string,
-  spec: NetJobConfig['graph'],
-  result: NetworkResult,
-  files: Record<string, string> | undefined,
-) {
+function writeNetworkOutput(outDir: string, result: NetworkResult, files: Record<string, string> | undefined) {
   makeDirectory(join(outDir, 'nodes'));
   for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', nodeFileName(id)), output.text);
-  writeFileSync(join(outDir, 'graph.dot'), `${toDot(spec)}\n`);
   if (result.final !== undefined) writeFileSync(join(outDir, 'answer.md'), `${result.final}\n`);
   if (!files) return undefined;
   const written = writeCodebase(join(outDir, 'project'), files);
