@@ -25,9 +25,9 @@ const stopWords = new Set(
     'or our should so that the their them then there these they this to too was we were what when where which ' +
     'while who will with would you your ' +
     'def class return import self none true false elif else try except finally raise lambda yield pass global ' +
-    'nonlocal assert del print main name init str int float bool list dict len range args kwargs ' +
-    'function const var new null undefined this typeof instanceof async await export default require module ' +
-    'exports console log string number boolean void catch throw switch case break continue'
+    'nonlocal assert del init str int float bool dict len args kwargs ' +
+    'function const var new null undefined typeof instanceof async await export default require module ' +
+    'exports console log boolean void catch throw switch case break continue'
   ).split(' '),
 );
 

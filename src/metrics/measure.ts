@@ -7,7 +7,13 @@ import { measureCompleteness } from './completeness.js';
 import { tfidfSimilarity } from './consistency.js';
 import { embeddingSimilarity, type EmbeddingSetup } from './embedding.js';
 import { judgeExecutability } from './executability.js';
-import type { CodeMetrics, CompletenessReport, ConsistencyReport, ExecutabilityReport, QualityReport } from './types.js';
+import type {
+  CodeMetrics,
+  CompletenessReport,
+  ConsistencyReport,
+  ExecutabilityReport,
+  QualityReport,
+} from './types.js';
 
 /** Why consistency fell back to TF-IDF when no embedding model was configured. */
 export const noEmbeddingModelNote = 'no embedding model configured (--embedding-model)';
@@ -111,7 +117,12 @@ export async function measureCode(options: MeasureCodeOptions): Promise<CodeMetr
   ]);
   const completeness = measureCompleteness(files);
   const executability = judgeExecutability(entry, test);
-  return { completeness, executability, consistency, quality: combineQuality(completeness, executability, consistency) };
+  return {
+    completeness,
+    executability,
+    consistency,
+    quality: combineQuality(completeness, executability, consistency),
+  };
 }
 
 /** True when two codebases hold the same code files (so a run of one stands for a run of the other). */

@@ -22,7 +22,7 @@ export {
 } from './story.js';
 export { diversifyTeams, type TeamProfile } from './diversify.js';
 export { pruneGreedy, type KeepRule, type ScoredProposal } from './prune.js';
-export { codeMetrics, cosineSimilarity, stripComments, type CodeMetrics } from './metrics.js';
+export { codeMetrics, proposalScore, stripComments, type CodeMetrics } from './metrics.js';
 export { judgeProposal, extractJson, type Verdict } from './judge.js';
 export { loadTeamsFile, parseTeamsFile, type TeamSpec } from './teams-file.js';
 export { teamModel } from './team-model.js';
