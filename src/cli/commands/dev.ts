@@ -14,7 +14,7 @@ import { readCodebase } from '../../software/codebase/index.js';
 import { loadPhases, resolvePhases } from '../../software/phases.js';
 import { slugify, timestampForName } from '../../software/slug.js';
 import { decisionPointNames, type DecisionPoint, type Scorer } from '../../teams/index.js';
-import { formatTeamsFinished, printable } from '../format.js';
+import { formatMetricsLines, formatTeamsFinished, printable } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
@@ -147,6 +147,7 @@ export const registerDev: Register = (program, ctx, run) => {
             out: [
               `${doneWord(result.status)}: ${result.outDir}`,
               `  ${formatTeamsFinished(result.summary.teams)}; ${result.summary.files.length} files, language ${result.summary.language}, test ${result.summary.test?.outcome}`,
+              ...formatMetricsLines(result.summary.metrics),
             ],
           }));
         }
@@ -164,6 +165,7 @@ export const registerDev: Register = (program, ctx, run) => {
                   `  refused ${s.refusedFiles.length} unsafe file name(s): ${s.refusedFiles.map((r) => `${printable(r.path)} (${r.reason})`).join('; ')}`,
                 ]
               : []),
+            ...formatMetricsLines(s.metrics),
           ],
         }));
       });
