@@ -78,11 +78,17 @@ function parseLanguage(raw: unknown): ChainLanguage | undefined {
 function chainSettings(text: string, options: Record<string, unknown>, cwd: string) {
   const reviewRounds = wholeNumber('--max-review-rounds', options.maxReviewRounds, 3);
   const testRounds = wholeNumber('--max-test-rounds', options.maxTestRounds, 3);
+  const completionRounds = wholeNumber('--max-completion-rounds', options.maxCompletionRounds, 10, 0, 50);
+  const maxTurns = wholeNumber('--max-turns', options.maxTurns, 10, 1, 50);
   const roles = typeof options.roles === 'string' ? loadRoles(resolve(cwd, options.roles)) : defaultRoles;
   const base = typeof options.phases === 'string' ? loadPhases(resolve(cwd, options.phases)) : resolvePhases(undefined);
   const phases = base.map((p) => {
     if (p.name === 'code-review' && options.maxReviewRounds !== undefined) return { ...p, rounds: reviewRounds };
     if (p.name === 'testing' && options.maxTestRounds !== undefined) return { ...p, rounds: testRounds };
+    if (p.name === 'code-completion' && options.maxCompletionRounds !== undefined)
+      return { ...p, rounds: completionRounds };
+    if ((p.name === 'demand-analysis' || p.name === 'language-choice') && options.maxTurns !== undefined)
+      return { ...p, maxTurns };
     return p;
   });
   const language = parseLanguage(options.language);
@@ -111,6 +117,8 @@ export const registerDev: Register = (program, ctx, run) => {
       ['--language <language>', `fix the language: ${supportedLanguages.join(' or ')}`],
       ['--max-review-rounds <n>', 'review rounds at most (default 3)'],
       ['--max-test-rounds <n>', 'test-and-fix rounds at most (default 3)'],
+      ['--max-completion-rounds <n>', 'code-completion cycles at most, one unfinished file each (default 10)'],
+      ['--max-turns <n>', 'turns of the demand-analysis and language dialogues at most (default 10, as ChatDev)'],
       ['--from <dir>', 'incremental mode: continue from an existing codebase'],
       ['--roles <file>', 'roles.yaml overriding or adding roles'],
       ['--phases <file>', 'phases.yaml changing the chain'],
