@@ -19,7 +19,17 @@ export function createEmbeddingModel(
   config: CrosstalkConfig,
   env: NodeJS.ProcessEnv = {},
 ): EmbeddingModelV3 {
-  const spec = parseModelString(text);
+  let spec: ReturnType<typeof parseModelString>;
+  try {
+    spec = parseModelString(text);
+  } catch (error) {
+    if (!ModelConfigError.isInstance(error)) throw error;
+    throw new ModelConfigError({
+      code: 'MODEL_UNKNOWN',
+      modelId: text,
+      message: `--embedding-model: ${error.message}`,
+    });
+  }
   switch (spec.provider) {
     case 'openai': {
       const { apiKey, baseURL } = keyedSettings(
