@@ -3,7 +3,7 @@ import type { ExecutabilityReport } from './types.js';
 
 // ChatDev looks for "traceback" (any case) in what the program printed; a Node.js stack frame is the same
 // signal for JavaScript, which the reference never ran
-const errorTrace = /traceback|^\s*at (?:.+ \()?(?:\/|file:|node:)?[^\s()]+:\d+:\d+\)?\s*$/im;
+const errorTrace = /traceback|^\s*at (?:.+ \()?[^\s()]*[/.][^\s()]*:\d+:\d+\)?\s*$/im;
 
 /** True when a program's output holds an error trace (Python traceback or Node.js stack frame). */
 export function hasErrorTrace(output: string): boolean {

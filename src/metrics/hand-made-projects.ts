@@ -165,3 +165,19 @@ if __name__ == "__main__":
 `,
   },
 };
+
+/** A JavaScript program that crashes with an uncaught error: Node.js prints a stack instead of a traceback. */
+export const crashingScriptProject: HandMadeProject = {
+  task: 'A command-line tool that prints the total price of a shopping cart.',
+  files: {
+    'main.js': `const cart = [{ name: 'apple', price: 0.5 }, { name: 'bread', price: 2.25 }];
+
+function totalPrice(items) {
+  return items.reduce((sum, item) => sum + item.price, 0);
+}
+
+console.log('total price:', totalPrice(cart).toFixed(2));
+console.log('discounted:', applyDiscount(totalPrice(cart)));
+`,
+  },
+};

@@ -59,6 +59,8 @@ describe('executability', () => {
       [outcome({ outcome: 'exited-error', exitCode: 1, output: 'Traceback (most recent call last):\n' }), 0, 0],
       [outcome({ outcome: 'exited-error', exitCode: 1, output: nodeCrash }), 0, 0],
       [outcome({ outcome: 'exited-error', exitCode: 2, output: 'usage: main.py FILE' }), 1, 0],
+      [outcome({ outcome: 'exited-ok', exitCode: 0, output: 'meeting\n  at 12:30:45\n' }), 1, 1],
+      [outcome({ outcome: 'exited-error', exitCode: 1, output: '    at node:internal/main/run_main:28:49' }), 0, 0],
       [outcome({ outcome: 'exited-error', rule: 'error-output-at-timeout', output: 'Traceback (most…' }), 0, 0],
       [outcome({ outcome: 'killed-limit', rule: 'limit (memory limit), bwrap' }), 1, 0],
       [outcome({ outcome: 'not-run', rule: 'no sandbox available' }), null, null],

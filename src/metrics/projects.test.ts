@@ -4,6 +4,7 @@ import { createProgramRunner } from '../software/program-runner.js';
 import {
   completeProject,
   crashingProject,
+  crashingScriptProject,
   guiLikeProject,
   quietFailureProject,
   serverProject,
@@ -63,6 +64,15 @@ describe.runIf(probe.run !== undefined)(`metrics of hand-made projects (${probe.
     expect(m.consistency.value).toBe(0.42);
     // product 1 × 0 × 0.42; mean (1 + 0 + 0.42) / 3
     expect([m.quality.product, m.quality.mean]).toEqual([0, 0.473]);
+  });
+
+  it('a JavaScript program that crashes fails both rules: the Node.js stack stands for the traceback', {
+    timeout: 60_000,
+  }, async () => {
+    const m = await measure(crashingScriptProject);
+    expect(last?.output).toContain('ReferenceError: applyDiscount is not defined');
+    expect(m.executability).toMatchObject({ chatdev: 0, crosstalk: 0, outcome: 'exited-error', entry: 'main.js' });
+    expect([m.completeness.chatdev, m.completeness.crosstalk]).toEqual([1, 1]);
   });
 
   it('a non-zero exit without a traceback passes ChatDev’s rule and fails the exit-code rule', {
