@@ -7,6 +7,7 @@
 import { benchMiddlewareOverhead } from './middleware-overhead.js';
 import { benchStoreOverhead } from './store-overhead.js';
 import { benchTeams } from './teams.js';
+import { benchEval } from './eval.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
@@ -16,6 +17,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['store-overhead', benchStoreOverhead],
   ['teams-concurrency', benchTeams],
   ['network-makespan', benchMakespan],
+  ['eval-humaneval', benchEval],
 ];
 
 const filter = process.argv[2];

@@ -28,6 +28,8 @@ export const devJobSchema = z.object({
   initial: z.record(z.string(), z.string()).optional(),
   /** Run generated code on the host when there is no sandbox (dangerous). */
   unsafeNoSandbox: z.boolean().default(false),
+  /** Answer calls from other runs' identical requests in the store (evaluations rerun tasks this way). */
+  cache: z.boolean().optional(),
   flags: flagsSchema,
 });
 
@@ -108,7 +110,7 @@ export function chainProblems(phases: DevJobConfig['phases'], files: readonly st
 /** Opens a software job (the chain, or teams running it) once its phases' roles are checked. */
 export function openChainJob(
   environment: JobEnvironment,
-  config: Pick<DevJobConfig, 'flags' | 'task' | 'unsafeNoSandbox' | 'roles' | 'phases'> & {
+  config: Pick<DevJobConfig, 'flags' | 'task' | 'unsafeNoSandbox' | 'roles' | 'phases' | 'cache'> & {
     kind: 'dev' | 'cross-team';
   },
   start: JobStart,
@@ -117,7 +119,13 @@ export function openChainJob(
   const run = { kind: config.kind, task: config.task, config };
   return openJob(
     environment,
-    { flags: config.flags, run, allowUnsafeSandbox: config.unsafeNoSandbox, roles: config.roles },
+    {
+      flags: config.flags,
+      run,
+      allowUnsafeSandbox: config.unsafeNoSandbox,
+      roles: config.roles,
+      ...(config.cache ? { cache: true } : {}),
+    },
     start,
   );
 }

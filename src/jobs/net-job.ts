@@ -206,6 +206,12 @@ export async function runNetJob(
         });
       }
     };
+    // the input graph is written before the first call: on a 1,500-node mesh (1.1 M edges) its DOT text takes
+    // a second to build, which must not delay the exit after Ctrl-C or SIGTERM
+    if (config.outDir) {
+      makeDirectory(config.outDir);
+      writeFileSync(join(config.outDir, 'graph.dot'), `${toDot(graph.spec)}\n`);
+    }
     const result = await executeNetwork({
       graph,
       task: config.task,
@@ -253,7 +259,7 @@ export async function runNetJob(
       config.taskType === 'code' && answer !== undefined
         ? await runCodeAnswer(answer, runtime.sandbox, environment.signal)
         : undefined;
-    const written = config.outDir ? writeNetworkOutput(config.outDir, graph.spec, result, code?.files) : undefined;
+    const written = config.outDir ? writeNetworkOutput(config.outDir, result, code?.files) : undefined;
     // the answer's run is reused: measuring runs nothing again
     const metrics =
       code && result.status !== 'stopped' && result.status !== 'aborted'
@@ -322,15 +328,9 @@ export async function runNetJob(
 }
 
 /** Writes each node's artifact, the graph (DOT), the answer and, for code, the project (names checked). */
-function writeNetworkOutput(
-  outDir: string,
-  spec: NetJobConfig['graph'],
-  result: NetworkResult,
-  files: Record<string, string> | undefined,
-) {
+function writeNetworkOutput(outDir: string, result: NetworkResult, files: Record<string, string> | undefined) {
   makeDirectory(join(outDir, 'nodes'));
   for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', nodeFileName(id)), output.text);
-  writeFileSync(join(outDir, 'graph.dot'), `${toDot(spec)}\n`);
   if (result.final !== undefined) writeFileSync(join(outDir, 'answer.md'), `${result.final}\n`);
   if (!files) return undefined;
   const written = writeCodebase(join(outDir, 'project'), files);

@@ -92,3 +92,23 @@ export function tfidfSimilarity(task: string, files: FilesLike): number {
   const denominator = norm(taskVector) * norm(codeVector);
   return denominator === 0 ? 0 : Math.round((dot / denominator) * 1000) / 1000;
 }
+
+/**
+ * Cosine similarity of two texts' word counts (lower-cased words of three or more letters, no weighting): a
+ * plain lexical closeness for prose, e.g. to order story proposals that tie by how close they stay to the premise.
+ * For code use {@link tfidfSimilarity} or the embedding consistency.
+ */
+export function wordCosine(a: string, b: string): number {
+  const words = (text: string) => {
+    const map = new Map<string, number>();
+    for (const w of text.toLowerCase().match(/[a-z][a-z0-9]{2,}/g) ?? []) map.set(w, (map.get(w) ?? 0) + 1);
+    return map;
+  };
+  const va = words(a);
+  const vb = words(b);
+  let dot = 0;
+  for (const [w, c] of va) dot += c * (vb.get(w) ?? 0);
+  const norm = (v: Map<string, number>) => Math.sqrt([...v.values()].reduce((s, c) => s + c * c, 0));
+  const d = norm(va) * norm(vb);
+  return d === 0 ? 0 : dot / d;
+}

@@ -9,7 +9,7 @@ export type {
 export { codeFilePattern, codeFiles } from './code-files.js';
 export { chatdevPlaceholderLines, measureCompleteness } from './completeness.js';
 export { hasErrorTrace, judgeExecutability } from './executability.js';
-export { commentFreeCode, contentWords, stripComments, tfidfSimilarity } from './consistency.js';
+export { commentFreeCode, contentWords, stripComments, tfidfSimilarity, wordCosine } from './consistency.js';
 export { codeForEmbedding, embeddingInputChars, embeddingSimilarity, type EmbeddingSetup } from './embedding.js';
 export {
   combineQuality,

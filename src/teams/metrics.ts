@@ -2,7 +2,7 @@ import { measureCode, type CodeMetrics, type EmbeddingSetup } from '../metrics/i
 import type { ChainLanguage, TestOutcome } from '../software/chain.js';
 import type { Files } from '../software/codebase/index.js';
 
-export { stripComments, type CodeMetrics } from '../metrics/index.js';
+export { stripComments, wordCosine as cosineSimilarity, type CodeMetrics } from '../metrics/index.js';
 
 /**
  * The metric score greedy pruning ranks code proposals by: the cross-team
