@@ -175,7 +175,9 @@ function readRows(file: string): EvalRow[] {
     });
 }
 
-function aggregate(dataset: EvalDataset, rows: readonly EvalRow[]): EvalSummary['scores'] {
+function aggregate(dataset: EvalDataset, unordered: readonly EvalRow[]): EvalSummary['scores'] {
+  // in task order: the same answers give the same figures to the last bit, however sessions interleaved them
+  const rows = [...unordered].sort((a, b) => a.task - b.task || a.sample - b.sample);
   if (dataset === 'humaneval') {
     const checks = rows.map((r) => ({ taskId: r.id, passed: r.score.passed === true }));
     const n = Math.min(...[...new Set(rows.map((r) => r.id))].map((id) => rows.filter((r) => r.id === id).length));

@@ -34,3 +34,6 @@ export {
   type EvalSummary,
   type EvaluateOptions,
 } from './evaluate.js';
+export { fitLogistic, logistic, type LogisticFit, type LogisticParams } from './logistic-fit.js';
+export { paretoFront, renderSvg, svgToPng } from './plots.js';
+export { sweep, sweepGridSchema, type SweepOptions, type SweepResult, type SweepRow } from './sweep.js';

@@ -129,6 +129,10 @@ export interface NetworkRunOptions extends RunOptions {
   topology?: string;
   /** A failed node skips every node after it. Default false: a node runs with the inputs that finished. */
   strict?: boolean;
+  /** Prune a node's candidates before merging them (above 4, keep the better half). Default false. */
+  pruneInputs?: boolean;
+  /** Code tasks: when an edge's exchange runs the artifact in the sandbox (`off`, `request`, `every-round`). Default `request`. */
+  edgeRuns?: 'off' | 'request' | 'every-round';
 }
 
 /**
@@ -151,6 +155,8 @@ export function runNetwork(options: NetworkRunOptions): RunHandle<JobResult<NetS
       ...outDirOf(options),
       ...(options.cache ? { cache: true } : {}),
       ...(options.strict ? { strict: true } : {}),
+      ...(options.pruneInputs ? { pruneInputs: true } : {}),
+      ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
       ...(options.allowUnsafeSandbox ? { unsafeNoSandbox: true } : {}),
     }),
   );

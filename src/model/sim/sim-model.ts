@@ -153,6 +153,7 @@ export class SimulatedModel implements LanguageModelV3 {
           temperature: options.temperature ?? 0.7,
           modelId: this.modelId,
           minTurns: this.options.minTurns,
+          approveAfter: this.options.approveAfter,
         });
       }
       if (options.maxOutputTokens !== undefined && estimateTokens(text) > options.maxOutputTokens) {
