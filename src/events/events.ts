@@ -1,3 +1,4 @@
+import type { CodeMetrics } from '../metrics/types.js';
 import type { RunKind, RunStatus, RunTotals } from '../store/index.js';
 
 /**
@@ -179,6 +180,17 @@ export interface SandboxResultEvent extends EventBase {
   durationMs: number;
 }
 
+/**
+ * The SRDD metrics of a run's code (ChatDev's and crosstalk's completeness and executability rules,
+ * consistency by embedding or the labelled TF-IDF fallback, quality as product and mean); see `src/metrics`.
+ */
+export interface MetricsEvent extends EventBase {
+  type: 'metrics';
+  /** What was measured: `result` for the run's final code. */
+  scope: string;
+  metrics: CodeMetrics;
+}
+
 /** Live totals of a run (not stored: derived from the other events). */
 export interface ProgressEvent extends EventBase {
   type: 'progress';
@@ -221,6 +233,7 @@ export type CrosstalkEvent =
   | TeamDroppedEvent
   | BudgetWarningEvent
   | SandboxResultEvent
+  | MetricsEvent
   | ProgressEvent
   | NoteEvent;
 

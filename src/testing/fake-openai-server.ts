@@ -29,6 +29,23 @@ export interface FakeServerOptions {
   retryAfter?: { ms: number } | { seconds: number };
   /** Model ids listed by /v1/models. */
   models?: string[];
+  /** Vector for an input of `/v1/embeddings` (default: {@link bagOfWordsEmbedding}). */
+  embed?: (text: string) => number[];
+}
+
+/**
+ * The fake server's default embedding: words (letters only, lower-cased)
+ * hashed into 64 buckets and counted. Texts sharing words point the same way;
+ * deterministic, so tests can write down the similarity they expect.
+ */
+export function bagOfWordsEmbedding(text: string): number[] {
+  const vector = Array<number>(64).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z]+/g) ?? []) {
+    let h = 2166136261;
+    for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 16777619);
+    vector[(h >>> 0) % 64]! += 1;
+  }
+  return vector;
 }
 
 /** What the server observed. */
@@ -74,7 +91,7 @@ function textOf(content: unknown): string {
 
 /**
  * Starts an OpenAI-compatible HTTP server on 127.0.0.1 (a free port) that
- * answers `/v1/chat/completions` (streaming and not) and `/v1/models` with
+ * answers `/v1/chat/completions` (streaming and not), `/v1/models` and `/v1/embeddings` with
  * simulated replies, scripted latency and faults: 429 with Retry-After, 500,
  * hung connections, truncated JSON. For tests of the real provider code.
  */
@@ -113,6 +130,22 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         JSON.stringify({
           object: 'list',
           data: (options.models ?? ['fake-model']).map((id) => ({ id, object: 'model', owned_by: 'crosstalk-test' })),
+        }),
+      );
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/v1/embeddings') {
+      const body = JSON.parse(await readBody(req)) as { input?: string | string[]; model?: string };
+      const inputs = Array.isArray(body.input) ? body.input : [body.input ?? ''];
+      const embed = options.embed ?? bagOfWordsEmbedding;
+      const tokens = inputs.reduce((sum, text) => sum + estimateTokens(text), 0);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: embed(text) })),
+          model: body.model ?? 'fake-embedding',
+          usage: { prompt_tokens: tokens, total_tokens: tokens },
         }),
       );
       return;
