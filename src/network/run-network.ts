@@ -5,6 +5,7 @@ import {
   nodeDepths,
   runSchedule,
   type ScheduleEvent,
+  type SchedulePriority,
   type ScheduleStatus,
   type ValidatedGraph,
 } from '../graph/index.js';
@@ -26,6 +27,8 @@ export interface NetworkOptions {
   roles?: RoleBook;
   /** Nodes running at once. */
   concurrency: number;
+  /** Which ready node starts first when more are ready than may run. Default `critical-path`. */
+  priority?: SchedulePriority;
   /** Critic ↔ actor exchanges per edge (1–3). */
   edgeRounds?: number;
   /** Candidates merged per aggregation call. Default 4. */
@@ -114,6 +117,7 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
   const result = await runSchedule<NodeOutput>({
     steps,
     concurrency: options.concurrency,
+    ...(options.priority ? { priority: options.priority } : {}),
     ...(options.done ? { done: options.done } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     retry: { maxAttempts: options.nodeAttempts ?? 2 },
