@@ -9,6 +9,7 @@ import { benchStoreOverhead } from './store-overhead.js';
 import { benchTeams } from './teams.js';
 import { benchEval } from './eval.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
+import { benchPeers } from './peers.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
   ['middleware-overhead', benchMiddlewareOverhead],
@@ -18,6 +19,8 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['teams-concurrency', benchTeams],
   ['network-makespan', benchMakespan],
   ['eval-humaneval', benchEval],
+  // LangGraph.js beside crosstalk, over HTTP to the fake server (devDependencies, nothing installed at run time)
+  ['peers', benchPeers],
 ];
 
 const filter = process.argv[2];
