@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark, each printed as a table with its target.
- * All figures come from the simulated model: they measure crosstalk itself
- * (scheduling, middleware, storage), never answer quality.
+ * All figures come from the simulated model (in process, or behind the fake
+ * OpenAI-compatible server): they measure crosstalk itself (scheduling,
+ * middleware, storage), never answer quality.
  * `npm run bench -- <name>` runs only benchmarks whose name contains <name>.
  */
 import { benchMiddlewareOverhead } from './middleware-overhead.js';

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../common/index.js';
 import { ConfigError } from '../../errors/index.js';
+import { createProviderModel } from '../create-model.js';
+import { parseModelString } from '../model-spec.js';
+import type { SimulatedModel } from './sim-model.js';
 import { drawLatencyMs, parseSimQuery, type SimLatency } from './sim-options.js';
 
 const draws = (latency: SimLatency, seed: number, count: number) => {
@@ -37,6 +40,11 @@ describe('heavy-tailed (lognormal) latency', () => {
 
   it('is written latency=<median>&sigma=<σ> in a sim model string', () => {
     expect(parseSimQuery('latency=20ms&sigma=1.5').latency).toEqual({ kind: 'lognormal', medianMs: 20, sigma: 1.5 });
+  });
+
+  it("is written sigma in the config file's sim block", () => {
+    const model = createProviderModel(parseModelString('sim'), { sim: { latency: '20ms', sigma: 0.5 } });
+    expect((model as SimulatedModel).options.latency).toEqual({ kind: 'lognormal', medianMs: 20, sigma: 0.5 });
   });
 
   it.each([
