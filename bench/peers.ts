@@ -6,6 +6,8 @@
  * devDependency: nothing is installed at run time. Figures measure the systems, never answer quality.
  */
 import events from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -372,9 +374,13 @@ async function durabilityRows(graph: ValidatedGraph): Promise<void> {
   const n = graph.dag.ids.length;
   const repeats = process.env.CROSSTALK_BENCH_QUICK ? 5 : 15;
   const results = new Map<string, Measured[]>();
+  // a full collection before each run, so no run pays for the garbage of the one before it
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
   for (let r = -1; r < repeats; r++) {
     for (const system of systems) {
       for (const durable of [false, true]) {
+        gc();
         const m = await run(system, graph, new SimulatedModel({ seed: 1 }), { durable });
         if (r < 0) continue; // warm-up
         results.set(`${system}/${durable}`, [...(results.get(`${system}/${durable}`) ?? []), m]);
