@@ -50,6 +50,7 @@ export const configSchema = z
       .object({
         latency: z.string().optional(),
         jitter: z.number().min(0).max(1).optional(),
+        sigma: z.number().min(0).max(4).optional(),
         fail429: z.number().min(0).max(1).optional(),
         fail500: z.number().min(0).max(1).optional(),
         timeout: z.number().min(0).max(1).optional(),
