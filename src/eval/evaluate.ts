@@ -14,6 +14,7 @@ import {
   loadChoiceQuestions,
   loadConceptSets,
   loadHumanEval,
+  loadSrdd,
   type ChoiceQuestion,
   type HumanEvalProblem,
 } from './datasets.js';
@@ -21,7 +22,7 @@ import { checkHumanEval, codeFromAnswer, humanEvalScores } from './humaneval.js'
 import { answerWithMethod, evalMethodSchema, methodLabel, taskOutDir, type MethodAnswer } from './methods.js';
 
 /** The datasets an evaluation can run (`mc` reads a user's `{question, choices, answer}` JSONL file). */
-export const evalDatasetSchema = z.enum(['humaneval', 'commongen', 'mc']);
+export const evalDatasetSchema = z.enum(['humaneval', 'srdd', 'commongen', 'mc']);
 /** A dataset name. */
 export type EvalDataset = z.infer<typeof evalDatasetSchema>;
 
@@ -35,6 +36,8 @@ export const evalSpecSchema = z.object({
   seed: z.number().int(),
   /** Tasks taken from the start of the dataset (all when absent). */
   limit: z.number().int().positive().optional(),
+  /** SRDD categories taken (all when absent). */
+  categories: z.array(z.string()).optional(),
   /** Answers per task (HumanEval's n for pass@k). */
   samples: z.number().int().min(1).max(200),
   /** The model that rated texts (CommonGen), when one did. */
@@ -70,6 +73,8 @@ export interface EvaluateOptions {
   /** Model, store, seed, environment, signal… for every run (the store should be a file to resume for free). */
   run: RunOptions;
   limit?: number;
+  /** SRDD: only these categories. */
+  categories?: string[];
   samples?: number;
   /** Tasks answered at once. Default 2. */
   concurrency?: number;
@@ -97,19 +102,29 @@ export interface EvalSummary {
   /** What the figures mean: `system check, not quality` on the simulated model. */
   label: string;
   scores: Record<string, number | null | Proportion>;
+  /** What a reader must know about the scores (e.g. consistency came from the TF-IDF fallback). */
+  notes: string[];
   totals: { calls: number; replayedCalls: number; tokens: number; costUsd: number | null; durationMs: number };
 }
 
 interface Task {
   id: string;
   prompt: string;
-  taskType: 'text' | 'code' | 'choice';
+  taskType: 'text' | 'code' | 'choice' | 'software';
+  category?: string;
   problem?: HumanEvalProblem;
   question?: ChoiceQuestion;
   concepts?: string[];
 }
 
-function loadTasks(dataset: EvalDataset, file: string): Task[] {
+function loadTasks(dataset: EvalDataset, file: string, categories?: string[]): Task[] {
+  if (dataset === 'srdd')
+    return loadSrdd(file, categories).map((task) => ({
+      id: task.name,
+      taskType: 'software',
+      category: task.category,
+      prompt: task.description,
+    }));
   if (dataset === 'humaneval')
     return loadHumanEval(file).map((problem) => ({
       id: problem.task_id,
@@ -159,6 +174,20 @@ async function score(task: Task, answer: MethodAnswer, options: EvaluateOptions)
     );
     return { passed: check?.passed ?? false, outcome: check?.outcome ?? null };
   }
+  if (task.taskType === 'software') {
+    const m = answer.metrics;
+    return {
+      category: task.category ?? null,
+      completenessChatdev: m?.completeness.chatdev ?? 0,
+      completenessCrosstalk: m?.completeness.crosstalk ?? 0,
+      executabilityChatdev: m ? m.executability.chatdev : 0,
+      executabilityCrosstalk: m ? m.executability.crosstalk : 0,
+      consistency: m?.consistency.value ?? 0,
+      consistencyMethod: m?.consistency.method ?? null,
+      qualityProduct: m?.quality.product ?? 0,
+      qualityMean: m?.quality.mean ?? 0,
+    };
+  }
   if (task.question) {
     const choice = extractChoice(answer.text) ?? null;
     return { choice, correct: choice === task.question.answer };
@@ -175,6 +204,40 @@ async function score(task: Task, answer: MethodAnswer, options: EvaluateOptions)
     logic: j?.logic ?? null,
     judgeProblem: judged.problem ?? null,
     judgeCalls: judged.calls,
+  };
+}
+
+const srddKeys = [
+  'completenessChatdev',
+  'completenessCrosstalk',
+  'executabilityChatdev',
+  'executabilityCrosstalk',
+  'consistency',
+  'qualityProduct',
+  'qualityMean',
+] as const;
+
+/** SRDD means overall and per category (`Action_Game/qualityMean`); executability's mean skips unrun programs. */
+function srddScores(rows: readonly EvalRow[]): EvalSummary['scores'] {
+  const means = (subset: readonly EvalRow[], prefix: string) =>
+    Object.fromEntries(
+      srddKeys.map((key) => {
+        const values = subset.map((r) => r.score[key]).filter((v): v is number => typeof v === 'number');
+        return [`${prefix}${key}`, values.length ? values.reduce((a, b) => a + b, 0) / values.length : null];
+      }),
+    );
+  const categories = [...new Set(rows.map((r) => String(r.score.category)))].sort();
+  return {
+    ...means(rows, ''),
+    ...Object.assign(
+      {},
+      ...categories.map((c) =>
+        means(
+          rows.filter((r) => r.score.category === c),
+          `${c}/`,
+        ),
+      ),
+    ),
   };
 }
 
@@ -201,6 +264,7 @@ function aggregate(dataset: EvalDataset, unordered: readonly EvalRow[]): EvalSum
     const ks = [1, 10].filter((k) => k <= n);
     return humanEvalScores(checks as never, ks).passAtK;
   }
+  if (dataset === 'srdd') return srddScores(rows);
   if (dataset === 'mc')
     return { accuracy: proportion(rows.filter((r) => r.score.correct === true).length, rows.length) };
   const mean = (key: string) => {
@@ -239,14 +303,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
           throw new ConfigError({ key: 'dataset-path', message: 'eval mc needs the questions file (JSONL)' });
         })())
       : datasetPath(options.dataset, options.datasetPath, options.run.env);
-  if ((method.kind === 'chain' || method.kind === 'teams') && options.dataset !== 'humaneval')
+  if (
+    (method.kind === 'chain' || method.kind === 'teams') &&
+    options.dataset !== 'humaneval' &&
+    options.dataset !== 'srdd'
+  )
     throw new ConfigError({
       key: 'method',
       message: `method ${method.kind} builds software; ${options.dataset} needs --method single or net`,
     });
   if (options.judgeModel && options.dataset !== 'commongen')
     throw new ConfigError({ key: 'judge-model', message: '--judge-model rates texts: it applies to commongen only' });
-  const all = loadTasks(options.dataset, file);
+  const all = loadTasks(options.dataset, file, options.categories);
   const tasks = options.limit ? all.slice(0, options.limit) : all;
   const spec: EvalSpec = {
     dataset: options.dataset,
@@ -255,6 +323,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
     model: options.run.model ?? 'sim',
     seed: options.run.seed ?? 0,
     ...(options.limit ? { limit: options.limit } : {}),
+    ...(options.categories?.length ? { categories: options.categories } : {}),
     samples: options.samples ?? 1,
     ...(options.judgeModel ? { judgeModel: options.judgeModel } : {}),
   };
@@ -289,7 +358,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
         status = 'budget';
         return;
       }
-      const outDir = task.taskType === 'code' ? undefined : taskOutDir(options.outDir, index);
+      const outDir = task.taskType === 'software' ? taskOutDir(options.outDir, index) : undefined;
       if (outDir) removeTree(outDir); // a task cut short earlier: answered again, its calls replayed free
       const run: RunOptions = {
         ...options.run,
@@ -298,7 +367,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
       };
       let answer: MethodAnswer;
       try {
-        answer = await answerWithMethod(method, { prompt: task.prompt, taskType: task.taskType }, run);
+        answer = await answerWithMethod(
+          method,
+          { prompt: task.prompt, taskType: task.taskType, ...(outDir ? { outDir } : {}) },
+          run,
+        );
       } catch (error) {
         if (BudgetExceededError.isInstance(error)) {
           status = 'budget';
@@ -344,6 +417,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
       ? 'system check, not quality: answers came from the simulated model'
       : `quality of ${spec.model} with ${methodLabel(method)}`,
     scores: aggregate(options.dataset, rows),
+    notes: scoreNotes(rows),
     totals: {
       calls: rows.reduce((s, r) => s + r.calls, 0),
       replayedCalls: rows.reduce((s, r) => s + r.replayedCalls, 0),
@@ -355,6 +429,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
   writeFileSync(join(options.outDir, 'results.json'), `${JSON.stringify({ summary, rows }, null, 2)}\n`);
   writeFileSync(join(options.outDir, 'report.md'), evalReport(summary, options.commandLine));
   return summary;
+}
+
+function scoreNotes(rows: readonly EvalRow[]): string[] {
+  const methods = new Set(rows.map((r) => r.score.consistencyMethod).filter((m) => typeof m === 'string'));
+  const notes: string[] = [];
+  if (methods.has('tf-idf-fallback'))
+    notes.push(
+      'consistency: the local TF-IDF fallback (no embedding model; pass --embedding-model), on a lower scale than ' +
+        'embedding similarity and not comparable with the papers’ figures',
+    );
+  if (methods.has('embedding')) notes.push('consistency: cosine similarity of the embedding model’s vectors');
+  return notes;
 }
 
 function formatScore(value: number | null | Proportion): string {
@@ -383,6 +469,8 @@ export function evalReport(summary: EvalSummary, commandLine?: string): string {
     '| --- | --- |',
     ...Object.entries(summary.scores).map(([name, value]) => `| ${name} | ${formatScore(value)} |`),
     '',
+    ...summary.notes.map((note) => `- ${note}`),
+    ...(summary.notes.length ? [''] : []),
     `Calls ${totals.calls} paid, ${totals.replayedCalls} replayed; ${totals.tokens} tokens; ` +
       `cost ${totals.costUsd === null ? 'unknown' : `$${totals.costUsd.toFixed(4)}`}. ` +
       'Every figure comes from the rows of results.jsonl (and results.json).',

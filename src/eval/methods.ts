@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors/index.js';
 import { generateTopology, topologyNames, type GraphSpec } from '../graph/index.js';
 import { runChain, runCrossTeam, runNetwork, type RunOptions } from '../jobs/api.js';
+import type { CodeMetrics } from '../metrics/index.js';
 
 /** What produces each answer of an evaluation. */
 export const evalMethodSchema = z.discriminatedUnion('kind', [
@@ -45,6 +46,8 @@ export interface MethodAnswer {
   durationMs: number;
   model: string;
   simulated: boolean;
+  /** The code's metrics as the run measured them (software and code tasks; null when it produced no code). */
+  metrics: CodeMetrics | null;
 }
 
 /** One task given to a method. */
@@ -109,6 +112,7 @@ export async function answerWithMethod(
       status: result.status,
       text: s.answer ?? '',
       files: {},
+      metrics: s.code?.metrics ?? null,
       calls: s.totals.calls,
       replayedCalls: s.totals.replayedCalls,
       tokens: s.totals.inputTokens + s.totals.outputTokens,
@@ -118,7 +122,7 @@ export async function answerWithMethod(
       simulated: s.simulated,
     };
   }
-  if (task.taskType === 'choice' || task.taskType === 'text')
+  if (task.taskType === 'choice' || task.taskType === 'text' || task.taskType === 'code')
     throw new ConfigError({
       key: 'method',
       message: `method ${method.kind} builds software; use --method single or net for ${task.taskType} tasks`,
@@ -136,6 +140,7 @@ export async function answerWithMethod(
     status: result.status,
     text: asFences(files),
     files,
+    metrics: s.metrics ?? null,
     calls: s.totals.calls,
     replayedCalls: s.totals.replayedCalls,
     tokens: s.totals.inputTokens + s.totals.outputTokens,

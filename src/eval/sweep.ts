@@ -64,7 +64,12 @@ export interface SweepResult {
   files: string[];
 }
 
-const primary: Record<EvalDataset, string> = { humaneval: 'pass@1', mc: 'accuracy', commongen: 'coverage' };
+const primary: Record<EvalDataset, string> = {
+  humaneval: 'pass@1',
+  srdd: 'qualityMean',
+  mc: 'accuracy',
+  commongen: 'coverage',
+};
 
 function quality(summary: EvalSummary): number | null {
   const value = summary.scores[primary[summary.spec.dataset]];
@@ -91,7 +96,7 @@ function csv(rows: readonly SweepRow[]): string {
  */
 export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const grid = sweepGridSchema.parse(options.grid);
-  if (grid.teams.length > 0 && options.dataset !== 'humaneval')
+  if (grid.teams.length > 0 && options.dataset !== 'humaneval' && options.dataset !== 'srdd')
     throw new ConfigError({
       key: 'teams',
       message: `--teams builds software; ${options.dataset} has no code to merge`,

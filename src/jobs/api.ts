@@ -73,6 +73,11 @@ export interface RunOptions {
    * evaluation rerun after an interruption pays no call twice). Default false.
    */
   cache?: boolean;
+  /**
+   * Embedding model for the consistency metric of software results (e.g. `openai:text-embedding-3-small`).
+   * Default: config `embeddingModel`, else the labelled TF-IDF fallback.
+   */
+  embeddingModel?: string;
 }
 
 /** The stored form of the run options (strings, as on the command line), so a resume loads the same settings. */
@@ -92,6 +97,7 @@ function toFlags(options: RunOptions): Record<string, string> {
   if (options.timeoutMs !== undefined) flags.timeoutMs = String(options.timeoutMs);
   if (options.configFile !== undefined) flags.config = options.configFile;
   if (options.telemetry !== undefined) flags.otel = String(options.telemetry);
+  if (options.embeddingModel !== undefined) flags.embeddingModel = options.embeddingModel;
   return flags;
 }
 

@@ -194,3 +194,35 @@ describe('CommonGen with a judge model', () => {
     expect(parseJudgement('{"grammar": 11, "fluency": 1, "relevance": 1, "logic": 1}').problem).toMatch(/out of range/);
   });
 });
+
+describe('SRDD', () => {
+  it('scores each project with both rules of every metric, per category and overall, naming the fallback', async () => {
+    const dir = tempDir();
+    const summary = await evaluate({
+      dataset: 'srdd',
+      datasetPath: data,
+      categories: ['Budgeting', 'Board_Game'],
+      limit: 2,
+      method: { kind: 'chain' },
+      outDir: join(dir, 'srdd'),
+      run: { model: 'sim', store: join(dir, 'runs.db'), env: cleanEnv() },
+    });
+    expect(summary.answered).toBe(2);
+    const rows = rowsOf(join(dir, 'srdd'));
+    for (const row of rows) {
+      expect(row.score.category).toBe('Board_Game'); // the file lists Board_Game before Budgeting
+      for (const key of ['completenessChatdev', 'completenessCrosstalk', 'qualityProduct', 'qualityMean'])
+        expect(typeof row.score[key]).toBe('number');
+      expect(row.score.consistencyMethod).toBe('tf-idf-fallback');
+      // quality as ChatDev multiplies, as the cross-team paper averages
+      expect(row.score.qualityMean).toBeGreaterThanOrEqual(row.score.qualityProduct as number);
+    }
+    const mean = rows.reduce((s, r) => s + (r.score.qualityMean as number), 0) / rows.length;
+    expect(summary.scores.qualityMean).toBeCloseTo(mean, 12);
+    expect(summary.scores['Board_Game/qualityMean']).toBeCloseTo(mean, 12);
+    expect(summary.notes.join('\n')).toMatch(/TF-IDF fallback/);
+    expect(readFileSync(join(dir, 'srdd', 'report.md'), 'utf8')).toMatch(/- consistency: the local TF-IDF fallback/);
+    // each project was written to the evaluation's folder
+    expect(existsSync(join(dir, 'srdd', 'tasks', '0000'))).toBe(true);
+  });
+});

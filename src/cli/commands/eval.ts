@@ -42,9 +42,10 @@ export const registerEval: Register = (program, ctx, run) => {
   const command = defineCommand(program, {
     name: 'eval',
     description:
-      'evaluate a method on a dataset (humaneval: pass@k in the sandbox; commongen: concept coverage; ' +
+      'evaluate a method on a dataset (humaneval: pass@k in the sandbox; srdd: completeness, executability, ' +
+      'consistency and quality; commongen: concept coverage; ' +
       'mc FILE: multiple-choice accuracy); rerun with the same --out to continue an interrupted evaluation',
-    argument: ['<dataset>', "humaneval, commongen, mc, or 'sweep' (with --dataset)"],
+    argument: ['<dataset>', "humaneval, srdd, commongen, mc, or 'sweep' (with --dataset)"],
     options: [
       [
         '--dataset-path <path>',
@@ -55,6 +56,7 @@ export const registerEval: Register = (program, ctx, run) => {
       ['--agents <n>', 'net: number of agents (default 4); sweep: a list such as 1,2,4,8'],
       ['--teams <k>', 'teams: number of teams (default 2); sweep: team counts run as cross-team cells, e.g. 2,4'],
       ['--limit <n>', 'only the first n tasks'],
+      ['--category <list>', 'srdd: only these categories, comma-separated (e.g. Action_Game,Budgeting)'],
       ['--samples <n>', 'answers per task (HumanEval n for pass@k; default 1)'],
       ['--out <dir>', 'evaluation folder (default ./crosstalk-out/eval-<dataset>-<timestamp>)'],
       ['--dataset <name>', 'sweep: the dataset (humaneval, commongen or mc)'],
@@ -72,7 +74,10 @@ export const registerEval: Register = (program, ctx, run) => {
       const isSweep = first === 'sweep';
       const rawDataset = isSweep ? options.dataset : first;
       if (isSweep && rawDataset === undefined)
-        throw new ConfigError({ key: '--dataset', message: 'eval sweep needs --dataset humaneval, commongen or mc' });
+        throw new ConfigError({
+          key: '--dataset',
+          message: 'eval sweep needs --dataset humaneval, srdd, commongen or mc',
+        });
       const dataset = evalDatasetSchema.safeParse(rawDataset);
       if (!dataset.success)
         throw new ConfigError({
@@ -89,12 +94,12 @@ export const registerEval: Register = (program, ctx, run) => {
       if (budget !== undefined && !(budget >= 0))
         throw new ConfigError({ key: '--budget-usd', message: `--budget-usd must be a number ≥ 0 (got ${budgetUsd})` });
       let sandbox: Sandbox | undefined;
-      if (dataset.data === 'humaneval') {
+      if (dataset.data === 'humaneval' || dataset.data === 'srdd') {
         const choice = detectSandbox({ allowUnsafe: options.unsafeNoSandbox === true });
         if (!choice.sandbox)
           throw new ConfigError({
             key: 'sandbox',
-            message: `humaneval runs the answers and no sandbox is available: ${choice.reason}`,
+            message: `${dataset.data} runs the answers and no sandbox is available: ${choice.reason}`,
           });
         sandbox = choice.sandbox;
       }
@@ -117,9 +122,18 @@ export const registerEval: Register = (program, ctx, run) => {
           signal: ctx.signal,
           ...(runFlags.seed !== undefined ? { seed: wholeNumber('--seed', runFlags.seed, 0) } : {}),
           ...(runFlags.config !== undefined ? { configFile: runFlags.config } : {}),
+          ...(runFlags.embeddingModel !== undefined ? { embeddingModel: runFlags.embeddingModel } : {}),
           ...(options.unsafeNoSandbox === true ? { allowUnsafeSandbox: true } : {}),
         },
         ...(limit !== undefined ? { limit } : {}),
+        ...(typeof options.category === 'string'
+          ? {
+              categories: options.category
+                .split(',')
+                .map((c) => c.trim())
+                .filter(Boolean),
+            }
+          : {}),
         concurrency: wholeNumber('--concurrency', concurrency, 2, 1, 256),
         ...(sandbox ? { sandbox } : {}),
         commandLine: ['crosstalk', ...(ctx.argv ?? [])].join(' '),
@@ -150,6 +164,7 @@ export const registerEval: Register = (program, ctx, run) => {
                 : `${value.value.toFixed(3)} (95 % CI ${value.low.toFixed(3)}–${value.high.toFixed(3)})`
           }`,
         );
+      for (const note of summary.notes) out.note(note);
       out.note(`${summary.status}: ${summary.answered} answers; ${summary.label}; report ${join(outDir, 'report.md')}`);
       return summary.status === 'completed' ? 0 : summary.status === 'budget' ? 3 : 130;
     }),
