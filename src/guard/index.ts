@@ -1,0 +1,13 @@
+export {
+  guardRules,
+  severities,
+  snippetOf,
+  maxSeverity,
+  type Decision,
+  type DecidedFinding,
+  type Finding,
+  type GuardRule,
+  type Severity,
+} from './types.js';
+export { scanCodebase, type ScanOptions, type ScanReport } from './scan.js';
+export { scanShellText, type ShellContext } from './scan-shell.js';
