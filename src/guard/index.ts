@@ -11,3 +11,21 @@ export {
 } from './types.js';
 export { scanCodebase, type ScanOptions, type ScanReport } from './scan.js';
 export { scanShellText, type ShellContext } from './scan-shell.js';
+export {
+  decide,
+  defaultGuardPolicy,
+  guardPolicySchema,
+  judge,
+  policyFindings,
+  resolveGuardPolicy,
+  type GuardPolicy,
+  type GuardPolicyInput,
+  type GuardVerdict,
+} from './policy.js';
+export {
+  checkCodebase,
+  guardProgramRunner,
+  type Approver,
+  type GuardOptions,
+  type GuardReport,
+} from './guard-run.js';

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { isAbsolute } from 'node:path';
 import type { FileFacts } from './facts.js';
 
 /**
@@ -131,6 +132,27 @@ export interface PythonFactsOptions {
   timeoutMs?: number;
 }
 
+const resolved = new Map<string, string>();
+
+/**
+ * The real interpreter behind a command name: `python3` may be a version-manager shim that costs
+ * hundreds of milliseconds a start. Asked once per process and name; the name itself when that fails.
+ */
+function realInterpreter(python: string): string {
+  const known = resolved.get(python);
+  if (known) return known;
+  const probe = spawnSync(python, ['-I', '-S', '-c', 'import sys; print(sys.executable)'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const executable = probe.status === 0 ? probe.stdout.trim() : '';
+  const real = executable && isAbsolute(executable) ? executable : python;
+  resolved.set(python, real);
+  return real;
+}
+
 /** Why the Python parser could not be used (then the scanner falls back to a text scan). */
 export class PythonParserUnavailable extends Error {}
 
@@ -147,7 +169,7 @@ export async function pythonFacts(
   options: PythonFactsOptions = {},
 ): Promise<Record<string, FileFacts>> {
   if (Object.keys(files).length === 0) return {};
-  const python = options.python ?? 'python3';
+  const python = realInterpreter(options.python ?? 'python3');
   return new Promise((resolve, reject) => {
     let child: ReturnType<typeof spawn>;
     try {
