@@ -171,6 +171,30 @@ export interface SandboxResultEvent extends EventBase {
   durationMs: number;
 }
 
+/**
+ * The guard found something in generated code, a file written for the user, or an input (issue 17):
+ * one event per finding, with the policy's decision on it.
+ */
+export interface GuardFindingEvent extends EventBase {
+  type: 'guard-finding';
+  /** What was checked: `Python main.py` (a program about to run), `output`, `inputs`. */
+  scope: string;
+  file: string;
+  /** 1-based; 0 for the file as a whole. */
+  line: number;
+  /** The scanner's rule, e.g. `download-execute`, `secret-read`, `hidden-content`. */
+  rule: string;
+  severity: 'low' | 'medium' | 'high';
+  snippet: string;
+  message: string;
+  /** The policy's decision: `allow`, `block` or `ask`. */
+  decision: 'allow' | 'block' | 'ask';
+  /** The setting that decided. */
+  because: string;
+  /** The action was not done (blocked, or needed an approval nobody could give). */
+  refused: boolean;
+}
+
 /** Live totals of a run (not stored: derived from the other events). */
 export interface ProgressEvent extends EventBase {
   type: 'progress';
@@ -213,6 +237,7 @@ export type CrosstalkEvent =
   | TeamDroppedEvent
   | BudgetWarningEvent
   | SandboxResultEvent
+  | GuardFindingEvent
   | ProgressEvent
   | NoteEvent;
 

@@ -29,3 +29,4 @@ export {
   type GuardOptions,
   type GuardReport,
 } from './guard-run.js';
+export { createRunGuard, type GuardSummary, type RunGuard } from './run-guard.js';

@@ -193,6 +193,8 @@ export async function runCrossTeamJob(
     const lastShared = stoppedAfter?.point === 'coding' ? stoppedAfter.decisions.at(-1)?.deliveredTo[0] : undefined;
     const partialFiles = lastShared ? stoppedAfter!.teams.find((t) => t.report.id === lastShared)?.files : undefined;
     const files = result?.files ?? partialFiles;
+    // the guard reports what in the files a user's tools would run (install hooks, auto-run tasks, …)
+    if (files) await run.guard.checkOutput(files);
     const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
     const error = stopped?.message ?? result?.error;
     const summary: CrossTeamSummary = {

@@ -196,6 +196,8 @@ export async function runDevJob(
     });
     // a stopped run still writes the files of its last finished phase
     const files = chain?.files ?? [...earlier, ...finishedNow].at(-1)?.files;
+    // the guard reports what in the files a user's tools would run (install hooks, auto-run tasks, …)
+    if (files) await run.guard.checkOutput(files);
     const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
     const status = finalStatus(stopped, chain?.status);
     const error = stopped?.message ?? chain?.error;

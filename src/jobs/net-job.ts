@@ -245,6 +245,7 @@ export async function runNetJob(
       config.taskType === 'code' && answer !== undefined
         ? await runCodeAnswer(answer, runtime.sandbox, environment.signal)
         : undefined;
+    if (code?.files) await run.guard.checkOutput(code.files);
     const written = config.outDir ? writeNetworkOutput(config.outDir, graph.spec, result, code?.files) : undefined;
     const status: RunStatus =
       result.status === 'stopped'

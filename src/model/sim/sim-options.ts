@@ -33,6 +33,11 @@ export const simOptionsSchema = z
     minTurns: z.number().int().min(1).max(50).default(1),
     /** Retry-After sent with simulated 429s, in milliseconds. Default 20. */
     retryAfterMs: z.number().min(0).default(20),
+    /**
+     * A simulated backdoor (BadAgent): when this phrase, or a hidden element, appears in a call's input,
+     * code replies carry a download-and-execute command. Absent (the default): no backdoor.
+     */
+    backdoor: z.string().min(1).max(200).optional(),
   })
   .strict();
 
@@ -97,6 +102,7 @@ const queryKeys = [
   'failHard',
   'retryAfter',
   'minTurns',
+  'backdoor',
 ] as const;
 
 /**
@@ -133,6 +139,11 @@ export function parseSimQuery(query: string, base: Partial<SimOptions> = {}): Si
         raw.minTurns = turns;
         break;
       }
+      case 'backdoor':
+        if (value.trim() === '')
+          throw new ConfigError({ key, message: "sim option 'backdoor': expected a trigger phrase, got nothing" });
+        raw.backdoor = value.trim();
+        break;
       case 'retryAfter':
         raw.retryAfterMs = parseDuration(key, value);
         break;
