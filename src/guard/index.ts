@@ -30,3 +30,4 @@ export {
   type GuardReport,
 } from './guard-run.js';
 export { createRunGuard, type GuardSummary, type RunGuard } from './run-guard.js';
+export { checkInput, inspectChainInputs, sanitizeInput, type ChainInputs } from './inputs.js';

@@ -44,6 +44,10 @@ export const guardRules = [
   'runtime',
   /** The file could not be parsed; only a text scan was done. */
   'parse-error',
+  /** An input (task, role file, --from file) addresses the agents: "ignore previous instructions", role overrides. */
+  'agent-instruction',
+  /** An input hides text from people: invisible Unicode, elements hidden by style, HTML comments. */
+  'hidden-content',
 ] as const;
 
 /** A rule of the scanner. */

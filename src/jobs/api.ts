@@ -160,6 +160,8 @@ export interface ChainRunOptions extends RunOptions {
   roles?: Record<string, Role>;
   /** Starting codebase (incremental mode): file name → content. */
   initial?: Record<string, string>;
+  /** Strip hidden content and agent-aimed instructions from the task, roles and starting files. Default false. */
+  sanitizeInputs?: boolean;
 }
 
 function chainConfig(options: ChainRunOptions) {
@@ -175,6 +177,7 @@ function chainConfig(options: ChainRunOptions) {
     phases: resolvePhases(options.phases),
     roles: { ...defaultRoles, ...roles.data },
     ...(options.initial ? { initial: options.initial } : {}),
+    ...(options.sanitizeInputs ? { sanitizeInputs: true } : {}),
     unsafeNoSandbox: options.allowUnsafeSandbox === true,
     flags: toFlags(options),
     ...outDirOf(options),

@@ -13,7 +13,7 @@ import {
   type TeamReport,
 } from '../teams/index.js';
 import { devJobSchema } from './dev-job.js';
-import { chainEventToRun, chainProblems, openChainJob, phaseAgent } from './dev-job.js';
+import { chainEventToRun, chainProblems, guardChainInputs, openChainJob, phaseAgent } from './dev-job.js';
 import { teamOptionsSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields } from './job-run.js';
 import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
@@ -160,13 +160,14 @@ export async function runCrossTeamJob(
     });
     const sandbox = runtime.sandbox;
     if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
+    const inputs = guardChainInputs(run, config);
     const { value: result, stopped } = await catchStop(() =>
       executeCrossTeam({
         ...checkpoints.options,
-        task: config.task,
+        task: inputs.task,
         teams,
         phases: config.phases,
-        roles: config.roles,
+        roles: inputs.roles,
         model: teamModel(runtime),
         decisionPoints: options.decisionPoints,
         keep: options.keep,

@@ -4,10 +4,11 @@ import type { ChainEvent, ChainResult, ChainState, PhaseRecord, TestOutcome } fr
 import { executeChain } from '../software/chain.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { EventInput } from '../events/index.js';
+import { decide, inspectChainInputs } from '../guard/index.js';
 import type { RunSession } from './run-session.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
-import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
+import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
 
 /** A software (ChatDev chain) job's stored configuration: everything needed to run or resume it. */
 export const devJobSchema = z.object({
@@ -26,6 +27,8 @@ export const devJobSchema = z.object({
   initial: z.record(z.string(), z.string()).optional(),
   /** Run generated code on the host when there is no sandbox (dangerous). */
   unsafeNoSandbox: z.boolean().default(false),
+  /** Strip hidden content and agent-aimed instructions from the task, roles and starting files (`--sanitize-inputs`). */
+  sanitizeInputs: z.boolean().optional(),
   flags: flagsSchema,
 });
 
@@ -101,6 +104,37 @@ export function chainProblems(phases: DevJobConfig['phases'], files: readonly st
     : [];
 }
 
+/**
+ * The guard's check of a software run's inputs (issue 17 item 4): the task, every role and every starting
+ * file are checked for agent-aimed instructions and hidden content; findings become events and the summary's
+ * guard. With `sanitizeInputs` the inputs the chain sees are the cleaned ones; the stored configuration keeps
+ * what the user gave (cleaning again on resume gives the same text).
+ */
+export function guardChainInputs<C extends Pick<DevJobConfig, 'task' | 'roles' | 'initial' | 'sanitizeInputs'>>(
+  run: JobRun,
+  config: C,
+): Pick<C, 'task' | 'roles' | 'initial'> {
+  const { policy } = run.guard.options;
+  if (!policy.enabled) return config;
+  const sanitize = config.sanitizeInputs === true;
+  const { findings, inputs } = inspectChainInputs(
+    { task: config.task, roles: config.roles, ...(config.initial ? { initial: config.initial } : {}) },
+    sanitize,
+  );
+  if (findings.length === 0) return config;
+  const what = sanitize ? 'stripped (--sanitize-inputs)' : 'reported; --sanitize-inputs strips it';
+  const decided = findings.map((f) => {
+    const d = decide(f, policy);
+    return { ...d, because: `${d.because}; ${what}` };
+  });
+  run.guard.record({ scope: 'inputs', decision: 'allow', findings: decided, refused: false });
+  return {
+    task: inputs.task,
+    roles: inputs.roles as C['roles'],
+    ...(inputs.initial ? { initial: inputs.initial } : {}),
+  };
+}
+
 /** Opens a software job (the chain, or teams running it) once its phases' roles are checked. */
 export function openChainJob(
   environment: JobEnvironment,
@@ -150,21 +184,22 @@ export async function runDevJob(
       doneSteps: earlier.length,
     });
     if (last) runtime.logger.info(`${earlier.length} phase(s) already done: ${earlier.map((e) => e.phase).join(', ')}`);
+    const inputs = guardChainInputs(run, config);
     const sandbox = runtime.sandbox;
     if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
     const agentOf = phaseAgent(config.phases, (role) => runtime.modelString(role));
     const finishedNow: ChainState[] = [];
     const { value: chain, stopped } = await catchStop(async (): Promise<ChainResult> => {
       const result = await executeChain({
-        task: config.task,
+        task: inputs.task,
         phases: remaining,
-        roles: config.roles,
+        roles: inputs.roles,
         model: (role) => runtime.model(role),
         ...(last
           ? { language: last.language, modality: last.modality, initial: last.files, test: last.test }
           : {
               ...(config.language ? { language: config.language } : {}),
-              ...(config.initial ? { initial: config.initial } : {}),
+              ...(inputs.initial ? { initial: inputs.initial } : {}),
             }),
         ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
         seed: runtime.seed,
