@@ -115,7 +115,7 @@ export class EventRenderer {
         // low-severity findings that changed nothing are kept in the events, not printed
         if (event.severity !== 'low' || event.decision !== 'allow')
           this.line(
-            `⛨ guard: ${event.decision}${event.refused ? ' (refused)' : ''} ${event.rule} [${event.severity}] ${printable(event.file)}${event.line ? `:${event.line}` : ''}: ${printable(event.snippet)}`,
+            `⛨ guard (${printable(event.scope)}): ${event.decision}${event.refused ? ' (refused)' : ''} ${event.rule} [${event.severity}] ${printable(event.file)}${event.line ? `:${event.line}` : ''}: ${printable(event.snippet)}`,
           );
         return;
       case 'progress':
