@@ -4,6 +4,7 @@
  * (scheduling, middleware, storage), never answer quality.
  * `npm run bench -- <name>` runs only benchmarks whose name contains <name>.
  */
+import { benchGuard } from './guard.js';
 import { benchMiddlewareOverhead } from './middleware-overhead.js';
 import { benchStoreOverhead } from './store-overhead.js';
 import { benchTeams } from './teams.js';
@@ -16,6 +17,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['store-overhead', benchStoreOverhead],
   ['teams-concurrency', benchTeams],
   ['network-makespan', benchMakespan],
+  ['guard-false-positives', benchGuard],
 ];
 
 const filter = process.argv[2];
