@@ -76,12 +76,7 @@ function requirementsFindings(path: string, text: string): Finding[] {
       /^(?:-e\s+)?https?:\/\//.test(line) ||
       /@\s*https?:\/\//.test(line)
     )
-      found.push(
-        at(
-          /git\+http:|^http:|@\s*http:/.test(line) ? 'high' : 'high',
-          'installs a package from a URL, not the registry',
-        ),
-      );
+      found.push(at('high', 'installs a package from a URL, not the registry'));
     else if (/^(?:-e\s+)?(?:\.\.|\/)/.test(line))
       found.push(at('medium', 'installs a package from a path outside the project'));
   });
@@ -129,7 +124,7 @@ function packageJsonFindings(path: string, text: string): Finding[] {
           file: path,
           line: lineOfText(text, JSON.stringify(name)),
           rule: 'package-source',
-          severity: /^(?:git\+)?http:|^git:/.test(spec) ? 'high' : 'high',
+          severity: 'high',
           snippet: snippetOf(`"${name}": "${spec}"`),
           message: 'a dependency fetched from a URL or path, not the registry',
         });

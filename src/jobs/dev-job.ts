@@ -4,7 +4,7 @@ import type { ChainEvent, ChainResult, ChainState, PhaseRecord, TestOutcome } fr
 import { executeChain } from '../software/chain.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { EventInput } from '../events/index.js';
-import { decide, inspectChainInputs } from '../guard/index.js';
+import { inspectChainInputs } from '../guard/index.js';
 import type { RunSession } from './run-session.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
@@ -114,19 +114,19 @@ export function guardChainInputs<C extends Pick<DevJobConfig, 'task' | 'roles' |
   run: JobRun,
   config: C,
 ): Pick<C, 'task' | 'roles' | 'initial'> {
-  const { policy } = run.guard.options;
-  if (!policy.enabled) return config;
+  if (!run.guard.options.policy.enabled) return config;
   const sanitize = config.sanitizeInputs === true;
   const { findings, inputs } = inspectChainInputs(
     { task: config.task, roles: config.roles, ...(config.initial ? { initial: config.initial } : {}) },
     sanitize,
   );
   if (findings.length === 0) return config;
-  const what = sanitize ? 'stripped (--sanitize-inputs)' : 'reported; --sanitize-inputs strips it';
-  const decided = findings.map((f) => {
-    const d = decide(f, policy);
-    return { ...d, because: `${d.because}; ${what}` };
-  });
+  // nothing is refused on inputs: they are reported, and stripped when asked (the decision says which)
+  const decided = findings.map((f) =>
+    sanitize
+      ? { ...f, decision: 'block' as const, because: 'stripped (--sanitize-inputs)' }
+      : { ...f, decision: 'allow' as const, because: 'reported; --sanitize-inputs strips it' },
+  );
   run.guard.record({ scope: 'inputs', decision: 'allow', findings: decided, refused: false });
   return {
     task: inputs.task,

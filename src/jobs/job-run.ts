@@ -311,12 +311,17 @@ export function finishJob<Summary extends object>(
   if (ending.status === 'stopped-budget') ending = { ...ending, error: budgetStopMessage(runtime) ?? ending.error };
   const problems = ending.problems ?? [];
   if (ending.status === 'completed' && problems.length > 0) ending = { ...ending, status: 'completed-with-problems' };
+  const guard = run.guard.summary();
   const totals = session.finish(
     ending.status,
-    ending.stored ?? { ...ending.summary, ...(ending.error ? { error: ending.error } : {}), durationMs },
+    ending.stored ?? {
+      ...ending.summary,
+      ...(ending.error ? { error: ending.error } : {}),
+      ...(guard ? { guard } : {}),
+      durationMs,
+    },
     ending.error,
   );
-  const guard = run.guard.summary();
   const summary = {
     ...ending.summary,
     ...(ending.error ? { error: ending.error } : {}),
