@@ -42,6 +42,8 @@ export interface RunOptions {
   store?: string;
   /** Config file to read instead of `crosstalk.config.yaml` in `cwd`. */
   configFile?: string;
+  /** Guard policy file (YAML/JSON) laid over config `guard:`; see docs/guard.md. Default: config, else the strict policy. */
+  guardPolicy?: string;
   /** Directory the results are written to (new or empty). Default: nothing is written. */
   outDir?: string;
   /** Base of relative paths. Default `process.cwd()`. */
@@ -79,6 +81,7 @@ function toFlags(options: RunOptions): Record<string, string> {
   if (options.maxTokens !== undefined) flags.maxTokens = String(options.maxTokens);
   if (options.timeoutMs !== undefined) flags.timeoutMs = String(options.timeoutMs);
   if (options.configFile !== undefined) flags.config = options.configFile;
+  if (options.guardPolicy !== undefined) flags.guardPolicy = options.guardPolicy;
   if (options.telemetry !== undefined) flags.otel = String(options.telemetry);
   return flags;
 }
