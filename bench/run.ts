@@ -8,6 +8,7 @@ import { benchGuard } from './guard.js';
 import { benchMiddlewareOverhead } from './middleware-overhead.js';
 import { benchStoreOverhead } from './store-overhead.js';
 import { benchTeams } from './teams.js';
+import { benchEval } from './eval.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
@@ -17,6 +18,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['store-overhead', benchStoreOverhead],
   ['teams-concurrency', benchTeams],
   ['network-makespan', benchMakespan],
+  ['eval-humaneval', benchEval],
   ['guard-false-positives', benchGuard],
 ];
 

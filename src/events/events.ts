@@ -139,6 +139,14 @@ export interface DecisionEvent extends EventBase {
   groups: string[][];
   /** One proposal only: nothing was scored or merged. */
   skipped?: boolean;
+  /** Teams that continue from the merged result; empty at the last point, where the merge is the result. */
+  deliveredTo?: string[];
+  /** Whether the keep rule applied (more proposals than the threshold); when not, every proposal was merged. */
+  pruneApplied?: boolean;
+  /** Proposals that shared a score; `broken` when the second signal (`tiebreak`) put them in an order. */
+  ties?: Array<{ score: number; teams: string[]; broken: boolean }>;
+  /** The second signal that orders equal scores. */
+  tiebreak?: string;
 }
 
 /** A team left a cross-team run. */

@@ -6,6 +6,7 @@ import {
   diversifyTeams,
   executeCrossTeam,
   teamModel,
+  TeamBudgets,
   type CrossTeamCheckpoint,
   type CrossTeamEvent,
   type CrossTeamResult,
@@ -63,7 +64,10 @@ export function decisionEvent(
     kept: report.kept,
     pruned: report.pruned,
     groups: [...levels.entries()].sort(([a], [b]) => a - b).flatMap(([, groups]) => groups),
-    ...(report.skipped ? { skipped: true } : {}),
+    ...(report.skipped ? { skipped: true } : { deliveredTo: report.deliveredTo }),
+    ...(report.pruneApplied !== undefined ? { pruneApplied: report.pruneApplied } : {}),
+    ...(report.ties ? { ties: report.ties } : {}),
+    ...(report.tiebreak ? { tiebreak: report.tiebreak } : {}),
   };
 }
 
@@ -95,25 +99,38 @@ export function teamEventSink(run: JobRun, agentOf: (phase: string) => { role: s
   };
 }
 
-/** Each team's share of the run budget and what it has spent, when the run has a budget. */
-function teamBudget(runtime: Runtime, teams: number) {
+/**
+ * Each team's share of the run budget, when the run has one: a team pays for its own agents and its judge (agents
+ * named `team/…`) and for an equal part of the merges made for it (the `aggregator`). A resumed run starts from what
+ * each team had spent at the checkpoint.
+ */
+function teamBudgets(
+  runtime: Runtime,
+  teams: number,
+  before: CrossTeamCheckpoint | undefined,
+): TeamBudgets | undefined {
   const { maxUsd, maxTokens } = runtime.budget.limits;
-  if (maxUsd === undefined && maxTokens === undefined) return {};
-  const spent = (teamId: string) => {
+  if (maxUsd === undefined && maxTokens === undefined) return undefined;
+  const spentBy = (match: (agent: string) => boolean) => {
     let usd = 0;
     let tokens = 0;
     for (const [agent, totals] of Object.entries(runtime.usage.snapshot().perAgent)) {
-      if (!agent.startsWith(`${teamId}/`)) continue;
+      if (!match(agent)) continue;
       usd += totals.costUsd;
       tokens += totals.inputTokens + totals.outputTokens;
     }
     return { usd, tokens };
   };
-  const share = {
-    ...(maxUsd !== undefined ? { usd: maxUsd / teams } : {}),
-    ...(maxTokens !== undefined ? { tokens: maxTokens / teams } : {}),
-  };
-  return { teamBudget: { share, spent } };
+  return new TeamBudgets({
+    share: {
+      ...(maxUsd !== undefined ? { usd: maxUsd / teams } : {}),
+      ...(maxTokens !== undefined ? { tokens: maxTokens / teams } : {}),
+    },
+    ownSpent: (teamId) => spentBy((agent) => agent.startsWith(`${teamId}/`)),
+    sharedSpent: () => spentBy((agent) => agent === 'aggregator'),
+    ...(before?.teamSpent ? { before: before.teamSpent } : {}),
+    run: runtime.budget,
+  });
 }
 
 /**
@@ -161,6 +178,9 @@ export async function runCrossTeamJob(
     const sandbox = runtime.sandbox;
     if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
     const inputs = guardChainInputs(run, config);
+    const budgets = teamBudgets(runtime, teams.length, checkpoints.options.resumeFrom);
+    if (config.initial)
+      runtime.logger.info(`every team starts from the given codebase (${Object.keys(config.initial).length} files)`);
     const { value: result, stopped } = await catchStop(() =>
       executeCrossTeam({
         ...checkpoints.options,
@@ -168,9 +188,11 @@ export async function runCrossTeamJob(
         teams,
         phases: config.phases,
         roles: inputs.roles,
-        model: teamModel(runtime),
+        model: teamModel(runtime, budgets),
         decisionPoints: options.decisionPoints,
         keep: options.keep,
+        pruneAbove: options.pruneAbove,
+        ...(inputs.initial ? { initial: inputs.initial } : {}),
         groupSize: options.groupSize,
         scorer: options.scorer,
         ...(config.language ? { language: config.language } : {}),
@@ -178,7 +200,7 @@ export async function runCrossTeamJob(
         seed: runtime.seed,
         signal: environment.signal,
         limits: runtime.outputLimits,
-        ...teamBudget(runtime, teams.length),
+        ...(budgets ? { teamBudget: budgets } : {}),
         onEvent: teamEventSink(
           run,
           phaseAgent(config.phases, (role) => runtime.modelString(role)),
@@ -191,7 +213,8 @@ export async function runCrossTeamJob(
     // after the coding point the merged code every team received
     const passed = checkpoints.passed();
     const stoppedAfter = !result && passed ? passed : undefined;
-    const lastShared = stoppedAfter?.point === 'coding' ? stoppedAfter.decisions.at(-1)?.deliveredTo[0] : undefined;
+    const codePoint = stoppedAfter?.point === 'coding' || stoppedAfter?.point === 'completion';
+    const lastShared = codePoint ? stoppedAfter!.decisions.at(-1)?.deliveredTo[0] : undefined;
     const partialFiles = lastShared ? stoppedAfter!.teams.find((t) => t.report.id === lastShared)?.files : undefined;
     const files = result?.files ?? partialFiles;
     // the guard reports what in the files a user's tools would run (install hooks, auto-run tasks, …)
@@ -208,6 +231,7 @@ export async function runCrossTeamJob(
       config: {
         teams: teams.length,
         keep: options.keep,
+        pruneAbove: options.pruneAbove,
         groupSize: options.groupSize,
         decisionPoints: options.decisionPoints,
         scorer: options.scorer,

@@ -29,6 +29,8 @@ export const devJobSchema = z.object({
   unsafeNoSandbox: z.boolean().default(false),
   /** Strip hidden content and agent-aimed instructions from the task, roles and starting files (`--sanitize-inputs`). */
   sanitizeInputs: z.boolean().optional(),
+  /** Answer calls from other runs' identical requests in the store (evaluations rerun tasks this way). */
+  cache: z.boolean().optional(),
   flags: flagsSchema,
 });
 
@@ -138,7 +140,7 @@ export function guardChainInputs<C extends Pick<DevJobConfig, 'task' | 'roles' |
 /** Opens a software job (the chain, or teams running it) once its phases' roles are checked. */
 export function openChainJob(
   environment: JobEnvironment,
-  config: Pick<DevJobConfig, 'flags' | 'task' | 'unsafeNoSandbox' | 'roles' | 'phases'> & {
+  config: Pick<DevJobConfig, 'flags' | 'task' | 'unsafeNoSandbox' | 'roles' | 'phases' | 'cache'> & {
     kind: 'dev' | 'cross-team';
   },
   start: JobStart,
@@ -147,7 +149,13 @@ export function openChainJob(
   const run = { kind: config.kind, task: config.task, config };
   return openJob(
     environment,
-    { flags: config.flags, run, allowUnsafeSandbox: config.unsafeNoSandbox, roles: config.roles },
+    {
+      flags: config.flags,
+      run,
+      allowUnsafeSandbox: config.unsafeNoSandbox,
+      roles: config.roles,
+      ...(config.cache ? { cache: true } : {}),
+    },
     start,
   );
 }

@@ -85,6 +85,19 @@ describe('bad input gives exit 2 and one line', () => {
     ['unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'/],
     ['missing argument', ['ask'], {}, /missing required argument 'prompt'/],
     ['unknown run id', ['runs', 'show', 'nope'], {}, /no run 'nope'/],
+    [
+      'bad --edge-runs',
+      ['net', 'a haiku', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--edge-runs', 'always'],
+      {},
+      /--edge-runs must be one of off, request, every-round \(got "always"\)/,
+    ],
+    ['bad --density', ['graph', 'random', '--n', '8', '--density', 'thick'], {}, /--density must be paper or sparse/],
+    [
+      '--p with the paper density',
+      ['graph', 'random', '--n', '8', '--density', 'paper', '--p', '0.5'],
+      {},
+      /parameter 'p' applies to density 'sparse' only/,
+    ],
   ];
   it.each(flagCases)('%s', async (_label, args, env, message) => {
     expectBadInput(await runInProcess(args, { cwd: tempDir(), env: cleanEnv(env) }), message);

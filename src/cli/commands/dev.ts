@@ -13,7 +13,13 @@ import { supportedLanguages, type ChainLanguage } from '../../software/chain.js'
 import { readCodebase } from '../../software/codebase/index.js';
 import { loadPhases, resolvePhases } from '../../software/phases.js';
 import { slugify, timestampForName } from '../../software/slug.js';
-import { decisionPointNames, type DecisionPoint, type Scorer } from '../../teams/index.js';
+import {
+  decisionPointNames,
+  defaultDecisionPoints,
+  defaultPruneAbove,
+  type DecisionPoint,
+  type Scorer,
+} from '../../teams/index.js';
 import { formatTeamsFinished, printable } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
@@ -26,7 +32,9 @@ function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOp
   const { teams, teamModels, profiles } = parseTeamsFlags(options, cwd, 1);
   const keep = parseKeepRule(options.prune);
   const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
-  const raw = typeof options.decisionPoints === 'string' ? options.decisionPoints.split(',') : [...decisionPointNames];
+  const pruneAbove = wholeNumber('--prune-above', options.pruneAbove, defaultPruneAbove);
+  const raw =
+    typeof options.decisionPoints === 'string' ? options.decisionPoints.split(',') : [...defaultDecisionPoints];
   const decisionPoints = raw.map((p) => p.trim()).filter(Boolean) as DecisionPoint[];
   decisionPoints.forEach((p, i) => {
     if (!decisionPointNames.includes(p)) {
@@ -45,7 +53,7 @@ function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOp
       message: `--scorer must be metrics, judge or both (got ${JSON.stringify(options.scorer)})`,
     });
   }
-  return { teams, keep, groupSize, decisionPoints, scorer, teamModels, profiles };
+  return { teams, keep, pruneAbove, groupSize, decisionPoints, scorer, teamModels, profiles };
 }
 
 /** Several teams, or one team with settings of its own (--teams-file, --team-models), run as teams; otherwise the plain chain. */
@@ -120,7 +128,7 @@ export const registerDev: Register = (program, ctx, run) => {
       ['--teams <k>', 'cross-team collaboration: K diversified teams (default 1, plain ChatDev)'],
       [
         '--decision-points <list>',
-        `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`,
+        `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default ${defaultDecisionPoints.join(',')})`,
       ],
       ['--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)'],
       ...teamsOptions('proposals', 'id, temperature, persona, model, language, reviewRounds, testRounds'),

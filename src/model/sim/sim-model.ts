@@ -154,6 +154,7 @@ export class SimulatedModel implements LanguageModelV3 {
           temperature: options.temperature ?? 0.7,
           modelId: this.modelId,
           minTurns: this.options.minTurns,
+          approveAfter: this.options.approveAfter,
         });
         if (this.options.backdoor && backdoorTrigger(messages, this.options.backdoor)) text = plantBackdoor(text);
       }

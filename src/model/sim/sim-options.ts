@@ -31,6 +31,11 @@ export const simOptionsSchema = z
     failHard: z.number().min(0).max(1).default(0),
     /** Assistant turns a role-play dialogue lasts at least before the sim concludes it (a talkative model). Default 1. */
     minTurns: z.number().int().min(1).max(50).default(1),
+    /**
+     * A network edge's critic approves (ends the exchange with `<INFO> Approved`) on its n-th review of the
+     * edge, and never before; 0, the default, never approves, so every edge uses all its rounds.
+     */
+    approveAfter: z.number().int().min(0).max(50).default(0),
     /** Retry-After sent with simulated 429s, in milliseconds. Default 20. */
     retryAfterMs: z.number().min(0).default(20),
     /**
@@ -102,6 +107,7 @@ const queryKeys = [
   'failHard',
   'retryAfter',
   'minTurns',
+  'approveAfter',
   'backdoor',
 ] as const;
 
@@ -137,6 +143,16 @@ export function parseSimQuery(query: string, base: Partial<SimOptions> = {}): Si
             message: `sim option 'minTurns': expected a whole number from 1 to 50, got '${value}'`,
           });
         raw.minTurns = turns;
+        break;
+      }
+      case 'approveAfter': {
+        const reviews = Number(value);
+        if (!Number.isInteger(reviews) || reviews < 0 || reviews > 50)
+          throw new ConfigError({
+            key,
+            message: `sim option 'approveAfter': expected a whole number from 0 to 50, got '${value}'`,
+          });
+        raw.approveAfter = reviews;
         break;
       }
       case 'backdoor':
