@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark, each printed as a table with its target.
- * All figures come from the simulated model: they measure crosstalk itself
- * (scheduling, middleware, storage), never answer quality.
+ * All figures come from the simulated model (in process, or behind the fake
+ * OpenAI-compatible server): they measure crosstalk itself (scheduling,
+ * middleware, storage), never answer quality.
  * `npm run bench -- <name>` runs only benchmarks whose name contains <name>.
  */
 import { benchGuard } from './guard.js';
@@ -10,6 +11,7 @@ import { benchStoreOverhead } from './store-overhead.js';
 import { benchTeams } from './teams.js';
 import { benchEval } from './eval.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
+import { benchPeers } from './peers.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
   ['middleware-overhead', benchMiddlewareOverhead],
@@ -19,6 +21,8 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['teams-concurrency', benchTeams],
   ['network-makespan', benchMakespan],
   ['eval-humaneval', benchEval],
+  // LangGraph.js beside crosstalk, over HTTP to the fake server (devDependencies, nothing installed at run time)
+  ['peers', benchPeers],
   ['guard-false-positives', benchGuard],
 ];
 

@@ -54,7 +54,9 @@ describe('estimateChain against executeChain on sim', () => {
       Math.abs(estimate.expected.outputTokens - mean(runs.map((r) => r.outputTokens))) /
         mean(runs.map((r) => r.outputTokens)),
     ).toBeLessThan(0.15);
-    expect(estimate.bound.calls).toBe(6 + 6 + 3 + 2 + 6 + 1 + 1); // testing skipped without a sandbox
+    // ChatDev's limits: 10 turns per discussion (19 replies and a counselor), 3 coding attempts, 10 completion
+    // cycles, 3 review rounds of two calls, dependency file, manual; testing skipped without a sandbox
+    expect(estimate.bound.calls).toBe(20 + 20 + 3 + 10 + 6 + 1 + 1);
     expect(estimate.makespan.boundMs).toBe(estimate.bound.calls * 1000);
   });
 });
@@ -160,7 +162,8 @@ describe('estimateStory and estimateCrossTeam against real runs on sim', () => {
       latencyMs: 1000,
     });
     expect(Object.keys(teams.perModel)).toEqual(['sim']);
-    expect(teams.bound.calls).toBeLessThan(30);
+    const chain = estimateChain({ task: 't', phases, model: 'sim', latencyMs: 1000 });
+    expect(teams.bound.calls).toBeLessThanOrEqual(chain.bound.calls);
   });
 
   it('counts merges level by level as partitionMerge does', () => {

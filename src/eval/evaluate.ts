@@ -8,6 +8,7 @@ import { extractChoice } from '../network/run-network.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { proportion, type Proportion } from './confidence.js';
 import { conceptCoverage } from './coverage.js';
+import { judgeText } from './text-judge.js';
 import {
   datasetPath,
   loadChoiceQuestions,
@@ -36,6 +37,8 @@ export const evalSpecSchema = z.object({
   limit: z.number().int().positive().optional(),
   /** Answers per task (HumanEval's n for pass@k). */
   samples: z.number().int().min(1).max(200),
+  /** The model that rated texts (CommonGen), when one did. */
+  judgeModel: z.string().optional(),
 });
 /** An evaluation's identity. */
 export type EvalSpec = z.infer<typeof evalSpecSchema>;
@@ -72,6 +75,8 @@ export interface EvaluateOptions {
   concurrency?: number;
   /** Stop the whole evaluation before it spends more than this. */
   budgetUsd?: number;
+  /** CommonGen: a model that rates grammar, fluency, relevance and logic (1–10); reports name it. */
+  judgeModel?: string;
   /** Runs HumanEval programs; required for `humaneval`. */
   sandbox?: Sandbox;
   /** The command line, written at the top of the report. */
@@ -158,7 +163,19 @@ async function score(task: Task, answer: MethodAnswer, options: EvaluateOptions)
     const choice = extractChoice(answer.text) ?? null;
     return { choice, correct: choice === task.question.answer };
   }
-  return { coverage: conceptCoverage(answer.text, task.concepts ?? []).coverage };
+  const coverage = conceptCoverage(answer.text, task.concepts ?? []).coverage;
+  if (!options.judgeModel) return { coverage };
+  const judged = await judgeText(answer.text, task.concepts ?? [], options.judgeModel, options.run);
+  const j = judged.judgement;
+  return {
+    coverage,
+    grammar: j?.grammar ?? null,
+    fluency: j?.fluency ?? null,
+    relevance: j?.relevance ?? null,
+    logic: j?.logic ?? null,
+    judgeProblem: judged.problem ?? null,
+    judgeCalls: judged.calls,
+  };
 }
 
 function readRows(file: string): EvalRow[] {
@@ -186,8 +203,23 @@ function aggregate(dataset: EvalDataset, unordered: readonly EvalRow[]): EvalSum
   }
   if (dataset === 'mc')
     return { accuracy: proportion(rows.filter((r) => r.score.correct === true).length, rows.length) };
-  const values = rows.map((r) => Number(r.score.coverage ?? 0));
-  return { coverage: values.length ? values.reduce((a, b) => a + b, 0) / values.length : null };
+  const mean = (key: string) => {
+    const values = rows.map((r) => r.score[key]).filter((v): v is number => typeof v === 'number');
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+  };
+  const judged = rows.some((r) => 'grammar' in r.score);
+  return {
+    coverage: mean('coverage'),
+    ...(judged
+      ? {
+          grammar: mean('grammar'),
+          fluency: mean('fluency'),
+          relevance: mean('relevance'),
+          logic: mean('logic'),
+          unjudged: rows.filter((r) => 'grammar' in r.score && r.score.grammar === null).length,
+        }
+      : {}),
+  };
 }
 
 /**
@@ -212,6 +244,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
       key: 'method',
       message: `method ${method.kind} builds software; ${options.dataset} needs --method single or net`,
     });
+  if (options.judgeModel && options.dataset !== 'commongen')
+    throw new ConfigError({ key: 'judge-model', message: '--judge-model rates texts: it applies to commongen only' });
   const all = loadTasks(options.dataset, file);
   const tasks = options.limit ? all.slice(0, options.limit) : all;
   const spec: EvalSpec = {
@@ -222,6 +256,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
     seed: options.run.seed ?? 0,
     ...(options.limit ? { limit: options.limit } : {}),
     samples: options.samples ?? 1,
+    ...(options.judgeModel ? { judgeModel: options.judgeModel } : {}),
   };
   makeDirectory(options.outDir);
   const specFile = join(options.outDir, 'eval.json');
@@ -337,6 +372,7 @@ export function evalReport(summary: EvalSummary, commandLine?: string): string {
     `- model: ${spec.model}${summary.simulated ? ' (simulated)' : ''}`,
     `- dataset: ${spec.dataset}, ${summary.tasks} tasks, read from ${spec.datasetFile}`,
     `- seed: ${spec.seed}; samples per task: ${spec.samples}`,
+    ...(spec.judgeModel ? [`- judge (grammar, fluency, relevance, logic, 1–10): ${spec.judgeModel}`] : []),
     `- method: ${methodLabel(spec.method)}`,
     ...(commandLine ? [`- command: \`${commandLine}\``] : []),
     `- status: ${summary.status}; answers: ${summary.answered} (${summary.resumed} from an earlier session)`,

@@ -37,3 +37,11 @@ export {
 export { fitLogistic, logistic, type LogisticFit, type LogisticParams } from './logistic-fit.js';
 export { paretoFront, renderSvg, svgToPng } from './plots.js';
 export { sweep, sweepGridSchema, type SweepOptions, type SweepResult, type SweepRow } from './sweep.js';
+export {
+  judgePrompt,
+  judgeText,
+  parseJudgement,
+  textJudgeSchema,
+  type JudgeResult,
+  type TextJudgement,
+} from './text-judge.js';

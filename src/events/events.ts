@@ -1,3 +1,4 @@
+import type { CodeMetrics } from '../metrics/types.js';
 import type { RunKind, RunStatus, RunTotals } from '../store/index.js';
 
 /**
@@ -203,6 +204,17 @@ export interface GuardFindingEvent extends EventBase {
   refused: boolean;
 }
 
+/**
+ * The SRDD metrics of a run's code (ChatDev's and crosstalk's completeness and executability rules,
+ * consistency by embedding or the labelled TF-IDF fallback, quality as product and mean); see `src/metrics`.
+ */
+export interface MetricsEvent extends EventBase {
+  type: 'metrics';
+  /** What was measured: `result` for the run's final code. */
+  scope: string;
+  metrics: CodeMetrics;
+}
+
 /** Live totals of a run (not stored: derived from the other events). */
 export interface ProgressEvent extends EventBase {
   type: 'progress';
@@ -246,6 +258,7 @@ export type CrosstalkEvent =
   | BudgetWarningEvent
   | SandboxResultEvent
   | GuardFindingEvent
+  | MetricsEvent
   | ProgressEvent
   | NoteEvent;
 

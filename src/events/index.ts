@@ -20,6 +20,7 @@ export type {
   BudgetWarningEvent,
   SandboxResultEvent,
   GuardFindingEvent,
+  MetricsEvent,
   ProgressEvent,
   NoteEvent,
 } from './events.js';

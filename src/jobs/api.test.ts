@@ -115,11 +115,22 @@ describe('the library API', () => {
       ...offline(cwd),
     });
     const phases: string[] = [];
-    for await (const event of handle)
+    const measured: CrosstalkEvent[] = [];
+    for await (const event of handle) {
       if (event.type === 'step-finished' || event.type === 'step-skipped') phases.push(event.step.id);
+      if (event.type === 'metrics') measured.push(event);
+    }
     const result = await handle.result;
     expect(result.status).toBe('completed');
     expect(phases).toEqual(['coding', 'code-review', 'manual']);
+    // the final code is measured once, with every rule named; no embedding model: the labelled fallback
+    expect(measured).toHaveLength(1);
+    const metrics = result.summary.metrics!;
+    expect(measured[0]).toMatchObject({ type: 'metrics', scope: 'result', metrics });
+    expect(metrics.consistency.method).toBe('tf-idf-fallback');
+    expect(metrics.consistency.note).toBe('no embedding model configured (--embedding-model)');
+    expect(Object.keys(metrics.quality)).toEqual(['product', 'mean', 'over']);
+    expect([metrics.completeness.chatdev, metrics.completeness.crosstalk]).toEqual([1, 1]);
     expect(result.summary.files).toContain('main.py');
     expect(readFileSync(join(cwd, 'project', 'main.py'), 'utf8')).toMatch(/\S/);
     expect(JSON.parse(readFileSync(join(cwd, 'project', 'crosstalk-run.json'), 'utf8'))).toMatchObject({
@@ -156,6 +167,10 @@ describe('the library API', () => {
     expect(decisions.map((d) => d.deliveredTo)).toEqual([['team1', 'team2'], ['team1', 'team2'], []]);
     const progress = events.filter((e) => e.type === 'progress' && e.teams);
     expect(progress.length).toBeGreaterThan(0);
+    // the merged result is measured once, after the last decision
+    const measured = events.filter((e) => e.type === 'metrics');
+    expect(measured).toEqual([expect.objectContaining({ scope: 'result', metrics: result.summary.metrics })]);
+    expect(events.indexOf(measured[0]!)).toBeGreaterThan(events.indexOf(decisions.at(-1)!));
   });
 
   it('starts every team from the given codebase (--from with --teams)', async () => {

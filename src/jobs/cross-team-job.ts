@@ -1,4 +1,5 @@
 import type { DecisionEvent, EventInput } from '../events/index.js';
+import type { CodeMetrics } from '../metrics/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
@@ -18,6 +19,7 @@ import { chainEventToRun, chainProblems, guardChainInputs, openChainJob, phaseAg
 import { teamOptionsSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields } from './job-run.js';
 import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
+import { measureResult } from './run-metrics.js';
 import { z } from 'zod';
 
 /** A cross-team software job's stored configuration: the chain's settings plus the teams'. */
@@ -48,6 +50,8 @@ export interface CrossTeamSummary {
   test: TestOutcome | null;
   files: string[];
   refusedFiles: Array<{ path: string; reason: string }>;
+  /** The final code's metrics (see `src/metrics`); null when there was no code or the run stopped early. */
+  metrics: CodeMetrics | null;
   error?: string;
 }
 
@@ -195,6 +199,7 @@ export async function runCrossTeamJob(
         ...(inputs.initial ? { initial: inputs.initial } : {}),
         groupSize: options.groupSize,
         scorer: options.scorer,
+        ...(runtime.embedding ? { embedding: runtime.embedding } : {}),
         ...(config.language ? { language: config.language } : {}),
         ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
         seed: runtime.seed,
@@ -221,6 +226,18 @@ export async function runCrossTeamJob(
     if (files) await run.guard.checkOutput(files);
     const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
     const error = stopped?.message ?? result?.error;
+    // the final merge ran the merged code; a team's own result was last run before its closing phases
+    const finalMerge = result?.decisions.at(-1);
+    const mergedAtEnd = finalMerge?.point === 'final' && !finalMerge.skipped;
+    const metrics =
+      result && !stopped
+        ? await measureResult(runtime, run.session, {
+            task: config.task,
+            files: result.files,
+            language: result.language,
+            ...(mergedAtEnd ? { test: result.test, testedFiles: result.files } : {}),
+          })
+        : null;
     const summary: CrossTeamSummary = {
       task: config.task,
       name: config.name,
@@ -245,6 +262,7 @@ export async function runCrossTeamJob(
       test: result?.test ?? null,
       files: written?.written ?? Object.keys(files ?? {}),
       refusedFiles: written?.refused ?? [],
+      metrics,
     };
     const kept = stoppedAfter
       ? `the work up to the ${stoppedAfter.point} decision point is saved${summary.files.length ? ` (${summary.files.length} files of its merged code)` : ''}`

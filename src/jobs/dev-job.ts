@@ -5,7 +5,9 @@ import { executeChain } from '../software/chain.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { EventInput } from '../events/index.js';
 import { inspectChainInputs } from '../guard/index.js';
+import type { CodeMetrics } from '../metrics/index.js';
 import type { RunSession } from './run-session.js';
+import { measureResult } from './run-metrics.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
 import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
@@ -51,6 +53,8 @@ export interface DevSummary {
   /** Files written (paths), when an output directory was given; else the file names produced. */
   files: string[];
   refusedFiles: Array<{ path: string; reason: string; phase: string }>;
+  /** The final code's metrics (see `src/metrics`); null when there was no code or the run stopped early. */
+  metrics: CodeMetrics | null;
   error?: string;
 }
 
@@ -244,6 +248,17 @@ export async function runDevJob(
     const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
     const status = finalStatus(stopped, chain?.status);
     const error = stopped?.message ?? chain?.error;
+    const tested = [...earlier, ...finishedNow].find((state) => state.phase === 'testing');
+    const language = chain?.language ?? config.language;
+    const metrics =
+      chain && !stopped && files
+        ? await measureResult(runtime, session, {
+            task: config.task,
+            files,
+            ...(language ? { language } : {}),
+            ...(tested ? { test: tested.test, testedFiles: tested.files } : {}),
+          })
+        : null;
     const summary: DevSummary = {
       task: config.task,
       name: config.name,
@@ -260,6 +275,7 @@ export async function runDevJob(
       test: chain?.test ?? null,
       files: written?.written ?? Object.keys(files ?? {}),
       refusedFiles: [...(chain?.refused ?? []), ...(written?.refused ?? []).map((r) => ({ ...r, phase: 'write' }))],
+      metrics,
     };
     return finishJob(run, {
       kind: 'dev',

@@ -34,6 +34,8 @@ import type { RunStatus } from '../store/index.js';
 import { closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
+import type { CodeMetrics } from '../metrics/index.js';
+import { measureResult } from './run-metrics.js';
 
 /** A network job's stored configuration: everything needed to run or resume it. */
 export const netJobSchema = z.object({
@@ -99,7 +101,13 @@ export interface NetSummary {
   /** Choice tasks: the answer's letter. */
   choice?: string | null;
   /** Code tasks: the project files written, refused names and the sandbox run. */
-  code?: { files: string[]; refused: Array<{ path: string; reason: string }>; test: TestOutcome };
+  code?: {
+    files: string[];
+    refused: Array<{ path: string; reason: string }>;
+    test: TestOutcome;
+    /** The answer's metrics (see `src/metrics`); null when the answer holds no files or the run stopped early. */
+    metrics: CodeMetrics | null;
+  };
   maxPromptChars: number;
   makespanMs: number;
   error?: string;
@@ -294,6 +302,17 @@ export async function runNetJob(
         : undefined;
     if (code?.files) await run.guard.checkOutput(code.files);
     const written = config.outDir ? writeNetworkOutput(config.outDir, result, code?.files) : undefined;
+    // the answer's run is reused: measuring runs nothing again
+    const metrics =
+      code && result.status !== 'stopped' && result.status !== 'aborted'
+        ? await measureResult(runtime, session, {
+            task: config.task,
+            files: code.files,
+            language: code.language,
+            test: code.test,
+            testedFiles: code.files,
+          })
+        : null;
     const status: RunStatus =
       result.status === 'stopped'
         ? finalStatus(result.stopError, undefined)
@@ -334,6 +353,7 @@ export async function runNetJob(
               files: written?.files ?? Object.keys(code.files),
               refused: [...code.refused, ...(written?.refused ?? [])],
               test: code.test,
+              metrics,
             },
           }
         : {}),

@@ -5,6 +5,7 @@ import {
   nodeDepths,
   runSchedule,
   type ScheduleEvent,
+  type SchedulePriority,
   type ScheduleStatus,
   type ValidatedGraph,
 } from '../graph/index.js';
@@ -29,6 +30,8 @@ export interface NetworkOptions {
   roles?: RoleBook;
   /** Nodes running at once. */
   concurrency: number;
+  /** Which ready node starts first when more are ready than may run. Default `critical-path`. */
+  priority?: SchedulePriority;
   /** Critic ↔ actor rounds per edge (1–3); a critic's approval ends an edge sooner. */
   edgeRounds?: number;
   /** Candidates merged per aggregation call. Default 4. */
@@ -129,6 +132,7 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
   const result = await runSchedule<NodeOutput>({
     steps,
     concurrency: options.concurrency,
+    ...(options.priority ? { priority: options.priority } : {}),
     ...(options.done ? { done: options.done } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     retry: { maxAttempts: options.nodeAttempts ?? 2 },

@@ -18,7 +18,8 @@ import { formatCodebase, parseCodebase, type Files } from '../software/codebase/
 import type { ResolvedPhase } from '../software/phases.js';
 import type { TeamProfile } from './diversify.js';
 import { judgeProposal } from './judge.js';
-import { codeMetrics, type CodeMetrics } from './metrics.js';
+import type { EmbeddingSetup } from '../metrics/index.js';
+import { codeMetrics, proposalScore, type CodeMetrics } from './metrics.js';
 import {
   defaultPruneAbove,
   pruneGreedy,
@@ -74,6 +75,8 @@ export interface CrossTeamOptions {
   language?: ChainLanguage;
   runProgram?: ProgramRunner;
   noRunnerReason?: string;
+  /** Embedding model of the consistency metric; absent: the TF-IDF fallback (see `src/metrics`). */
+  embedding?: EmbeddingSetup;
   /** Size caps on files and prompts of each team's chain; a team that goes over is dropped with the reason. */
   limits?: ChainOptions['limits'];
   seed?: number;
@@ -642,15 +645,19 @@ async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, state:
       : undefined,
     options.scorer !== 'metrics' ? askJudge(options, point, state.report.id, state.files) : undefined,
   ]);
-  const metrics = codeMetrics(options.task, state.files, test);
-  let score = metrics.quality;
+  const metrics = await codeMetrics(options.task, state.files, test, {
+    ...(language ? { language } : {}),
+    ...(options.embedding ? { embedding: options.embedding } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  let score = proposalScore(metrics);
   const report: ProposalReport = { team: state.report.id, score, metrics, ...(language ? { language } : {}) };
   if (verdict) {
     report.judge = verdict;
-    score = options.scorer === 'judge' ? verdict.score : (metrics.quality + verdict.score) / 2;
+    score = options.scorer === 'judge' ? verdict.score : (proposalScore(metrics) + verdict.score) / 2;
   }
   report.score = Math.round(score * 1000) / 1000;
-  const tiebreak = options.scorer === 'judge' ? metrics.quality : verdict?.score;
+  const tiebreak = options.scorer === 'judge' ? proposalScore(metrics) : verdict?.score;
   return {
     id: state.report.id,
     value: state.files,

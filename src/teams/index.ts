@@ -36,7 +36,7 @@ export {
   type ScoreTie,
 } from './prune.js';
 export { TeamBudgets, type Spend, type TeamBudgetsOptions } from './team-budget.js';
-export { codeMetrics, cosineSimilarity, stripComments, type CodeMetrics } from './metrics.js';
+export { codeMetrics, proposalScore, stripComments, type CodeMetrics } from './metrics.js';
 export { judgeProposal, extractJson, type Verdict } from './judge.js';
 export { loadTeamsFile, parseTeamsFile, type TeamSpec } from './teams-file.js';
 export { teamModel } from './team-model.js';

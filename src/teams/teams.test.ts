@@ -15,7 +15,7 @@ import {
 } from './cross-team.js';
 import { diversifyTeams } from './diversify.js';
 import { extractJson, judgeProposal } from './judge.js';
-import { codeMetrics, cosineSimilarity } from './metrics.js';
+import { codeMetrics, proposalScore } from './metrics.js';
 import { pruneGreedy, pruneReason, undecidedTies } from './prune.js';
 import { runStoryTeams, type StoryCheckpoint } from './story.js';
 import { TeamBudgets } from './team-budget.js';
@@ -120,21 +120,31 @@ describe('diversifyTeams, metrics and judge', () => {
     expect(diversifyTeams(8, 1)).toEqual(teams);
   });
 
-  it('scores completeness, executability and consistency', () => {
-    const done = codeMetrics(
-      'a todo list app',
-      { 'main.py': 'def add_todo(items, todo):\n    items.append(todo)\n    return items\n' },
+  it('scores proposals by the cross-team quality (mean) of the metrics module', async () => {
+    const done = await codeMetrics(
+      'a shopping list app',
+      {
+        'main.py': 'def add_to_list(shopping_list, item):\n    shopping_list.append(item)\n    return shopping_list\n',
+      },
       { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 1 },
     );
-    expect(done).toMatchObject({ completeness: 1, executability: 1 });
-    expect(done.consistency).toBeGreaterThan(0);
-    const unfinished = codeMetrics(
-      'a todo list app',
-      { 'main.py': 'def add_todo():\n    pass\n' },
-      { outcome: 'exited-error', rule: 'exit-code', exitCode: 1, output: '', durationMs: 1 },
+    expect(done.completeness.chatdev).toBe(1);
+    expect(done.executability.chatdev).toBe(1);
+    expect(done.consistency.value).toBeGreaterThan(0);
+    expect(proposalScore(done)).toBe(done.quality.mean);
+    const unfinished = await codeMetrics(
+      'a shopping list app',
+      { 'main.py': 'def add_to_list():\n    pass\n' },
+      {
+        outcome: 'exited-error',
+        rule: 'exit-code',
+        exitCode: 1,
+        output: 'Traceback (most recent call last):',
+        durationMs: 1,
+      },
     );
-    expect(unfinished).toMatchObject({ completeness: 0, executability: 0 });
-    expect(cosineSimilarity('todo list', 'todo list')).toBeCloseTo(1);
+    expect([unfinished.completeness.chatdev, unfinished.executability.chatdev]).toEqual([0, 0]);
+    expect(proposalScore(unfinished)).toBeLessThan(proposalScore(done));
   });
 
   it('gives a garbage judge reply a zero score with a reason instead of crashing', async () => {
@@ -378,7 +388,7 @@ describe('executeCrossTeam', () => {
       runProgram,
     });
     expect(result.status).toBe('completed');
-    expect(result.decisions[0]!.proposals.every((p) => p.metrics?.executability === 1 && p.judge)).toBe(true);
+    expect(result.decisions[0]!.proposals.every((p) => p.metrics?.executability.chatdev === 1 && p.judge)).toBe(true);
     expect(waitedInVain).toBe(0);
   });
 
@@ -851,7 +861,7 @@ describe('executeCrossTeam at the paper’s decision points', () => {
       language: 'Python',
     });
     const [d] = result.decisions;
-    expect(new Set(d!.proposals.map((p) => p.metrics?.quality)).size).toBe(1);
+    expect(new Set(d!.proposals.map((p) => p.metrics?.quality.mean)).size).toBe(1);
     expect(d!.ties).toEqual([{ score: d!.proposals[0]!.score, teams: expect.any(Array), broken: true }]);
     expect(d!.tiebreak).toBe('judge score');
     const judged = calls.filter((c) => c.includes('/judge@'));

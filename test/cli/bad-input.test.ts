@@ -55,6 +55,19 @@ describe('bad input gives exit 2 and one line', () => {
       /needs an Anthropic API key/,
     ],
     ['bad sim option', ['ask', 'hi', '--model', 'sim?latency=soon'], {}, /sim option 'latency'/],
+    [
+      'an embedding model from a provider without embeddings',
+      ['dev', 'a clock', '--model', 'sim', '--embedding-model', 'anthropic:claude-sonnet-4-5'],
+      {},
+      /--embedding-model 'anthropic:claude-sonnet-4-5': Anthropic offers no embedding models/,
+    ],
+    [
+      'an unknown embedding model',
+      ['dev', 'a clock', '--model', 'sim', '--embedding-model', 'foo:bar'],
+      {},
+      /--embedding-model: unknown model 'foo:bar'/,
+    ],
+    ['zero dialogue turns', ['dev', 'a clock', '--model', 'sim', '--max-turns', '0'], {}, /--max-turns must be/],
     ['unknown sim option', ['ask', 'hi', '--model', 'sim?speed=9'], {}, /unknown sim option 'speed'/],
     [
       'non-numeric concurrency',

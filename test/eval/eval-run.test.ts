@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { evaluate, type EvalRow } from '../../src/eval/index.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { evaluate, parseJudgement, type EvalRow } from '../../src/eval/index.js';
+import { startFakeOpenAIServer } from '../support/index.js';
 import { cleanEnv, runInProcess, tempDir } from '../support/run-cli.js';
 
 const questions = [
@@ -17,6 +18,8 @@ function writeQuestions(dir: string): string {
   writeFileSync(file, `${questions.map((q) => JSON.stringify(q)).join('\n')}\n`);
   return file;
 }
+
+const data = new URL('../../../shared/data', import.meta.url).pathname;
 
 const rowsOf = (dir: string): EvalRow[] =>
   readFileSync(join(dir, 'results.jsonl'), 'utf8')
@@ -126,7 +129,6 @@ describe('evaluate', () => {
 describe('crosstalk eval', () => {
   it('scores HumanEval answers in the sandbox and writes the report with the command line', async () => {
     const dir = tempDir();
-    const data = new URL('../../../shared/data', import.meta.url).pathname;
     const result = await runInProcess(
       ['eval', 'humaneval', '--dataset-path', data, '--limit', '2', '--model', 'sim', '--out', 'e', '--store', 's.db'],
       { cwd: dir, env: cleanEnv() },
@@ -153,5 +155,42 @@ describe('crosstalk eval', () => {
       expect(result.stderr.trim().split('\n').at(-1)).toMatch(message);
     }
     expect(existsSync(join(dir, 'crosstalk-out'))).toBe(false);
+  });
+});
+
+describe('CommonGen with a judge model', () => {
+  it('records the judge ratings per story and their means, naming the judge in the report', async () => {
+    const dir = tempDir();
+    const server = await startFakeOpenAIServer({
+      reply: ({ messages }) =>
+        messages.some((m) => String(m.content).includes('You are grading a short story'))
+          ? 'Here you go: {"grammar": 8, "fluency": 7, "relevance": 9, "logic": 6}'
+          : 'A toddler pulled a wrapped cupcake from the snow.',
+    });
+    onTestFinished(() => server.close());
+    const judge = `compatible:${server.url}#judge`;
+    const summary = await evaluate({
+      dataset: 'commongen',
+      datasetPath: data,
+      method: { kind: 'single' },
+      outDir: join(dir, 'cg'),
+      limit: 2,
+      judgeModel: judge,
+      run: { model: `compatible:${server.url}#writer`, store: join(dir, 'runs.db'), env: cleanEnv() },
+    });
+    expect(summary.scores).toMatchObject({ grammar: 8, fluency: 7, relevance: 9, logic: 6, unjudged: 0 });
+    expect(summary.scores.coverage).toBeGreaterThan(0);
+    expect(rowsOf(join(dir, 'cg')).every((r) => r.score.judgeCalls === 1)).toBe(true);
+    expect(readFileSync(join(dir, 'cg', 'report.md'), 'utf8')).toContain(
+      `- judge (grammar, fluency, relevance, logic, 1–10): ${judge}`,
+    );
+  });
+
+  it('counts a reply without ratings as unjudged, with the reason', () => {
+    expect(parseJudgement('I liked it.')).toEqual({
+      judgement: null,
+      problem: 'no JSON object with grammar, fluency, relevance and logic in the reply',
+    });
+    expect(parseJudgement('{"grammar": 11, "fluency": 1, "relevance": 1, "logic": 1}').problem).toMatch(/out of range/);
   });
 });

@@ -20,7 +20,7 @@ import {
   type DecisionPoint,
   type Scorer,
 } from '../../teams/index.js';
-import { formatTeamsFinished, printable } from '../format.js';
+import { formatMetricsLines, formatTeamsFinished, printable } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
@@ -86,11 +86,17 @@ function parseLanguage(raw: unknown): ChainLanguage | undefined {
 function chainSettings(text: string, options: Record<string, unknown>, cwd: string) {
   const reviewRounds = wholeNumber('--max-review-rounds', options.maxReviewRounds, 3);
   const testRounds = wholeNumber('--max-test-rounds', options.maxTestRounds, 3);
+  const completionRounds = wholeNumber('--max-completion-rounds', options.maxCompletionRounds, 10, 0, 50);
+  const maxTurns = wholeNumber('--max-turns', options.maxTurns, 10, 1, 50);
   const roles = typeof options.roles === 'string' ? loadRoles(resolve(cwd, options.roles)) : defaultRoles;
   const base = typeof options.phases === 'string' ? loadPhases(resolve(cwd, options.phases)) : resolvePhases(undefined);
   const phases = base.map((p) => {
     if (p.name === 'code-review' && options.maxReviewRounds !== undefined) return { ...p, rounds: reviewRounds };
     if (p.name === 'testing' && options.maxTestRounds !== undefined) return { ...p, rounds: testRounds };
+    if (p.name === 'code-completion' && options.maxCompletionRounds !== undefined)
+      return { ...p, rounds: completionRounds };
+    if ((p.name === 'demand-analysis' || p.name === 'language-choice') && options.maxTurns !== undefined)
+      return { ...p, maxTurns };
     return p;
   });
   const language = parseLanguage(options.language);
@@ -120,6 +126,8 @@ export const registerDev: Register = (program, ctx, run) => {
       ['--language <language>', `fix the language: ${supportedLanguages.join(' or ')}`],
       ['--max-review-rounds <n>', 'review rounds at most (default 3)'],
       ['--max-test-rounds <n>', 'test-and-fix rounds at most (default 3)'],
+      ['--max-completion-rounds <n>', 'code-completion cycles at most, one unfinished file each (default 10)'],
+      ['--max-turns <n>', 'turns of the demand-analysis and language dialogues at most (default 10, as ChatDev)'],
       ['--from <dir>', 'incremental mode: continue from an existing codebase'],
       ['--roles <file>', 'roles.yaml overriding or adding roles'],
       ['--phases <file>', 'phases.yaml changing the chain'],
@@ -157,6 +165,7 @@ export const registerDev: Register = (program, ctx, run) => {
             out: [
               `${doneWord(result.status)}: ${result.outDir}`,
               `  ${formatTeamsFinished(result.summary.teams)}; ${result.summary.files.length} files, language ${result.summary.language}, test ${result.summary.test?.outcome}`,
+              ...formatMetricsLines(result.summary.metrics),
             ],
           }));
         }
@@ -174,6 +183,7 @@ export const registerDev: Register = (program, ctx, run) => {
                   `  refused ${s.refusedFiles.length} unsafe file name(s): ${s.refusedFiles.map((r) => `${printable(r.path)} (${r.reason})`).join('; ')}`,
                 ]
               : []),
+            ...formatMetricsLines(s.metrics),
           ],
         }));
       });

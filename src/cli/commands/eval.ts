@@ -60,6 +60,7 @@ export const registerEval: Register = (program, ctx, run) => {
       ['--dataset <name>', 'sweep: the dataset (humaneval, commongen or mc)'],
       ['--topologies <list>', 'sweep: topologies, comma-separated (e.g. chain,star,mesh)'],
       ['--within <d>', 'sweep: recommend the cheapest cell within d of the best quality (default 0.02)'],
+      ['--judge-model <model>', 'commongen: a model that rates grammar, fluency, relevance and logic (1–10)'],
       ['--unsafe-no-sandbox', 'run HumanEval programs on the host when no sandbox exists (dangerous)'],
     ],
   });
@@ -129,6 +130,7 @@ export const registerEval: Register = (program, ctx, run) => {
         ...common,
         method,
         samples: wholeNumber('--samples', options.samples, 1, 1, 200),
+        ...(typeof options.judgeModel === 'string' ? { judgeModel: options.judgeModel } : {}),
         ...(budget !== undefined ? { budgetUsd: budget } : {}),
         onRow: (row, done, total) => {
           const score = Object.entries(row.score)

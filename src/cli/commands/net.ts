@@ -12,7 +12,7 @@ import type { Register } from '../main.js';
 import { nonEmptyText } from '../parse-flags.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand } from '../define-command.js';
-import { printable } from '../format.js';
+import { formatMetricsLines, printable } from '../format.js';
 import { printJobEnd, runWithProgress } from '../run-job.js';
 
 const taskTypes = ['code', 'text', 'choice'] as const;
@@ -130,6 +130,7 @@ export const registerNet: Register = (program, ctx, run) => {
           out: s.code
             ? [
                 `${s.code.files.length} files in ${join(config.outDir!, 'project')}; test ${s.code.test.outcome} (${s.code.test.rule})${s.code.refused.length ? `; refused ${s.code.refused.map((r) => printable(r.path)).join(', ')}` : ''}`,
+                ...formatMetricsLines(s.code.metrics),
               ]
             : s.answer !== null
               ? [config.taskType === 'choice' ? `answer: ${s.choice ?? '(no letter found)'}` : s.answer]
