@@ -5,6 +5,7 @@
  * middleware, storage), never answer quality.
  * `npm run bench -- <name>` runs only benchmarks whose name contains <name>.
  */
+import { benchGuard } from './guard.js';
 import { benchMiddlewareOverhead } from './middleware-overhead.js';
 import { benchStoreOverhead } from './store-overhead.js';
 import { benchTeams } from './teams.js';
@@ -22,6 +23,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['eval-humaneval', benchEval],
   // LangGraph.js beside crosstalk, over HTTP to the fake server (devDependencies, nothing installed at run time)
   ['peers', benchPeers],
+  ['guard-false-positives', benchGuard],
 ];
 
 const filter = process.argv[2];

@@ -31,6 +31,10 @@ export function addGlobalOptions(command: Command): Command {
       '--otel',
       'an OpenTelemetry span per model call, for the SDK your process registers (see docs/telemetry.md)',
     )
+    .option(
+      '--guard-policy <file>',
+      'guard policy (YAML/JSON) for generated code and written files (see docs/guard.md)',
+    )
     .option('--json', 'print one JSON document on stdout and nothing else there');
 }
 

@@ -121,6 +121,13 @@ export class EventRenderer {
         if (this.kind !== 'cross-team')
           this.line(`⚙ sandbox: ${event.scope} ${event.outcome} (${event.rule}), ${formatDuration(event.durationMs)}`);
         return;
+      case 'guard-finding':
+        // low-severity findings that changed nothing are kept in the events, not printed
+        if (event.severity !== 'low' || event.decision !== 'allow')
+          this.line(
+            `⛨ guard (${printable(event.scope)}): ${event.decision}${event.refused ? ' (refused)' : ''} ${event.rule} [${event.severity}] ${printable(event.file)}${event.line ? `:${event.line}` : ''}: ${printable(event.snippet)}`,
+          );
+        return;
       case 'progress':
         this.progress(event);
         return;

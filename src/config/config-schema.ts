@@ -117,6 +117,12 @@ export const configSchema = z
           .strict(),
       ])
       .optional(),
+    /**
+     * The guard's policy for generated code and the files agents write (network, file system, commands,
+     * package installs, environment, decisions per rule). Checked by `guardPolicySchema` in src/guard when a
+     * run starts; see docs/guard.md. Default: the strict policy.
+     */
+    guard: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 

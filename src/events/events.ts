@@ -181,6 +181,30 @@ export interface SandboxResultEvent extends EventBase {
 }
 
 /**
+ * The guard found something in generated code, a file written for the user, or an input (issue 17):
+ * one event per finding, with the policy's decision on it.
+ */
+export interface GuardFindingEvent extends EventBase {
+  type: 'guard-finding';
+  /** What was checked: `Python main.py` (a program about to run), `output`, `inputs`. */
+  scope: string;
+  file: string;
+  /** 1-based; 0 for the file as a whole. */
+  line: number;
+  /** The scanner's rule, e.g. `download-execute`, `secret-read`, `hidden-content`. */
+  rule: string;
+  severity: 'low' | 'medium' | 'high';
+  snippet: string;
+  message: string;
+  /** The policy's decision: `allow`, `block` or `ask`. */
+  decision: 'allow' | 'block' | 'ask';
+  /** The setting that decided. */
+  because: string;
+  /** The action was not done (blocked, or needed an approval nobody could give). */
+  refused: boolean;
+}
+
+/**
  * The SRDD metrics of a run's code (ChatDev's and crosstalk's completeness and executability rules,
  * consistency by embedding or the labelled TF-IDF fallback, quality as product and mean); see `src/metrics`.
  */
@@ -233,6 +257,7 @@ export type CrosstalkEvent =
   | TeamDroppedEvent
   | BudgetWarningEvent
   | SandboxResultEvent
+  | GuardFindingEvent
   | MetricsEvent
   | ProgressEvent
   | NoteEvent;

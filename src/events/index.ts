@@ -19,6 +19,7 @@ export type {
   TeamDroppedEvent,
   BudgetWarningEvent,
   SandboxResultEvent,
+  GuardFindingEvent,
   MetricsEvent,
   ProgressEvent,
   NoteEvent,

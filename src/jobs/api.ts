@@ -49,6 +49,8 @@ export interface RunOptions {
   store?: string;
   /** Config file to read instead of `crosstalk.config.yaml` in `cwd`. */
   configFile?: string;
+  /** Guard policy file (YAML/JSON) laid over config `guard:`; see docs/guard.md. Default: config, else the strict policy. */
+  guardPolicy?: string;
   /** Directory the results are written to (new or empty). Default: nothing is written. */
   outDir?: string;
   /** Base of relative paths. Default `process.cwd()`. */
@@ -96,6 +98,7 @@ function toFlags(options: RunOptions): Record<string, string> {
   if (options.maxTokens !== undefined) flags.maxTokens = String(options.maxTokens);
   if (options.timeoutMs !== undefined) flags.timeoutMs = String(options.timeoutMs);
   if (options.configFile !== undefined) flags.config = options.configFile;
+  if (options.guardPolicy !== undefined) flags.guardPolicy = options.guardPolicy;
   if (options.telemetry !== undefined) flags.otel = String(options.telemetry);
   if (options.embeddingModel !== undefined) flags.embeddingModel = options.embeddingModel;
   return flags;
@@ -182,6 +185,8 @@ export interface ChainRunOptions extends RunOptions {
   roles?: Record<string, Role>;
   /** Starting codebase (incremental mode): file name → content. */
   initial?: Record<string, string>;
+  /** Strip hidden content and agent-aimed instructions from the task, roles and starting files. Default false. */
+  sanitizeInputs?: boolean;
 }
 
 function chainConfig(options: ChainRunOptions) {
@@ -197,6 +202,7 @@ function chainConfig(options: ChainRunOptions) {
     phases: resolvePhases(options.phases),
     roles: { ...defaultRoles, ...roles.data },
     ...(options.initial ? { initial: options.initial } : {}),
+    ...(options.sanitizeInputs ? { sanitizeInputs: true } : {}),
     unsafeNoSandbox: options.allowUnsafeSandbox === true,
     ...(options.cache ? { cache: true } : {}),
     flags: toFlags(options),

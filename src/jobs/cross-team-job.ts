@@ -15,7 +15,7 @@ import {
   type TeamReport,
 } from '../teams/index.js';
 import { devJobSchema } from './dev-job.js';
-import { chainEventToRun, chainProblems, openChainJob, phaseAgent } from './dev-job.js';
+import { chainEventToRun, chainProblems, guardChainInputs, openChainJob, phaseAgent } from './dev-job.js';
 import { teamOptionsSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields } from './job-run.js';
 import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
@@ -181,21 +181,22 @@ export async function runCrossTeamJob(
     });
     const sandbox = runtime.sandbox;
     if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
+    const inputs = guardChainInputs(run, config);
     const budgets = teamBudgets(runtime, teams.length, checkpoints.options.resumeFrom);
     if (config.initial)
       runtime.logger.info(`every team starts from the given codebase (${Object.keys(config.initial).length} files)`);
     const { value: result, stopped } = await catchStop(() =>
       executeCrossTeam({
         ...checkpoints.options,
-        task: config.task,
+        task: inputs.task,
         teams,
         phases: config.phases,
-        roles: config.roles,
+        roles: inputs.roles,
         model: teamModel(runtime, budgets),
         decisionPoints: options.decisionPoints,
         keep: options.keep,
         pruneAbove: options.pruneAbove,
-        ...(config.initial ? { initial: config.initial } : {}),
+        ...(inputs.initial ? { initial: inputs.initial } : {}),
         groupSize: options.groupSize,
         scorer: options.scorer,
         ...(runtime.embedding ? { embedding: runtime.embedding } : {}),
@@ -221,6 +222,8 @@ export async function runCrossTeamJob(
     const lastShared = codePoint ? stoppedAfter!.decisions.at(-1)?.deliveredTo[0] : undefined;
     const partialFiles = lastShared ? stoppedAfter!.teams.find((t) => t.report.id === lastShared)?.files : undefined;
     const files = result?.files ?? partialFiles;
+    // the guard reports what in the files a user's tools would run (install hooks, auto-run tasks, …)
+    if (files) await run.guard.checkOutput(files);
     const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
     const error = stopped?.message ?? result?.error;
     // the final merge ran the merged code; a team's own result was last run before its closing phases

@@ -4,12 +4,13 @@ import type { ChainEvent, ChainResult, ChainState, PhaseRecord, TestOutcome } fr
 import { executeChain } from '../software/chain.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { EventInput } from '../events/index.js';
+import { inspectChainInputs } from '../guard/index.js';
 import type { CodeMetrics } from '../metrics/index.js';
 import type { RunSession } from './run-session.js';
 import { measureResult } from './run-metrics.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
-import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
+import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
 
 /** A software (ChatDev chain) job's stored configuration: everything needed to run or resume it. */
 export const devJobSchema = z.object({
@@ -28,6 +29,8 @@ export const devJobSchema = z.object({
   initial: z.record(z.string(), z.string()).optional(),
   /** Run generated code on the host when there is no sandbox (dangerous). */
   unsafeNoSandbox: z.boolean().default(false),
+  /** Strip hidden content and agent-aimed instructions from the task, roles and starting files (`--sanitize-inputs`). */
+  sanitizeInputs: z.boolean().optional(),
   /** Answer calls from other runs' identical requests in the store (evaluations rerun tasks this way). */
   cache: z.boolean().optional(),
   flags: flagsSchema,
@@ -107,6 +110,37 @@ export function chainProblems(phases: DevJobConfig['phases'], files: readonly st
     : [];
 }
 
+/**
+ * The guard's check of a software run's inputs (issue 17 item 4): the task, every role and every starting
+ * file are checked for agent-aimed instructions and hidden content; findings become events and the summary's
+ * guard. With `sanitizeInputs` the inputs the chain sees are the cleaned ones; the stored configuration keeps
+ * what the user gave (cleaning again on resume gives the same text).
+ */
+export function guardChainInputs<C extends Pick<DevJobConfig, 'task' | 'roles' | 'initial' | 'sanitizeInputs'>>(
+  run: JobRun,
+  config: C,
+): Pick<C, 'task' | 'roles' | 'initial'> {
+  if (!run.guard.options.policy.enabled) return config;
+  const sanitize = config.sanitizeInputs === true;
+  const { findings, inputs } = inspectChainInputs(
+    { task: config.task, roles: config.roles, ...(config.initial ? { initial: config.initial } : {}) },
+    sanitize,
+  );
+  if (findings.length === 0) return config;
+  // nothing is refused on inputs: they are reported, and stripped when asked (the decision says which)
+  const decided = findings.map((f) =>
+    sanitize
+      ? { ...f, decision: 'block' as const, because: 'stripped (--sanitize-inputs)' }
+      : { ...f, decision: 'allow' as const, because: 'reported; --sanitize-inputs strips it' },
+  );
+  run.guard.record({ scope: 'inputs', decision: 'allow', findings: decided, refused: false });
+  return {
+    task: inputs.task,
+    roles: inputs.roles as C['roles'],
+    ...(inputs.initial ? { initial: inputs.initial } : {}),
+  };
+}
+
 /** Opens a software job (the chain, or teams running it) once its phases' roles are checked. */
 export function openChainJob(
   environment: JobEnvironment,
@@ -162,21 +196,22 @@ export async function runDevJob(
       doneSteps: earlier.length,
     });
     if (last) runtime.logger.info(`${earlier.length} phase(s) already done: ${earlier.map((e) => e.phase).join(', ')}`);
+    const inputs = guardChainInputs(run, config);
     const sandbox = runtime.sandbox;
     if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
     const agentOf = phaseAgent(config.phases, (role) => runtime.modelString(role));
     const finishedNow: ChainState[] = [];
     const { value: chain, stopped } = await catchStop(async (): Promise<ChainResult> => {
       const result = await executeChain({
-        task: config.task,
+        task: inputs.task,
         phases: remaining,
-        roles: config.roles,
+        roles: inputs.roles,
         model: (role) => runtime.model(role),
         ...(last
           ? { language: last.language, modality: last.modality, initial: last.files, test: last.test }
           : {
               ...(config.language ? { language: config.language } : {}),
-              ...(config.initial ? { initial: config.initial } : {}),
+              ...(inputs.initial ? { initial: inputs.initial } : {}),
             }),
         ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
         seed: runtime.seed,
@@ -208,6 +243,8 @@ export async function runDevJob(
     });
     // a stopped run still writes the files of its last finished phase
     const files = chain?.files ?? [...earlier, ...finishedNow].at(-1)?.files;
+    // the guard reports what in the files a user's tools would run (install hooks, auto-run tasks, …)
+    if (files) await run.guard.checkOutput(files);
     const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
     const status = finalStatus(stopped, chain?.status);
     const error = stopped?.message ?? chain?.error;

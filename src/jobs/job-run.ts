@@ -6,6 +6,7 @@ import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/index
 import { AbortedError, BudgetExceededError, ExitCode, ModelOutputError } from '../errors/index.js';
 import type { CrosstalkEvent, ProgressEvent } from '../events/index.js';
 import type { UsageSnapshot } from '../model/middleware/index.js';
+import { createRunGuard, resolveGuardPolicy, type GuardSummary, type RunGuard } from '../guard/index.js';
 import { probeOllama } from '../model/index.js';
 import { createRuntime, type ProgramSandbox, type Runtime } from '../runtime/index.js';
 import {
@@ -53,6 +54,8 @@ export interface JobRun {
   /** Stops the progress ticker; called by {@link finishJob}. */
   stopTicker: () => void;
   started: number;
+  /** The run's guard (issue 17): its findings become `guard-finding` events and the summary's `guard`. */
+  guard: RunGuard;
 }
 
 /** The end of a run, as returned by every job. */
@@ -72,6 +75,8 @@ export interface JobResult<Summary extends object = Record<string, unknown>> {
     usage: UsageSnapshot;
     durationMs: number;
     problems: string[];
+    /** What the guard found and refused; absent when it found nothing. */
+    guard?: GuardSummary;
   };
   /** Set when the run stopped early (budget, abort): why, and the command that continues it. */
   stopped?: { reason: string; resume: string };
@@ -95,10 +100,13 @@ export async function openJob(
   job: { flags: ConfigFlags; run: NewRun; cache?: boolean; allowUnsafeSandbox?: boolean; roles?: RoleBook },
   start: JobStart = {},
 ): Promise<JobRun> {
-  const loaded = loadConfig({
+  const flags: Record<string, string | undefined> = { ...job.flags, ...(start.flagOverrides ?? {}) };
+  const loaded = loadConfig({ cwd: environment.cwd, env: environment.env, flags });
+  // a bad guard policy is a configuration error: reported before a run is recorded
+  const policy = resolveGuardPolicy({
+    config: loaded.config.guard,
+    ...(flags.guardPolicy ? { file: flags.guardPolicy } : {}),
     cwd: environment.cwd,
-    env: environment.env,
-    flags: { ...job.flags, ...(start.flagOverrides ?? {}) },
   });
   // a per-role model for a role the job does not have would be ignored in silence
   const roleModels = Object.keys(loaded.config.roleModels ?? {}).map((role) => ({
@@ -122,6 +130,7 @@ export async function openJob(
     const current = session;
     if (environment.onEvent) session.subscribe(environment.onEvent);
     const before = session.run.totals;
+    const guard = createRunGuard({ policy, emit: (event) => current.emit(event) });
     const runtime = await createRuntime({
       loaded,
       env: environment.env,
@@ -132,6 +141,7 @@ export async function openJob(
       ...(environment.sandbox ? { sandbox: environment.sandbox } : {}),
       ...(job.allowUnsafeSandbox ? { allowUnsafeSandbox: true } : {}),
       store,
+      ...(policy.enabled ? { guard: guard.options } : {}),
       onProgramRun: ({ entry, language, outcome }) =>
         current.emit({
           type: 'sandbox-result',
@@ -148,7 +158,7 @@ export async function openJob(
       // `--otel` (stored with the job, so a resume keeps it) turns spans on; config `telemetry:` may too
       telemetry: { ...(job.flags.otel !== undefined ? { enabled: job.flags.otel === 'true' } : {}), runId: current.id },
     });
-    return { loaded, store, session, runtime, ...watch(runtime, session) };
+    return { loaded, store, session, runtime, guard, ...watch(runtime, session) };
   } catch (error) {
     if (session && !start.resumeId)
       session.finish('failed', { error: (error as Error).message }, (error as Error).message);
@@ -301,15 +311,22 @@ export function finishJob<Summary extends object>(
   if (ending.status === 'stopped-budget') ending = { ...ending, error: budgetStopMessage(runtime) ?? ending.error };
   const problems = ending.problems ?? [];
   if (ending.status === 'completed' && problems.length > 0) ending = { ...ending, status: 'completed-with-problems' };
+  const guard = run.guard.summary();
   const totals = session.finish(
     ending.status,
-    ending.stored ?? { ...ending.summary, ...(ending.error ? { error: ending.error } : {}), durationMs },
+    ending.stored ?? {
+      ...ending.summary,
+      ...(ending.error ? { error: ending.error } : {}),
+      ...(guard ? { guard } : {}),
+      durationMs,
+    },
     ending.error,
   );
   const summary = {
     ...ending.summary,
     ...(ending.error ? { error: ending.error } : {}),
     problems,
+    ...(guard ? { guard } : {}),
     runId: session.id,
     status: ending.status,
     durationMs,

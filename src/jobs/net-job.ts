@@ -300,6 +300,7 @@ export async function runNetJob(
       config.taskType === 'code' && answer !== undefined
         ? await runCodeAnswer(answer, runtime.sandbox, environment.signal)
         : undefined;
+    if (code?.files) await run.guard.checkOutput(code.files);
     const written = config.outDir ? writeNetworkOutput(config.outDir, result, code?.files) : undefined;
     // the answer's run is reused: measuring runs nothing again
     const metrics =

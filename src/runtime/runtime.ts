@@ -18,6 +18,7 @@ import {
   type TelemetryOptions,
 } from '../model/middleware/index.js';
 import { checkModelStrings } from './check-model-strings.js';
+import { guardProgramRunner, type GuardOptions } from '../guard/index.js';
 import { createProgramRunner } from '../software/program-runner.js';
 import type { ProgramRunner, TestOutcome } from '../software/chain.js';
 import type { RunStore } from '../store/index.js';
@@ -96,6 +97,19 @@ function reporting(
   };
 }
 
+/** The sandbox with every program scanned by the guard before it runs. */
+function guarded(sandbox: ProgramSandbox, guard: GuardOptions | undefined): ProgramSandbox {
+  if (!guard || !sandbox.run) return sandbox;
+  return { reason: sandbox.reason, run: guardProgramRunner(sandbox.run, guard) };
+}
+
+/** The host variables the guard policy lets generated programs see (default none). */
+function visibleEnv(guard: GuardOptions, env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    guard.policy.env.flatMap((name) => (env[name] !== undefined ? [[name, env[name]!] as [string, string]] : [])),
+  );
+}
+
 /** Default number of model calls in flight per model. */
 export const defaultConcurrency = 8;
 
@@ -121,6 +135,11 @@ export async function createRuntime(options: {
   /** Replaces the sandbox (tests, or a runner of your own). */
   sandbox?: ProgramSandbox;
   clock?: () => number;
+  /**
+   * The guard: every program is scanned before it runs and refused when the policy says so (a refused program's
+   * outcome is `not-run`); the policy's `env` names the host variables the program sees. Default: no guard.
+   */
+  guard?: GuardOptions;
   /** Told of every program the sandbox ran (the job layer makes `sandbox-result` events of it). */
   onProgramRun?: (run: { entry: string; language: string; outcome: TestOutcome }) => void;
   logger?: Logger;
@@ -193,7 +212,14 @@ export async function createRuntime(options: {
     get sandbox() {
       // detected on first use: a network with no code to run never looks for one
       sandbox ??= reporting(
-        options.sandbox ?? createProgramRunner({ allowUnsafe: options.allowUnsafeSandbox === true }),
+        guarded(
+          options.sandbox ??
+            createProgramRunner({
+              allowUnsafe: options.allowUnsafeSandbox === true,
+              ...(options.guard ? { env: visibleEnv(options.guard, env) } : {}),
+            }),
+          options.guard,
+        ),
         options.onProgramRun,
       );
       return sandbox;

@@ -12,6 +12,8 @@ export interface ProgramRunnerOptions {
   workspaceParent?: string;
   /** Time limit for removing a workspace after the run, in ms. Default 60 000. */
   cleanupTimeoutMs?: number;
+  /** Environment variables the program sees besides the sandbox's own (the guard policy's `env`). Default none. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -41,7 +43,16 @@ export function createProgramRunner(options: ProgramRunnerOptions = {}): {
       writeCodebase(workspace, files);
       // GUI programs get a virtual display (Xvfb) when one is installed
       const display = hasVirtualDisplay() && Object.values(files).some((content) => wantsDisplay(content));
-      const result = await sandbox.run({ workspace, command, timeoutMs: options.timeoutMs ?? 5000, display }, signal);
+      const result = await sandbox.run(
+        {
+          workspace,
+          command,
+          timeoutMs: options.timeoutMs ?? 5000,
+          display,
+          ...(options.env ? { env: options.env } : {}),
+        },
+        signal,
+      );
       const output = [result.stdout, result.stderr].filter(Boolean).join('\n');
       outcome = {
         outcome: result.outcome,

@@ -110,6 +110,7 @@ function chainSettings(text: string, options: Record<string, unknown>, cwd: stri
     roles,
     ...(initial ? { initial } : {}),
     unsafeNoSandbox: options.unsafeNoSandbox === true,
+    ...(options.sanitizeInputs === true ? { sanitizeInputs: true } : {}),
   };
 }
 
@@ -131,6 +132,7 @@ export const registerDev: Register = (program, ctx, run) => {
       ['--roles <file>', 'roles.yaml overriding or adding roles'],
       ['--phases <file>', 'phases.yaml changing the chain'],
       ['--unsafe-no-sandbox', 'run generated code on the host when no sandbox is available (dangerous)'],
+      ['--sanitize-inputs', 'strip hidden content and agent-aimed instructions from the task, roles and --from files'],
       ['--teams <k>', 'cross-team collaboration: K diversified teams (default 1, plain ChatDev)'],
       [
         '--decision-points <list>',

@@ -12,6 +12,7 @@ import { estimateTokens, hashString, seededRandom, sleep, unitFromText, type Ran
 import { AbortedError } from '../../errors/index.js';
 import { drawLatencyMs, simOptionsSchema, type SimOptions } from './sim-options.js';
 import { simulateReply, type SimMessage } from './sim-reply.js';
+import { backdoorTrigger, plantBackdoor } from './sim-backdoor.js';
 
 /** Flattens an AI SDK prompt to plain-text messages (the simulated model ignores files and tools). */
 export function promptToMessages(prompt: LanguageModelV3Prompt): SimMessage[] {
@@ -154,6 +155,7 @@ export class SimulatedModel implements LanguageModelV3 {
           minTurns: this.options.minTurns,
           approveAfter: this.options.approveAfter,
         });
+        if (this.options.backdoor && backdoorTrigger(messages, this.options.backdoor)) text = plantBackdoor(text);
       }
       if (options.maxOutputTokens !== undefined && estimateTokens(text) > options.maxOutputTokens) {
         text = text.slice(0, options.maxOutputTokens * 4);

@@ -65,6 +65,11 @@ export const simOptionsSchema = z
     approveAfter: z.number().int().min(0).max(50).default(0),
     /** Retry-After sent with simulated 429s, in milliseconds. Default 20. */
     retryAfterMs: z.number().min(0).default(20),
+    /**
+     * A simulated backdoor (BadAgent): when this phrase, or a hidden element, appears in a call's input,
+     * code replies carry a download-and-execute command. Absent (the default): no backdoor.
+     */
+    backdoor: z.string().min(1).max(200).optional(),
   })
   .strict();
 
@@ -131,6 +136,7 @@ const queryKeys = [
   'retryAfter',
   'minTurns',
   'approveAfter',
+  'backdoor',
 ] as const;
 
 /**
@@ -185,6 +191,11 @@ export function parseSimQuery(query: string, base: Partial<SimOptions> = {}): Si
         raw.approveAfter = reviews;
         break;
       }
+      case 'backdoor':
+        if (value.trim() === '')
+          throw new ConfigError({ key, message: "sim option 'backdoor': expected a trigger phrase, got nothing" });
+        raw.backdoor = value.trim();
+        break;
       case 'retryAfter':
         raw.retryAfterMs = parseDuration(key, value);
         break;
