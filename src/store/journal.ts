@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   LanguageModelV3CallOptions,
   LanguageModelV3GenerateResult,
@@ -7,6 +6,7 @@ import type {
 } from '@ai-sdk/provider';
 import { callCost } from '../model/middleware/prices.js';
 import type { RunStore } from './run-store.js';
+import { sha256Hex } from './sha256.js';
 
 /** Counters of one journal. */
 export interface JournalStats {
@@ -64,10 +64,13 @@ const identityFields = [
   'toolChoice',
 ] as const;
 
-/** The request as canonical JSON and its hash (the JSON is also what the journal stores). */
-function requestIdentity(model: string, params: LanguageModelV3CallOptions): { hash: string; json: string } {
-  const json = JSON.stringify({ model, ...Object.fromEntries(identityFields.map((key) => [key, params[key]])) });
-  return { hash: createHash('sha256').update(json).digest('hex'), json };
+/** The request's identity (what the journal stores) and the hash of its canonical JSON. */
+function requestIdentity(
+  model: string,
+  params: LanguageModelV3CallOptions,
+): { hash: string; request: Record<string, unknown> } {
+  const request = { model, ...Object.fromEntries(identityFields.map((key) => [key, params[key]])) };
+  return { hash: sha256Hex(JSON.stringify(request)), request };
 }
 
 type StoredResponse = Pick<LanguageModelV3GenerateResult, 'content' | 'finishReason' | 'usage' | 'warnings'>;
@@ -137,7 +140,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   const occurrences = new Map<string, number>();
   const stats = options.stats ?? { replayed: 0, recorded: 0 };
   const lookup = (params: LanguageModelV3CallOptions) => {
-    const { hash, json } = requestIdentity(options.model, params);
+    const { hash, request } = requestIdentity(options.model, params);
     // identical requests are told apart by where they come from (node, phase, team) and their order there,
     // so a resumed run finds each node's own answers whatever order the nodes run in
     const scope = (params.providerOptions?.crosstalk as { scope?: unknown } | undefined)?.scope;
@@ -149,7 +152,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
     const hit =
       (known ? options.store.findCall(options.runId, key) : undefined) ??
       (options.crossRun ? options.store.findCallAnyRun(hash) : undefined);
-    return { hash, json, key, hit };
+    return { hash, request, key, hit };
   };
   const replay = (hit: NonNullable<ReturnType<typeof lookup>['hit']>): StoredResponse => {
     stats.replayed++;
@@ -164,7 +167,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   const record = (
     params: LanguageModelV3CallOptions,
     hash: string,
-    json: string,
+    request: Record<string, unknown>,
     key: string,
     response: StoredResponse,
     latencyMs: number,
@@ -185,8 +188,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       requestHash: hash,
       model: options.model,
       agent: agentOf(params),
-      request: null,
-      requestJson: json,
+      request,
       response,
       inputTokens,
       outputTokens,
@@ -198,7 +200,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   return {
     specificationVersion: 'v3',
     async wrapGenerate({ params, model }) {
-      const { hash, json, key, hit } = lookup(params);
+      const { hash, request, key, hit } = lookup(params);
       if (hit) return { ...replay(hit), response: { id: `replay-${key.slice(0, 12)}` } };
       const started = performance.now();
       // the key travels inward so the pending marker can note the moment the call is really sent
@@ -206,7 +208,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       record(
         params,
         hash,
-        json,
+        request,
         key,
         { content: result.content, finishReason: result.finishReason, usage: result.usage, warnings: result.warnings },
         performance.now() - started,
@@ -214,7 +216,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       return result;
     },
     async wrapStream({ params, model }) {
-      const { hash, json, key, hit } = lookup(params);
+      const { hash, request, key, hit } = lookup(params);
       if (hit) {
         const stored = replay(hit);
         const text = stored.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
@@ -244,7 +246,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
             record(
               params,
               hash,
-              json,
+              request,
               key,
               { content: [{ type: 'text', text }], finishReason: part.finishReason, usage: part.usage, warnings: [] },
               performance.now() - started,

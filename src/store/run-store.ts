@@ -154,7 +154,7 @@ export interface CallRecord {
   model: string;
   agent: string | null;
   request: unknown;
-  /** The request already serialized (saves serializing it twice); stored instead of `request` when set. */
+  /** The request as JSON, read when `request` is null (the store keeps the request, not this text). */
   requestJson?: string;
   response: unknown;
   inputTokens: number;
