@@ -129,6 +129,54 @@ export function pendingMarkerMiddleware(options: { store: RunStore; runId: strin
   };
 }
 
+/** Tokens and cost of one answered call. */
+function usageOf(
+  price: JournalOptions['price'],
+  usage: LanguageModelV3GenerateResult['usage'],
+): { inputTokens: number; outputTokens: number; costUsd: number | null } {
+  const inputTokens = usage.inputTokens.total ?? 0;
+  const outputTokens = usage.outputTokens.total ?? 0;
+  const cachedInput = usage.inputTokens.cacheRead ?? 0;
+  return {
+    inputTokens,
+    outputTokens,
+    costUsd: callCost(price, { input: inputTokens, cachedInput, output: outputTokens }) ?? null,
+  };
+}
+
+/**
+ * Stands in for the journal when the store keeps nothing (`--store none`):
+ * no request is hashed, looked up or recorded; answered calls are only
+ * counted, so the run's totals stay right.
+ */
+export function callCounterMiddleware(
+  options: Pick<JournalOptions, 'price' | 'stats' | 'onRecord'>,
+): LanguageModelV3Middleware {
+  const stats = options.stats ?? { replayed: 0, recorded: 0 };
+  const count = (usage: LanguageModelV3GenerateResult['usage']) => {
+    stats.recorded++;
+    options.onRecord?.(usageOf(options.price, usage));
+  };
+  return {
+    specificationVersion: 'v3',
+    async wrapGenerate({ doGenerate }) {
+      const result = await doGenerate();
+      count(result.usage);
+      return result;
+    },
+    async wrapStream({ doStream }) {
+      const result = await doStream();
+      const transform = new TransformStream<LanguageModelV3StreamPart, LanguageModelV3StreamPart>({
+        transform(part, controller) {
+          if (part.type === 'finish') count(part.usage);
+          controller.enqueue(part);
+        },
+      });
+      return { ...result, stream: result.stream.pipeThrough(transform) };
+    },
+  };
+}
+
 /**
  * The model-call journal: every call is looked up by the hash of its full
  * request before it is sent; a hit is answered from the store at zero cost.
@@ -173,14 +221,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
     latencyMs: number,
   ) => {
     stats.recorded++;
-    const inputTokens = response.usage.inputTokens.total ?? 0;
-    const outputTokens = response.usage.outputTokens.total ?? 0;
-    const costUsd =
-      callCost(options.price, {
-        input: inputTokens,
-        cachedInput: response.usage.inputTokens.cacheRead ?? 0,
-        output: outputTokens,
-      }) ?? null;
+    const { inputTokens, outputTokens, costUsd } = usageOf(options.price, response.usage);
     options.onRecord?.({ inputTokens, outputTokens, costUsd });
     options.store.putCall({
       runId: options.runId,

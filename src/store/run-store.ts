@@ -6,6 +6,8 @@
  * store is written by one coordinator process at a time.
  */
 export interface RunStore {
+  /** True for a store that keeps nothing (`--store none`): sessions on it only count their calls. */
+  readonly discards?: boolean;
   /** Creates a run and returns it. */
   createRun(run: NewRun): RunRecord;
   getRun(id: string): RunRecord | undefined;
