@@ -38,7 +38,10 @@ const Encoding = {
   deflate: 1,
 } as const;
 
-/** SQL of the bodies table (schema v2). `hash`: the first 16 bytes of the SHA-256 of the UTF-8 text. */
+/**
+ * SQL of the bodies table (schema v2). `hash`: the first 12 bytes (96 bits: no collision is expected below
+ * 10^14 bodies) of the SHA-256 of the UTF-8 text.
+ */
 export const bodiesTableSql = `CREATE TABLE bodies (
   id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, enc INTEGER NOT NULL, data BLOB NOT NULL
 )`;
@@ -125,7 +128,7 @@ export class BodyStore {
   idOf(text: string): number {
     const cached = this.ids.get(text);
     if (cached !== undefined) return cached;
-    const hash = sha256Bytes(text).subarray(0, 16);
+    const hash = sha256Bytes(text).subarray(0, 12);
     let enc: number = Encoding.raw;
     let data: string | Buffer = text;
     if (text.length >= compressMin) {

@@ -29,7 +29,8 @@ const migrations: Array<(db: Database.Database) => void> = [
   migrateToV2,
 ];
 
-const schemaV1 = `CREATE TABLE runs (
+/** The v1 schema (crosstalk 0.1): also what the store benchmark writes to compare the two layouts. */
+export const schemaV1 = `CREATE TABLE runs (
      id TEXT PRIMARY KEY, kind TEXT NOT NULL, task TEXT NOT NULL, config TEXT NOT NULL,
      status TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER,
      totals TEXT NOT NULL, result TEXT
@@ -57,18 +58,20 @@ const schemaV1 = `CREATE TABLE runs (
    );`;
 
 /**
- * The v2 journal. `key`: the journal key, its leading request hash as 32 bytes and the rest as UTF-8 (a key
+ * The v2 journal. `run`: the run's number in `run_refs` (a 17-character id in every row and index entry was a
+ * tenth of the journal's bytes). `key`: the journal key, its leading request hash as 32 bytes and the rest as UTF-8 (a key
  * not led by a 64-digit hex hash is stored as text). `request_hash`: NULL when the key starts with it (always,
  * for the journal's own keys). `request` and `response`: packed by {@link BodyStore.pack}. No foreign key: checking
  * it cost a third of a row's insert; {@link SqliteRunStore.deleteRun} deletes a run's calls itself.
  */
-const callsV2 = `CREATE TABLE calls (
-     run_id TEXT NOT NULL, key BLOB NOT NULL, request_hash BLOB,
+const callsV2 = `CREATE TABLE run_refs (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE);
+   CREATE TABLE calls (
+     run INTEGER NOT NULL, key BLOB NOT NULL, request_hash BLOB,
      model TEXT NOT NULL, agent TEXT, request TEXT, response TEXT NOT NULL, input_tokens INTEGER NOT NULL,
      output_tokens INTEGER NOT NULL, cost_usd REAL, latency_ms REAL NOT NULL, at INTEGER NOT NULL,
-     PRIMARY KEY (run_id, key)
+     PRIMARY KEY (run, key)
    );
-   CREATE INDEX calls_by_hash ON calls(coalesce(request_hash, substr(key, 1, 32)));`;
+   CREATE INDEX calls_by_hash ON calls(substr(coalesce(request_hash, key), 1, 8));`;
 
 /** Rows copied per statement while migrating (keeps memory flat on a large store). */
 const migrationChunk = 500;
@@ -84,6 +87,7 @@ function migrateToV2(db: Database.Database): void {
     ${callsV2}
     ALTER TABLE artifacts ADD COLUMN parts TEXT;`);
   const bodies = new BodyStore(db);
+  const runRef = runRefs(db);
   const read = db.prepare('SELECT rowid AS n, * FROM calls_v1 WHERE rowid > ? ORDER BY rowid LIMIT ?');
   const insert = db.prepare(writeSql.putCall);
   for (let after = 0; ; ) {
@@ -92,7 +96,7 @@ function migrateToV2(db: Database.Database): void {
     for (const row of rows) {
       const [key, requestHash] = packKey(row.key as string, row.request_hash as string);
       insert.run(
-        row.run_id,
+        runRef(row.run_id as string),
         key,
         requestHash,
         row.model,
@@ -119,6 +123,23 @@ function migrateToV2(db: Database.Database): void {
     for (const row of rows) packArtifact.run(JSON.stringify(bodies.packText(row.content)), row.hash);
     after = rows[rows.length - 1]!.hash;
   }
+}
+
+/** The number of a run in `run_refs`, given it on first use (cached: a run keeps its number until deleted). */
+function runRefs(db: Database.Database): ((runId: string) => number) & { forget: () => void } {
+  const add = db.prepare('INSERT OR IGNORE INTO run_refs (id) VALUES (?)');
+  const find = db.prepare('SELECT n FROM run_refs WHERE id = ?').pluck();
+  const known = new Map<string, number>();
+  const ref = (runId: string): number => {
+    let n = known.get(runId);
+    if (n === undefined) {
+      add.run(runId);
+      n = find.get(runId) as number;
+      known.set(runId, n);
+    }
+    return n;
+  };
+  return Object.assign(ref, { forget: () => known.clear() });
 }
 
 const hexHash = /^[0-9a-f]{64}/;
@@ -272,6 +293,7 @@ export class SqliteRunStore implements RunStore {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteRunStore['prepare']>;
   private readonly bodies: BodyStore;
+  private readonly runRef: ReturnType<typeof runRefs>;
   /** Runs its argument in a transaction (made once: better-sqlite3 builds a wrapper per `transaction` call). */
   private readonly inTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
   /** Write-behind buffer: writes waiting for the next flush (one transaction). */
@@ -337,6 +359,7 @@ export class SqliteRunStore implements RunStore {
     }
     this.statements = this.prepare();
     this.bodies = new BodyStore(this.db);
+    this.runRef = runRefs(this.db);
     this.inTransaction = this.db.transaction((fn: () => unknown) => fn());
   }
 
@@ -415,22 +438,27 @@ export class SqliteRunStore implements RunStore {
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
       listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
       deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
-      deleteCalls: db.prepare('DELETE FROM calls WHERE run_id = ?'),
+      deleteCalls: db.prepare('DELETE FROM calls WHERE run = (SELECT n FROM run_refs WHERE id = ?)'),
       putStep: db.prepare(writeSql.putStep),
       getSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY rowid'),
       nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM events WHERE run_id = ?'),
       insertEvent: db.prepare(writeSql.insertEvent),
       listEvents: db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      findCall: db.prepare('SELECT * FROM calls WHERE run_id = ? AND key = ?'),
+      findCall: db.prepare(
+        'SELECT c.*, r.id AS run_id FROM calls c JOIN run_refs r ON r.n = c.run WHERE r.id = ? AND c.key = ?',
+      ),
+      // the index holds the hash's first 8 bytes (a fifth of the whole): enough to find it, checked in full after
       findCallAnyRun: db.prepare(
-        'SELECT * FROM calls WHERE coalesce(request_hash, substr(key, 1, 32)) = ? ORDER BY rowid LIMIT 1',
+        'SELECT c.*, r.id AS run_id FROM calls c JOIN run_refs r ON r.n = c.run WHERE substr(coalesce(c.request_hash, c.key), 1, 8) = substr(@hash, 1, 8) AND coalesce(c.request_hash, substr(c.key, 1, 32)) = @hash ORDER BY c.rowid LIMIT 1',
       ),
       putCall: db.prepare(writeSql.putCall),
       callTotals: db.prepare(
-        'SELECT COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS cost, SUM(cost_usd IS NULL) AS unknown FROM calls WHERE run_id = ?',
+        'SELECT COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS cost, SUM(cost_usd IS NULL) AS unknown FROM calls WHERE run = (SELECT n FROM run_refs WHERE id = ?)',
       ),
-      listCallKeys: db.prepare('SELECT key FROM calls WHERE run_id = ?').pluck(),
-      listCalls: db.prepare('SELECT * FROM calls WHERE run_id = ? ORDER BY at, rowid'),
+      listCallKeys: db.prepare('SELECT key FROM calls WHERE run = (SELECT n FROM run_refs WHERE id = ?)').pluck(),
+      listCalls: db.prepare(
+        'SELECT c.*, r.id AS run_id FROM calls c JOIN run_refs r ON r.n = c.run WHERE r.id = ? ORDER BY c.at, c.rowid',
+      ),
       markPending: db.prepare(writeSql.markPending),
       clearPending: db.prepare(writeSql.clearPending),
       takePending: db.prepare('DELETE FROM pending_calls WHERE run_id = ?'),
@@ -494,6 +522,7 @@ export class SqliteRunStore implements RunStore {
     this.flush();
     return this.atomically(() => {
       this.statements.deleteCalls.run(id);
+      this.runRef.forget();
       return this.statements.deleteRun.run(id).changes > 0;
     }, 'immediate');
   }
@@ -512,7 +541,7 @@ export class SqliteRunStore implements RunStore {
       const [key, requestHash] = packKey(c.key, c.requestHash);
       const request = c.request ?? (c.requestJson === undefined ? null : JSON.parse(c.requestJson));
       this.statements.putCall.run(
-        c.runId,
+        this.runRef(c.runId),
         key,
         requestHash,
         c.model,
@@ -539,6 +568,7 @@ export class SqliteRunStore implements RunStore {
       return this.inTransaction[mode](fn) as T;
     } catch (error) {
       this.bodies.forget();
+      this.runRef.forget();
       throw error;
     }
   }
@@ -673,7 +703,7 @@ export class SqliteRunStore implements RunStore {
   findCallAnyRun(requestHash: string): CallRecord | undefined {
     this.flush();
     return this.toCall(
-      this.statements.findCallAnyRun.get(packHash(requestHash)) as Record<string, unknown> | undefined,
+      this.statements.findCallAnyRun.get({ hash: packHash(requestHash) }) as Record<string, unknown> | undefined,
     );
   }
 
