@@ -413,13 +413,17 @@ export class SqliteRunStore implements RunStore {
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
-      | { value: string }
-      | undefined;
-    const current = row ? Number(row.value) : 0;
+    const version = () => {
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+        | { value: string }
+        | undefined;
+      return row ? Number(row.value) : 0;
+    };
+    const current = version();
     this.checkNotNewer(current);
     const apply = this.db.transaction(() => {
-      for (let v = current; v < schemaVersion; v++) migrations[v]!(this.db);
+      // read again under the write lock: another process may have migrated the store meanwhile
+      for (let v = version(); v < schemaVersion; v++) migrations[v]!(this.db);
       this.db
         .prepare(
           "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
