@@ -287,6 +287,18 @@ function openForReading(path: string, busyTimeoutMs: number): Database.Database 
  * SQLite adapter of {@link RunStore}: one file, WAL journal (readers never
  * block the writer), a busy timeout so two processes can share it, schema
  * versioned with migrations.
+ *
+ * Durability (unchanged by schema v2). In write-behind mode writes are
+ * committed together: within the event-loop turn in which a model call is
+ * sent (the pending marker asks for it), before any read, and at close. A
+ * committed transaction survives the process being killed; with
+ * `synchronous = NORMAL` a power loss may undo the last ones. An answered
+ * call is committed no later than the next commit after it (the next call
+ * sent, a read or the close); one answered but not yet committed when the
+ * process dies was marked pending already, so a resume counts it as lost and
+ * asks again — it is never counted as answered without its answer. A call's
+ * bodies are written in the same transaction as its row, so no journal row
+ * refers to a body that is not there.
  */
 export class SqliteRunStore implements RunStore {
   readonly path: string;
