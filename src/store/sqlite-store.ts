@@ -295,8 +295,9 @@ function openForReading(path: string, busyTimeoutMs: number): Database.Database 
  * `synchronous = NORMAL` a power loss may undo the last ones. An answered
  * call is committed no later than the next commit after it (the next call
  * sent, a read or the close); one answered but not yet committed when the
- * process dies was marked pending already, so a resume counts it as lost and
- * asks again — it is never counted as answered without its answer. A call's
+ * process dies was marked pending already (unless it was sent and answered
+ * within one turn: see `pendingMarkerMiddleware`), so a resume counts it as
+ * lost and asks again — it is never counted as answered without its answer. A call's
  * bodies are written in the same transaction as its row, so no journal row
  * refers to a body that is not there.
  */
