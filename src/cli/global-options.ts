@@ -25,7 +25,7 @@ export function addGlobalOptions(command: Command): Command {
     .option('--budget-usd <usd>', 'stop before spending more than this (resumable)')
     .option('--max-tokens <n>', 'stop before using more than this many tokens (resumable)')
     .option('--timeout-ms <ms>', 'per-call timeout in milliseconds')
-    .option('--store <path>', 'run store path (default ./.crosstalk/runs.db)')
+    .option('--store <path>', "run store path, or 'none' to keep nothing (default ./.crosstalk/runs.db)")
     .option('--role-models <list>', 'per-role models: role=model,… (e.g. programmer=openai:gpt-4o,critic=sim)')
     .option(
       '--otel',

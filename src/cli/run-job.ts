@@ -39,7 +39,9 @@ export function printJobEnd(
   });
   if (result.stopped) {
     out.note(
-      `crosstalk: ${result.stopped.reason}. Resume with: ${result.stopped.resume} (answered calls are replayed free)`,
+      result.stopped.resume
+        ? `crosstalk: ${result.stopped.reason}. Resume with: ${result.stopped.resume} (answered calls are replayed free)`
+        : `crosstalk: ${result.stopped.reason}. It cannot be resumed: --store none kept nothing`,
     );
     return result.exitCode;
   }

@@ -23,6 +23,7 @@ import { startRun, type RunHandle } from './handle.js';
 import type { JobResult } from './job-run.js';
 import { runNetJob, type NetSummary } from './net-job.js';
 import { resumeJob } from './resume-job.js';
+import { noStore } from '../store/index.js';
 import { runStoryJob, type StorySummary } from './story-job.js';
 
 /** Settings every run function takes. Unset ones come from `crosstalk.config.yaml` and the environment, as for the CLI. */
@@ -43,8 +44,9 @@ export interface RunOptions {
   timeoutMs?: number;
   /**
    * Run store file (SQLite): the run is journaled there and can be resumed
-   * with {@link resumeRun} or `crosstalk runs resume`. Default: in memory, kept
-   * only while the run lasts.
+   * with {@link resumeRun} or `crosstalk runs resume`. `'none'`: no store at
+   * all (no database work; the run cannot be resumed). Default: in memory,
+   * kept only while the run lasts.
    */
   store?: string;
   /** Config file to read instead of `crosstalk.config.yaml` in `cwd`. */
@@ -85,7 +87,11 @@ export interface RunOptions {
 /** The stored form of the run options (strings, as on the command line), so a resume loads the same settings. */
 function toFlags(options: RunOptions): Record<string, string> {
   const flags: Record<string, string> = {
-    store: options.store ? resolve(options.cwd ?? process.cwd(), options.store) : ':memory:',
+    store: !options.store
+      ? ':memory:'
+      : options.store === noStore
+        ? noStore
+        : resolve(options.cwd ?? process.cwd(), options.store),
   };
   if (options.model !== undefined) flags.model = options.model;
   if (options.roleModels)
@@ -317,6 +323,7 @@ export function resumeRun(options: ResumeOptions): RunHandle<JobResult<object>> 
   return start(options, (environment) => {
     const flags = toFlags({ ...options, store: options.store });
     const { store: _store, ...flagOverrides } = flags;
-    return resumeJob(environment, { storePath: resolve(cwd, options.store), runId: options.runId, flagOverrides });
+    const storePath = options.store === noStore ? noStore : resolve(cwd, options.store);
+    return resumeJob(environment, { storePath, runId: options.runId, flagOverrides });
   });
 }

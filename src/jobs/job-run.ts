@@ -10,9 +10,12 @@ import { createRunGuard, resolveGuardPolicy, type GuardSummary, type RunGuard } 
 import { probeOllama } from '../model/index.js';
 import { createRuntime, type ProgramSandbox, type Runtime } from '../runtime/index.js';
 import {
+  NoRunStore,
+  noStore,
   resolveStorePath,
   SqliteRunStore,
   type NewRun,
+  type RunStore,
   type RunKind,
   type RunStatus,
   type RunTotals,
@@ -46,7 +49,7 @@ export interface JobStart {
 /** What every job has open while it runs. */
 export interface JobRun {
   loaded: LoadedConfig;
-  store: SqliteRunStore;
+  store: RunStore;
   session: RunSession;
   runtime: Runtime;
   /** Live totals for progress events. */
@@ -78,8 +81,11 @@ export interface JobResult<Summary extends object = Record<string, unknown>> {
     /** What the guard found and refused; absent when it found nothing. */
     guard?: GuardSummary;
   };
-  /** Set when the run stopped early (budget, abort): why, and the command that continues it. */
-  stopped?: { reason: string; resume: string };
+  /**
+   * Set when the run stopped early (budget, abort): why, and the command that continues it (absent when the run
+   * was not stored, `--store none`).
+   */
+  stopped?: { reason: string; resume?: string };
   /** Calls answered free from the journal in this session. */
   replayedCalls: number;
 }
@@ -123,7 +129,8 @@ export async function openJob(
   // bad model strings, missing keys and unreachable defaults fail here, before a run is recorded
   if (!start.resumeId) await createRuntime({ loaded, env: environment.env, probe });
   const storePath = loaded.config.store === ':memory:' ? ':memory:' : resolveStorePath(environment.cwd, loaded.config);
-  const store = new SqliteRunStore(storePath, { writeBehind: true });
+  const store: RunStore =
+    storePath === noStore ? new NoRunStore() : new SqliteRunStore(storePath, { writeBehind: true });
   let session: RunSession | undefined;
   try {
     session = start.resumeId ? RunSession.resume(store, start.resumeId, storePath) : RunSession.start(store, job.run);
@@ -360,7 +367,11 @@ export function finishJob<Summary extends object>(
       ? {
           stopped: {
             reason: `${ending.error ?? ending.status}${ending.saved ? `; ${ending.saved}` : ''}`,
-            resume: `crosstalk runs resume ${session.id}${ending.status === 'stopped-budget' ? ' --budget-usd <larger>' : ''}`,
+            ...(run.store.discards
+              ? {}
+              : {
+                  resume: `crosstalk runs resume ${session.id}${ending.status === 'stopped-budget' ? ' --budget-usd <larger>' : ''}`,
+                }),
           },
         }
       : {}),

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ConfigFlags } from '../config/index.js';
 import { ConfigError, StoreError } from '../errors/index.js';
-import { SqliteRunStore, type RunRecord } from '../store/index.js';
+import { noStore, SqliteRunStore, type RunRecord } from '../store/index.js';
 import { crossTeamJobSchema, runCrossTeamJob } from './cross-team-job.js';
 import { devJobSchema, runDevJob } from './dev-job.js';
 import type { JobEnvironment, JobResult } from './job-run.js';
@@ -49,6 +49,12 @@ export async function resumeJob(
   options: { storePath: string; runId: string; flagOverrides?: ConfigFlags },
 ): Promise<JobResult<object>> {
   const { storePath } = options;
+  if (storePath === noStore)
+    throw new StoreError({
+      code: 'RUN_NOT_FOUND',
+      path: storePath,
+      message: `run ${options.runId} cannot be resumed from --store none, which keeps no runs; pass the --store it was written to`,
+    });
   const record = findRun(storePath, options.runId);
   if (record.status === 'completed' || record.status === 'completed-with-problems')
     throw new StoreError({

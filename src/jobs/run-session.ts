@@ -3,6 +3,7 @@ import { StoreError } from '../errors/index.js';
 import { isStoredEvent, type CrosstalkEvent, type EventInput } from '../events/index.js';
 import { currentOwner, ownerState, runOwner } from './run-owner.js';
 import {
+  callCounterMiddleware,
   journalMiddleware,
   pendingMarkerMiddleware,
   type JournalStats,
@@ -140,6 +141,15 @@ export class RunSession {
     price?: { input: number; output: number },
     crossRun = false,
   ): { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware } {
+    if (this.store.discards) {
+      // nothing is kept: no request to hash or look up, no pending mark; only the totals count the call
+      const counter = callCounterMiddleware({
+        price,
+        stats: this.journalStats,
+        onRecord: (r) => this.countRecorded(r),
+      });
+      return { journal: counter, sent: { specificationVersion: 'v3' } };
+    }
     return {
       journal: journalMiddleware({
         store: this.store,

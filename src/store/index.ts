@@ -11,7 +11,9 @@ export type {
   CallRecord,
 } from './run-store.js';
 export { SqliteRunStore, newRunId, schemaVersion } from './sqlite-store.js';
+export { NoRunStore, noStore } from './no-store.js';
 export {
+  callCounterMiddleware,
   journalMiddleware,
   pendingMarkerMiddleware,
   requestHash,

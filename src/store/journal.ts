@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   LanguageModelV3CallOptions,
   LanguageModelV3GenerateResult,
@@ -7,6 +6,7 @@ import type {
 } from '@ai-sdk/provider';
 import { callCost } from '../model/middleware/prices.js';
 import type { RunStore } from './run-store.js';
+import { sha256Hex } from './sha256.js';
 
 /** Counters of one journal. */
 export interface JournalStats {
@@ -64,10 +64,13 @@ const identityFields = [
   'toolChoice',
 ] as const;
 
-/** The request as canonical JSON and its hash (the JSON is also what the journal stores). */
-function requestIdentity(model: string, params: LanguageModelV3CallOptions): { hash: string; json: string } {
-  const json = JSON.stringify({ model, ...Object.fromEntries(identityFields.map((key) => [key, params[key]])) });
-  return { hash: createHash('sha256').update(json).digest('hex'), json };
+/** The request's identity (what the journal stores) and the hash of its canonical JSON. */
+function requestIdentity(
+  model: string,
+  params: LanguageModelV3CallOptions,
+): { hash: string; request: Record<string, unknown> } {
+  const request = { model, ...Object.fromEntries(identityFields.map((key) => [key, params[key]])) };
+  return { hash: sha256Hex(JSON.stringify(request)), request };
 }
 
 type StoredResponse = Pick<LanguageModelV3GenerateResult, 'content' | 'finishReason' | 'usage' | 'warnings'>;
@@ -126,6 +129,54 @@ export function pendingMarkerMiddleware(options: { store: RunStore; runId: strin
   };
 }
 
+/** Tokens and cost of one answered call. */
+function usageOf(
+  price: JournalOptions['price'],
+  usage: LanguageModelV3GenerateResult['usage'],
+): { inputTokens: number; outputTokens: number; costUsd: number | null } {
+  const inputTokens = usage.inputTokens.total ?? 0;
+  const outputTokens = usage.outputTokens.total ?? 0;
+  const cachedInput = usage.inputTokens.cacheRead ?? 0;
+  return {
+    inputTokens,
+    outputTokens,
+    costUsd: callCost(price, { input: inputTokens, cachedInput, output: outputTokens }) ?? null,
+  };
+}
+
+/**
+ * Stands in for the journal when the store keeps nothing (`--store none`):
+ * no request is hashed, looked up or recorded; answered calls are only
+ * counted, so the run's totals stay right.
+ */
+export function callCounterMiddleware(
+  options: Pick<JournalOptions, 'price' | 'stats' | 'onRecord'>,
+): LanguageModelV3Middleware {
+  const stats = options.stats ?? { replayed: 0, recorded: 0 };
+  const count = (usage: LanguageModelV3GenerateResult['usage']) => {
+    stats.recorded++;
+    options.onRecord?.(usageOf(options.price, usage));
+  };
+  return {
+    specificationVersion: 'v3',
+    async wrapGenerate({ doGenerate }) {
+      const result = await doGenerate();
+      count(result.usage);
+      return result;
+    },
+    async wrapStream({ doStream }) {
+      const result = await doStream();
+      const transform = new TransformStream<LanguageModelV3StreamPart, LanguageModelV3StreamPart>({
+        transform(part, controller) {
+          if (part.type === 'finish') count(part.usage);
+          controller.enqueue(part);
+        },
+      });
+      return { ...result, stream: result.stream.pipeThrough(transform) };
+    },
+  };
+}
+
 /**
  * The model-call journal: every call is looked up by the hash of its full
  * request before it is sent; a hit is answered from the store at zero cost.
@@ -137,7 +188,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   const occurrences = new Map<string, number>();
   const stats = options.stats ?? { replayed: 0, recorded: 0 };
   const lookup = (params: LanguageModelV3CallOptions) => {
-    const { hash, json } = requestIdentity(options.model, params);
+    const { hash, request } = requestIdentity(options.model, params);
     // identical requests are told apart by where they come from (node, phase, team) and their order there,
     // so a resumed run finds each node's own answers whatever order the nodes run in
     const scope = (params.providerOptions?.crosstalk as { scope?: unknown } | undefined)?.scope;
@@ -149,7 +200,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
     const hit =
       (known ? options.store.findCall(options.runId, key) : undefined) ??
       (options.crossRun ? options.store.findCallAnyRun(hash) : undefined);
-    return { hash, json, key, hit };
+    return { hash, request, key, hit };
   };
   const replay = (hit: NonNullable<ReturnType<typeof lookup>['hit']>): StoredResponse => {
     stats.replayed++;
@@ -164,20 +215,13 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   const record = (
     params: LanguageModelV3CallOptions,
     hash: string,
-    json: string,
+    request: Record<string, unknown>,
     key: string,
     response: StoredResponse,
     latencyMs: number,
   ) => {
     stats.recorded++;
-    const inputTokens = response.usage.inputTokens.total ?? 0;
-    const outputTokens = response.usage.outputTokens.total ?? 0;
-    const costUsd =
-      callCost(options.price, {
-        input: inputTokens,
-        cachedInput: response.usage.inputTokens.cacheRead ?? 0,
-        output: outputTokens,
-      }) ?? null;
+    const { inputTokens, outputTokens, costUsd } = usageOf(options.price, response.usage);
     options.onRecord?.({ inputTokens, outputTokens, costUsd });
     options.store.putCall({
       runId: options.runId,
@@ -185,8 +229,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       requestHash: hash,
       model: options.model,
       agent: agentOf(params),
-      request: null,
-      requestJson: json,
+      request,
       response,
       inputTokens,
       outputTokens,
@@ -198,7 +241,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
   return {
     specificationVersion: 'v3',
     async wrapGenerate({ params, model }) {
-      const { hash, json, key, hit } = lookup(params);
+      const { hash, request, key, hit } = lookup(params);
       if (hit) return { ...replay(hit), response: { id: `replay-${key.slice(0, 12)}` } };
       const started = performance.now();
       // the key travels inward so the pending marker can note the moment the call is really sent
@@ -206,7 +249,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       record(
         params,
         hash,
-        json,
+        request,
         key,
         { content: result.content, finishReason: result.finishReason, usage: result.usage, warnings: result.warnings },
         performance.now() - started,
@@ -214,7 +257,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
       return result;
     },
     async wrapStream({ params, model }) {
-      const { hash, json, key, hit } = lookup(params);
+      const { hash, request, key, hit } = lookup(params);
       if (hit) {
         const stored = replay(hit);
         const text = stored.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
@@ -244,7 +287,7 @@ export function journalMiddleware(options: JournalOptions): LanguageModelV3Middl
             record(
               params,
               hash,
-              json,
+              request,
               key,
               { content: [{ type: 'text', text }], finishReason: part.finishReason, usage: part.usage, warnings: [] },
               performance.now() - started,

@@ -6,6 +6,8 @@
  * store is written by one coordinator process at a time.
  */
 export interface RunStore {
+  /** True for a store that keeps nothing (`--store none`): sessions on it only count their calls. */
+  readonly discards?: boolean;
   /** Creates a run and returns it. */
   createRun(run: NewRun): RunRecord;
   getRun(id: string): RunRecord | undefined;
@@ -154,7 +156,7 @@ export interface CallRecord {
   model: string;
   agent: string | null;
   request: unknown;
-  /** The request already serialized (saves serializing it twice); stored instead of `request` when set. */
+  /** The request as JSON, read when `request` is null (the store keeps the request, not this text). */
   requestJson?: string;
   response: unknown;
   inputTokens: number;

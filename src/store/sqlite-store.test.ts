@@ -1,10 +1,10 @@
-import { statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { StoreError } from '../errors/index.js';
-import { SqliteRunStore } from './sqlite-store.js';
+import { SqliteRunStore, schemaVersion } from './sqlite-store.js';
 
 const tempPath = () => join(tempDir('crosstalk-store-'), 'runs.db');
 
@@ -192,5 +192,97 @@ describe('SqliteRunStore', () => {
     ).toEqual(['fast#0', 'slow#0']);
     expect(reader.takePending(run.id)).toBe(1);
     reader.close();
+  });
+});
+
+/** A store as crosstalk 0.1 (schema v1) wrote it: one run with a journaled call, a step and its artifact. */
+function writeV1Store(path: string): { runId: string; key: string; hash: string; artifactHash: string } {
+  const db = new Database(path);
+  db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta VALUES ('schema_version', '1');
+    CREATE TABLE runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, task TEXT NOT NULL, config TEXT NOT NULL,
+      status TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER,
+      totals TEXT NOT NULL, result TEXT);
+    CREATE TABLE steps (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, id TEXT NOT NULL,
+      state TEXT NOT NULL, attempts INTEGER NOT NULL, output_hash TEXT, meta TEXT, updated_at INTEGER NOT NULL,
+      PRIMARY KEY (run_id, id));
+    CREATE TABLE events (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+      at INTEGER NOT NULL, type TEXT NOT NULL, data TEXT, PRIMARY KEY (run_id, seq));
+    CREATE TABLE calls (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, key TEXT NOT NULL,
+      request_hash TEXT NOT NULL, model TEXT NOT NULL, agent TEXT, request TEXT, response TEXT NOT NULL,
+      input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL, latency_ms REAL NOT NULL,
+      at INTEGER NOT NULL, PRIMARY KEY (run_id, key));
+    CREATE INDEX calls_by_hash ON calls(request_hash);
+    CREATE TABLE artifacts (hash TEXT PRIMARY KEY, content TEXT NOT NULL, size INTEGER NOT NULL);
+    CREATE TABLE pending_calls (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, key TEXT NOT NULL,
+      at INTEGER NOT NULL, PRIMARY KEY (run_id, key));`);
+  const runId = 'old-run';
+  const hash = 'ab'.repeat(32);
+  const key = `${hash}@node/n1#0`;
+  const artifactHash = 'cd'.repeat(32);
+  db.prepare("INSERT INTO runs VALUES (?, 'net', 'an old task', '{}', 'interrupted', 1, 2, NULL, ?, NULL)").run(
+    runId,
+    JSON.stringify({ calls: 1, replayedCalls: 0, inputTokens: 5, outputTokens: 7, costUsd: 0.25 }),
+  );
+  db.prepare('INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, 5, 7, 0.25, 12.5, 3)').run(
+    runId,
+    key,
+    hash,
+    'sim',
+    'actor n1',
+    JSON.stringify({ model: 'sim', prompt: [{ role: 'user', content: 'An old prompt, long enough to be a text.' }] }),
+    JSON.stringify({ content: [{ type: 'text', text: 'An old answer\nover two lines.' }], finishReason: 'stop' }),
+  );
+  db.prepare('INSERT INTO artifacts VALUES (?, ?, ?)').run(artifactHash, 'The old artifact, kept.', 23);
+  db.prepare("INSERT INTO steps VALUES (?, 'n1', 'done', 1, ?, 'null', 4)").run(runId, artifactHash);
+  db.close();
+  return { runId, key, hash, artifactHash };
+}
+
+describe('SqliteRunStore schema migration', () => {
+  it('migrates a v1 store on open: its journal still replays, its artifacts and runs still read', () => {
+    const path = tempPath();
+    const old = writeV1Store(path);
+    const store = new SqliteRunStore(path);
+    expect(store.getRun(old.runId)).toMatchObject({ task: 'an old task', status: 'interrupted' });
+    expect(store.listCallKeys(old.runId)).toEqual([old.key]);
+    const call = store.findCall(old.runId, old.key);
+    expect(call).toMatchObject({
+      requestHash: old.hash,
+      agent: 'actor n1',
+      request: { prompt: [{ role: 'user', content: 'An old prompt, long enough to be a text.' }] },
+      response: { content: [{ type: 'text', text: 'An old answer\nover two lines.' }] },
+      inputTokens: 5,
+      outputTokens: 7,
+      costUsd: 0.25,
+      latencyMs: 12.5,
+    });
+    expect(store.findCallAnyRun(old.hash)?.key).toBe(old.key);
+    expect(store.getArtifact(old.artifactHash)).toBe('The old artifact, kept.');
+    store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(String(schemaVersion));
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'calls_v1'").get()).toBeUndefined();
+    db.close();
+  });
+
+  it('upgrades a v1 store opened for reading when it may write it', () => {
+    const path = tempPath();
+    const old = writeV1Store(path);
+    const reader = new SqliteRunStore(path, { readOnly: true });
+    expect(reader.listCalls(old.runId).map((c) => c.key)).toEqual([old.key]);
+    reader.close();
+  });
+
+  // root may write any file, so the refusal can only be seen as another user
+  it.skipIf(process.getuid?.() === 0)('refuses a v1 store it may not upgrade in one line naming the version', () => {
+    const locked = tempPath();
+    writeV1Store(locked);
+    chmodSync(locked, 0o444);
+    chmodSync(dirname(locked), 0o555);
+    onTestFinished(() => chmodSync(dirname(locked), 0o755));
+    expect(() => new SqliteRunStore(locked, { readOnly: true })).toThrow(
+      /written by an older crosstalk \(schema v1\) and must be upgraded/,
+    );
   });
 });

@@ -1,9 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { makeDirectory } from '../common/index.js';
 import { StoreError } from '../errors/index.js';
+import { BodyStore, bodiesTableSql } from './bodies.js';
+import { sha256Hex } from './sha256.js';
 import { writeSql, type WriteOp } from './write-sql.js';
 import type {
   CallRecord,
@@ -17,11 +19,18 @@ import type {
 } from './run-store.js';
 
 /** Schema version this build writes. Older stores are migrated; newer ones are refused. */
-export const schemaVersion = 1;
+export const schemaVersion = 2;
 
-const migrations: string[] = [
+/** Migrations, by the version they lead to: `migrations[v]` takes a store from v to v + 1. */
+const migrations: Array<(db: Database.Database) => void> = [
   // v1
-  `CREATE TABLE runs (
+  (db) => db.exec(schemaV1),
+  // v2: the journal and artifacts through content-addressed bodies
+  migrateToV2,
+];
+
+/** The v1 schema (crosstalk 0.1): also what the store benchmark writes to compare the two layouts. */
+export const schemaV1 = `CREATE TABLE runs (
      id TEXT PRIMARY KEY, kind TEXT NOT NULL, task TEXT NOT NULL, config TEXT NOT NULL,
      status TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER,
      totals TEXT NOT NULL, result TEXT
@@ -46,8 +55,118 @@ const migrations: string[] = [
    CREATE TABLE pending_calls (
      run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, key TEXT NOT NULL, at INTEGER NOT NULL,
      PRIMARY KEY (run_id, key)
-   );`,
-];
+   );`;
+
+/**
+ * The v2 journal. `run`: the run's number in `run_refs` (a 17-character id in every row and index entry was a
+ * tenth of the journal's bytes). `key`: the journal key, its leading request hash as 32 bytes and the rest as UTF-8 (a key
+ * not led by a 64-digit hex hash is stored as text). `request_hash`: NULL when the key starts with it (always,
+ * for the journal's own keys). `request` and `response`: packed by {@link BodyStore.pack}. No foreign key: checking
+ * it cost a third of a row's insert; {@link SqliteRunStore.deleteRun} deletes a run's calls itself.
+ */
+const callsV2 = `CREATE TABLE run_refs (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE);
+   CREATE TABLE calls (
+     run INTEGER NOT NULL, key BLOB NOT NULL, request_hash BLOB,
+     model TEXT NOT NULL, agent TEXT, request TEXT, response TEXT NOT NULL, input_tokens INTEGER NOT NULL,
+     output_tokens INTEGER NOT NULL, cost_usd REAL, latency_ms REAL NOT NULL, at INTEGER NOT NULL,
+     PRIMARY KEY (run, key)
+   );
+   CREATE INDEX calls_by_hash ON calls(substr(coalesce(request_hash, key), 1, 8));`;
+
+/** Rows copied per statement while migrating (keeps memory flat on a large store). */
+const migrationChunk = 500;
+
+/**
+ * v1 → v2: the journal's rows are rewritten into the packed form and the
+ * artifacts' contents into bodies (in the migration's one transaction).
+ */
+function migrateToV2(db: Database.Database): void {
+  db.exec(`${bodiesTableSql};
+    DROP INDEX calls_by_hash;
+    ALTER TABLE calls RENAME TO calls_v1;
+    ${callsV2}
+    ALTER TABLE artifacts ADD COLUMN parts TEXT;`);
+  const bodies = new BodyStore(db);
+  const runRef = runRefs(db);
+  const read = db.prepare('SELECT rowid AS n, * FROM calls_v1 WHERE rowid > ? ORDER BY rowid LIMIT ?');
+  const insert = db.prepare(writeSql.putCall);
+  for (let after = 0; ; ) {
+    const rows = read.all(after, migrationChunk) as Array<Record<string, unknown> & { n: number }>;
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const [key, requestHash] = packKey(row.key as string, row.request_hash as string);
+      insert.run(
+        runRef(row.run_id as string),
+        key,
+        requestHash,
+        row.model,
+        row.agent,
+        bodies.pack(parseJson((row.request as string | null) ?? null)),
+        bodies.pack(parseJson(row.response as string)),
+        row.input_tokens,
+        row.output_tokens,
+        row.cost_usd,
+        row.latency_ms,
+        row.at,
+      );
+    }
+    after = rows[rows.length - 1]!.n;
+  }
+  db.exec('DROP TABLE calls_v1');
+  const readArtifacts = db.prepare(
+    'SELECT hash, content FROM artifacts WHERE parts IS NULL AND hash > ? ORDER BY hash LIMIT ?',
+  );
+  const packArtifact = db.prepare("UPDATE artifacts SET content = '', parts = ? WHERE hash = ?");
+  for (let after = ''; ; ) {
+    const rows = readArtifacts.all(after, migrationChunk) as Array<{ hash: string; content: string }>;
+    if (rows.length === 0) break;
+    for (const row of rows) packArtifact.run(JSON.stringify(bodies.packText(row.content)), row.hash);
+    after = rows[rows.length - 1]!.hash;
+  }
+}
+
+/** The number of a run in `run_refs`, given it on first use (cached: a run keeps its number until deleted). */
+function runRefs(db: Database.Database): ((runId: string) => number) & { forget: () => void } {
+  const add = db.prepare('INSERT OR IGNORE INTO run_refs (id) VALUES (?)');
+  const find = db.prepare('SELECT n FROM run_refs WHERE id = ?').pluck();
+  const known = new Map<string, number>();
+  const ref = (runId: string): number => {
+    let n = known.get(runId);
+    if (n === undefined) {
+      add.run(runId);
+      n = find.get(runId) as number;
+      known.set(runId, n);
+    }
+    return n;
+  };
+  return Object.assign(ref, { forget: () => known.clear() });
+}
+
+const hexHash = /^[0-9a-f]{64}/;
+
+/** A request hash as stored: 32 bytes when it is a SHA-256 in hex, else the text itself. */
+function packHash(hash: string): Buffer | string {
+  return hash.length === 64 && hexHash.test(hash) ? Buffer.from(hash, 'hex') : hash;
+}
+
+/** A journal key as stored (a function of the key alone, so look-ups can compute it). */
+function packJournalKey(key: string): Buffer | string {
+  if (!hexHash.test(key)) return key;
+  const packed = Buffer.allocUnsafe(32 + Buffer.byteLength(key) - 64);
+  packed.write(key.slice(0, 64), 0, 'hex');
+  packed.write(key.slice(64), 32);
+  return packed;
+}
+
+/** The stored key and request hash of a call (the hash is NULL when the key starts with it). */
+function packKey(key: string, requestHash: string): [Buffer | string, Buffer | string | null] {
+  const hashed = hexHash.test(requestHash) && requestHash.length === 64 && key.startsWith(requestHash);
+  return [packJournalKey(key), hashed ? null : packHash(requestHash)];
+}
+
+function unpackKey(key: Buffer | string): string {
+  return typeof key === 'string' ? key : key.subarray(0, 32).toString('hex') + key.subarray(32).toString();
+}
 
 const emptyTotals: RunTotals = { calls: 0, replayedCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -118,6 +237,29 @@ function describeOpenError(path: string, error: unknown): StoreError {
   return new StoreError({ code: 'STORE_IO', path, message: `cannot open run store ${path}: ${message}`, cause: error });
 }
 
+/** True for a crosstalk store of an older schema than this build's. */
+function isOlderStore(db: Database.Database): boolean {
+  try {
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      | { value: string }
+      | undefined;
+    return row !== undefined && Number(row.value) < schemaVersion;
+  } catch {
+    return false; // no meta table: not a store, which checkReadable reports
+  }
+}
+
+/** True when this process may write the file and create its WAL files beside it. */
+function isWritable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Opens a store read-only. SQLite reads a WAL database through its `-shm`
  * file, which it must be able to create: in a directory the user may not
@@ -145,12 +287,29 @@ function openForReading(path: string, busyTimeoutMs: number): Database.Database 
  * SQLite adapter of {@link RunStore}: one file, WAL journal (readers never
  * block the writer), a busy timeout so two processes can share it, schema
  * versioned with migrations.
+ *
+ * Durability (unchanged by schema v2). In write-behind mode writes are
+ * committed together: within the event-loop turn in which a model call is
+ * sent (the pending marker asks for it), before any read, and at close. A
+ * committed transaction survives the process being killed; with
+ * `synchronous = NORMAL` a power loss may undo the last ones. An answered
+ * call is committed no later than the next commit after it (the next call
+ * sent, a read or the close); one answered but not yet committed when the
+ * process dies was marked pending already (unless it was sent and answered
+ * within one turn: see `pendingMarkerMiddleware`), so a resume counts it as
+ * lost and asks again — it is never counted as answered without its answer. A call's
+ * bodies are written in the same transaction as its row, so no journal row
+ * refers to a body that is not there.
  */
 export class SqliteRunStore implements RunStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteRunStore['prepare']>;
-  /** Write-behind buffer: writes waiting for the next flush (one transaction, on the writer thread). */
+  private readonly bodies: BodyStore;
+  private readonly runRef: ReturnType<typeof runRefs>;
+  /** Runs its argument in a transaction (made once: better-sqlite3 builds a wrapper per `transaction` call). */
+  private readonly inTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
+  /** Write-behind buffer: writes waiting for the next flush (one transaction). */
   private readonly queue: Array<WriteOp | null> = [];
   /** Pending marks still in the queue, by run and key: a call answered before they are committed cancels them. */
   private readonly queuedPending = new Map<string, number>();
@@ -172,10 +331,17 @@ export class SqliteRunStore implements RunStore {
   constructor(path: string, options: { busyTimeoutMs?: number; writeBehind?: boolean; readOnly?: boolean } = {}) {
     this.path = path;
     this.readOnly = options.readOnly ?? false;
-    this.writeBehind = (options.writeBehind ?? false) && path !== ':memory:' && !this.readOnly;
+    this.writeBehind = (options.writeBehind ?? false) && !this.readOnly;
     try {
       if (this.readOnly) {
-        this.db = openForReading(path, options.busyTimeoutMs ?? 5000);
+        let db = openForReading(path, options.busyTimeoutMs ?? 5000);
+        if (isOlderStore(db) && isWritable(path)) {
+          // an older store the user may write to is upgraded once, so inspecting it needs no extra step
+          db.close();
+          new SqliteRunStore(path, { busyTimeoutMs: options.busyTimeoutMs ?? 5000 }).close();
+          db = openForReading(path, options.busyTimeoutMs ?? 5000);
+        }
+        this.db = db;
         this.checkReadable();
       } else {
         if (path !== ':memory:') makeDirectory(dirname(path));
@@ -192,8 +358,9 @@ export class SqliteRunStore implements RunStore {
         this.db = new Database(path);
         if (existing) this.checkIsStore();
         this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-        // 16 KiB pages: journal rows are 1–2 KiB, and larger pages write them about twice as fast (takes effect on a new file)
-        this.db.pragma('page_size = 16384');
+        // 4 KiB pages: packed journal rows are ~150 bytes, and smaller pages leave less slack in the file than the
+        // 16 KiB that suited v1's 1–2 KiB rows (takes effect on a new file)
+        this.db.pragma('page_size = 4096');
         this.db.pragma('journal_mode = WAL');
         this.db.pragma('synchronous = NORMAL');
         this.db.pragma('foreign_keys = ON');
@@ -204,6 +371,9 @@ export class SqliteRunStore implements RunStore {
       throw describeOpenError(path, error);
     }
     this.statements = this.prepare();
+    this.bodies = new BodyStore(this.db);
+    this.runRef = runRefs(this.db);
+    this.inTransaction = this.db.transaction((fn: () => unknown) => fn());
   }
 
   /** Refuses an existing database that has no crosstalk schema version (another program's file). */
@@ -256,13 +426,17 @@ export class SqliteRunStore implements RunStore {
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
-      | { value: string }
-      | undefined;
-    const current = row ? Number(row.value) : 0;
+    const version = () => {
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+        | { value: string }
+        | undefined;
+      return row ? Number(row.value) : 0;
+    };
+    const current = version();
     this.checkNotNewer(current);
     const apply = this.db.transaction(() => {
-      for (let v = current; v < schemaVersion; v++) this.db.exec(migrations[v]!);
+      // read again under the write lock: another process may have migrated the store meanwhile
+      for (let v = version(); v < schemaVersion; v++) migrations[v]!(this.db);
       this.db
         .prepare(
           "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -281,24 +455,33 @@ export class SqliteRunStore implements RunStore {
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
       listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'),
       deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
+      deleteCalls: db.prepare('DELETE FROM calls WHERE run = (SELECT n FROM run_refs WHERE id = ?)'),
       putStep: db.prepare(writeSql.putStep),
       getSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY rowid'),
       nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM events WHERE run_id = ?'),
       insertEvent: db.prepare(writeSql.insertEvent),
       listEvents: db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      findCall: db.prepare('SELECT * FROM calls WHERE run_id = ? AND key = ?'),
-      findCallAnyRun: db.prepare('SELECT * FROM calls WHERE request_hash = ? LIMIT 1'),
+      findCall: db.prepare(
+        'SELECT c.*, r.id AS run_id FROM calls c JOIN run_refs r ON r.n = c.run WHERE r.id = ? AND c.key = ?',
+      ),
+      // the index holds the hash's first 8 bytes (a fifth of the whole): enough to find it, checked in full after
+      findCallAnyRun: db.prepare(
+        'SELECT c.*, r.id AS run_id FROM calls c JOIN run_refs r ON r.n = c.run WHERE substr(coalesce(c.request_hash, c.key), 1, 8) = substr(@hash, 1, 8) AND coalesce(c.request_hash, substr(c.key, 1, 32)) = @hash ORDER BY c.rowid LIMIT 1',
+      ),
       putCall: db.prepare(writeSql.putCall),
       callTotals: db.prepare(
-        'SELECT COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS cost, SUM(cost_usd IS NULL) AS unknown FROM calls WHERE run_id = ?',
+        'SELECT COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS cost, SUM(cost_usd IS NULL) AS unknown FROM calls WHERE run = (SELECT n FROM run_refs WHERE id = ?)',
       ),
-      listCallKeys: db.prepare('SELECT key FROM calls WHERE run_id = ?').pluck(),
-      listCalls: db.prepare('SELECT * FROM calls WHERE run_id = ? ORDER BY at, rowid'),
+      listCallKeys: db.prepare('SELECT key FROM calls WHERE run = (SELECT n FROM run_refs WHERE id = ?)').pluck(),
+      listCalls: db.prepare(
+        'SELECT c.*, r.id AS run_id FROM calls c JOIN run_refs r ON r.n = c.run WHERE r.id = ? ORDER BY c.at, c.rowid',
+      ),
       markPending: db.prepare(writeSql.markPending),
       clearPending: db.prepare(writeSql.clearPending),
       takePending: db.prepare('DELETE FROM pending_calls WHERE run_id = ?'),
       putArtifact: db.prepare(writeSql.putArtifact),
-      getArtifact: db.prepare('SELECT content FROM artifacts WHERE hash = ?'),
+      hasArtifact: db.prepare('SELECT 1 FROM artifacts WHERE hash = ?').pluck(),
+      getArtifact: db.prepare('SELECT content, parts FROM artifacts WHERE hash = ?'),
     };
   }
 
@@ -354,13 +537,57 @@ export class SqliteRunStore implements RunStore {
 
   deleteRun(id: string): boolean {
     this.flush();
-    return this.statements.deleteRun.run(id).changes > 0;
+    return this.atomically(() => {
+      this.statements.deleteCalls.run(id);
+      this.runRef.forget();
+      return this.statements.deleteRun.run(id).changes > 0;
+    }, 'immediate');
   }
 
   /** Runs a write now, or queues it in write-behind mode. */
   private write(kind: WriteOp[0], params: unknown[]): void {
     if (this.writeBehind) this.queue.push([kind, params]);
+    else if (kind === 'putCall' || kind === 'putArtifact') this.atomically(() => this.run([kind, params]));
     else (this.statements[kind] as Database.Statement).run(...params);
+  }
+
+  /** Performs one write; calls and artifacts are packed into bodies here, inside the transaction that commits them. */
+  private run([kind, params]: WriteOp): void {
+    if (kind === 'putCall') {
+      const c = params[0] as CallRecord;
+      const [key, requestHash] = packKey(c.key, c.requestHash);
+      const request = c.request ?? (c.requestJson === undefined ? null : JSON.parse(c.requestJson));
+      this.statements.putCall.run(
+        this.runRef(c.runId),
+        key,
+        requestHash,
+        c.model,
+        c.agent,
+        this.bodies.pack(request),
+        this.bodies.pack(c.response),
+        c.inputTokens,
+        c.outputTokens,
+        c.costUsd,
+        c.latencyMs,
+        c.at,
+      );
+    } else if (kind === 'putArtifact') {
+      const [hash, content] = params as [string, string];
+      if (this.statements.hasArtifact.get(hash) !== undefined) return;
+      const parts = JSON.stringify(this.bodies.packText(content));
+      this.statements.putArtifact.run(hash, Buffer.byteLength(content), parts);
+    } else (this.statements[kind] as Database.Statement).run(...params);
+  }
+
+  /** Runs `fn` in a transaction (a savepoint inside one); after a rollback, body ids it cached are forgotten. */
+  private atomically<T>(fn: () => T, mode: 'deferred' | 'immediate' = 'deferred'): T {
+    try {
+      return this.inTransaction[mode](fn) as T;
+    } catch (error) {
+      this.bodies.forget();
+      this.runRef.forget();
+      throw error;
+    }
   }
 
   /** Commits every buffered write in one transaction. */
@@ -368,11 +595,9 @@ export class SqliteRunStore implements RunStore {
     if (!this.writeBehind || this.queue.length === 0 || !this.db.open) return;
     const ops = this.queue.splice(0, this.queue.length);
     this.queuedPending.clear();
-    this.db
-      .transaction(() => {
-        for (const op of ops) if (op) (this.statements[op[0]] as Database.Statement).run(...op[1]);
-      })
-      .immediate();
+    this.atomically(() => {
+      for (const op of ops) if (op) this.run(op);
+    }, 'immediate');
   }
 
   /** Resolves once everything written so far is committed (batched with the other writes of this turn). */
@@ -464,14 +689,21 @@ export class SqliteRunStore implements RunStore {
 
   private toCall(row: Record<string, unknown> | undefined): CallRecord | undefined {
     if (!row) return undefined;
+    const key = unpackKey(row.key as Buffer | string);
+    const requestHash = row.request_hash as Buffer | string | null;
     return {
       runId: row.run_id as string,
-      key: row.key as string,
-      requestHash: row.request_hash as string,
+      key,
+      requestHash:
+        requestHash === null
+          ? key.slice(0, 64)
+          : typeof requestHash === 'string'
+            ? requestHash
+            : requestHash.toString('hex'),
       model: row.model as string,
       agent: (row.agent as string | null) ?? null,
-      request: parseJson((row.request as string | null) ?? null),
-      response: parseJson(row.response as string),
+      request: row.request === null ? null : this.bodies.unpack(row.request as string),
+      response: this.bodies.unpack(row.response as string),
       inputTokens: row.input_tokens as number,
       outputTokens: row.output_tokens as number,
       costUsd: (row.cost_usd as number | null) ?? null,
@@ -482,35 +714,24 @@ export class SqliteRunStore implements RunStore {
 
   findCall(runId: string, key: string): CallRecord | undefined {
     this.flush();
-    return this.toCall(this.statements.findCall.get(runId, key) as Record<string, unknown> | undefined);
+    return this.toCall(this.statements.findCall.get(runId, packJournalKey(key)) as Record<string, unknown> | undefined);
   }
 
   findCallAnyRun(requestHash: string): CallRecord | undefined {
     this.flush();
-    return this.toCall(this.statements.findCallAnyRun.get(requestHash) as Record<string, unknown> | undefined);
+    return this.toCall(
+      this.statements.findCallAnyRun.get({ hash: packHash(requestHash) }) as Record<string, unknown> | undefined,
+    );
   }
 
   putCall(c: CallRecord): void {
     this.clearPending(c.runId, c.key);
-    this.write('putCall', [
-      c.runId,
-      c.key,
-      c.requestHash,
-      c.model,
-      c.agent,
-      c.requestJson ?? JSON.stringify(c.request ?? null),
-      JSON.stringify(c.response),
-      c.inputTokens,
-      c.outputTokens,
-      c.costUsd,
-      c.latencyMs,
-      c.at,
-    ]);
+    this.write('putCall', [c]);
   }
 
   listCallKeys(runId: string): string[] {
     this.flush();
-    return this.statements.listCallKeys.all(runId) as string[];
+    return (this.statements.listCallKeys.all(runId) as Array<Buffer | string>).map(unpackKey);
   }
 
   listCalls(runId: string): CallRecord[] {
@@ -560,14 +781,16 @@ export class SqliteRunStore implements RunStore {
   }
 
   putArtifact(content: string): string {
-    const hash = createHash('sha256').update(content).digest('hex');
-    this.write('putArtifact', [hash, content, Buffer.byteLength(content)]);
+    const hash = sha256Hex(content);
+    this.write('putArtifact', [hash, content]);
     return hash;
   }
 
   getArtifact(hash: string): string | undefined {
     this.flush();
-    return (this.statements.getArtifact.get(hash) as { content: string } | undefined)?.content;
+    const row = this.statements.getArtifact.get(hash) as { content: string; parts: string | null } | undefined;
+    if (!row) return undefined;
+    return row.parts === null ? row.content : this.bodies.unpackText(JSON.parse(row.parts) as Array<number | string>);
   }
 
   exclusive<T>(fn: () => T): T {
@@ -576,7 +799,7 @@ export class SqliteRunStore implements RunStore {
     // inside, every read sees what other processes committed and every write goes straight into the transaction
     this.writeBehind = false;
     try {
-      return this.db.transaction(fn).immediate();
+      return this.atomically(fn, 'immediate');
     } finally {
       this.writeBehind = buffered;
       this.nextSeq.clear(); // events may have been numbered from the database meanwhile
@@ -584,7 +807,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   transaction<T>(fn: () => T): T {
-    if (!this.writeBehind) return this.db.transaction(fn).immediate();
+    if (!this.writeBehind) return this.atomically(fn, 'immediate');
     // buffered writes are committed together anyway; a failure drops this transaction's writes
     const mark = this.queue.length;
     try {

@@ -4,7 +4,7 @@ import { ConfigError, StoreError } from '../../errors/index.js';
 import { exportRun, removeRuns, usageBy, viewJson, viewRun, type RunView } from '../../jobs/index.js';
 import { parseAge } from '../parse-flags.js';
 import { prepareOutputDir } from '../../common/index.js';
-import { resolveStorePath, SqliteRunStore, type RunRecord, type RunStore } from '../../store/index.js';
+import { noStore, resolveStorePath, SqliteRunStore, type RunRecord, type RunStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import { formatCost } from '../format.js';
 import { configFlags } from '../global-options.js';
@@ -13,7 +13,14 @@ import type { Register } from '../main.js';
 /** Resolves the store path from flags, environment and config. */
 export function storePath(ctx: CliContext, options: Record<string, unknown>): string {
   const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: configFlags(options) });
-  return resolveStorePath(ctx.cwd, loaded.config);
+  const path = resolveStorePath(ctx.cwd, loaded.config);
+  if (path === noStore)
+    throw new StoreError({
+      code: 'STORE_NOT_FOUND',
+      path,
+      message: `--store none keeps no runs: there is nothing to list, show, export, remove or resume; pass the --store a run was written to`,
+    });
+  return path;
 }
 
 /** Opens the store if it exists; `read` opens it read-only (inspection commands write nothing). */
