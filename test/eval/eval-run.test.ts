@@ -143,7 +143,7 @@ describe('crosstalk eval', () => {
   it('gives one-line errors with exit code 2 for bad input', async () => {
     const dir = tempDir();
     const cases: Array<[string[], RegExp]> = [
-      [['eval', 'imagenet'], /unknown dataset 'imagenet' \(one of humaneval, commongen, mc\)/],
+      [['eval', 'imagenet'], /unknown dataset 'imagenet' \(one of humaneval, srdd, commongen, mc\)/],
       [['eval', 'mc', '--model', 'sim'], /eval mc needs the questions file/],
       [['eval', 'commongen', '--dataset-path', 'nowhere', '--model', 'sim'], /dataset commongen: no file at/],
       [['eval', 'mc', '--method', 'swarm'], /--method must be single, chain, net or teams/],

@@ -23,12 +23,12 @@ describe('an interrupted job leaves a resumable run', () => {
         signal: controller.signal,
         // Ctrl-C once the first decision is made: the run is recorded, part done and far from finished
         onStderr: (soFar) => {
-          if (/^◆ design: /m.test(soFar)) controller.abort();
+          if (/^◆ coding: /m.test(soFar)) controller.abort();
         },
       },
     );
     expect(stopped.code, stopped.stderr).toBe(130);
-    expect(stopped.stderr).toMatch(/^◆ design: /m);
+    expect(stopped.stderr).toMatch(/^◆ coding: /m);
     expect(stopped.stderr).not.toMatch(/^◆ final: /m);
     const summary = JSON.parse(stopped.stdout) as { runId: string; status: string };
     expect(summary.status).toBe('interrupted');
