@@ -1,5 +1,15 @@
 import { makeTempDir } from '../common/index.js';
-import { detectSandbox, hasVirtualDisplay, runtimeFor, wantsDisplay } from '../sandbox/index.js';
+import {
+  type DetectSandboxOptions,
+  detectSandbox,
+  describeContainment,
+  hasVirtualDisplay,
+  ownedPrefix,
+  removeStaleSandboxDirs,
+  runtimeFor,
+  type SandboxKind,
+  wantsDisplay,
+} from '../sandbox/index.js';
 import type { ProgramRunner, TestOutcome } from './chain.js';
 import { writeCodebase } from './codebase/index.js';
 
@@ -12,6 +22,8 @@ export interface ProgramRunnerOptions {
   workspaceParent?: string;
   /** Time limit for removing a workspace after the run, in ms. Default 60 000. */
   cleanupTimeoutMs?: number;
+  /** Use only this sandbox (default: `CROSSTALK_SANDBOX`, else the strongest that works). */
+  sandbox?: SandboxKind;
 }
 
 /**
@@ -27,14 +39,19 @@ export function createProgramRunner(options: ProgramRunnerOptions = {}): {
   reason: string;
   kind?: string;
 } {
-  const choice = detectSandbox(options.allowUnsafe !== undefined ? { allowUnsafe: options.allowUnsafe } : {});
+  const detect: DetectSandboxOptions = {};
+  if (options.allowUnsafe !== undefined) detect.allowUnsafe = options.allowUnsafe;
+  if (options.sandbox !== undefined) detect.prefer = options.sandbox;
+  const choice = detectSandbox(detect);
   const sandbox = choice.sandbox;
   if (!sandbox) return { reason: choice.reason };
+  // workspaces of runs whose crosstalk was killed before it could remove them
+  removeStaleSandboxDirs(options.workspaceParent);
   const run: ProgramRunner = async (files, entry, _language, signal) => {
     const command = runtimeFor(entry);
     if (!command)
       return { outcome: 'sandbox-error', rule: `no runtime for ${entry}`, exitCode: null, output: '', durationMs: 0 };
-    const temp = makeTempDir('crosstalk-run-', options.workspaceParent);
+    const temp = makeTempDir(ownedPrefix('crosstalk-run-'), options.workspaceParent);
     const workspace = temp.path;
     let outcome: TestOutcome | undefined;
     try {
@@ -45,7 +62,7 @@ export function createProgramRunner(options: ProgramRunnerOptions = {}): {
       const output = [result.stdout, result.stderr].filter(Boolean).join('\n');
       outcome = {
         outcome: result.outcome,
-        rule: `${result.rule}${result.limit ? ` (${result.limit} limit)` : ''}, ${result.sandbox}`,
+        rule: `${result.rule}${result.limit ? ` (${result.limit} limit)` : ''}, ${result.sandbox} (${describeContainment(result.containment)})`,
         exitCode: result.exitCode,
         output: output.slice(-8000),
         durationMs: result.durationMs,
