@@ -73,9 +73,15 @@ function mounts(mountinfo: string): Mount[] {
 }
 
 function within(mount: Mount, path: string): string | undefined {
-  if (mount.root === '/') return join(mount.point, path);
-  if (path === mount.root || path.startsWith(`${mount.root}/`)) return join(mount.point, path.slice(mount.root.length));
-  return undefined;
+  const inside =
+    mount.root === '/'
+      ? path
+      : path === mount.root || path.startsWith(`${mount.root}/`)
+        ? path.slice(mount.root.length)
+        : undefined;
+  if (inside === undefined) return undefined;
+  const dir = join(mount.point, inside);
+  return dir.length > 1 && dir.endsWith('/') ? dir.slice(0, -1) : dir;
 }
 
 /** Whether a child cgroup can be made in `dir` and given a memory limit (made and removed again). */
@@ -105,12 +111,8 @@ function canLimit(dir: string, version: 1 | 2): boolean {
  * is alone in its cgroup (e.g. started by `systemd-run --user --scope -p Delegate=yes`), it moves
  * itself into a child `crosstalk-supervisor-<pid>` first.
  */
-function cgroupV2(sources: CgroupSources, all: Mount[]): CgroupHost | string {
-  const line = (read(sources.cgroup) ?? '').split('\n').find((l) => l.startsWith('0::'));
-  const mount = all.find((m) => m.type === 'cgroup2');
-  if (!line || !mount) return 'no cgroup v2 hierarchy';
-  const dir = within(mount, line.slice(3));
-  if (!dir) return 'own cgroup v2 outside the mounted hierarchy';
+function cgroupV2(dir: string | undefined): CgroupHost | string {
+  if (!dir) return 'no cgroup v2 hierarchy holding this process';
   if (!(read(join(dir, 'cgroup.controllers')) ?? '').split(/\s+/).includes('memory'))
     return 'cgroup v2 without the memory controller';
   const enabled = () => (read(join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/).includes('memory');
@@ -131,16 +133,26 @@ function cgroupV2(sources: CgroupSources, all: Mount[]): CgroupHost | string {
   return canLimit(dir, 2) ? { version: 2, dir } : 'cannot create a cgroup v2 child with a memory limit';
 }
 
-function cgroupV1(sources: CgroupSources, all: Mount[]): CgroupHost | string {
-  const line = (read(sources.cgroup) ?? '')
-    .split('\n')
-    .map((l) => l.split(':'))
-    .find((f) => (f[1] ?? '').split(',').includes('memory'));
-  const mount = all.find((m) => m.type === 'cgroup' && m.superOptions.includes('memory'));
-  if (!line || !mount) return 'no cgroup v1 memory hierarchy';
-  const dir = within(mount, line.slice(2).join(':'));
-  if (!dir) return 'own cgroup v1 outside the mounted hierarchy';
+function cgroupV1(dir: string | undefined): CgroupHost | string {
+  if (!dir) return 'no cgroup v1 memory hierarchy holding this process';
   return canLimit(dir, 1) ? { version: 1, dir } : 'cannot create a cgroup v1 child with a memory limit';
+}
+
+/**
+ * The directories of this process's own cgroups, from `/proc/self/cgroup` and `/proc/self/mountinfo`
+ * texts: the unified (v2) one, and the one of the v1 memory controller. A mount whose root is not `/`
+ * (a container's view) is accounted for.
+ */
+export function ownCgroupDirs(cgroupText: string, mountinfoText: string): { v2?: string; v1?: string } {
+  const all = mounts(mountinfoText);
+  const lines = cgroupText.split('\n').map((l) => l.split(':'));
+  const v2Line = lines.find((f) => f[0] === '0' && f[1] === '');
+  const v2Mount = all.find((m) => m.type === 'cgroup2');
+  const v1Line = lines.find((f) => (f[1] ?? '').split(',').includes('memory'));
+  const v1Mount = all.find((m) => m.type === 'cgroup' && m.superOptions.includes('memory'));
+  const v2 = v2Line && v2Mount ? within(v2Mount, v2Line.slice(2).join(':')) : undefined;
+  const v1 = v1Line && v1Mount ? within(v1Mount, v1Line.slice(2).join(':')) : undefined;
+  return { ...(v2 ? { v2 } : {}), ...(v1 ? { v1 } : {}) };
 }
 
 /**
@@ -149,9 +161,9 @@ function cgroupV1(sources: CgroupSources, all: Mount[]): CgroupHost | string {
  * processes that died.
  */
 export function findCgroupHost(sources: CgroupSources = defaultSources): CgroupHost | { reason: string } {
-  const all = mounts(read(sources.mountinfo) ?? '');
-  const v2 = cgroupV2(sources, all);
-  const host = typeof v2 === 'string' ? cgroupV1(sources, all) : v2;
+  const dirs = ownCgroupDirs(read(sources.cgroup) ?? '', read(sources.mountinfo) ?? '');
+  const v2 = cgroupV2(dirs.v2);
+  const host = typeof v2 === 'string' ? cgroupV1(dirs.v1) : v2;
   if (typeof host === 'string') return { reason: `${typeof v2 === 'string' ? `${v2}; ` : ''}${host}` };
   removeStaleCgroups(host);
   return host;
@@ -230,7 +242,8 @@ export function createRunCgroup(host: CgroupHost, totalBytes: number): RunCgroup
       host.version === 2 ? number('memory.events', 'oom_kill') : number('memory.oom_control', 'oom_kill'),
     async remove() {
       if (host.version === 2) tryWrite(file('cgroup.kill'), '1');
-      for (let attempt = 0; attempt < 40; attempt++) {
+      // the pid namespace is torn down asynchronously: give its processes a few seconds to leave the cgroup
+      for (let attempt = 0; attempt < 120; attempt++) {
         const pids = (read(file('cgroup.procs')) ?? '').split('\n').filter(Boolean).map(Number);
         for (const pid of pids) {
           try {
@@ -244,7 +257,7 @@ export function createRunCgroup(host: CgroupHost, totalBytes: number): RunCgroup
           return undefined;
         } catch (error) {
           if (!existsSync(path)) return undefined;
-          if (attempt === 39) return `could not remove the run's cgroup ${path}: ${(error as Error).message}`;
+          if (attempt === 119) return `could not remove the run's cgroup ${path}: ${(error as Error).message}`;
         }
         await new Promise((r) => setTimeout(r, 25));
       }
