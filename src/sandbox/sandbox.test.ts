@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -62,12 +63,39 @@ function processesOf(uid: number): number[] {
     .map(Number);
 }
 
+/** Processes on the host in the pid namespace `namespace` (e.g. `pid:[4026532183]`). */
+function processesInNamespace(namespace: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return readlinkSync(`/proc/${e}/ns/pid`) === namespace;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/**
+ * The processes of a run, from what its program wrote to `ready`: as root, every process of the run's own uid
+ * (checked by uid); otherwise the program runs in a user namespace as the caller's uid, so by its pid namespace.
+ */
+function runProcesses(ready: string): () => number[] {
+  const { uid, ns } = JSON.parse(readFileSync(ready, 'utf8')) as { uid: number; ns: string };
+  if (process.getuid?.() === 0) {
+    expect(uid).toBeGreaterThanOrEqual(sandboxUidBase);
+    return () => processesOf(uid);
+  }
+  return () => processesInNamespace(ns);
+}
+
 const programRunnerModule = fileURLToPath(new URL('../software/program-runner.ts', import.meta.url));
 
-/** A program that says it runs (its uid in `ready`) and then writes forever. */
+/** A program that says it runs (its uid and pid namespace in `ready`) and then writes forever. */
 const endless = [
-  'import os, time',
-  'open("ready.tmp", "w").write(str(os.getuid()))',
+  'import json, os, time',
+  'open("ready.tmp", "w").write(json.dumps({"uid": os.getuid(), "ns": os.readlink("/proc/self/ns/pid")}))',
   'os.rename("ready.tmp", "ready")',
   'while True:',
   '    open("ticks", "a").write("x")',
@@ -381,25 +409,22 @@ await runner.run({ 'main.py': ${JSON.stringify(endless)} }, 'main.py', 'Python')
     );
     const supervisor = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
     const exited = new Promise((r) => supervisor.once('exit', r));
-    let uid = 0;
     let workspace = '';
-    // ready: the program wrote its uid into its workspace
+    // ready: the program wrote who it is into its workspace
     await waitFor(
       () => {
         workspace = readdirSync(parent).find((n) => n.startsWith('crosstalk-run-')) ?? '';
-        const ready = workspace ? join(parent, workspace, 'ready') : '';
-        if (!ready || !existsSync(ready)) return false;
-        uid = Number(readFileSync(ready, 'utf8'));
-        return uid > 0;
+        return workspace !== '' && existsSync(join(parent, workspace, 'ready'));
       },
       'the program to start',
       { timeoutMs: 60_000 },
     );
-    expect(processesOf(uid).length).toBeGreaterThan(0);
+    const left = runProcesses(join(parent, workspace, 'ready'));
+    expect(left().length).toBeGreaterThan(0);
     supervisor.kill('SIGKILL');
     await exited;
-    // the sandbox ends with its supervisor: no process of the run's uid is left (bound generous for a busy machine)
-    await waitFor(() => processesOf(uid).length === 0, `no process of uid ${uid}`, { timeoutMs: 10_000 });
+    // the sandbox ends with its supervisor: no process of the run is left (bound generous for a busy machine)
+    await waitFor(() => left().length === 0, 'no process of the run', { timeoutMs: 10_000 });
     const ticks = readFileSync(join(parent, workspace, 'ticks'), 'utf8').length;
     expect(existsSync(join(parent, workspace))).toBe(true); // nothing could remove it
     // the next start removes the killed run's workspace (owned by the run's uid: it never got it back)
@@ -410,14 +435,17 @@ await runner.run({ 'main.py': ${JSON.stringify(endless)} }, 'main.py', 'Python')
 
   it('ends the program by the timeout inside the sandbox even when crosstalk cannot act', async () => {
     const ws = workspaceWith({ 'main.py': endless });
+    // run() starts the sandbox synchronously; from then on crosstalk's event loop is blocked, so its own timer
+    // (1 s) cannot fire: only the timeout inside the sandbox (1 s + grace) can end the program
     const pending = sandbox.run({ workspace: ws, entry: 'main.py', timeoutMs: 1000 });
-    await waitFor(() => existsSync(join(ws, 'ready')), 'the program to start');
-    const uid = Number(readFileSync(join(ws, 'ready'), 'utf8'));
-    // block crosstalk's event loop, so its own timer cannot fire: the program must end anyway
     const blocked = new Int32Array(new SharedArrayBuffer(4));
-    const deadline = Date.now() + 30_000;
-    while (processesOf(uid).length > 0 && Date.now() < deadline) Atomics.wait(blocked, 0, 0, 50);
-    expect(processesOf(uid)).toEqual([]);
+    const until = (done: () => boolean, ms: number) => {
+      for (const deadline = Date.now() + ms; !done() && Date.now() < deadline; ) Atomics.wait(blocked, 0, 0, 50);
+      return done();
+    };
+    expect(until(() => existsSync(join(ws, 'ready')), 60_000)).toBe(true);
+    const left = runProcesses(join(ws, 'ready'));
+    expect(until(() => left().length === 0, 30_000)).toBe(true);
     const result = await pending;
     expect(result).toMatchObject({ outcome: 'timeout-running', signal: 'SIGKILL' });
     expect(result.containment.innerTimeoutMs).toBeGreaterThan(1000);
