@@ -325,6 +325,23 @@ export class ProcessSandbox implements Sandbox {
     const notes: string[] = [];
     const owner = statSync(workspace);
     const memory = this.#memory(o);
+    try {
+      return await this.#contain(o, workspace, owner, notes, memory, signal);
+    } finally {
+      const failure = await memory.cgroup?.remove();
+      if (failure) notes.push(failure);
+    }
+  }
+
+  /** One run with its memory plan chosen: launch context, plan, identity hand-over, the run, and clean-up. */
+  async #contain(
+    o: ResolvedRunOptions,
+    workspace: string,
+    owner: { uid: number; gid: number },
+    notes: string[],
+    memory: MemoryPlan,
+    signal: AbortSignal | undefined,
+  ): Promise<SandboxResult> {
     const { ctx, dispose, seccompFile } = this.#prepare(o, workspace, notes, memory.limits);
     const display = ctx.display !== undefined;
     let seccompFd: number | undefined;
@@ -353,8 +370,6 @@ export class ProcessSandbox implements Sandbox {
         return await this.#execute(o, plan, workspace, notes, display, containment, memory.cgroup, seccompFd, signal);
       } finally {
         if (seccompFd !== undefined) closeSync(seccompFd);
-        const failure = await memory.cgroup?.remove();
-        if (failure) notes.push(failure);
         if (identity.mode === 'uid') {
           // nothing should survive the pid namespace; make sure, by the run's own uid
           const stragglers = await sweepUid(identity.uid);
