@@ -39,10 +39,16 @@ export interface SandboxChoice {
 }
 
 const descriptions: Record<SandboxKind, string> = {
-  bwrap:
-    'bubblewrap: no network, own pid/ipc/uts namespaces, read-only system, private /tmp, only the workspace writable, unprivileged uid, seccomp filter (no namespaces, mounts, ptrace, keyctl), total-memory/process/file-size limits, dies with crosstalk, timeout inside',
-  unshare:
-    'unshare: no network, own mount/pid/ipc/uts namespaces, read-only system built on a private root, private /tmp, only the workspace writable, unprivileged uid, seccomp filter when python3 is present, total-memory/process/file-size limits, dies with crosstalk, timeout inside',
+  bwrap: [
+    'bubblewrap: no network, own pid/ipc/uts namespaces, read-only system, private /tmp, only the workspace writable',
+    'unprivileged uid, seccomp filter (no namespaces, mounts, ptrace, keyctl), total-memory/process/file-size limits',
+    'dies with crosstalk, timeout inside',
+  ].join(', '),
+  unshare: [
+    'unshare: no network, own mount/pid/ipc/uts namespaces, read-only system built on a private root, private /tmp',
+    'only the workspace writable, unprivileged uid, seccomp filter when python3 is present',
+    'total-memory/process/file-size limits, dies with crosstalk, timeout inside',
+  ].join(', '),
   'none-unsafe': 'NO SANDBOX: the program runs on the host with your permissions (only prlimit limits and a timeout)',
 };
 
@@ -56,7 +62,9 @@ export function sandboxFromEnv(env: Record<string, string | undefined> = process
   if (!(sandboxEnvValues as readonly string[]).includes(value))
     throw new SandboxError({
       code: 'SANDBOX_OPTIONS',
-      message: `CROSSTALK_SANDBOX must be one of ${sandboxEnvValues.join(', ')}, not ${JSON.stringify(value.slice(0, 40))}`,
+      message: `CROSSTALK_SANDBOX must be one of ${sandboxEnvValues.join(', ')}, not ${JSON.stringify(
+        value.slice(0, 40),
+      )}`,
     });
   return value === 'none' ? 'none-unsafe' : (value as SandboxKind);
 }

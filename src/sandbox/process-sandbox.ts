@@ -164,7 +164,7 @@ function launchStdio(plan: LaunchPlan, seccompFd: number | undefined): StdioOpti
   return stdio;
 }
 
-/** The launch, started through a shell that first moves itself into the run's cgroup (so everything it starts is in it). */
+/** The launch, through a shell that first moves itself into the run's cgroup (so everything it starts is in it). */
 function inCgroup(plan: LaunchPlan, cgroup: RunCgroup | undefined, sh: string): { command: string; args: string[] } {
   if (!cgroup) return { command: plan.command, args: plan.args };
   return { command: sh, args: ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, plan.command, ...plan.args] };

@@ -395,7 +395,7 @@ describe.each(available)('%s sandbox', (kind, sandbox) => {
     expect(result.outcome).toBe('sandbox-error');
     expect(result.notes.join(' ')).toMatch(/no-such-interpreter-xyz/);
   });
-  it('dies with its supervisor: a SIGKILLed crosstalk leaves no process of the run, and the next start removes its workspace', async () => {
+  it('dies with its supervisor: a SIGKILLed crosstalk leaves no process, the next start removes its workspace', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'crosstalk-sbx-parent-'));
     workspaces.push(parent);
     // a crosstalk of its own (the program runner, as `crosstalk dev` uses it), running a program that never ends
@@ -403,7 +403,8 @@ describe.each(available)('%s sandbox', (kind, sandbox) => {
     writeFileSync(
       script,
       `import { createProgramRunner } from ${JSON.stringify(programRunnerModule)};
-const runner = createProgramRunner({ sandbox: ${JSON.stringify(kind)}, workspaceParent: ${JSON.stringify(parent)}, timeoutMs: 120_000 });
+const options = ${JSON.stringify({ sandbox: kind, workspaceParent: parent, timeoutMs: 120_000 })};
+const runner = createProgramRunner(options);
 await runner.run({ 'main.py': ${JSON.stringify(endless)} }, 'main.py', 'Python');
 `,
     );

@@ -32,7 +32,7 @@ export type SandboxLimit = 'memory' | 'processes' | 'output' | 'disk' | 'file-si
  * the system-call filter was applied.
  */
 export interface Containment {
-  /** `cgroup-v2` / `cgroup-v1`: the kernel bounds the run's total; `rlimit`: per-process limit × processes ≤ total. */
+  /** `cgroup-v2` / `cgroup-v1`: the kernel bounds the total; `rlimit`: per-process limit × processes ≤ total. */
   memory: 'cgroup-v2' | 'cgroup-v1' | 'rlimit';
   /** The bound on all the run's processes together, in bytes. */
   totalMemoryBytes: number;
@@ -99,7 +99,7 @@ export const sandboxRunOptionsSchema = z
       .int()
       .min(32 * 1024 * 1024)
       .default(512 * 1024 * 1024),
-    /** Processes and threads the program may have at once. Default 64 (fewer when memory has no cgroup, see `totalMemoryBytes`). */
+    /** Processes and threads at once. Default 64 (fewer when memory has no cgroup, see `totalMemoryBytes`). */
     maxProcesses: z.number().int().min(4).max(4096).default(64),
     /**
      * Memory of all the run's processes together, in bytes. Default 2 GiB. Enforced by a memory
@@ -111,7 +111,7 @@ export const sandboxRunOptionsSchema = z
       .int()
       .min(128 * 1024 * 1024)
       .default(2 * 1024 * 1024 * 1024),
-    /** `auto`: a memory cgroup when possible, else per-process limits; `rlimit`: per-process limits only. Default `auto`. */
+    /** `auto` (default): a memory cgroup when possible, else per-process limits; `rlimit`: per-process limits only. */
     memoryMechanism: z.enum(['auto', 'rlimit']).default('auto'),
     /** Bytes kept per output stream. Default 64 KiB. The program is stopped once a stream passes 16 times this. */
     maxOutputBytes: z

@@ -60,9 +60,11 @@ export function createProgramRunner(options: ProgramRunnerOptions = {}): {
       const display = hasVirtualDisplay() && Object.values(files).some((content) => wantsDisplay(content));
       const result = await sandbox.run({ workspace, command, timeoutMs: options.timeoutMs ?? 5000, display }, signal);
       const output = [result.stdout, result.stderr].filter(Boolean).join('\n');
+      const limit = result.limit ? ` (${result.limit} limit)` : '';
       outcome = {
         outcome: result.outcome,
-        rule: `${result.rule}${result.limit ? ` (${result.limit} limit)` : ''}, ${result.sandbox} (${describeContainment(result.containment)})`,
+        // the record names the sandbox and how it contained the run (memory mechanism, filter)
+        rule: `${result.rule}${limit}, ${result.sandbox} (${describeContainment(result.containment)})`,
         exitCode: result.exitCode,
         output: output.slice(-8000),
         durationMs: result.durationMs,
