@@ -9,7 +9,7 @@ export interface RawRun {
   /** The wall-clock timeout fired and the sandbox was killed. */
   timedOut: boolean;
   /** A watchdog stopped the program for this limit. */
-  watchdog?: 'output' | 'disk';
+  watchdog?: 'output' | 'disk' | 'memory';
   /** The sandbox never started the program; the message says why. */
   setupFailure?: string;
   /** Most tasks seen at once, if measured. */

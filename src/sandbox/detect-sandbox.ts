@@ -8,8 +8,14 @@ import type { Sandbox, SandboxKind } from './types.js';
 export const detectSandboxOptionsSchema = z.object({
   /** Run generated code on the host when no sandbox works (`--unsafe-no-sandbox`). Default false. */
   allowUnsafe: z.boolean().default(false),
-  /** Use only this kind (e.g. to test the `unshare` fallback on a machine that has bubblewrap). */
+  /**
+   * Use only this kind (e.g. to test the `unshare` fallback on a machine that has bubblewrap). Without it,
+   * the environment variable `CROSSTALK_SANDBOX` (`bwrap`, `unshare` or `none`) chooses, else the strongest
+   * that works.
+   */
   prefer: z.enum(['bwrap', 'unshare', 'none-unsafe']).optional(),
+  /** Where `CROSSTALK_SANDBOX` is read. Default `process.env`. */
+  env: z.record(z.string(), z.string().optional()).optional(),
 });
 /** Options of {@link detectSandbox}. */
 export type DetectSandboxOptions = z.input<typeof detectSandboxOptionsSchema>;
@@ -33,12 +39,35 @@ export interface SandboxChoice {
 }
 
 const descriptions: Record<SandboxKind, string> = {
-  bwrap:
-    'bubblewrap: no network, own pid/ipc/uts namespaces, read-only system, private /tmp, only the workspace writable, unprivileged uid, process/memory/file-size limits',
-  unshare:
-    'unshare: no network, own mount/pid/ipc/uts namespaces, read-only system built on a private root, private /tmp, only the workspace writable, unprivileged uid, process/memory/file-size limits',
+  bwrap: [
+    'bubblewrap: no network, own pid/ipc/uts namespaces, read-only system, private /tmp, only the workspace writable',
+    'unprivileged uid, seccomp filter (no namespaces, mounts, ptrace, keyctl), total-memory/process/file-size limits',
+    'dies with crosstalk, timeout inside',
+  ].join(', '),
+  unshare: [
+    'unshare: no network, own mount/pid/ipc/uts namespaces, read-only system built on a private root, private /tmp',
+    'only the workspace writable, unprivileged uid, seccomp filter when python3 is present',
+    'total-memory/process/file-size limits, dies with crosstalk, timeout inside',
+  ].join(', '),
   'none-unsafe': 'NO SANDBOX: the program runs on the host with your permissions (only prlimit limits and a timeout)',
 };
+
+/** Values of the `CROSSTALK_SANDBOX` environment variable. */
+export const sandboxEnvValues = ['bwrap', 'unshare', 'none'] as const;
+
+/** The kind `CROSSTALK_SANDBOX` asks for; a bad value is a {@link SandboxError} (bad input). */
+export function sandboxFromEnv(env: Record<string, string | undefined> = process.env): SandboxKind | undefined {
+  const value = env.CROSSTALK_SANDBOX?.trim();
+  if (!value) return undefined;
+  if (!(sandboxEnvValues as readonly string[]).includes(value))
+    throw new SandboxError({
+      code: 'SANDBOX_OPTIONS',
+      message: `CROSSTALK_SANDBOX must be one of ${sandboxEnvValues.join(', ')}, not ${JSON.stringify(
+        value.slice(0, 40),
+      )}`,
+    });
+  return value === 'none' ? 'none-unsafe' : (value as SandboxKind);
+}
 
 const probeCache = new Map<SandboxKind, SandboxCheck>();
 
@@ -85,9 +114,18 @@ export function detectSandbox(options: DetectSandboxOptions = {}): SandboxChoice
       message: `invalid sandbox options: ${parsed.error.message}`,
       cause: parsed.error,
     });
-  const { allowUnsafe, prefer } = parsed.data;
+  const { allowUnsafe, env } = parsed.data;
+  const fromEnv = parsed.data.prefer === undefined ? sandboxFromEnv(env ?? process.env) : undefined;
+  const prefer = parsed.data.prefer ?? fromEnv;
   const tools = findTools();
   const order: SandboxKind[] = prefer ? [prefer] : ['bwrap', 'unshare'];
+  const chosenBy = fromEnv ? `CROSSTALK_SANDBOX=${fromEnv === 'none-unsafe' ? 'none' : fromEnv}: ` : '';
+  if (fromEnv === 'none-unsafe' && !allowUnsafe)
+    return {
+      sandbox: undefined,
+      reason: `${chosenBy}generated code would run on the host, which needs --unsafe-no-sandbox; it was not run`,
+      checks: [],
+    };
   const checks: SandboxCheck[] = [];
   for (const kind of order) {
     if (kind === 'none-unsafe') break;
@@ -95,7 +133,11 @@ export function detectSandbox(options: DetectSandboxOptions = {}): SandboxChoice
     checks.push(check);
     if (sandbox) {
       const fallback = checks.length > 1 ? ` (bubblewrap unavailable: ${checks[0]!.detail})` : '';
-      return { sandbox, reason: `${kind === 'bwrap' ? 'bubblewrap' : 'unshare fallback'}${fallback}`, checks };
+      return {
+        sandbox,
+        reason: `${chosenBy}${kind === 'bwrap' ? 'bubblewrap' : 'unshare fallback'}${fallback}`,
+        checks,
+      };
     }
   }
   const why = checks.map((c) => `${c.kind}: ${c.detail}`).join('; ');
@@ -104,13 +146,13 @@ export function detectSandbox(options: DetectSandboxOptions = {}): SandboxChoice
     checks.push(check);
     return {
       sandbox,
-      reason: `no sandbox available${why ? ` (${why})` : ''}; running generated code on the host because --unsafe-no-sandbox was given`,
+      reason: `${chosenBy}no sandbox available${why ? ` (${why})` : ''}; running generated code on the host because --unsafe-no-sandbox was given`,
       checks,
     };
   }
   return {
     sandbox: undefined,
-    reason: `no sandbox available${why ? ` (${why})` : ''}; generated code was not run. Install bubblewrap (apt-get install bubblewrap), or pass --unsafe-no-sandbox to run it on the host at your own risk`,
+    reason: `${chosenBy}no sandbox available${why ? ` (${why})` : ''}; generated code was not run. Install bubblewrap (apt-get install bubblewrap), or pass --unsafe-no-sandbox to run it on the host at your own risk`,
     checks,
   };
 }

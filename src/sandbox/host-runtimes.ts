@@ -10,6 +10,8 @@ export interface HostRuntimes {
   binds: string[];
   /** What was found or not, for reports. */
   notes: string[];
+  /** The real Python 3 executable, when the host has one (it also loads the unshare fallback's seccomp filter). */
+  python?: string;
 }
 
 /** Host directories the sandboxes always expose read-only; runtimes under them need no extra bind. */
@@ -75,7 +77,8 @@ export function discoverHostRuntimes(): HostRuntimes {
   // a bind under another bind is redundant
   const sorted = [...binds].sort();
   const outer = sorted.filter((b) => !sorted.some((o) => o !== b && under(b, o)));
-  cached = { path: [...new Set(path)], binds: outer, notes };
+  const python3 = executable && isAbsolute(executable) && existsSync(executable) ? executable : undefined;
+  cached = { path: [...new Set(path)], binds: outer, notes, ...(python3 ? { python: python3 } : {}) };
   return cached;
 }
 

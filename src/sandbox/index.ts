@@ -1,4 +1,5 @@
 export type {
+  Containment,
   ExecutabilityRule,
   Sandbox,
   SandboxKind,
@@ -12,6 +13,7 @@ export {
   detectSandbox,
   detectSandboxOptionsSchema,
   requireSandbox,
+  sandboxFromEnv,
   type DetectSandboxOptions,
   type SandboxCheck,
   type SandboxChoice,
@@ -24,3 +26,6 @@ export {
   type HostRuntimes,
 } from './host-runtimes.js';
 export { classifyRun, type Classification, type RawRun } from './classify.js';
+export { describeContainment } from './containment.js';
+export { removeStaleSandboxDirs, ownedPrefix, type StaleCleanup } from './stale-workspaces.js';
+export type { MemoryMechanism } from './memory-bound.js';

@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HostRuntimes } from './host-runtimes.js';
+import { seccompLoaderPython } from './seccomp.js';
 import type { ResolvedRunOptions, SandboxKind } from './types.js';
 
 /** Absolute paths of the host tools the sandboxes use. */
@@ -9,6 +10,7 @@ export interface SandboxTools {
   unshare?: string;
   setpriv?: string;
   prlimit?: string;
+  timeout?: string;
   xvfb?: string;
   sh: string;
 }
@@ -32,6 +34,7 @@ export function findTools(): SandboxTools {
     ['unshare', 'unshare'],
     ['setpriv', 'setpriv'],
     ['prlimit', 'prlimit'],
+    ['timeout', 'timeout'],
     ['xvfb', 'Xvfb'],
   ] as const) {
     const path = findTool(name);
@@ -62,6 +65,12 @@ export interface LaunchContext {
   etc?: { passwd: string; group: string };
   /** X display number when a virtual display is provided. */
   display?: number;
+  /** Per-process limits in force (lower than the options' when they must fit a total without a cgroup). */
+  limits: { processBytes: number; processes: number };
+  /** The seccomp filter to apply, as bytes; absent when this machine has none. */
+  seccomp?: Buffer;
+  /** Wall-clock limit enforced inside the sandbox by `timeout`, in ms (a little after crosstalk's own). */
+  innerTimeoutMs: number;
 }
 
 /** How to start one sandboxed run. */
@@ -73,6 +82,14 @@ export interface LaunchPlan {
   cwd: string;
   /** The launcher reports on fd 3: bubblewrap's JSON status, or `ready` from the unshare script. */
   status: 'bwrap-json' | 'ready-line' | 'none';
+  /**
+   * What fd 4 carries: the seccomp filter for bubblewrap to read, or a lifeline the unshare sandbox
+   * watches (crosstalk holds the other end; when crosstalk dies, it closes and the sandbox kills its
+   * processes).
+   */
+  fd4?: 'seccomp' | 'lifeline';
+  /** Whether the plan applies the seccomp filter. */
+  seccomp: boolean;
 }
 
 /** Files under /etc the program may need (loader cache, time zone, certificates, fonts, Python's site config); everything else in /etc stays hidden. */
@@ -124,7 +141,7 @@ export function programEnvironment(ctx: LaunchContext, inside: boolean): Record<
   };
   if (ctx.display === undefined) env.MPLBACKEND = 'Agg';
   if (isNode(o.command))
-    env.NODE_OPTIONS = `--max-old-space-size=${Math.max(16, Math.floor(o.memoryBytes / 1024 ** 2))}`;
+    env.NODE_OPTIONS = `--max-old-space-size=${Math.max(16, Math.floor(ctx.limits.processBytes / 1024 ** 2))}`;
   return { ...env, ...o.env };
 }
 
@@ -133,8 +150,21 @@ function isNode(command: string[]): boolean {
 }
 
 /** Address-space limit: V8 reserves about 1 GiB of address space up front, so Node gets that much more and its heap is capped with `--max-old-space-size` instead. */
-export function addressSpaceLimit(o: ResolvedRunOptions): number {
-  return isNode(o.command) ? o.memoryBytes + 1024 ** 3 : o.memoryBytes;
+export function addressSpaceLimit(o: ResolvedRunOptions, processBytes: number): number {
+  return isNode(o.command) ? processBytes + 1024 ** 3 : processBytes;
+}
+
+/** The filter loader the unshare fallback runs (it has no `--seccomp`): Python, when the host has it. */
+function seccompLoader(ctx: LaunchContext, kind: SandboxKind): string[] {
+  if (kind !== 'unshare' || !ctx.seccomp || !ctx.runtimes.python) return [];
+  return [ctx.runtimes.python, '-I', '-S', '-c', seccompLoaderPython, ctx.seccomp.toString('hex')];
+}
+
+/** Whether a plan of this kind applies the seccomp filter in this context. */
+export function appliesSeccomp(ctx: LaunchContext, kind: SandboxKind): boolean {
+  if (!ctx.seccomp) return false;
+  if (kind === 'bwrap') return true;
+  return kind === 'unshare' && ctx.runtimes.python !== undefined;
 }
 
 /** The shell snippet that starts Xvfb on display `n` and then execs the program. */
@@ -149,13 +179,19 @@ export function displayScript(n: number): string {
 }
 
 /**
- * The command run inside the sandbox: drop to the run's identity, set the
- * limits with prlimit (processes, address space, file size, open files, CPU
- * seconds as a backstop, no core dumps), start Xvfb if asked, then the program.
+ * The command run inside the sandbox: `timeout` (the wall-clock limit, kept
+ * inside so it holds even when crosstalk is gone; it runs before the drop of
+ * privileges, so the program cannot signal it, and when it ends the whole
+ * sandbox ends), the seccomp loader for the unshare fallback, the drop to
+ * the run's identity, the limits set with prlimit (processes, address space,
+ * file size, open files, CPU seconds as a backstop, no core dumps), Xvfb if
+ * asked, then the program.
  */
 export function innerCommand(ctx: LaunchContext, kind: SandboxKind): string[] {
   const o = ctx.options;
   const out: string[] = [];
+  if (ctx.tools.timeout) out.push(ctx.tools.timeout, '-s', 'KILL', `${ctx.innerTimeoutMs / 1000}s`);
+  out.push(...seccompLoader(ctx, kind));
   if (ctx.tools.setpriv) {
     if (ctx.identity.mode === 'uid') {
       out.push(
@@ -175,8 +211,8 @@ export function innerCommand(ctx: LaunchContext, kind: SandboxKind): string[] {
     const cpuSeconds = 2 * Math.ceil(o.timeoutMs / 1000) + 5;
     out.push(
       ctx.tools.prlimit,
-      `--nproc=${o.maxProcesses}`,
-      `--as=${addressSpaceLimit(o)}`,
+      `--nproc=${ctx.limits.processes}`,
+      `--as=${addressSpaceLimit(o, ctx.limits.processBytes)}`,
       `--fsize=${o.maxFileBytes}`,
       '--core=0',
       '--nofile=256',
@@ -255,8 +291,17 @@ export function bwrapPlan(ctx: LaunchContext): LaunchPlan {
   a.push('--remount-ro', '/');
   a.push('--clearenv');
   for (const [k, v] of Object.entries(programEnvironment(ctx, true))) a.push('--setenv', k, v);
+  if (ctx.seccomp) a.push('--seccomp', '4');
   a.push('--json-status-fd', '3', '--', ...innerCommand(ctx, 'bwrap'));
-  return { command: ctx.tools.bwrap!, args: a, env: {}, cwd: ctx.workspace, status: 'bwrap-json' };
+  return {
+    command: ctx.tools.bwrap!,
+    args: a,
+    env: {},
+    cwd: ctx.workspace,
+    status: 'bwrap-json',
+    ...(ctx.seccomp ? { fd4: 'seccomp' as const } : {}),
+    seccomp: appliesSeccomp(ctx, 'bwrap'),
+  };
 }
 
 /** Host directories that can hold the new root's tmpfs mount (inside the private mount namespace only). */
@@ -320,14 +365,21 @@ mount --bind "$CT_WORKSPACE" "$R/workspace"
 mount -o remount,bind,nosuid,nodev "$R/workspace"
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 mount -o remount,bind,ro,nosuid,nodev "$R"
+# no nested user namespaces (in a user namespace of its own, the sandbox may lower its own limit)
+if [ "$CT_USERNS" = 1 ]; then echo 0 > /proc/sys/user/max_user_namespaces 2>/dev/null || true; fi
+# the lifeline: crosstalk holds its other end; when crosstalk dies it reads end-of-file and kills the sandbox
+if [ "$CT_LIFELINE" = 1 ]; then { cat <&4; kill -KILL -1; } >/dev/null 2>&1 3>&- & fi
 echo ready >&3
 exec 3>&-
 unset IFS
-chroot "$R" /usr/bin/env -i -C /workspace "$@"
+chroot "$R" /usr/bin/env -i -C /workspace "$@" 4<&-
 `;
 
-/** The `unshare` fallback: the same isolation as {@link bwrapPlan}, built by {@link unshareScript}. */
-export function unsharePlan(ctx: LaunchContext): LaunchPlan | { error: string } {
+/**
+ * The `unshare` fallback: the same isolation as {@link bwrapPlan}, built by {@link unshareScript}.
+ * `--kill-child` ends the sandbox with `unshare`, the lifeline on fd 4 ends it with crosstalk.
+ */
+export function unsharePlan(ctx: LaunchContext, lifeline = true): LaunchPlan | { error: string } {
   const root = unshareRootMount(ctx.workspace, ctx.runtimes.binds);
   if (!root) return { error: 'no directory to mount the sandbox root on (tried /srv, /media, /mnt, /opt, …)' };
   const flags = ['--mount', '--net', '--pid', '--ipc', '--uts', '--fork', '--kill-child', '--propagation', 'private'];
@@ -354,9 +406,13 @@ export function unsharePlan(ctx: LaunchContext): LaunchPlan | { error: string } 
       CT_PASSWD: ctx.etc?.passwd ?? '',
       CT_GROUP: ctx.etc?.group ?? '',
       CT_TMP_BYTES: String(ctx.options.tmpBytes),
+      CT_USERNS: ctx.identity.mode === 'userns' ? '1' : '0',
+      CT_LIFELINE: lifeline ? '1' : '0',
     },
     cwd: '/',
     status: 'ready-line',
+    ...(lifeline ? { fd4: 'lifeline' as const } : {}),
+    seccomp: appliesSeccomp(ctx, 'unshare'),
   };
 }
 
@@ -378,5 +434,6 @@ export function unsafePlan(ctx: LaunchContext): LaunchPlan {
     ),
     cwd: ctx.workspace,
     status: 'none',
+    seccomp: false,
   };
 }

@@ -1,5 +1,15 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, realpathSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { makeTempDir, type TempDir } from '../common/index.js';
@@ -16,8 +26,12 @@ import {
   type RunIdentity,
   type SandboxTools,
 } from './launch.js';
+import { cgroupHost, createRunCgroup, memoryPageSize, type RunCgroup, rlimitShare } from './memory-bound.js';
 import { allocateRunUid, handOverWorkspace } from './run-identity.js';
+import { seccompFilter } from './seccomp.js';
+import { ownedPrefix, removeStaleSandboxDirs } from './stale-workspaces.js';
 import {
+  type Containment,
   sandboxRunOptionsSchema,
   type ResolvedRunOptions,
   type Sandbox,
@@ -32,6 +46,8 @@ const watchdogIntervalMs = 100;
 const floodFactor = 16;
 /** How long to wait for output pipes to close after the launcher exited, in ms. */
 const drainMs = 500;
+/** The `timeout` inside the sandbox fires this long after crosstalk's own timer (which normally wins), in ms. */
+const innerTimeoutGraceMs = 1500;
 
 /** Validates run options and resolves the command (from `entry` when no command is given). */
 export function resolveRunOptions(input: SandboxRunOptions): ResolvedRunOptions {
@@ -60,22 +76,25 @@ function readPid1Namespace(pid: number): string | undefined {
   }
 }
 
-/** Tasks (processes and threads) of every process in a pid namespace. */
-function tasksInNamespace(namespace: string): number {
+/** Tasks (processes and threads) and resident memory (bytes) of every process in a pid namespace. */
+function usageInNamespace(namespace: string): { tasks: number; residentBytes: number } {
   let tasks = 0;
+  let pages = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     if (readPid1Namespace(Number(entry)) !== namespace) continue;
     try {
-      // /proc/N/stat: the command name is in parentheses and may hold spaces; num_threads is the 18th field after it
+      // /proc/N/stat: the command name is in parentheses and may hold spaces; num_threads is the 18th field
+      // after it, rss (pages) the 22nd
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       tasks += Number(fields[17]) || 1;
+      pages += Number(fields[21]) || 0;
     } catch {
       // exited meanwhile
     }
   }
-  return tasks;
+  return { tasks, residentBytes: pages * memoryPageSize() };
 }
 
 /** Processes on the host owned by a uid (the run's own uid: nothing else uses it). */
@@ -129,6 +148,28 @@ function freeBytes(path: string): number | undefined {
 /** How a backend builds its launch. */
 export type PlanBuilder = (ctx: LaunchContext) => LaunchPlan | { error: string };
 
+/** How one run's memory is bounded: its cgroup, or per-process limits sized to the total. */
+interface MemoryPlan {
+  mechanism: Containment['memory'];
+  limits: LaunchContext['limits'];
+  cgroup?: RunCgroup;
+  notes: string[];
+}
+
+/** stdio of a launch: stdin, stdout, stderr, the status channel (fd 3) and, when the plan wants one, fd 4. */
+function launchStdio(plan: LaunchPlan, seccompFd: number | undefined): StdioOptions {
+  const stdio: StdioOptions = ['pipe', 'pipe', 'pipe', plan.status === 'none' ? 'ignore' : 'pipe'];
+  if (plan.fd4 === 'seccomp' && seccompFd !== undefined) stdio.push(seccompFd);
+  else if (plan.fd4 === 'lifeline') stdio.push('pipe');
+  return stdio;
+}
+
+/** The launch, through a shell that first moves itself into the run's cgroup (so everything it starts is in it). */
+function inCgroup(plan: LaunchPlan, cgroup: RunCgroup | undefined, sh: string): { command: string; args: string[] } {
+  if (!cgroup) return { command: plan.command, args: plan.args };
+  return { command: sh, args: ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, plan.command, ...plan.args] };
+}
+
 /** Runs programs through one launcher (bubblewrap, unshare, or directly for the unsafe mode). */
 export class ProcessSandbox implements Sandbox {
   readonly #plan: PlanBuilder;
@@ -147,7 +188,12 @@ export class ProcessSandbox implements Sandbox {
    * Builds the launch context: the run's identity, the minimal /etc files,
    * the display. `dispose` removes the temporary /etc files.
    */
-  #prepare(o: ResolvedRunOptions, workspace: string, notes: string[]): { ctx: LaunchContext; dispose: () => void } {
+  #prepare(
+    o: ResolvedRunOptions,
+    workspace: string,
+    notes: string[],
+    limits: LaunchContext['limits'],
+  ): { ctx: LaunchContext; dispose: () => void; seccompFile?: string } {
     const isolated = this.kind !== 'none-unsafe';
     const identity: RunIdentity =
       isolated && process.getuid?.() === 0 ? { mode: 'uid', uid: 0, gid: 0 } : { mode: 'userns' };
@@ -160,7 +206,7 @@ export class ProcessSandbox implements Sandbox {
     let etcDir: TempDir | undefined;
     let etc: LaunchContext['etc'];
     if (isolated) {
-      etcDir = makeTempDir('crosstalk-sandbox-etc-');
+      etcDir = makeTempDir(ownedPrefix('crosstalk-sandbox-etc-'));
       const uid = identity.mode === 'uid' ? identity.uid : (process.getuid?.() ?? 1000);
       const gid = identity.mode === 'uid' ? identity.gid : (process.getgid?.() ?? 1000);
       writeFileSync(
@@ -171,6 +217,12 @@ export class ProcessSandbox implements Sandbox {
       writeFileSync(join(etcDir.path, 'group'), `root:x:0:\nsandbox:x:${gid}:\nnogroup:x:65534:\n`, { mode: 0o644 });
       etc = { passwd: join(etcDir.path, 'passwd'), group: join(etcDir.path, 'group') };
     }
+    const seccomp = isolated ? seccompFilter() : undefined;
+    let seccompFile: string | undefined;
+    if (seccomp && etcDir) {
+      seccompFile = join(etcDir.path, 'seccomp.bpf');
+      writeFileSync(seccompFile, seccomp, { mode: 0o600 });
+    }
     const ctx: LaunchContext = {
       options: o,
       workspace,
@@ -179,8 +231,37 @@ export class ProcessSandbox implements Sandbox {
       tools: this.#tools,
       ...(etc ? { etc } : {}),
       ...(display !== undefined ? { display } : {}),
+      limits,
+      ...(seccomp ? { seccomp } : {}),
+      innerTimeoutMs: o.timeoutMs + innerTimeoutGraceMs,
     };
-    return { ctx, dispose: () => etcDir?.remove() };
+    return { ctx, dispose: () => etcDir?.remove(), ...(seccompFile ? { seccompFile } : {}) };
+  }
+
+  /**
+   * Chooses how the run's total memory is bounded: its own memory cgroup when
+   * this machine allows one (and `memoryMechanism` is `auto`), else per-process
+   * limits lowered so that limit × processes stays under the total.
+   */
+  #memory(o: ResolvedRunOptions): MemoryPlan {
+    const notes: string[] = [];
+    if (o.memoryMechanism === 'auto') {
+      const host = cgroupHost();
+      if ('dir' in host) {
+        try {
+          return {
+            mechanism: host.version === 2 ? 'cgroup-v2' : 'cgroup-v1',
+            limits: { processBytes: Math.min(o.memoryBytes, o.totalMemoryBytes), processes: o.maxProcesses },
+            cgroup: createRunCgroup(host, o.totalMemoryBytes),
+            notes,
+          };
+        } catch (error) {
+          notes.push(`no memory cgroup for this run: ${(error as Error).message}`);
+        }
+      } else notes.push(`no memory cgroup: ${host.reason}`);
+    } else notes.push('per-process memory limits asked for');
+    const share = rlimitShare(o.totalMemoryBytes, o.memoryBytes, o.maxProcesses);
+    return { mechanism: 'rlimit', limits: share, notes };
   }
 
   /**
@@ -188,7 +269,8 @@ export class ProcessSandbox implements Sandbox {
    * identity, limits) and says whether it worked; used by `detectSandbox`.
    */
   probe(): { ok: true } | { ok: false; detail: string } {
-    const temp = makeTempDir('crosstalk-sandbox-probe-');
+    removeStaleSandboxDirs();
+    const temp = makeTempDir(ownedPrefix('crosstalk-sandbox-probe-'));
     const dir = temp.path;
     const notes: string[] = [];
     const o = resolveRunOptions({
@@ -196,16 +278,22 @@ export class ProcessSandbox implements Sandbox {
       command: ['sh', '-c', 'test -w /workspace && echo crosstalk-probe-ok'],
       timeoutMs: 10_000,
     });
-    const { ctx, dispose } = this.#prepare(o, realpathSync(dir), notes);
+    const limits = { processBytes: o.memoryBytes, processes: o.maxProcesses };
+    const { ctx, dispose, seccompFile } = this.#prepare(o, realpathSync(dir), notes, limits);
+    let seccompFd: number | undefined;
     try {
-      const plan = this.#plan(ctx);
+      // no lifeline for the probe: spawnSync cannot hold one open, and its own timeout bounds it
+      const plan = this.kind === 'unshare' ? unsharePlan(ctx, false) : this.#plan(ctx);
       if ('error' in plan) return { ok: false, detail: plan.error };
       if (ctx.identity.mode === 'uid') handOverWorkspace(ctx.workspace, ctx.identity.uid, ctx.identity.gid);
+      if (plan.fd4 === 'seccomp' && seccompFile) seccompFd = openSync(seccompFile, 'r');
+      const stdio = launchStdio(plan, seccompFd) as Array<unknown>;
+      stdio[0] = 'ignore';
       const result = spawnSync(plan.command, plan.args, {
         cwd: plan.cwd,
         env: plan.env,
         timeout: 10_000,
-        stdio: ['ignore', 'pipe', 'pipe', plan.status === 'none' ? 'ignore' : 'pipe'],
+        stdio: stdio as StdioOptions,
         encoding: 'utf8',
       });
       if (result.error) return { ok: false, detail: result.error.message };
@@ -213,6 +301,7 @@ export class ProcessSandbox implements Sandbox {
         return { ok: false, detail: (String(result.stderr).trim() || `exit status ${result.status}`).slice(0, 500) };
       return { ok: true };
     } finally {
+      if (seccompFd !== undefined) closeSync(seccompFd);
       dispose();
       temp.remove();
     }
@@ -232,18 +321,55 @@ export class ProcessSandbox implements Sandbox {
         cause: error,
       });
     }
+    removeStaleSandboxDirs();
     const notes: string[] = [];
     const owner = statSync(workspace);
-    const { ctx, dispose } = this.#prepare(o, workspace, notes);
+    const memory = this.#memory(o);
+    try {
+      return await this.#contain(o, workspace, owner, notes, memory, signal);
+    } finally {
+      const failure = await memory.cgroup?.remove();
+      if (failure) notes.push(failure);
+    }
+  }
+
+  /** One run with its memory plan chosen: launch context, plan, identity hand-over, the run, and clean-up. */
+  async #contain(
+    o: ResolvedRunOptions,
+    workspace: string,
+    owner: { uid: number; gid: number },
+    notes: string[],
+    memory: MemoryPlan,
+    signal: AbortSignal | undefined,
+  ): Promise<SandboxResult> {
+    const { ctx, dispose, seccompFile } = this.#prepare(o, workspace, notes, memory.limits);
     const display = ctx.display !== undefined;
+    let seccompFd: number | undefined;
     try {
       const plan = this.#plan(ctx);
-      if ('error' in plan) return this.#failed(o, plan.error, notes, display);
+      const containment: Containment = {
+        memory: memory.mechanism,
+        totalMemoryBytes: o.totalMemoryBytes,
+        processMemoryBytes: memory.limits.processBytes,
+        maxProcesses: memory.limits.processes,
+        seccomp: 'error' in plan ? false : plan.seccomp,
+        ...(ctx.tools.timeout ? { innerTimeoutMs: ctx.innerTimeoutMs } : {}),
+        notes: [...memory.notes],
+      };
+      if (!containment.seccomp && this.kind !== 'none-unsafe')
+        containment.notes.push(
+          ctx.seccomp
+            ? 'no seccomp filter: the unshare fallback loads it with python3, which this host lacks'
+            : `no seccomp filter for this machine (${process.arch})`,
+        );
+      if ('error' in plan) return this.#failed(o, plan.error, notes, display, containment);
       const identity = ctx.identity;
       if (identity.mode === 'uid') handOverWorkspace(workspace, identity.uid, identity.gid);
+      if (plan.fd4 === 'seccomp' && seccompFile) seccompFd = openSync(seccompFile, 'r');
       try {
-        return await this.#execute(o, plan, workspace, notes, display, signal);
+        return await this.#execute(o, plan, workspace, notes, display, containment, memory.cgroup, seccompFd, signal);
       } finally {
+        if (seccompFd !== undefined) closeSync(seccompFd);
         if (identity.mode === 'uid') {
           // nothing should survive the pid namespace; make sure, by the run's own uid
           const stragglers = await sweepUid(identity.uid);
@@ -260,7 +386,13 @@ export class ProcessSandbox implements Sandbox {
     }
   }
 
-  #failed(o: ResolvedRunOptions, message: string, notes: string[], display: boolean): SandboxResult {
+  #failed(
+    o: ResolvedRunOptions,
+    message: string,
+    notes: string[],
+    display: boolean,
+    containment: Containment,
+  ): SandboxResult {
     return {
       outcome: 'sandbox-error',
       rule: 'sandbox',
@@ -272,6 +404,7 @@ export class ProcessSandbox implements Sandbox {
       stdoutTruncated: false,
       stderrTruncated: false,
       sandbox: this.kind,
+      containment,
       display,
       notes: [...notes, `${this.kind} could not run ${o.command.join(' ')}: ${message}`],
     };
@@ -283,22 +416,30 @@ export class ProcessSandbox implements Sandbox {
     workspace: string,
     notes: string[],
     display: boolean,
+    containment: Containment,
+    cgroup: RunCgroup | undefined,
+    seccompFd: number | undefined,
     signal?: AbortSignal,
   ): Promise<SandboxResult> {
     const started = performance.now();
     return new Promise<SandboxResult>((resolve, reject) => {
-      const child = spawn(plan.command, plan.args, {
+      const launch = inCgroup(plan, cgroup, this.#tools.sh);
+      const child = spawn(launch.command, launch.args, {
         cwd: plan.cwd,
         env: plan.env,
         detached: true, // own process group: a timeout kills the launcher and everything it started
-        stdio: ['pipe', 'pipe', 'pipe', plan.status === 'none' ? 'ignore' : 'pipe'],
+        stdio: launchStdio(plan, seccompFd),
       });
+      // the lifeline's other end stays open in crosstalk until the run ends (or crosstalk dies)
+      const lifeline = plan.fd4 === 'lifeline' ? (child.stdio[4] as Readable | null | undefined) : undefined;
+      lifeline?.on('error', () => {});
       const stdout = new BoundedOutput(o.maxOutputBytes);
       const stderr = new BoundedOutput(o.maxOutputBytes);
       let status = '';
       let timedOut = false;
       let aborted = false;
-      let watchdogKill: 'output' | 'disk' | undefined;
+      let watchdogKill: 'output' | 'disk' | 'memory' | undefined;
+      let peakResident: number | undefined;
       let spawnError: Error | undefined;
       let namespace: string | undefined;
       let peakTasks: number | undefined;
@@ -354,8 +495,15 @@ export class ProcessSandbox implements Sandbox {
           }
         }
         if (namespace) {
-          const tasks = tasksInNamespace(namespace);
-          if (peakTasks === undefined || tasks > peakTasks) peakTasks = tasks;
+          const usage = usageInNamespace(namespace);
+          if (peakTasks === undefined || usage.tasks > peakTasks) peakTasks = usage.tasks;
+          if (peakResident === undefined || usage.residentBytes > peakResident) peakResident = usage.residentBytes;
+          // without a cgroup, the summed resident memory is checked too (Node's reservations escape limit × count)
+          if (!cgroup && usage.residentBytes > o.totalMemoryBytes && !watchdogKill) {
+            watchdogKill = 'memory';
+            notes.push(`stopped: the run's processes held more than ${o.totalMemoryBytes} bytes together`);
+            kill();
+          }
         }
       }, watchdogIntervalMs);
       watchdog.unref();
@@ -376,7 +524,7 @@ export class ProcessSandbox implements Sandbox {
         clearInterval(watchdog);
         signal?.removeEventListener('abort', onAbort);
         kill(); // anything left in the process group
-        for (const stream of [child.stdout, child.stderr, statusStream]) stream?.destroy();
+        for (const stream of [child.stdout, child.stderr, statusStream, lifeline]) stream?.destroy();
         if (aborted) {
           reject(new AbortedError({ message: 'sandboxed run cancelled' }));
           return;
@@ -384,6 +532,20 @@ export class ProcessSandbox implements Sandbox {
         const code = exit?.code ?? null;
         const sig = exit?.signal ?? null;
         const err = stderr.text();
+        // the timeout inside the sandbox fired (crosstalk's own timer was late): the same as a timeout
+        if (
+          !timedOut &&
+          !watchdogKill &&
+          (code === 137 || sig === 'SIGKILL') &&
+          performance.now() - started >= o.timeoutMs
+        )
+          timedOut = true;
+        const oomKills = cgroup?.oomKills() ?? 0;
+        if (oomKills > 0)
+          notes.push(
+            `the kernel stopped ${oomKills} process(es) at the run's memory bound (${o.totalMemoryBytes} bytes)`,
+          );
+        const peakMemoryBytes = cgroup ? (cgroup.peakBytes() ?? peakResident) : peakResident;
         let setupFailure: string | undefined;
         if (spawnError) setupFailure = `could not start ${plan.command}: ${spawnError.message}`;
         else if (plan.status === 'bwrap-json' && !/"child-pid"/.test(status) && !timedOut)
@@ -398,10 +560,14 @@ export class ProcessSandbox implements Sandbox {
           signal: sig,
           stderr: err,
           timedOut,
-          ...(watchdogKill ? { watchdog: watchdogKill } : {}),
+          ...(watchdogKill
+            ? { watchdog: watchdogKill }
+            : oomKills > 0 && code !== 0
+              ? { watchdog: 'memory' as const }
+              : {}),
           ...(setupFailure !== undefined ? { setupFailure } : {}),
           ...(peakTasks !== undefined ? { peakTasks } : {}),
-          maxProcesses: o.maxProcesses,
+          maxProcesses: containment.maxProcesses,
         });
         if (timedOut) notes.push(`stopped at the ${o.timeoutMs} ms timeout`);
         resolve({
@@ -415,6 +581,8 @@ export class ProcessSandbox implements Sandbox {
           stderrTruncated: stderr.truncated,
           sandbox: this.kind,
           ...(peakTasks !== undefined ? { peakTasks } : {}),
+          ...(peakMemoryBytes !== undefined ? { peakMemoryBytes } : {}),
+          containment,
           display,
           notes,
         });

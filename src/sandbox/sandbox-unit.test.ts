@@ -140,7 +140,15 @@ describe('launch plans', () => {
     workspace: '/tmp/ws',
     identity: { mode: 'uid', uid: 1_000_000_001, gid: 1_000_000_001 },
     runtimes: { path: ['/opt/py/bin'], binds: ['/root/.pyenv/versions/3.11.7'], notes: [] },
-    tools: { bwrap: '/usr/bin/bwrap', setpriv: '/usr/bin/setpriv', prlimit: '/usr/bin/prlimit', sh: '/bin/sh' },
+    tools: {
+      bwrap: '/usr/bin/bwrap',
+      setpriv: '/usr/bin/setpriv',
+      prlimit: '/usr/bin/prlimit',
+      timeout: '/usr/bin/timeout',
+      sh: '/bin/sh',
+    },
+    limits: { processBytes: 256 * 1024 ** 2, processes: 64 },
+    innerTimeoutMs: 11_500,
   };
 
   it('bubblewrap: no network, read-only system, only the workspace writable, clean environment', () => {
@@ -171,9 +179,10 @@ describe('launch plans', () => {
     expect(args).not.toContain('OPENAI_API_KEY');
   });
 
-  it('drops to the run uid with no capabilities, then sets the limits', () => {
+  it('starts with a timeout inside the sandbox, drops to the run uid with no capabilities, then sets the limits', () => {
     const inner = innerCommand(ctx, 'bwrap');
-    expect(inner.slice(0, 7)).toEqual([
+    expect(inner.slice(0, 4)).toEqual(['/usr/bin/timeout', '-s', 'KILL', '11.5s']);
+    expect(inner.slice(4, 11)).toEqual([
       '/usr/bin/setpriv',
       '--reuid=1000000001',
       '--regid=1000000001',

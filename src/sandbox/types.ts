@@ -26,6 +26,28 @@ export type ExecutabilityRule =
 /** The limit behind a `killed-limit` outcome. */
 export type SandboxLimit = 'memory' | 'processes' | 'output' | 'disk' | 'file-size' | 'cpu';
 
+/**
+ * What contained one run, for its record: how total memory was bounded (a cgroup, or per-process
+ * limits sized so that limit × processes stays under the total), the limits in force, and whether
+ * the system-call filter was applied.
+ */
+export interface Containment {
+  /** `cgroup-v2` / `cgroup-v1`: the kernel bounds the total; `rlimit`: per-process limit × processes ≤ total. */
+  memory: 'cgroup-v2' | 'cgroup-v1' | 'rlimit';
+  /** The bound on all the run's processes together, in bytes. */
+  totalMemoryBytes: number;
+  /** Address-space limit of each process, in bytes. */
+  processMemoryBytes: number;
+  /** Processes and threads allowed at once. */
+  maxProcesses: number;
+  /** Whether the seccomp filter (namespaces, mount, ptrace, keyctl, bpf, … refused) was applied. */
+  seccomp: boolean;
+  /** Wall-clock limit enforced inside the sandbox (a `timeout` process that dies with the sandbox), in ms. */
+  innerTimeoutMs?: number;
+  /** Why a cgroup or the filter was not used, when it was not. */
+  notes: string[];
+}
+
 /** Result of one sandboxed run. */
 export interface SandboxResult {
   outcome: SandboxOutcome;
@@ -48,6 +70,10 @@ export interface SandboxResult {
   sandbox: SandboxKind;
   /** Most tasks (processes and threads) seen at once inside the sandbox, when it was measured. */
   peakTasks?: number;
+  /** Highest memory use of the whole run: the cgroup's peak, or the most resident memory summed over its processes. */
+  peakMemoryBytes?: number;
+  /** How the run was contained (memory mechanism, limits, filter). */
+  containment: Containment;
   /** Whether a virtual display (Xvfb) was provided. */
   display: boolean;
   /** Explanations: why there was no display, why setup failed, what the watchdog did. */
@@ -73,8 +99,20 @@ export const sandboxRunOptionsSchema = z
       .int()
       .min(32 * 1024 * 1024)
       .default(512 * 1024 * 1024),
-    /** Processes and threads the program may have at once. Default 64. */
+    /** Processes and threads at once. Default 64 (fewer when memory has no cgroup, see `totalMemoryBytes`). */
     maxProcesses: z.number().int().min(4).max(4096).default(64),
+    /**
+     * Memory of all the run's processes together, in bytes. Default 2 GiB. Enforced by a memory
+     * cgroup (v2, else v1) when this machine lets crosstalk make one; otherwise the per-process
+     * limit and the process count are lowered so that their product stays under it.
+     */
+    totalMemoryBytes: z
+      .number()
+      .int()
+      .min(128 * 1024 * 1024)
+      .default(2 * 1024 * 1024 * 1024),
+    /** `auto` (default): a memory cgroup when possible, else per-process limits; `rlimit`: per-process limits only. */
+    memoryMechanism: z.enum(['auto', 'rlimit']).default('auto'),
     /** Bytes kept per output stream. Default 64 KiB. The program is stopped once a stream passes 16 times this. */
     maxOutputBytes: z
       .number()

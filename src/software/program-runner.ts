@@ -1,5 +1,15 @@
 import { makeTempDir } from '../common/index.js';
-import { detectSandbox, hasVirtualDisplay, runtimeFor, wantsDisplay } from '../sandbox/index.js';
+import {
+  type DetectSandboxOptions,
+  detectSandbox,
+  describeContainment,
+  hasVirtualDisplay,
+  ownedPrefix,
+  removeStaleSandboxDirs,
+  runtimeFor,
+  type SandboxKind,
+  wantsDisplay,
+} from '../sandbox/index.js';
 import type { ProgramRunner, TestOutcome } from './chain.js';
 import { writeCodebase } from './codebase/index.js';
 
@@ -14,6 +24,8 @@ export interface ProgramRunnerOptions {
   cleanupTimeoutMs?: number;
   /** Environment variables the program sees besides the sandbox's own (the guard policy's `env`). Default none. */
   env?: Record<string, string>;
+  /** Use only this sandbox (default: `CROSSTALK_SANDBOX`, else the strongest that works). */
+  sandbox?: SandboxKind;
 }
 
 /**
@@ -29,14 +41,19 @@ export function createProgramRunner(options: ProgramRunnerOptions = {}): {
   reason: string;
   kind?: string;
 } {
-  const choice = detectSandbox(options.allowUnsafe !== undefined ? { allowUnsafe: options.allowUnsafe } : {});
+  const detect: DetectSandboxOptions = {};
+  if (options.allowUnsafe !== undefined) detect.allowUnsafe = options.allowUnsafe;
+  if (options.sandbox !== undefined) detect.prefer = options.sandbox;
+  const choice = detectSandbox(detect);
   const sandbox = choice.sandbox;
   if (!sandbox) return { reason: choice.reason };
+  // workspaces of runs whose crosstalk was killed before it could remove them
+  removeStaleSandboxDirs(options.workspaceParent);
   const run: ProgramRunner = async (files, entry, _language, signal) => {
     const command = runtimeFor(entry);
     if (!command)
       return { outcome: 'sandbox-error', rule: `no runtime for ${entry}`, exitCode: null, output: '', durationMs: 0 };
-    const temp = makeTempDir('crosstalk-run-', options.workspaceParent);
+    const temp = makeTempDir(ownedPrefix('crosstalk-run-'), options.workspaceParent);
     const workspace = temp.path;
     let outcome: TestOutcome | undefined;
     try {
@@ -54,9 +71,11 @@ export function createProgramRunner(options: ProgramRunnerOptions = {}): {
         signal,
       );
       const output = [result.stdout, result.stderr].filter(Boolean).join('\n');
+      const limit = result.limit ? ` (${result.limit} limit)` : '';
       outcome = {
         outcome: result.outcome,
-        rule: `${result.rule}${result.limit ? ` (${result.limit} limit)` : ''}, ${result.sandbox}`,
+        // the record names the sandbox and how it contained the run (memory mechanism, filter)
+        rule: `${result.rule}${limit}, ${result.sandbox} (${describeContainment(result.containment)})`,
         exitCode: result.exitCode,
         output: output.slice(-8000),
         durationMs: result.durationMs,
