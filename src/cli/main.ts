@@ -9,6 +9,7 @@ import { registerGraph } from './commands/graph.js';
 import { registerNet } from './commands/net.js';
 import { registerDev } from './commands/dev.js';
 import { registerStory } from './commands/story.js';
+import { registerServe } from './commands/serve.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions } from './global-options.js';
 import { printable } from './format.js';
@@ -75,6 +76,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     registerNet,
     registerRuns,
     registerRunEvents,
+    registerServe,
   ])
     register(program, ctx, run);
   const prepare = (command: Command) => {

@@ -1,0 +1,20 @@
+export { createViewerApp, type ViewerAppOptions } from './app.js';
+export { startViewer, checkViewerOptions, type Viewer, type ViewerOptions } from './start.js';
+export { LiveRuns, type LiveRun } from './live-runs.js';
+export { isLoopback, tokenMatches } from './guard.js';
+export {
+  listRunViews,
+  runDetail,
+  runCalls,
+  runEvents,
+  stepArtifact,
+  callView,
+  graphOf,
+  type RunFilter,
+  type RunDetail,
+  type StepView,
+  type StepState,
+  type GraphView,
+  type CallView,
+} from './run-data.js';
+export { defaultWebRoot, readWebFile } from './static-files.js';

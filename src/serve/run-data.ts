@@ -1,0 +1,200 @@
+import { callScope, storedEvent, usageBy, viewJson, viewRun, type StoredEvent } from '../jobs/index.js';
+import { graphSpecSchema, toDag, topologicalLayers, criticalPath } from '../graph/index.js';
+import type { CallRecord, RunRecord, RunStore, StepRecord } from '../store/index.js';
+
+/** Filters of the runs list. */
+export interface RunFilter {
+  kind?: string;
+  status?: string;
+  /** Matches the run's default model string (`flags.model` of its configuration), exactly. */
+  model?: string;
+  limit?: number;
+}
+
+/** The state a viewer shows for a step: the store's, or `waiting` for a planned step not begun. */
+export type StepState = StepRecord['state'] | 'waiting';
+
+/** One step of a run as the viewer shows it. */
+export interface StepView {
+  id: string;
+  state: StepState;
+  attempts: number;
+  /** The step left an artifact (read it from the artifact endpoint). */
+  hasArtifact: boolean;
+  meta: unknown;
+  updatedAt: number | null;
+}
+
+/** A network run's graph, laid out by topological layer. */
+export interface GraphView {
+  nodes: Array<{ id: string; role?: string; model?: string; layer: number }>;
+  edges: Array<{ from: string; to: string; critic?: string }>;
+  layers: number;
+  /** Node ids of the longest path (unit weights). */
+  criticalPath: string[];
+}
+
+/** One journaled model call: where, who, the prompt, the reply and what it cost. */
+export interface CallView {
+  key: string;
+  /** The node, phase or team phase that made it. */
+  scope: string | null;
+  agent: string | null;
+  model: string;
+  system: string | null;
+  /** Every non-system message of the prompt, in order. */
+  messages: Array<{ role: string; content: string }>;
+  reply: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  latencyMs: number;
+  at: number;
+  /** Journal rows are calls that were sent and paid; replays of them in later sessions are counted on the run. */
+  paid: true;
+}
+
+/** Everything the run page shows up front (calls and artifacts are fetched per node). */
+export interface RunDetail {
+  run: unknown;
+  steps: StepView[];
+  graph: GraphView | null;
+  /** Stored `decision` events (cross-team decision points, story stages). */
+  decisions: StoredEvent[];
+  /** Teams named in the run's steps (cross-team runs). */
+  teams: string[];
+  usage: {
+    perAgent: ReturnType<typeof usageBy>;
+    perModel: ReturnType<typeof usageBy>;
+  };
+}
+
+const runModel = (run: RunRecord): string | undefined =>
+  ((run.config as { flags?: { model?: unknown } } | null)?.flags?.model as string | undefined) ?? undefined;
+
+/** Runs newest first, as their views (live totals, `interrupted` when their process is gone), filtered. */
+export function listRunViews(store: RunStore, filter: RunFilter = {}): unknown[] {
+  const limit = filter.limit ?? 200;
+  const out: unknown[] = [];
+  // filters apply after reading: read generously so a filtered page is not short
+  const candidates = store.listRuns({ limit: filter.kind || filter.status || filter.model ? limit * 20 : limit });
+  for (const record of candidates) {
+    if (filter.kind && record.kind !== filter.kind) continue;
+    if (filter.model && runModel(record) !== filter.model) continue;
+    const view = viewRun(store, record);
+    if (filter.status && view.run.status !== filter.status) continue;
+    out.push(viewJson(view));
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+/** A network run's graph from its stored configuration, or null for other kinds (or an unreadable graph). */
+export function graphOf(run: RunRecord): GraphView | null {
+  const parsed = graphSpecSchema.safeParse((run.config as { graph?: unknown } | null)?.graph);
+  if (!parsed.success) return null;
+  const spec = parsed.data;
+  const dag = toDag(spec);
+  const layerOf = new Int32Array(dag.ids.length);
+  const layers = topologicalLayers(dag);
+  layers.forEach((members, layer) => {
+    for (const v of members) layerOf[v] = layer;
+  });
+  return {
+    nodes: spec.nodes.map((n, i) => ({
+      id: n.id,
+      ...(n.role ? { role: n.role } : {}),
+      ...(n.model ? { model: n.model } : {}),
+      layer: layerOf[i]!,
+    })),
+    edges: spec.edges.map((e) => ({ from: e.from, to: e.to, ...(e.critic ? { critic: e.critic } : {}) })),
+    layers: layers.length,
+    criticalPath: criticalPath(dag).path,
+  };
+}
+
+const stepView = (s: StepRecord): StepView => ({
+  id: s.id,
+  state: s.state,
+  attempts: s.attempts,
+  hasArtifact: s.outputHash !== null,
+  meta: s.meta,
+  updatedAt: s.updatedAt,
+});
+
+/** The run page's data for run `id`, or undefined when there is no such run. */
+export function runDetail(store: RunStore, id: string): RunDetail | undefined {
+  const record = store.getRun(id);
+  if (!record) return undefined;
+  const graph = graphOf(record);
+  const stored = store.getSteps(id);
+  const steps = stored.map(stepView);
+  if (graph) {
+    const seen = new Set(stored.map((s) => s.id));
+    for (const node of graph.nodes)
+      if (!seen.has(node.id))
+        steps.push({ id: node.id, state: 'waiting', attempts: 0, hasArtifact: false, meta: null, updatedAt: null });
+  }
+  const decisions: StoredEvent[] = [];
+  const teams = new Set<string>();
+  for (const e of store.listEvents(id)) {
+    if (e.type === 'decision') decisions.push(storedEvent(e));
+    const team = (e.data as { step?: { team?: unknown } } | null)?.step?.team;
+    if (typeof team === 'string') teams.add(team);
+  }
+  return {
+    run: viewJson(viewRun(store, record)),
+    steps,
+    graph,
+    decisions,
+    teams: [...teams].sort(),
+    usage: { perAgent: usageBy(store, id, 'agent'), perModel: usageBy(store, id, 'model') },
+  };
+}
+
+type PromptMessage = { role: string; content: string | Array<{ type: string; text?: string }> };
+
+const textOf = (content: PromptMessage['content']): string =>
+  typeof content === 'string' ? content : content.map((p) => p.text ?? '').join('');
+
+/** A journal row as the viewer shows it. */
+export function callView(call: CallRecord): CallView {
+  const request = (call.request ?? {}) as { prompt?: PromptMessage[] };
+  const prompt = Array.isArray(request.prompt) ? request.prompt : [];
+  const system = prompt.find((m) => m.role === 'system');
+  const response = (call.response ?? {}) as { content?: Array<{ type: string; text?: string }> };
+  return {
+    key: call.key,
+    scope: callScope(call) ?? null,
+    agent: call.agent,
+    model: call.model,
+    system: system ? textOf(system.content) : null,
+    messages: prompt.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: textOf(m.content) })),
+    reply: (response.content ?? []).map((p) => p.text ?? '').join(''),
+    inputTokens: call.inputTokens,
+    outputTokens: call.outputTokens,
+    costUsd: call.costUsd,
+    latencyMs: call.latencyMs,
+    at: call.at,
+    paid: true,
+  };
+}
+
+/** A run's journaled calls in the order they were answered, optionally only those of one node or phase. */
+export function runCalls(store: RunStore, id: string, scope?: string): CallView[] {
+  const calls = store.listCalls(id);
+  const chosen = scope === undefined ? calls : calls.filter((c) => callScope(c) === scope);
+  return chosen.map(callView);
+}
+
+/** A step's artifact, or undefined when the step does not exist or left none. */
+export function stepArtifact(store: RunStore, id: string, stepId: string): string | undefined {
+  const step = store.getSteps(id).find((s) => s.id === stepId);
+  if (!step?.outputHash) return undefined;
+  return store.getArtifact(step.outputHash);
+}
+
+/** A run's stored events after sequence number `after`, as the event objects they were emitted as. */
+export function runEvents(store: RunStore, id: string, after = 0, limit = 10_000): StoredEvent[] {
+  return store.listEvents(id, { afterSeq: after, limit }).map(storedEvent);
+}
