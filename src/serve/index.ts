@@ -1,6 +1,6 @@
 export { createViewerApp, type ViewerAppOptions } from './app.js';
 export { startViewer, checkViewerOptions, type Viewer, type ViewerOptions } from './start.js';
-export { LiveRuns, type LiveRun } from './live-runs.js';
+export { LiveRuns, feedLive, type LiveRun } from './live-runs.js';
 export { isLoopback, tokenMatches } from './guard.js';
 export {
   listRunViews,

@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { cleanEnv, cliPath, tempDir } from '../support/run-cli.js';
+import { simulateReply, startFakeOpenAIServer } from '../support/index.js';
+
+/** Debian's Chromium (`.ci/run` installs it); playwright never downloads a browser here. */
+export const chromiumPath = '/usr/bin/chromium';
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Starts headless Chromium, closed when the test finishes. */
+export async function launchChromium(): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  onTestFinished(() => browser.close());
+  return browser;
+}
+
+/** Runs the built CLI in the background; resolves with the first match of `ready` on its standard error. */
+function startCli(
+  args: string[],
+  cwd: string,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray; stderr: () => string }> {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  onTestFinished(async () => {
+    if (child.exitCode === null) child.kill('SIGINT');
+    await exited;
+  });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      stderr += String(d);
+      const match = ready.exec(stderr);
+      if (match) resolve({ child, match, stderr: () => stderr });
+    });
+    child.once('close', (code) => reject(new Error(`crosstalk exited (${code}) before it was ready:\n${stderr}`)));
+  });
+}
+
+/** Where screenshots go: CROSSTALK_TEST_OUTPUT when set (kept), else the test's temp folder (removed after it). */
+const shotsDir = (cwd: string) => process.env.CROSSTALK_TEST_OUTPUT ?? cwd;
+
+describe.skipIf(!existsSync(chromiumPath))('the web viewer in Chromium', () => {
+  it('shows a 64-node network live, its nodes turning done, and a node’s critic dialogue and artifact', async () => {
+    const cwd = tempDir('crosstalk-viewer-');
+    // the simulated model's replies served over HTTP, held until the page has shown the run in progress:
+    // what the page shows before and after does not depend on how fast this machine is
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const server = await startFakeOpenAIServer({
+      reply: async (request) => {
+        await gate;
+        return simulateReply({ messages: request.messages, seed: request.seed ?? 0 });
+      },
+    });
+    onTestFinished(() => server.close());
+    const { match } = await startCli(
+      [
+        'net',
+        'Write a haiku about rivers.',
+        '--topology',
+        'small-world',
+        '--agents',
+        '64',
+        '--model',
+        `compatible:${server.url}#sim-over-http`,
+        '--serve',
+        '--out',
+        'out',
+      ],
+      cwd,
+      /run (\S+) at (\S+)/,
+    );
+    const runUrl = match[2]!;
+    expect(runUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/runs\//);
+
+    const browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(runUrl);
+    const nodes = page.locator('[data-testid=graph-node]');
+    await expect.poll(() => nodes.count(), { timeout: 30_000 }).toBe(64);
+    // no call has been answered: nodes are waiting or running, none done
+    const statesNow = async () => nodes.evaluateAll((ns) => ns.map((n) => n.getAttribute('data-state')));
+    await expect.poll(async () => (await statesNow()).includes('running'), { timeout: 30_000 }).toBe(true);
+    const before = await statesNow();
+    expect(before.filter((s) => s === 'done')).toEqual([]);
+    expect(before.filter((s) => s === 'waiting').length).toBeGreaterThan(0);
+    await page.screenshot({ path: join(shotsDir(cwd), 'viewer-live.png') });
+
+    open();
+    await expect
+      .poll(async () => (await statesNow()).every((s) => s === 'done'), { timeout: 120_000, interval: 250 })
+      .toBe(true);
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('completed');
+
+    // a node with an incoming edge: its critic reviewed the predecessor's artifact, its actor refined it
+    const detail = (await (await fetch(new URL(`/api/runs/${runUrl.split('/runs/')[1]}`, runUrl))).json()) as {
+      graph: { edges: Array<{ from: string; to: string }> };
+    };
+    const target = detail.graph.edges[0]!.to;
+    await page.locator(`[data-testid=graph-node][data-node="${target}"]`).click();
+    const panel = page.getByTestId('node-panel');
+    await expect.poll(() => panel.locator('h2').textContent()).toBe(target);
+    const critic = panel.locator('li.agent-critic').first();
+    await critic.waitFor({ timeout: 30_000 });
+    const criticText = (await critic.locator('pre.reply').textContent()) ?? '';
+    expect(criticText.length).toBeGreaterThan(20);
+    await critic.locator('summary').click();
+    expect(await critic.locator('pre.message').first().textContent()).toContain('rivers');
+    expect(((await panel.getByTestId('artifact').textContent()) ?? '').length).toBeGreaterThan(20);
+    await page.screenshot({ path: join(shotsDir(cwd), 'viewer-done.png') });
+    expect(existsSync(join(shotsDir(cwd), 'viewer-done.png'))).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+});
