@@ -18,3 +18,4 @@ export {
   type CallView,
 } from './run-data.js';
 export { defaultWebRoot, readWebFile } from './static-files.js';
+export { runHtml, writeRunHtml, type ExportedHtml } from './export-html.js';

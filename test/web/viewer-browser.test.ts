@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { cleanEnv, cliPath, tempDir } from '../support/run-cli.js';
+import { cleanEnv, cliPath, runInProcess, storedNetRun, tempDir } from '../support/run-cli.js';
 import { simulateReply, startFakeOpenAIServer } from '../support/index.js';
 
 /** Debian's Chromium (`.ci/run` installs it); playwright never downloads a browser here. */
@@ -126,6 +127,36 @@ describe.skipIf(!existsSync(chromiumPath))('the web viewer in Chromium', () => {
     expect(((await panel.getByTestId('artifact').textContent()) ?? '').length).toBeGreaterThan(20);
     await page.screenshot({ path: join(shotsDir(cwd), 'viewer-done.png') });
     expect(existsSync(join(shotsDir(cwd), 'viewer-done.png'))).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe.skipIf(!existsSync(chromiumPath))('an exported run page in Chromium', () => {
+  it('opens from disk with no server and shows the graph and a node’s dialogue', async () => {
+    const cwd = tempDir('crosstalk-viewer-');
+    const runId = await storedNetRun(cwd, 4);
+    const exported = await runInProcess(['runs', 'export', runId, '--html', 'run.html'], { cwd });
+    expect(exported.code).toBe(0);
+    const browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(pathToFileURL(join(cwd, 'run.html')).href);
+    const nodes = page.locator('[data-testid=graph-node]');
+    await expect.poll(() => nodes.count(), { timeout: 30_000 }).toBe(4);
+    expect(await nodes.evaluateAll((ns) => ns.map((n) => n.getAttribute('data-state')))).toEqual([
+      'done',
+      'done',
+      'done',
+      'done',
+    ]);
+    await nodes.last().click();
+    await page.locator('[data-testid=node-panel] li.agent-critic').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(shotsDir(cwd), 'viewer-exported.png') });
+    // nothing was fetched but the file itself
+    expect(requests.filter((url) => !url.startsWith('file:') && !url.startsWith('data:'))).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
