@@ -8,6 +8,7 @@ import { benchMiddlewareOverhead } from './middleware-overhead.js';
 import { benchStoreOverhead } from './store-overhead.js';
 import { benchTeams } from './teams.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
+import { benchViewer } from './viewer.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
   ['middleware-overhead', benchMiddlewareOverhead],
@@ -16,6 +17,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['store-overhead', benchStoreOverhead],
   ['teams-concurrency', benchTeams],
   ['network-makespan', benchMakespan],
+  ['viewer', benchViewer],
 ];
 
 const filter = process.argv[2];

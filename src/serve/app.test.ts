@@ -72,6 +72,12 @@ describe('viewer API', () => {
       content: string;
     };
     expect(artifact.content).toBe(calls.calls[1]!.reply);
+
+    const usage = (await (await get(`/api/runs/${runId}/usage`)).json()) as {
+      perAgent: Record<string, { calls: number }>;
+    };
+    expect(usage.perAgent.critic?.calls).toBe(3);
+    expect(usage.perAgent.actor?.calls).toBe(4);
   });
 
   it('answers unknown runs, steps and endpoints with 404 JSON', async () => {
@@ -80,6 +86,7 @@ describe('viewer API', () => {
       '/api/runs/no-such-run',
       '/api/runs/no-such-run/events',
       '/api/runs/no-such-run/calls',
+      '/api/runs/no-such-run/usage',
       '/api/runs/no-such-run/stream',
       '/api/runs/no-such-run/artifact?step=n1',
       `/api/runs/${runId}/artifact?step=no-such-step`,

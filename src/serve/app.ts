@@ -5,7 +5,7 @@ import { readRunEvents } from '../jobs/index.js';
 import type { RunStore } from '../store/index.js';
 import { hostName, isLoopback, presentedToken, tokenMatches } from './guard.js';
 import type { LiveRuns } from './live-runs.js';
-import { listRunViews, runCalls, runDetail, runEvents, stepArtifact } from './run-data.js';
+import { CallIndexCache, listRunViews, runDetail, runEvents, stepArtifact } from './run-data.js';
 import { readWebFile } from './static-files.js';
 
 /** What the viewer's web app serves. */
@@ -54,6 +54,7 @@ const csp = [
  */
 export function createViewerApp(options: ViewerAppOptions): Hono {
   const app = new Hono();
+  const callIndex = new CallIndexCache();
   const boundLoopback = options.boundHost === undefined || isLoopback(options.boundHost);
 
   app.use('*', async (c, next) => {
@@ -131,8 +132,18 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
   app.get('/api/runs/:id/calls', (c) =>
     withStore(c, (store) => {
       const id = c.req.param('id');
-      if (!store.getRun(id)) return notFound(c, `no run '${id}'`);
-      return c.json({ calls: runCalls(store, id, c.req.query('scope')) });
+      const index = callIndex.get(store, id);
+      if (!index) return notFound(c, `no run '${id}'`);
+      const scope = c.req.query('scope');
+      return c.json({ calls: scope === undefined ? index.calls : (index.byScope.get(scope) ?? []) });
+    }),
+  );
+
+  app.get('/api/runs/:id/usage', (c) =>
+    withStore(c, (store) => {
+      const index = callIndex.get(store, c.req.param('id'));
+      if (!index) return notFound(c, `no run '${c.req.param('id')}'`);
+      return c.json(index.usage);
     }),
   );
 

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import type { RunStore } from '../store/index.js';
-import { runCalls, runDetail, runEvents, stepArtifact } from './run-data.js';
+import { runCalls, runDetail, runEvents, stepArtifact, usageOf } from './run-data.js';
 import { defaultWebRoot } from './static-files.js';
 
 /** What {@link writeRunHtml} wrote. */
@@ -35,10 +35,13 @@ export function runHtml(store: RunStore, runId: string, webRoot = defaultWebRoot
     if (content !== undefined) artifacts[step.id] = content;
   }
   const events = runEvents(store, runId, 0, Number.MAX_SAFE_INTEGER);
-  const data = JSON.stringify({ detail: { ...detail, live: false }, calls, artifacts, events }).replace(
-    /</g,
-    '\\u003c',
-  );
+  const data = JSON.stringify({
+    detail: { ...detail, live: false },
+    usage: usageOf(calls),
+    calls,
+    artifacts,
+    events,
+  }).replace(/</g, '\\u003c');
   let html = readFileSync(join(webRoot, 'index.html'), 'utf8');
   html = html.replace(/<script type="module"[^>]*src="\.\/([^"]+)"[^>]*><\/script>/g, (_m, src: string) => {
     const code = readFileSync(join(webRoot, src), 'utf8');

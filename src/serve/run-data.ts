@@ -1,4 +1,4 @@
-import { callScope, storedEvent, usageBy, viewJson, viewRun, type StoredEvent } from '../jobs/index.js';
+import { callScope, storedEvent, viewJson, viewRun, type StoredEvent } from '../jobs/index.js';
 import { graphSpecSchema, toDag, topologicalLayers, criticalPath } from '../graph/index.js';
 import type { CallRecord, RunRecord, RunStore, StepRecord } from '../store/index.js';
 
@@ -63,10 +63,12 @@ export interface RunDetail {
   decisions: StoredEvent[];
   /** Teams named in the run's steps (cross-team runs). */
   teams: string[];
-  usage: {
-    perAgent: ReturnType<typeof usageBy>;
-    perModel: ReturnType<typeof usageBy>;
-  };
+}
+
+/** Calls, tokens in and out, summed by agent and by model. */
+export interface RunUsage {
+  perAgent: Record<string, { calls: number; inputTokens: number; outputTokens: number }>;
+  perModel: Record<string, { calls: number; inputTokens: number; outputTokens: number }>;
 }
 
 const runModel = (run: RunRecord): string | undefined =>
@@ -148,7 +150,6 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
     graph,
     decisions,
     teams: [...teams].sort(),
-    usage: { perAgent: usageBy(store, id, 'agent'), perModel: usageBy(store, id, 'model') },
   };
 }
 
@@ -185,6 +186,62 @@ export function runCalls(store: RunStore, id: string, scope?: string): CallView[
   const calls = store.listCalls(id);
   const chosen = scope === undefined ? calls : calls.filter((c) => callScope(c) === scope);
   return chosen.map(callView);
+}
+
+/** Usage by agent and by model of a list of calls. */
+export function usageOf(calls: readonly CallView[]): RunUsage {
+  const usage: RunUsage = { perAgent: {}, perModel: {} };
+  for (const call of calls) {
+    for (const [groups, name] of [
+      [usage.perAgent, call.agent ?? '(none)'],
+      [usage.perModel, call.model],
+    ] as const) {
+      const g = (groups[name] ??= { calls: 0, inputTokens: 0, outputTokens: 0 });
+      g.calls++;
+      g.inputTokens += call.inputTokens;
+      g.outputTokens += call.outputTokens;
+    }
+  }
+  return usage;
+}
+
+/** A run's calls read once: all of them, by scope, and their usage. */
+export interface CallIndex {
+  calls: CallView[];
+  byScope: ReadonlyMap<string, CallView[]>;
+  usage: RunUsage;
+}
+
+/**
+ * Reads each finished run's journal once: a 1,000-node run has thousands of calls, and the node panel asks for
+ * one node's at a time. A run still running is read afresh on every request; a finished one does not change.
+ */
+export class CallIndexCache {
+  private readonly entries = new Map<string, { stamp: string; index: CallIndex }>();
+  constructor(private readonly capacity = 8) {}
+
+  /** The run's call index, or undefined when there is no such run. */
+  get(store: RunStore, id: string): CallIndex | undefined {
+    const run = store.getRun(id);
+    if (!run) return undefined;
+    const stamp = `${run.status}:${run.updatedAt}:${run.finishedAt}`;
+    const cached = this.entries.get(id);
+    if (cached?.stamp === stamp) return cached.index;
+    const calls = runCalls(store, id);
+    const byScope = new Map<string, CallView[]>();
+    for (const call of calls) {
+      const list = byScope.get(call.scope ?? '') ?? [];
+      list.push(call);
+      byScope.set(call.scope ?? '', list);
+    }
+    const index = { calls, byScope, usage: usageOf(calls) };
+    if (run.status !== 'running') {
+      this.entries.delete(id);
+      this.entries.set(id, { stamp, index });
+      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return index;
+  }
 }
 
 /** A step's artifact, or undefined when the step does not exist or left none. */

@@ -1,4 +1,4 @@
-import type { CallView, EmbeddedRun, RunDetail, RunSummary, StoredEvent } from './types';
+import type { CallView, EmbeddedRun, RunDetail, RunSummary, RunUsage, StoredEvent } from './types';
 
 /** Where the viewer's data comes from: the server's API, or the run embedded in an exported HTML file. */
 export interface DataSource {
@@ -6,6 +6,7 @@ export interface DataSource {
   runs(filter: Record<string, string>): Promise<RunSummary[]>;
   run(id: string): Promise<RunDetail>;
   calls(id: string, scope: string): Promise<CallView[]>;
+  usage(id: string): Promise<RunUsage>;
   artifact(id: string, step: string): Promise<string | undefined>;
   /** Streams a run's events from its start (at `speed` times the recorded pace if given); returns a stop function. */
   stream(id: string, speed: number | undefined, onEvent: (e: StoredEvent) => void, onEnd: () => void): () => void;
@@ -31,6 +32,7 @@ const serverSource: DataSource = {
     const path = `api/runs/${encodeURIComponent(id)}/calls?scope=${encodeURIComponent(scope)}`;
     return (await getJson<{ calls: CallView[] }>(path)).calls;
   },
+  usage: (id) => getJson<RunUsage>(`api/runs/${encodeURIComponent(id)}/usage`),
   async artifact(id, step) {
     const response = await fetch(`api/runs/${encodeURIComponent(id)}/artifact?step=${encodeURIComponent(step)}`);
     if (!response.ok) return undefined;
@@ -55,6 +57,7 @@ function embeddedSource(data: EmbeddedRun): DataSource {
     runs: async () => [data.detail.run],
     run: async () => data.detail,
     calls: async (_id, scope) => data.calls.filter((c) => c.scope === scope),
+    usage: async () => data.usage,
     artifact: async (_id, step) => data.artifacts[step],
     stream(_id, speed, onEvent, onEnd) {
       let stopped = false;

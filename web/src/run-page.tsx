@@ -2,8 +2,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { data } from './data';
 import { cost, seconds, tokens } from './format';
 import { GraphCanvas } from './graph-view';
+import { largeGraph } from './layout';
+import { OverviewCanvas } from './overview-canvas';
 import { NodePanel } from './node-panel';
-import type { RunDetail, StepState, StoredEvent, Usage } from './types';
+import type { RunDetail, RunUsage, StepState, StoredEvent, Usage } from './types';
 
 /** The state an event puts its step in, if it names one. */
 function stateAfter(event: StoredEvent): { id: string; state: StepState } | undefined {
@@ -178,7 +180,14 @@ export function RunPage({ runId }: { runId: string }) {
       <div className="run-body">
         <section className="main-col">
           {detail.graph ? (
-            <GraphCanvas graph={detail.graph} states={states} selected={selected} onSelect={setSelected} />
+            <>
+              <NodeSearch ids={detail.graph.nodes.map((n) => n.id)} onSelect={setSelected} />
+              {detail.graph.nodes.length > largeGraph ? (
+                <OverviewCanvas graph={detail.graph} states={states} selected={selected} onSelect={setSelected} />
+              ) : (
+                <GraphCanvas graph={detail.graph} states={states} selected={selected} onSelect={setSelected} />
+              )}
+            </>
           ) : (
             <ol className="steps" data-testid="steps">
               {shownSteps.map((s) => (
@@ -201,13 +210,43 @@ export function RunPage({ runId }: { runId: string }) {
             </section>
           )}
           {detail.decisions.length > 0 && <Decisions decisions={detail.decisions} />}
-          <UsageTables usage={detail.usage} />
+          <UsageTables runId={run.id} stamp={`${run.status}:${live.ended}`} />
         </section>
         {selected && (
           <NodePanel runId={run.id} stepId={selected} step={stepById.get(selected)} onClose={() => setSelected(undefined)} />
         )}
       </div>
     </main>
+  );
+}
+
+/** Opens a node by its id: the quick way to a node of a large graph. */
+function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) => void }) {
+  const [text, setText] = useState('');
+  const known = useMemo(() => new Set(ids), [ids]);
+  return (
+    <form
+      className="node-search"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (known.has(text.trim())) onSelect(text.trim());
+      }}
+    >
+      <input
+        data-testid="node-search"
+        list="node-ids"
+        placeholder="open node…"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+      />
+      {ids.length <= 2000 && (
+        <datalist id="node-ids">
+          {ids.map((id) => (
+            <option key={id} value={id} />
+          ))}
+        </datalist>
+      )}
+    </form>
   );
 }
 
@@ -237,7 +276,16 @@ function Decisions({ decisions }: { decisions: StoredEvent[] }) {
   );
 }
 
-function UsageTables({ usage }: { usage: RunDetail['usage'] }) {
+function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
+  const [usage, setUsage] = useState<RunUsage | undefined>();
+  useEffect(() => {
+    let stop = false;
+    data.usage(runId).then((u) => !stop && setUsage(u), () => {});
+    return () => {
+      stop = true;
+    };
+  }, [runId, stamp]);
+  if (!usage) return null;
   const table = (title: string, rows: Record<string, Usage>) => (
     <table className="usage">
       <thead>

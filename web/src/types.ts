@@ -60,8 +60,12 @@ export interface RunDetail {
   graph: GraphView | null;
   decisions: StoredEvent[];
   teams: string[];
-  usage: { perAgent: Record<string, Usage>; perModel: Record<string, Usage> };
   live?: boolean;
+}
+
+export interface RunUsage {
+  perAgent: Record<string, Usage>;
+  perModel: Record<string, Usage>;
 }
 
 export interface CallView {
@@ -83,6 +87,7 @@ export interface CallView {
 /** What an exported HTML file embeds: one run, all its calls, artifacts and events. */
 export interface EmbeddedRun {
   detail: RunDetail;
+  usage: RunUsage;
   calls: CallView[];
   artifacts: Record<string, string>;
   events: StoredEvent[];
