@@ -73,6 +73,15 @@ describe('viewer API', () => {
     };
     expect(artifact.content).toBe(calls.calls[1]!.reply);
 
+    const dialogue = (await (await get(`/api/runs/${runId}/dialogue?node=${encodeURIComponent(second)}`)).json()) as {
+      edges: Array<{ from: string; turns: Array<{ agent: string }> }>;
+      other: unknown[];
+    };
+    expect(dialogue.edges.map((e) => [e.from, e.turns.map((t) => t.agent)])).toEqual([
+      [nodeIds[0], ['critic', 'actor']],
+    ]);
+    expect(dialogue.other).toEqual([]);
+
     const usage = (await (await get(`/api/runs/${runId}/usage`)).json()) as {
       perAgent: Record<string, { calls: number }>;
     };
@@ -87,6 +96,8 @@ describe('viewer API', () => {
       '/api/runs/no-such-run/events',
       '/api/runs/no-such-run/calls',
       '/api/runs/no-such-run/usage',
+      '/api/runs/no-such-run/dialogue?node=n1',
+      `/api/runs/${runId}/dialogue?node=no-such-node`,
       '/api/runs/no-such-run/stream',
       '/api/runs/no-such-run/artifact?step=n1',
       `/api/runs/${runId}/artifact?step=no-such-step`,

@@ -5,7 +5,7 @@ import { readRunEvents } from '../jobs/index.js';
 import type { RunStore } from '../store/index.js';
 import { hostName, isLoopback, presentedToken, tokenMatches } from './guard.js';
 import type { LiveRuns } from './live-runs.js';
-import { CallIndexCache, listRunViews, runDetail, runEvents, stepArtifact } from './run-data.js';
+import { CallIndexCache, listRunViews, nodeDialogue, runDetail, runEvents, stepArtifact } from './run-data.js';
 import { readWebFile } from './static-files.js';
 
 /** What the viewer's web app serves. */
@@ -136,6 +136,19 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
       if (!index) return notFound(c, `no run '${id}'`);
       const scope = c.req.query('scope');
       return c.json({ calls: scope === undefined ? index.calls : (index.byScope.get(scope) ?? []) });
+    }),
+  );
+
+  app.get('/api/runs/:id/dialogue', (c) =>
+    withStore(c, (store) => {
+      const id = c.req.param('id');
+      const node = c.req.query('node');
+      const index = callIndex.get(store, id);
+      if (!index) return notFound(c, `no run '${id}'`);
+      if (!node) return badRequest(c, 'node is required');
+      const dialogue = nodeDialogue(store, id, node, index.byScope.get(node) ?? []);
+      if (!dialogue) return notFound(c, `run '${id}' has no node '${node}'`);
+      return c.json(dialogue);
     }),
   );
 

@@ -11,6 +11,7 @@ export {
   callView,
   graphOf,
   usageOf,
+  nodeDialogue,
   CallIndexCache,
   type CallIndex,
   type RunUsage,
@@ -23,3 +24,4 @@ export {
 } from './run-data.js';
 export { defaultWebRoot, readWebFile } from './static-files.js';
 export { runHtml, writeRunHtml, type ExportedHtml } from './export-html.js';
+export { groupNodeDialogue, type NodeDialogue, type EdgeDialogue, type DialogueCall } from './dialogue.js';

@@ -1,6 +1,7 @@
 import { callScope, storedEvent, viewJson, viewRun, type StoredEvent } from '../jobs/index.js';
 import { graphSpecSchema, toDag, topologicalLayers, criticalPath } from '../graph/index.js';
 import type { CallRecord, RunRecord, RunStore, StepRecord } from '../store/index.js';
+import { groupNodeDialogue, type NodeDialogue } from './dialogue.js';
 
 /** Filters of the runs list. */
 export interface RunFilter {
@@ -254,4 +255,26 @@ export function stepArtifact(store: RunStore, id: string, stepId: string): strin
 /** A run's stored events after sequence number `after`, as the event objects they were emitted as. */
 export function runEvents(store: RunStore, id: string, after = 0, limit = 10_000): StoredEvent[] {
   return store.listEvents(id, { afterSeq: after, limit }).map(storedEvent);
+}
+
+/**
+ * A network node's calls grouped by incoming edge (critic reviews and actor refinements in order), with its merges
+ * apart; undefined when the run has no such node.
+ */
+export function nodeDialogue(
+  store: RunStore,
+  runId: string,
+  node: string,
+  calls: readonly CallView[],
+): NodeDialogue<CallView> | undefined {
+  const spec = graphSpecSchema.safeParse((store.getRun(runId)?.config as { graph?: unknown } | null)?.graph);
+  if (!spec.success || !spec.data.nodes.some((n) => n.id === node)) return undefined;
+  const from = new Set(spec.data.edges.filter((e) => e.to === node).map((e) => e.from));
+  const predecessors = new Map<string, string>();
+  for (const step of store.getSteps(runId)) {
+    if (!from.has(step.id) || !step.outputHash) continue;
+    const text = store.getArtifact(step.outputHash);
+    if (text !== undefined) predecessors.set(step.id, text);
+  }
+  return groupNodeDialogue(calls, predecessors);
 }

@@ -114,11 +114,13 @@ describe.skipIf(!existsSync(chromiumPath))('the web viewer in Chromium', () => {
     const detail = (await (await fetch(new URL(`/api/runs/${runUrl.split('/runs/')[1]}`, runUrl))).json()) as {
       graph: { edges: Array<{ from: string; to: string }> };
     };
-    const target = detail.graph.edges[0]!.to;
+    const { from, to: target } = detail.graph.edges[0]!;
     await page.locator(`[data-testid=graph-node][data-node="${target}"]`).click();
     const panel = page.getByTestId('node-panel');
     await expect.poll(() => panel.locator('h2').textContent()).toBe(target);
-    const critic = panel.locator('li.agent-critic').first();
+    // the dialogue on the edge from `from`: its critic's review first
+    const edge = panel.locator('section.edge-dialogue', { hasText: `edge ${from} → ${target}` });
+    const critic = edge.locator('li.agent-critic').first();
     await critic.waitFor({ timeout: 30_000 });
     const criticText = (await critic.locator('pre.reply').textContent()) ?? '';
     expect(criticText.length).toBeGreaterThan(20);

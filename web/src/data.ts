@@ -1,3 +1,4 @@
+import { groupNodeDialogue, type NodeDialogue } from '../../src/serve/dialogue';
 import type { CallView, EmbeddedRun, RunDetail, RunSummary, RunUsage, StoredEvent } from './types';
 
 /** Where the viewer's data comes from: the server's API, or the run embedded in an exported HTML file. */
@@ -7,6 +8,8 @@ export interface DataSource {
   run(id: string): Promise<RunDetail>;
   calls(id: string, scope: string): Promise<CallView[]>;
   usage(id: string): Promise<RunUsage>;
+  /** A network node's calls grouped by incoming edge, merges apart. */
+  dialogue(id: string, node: string): Promise<NodeDialogue<CallView>>;
   artifact(id: string, step: string): Promise<string | undefined>;
   /** Streams a run's events from its start (at `speed` times the recorded pace if given); returns a stop function. */
   stream(id: string, speed: number | undefined, onEvent: (e: StoredEvent) => void, onEnd: () => void): () => void;
@@ -33,6 +36,8 @@ const serverSource: DataSource = {
     return (await getJson<{ calls: CallView[] }>(path)).calls;
   },
   usage: (id) => getJson<RunUsage>(`api/runs/${encodeURIComponent(id)}/usage`),
+  dialogue: (id, node) =>
+    getJson<NodeDialogue<CallView>>(`api/runs/${encodeURIComponent(id)}/dialogue?node=${encodeURIComponent(node)}`),
   async artifact(id, step) {
     const response = await fetch(`api/runs/${encodeURIComponent(id)}/artifact?step=${encodeURIComponent(step)}`);
     if (!response.ok) return undefined;
@@ -58,6 +63,16 @@ function embeddedSource(data: EmbeddedRun): DataSource {
     run: async () => data.detail,
     calls: async (_id, scope) => data.calls.filter((c) => c.scope === scope),
     usage: async () => data.usage,
+    async dialogue(_id, node) {
+      const from = (data.detail.graph?.edges ?? []).filter((e) => e.to === node).map((e) => e.from);
+      const predecessors = new Map(
+        from.flatMap((p) => (data.artifacts[p] !== undefined ? [[p, data.artifacts[p]!]] : [])),
+      );
+      return groupNodeDialogue(
+        data.calls.filter((c) => c.scope === node),
+        predecessors,
+      );
+    },
     artifact: async (_id, step) => data.artifacts[step],
     stream(_id, speed, onEvent, onEnd) {
       let stopped = false;

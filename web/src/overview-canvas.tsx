@@ -30,7 +30,10 @@ export function OverviewCanvas(props: {
   const positions = useMemo(() => layoutGraph(graph), [graph]);
   const { width, height } = nodeSize.compact;
   const bounds = useMemo(() => {
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity;
     for (const p of positions.values()) {
       minX = Math.min(minX, p.x);
       minY = Math.min(minY, p.y);
@@ -59,9 +62,9 @@ export function OverviewCanvas(props: {
     const k = Math.min(w / (bounds.maxX - bounds.minX + 40), h / (bounds.maxY - bounds.minY + 40));
     setView({ k, x: (w - (bounds.maxX - bounds.minX) * k) / 2 - bounds.minX * k, y: 20 - bounds.minY * k });
   };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: fit once per graph
   useEffect(fit, [bounds]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `size` changes when the box is resized: draw again
   useEffect(() => {
     const element = canvas.current;
     if (!element || !view) return;

@@ -152,7 +152,9 @@ export function RunPage({ runId }: { runId: string }) {
           {run.totals.calls} calls{run.totals.replayedCalls ? ` (+${run.totals.replayedCalls} replayed)` : ''} ·{' '}
           {tokens(run.totals)} tokens · {cost(run.totals.costUsd)} ·{' '}
           {seconds((run.finishedAt ?? Date.now()) - run.createdAt)}
-          {live.calls !== undefined && run.status === 'running' ? ` · live: ${live.calls} calls, ${live.tokens} tokens` : ''}
+          {live.calls !== undefined && run.status === 'running'
+            ? ` · live: ${live.calls} calls, ${live.tokens} tokens`
+            : ''}
         </p>
         <p className="counts" data-testid="state-counts">
           {Object.entries(counts).map(([state, n]) => (
@@ -192,7 +194,11 @@ export function RunPage({ runId }: { runId: string }) {
             <ol className="steps" data-testid="steps">
               {shownSteps.map((s) => (
                 <li key={s.id}>
-                  <button type="button" className={`step-row step-${states.get(s.id) ?? s.state}`} onClick={() => setSelected(s.id)}>
+                  <button
+                    type="button"
+                    className={`step-row step-${states.get(s.id) ?? s.state}`}
+                    onClick={() => setSelected(s.id)}
+                  >
                     {s.id} <span className="badge">{states.get(s.id) ?? s.state}</span>
                   </button>
                 </li>
@@ -213,7 +219,13 @@ export function RunPage({ runId }: { runId: string }) {
           <UsageTables runId={run.id} stamp={`${run.status}:${live.ended}`} />
         </section>
         {selected && (
-          <NodePanel runId={run.id} stepId={selected} step={stepById.get(selected)} onClose={() => setSelected(undefined)} />
+          <NodePanel
+            runId={run.id}
+            stepId={selected}
+            step={stepById.get(selected)}
+            isNode={detail.graph?.nodes.some((n) => n.id === selected) ?? false}
+            onClose={() => setSelected(undefined)}
+          />
         )}
       </div>
     </main>
@@ -265,7 +277,9 @@ function Decisions({ decisions }: { decisions: StoredEvent[] }) {
               {Object.entries(scores).map(([team, score]) => (
                 <li key={team} className={kept.includes(team) ? 'kept' : 'pruned'}>
                   {team}: {score.toFixed(3)} {kept.includes(team) ? 'kept' : ''}
-                  {pruned.find((p) => p.team === team)?.reason ? ` — pruned: ${pruned.find((p) => p.team === team)!.reason}` : ''}
+                  {pruned.find((p) => p.team === team)?.reason
+                    ? ` — pruned: ${pruned.find((p) => p.team === team)!.reason}`
+                    : ''}
                 </li>
               ))}
             </ul>
@@ -278,9 +292,13 @@ function Decisions({ decisions }: { decisions: StoredEvent[] }) {
 
 function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
   const [usage, setUsage] = useState<RunUsage | undefined>();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `stamp` changes when the run ends: read the totals again
   useEffect(() => {
     let stop = false;
-    data.usage(runId).then((u) => !stop && setUsage(u), () => {});
+    data.usage(runId).then(
+      (u) => !stop && setUsage(u),
+      () => {},
+    );
     return () => {
       stop = true;
     };

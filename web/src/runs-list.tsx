@@ -4,7 +4,16 @@ import { cost, seconds, tokens, when } from './format';
 import type { RunSummary } from './types';
 
 const kinds = ['', 'net', 'dev', 'cross-team', 'story', 'ask', 'eval'];
-const statuses = ['', 'running', 'completed', 'completed-with-problems', 'partial', 'failed', 'stopped-budget', 'interrupted'];
+const statuses = [
+  '',
+  'running',
+  'completed',
+  'completed-with-problems',
+  'partial',
+  'failed',
+  'stopped-budget',
+  'interrupted',
+];
 
 /** Every run of the store, newest first, with filters; refreshed while the page is open. */
 export function RunsList() {
@@ -43,7 +52,12 @@ export function RunsList() {
         {select('kind', kinds)}
         {select('status', statuses)}
         <label>
-          model <input value={filter.model} placeholder="any" onChange={(e) => setFilter({ ...filter, model: e.target.value })} />
+          model{' '}
+          <input
+            value={filter.model}
+            placeholder="any"
+            onChange={(e) => setFilter({ ...filter, model: e.target.value })}
+          />
         </label>
       </div>
       {error && <p className="error">{error}</p>}
