@@ -4,6 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { runInProcess, storedNetRun, tempDir } from '../../test/support/run-cli.js';
 import { ConfigError } from '../errors/index.js';
 import { EventStream, type CrosstalkEvent } from '../events/index.js';
+import { RunSession } from '../jobs/index.js';
 import { SqliteRunStore } from '../store/index.js';
 import { createViewerApp } from './app.js';
 import { tokenMatches } from './guard.js';
@@ -237,6 +238,64 @@ describe('viewer API', () => {
     const { data, names } = parseSse(text);
     expect(data).toEqual([event(1), event(2), event(3)]);
     expect(names).toEqual(['end']);
+  });
+});
+
+describe('viewer API over runs of other processes, and control', () => {
+  it('follows a run that another connection is writing, until it finishes', async () => {
+    const path = join(tempDir('crosstalk-serve-'), 'runs.db');
+    const writer = new SqliteRunStore(path);
+    onTestFinished(() => writer.close());
+    const session = RunSession.start(writer, { kind: 'net', task: 'follow me', config: {} });
+    session.begin({ model: 'sim', simulated: true });
+    const reader = new SqliteRunStore(path, { readOnly: true });
+    onTestFinished(() => reader.close());
+    const app = createViewerApp({ store: () => reader, pollMs: 5 });
+    const response = await app.request(`http://127.0.0.1/api/runs/${session.id}/stream`);
+    const stream = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const chunk = await stream.read();
+        if (chunk.done) throw new Error(`stream ended before ${needle}`);
+        text += decoder.decode(chunk.value);
+      }
+    };
+    await readUntil('"run-started"');
+    session.emit({ type: 'step-started', step: { kind: 'node', id: 'n1' }, attempt: 1 });
+    await readUntil('"step-started"');
+    session.emit({ type: 'step-finished', step: { kind: 'node', id: 'n1' } });
+    session.finish('completed', {});
+    for (;;) {
+      const chunk = await stream.read();
+      if (chunk.done) break;
+      text += decoder.decode(chunk.value);
+    }
+    const { data, names } = parseSse(text);
+    expect(data.map((e) => (e as { type: string }).type)).toEqual([
+      'run-started',
+      'step-started',
+      'step-finished',
+      'run-finished',
+    ]);
+    expect(names).toEqual(['end']);
+  });
+
+  it('stops a run of this process only when control is allowed', async () => {
+    const live = new LiveRuns();
+    const reasons: unknown[] = [];
+    live.add('live-2', { events: new EventStream(), abort: (reason) => reasons.push(reason) });
+    const post = (allowControl: boolean, id = 'live-2') =>
+      createViewerApp({ store: () => undefined, live, allowControl }).request(
+        `http://127.0.0.1/api/runs/${id}/cancel`,
+        { method: 'POST' },
+      );
+    expect((await post(false)).status).toBe(403);
+    expect(reasons).toEqual([]);
+    expect((await post(true, 'not-live')).status).toBe(409);
+    expect((await post(true)).status).toBe(202);
+    expect(reasons).toHaveLength(1);
   });
 });
 
