@@ -241,6 +241,40 @@ describe('viewer API', () => {
   });
 });
 
+describe('viewer API over a cross-team run', () => {
+  it('lists the segments in order and each team’s phases in them, with the decisions', async () => {
+    const cwd = tempDir('crosstalk-serve-');
+    const story = await runInProcess(['story', 'A lighthouse keeper.', '--teams', '3', '--model', 'sim', '--json'], {
+      cwd,
+    });
+    const runId = (JSON.parse(story.stdout) as { runId: string }).runId;
+    const store = new SqliteRunStore(join(cwd, '.crosstalk/runs.db'), { readOnly: true });
+    onTestFinished(() => store.close());
+    const app = createViewerApp({ store: () => store });
+    const detail = (await (await app.request(`http://127.0.0.1/api/runs/${runId}`)).json()) as {
+      segments: string[];
+      teams: string[];
+      teamSteps: Array<{ team: string; phase: string; segment: string; state: string }>;
+      decisions: Array<{ point: string; kept: string[]; pruned: Array<{ team: string }> }>;
+    };
+    expect(detail.segments).toEqual(['outline', 'draft', 'revise']);
+    expect(detail.teams).toEqual(['team1', 'team2', 'team3']);
+    expect(detail.teamSteps).toHaveLength(9);
+    expect(detail.teamSteps.every((s) => s.state === 'done' && s.segment === s.phase)).toBe(true);
+    expect(detail.decisions.map((d) => [d.point, d.kept.length, d.pruned.length])).toEqual([
+      ['outline', 2, 1],
+      ['draft', 2, 1],
+      ['revise', 2, 1],
+    ]);
+    const calls = (await (
+      await app.request(`http://127.0.0.1/api/runs/${runId}/calls?scope=outline%2Fteam1`)
+    ).json()) as {
+      calls: Array<{ agent: string }>;
+    };
+    expect(calls.calls.map((c) => c.agent)).toEqual(['team1/writer']);
+  });
+});
+
 describe('viewer API over runs of other processes, and control', () => {
   it('follows a run that another connection is writing, until it finishes', async () => {
     const path = join(tempDir('crosstalk-serve-'), 'runs.db');

@@ -18,6 +18,7 @@ export {
   type RunFilter,
   type RunDetail,
   type StepView,
+  type TeamStep,
   type StepState,
   type GraphView,
   type CallView,

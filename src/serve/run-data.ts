@@ -64,7 +64,26 @@ export interface RunDetail {
   decisions: StoredEvent[];
   /** Teams named in the run's steps (cross-team runs). */
   teams: string[];
+  /** Cross-team runs: the segments (decision points, stages) in the order they began. */
+  segments: string[];
+  /** Cross-team runs: each team's phases, with the segment they ran in and their latest state. */
+  teamSteps: TeamStep[];
 }
+
+/** One phase of one team in a cross-team run. */
+export interface TeamStep {
+  team: string;
+  phase: string;
+  segment: string;
+  state: StepState;
+}
+
+const stateOfEvent: Record<string, StepState> = {
+  'step-started': 'running',
+  'step-finished': 'done',
+  'step-failed': 'failed',
+  'step-skipped': 'skipped',
+};
 
 /** Calls, tokens in and out, summed by agent and by model. */
 export interface RunUsage {
@@ -140,10 +159,24 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
   }
   const decisions: StoredEvent[] = [];
   const teams = new Set<string>();
+  const segments: string[] = [];
+  const teamSteps = new Map<string, TeamStep>();
+  let segment: string | undefined;
   for (const e of store.listEvents(id)) {
     if (e.type === 'decision') decisions.push(storedEvent(e));
-    const team = (e.data as { step?: { team?: unknown } } | null)?.step?.team;
-    if (typeof team === 'string') teams.add(team);
+    const step = (e.data as { step?: { kind?: unknown; id?: unknown; team?: unknown } } | null)?.step;
+    if (!step || typeof step.id !== 'string') continue;
+    if (e.type === 'step-started' && step.kind === 'segment') {
+      segment = step.id;
+      if (!segments.includes(step.id)) segments.push(step.id);
+    }
+    const state = stateOfEvent[e.type];
+    if (typeof step.team === 'string' && state) {
+      teams.add(step.team);
+      const key = `${step.team}\u0000${step.id}`;
+      const known = teamSteps.get(key);
+      teamSteps.set(key, { team: step.team, phase: step.id, segment: known?.segment ?? segment ?? step.id, state });
+    }
   }
   return {
     run: viewJson(viewRun(store, record)),
@@ -151,6 +184,8 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
     graph,
     decisions,
     teams: [...teams].sort(),
+    segments,
+    teamSteps: [...teamSteps.values()],
   };
 }
 

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { cleanEnv, cliPath, runInProcess, storedNetRun, tempDir } from '../support/run-cli.js';
+import { startViewer } from '../../src/serve/index.js';
 import { simulateReply, startFakeOpenAIServer } from '../support/index.js';
 
 /** Debian's Chromium (`.ci/run` installs it); playwright never downloads a browser here. */
@@ -160,5 +161,36 @@ describe.skipIf(!existsSync(chromiumPath))('an exported run page in Chromium', (
     // nothing was fetched but the file itself
     expect(requests.filter((url) => !url.startsWith('file:') && !url.startsWith('data:'))).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe.skipIf(!existsSync(chromiumPath))('a cross-team run page in Chromium', () => {
+  it('shows the teams as lanes through the stages, with each decision’s scores and pruning reasons', async () => {
+    const cwd = tempDir('crosstalk-viewer-');
+    const story = await runInProcess(['story', 'A lighthouse keeper.', '--teams', '3', '--model', 'sim', '--json'], {
+      cwd,
+    });
+    expect(story.code).toBe(0);
+    const runId = (JSON.parse(story.stdout) as { runId: string }).runId;
+    const viewer = await startViewer({ storePath: join(cwd, '.crosstalk/runs.db') });
+    onTestFinished(() => viewer.close());
+    const browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${viewer.url}#/runs/${runId}`);
+    const lanes = page.getByTestId('lane');
+    await expect.poll(() => lanes.count(), { timeout: 30_000 }).toBe(3);
+    expect(await page.locator('[data-testid=lanes] thead th').allTextContents()).toEqual([
+      'team',
+      'outline',
+      'draft',
+      'revise',
+    ]);
+    // with 3 teams keeping 2, each stage prunes one proposal and says why
+    const pruned = page.locator('[data-testid=verdict].pruned');
+    expect(await pruned.count()).toBe(3);
+    expect(await pruned.first().textContent()).toMatch(/pruned: score [\d.]+ below the lowest kept/);
+    await lanes.first().locator('button.lane-cell').first().click();
+    await page.locator('[data-testid=node-panel] li.turn').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(shotsDir(cwd), 'viewer-lanes.png') });
   });
 });

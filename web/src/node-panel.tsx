@@ -41,7 +41,7 @@ export function NodePanel(props: {
     <aside className="panel" data-testid="node-panel">
       <div className="panel-head">
         <h2>{stepId}</h2>
-        <span className={`badge step-${state}`}>{state}</span>
+        {step && <span className={`badge step-${state}`}>{state}</span>}
         <button type="button" onClick={props.onClose} aria-label="close">
           ×
         </button>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { data } from './data';
 import { cost, seconds, tokens } from './format';
 import { GraphCanvas } from './graph-view';
+import { Lanes } from './lanes';
 import { largeGraph } from './layout';
 import { OverviewCanvas } from './overview-canvas';
 import { NodePanel } from './node-panel';
@@ -129,7 +130,7 @@ export function RunPage({ runId }: { runId: string }) {
 
   const counts = useMemo(() => {
     const c: Record<string, number> = {};
-    for (const s of states.values()) c[s] = (c[s] ?? 0) + 1;
+    for (const [id, s] of states) if (!id.startsWith('checkpoint/')) c[s] = (c[s] ?? 0) + 1;
     return c;
   }, [states]);
 
@@ -205,16 +206,7 @@ export function RunPage({ runId }: { runId: string }) {
               ))}
             </ol>
           )}
-          {detail.teams.length > 0 && (
-            <section className="teams">
-              <h3>Teams</h3>
-              {detail.teams.map((t) => (
-                <span key={t} className="badge">
-                  {t}
-                </span>
-              ))}
-            </section>
-          )}
+          {detail.teams.length > 0 && <Lanes detail={detail} onSelect={setSelected} />}
           {detail.decisions.length > 0 && <Decisions decisions={detail.decisions} />}
           <UsageTables runId={run.id} stamp={`${run.status}:${live.ended}`} />
         </section>

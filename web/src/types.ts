@@ -60,6 +60,8 @@ export interface RunDetail {
   graph: GraphView | null;
   decisions: StoredEvent[];
   teams: string[];
+  segments: string[];
+  teamSteps: Array<{ team: string; phase: string; segment: string; state: StepState }>;
   live?: boolean;
 }
 
