@@ -370,4 +370,33 @@ describe('startViewer and crosstalk serve', () => {
     const listed = await (await fetch(new URL('/api/runs', url))).json();
     expect((listed as { runs: Array<{ id: string }> }).runs.map((r) => r.id)).toEqual([runId]);
   });
+
+  it('story --serve prints the run's page and keeps serving it after the run ends, until stopped', async () => {
+    const cwd = tempDir('crosstalk-serve-');
+    const controller = new AbortController();
+    let runUrl: string | undefined;
+    const open = new Promise<void>((resolve) => {
+      const done = runInProcess(['story', 'A lighthouse keeper.', '--teams', '2', '--model', 'sim', '--serve'], {
+        cwd,
+        signal: controller.signal,
+        onStderr: (soFar) => {
+          runUrl ??= /run \S+ at (\S+)/.exec(soFar)?.[1];
+          if (soFar.includes('the viewer stays open')) resolve();
+        },
+      });
+      onTestFinished(async () => {
+        controller.abort();
+        await done;
+      });
+    });
+    await open;
+    expect(runUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/runs\/\S+$/);
+    const runId = decodeURIComponent(runUrl!.split('#/runs/')[1]!);
+    const detail = (await (await fetch(new URL(`/api/runs/${runId}`, runUrl))).json()) as {
+      run: { status: string };
+      teams: string[];
+    };
+    expect(detail.run.status).toBe('completed');
+    expect(detail.teams).toEqual(['team1', 'team2']);
+  });
 });

@@ -125,7 +125,9 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
       if (!store.getRun(id)) return notFound(c, `no run '${id}'`);
       const after = Number(c.req.query('after') ?? 0);
       if (!Number.isInteger(after) || after < 0) return badRequest(c, 'after must be a sequence number');
-      return c.json({ events: runEvents(store, id, after) });
+      const limit = Number(c.req.query('limit') ?? 10_000);
+      if (!Number.isInteger(limit) || limit < 1) return badRequest(c, 'limit must be a whole number of at least 1');
+      return c.json({ events: runEvents(store, id, after, limit) });
     }),
   );
 

@@ -128,6 +128,11 @@ describe.skipIf(!existsSync(chromiumPath))('the web viewer in Chromium', () => {
     await critic.locator('summary').click();
     expect(await critic.locator('pre.message').first().textContent()).toContain('rivers');
     expect(((await panel.getByTestId('artifact').textContent()) ?? '').length).toBeGreaterThan(20);
+    // the timeline: a bar per step (the 64 nodes and the final merge of the sinks, if there are several)
+    await page.getByTestId('timeline-toggle').locator('summary').click();
+    await expect
+      .poll(() => page.locator('[data-testid=timeline] svg > g').count(), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(64);
     await page.screenshot({ path: join(shotsDir(cwd), 'viewer-done.png') });
     expect(existsSync(join(shotsDir(cwd), 'viewer-done.png'))).toBe(true);
     expect(pageErrors).toEqual([]);

@@ -8,6 +8,10 @@ export interface DataSource {
   run(id: string): Promise<RunDetail>;
   calls(id: string, scope: string): Promise<CallView[]>;
   usage(id: string): Promise<RunUsage>;
+  /** Every journaled call of a run. */
+  allCalls(id: string): Promise<CallView[]>;
+  /** The run's stored events, in order. */
+  events(id: string): Promise<StoredEvent[]>;
   /** A network node's calls grouped by incoming edge, merges apart. */
   dialogue(id: string, node: string): Promise<NodeDialogue<CallView>>;
   artifact(id: string, step: string): Promise<string | undefined>;
@@ -36,6 +40,9 @@ const serverSource: DataSource = {
     return (await getJson<{ calls: CallView[] }>(path)).calls;
   },
   usage: (id) => getJson<RunUsage>(`api/runs/${encodeURIComponent(id)}/usage`),
+  allCalls: async (id) => (await getJson<{ calls: CallView[] }>(`api/runs/${encodeURIComponent(id)}/calls`)).calls,
+  events: async (id) =>
+    (await getJson<{ events: StoredEvent[] }>(`api/runs/${encodeURIComponent(id)}/events?limit=1000000`)).events,
   dialogue: (id, node) =>
     getJson<NodeDialogue<CallView>>(`api/runs/${encodeURIComponent(id)}/dialogue?node=${encodeURIComponent(node)}`),
   async artifact(id, step) {
@@ -63,6 +70,8 @@ function embeddedSource(data: EmbeddedRun): DataSource {
     run: async () => data.detail,
     calls: async (_id, scope) => data.calls.filter((c) => c.scope === scope),
     usage: async () => data.usage,
+    allCalls: async () => data.calls,
+    events: async () => data.events,
     async dialogue(_id, node) {
       const from = (data.detail.graph?.edges ?? []).filter((e) => e.to === node).map((e) => e.from);
       const predecessors = new Map(

@@ -5,6 +5,7 @@ import { GraphCanvas } from './graph-view';
 import { Lanes } from './lanes';
 import { largeGraph } from './layout';
 import { OverviewCanvas } from './overview-canvas';
+import { Timeline } from './timeline';
 import { NodePanel } from './node-panel';
 import type { RunDetail, RunUsage, StepState, StoredEvent, Usage } from './types';
 
@@ -38,6 +39,7 @@ export function RunPage({ runId }: { runId: string }) {
     events: 0,
     ended: false,
   });
+  const [timelineOpen, setTimelineOpen] = useState(false);
   const [replay, setReplay] = useState<{ speed: number; running: boolean } | undefined>();
   const pending = useRef(new Map<string, StepState>());
   const flushTimer = useRef<number | undefined>(undefined);
@@ -207,6 +209,21 @@ export function RunPage({ runId }: { runId: string }) {
             </ol>
           )}
           {detail.teams.length > 0 && <Lanes detail={detail} onSelect={setSelected} />}
+          <details
+            className="timeline-box"
+            data-testid="timeline-toggle"
+            onToggle={(e) => setTimelineOpen(e.currentTarget.open)}
+          >
+            <summary>Timeline</summary>
+            {timelineOpen && (
+              <Timeline
+                runId={run.id}
+                critical={detail.graph?.criticalPath ?? []}
+                withCalls={(detail.graph?.nodes.length ?? detail.steps.length) <= largeGraph}
+                stamp={`${run.status}:${live.ended}:${live.events}`}
+              />
+            )}
+          </details>
           {detail.decisions.length > 0 && <Decisions decisions={detail.decisions} />}
           <UsageTables runId={run.id} stamp={`${run.status}:${live.ended}`} />
         </section>
