@@ -371,7 +371,7 @@ describe('startViewer and crosstalk serve', () => {
     expect((listed as { runs: Array<{ id: string }> }).runs.map((r) => r.id)).toEqual([runId]);
   });
 
-  it('story --serve prints the run's page and keeps serving it after the run ends, until stopped', async () => {
+  it('story --serve prints the run page and keeps serving it after the run ends, until stopped', async () => {
     const cwd = tempDir('crosstalk-serve-');
     const controller = new AbortController();
     let runUrl: string | undefined;

@@ -15,6 +15,7 @@ export {
   CallIndexCache,
   type CallIndex,
   type RunUsage,
+  type UsageGroup,
   type RunFilter,
   type RunDetail,
   type StepView,

@@ -85,10 +85,18 @@ const stateOfEvent: Record<string, StepState> = {
   'step-skipped': 'skipped',
 };
 
-/** Calls, tokens in and out, summed by agent and by model. */
+/** Calls, tokens and cost of a group of calls; cost null when a call's price is unknown. */
+export interface UsageGroup {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+}
+
+/** Calls, tokens in and out and cost, summed by agent and by model. */
 export interface RunUsage {
-  perAgent: Record<string, { calls: number; inputTokens: number; outputTokens: number }>;
-  perModel: Record<string, { calls: number; inputTokens: number; outputTokens: number }>;
+  perAgent: Record<string, UsageGroup>;
+  perModel: Record<string, UsageGroup>;
 }
 
 const runModel = (run: RunRecord): string | undefined =>
@@ -232,10 +240,11 @@ export function usageOf(calls: readonly CallView[]): RunUsage {
       [usage.perAgent, call.agent ?? '(none)'],
       [usage.perModel, call.model],
     ] as const) {
-      const g = (groups[name] ??= { calls: 0, inputTokens: 0, outputTokens: 0 });
+      const g = (groups[name] ??= { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
       g.calls++;
       g.inputTokens += call.inputTokens;
       g.outputTokens += call.outputTokens;
+      g.costUsd = g.costUsd === null || call.costUsd === null ? null : g.costUsd + call.costUsd;
     }
   }
   return usage;

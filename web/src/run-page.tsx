@@ -321,6 +321,7 @@ function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
           <th>calls</th>
           <th>in</th>
           <th>out</th>
+          <th>cost</th>
         </tr>
       </thead>
       <tbody>
@@ -330,6 +331,7 @@ function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
             <td>{u.calls}</td>
             <td>{u.inputTokens}</td>
             <td>{u.outputTokens}</td>
+            <td>{cost(u.costUsd)}</td>
           </tr>
         ))}
       </tbody>

@@ -52,6 +52,7 @@ export interface Usage {
   calls: number;
   inputTokens: number;
   outputTokens: number;
+  costUsd: number | null;
 }
 
 export interface RunDetail {
