@@ -136,7 +136,7 @@ describe.skipIf(!existsSync(chromiumPath))('the web viewer in Chromium', () => {
     await page.screenshot({ path: join(shotsDir(cwd), 'viewer-done.png') });
     expect(existsSync(join(shotsDir(cwd), 'viewer-done.png'))).toBe(true);
     expect(pageErrors).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe.skipIf(!existsSync(chromiumPath))('an exported run page in Chromium', () => {
@@ -166,7 +166,7 @@ describe.skipIf(!existsSync(chromiumPath))('an exported run page in Chromium', (
     // nothing was fetched but the file itself
     expect(requests.filter((url) => !url.startsWith('file:') && !url.startsWith('data:'))).toEqual([]);
     expect(pageErrors).toEqual([]);
-  });
+  }, 90_000);
 });
 
 describe.skipIf(!existsSync(chromiumPath))('a cross-team run page in Chromium', () => {
@@ -197,5 +197,5 @@ describe.skipIf(!existsSync(chromiumPath))('a cross-team run page in Chromium', 
     await lanes.first().locator('button.lane-cell').first().click();
     await page.locator('[data-testid=node-panel] li.turn').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(shotsDir(cwd), 'viewer-lanes.png') });
-  });
+  }, 90_000);
 });

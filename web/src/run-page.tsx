@@ -54,7 +54,7 @@ export function RunPage({ runId }: { runId: string }) {
         setError(undefined);
         return d;
       } catch (e) {
-        if (attempt >= 20) {
+        if (attempt >= 40) {
           setError((e as Error).message);
           return undefined;
         }
