@@ -1,13 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { generateTopology, validateGraph, type ScheduleEvent, type TopologyName } from '../src/graph/index.js';
+import {
+  generateTopology,
+  validateGraph,
+  type ScheduleEvent,
+  type TopologyName,
+  type TopologyParams,
+} from '../src/graph/index.js';
 import { buildModelStack, createModelLimiter, UsageTracker } from '../src/model/middleware/index.js';
 import { SimulatedModel } from '../src/model/index.js';
 import { executeNetwork } from '../src/network/index.js';
 import { printTable } from './table.js';
 
 /** Runs one network on sim with latency and returns makespan and the lower bound from measured node durations. */
-async function measure(topology: TopologyName, n: number, concurrency: number, params: Record<string, number> = {}) {
+async function measure(topology: TopologyName, n: number, concurrency: number, params: Partial<TopologyParams> = {}) {
   const graph = validateGraph(generateTopology(topology, { n, seed: 1, ...params }));
   const model = buildModelStack({
     model: new SimulatedModel({ seed: 1, latency: { kind: 'uniform', minMs: 40, maxMs: 60 } }),
@@ -80,15 +86,17 @@ export async function benchMakespan(): Promise<void> {
   const concurrency = 256;
   const rows: Array<Array<string | number>> = [];
   const sizes = process.env.CROSSTALK_BENCH_QUICK ? [64, 256] : [64, 256, 1024];
-  const cases: Array<[TopologyName, Record<string, number>, string]> = [
+  // the paper's random density has about n²/4 edges: 64 nodes (about 1,000 edges) only
+  const cases: Array<[TopologyName, Partial<TopologyParams>, string, number[]?]> = [
     ['chain', {}, 'chain'],
     ['tree', {}, 'tree (binary)'],
     ['layer', { width: 8 }, 'layer (width 8)'],
-    ['random', {}, 'random'],
+    ['random', { density: 'sparse' }, 'random (sparse)'],
+    ['random', { density: 'paper' }, 'random (paper density)', [64]],
     ['small-world', {}, 'small-world (k 4, β 0.1)'],
   ];
-  for (const [topology, params, label] of cases) {
-    for (const n of sizes) {
+  for (const [topology, params, label, only] of cases) {
+    for (const n of only ?? sizes) {
       const m = await measure(topology, n, concurrency, params);
       const ratio = m.makespan / m.bound;
       rows.push([

@@ -1,14 +1,17 @@
 /**
  * `npm run bench`: every benchmark, each printed as a table with its target.
- * All figures come from the simulated model: they measure crosstalk itself
- * (scheduling, middleware, storage), never answer quality.
+ * All figures come from the simulated model (in process, or behind the fake
+ * OpenAI-compatible server): they measure crosstalk itself (scheduling,
+ * middleware, storage), never answer quality.
  * `npm run bench -- <name>` runs only benchmarks whose name contains <name>.
  */
 import { benchMiddlewareOverhead } from './middleware-overhead.js';
 import { benchStoreOverhead } from './store-overhead.js';
 import { benchTeams } from './teams.js';
+import { benchEval } from './eval.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
 import { benchViewer } from './viewer.js';
+import { benchPeers } from './peers.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
   ['middleware-overhead', benchMiddlewareOverhead],
@@ -18,6 +21,9 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['teams-concurrency', benchTeams],
   ['network-makespan', benchMakespan],
   ['viewer', benchViewer],
+  ['eval-humaneval', benchEval],
+  // LangGraph.js beside crosstalk, over HTTP to the fake server (devDependencies, nothing installed at run time)
+  ['peers', benchPeers],
 ];
 
 const filter = process.argv[2];

@@ -9,7 +9,7 @@ import { executeNetwork } from '../src/network/index.js';
 import { SqliteRunStore, type CallRecord, type StepRecord } from '../src/store/index.js';
 import { median, printTable } from './table.js';
 
-const graph = validateGraph(generateTopology('random', { n: 1000, seed: 3 }));
+const graph = validateGraph(generateTopology('random', { n: 1000, seed: 3, density: 'sparse' }));
 
 async function once(withStore: boolean, latencyMs = 0): Promise<{ ms: number; calls: number; written?: Written }> {
   const dir = mkdtempSync(join(tmpdir(), 'crosstalk-bench-store-'));

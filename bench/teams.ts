@@ -8,7 +8,7 @@ import { diversifyTeams, executeCrossTeam, type DecisionPoint, type TeamProfile 
 import { median, printTable } from './table.js';
 
 const latencyMs = 50;
-const allPoints: DecisionPoint[] = ['design', 'coding', 'final'];
+const allPoints: DecisionPoint[] = ['design', 'coding', 'completion', 'final'];
 
 /** A chain configuration: every row of one setup runs it, only the teams and decision points change. */
 interface Setup {
@@ -166,11 +166,11 @@ export async function benchTeams(): Promise<void> {
       row('1 (baseline: plain chain, as --teams 1 runs it)', 'none (one team)', one.calls, one.ms),
       row(
         '1 with the first diversified profile',
-        'design, coding, final (skipped: one team)',
+        'design, coding, completion, final (skipped: one team)',
         oneProfiled.calls,
         oneProfiled.ms,
       ),
-      row('8', 'design, coding, final', all.calls, all.ms, ratio <= 1.3 ? 'yes' : 'NO'),
+      row('8', 'design, coding, completion, final', all.calls, all.ms, ratio <= 1.3 ? 'yes' : 'NO'),
       row('8', 'final only', finalOnly.calls, finalOnly.ms),
       row('8', 'none (best by metrics)', none.calls, none.ms),
       row('slowest of the 8 alone', 'none', '-', slowest),

@@ -57,6 +57,20 @@ export { defaultPhases, phaseNames, phaseSchema, type PhaseConfig, type PhaseNam
 export { supportedLanguages, type ChainLanguage, type TestOutcome, type PhaseRecord } from './software/chain.js';
 export type { TeamSpec, KeepRule, Scorer, DecisionPoint, DecisionReport, TeamReport } from './teams/index.js';
 
+// the SRDD metrics (ChatDev's and crosstalk's rules, named), for evaluating any codebase
+export {
+  measureCode,
+  describeMetrics,
+  tfidfSimilarity,
+  type CodeMetrics,
+  type CompletenessReport,
+  type ExecutabilityReport,
+  type ConsistencyReport,
+  type QualityReport,
+  type MeasureCodeOptions,
+  type EmbeddingSetup,
+} from './metrics/index.js';
+
 // models, configuration and the runtime
 export {
   complete,

@@ -11,6 +11,8 @@ export interface CliContext {
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+  /** The arguments the program was started with (reports quote the command line). */
+  argv?: readonly string[];
 }
 
 /** A command action: gets its arguments, merged options and an output, returns an exit code. */

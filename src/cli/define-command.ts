@@ -24,6 +24,10 @@ export function defineCommand(parent: Command, spec: CommandSpec): Command {
 export function teamsOptions(what: string, teamsFile: string): Array<readonly [string, string]> {
   return [
     ['--prune <keep>', `teams: keep this share (0-1) or number (≥ 1) of ${what} at each decision point (default 0.5)`],
+    [
+      '--prune-above <n>',
+      `teams: prune only when more than n ${what} reach a point; fewer are all merged (default 4, as the reference)`,
+    ],
     ['--group-size <g>', `teams: ${what} merged per aggregation call (default 2)`],
     [
       '--team-models <list>',

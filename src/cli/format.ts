@@ -1,3 +1,10 @@
+import { describeMetrics, type CodeMetrics } from '../metrics/index.js';
+
+/** The summary line of a run's code metrics (each named by its rule), or nothing when none were measured. */
+export function formatMetricsLines(metrics: CodeMetrics | null | undefined): string[] {
+  return metrics ? [`  metrics: ${describeMetrics(metrics)}`] : [];
+}
+
 /** Printed (on stderr) whenever the simulated model is in use. */
 export const simulatedBanner =
   "[simulated model] replies come from crosstalk's deterministic test double (--model sim): figures measure the system, not answer quality";

@@ -15,6 +15,10 @@ export function addGlobalOptions(command: Command): Command {
       '--model <model>',
       'model string: openai:<id>, anthropic:<id>, ollama:<id>, compatible:<url>#<id>, sim[?latency=50ms&…]',
     )
+    .option(
+      '--embedding-model <model>',
+      'embedding model for the consistency metric (e.g. openai:text-embedding-3-small; default: TF-IDF fallback)',
+    )
     .option('--config <file>', 'config file (default: crosstalk.config.yaml in the working directory)')
     .option('--seed <n>', 'seed for every random choice')
     .option('--concurrency <n>', 'maximum model calls in flight per model')

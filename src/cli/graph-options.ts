@@ -19,7 +19,11 @@ export function addTopologyOptions(command: Command, countFlag: '--n' | '--agent
     .option('--orientation <o>', 'divergent (default) or convergent (every edge reversed)')
     .option('--branching <b>', 'tree: children per node (default 2)')
     .option('--width <w>', 'layer: nodes per layer (default gives ⌊log2 n⌋ layers)')
-    .option('--p <p>', 'random: edge probability (default about two successors per node)')
+    .option(
+      '--density <d>',
+      'random: paper (default: a mesh with a uniformly drawn number of its edges removed) or sparse (edge probability --p)',
+    )
+    .option('--p <p>', 'random, sparse density: edge probability (default about two successors per node)')
     .option('--k <k>', 'small-world: ring neighbours (default 4)')
     .option('--beta <b>', 'small-world: rewiring probability (default 0.1)')
     .option('--m <m>', 'scale-free: edges per new node (default 2)')
@@ -85,6 +89,14 @@ export function resolveGraph(
     }
     const params: TopologyParams = { n, seed };
     if (orientation) params.orientation = orientation;
+    const density = options.density;
+    if (density !== undefined && density !== 'paper' && density !== 'sparse') {
+      throw new ConfigError({
+        key: '--density',
+        message: `--density must be paper or sparse (got ${JSON.stringify(density)})`,
+      });
+    }
+    if (density) params.density = density;
     const set = (key: 'branching' | 'width' | 'p' | 'k' | 'beta' | 'm', integer: boolean) => {
       const v = numberOption(options, key, `--${key}`, integer);
       if (v !== undefined) params[key] = v;

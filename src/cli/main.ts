@@ -10,6 +10,7 @@ import { registerNet } from './commands/net.js';
 import { registerDev } from './commands/dev.js';
 import { registerStory } from './commands/story.js';
 import { registerServe } from './commands/serve.js';
+import { registerEval } from './commands/eval.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions } from './global-options.js';
 import { printable } from './format.js';
@@ -31,6 +32,7 @@ export type Runner = <A extends unknown[]>(
  */
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  ctx = ctx.argv ? ctx : { ...ctx, argv };
   const program = new Command('crosstalk')
     .description('Run teams and networks of LLM agents that build software and other content together.')
     .version(version)
@@ -77,6 +79,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     registerRuns,
     registerRunEvents,
     registerServe,
+    registerEval,
   ])
     register(program, ctx, run);
   const prepare = (command: Command) => {

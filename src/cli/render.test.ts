@@ -64,6 +64,46 @@ describe('the event renderer', () => {
     );
   });
 
+  it('prints a decision’s pruning reasons, ties and who continues from the merged result', () => {
+    const c = capture(false, true);
+    c.renderer.handle({
+      ...base,
+      type: 'decision',
+      point: 'coding',
+      scores: { team1: 0.8, team2: 0.8, team3: 0.9 },
+      kept: ['team3', 'team2'],
+      pruned: [{ team: 'team1', reason: 'score 0.8 tied with the lowest kept; lost the tie-break on judge score' }],
+      groups: [['team3', 'team2']],
+      deliveredTo: ['team1', 'team2', 'team3'],
+      pruneApplied: true,
+      ties: [{ score: 0.8, teams: ['team2', 'team1'], broken: true }],
+      tiebreak: 'judge score',
+    });
+    c.renderer.handle({
+      ...base,
+      type: 'decision',
+      point: 'final',
+      scores: { team2: 0.71, team3: 0.9 },
+      kept: ['team3', 'team2'],
+      pruned: [],
+      groups: [['team3', 'team2']],
+      deliveredTo: [],
+      pruneApplied: false,
+    });
+    expect(c.text().split('\n')).toEqual([
+      '◆ coding: kept team3 (0.90), team2 (0.80); pruned team1 (0.80)',
+      '  merge: [team3 + team2]',
+      '  pruned team1: score 0.8 tied with the lowest kept; lost the tie-break on judge score',
+      '  tie at 0.8: team2, team1 — ordered by judge score',
+      '  → team1, team2, team3 continue from the merged result',
+      '◆ final: kept team3 (0.90), team2 (0.71)',
+      '  merge: [team3 + team2]',
+      '  no pruning: 2 proposals are few enough to merge them all',
+      '  → the merged result is the final result',
+      '',
+    ]);
+  });
+
   it('in --json mode keeps lines on stderr but prints no progress', () => {
     const c = capture(false, true);
     c.advance(60_000);

@@ -98,6 +98,16 @@ export class EventRenderer {
             (event.pruned.length ? `; pruned ${event.pruned.map((p) => scored(p.team, event.scores)).join(', ')}` : ''),
         );
         if (event.groups.length > 0) this.line(`  merge: ${event.groups.map((g) => `[${g.join(' + ')}]`).join(' → ')}`);
+        if (event.pruneApplied === false && event.kept.length > 1)
+          this.line(`  no pruning: ${event.kept.length} proposals are few enough to merge them all`);
+        for (const p of event.pruned) this.line(`  pruned ${p.team}: ${p.reason}`);
+        for (const tie of event.ties ?? [])
+          this.line(
+            `  tie at ${tie.score}: ${tie.teams.join(', ')} — ${tie.broken ? `ordered by ${event.tiebreak ?? 'a second signal'}` : `still tied on ${event.tiebreak ?? 'every signal'}, in id order`}`,
+          );
+        if (event.deliveredTo && event.deliveredTo.length > 0)
+          this.line(`  → ${event.deliveredTo.join(', ')} continue from the merged result`);
+        else if (event.deliveredTo && event.groups.length > 0) this.line('  → the merged result is the final result');
         return;
       case 'team-dropped':
         this.line(`✗ ${printable(event.team)} dropped: ${event.reason}`);
@@ -143,7 +153,10 @@ function stepName(step: StepRef): string {
 
 function scored(team: string, scores: Record<string, number>): string {
   const score = scores[team];
-  return score === undefined ? team : `${team} (${Number.isInteger(score) ? score : score.toFixed(2)})`;
+  if (score === undefined) return team;
+  // two decimals, or three when the third one separates scores
+  const shown = Number.isInteger(score) ? String(score) : score.toFixed(Math.round(score * 1000) % 10 === 0 ? 2 : 3);
+  return `${team} (${shown})`;
 }
 
 /** One line of live totals: elapsed time, steps, calls, tokens, cost, ETA and the teams' phases. */

@@ -6,3 +6,4 @@ export { prepareOutputDir } from './output-dir.js';
 export { makeTempDir, type TempDir } from './temp-dir.js';
 export { removeTree, type RemoveTreeOptions, type RemoveTreeResult } from './remove-tree.js';
 export { yieldToLoop } from './yield-to-loop.js';
+export { mapLimit } from './map-limit.js';

@@ -31,6 +31,11 @@ export const configSchema = z
     model: z.string().min(1).optional(),
     /** Model per agent role (e.g. `programmer: anthropic:claude-sonnet-4-5`). */
     roleModels: z.record(z.string(), z.string().min(1)).optional(),
+    /**
+     * Embedding model for the consistency metric (ChatDev's cosine of task and code embeddings), e.g.
+     * `openai:text-embedding-3-small`. Absent: a local TF-IDF similarity, labelled as the fallback in reports.
+     */
+    embeddingModel: z.string().min(1).optional(),
     /** Provider credentials and endpoints. Environment variables override these. */
     providers: z
       .object({
@@ -45,6 +50,7 @@ export const configSchema = z
       .object({
         latency: z.string().optional(),
         jitter: z.number().min(0).max(1).optional(),
+        sigma: z.number().min(0).max(4).optional(),
         fail429: z.number().min(0).max(1).optional(),
         fail500: z.number().min(0).max(1).optional(),
         timeout: z.number().min(0).max(1).optional(),

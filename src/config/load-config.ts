@@ -20,6 +20,8 @@ export interface ConfigFlags {
   store?: string;
   /** Per-role models, `role=model,role=model` (e.g. `programmer=openai:gpt-4o,critic=sim`). */
   roleModels?: string;
+  /** Embedding model for the consistency metric (`--embedding-model`). */
+  embeddingModel?: string;
   /** `true`: an OpenTelemetry span per model call (`--otel`); `false`: none, whatever the config says. */
   otel?: string;
 }
@@ -96,6 +98,7 @@ function checkNumber(name: string, raw: string, value: unknown, what: string): v
 
 const envBindings: Array<[env: string, path: string, parse: Parser, what: string]> = [
   ['CROSSTALK_MODEL', 'model', asString, 'a model string'],
+  ['CROSSTALK_EMBEDDING_MODEL', 'embeddingModel', asString, 'a model string'],
   ['OPENAI_API_KEY', 'providers.openai.apiKey', asString, 'a key'],
   ['OPENAI_BASE_URL', 'providers.openai.baseURL', asString, 'a URL'],
   ['ANTHROPIC_API_KEY', 'providers.anthropic.apiKey', asString, 'a key'],
@@ -111,6 +114,7 @@ const envBindings: Array<[env: string, path: string, parse: Parser, what: string
 
 const flagBindings: Array<[flag: keyof ConfigFlags, name: string, path: string, parse: Parser, what: string]> = [
   ['model', '--model', 'model', asString, 'a model string'],
+  ['embeddingModel', '--embedding-model', 'embeddingModel', asString, 'a model string'],
   ['concurrency', '--concurrency', 'limits.concurrency', asInt, 'a positive integer'],
   ['timeoutMs', '--timeout-ms', 'limits.timeoutMs', asInt, 'a positive integer'],
   ['budgetUsd', '--budget-usd', 'budget.usd', asNumber, 'a positive number'],

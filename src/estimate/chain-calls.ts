@@ -263,7 +263,7 @@ export function chainCalls(
       case 'code-completion': {
         const model = ctx.modelFor(phase.assistant);
         const input = promptChars(askSystem(role(phase.assistant), note), [
-          templateChars(prompts.completion, { unfinished: '' }) + codebase() + 40,
+          templateChars(prompts.completion, { file: entryFile(lang()), unfinished: '' }) + codebase() + 40,
         ]);
         for (let r = 0; r < phase.rounds; r++)
           calls.push({
@@ -308,14 +308,26 @@ export function chainCalls(
       }
       case 'testing': {
         if (!ctx.runsPrograms) break;
+        // each fix round: the tester summarizes the failure, then the programmer fixes it
+        const testerModel = ctx.modelFor(phase.instructor);
         const model = ctx.modelFor(phase.assistant);
-        const input = promptChars(askSystem(role(phase.assistant), note), [
-          templateChars(prompts.testFix, { command: 'python3 main.py', outcome: 'exited-error', report: '' }) +
-            1500 +
-            codebase(),
+        const failure = { command: 'python3 main.py', outcome: 'exited-error', report: '' };
+        const summaryInput = promptChars(askSystem(role(phase.instructor), note), [
+          templateChars(prompts.testSummary, failure) + 1500 + codebase(),
         ]);
-        for (let r = 0; r < phase.rounds; r++)
+        const input = promptChars(askSystem(role(phase.assistant), note), [
+          templateChars(prompts.testFix, { ...failure, summary: '' }) + 1500 + sizes(testerModel).review + codebase(),
+        ]);
+        for (let r = 0; r < phase.rounds; r++) {
+          calls.push({
+            model: testerModel,
+            inputChars: summaryInput,
+            outputChars: sizes(testerModel).review,
+            expected: 0,
+            bound: 1,
+          });
           calls.push({ model, inputChars: input, outputChars: sizes(model).revise, expected: 0, bound: 1 });
+        }
         break;
       }
       case 'environment-doc': {

@@ -30,10 +30,10 @@ describe('describeEstimate', () => {
       }),
     );
     expect(lines[0]).toMatch(
-      /^planned: ~\d+ model calls expected, at most 25 \(ollama:qwen2.5-coder: ~?\d+, openai:gpt-4o-mini: ~\d+\);/,
+      /^planned: ~\d+ model calls expected, at most 61 \(ollama:qwen2.5-coder: ~?\d+, openai:gpt-4o-mini: ~\d+\);/,
     );
     expect(lines[0]).toContain('cost unknown (see below)');
-    expect(lines[1]).toMatch(/^makespan ≈ [\d.]+ s expected, at most 37.5 s at 1.5 s per call with one call at a time/);
+    expect(lines[1]).toMatch(/^makespan ≈ [\d.]+ s expected, at most 91.5 s at 1.5 s per call with one call at a time/);
     expect(lines.filter((l) => l.startsWith('  '))).toHaveLength(2);
     expect(lines.at(-1)).toMatch(/^cost unknown: no price known for 'ollama:qwen2.5-coder'/);
   });

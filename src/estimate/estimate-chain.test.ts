@@ -54,13 +54,15 @@ describe('estimateChain against executeChain on sim', () => {
       Math.abs(estimate.expected.outputTokens - mean(runs.map((r) => r.outputTokens))) /
         mean(runs.map((r) => r.outputTokens)),
     ).toBeLessThan(0.15);
-    expect(estimate.bound.calls).toBe(6 + 6 + 3 + 2 + 6 + 1 + 1); // testing skipped without a sandbox
+    // ChatDev's limits: 10 turns per discussion (19 replies and a counselor), 3 coding attempts, 10 completion
+    // cycles, 3 review rounds of two calls, dependency file, manual; testing skipped without a sandbox
+    expect(estimate.bound.calls).toBe(20 + 20 + 3 + 10 + 6 + 1 + 1);
     expect(estimate.makespan.boundMs).toBe(estimate.bound.calls * 1000);
   });
 });
 
 describe('estimateStory and estimateCrossTeam against real runs on sim', () => {
-  it('story: the call count is exact (writer per team and stage, a judge per text, the merges), tokens within 15%', async () => {
+  it('story: calls within 10% (each team’s writer and editor chain, a judge per text, the merges), tokens within 15%', async () => {
     const premise = 'a lighthouse keeper who finds a message in a bottle';
     const teams = diversifyTeams(4, 2);
     const estimate = estimateStory({
@@ -84,9 +86,12 @@ describe('estimateStory and estimateCrossTeam against real runs on sim', () => {
     });
     expect(result.status).toBe('completed');
     const real = tracker.snapshot().total;
-    // per stage: 4 writers + 4 judges + 1 merge of the 2 kept
-    expect(real.calls).toBe(3 * (4 + 4 + 1));
-    expect(estimate.expected.calls).toBe(real.calls);
+    // per stage: 4 writers and 4 editors (+ a revision when the editor asks for one), 4 judges, and 2 + 1 merges:
+    // four texts are merged, not pruned
+    expect(estimate.bound.calls).toBe(3 * (4 * 3 + 4 + 3));
+    expect(real.calls).toBeGreaterThanOrEqual(3 * (4 * 2 + 4 + 3));
+    expect(real.calls).toBeLessThanOrEqual(estimate.bound.calls);
+    expect(Math.abs(estimate.expected.calls - real.calls) / real.calls).toBeLessThan(0.1);
     expect(Math.abs(estimate.expected.inputTokens - real.inputTokens) / real.inputTokens).toBeLessThan(0.15);
     expect(Math.abs(estimate.expected.outputTokens - real.outputTokens) / real.outputTokens).toBeLessThan(0.15);
   });
@@ -157,7 +162,8 @@ describe('estimateStory and estimateCrossTeam against real runs on sim', () => {
       latencyMs: 1000,
     });
     expect(Object.keys(teams.perModel)).toEqual(['sim']);
-    expect(teams.bound.calls).toBeLessThan(30);
+    const chain = estimateChain({ task: 't', phases, model: 'sim', latencyMs: 1000 });
+    expect(teams.bound.calls).toBeLessThanOrEqual(chain.bound.calls);
   });
 
   it('counts merges level by level as partitionMerge does', () => {

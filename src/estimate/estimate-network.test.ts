@@ -72,6 +72,7 @@ describe('estimateNetwork against real runs on sim', () => {
     expect(estimate.expected.costUsd).not.toBeNull();
   });
 
+  // the random case is the sparse random graph (about two successors per node), as before the paper's density
   const cases: Array<[TopologyName, number, NetworkTaskType, { edgeRounds?: number; groupSize?: number }]> = [
     ['chain', 30, 'code', {}],
     ['star', 40, 'text', { groupSize: 3 }],
@@ -81,7 +82,9 @@ describe('estimateNetwork against real runs on sim', () => {
   ];
   for (const [topology, n, taskType, extra] of cases) {
     it(`predicts a ${n}-node ${topology} (${taskType}${extra.edgeRounds ? `, ${extra.edgeRounds} edge rounds` : ''}) within 10%`, async () => {
-      const graph = validateGraph(generateTopology(topology, { n, seed: 5 }));
+      const graph = validateGraph(
+        generateTopology(topology, { n, seed: 5, ...(topology === 'random' ? { density: 'sparse' as const } : {}) }),
+      );
       const task =
         taskType === 'choice'
           ? 'Which planet is largest?\n(A) Mars\n(B) Jupiter\n(C) Venus\nGive the answer.'

@@ -1,7 +1,16 @@
 import { defaultRoles, renderTemplate, type Role, type RoleBook } from '../agents/index.js';
 import type { PriceEntry } from '../config/index.js';
 import { remainingPathLength, topologicalOrder, type ValidatedGraph } from '../graph/index.js';
-import { formatInstructions, networkPrompts, personaFor, type NetworkTaskType } from '../network/index.js';
+import type { ChatMessage } from '../model/index.js';
+import {
+  actorConversation,
+  criticConversation,
+  formatInstructions,
+  networkPrompts,
+  personaFor,
+  type EdgeRound,
+  type NetworkTaskType,
+} from '../network/index.js';
 import { planMakespan, type PlannedStep, type StepCalls } from './makespan.js';
 import {
   assumedNetworkReplies,
@@ -85,8 +94,30 @@ export function estimateNetwork(options: NetworkEstimateOptions): Estimate {
 
   const format = formatInstructions[taskType];
   const initialChars = renderTemplate(networkPrompts.initial, { task, format }).length;
-  const criticBase = renderTemplate(networkPrompts.critic, { task, artifact: '' }).length;
-  const refineBase = renderTemplate(networkPrompts.refine, { task, artifact: '', instructions: '', format }).length;
+  /**
+   * Message sizes of round r of an edge whose artifact arrived with `arrived` characters, built by the
+   * network's own conversation builders (the exchange so far, superseded versions as notes). Few
+   * distinct sizes occur, so each is built once.
+   */
+  const edgeSizes = new Map<string, { critic: number[]; actor: number[] }>();
+  const edgeRound = (r: number, arrived: number, review: number, revision: number) => {
+    const [a, v, w] = [arrived, review, revision].map(Math.round) as [number, number, number];
+    const key = `${r}:${a}:${v}:${w}`;
+    let sizes = edgeSizes.get(key);
+    if (!sizes) {
+      const rounds: EdgeRound[] = Array.from({ length: r + 1 }, (_, k) => ({
+        artifact: 'x'.repeat(k === 0 ? a : w),
+        review: 'x'.repeat(v),
+      }));
+      const lengths = (messages: ChatMessage[]) => messages.map((m) => m.content.length);
+      sizes = {
+        critic: lengths(criticConversation(task, '', rounds.slice(0, r), rounds[r]!)),
+        actor: lengths(actorConversation(task, format, rounds)),
+      };
+      edgeSizes.set(key, sizes);
+    }
+    return sizes;
+  };
   const aggregateBase = (count: number) =>
     renderTemplate(networkPrompts.aggregate, { task, count, candidates: '', format }).length;
   const wrapper = (k: number) => `### Candidate ${k}\n<<<\n\n>>>`.length;
@@ -142,14 +173,13 @@ export function estimateNetwork(options: NetworkEstimateOptions): Estimate {
       let size = artifact[p]!;
       const chain: string[] = [];
       for (let r = 0; r < rounds; r++) {
+        // every round is assumed used: a critic's approval (which ends an edge sooner) cannot be predicted
         const instructions = sizesFor(criticModel).critic;
-        tally.add(criticModel, promptChars(criticSystem, [criticBase + size]), instructions);
-        tally.add(
-          actorModel,
-          promptChars(actorSystem, [refineBase + size + instructions]),
-          sizesFor(actorModel).refine,
-        );
-        size = sizesFor(actorModel).refine;
+        const revision = sizesFor(actorModel).refine;
+        const sizes = edgeRound(r, artifact[p]!, instructions, revision);
+        tally.add(criticModel, promptChars(criticSystem, sizes.critic), instructions);
+        tally.add(actorModel, promptChars(actorSystem, sizes.actor), revision);
+        size = revision;
         chain.push(criticModel, actorModel);
       }
       chains.push(chain);

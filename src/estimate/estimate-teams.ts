@@ -3,6 +3,8 @@ import type { PriceEntry } from '../config/index.js';
 import type { ChainLanguage } from '../software/chain.js';
 import type { ResolvedPhase } from '../software/phases.js';
 import {
+  defaultPruneAbove,
+  keptCount,
   segmentPhases,
   storyStages,
   type DecisionPoint,
@@ -30,12 +32,6 @@ const sharedRoles = new Set(['judge', 'aggregator']);
 function teamModelFor(model: ModelChoice, team: TeamProfile): (role: string) => string {
   const run = typeof model === 'string' ? () => model : model;
   return (role) => (team.model && !sharedRoles.has(role) ? team.model : run(role));
-}
-
-/** Proposals kept by greedy pruning of `n` (as `pruneGreedy`). */
-export function keptCount(n: number, keep: KeepRule): number {
-  const k = 'ratio' in keep ? Math.ceil(keep.ratio * n) : keep.count;
-  return Math.max(1, Math.min(n, k));
 }
 
 /** Merge calls per level of `partitionMerge` over `n` items. */
@@ -66,6 +62,8 @@ interface TeamsCommon {
   /** Model string per role (the run's), or one for all; a team's own `model` serves its agents. */
   model: ModelChoice;
   keep: KeepRule;
+  /** Pruning applies only above this many proposals. Default 4. */
+  pruneAbove?: number;
   groupSize: number;
   seed?: number;
   /** Calls in flight per model (the model limiter). Default 8. */
@@ -173,7 +171,7 @@ function decisionCalls(
   const merges: PlannedCall[][] = [];
   const size = Math.max(2, Math.floor(o.groupSize));
   let itemChars = merge.item;
-  for (const calls of mergeLevels(keptCount(n, o.keep), o.groupSize)) {
+  for (const calls of mergeLevels(keptCount(n, o.keep, o.pruneAbove ?? defaultPruneAbove), o.groupSize)) {
     const input = promptChars(merge.system, [merge.base + size * itemChars]);
     merges.push(
       Array.from({ length: calls }, () => ({
@@ -249,7 +247,7 @@ export function estimateCrossTeam(options: CrossTeamEstimateOptions): Estimate {
     }
     const codebase = Math.max(...states.map((s) => s.codebaseChars));
     if (point === 'design') {
-      const proposal = 60; // "Product form: …\nLanguage: …\nWorking style: …"
+      const proposal = 50; // "Product form: …\nLanguage: …"
       const system =
         'You are the Integrator. You combine several design proposals into one recommendation that keeps the strengths of each.';
       const d = decisionCalls(
@@ -296,6 +294,7 @@ export function estimateCrossTeam(options: CrossTeamEstimateOptions): Estimate {
   return finish('cross-team', new CallTally(), phases, options, [
     ...chainAssumptions,
     ...(options.language ? [] : ['every team chooses Python unless the task names JavaScript']),
+    'no judge is asked to break a tie of the metrics (it is asked only when scores tie across the pruning cut)',
   ]);
 }
 
@@ -305,7 +304,12 @@ export interface StoryEstimateOptions extends TeamsCommon {
   roles?: RoleBook;
   /** Target length in words. Default 300. */
   words?: number;
+  /** Editor rounds per stage (a team's review rounds cap it). Default 1. */
+  editRounds?: number;
 }
+
+/** How often an editor asks for a revision rather than approving: measured on the simulated model, assumed otherwise. */
+const revisionShare = (model: string) => (isSimModel(model) ? 0.35 : 0.5);
 
 const stagePromptChars: Record<(typeof storyStages)[number], (premise: string, words: number) => number> = {
   outline: (p) =>
@@ -319,10 +323,11 @@ const stagePromptChars: Record<(typeof storyStages)[number], (premise: string, w
 };
 
 /**
- * Predicts a cross-team story run: per stage (outline, draft, revise) one
- * writer call per team, and with two or more teams a judge per team and the
- * merges of the kept texts; the merged text feeds every team's next stage.
- * The count is exact when no team fails.
+ * Predicts a cross-team story run: per stage (outline, draft, revise) each
+ * team's chain (the writer, then per editor round the editor's notes and,
+ * unless it approves, the writer's revision), and with two or more teams a
+ * judge per team and the merges of the kept texts; the merged text feeds
+ * every team's next stage. The bound counts every revision.
  */
 export function estimateStory(options: StoryEstimateOptions): Estimate {
   const tokens = { ...defaultReplyTokens, ...options.replyTokens };
@@ -331,6 +336,7 @@ export function estimateStory(options: StoryEstimateOptions): Estimate {
   const words = options.words ?? 300;
   const run = modelByRole(options.model);
   const writer = roles.writer ?? defaultRoles.writer!;
+  const editor = roles.editor ?? defaultRoles.editor!;
   const aggregator = roles.aggregator ?? defaultRoles.aggregator!;
   const k = options.teams.length;
   /** Characters of a prose reply asking for `target` words (sim: measured; real: about 4/3 tokens a word). */
@@ -355,16 +361,40 @@ export function estimateStory(options: StoryEstimateOptions): Estimate {
     );
     const perTeam = options.teams.map((team) => {
       const model = teamModelFor(options.model, team)('writer');
+      const editorModel = teamModelFor(options.model, team)('editor');
       const system = `You are the ${writer.title}. ${writer.persona} ${team.personaNote}`;
-      return [
+      const editorSystem = `You are the ${editor.title}. ${editor.persona} ${team.personaNote}`;
+      const written = prose(model, user, target);
+      const calls: PlannedCall[] = [
         {
           model,
           inputChars: promptChars(system, [stagePromptChars[stage](options.premise, words) + shared]),
-          outputChars: prose(model, user, target),
+          outputChars: written,
           expected: 1,
           bound: 1,
         },
       ];
+      // each editor round: the editor's notes, then (unless it approves) the writer's revision
+      const q = revisionShare(editorModel);
+      const notes = prose(editorModel, `Premise: ${options.premise}\n\nCritique it.`, undefined);
+      const rounds = Math.min(options.editRounds ?? 1, team.reviewRounds);
+      for (let r = 0; r < rounds; r++) {
+        calls.push({
+          model: editorModel,
+          inputChars: promptChars(editorSystem, [400 + options.premise.length + written]),
+          outputChars: notes,
+          expected: q ** r,
+          bound: 1,
+        });
+        calls.push({
+          model,
+          inputChars: promptChars(system, [300 + options.premise.length + written + notes]),
+          outputChars: written,
+          expected: q ** (r + 1),
+          bound: 1,
+        });
+      }
+      return calls;
     });
     const text = Math.max(...perTeam.map((c) => c[0]!.outputChars));
     if (k < 2) {
@@ -394,5 +424,6 @@ export function estimateStory(options: StoryEstimateOptions): Estimate {
   }
   return finish('story', new CallTally(), phases, options, [
     'every text is judged and the kept ones merged at each stage (two or more teams)',
+    `an editor asks for a revision ${isSimModel(run('editor')) ? '35 % of the time (as the simulated model does)' : 'half of the time'}`,
   ]);
 }

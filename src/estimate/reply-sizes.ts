@@ -1,6 +1,12 @@
 import { defaultRoles, renderTemplate, type Role } from '../agents/index.js';
 import { simulateReply, type SimMessage } from '../model/sim/index.js';
-import { formatInstructions, networkPrompts, personaFor, type NetworkTaskType } from '../network/index.js';
+import {
+  criticConversation,
+  formatInstructions,
+  networkPrompts,
+  personaFor,
+  type NetworkTaskType,
+} from '../network/index.js';
 
 /**
  * Assumed reply lengths of a real model, in tokens, by kind of reply. A real
@@ -90,7 +96,7 @@ export function simNetworkReplies(options: {
     );
     const instructions = simReplyText(
       sys(critic, note),
-      renderTemplate(networkPrompts.critic, { task, artifact: initial }),
+      criticConversation(task, '', [], { artifact: initial })[0]!.content,
       seed + k,
       temperature,
     );

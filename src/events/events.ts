@@ -1,3 +1,4 @@
+import type { CodeMetrics } from '../metrics/types.js';
 import type { RunKind, RunStatus, RunTotals } from '../store/index.js';
 
 /**
@@ -139,6 +140,14 @@ export interface DecisionEvent extends EventBase {
   groups: string[][];
   /** One proposal only: nothing was scored or merged. */
   skipped?: boolean;
+  /** Teams that continue from the merged result; empty at the last point, where the merge is the result. */
+  deliveredTo?: string[];
+  /** Whether the keep rule applied (more proposals than the threshold); when not, every proposal was merged. */
+  pruneApplied?: boolean;
+  /** Proposals that shared a score; `broken` when the second signal (`tiebreak`) put them in an order. */
+  ties?: Array<{ score: number; teams: string[]; broken: boolean }>;
+  /** The second signal that orders equal scores. */
+  tiebreak?: string;
 }
 
 /** A team left a cross-team run. */
@@ -169,6 +178,17 @@ export interface SandboxResultEvent extends EventBase {
   rule: string;
   exitCode: number | null;
   durationMs: number;
+}
+
+/**
+ * The SRDD metrics of a run's code (ChatDev's and crosstalk's completeness and executability rules,
+ * consistency by embedding or the labelled TF-IDF fallback, quality as product and mean); see `src/metrics`.
+ */
+export interface MetricsEvent extends EventBase {
+  type: 'metrics';
+  /** What was measured: `result` for the run's final code. */
+  scope: string;
+  metrics: CodeMetrics;
 }
 
 /** Live totals of a run (not stored: derived from the other events). */
@@ -213,6 +233,7 @@ export type CrosstalkEvent =
   | TeamDroppedEvent
   | BudgetWarningEvent
   | SandboxResultEvent
+  | MetricsEvent
   | ProgressEvent
   | NoteEvent;
 

@@ -19,6 +19,7 @@ export type {
   TeamDroppedEvent,
   BudgetWarningEvent,
   SandboxResultEvent,
+  MetricsEvent,
   ProgressEvent,
   NoteEvent,
 } from './events.js';

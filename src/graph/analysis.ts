@@ -317,15 +317,18 @@ function dotId(id: string): string {
 
 /** Graphviz DOT text of a spec, with node roles/models and edge critics as attributes. */
 export function toDot(spec: GraphSpec, name = 'network'): string {
+  // a mesh of 1,500 nodes has 1.1 million edges: quote each id once, not once per edge
+  const ids = new Map(spec.nodes.map((node) => [node.id, dotId(node.id)]));
+  const idOf = (id: string) => ids.get(id) ?? dotId(id);
   const lines = [`digraph ${dotId(name)} {`, '  rankdir=LR;'];
   for (const node of spec.nodes) {
     const attrs = Object.entries({ role: node.role, model: node.model, temperature: node.temperature })
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${JSON.stringify(String(v))}`);
-    lines.push(`  ${dotId(node.id)}${attrs.length ? ` [${attrs.join(', ')}]` : ''};`);
+    lines.push(`  ${idOf(node.id)}${attrs.length ? ` [${attrs.join(', ')}]` : ''};`);
   }
   for (const e of spec.edges)
-    lines.push(`  ${dotId(e.from)} -> ${dotId(e.to)}${e.critic ? ` [critic=${JSON.stringify(e.critic)}]` : ''};`);
+    lines.push(`  ${idOf(e.from)} -> ${idOf(e.to)}${e.critic ? ` [critic=${JSON.stringify(e.critic)}]` : ''};`);
   lines.push('}');
   return lines.join('\n');
 }

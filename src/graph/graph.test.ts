@@ -68,6 +68,27 @@ describe('topology generators', () => {
     expect(maxDegree).toBeGreaterThan(20); // hubs emerge under preferential attachment
   });
 
+  it('draw random graphs at the paper density by default and keep the sparse variant as an option', () => {
+    // paper: a mesh with edges removed, the edge count uniform over n−1 … n(n−1)/2 (mean (n−1 + 45) / 2 = 27 for n = 10)
+    const counts = Array.from({ length: 400 }, (_, seed) => generateTopology('random', { n: 10, seed }).edges.length);
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(9);
+    expect(Math.max(...counts)).toBe(45);
+    const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
+    expect(mean).toBeGreaterThan(24);
+    expect(mean).toBeLessThan(30);
+    // sparse: about two successors per node, and `p` picks the sparse graph by itself
+    const sparse = generateTopology('random', { n: 1000, seed: 1, density: 'sparse' }).edges.length;
+    expect(sparse).toBeGreaterThan(900);
+    expect(sparse).toBeLessThan(1300);
+    expect(generateTopology('random', { n: 1000, seed: 1, p: 0.002 }).edges).toEqual(
+      generateTopology('random', { n: 1000, seed: 1, density: 'sparse', p: 0.002 }).edges,
+    );
+    expect(() => generateTopology('random', { n: 10, density: 'paper', p: 0.3 })).toThrow(
+      /parameter 'p' applies to density 'sparse' only/,
+    );
+    expect(() => generateTopology('random', { n: 10_000, seed: 1 })).toThrow(/or use --density sparse\)$/);
+  });
+
   it('generate a 10,000-node small-world network quickly enough to use', () => {
     const spec = generateTopology('small-world', { n: 10_000, seed: 1 });
     expect(spec.nodes).toHaveLength(10_000);

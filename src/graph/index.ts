@@ -51,6 +51,7 @@ export {
   type ScheduleOptions,
   type ScheduleResult,
   type ScheduleStatus,
+  type SchedulePriority,
   type StepContext,
 } from './scheduler.js';
 export { ReadyQueue } from './ready-queue.js';

@@ -83,6 +83,30 @@ describe('runSchedule', () => {
     expect(order[0]).toBe('a');
   });
 
+  it('with priority fifo starts ready steps in the order they became ready, not by remaining path', async () => {
+    // x and y are short; a -> b -> c is the critical path; one worker at a time
+    const steps: ScheduleStep[] = [
+      { id: 'x', deps: [] },
+      { id: 'y', deps: [] },
+      { id: 'a', deps: [] },
+      { id: 'b', deps: ['a'] },
+      { id: 'c', deps: ['b'] },
+    ];
+    const orderWith = async (priority?: 'critical-path' | 'fifo') => {
+      const order: string[] = [];
+      await runSchedule({
+        steps,
+        concurrency: 1,
+        ...(priority ? { priority } : {}),
+        run: async (step) => void order.push(step.id),
+      });
+      return order;
+    };
+    expect(await orderWith()).toEqual(['a', 'b', 'x', 'y', 'c']);
+    expect(await orderWith('critical-path')).toEqual(['a', 'b', 'x', 'y', 'c']);
+    expect(await orderWith('fifo')).toEqual(['x', 'y', 'a', 'b', 'c']);
+  });
+
   it('retries a failing step, then fails only its descendants and reports partial results', async () => {
     const events: ScheduleEvent[] = [];
     const attempts = new Map<string, number>();

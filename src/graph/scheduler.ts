@@ -51,7 +51,16 @@ export interface ScheduleOptions<T> {
    * none of its inputs finished.
    */
   onFailedInput?: 'skip' | 'continue';
+  /**
+   * Which ready step starts first when more are ready than may run:
+   * `critical-path` (default) the one with the longest remaining weighted
+   * path, `fifo` the one that became ready first (ties by position in `steps`).
+   */
+  priority?: SchedulePriority;
 }
+
+/** Order in which ready steps start: see {@link ScheduleOptions.priority}. */
+export type SchedulePriority = 'critical-path' | 'fifo';
 
 /** How a schedule ended. */
 export type ScheduleStatus = 'completed' | 'partial' | 'failed' | 'aborted' | 'stopped';
@@ -72,7 +81,7 @@ export interface ScheduleResult<T> {
 /**
  * Runs a DAG of steps: a step starts as soon as all its dependencies are
  * done, at most `concurrency` at a time, the ready step with the longest
- * remaining path first. A step that keeps failing fails only its
+ * remaining path first (or the first ready, with `priority: 'fifo'`). A step that keeps failing fails only its
  * descendants; independent branches carry on and the result is `partial`.
  * Independent of models: networks, teams and workers all reuse it.
  * O((V + E) log V).
@@ -116,7 +125,21 @@ export async function runSchedule<T>(options: ScheduleOptions<T>): Promise<Sched
   const failed = new Map<string, unknown>();
   const skipped: string[] = [];
   const state = new Uint8Array(n); // 0 waiting, 1 ready/running, 2 done, 3 failed, 4 skipped
-  const ready = new ReadyQueue(rank);
+  // fifo: the priority is the (negated) moment a step became ready, set just before it enters the queue
+  const fifo = options.priority === 'fifo';
+  const arrival = new Float64Array(n);
+  let arrivals = 0;
+  const queue = new ReadyQueue(fifo ? arrival : rank);
+  const ready = {
+    get size() {
+      return queue.size;
+    },
+    push(v: number) {
+      if (fifo) arrival[v] = -arrivals++;
+      queue.push(v);
+    },
+    pop: () => queue.pop(),
+  };
   const emit = options.onEvent ?? (() => {});
   const maxAttempts = Math.max(1, options.retry?.maxAttempts ?? 1);
   const concurrency = Math.max(1, Math.floor(options.concurrency));

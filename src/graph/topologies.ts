@@ -20,7 +20,13 @@ export const topologyParamsSchema = z
     branching: z.number().int().min(1).default(2),
     /** Layer width (nodes per layer); default gives ⌊log2 n⌋ layers. */
     width: z.number().int().min(1).optional(),
-    /** Random: edge probability between two nodes in the random order. Default 2/(n−1) (about two successors each). */
+    /**
+     * Random: how dense. `paper` (the default when `p` is not given) is MacNet's random graph: a mesh with
+     * edges removed, its edge count drawn uniformly from n−1 … n(n−1)/2 and that many mesh edges chosen
+     * uniformly. `sparse` keeps each pair with probability `p` (default 2/(n−1), about two successors each).
+     */
+    density: z.enum(['paper', 'sparse']).optional(),
+    /** Random, `sparse` density: edge probability between two nodes in the random order. Default 2/(n−1). */
     p: z.number().min(0).max(1).optional(),
     /** Small-world: neighbours in the ring lattice (even). Default 4. */
     k: z.number().int().min(2).default(4),
@@ -93,6 +99,63 @@ function randomPermutation(n: number, random: Random): Int32Array {
   return order;
 }
 
+/** Default edge probability of the sparse random graph: about two successors per node. */
+const sparseP = (n: number) => (n > 1 ? Math.min(1, 2 / (n - 1)) : 0);
+
+/** A random graph's density: `paper` unless `p` is given, which only the sparse graph takes. */
+function randomDensity(o: z.output<typeof topologyParamsSchema>): 'paper' | 'sparse' {
+  if (o.density === 'paper' && o.p !== undefined)
+    throw new GraphSpecError({
+      message:
+        "topology 'random': parameter 'p' applies to density 'sparse' only (density 'paper' draws its edge count)",
+    });
+  return o.density ?? (o.p !== undefined ? 'sparse' : 'paper');
+}
+
+/** The paper's random edge count: uniform over n−1 … n(n−1)/2 (as MacNet's reference generator draws it). */
+function paperEdgeCount(n: number, random: Random): number {
+  const pairs = (n * (n - 1)) / 2;
+  const least = Math.max(0, n - 1);
+  return least + Math.floor(random() * (pairs - least + 1));
+}
+
+/**
+ * Chooses `m` of the n(n−1)/2 rank pairs (r < c) uniformly at random and calls `emit` for each, in
+ * increasing order. One pass over the pairs (selection sampling) when there are few enough; otherwise
+ * Floyd's algorithm draws the m pair indices in O(m) time and space.
+ */
+function samplePairs(n: number, m: number, random: Random, emit: (r: number, c: number) => void): void {
+  const total = (n * (n - 1)) / 2;
+  if (m <= 0) return;
+  if (total > 1 << 24 && m < total / 4) {
+    const chosen = new Set<number>();
+    for (let j = total - m; j < total; j++) {
+      const t = Math.floor(random() * (j + 1));
+      chosen.add(chosen.has(t) ? j : t);
+    }
+    let r = 0;
+    let rowStart = 0; // index of the pair (r, r + 1)
+    for (const k of Float64Array.from(chosen).sort()) {
+      while (k >= rowStart + (n - 1 - r)) {
+        rowStart += n - 1 - r;
+        r++;
+      }
+      emit(r, r + 1 + (k - rowStart));
+    }
+    return;
+  }
+  let need = m;
+  let left = total;
+  for (let r = 0; r + 1 < n && need > 0; r++)
+    for (let c = r + 1; c < n && need > 0; c++) {
+      if (random() * left < need) {
+        emit(r, c);
+        need--;
+      }
+      left--;
+    }
+}
+
 /** Default maximum edge count of a graph (`maxEdges` to change): about 1 GB of memory for the graph and its run. */
 export const defaultMaxEdges = 4_000_000;
 
@@ -108,7 +171,9 @@ export function expectedEdgeCount(name: TopologyName, o: z.output<typeof topolog
       return Math.max(0, n - width) * width;
     }
     case 'random':
-      return (o.p ?? (n > 1 ? Math.min(1, 2 / (n - 1)) : 0)) * ((n * (n - 1)) / 2) + n;
+      return randomDensity(o) === 'paper'
+        ? (Math.max(0, n - 1) + (n * (n - 1)) / 2) / 2
+        : (o.p ?? sparseP(n)) * ((n * (n - 1)) / 2) + n;
     case 'small-world':
       return n * Math.max(1, Math.floor(o.k / 2)) + n;
     case 'scale-free':
@@ -121,8 +186,9 @@ export function expectedEdgeCount(name: TopologyName, o: z.output<typeof topolog
 /**
  * Generates a built-in topology with `n` nodes (`n0` … `n{n-1}`). Seeded:
  * the same parameters always give the same graph. Every result is a DAG.
- * Cost is O(n + edges) except `mesh` and `layer`, whose edge counts grow
- * quadratically by definition.
+ * Cost is O(n + edges) except `mesh`, `layer` and `random` at the paper's
+ * density, whose edge counts grow quadratically by definition (the paper's
+ * random graph has n²/4 edges on average; `density: 'sparse'` keeps it linear).
  */
 export function generateTopology(
   name: TopologyName,
@@ -138,13 +204,15 @@ export function generateTopology(
   const n = o.n;
   // refuse before allocating: a mesh of 100,000 nodes would need 5 billion edges
   const maxEdges = options.maxEdges ?? defaultMaxEdges;
-  const edges = expectedEdgeCount(name, o);
+  const random = seededRandom(o.seed ^ 0x9e3779b9);
+  // the paper's random graph draws its edge count first, so the check below uses the count it will have
+  const paperEdges = name === 'random' && randomDensity(o) === 'paper' ? paperEdgeCount(n, random) : undefined;
+  const edges = paperEdges ?? expectedEdgeCount(name, o);
   if (edges > maxEdges) {
     throw new GraphSpecError({
-      message: `a ${name} of ${n.toLocaleString('en-US')} nodes has about ${Math.round(edges).toLocaleString('en-US')} edges, above the maximum of ${maxEdges.toLocaleString('en-US')} (raise it with --max-edges)`,
+      message: `a ${name} of ${n.toLocaleString('en-US')} nodes has about ${Math.round(edges).toLocaleString('en-US')} edges, above the maximum of ${maxEdges.toLocaleString('en-US')} (raise it with --max-edges${paperEdges !== undefined ? ', or use --density sparse' : ''})`,
     });
   }
-  const random = seededRandom(o.seed ^ 0x9e3779b9);
   const pairs: Array<[number, number]> = [];
   switch (name) {
     case 'chain':
@@ -169,10 +237,16 @@ export function generateTopology(
       break;
     }
     case 'random': {
-      const p = o.p ?? (n > 1 ? Math.min(1, 2 / (n - 1)) : 0);
       const order = randomPermutation(n, random);
       const rank = new Int32Array(n);
       order.forEach((node, r) => (rank[node] = r));
+      if (paperEdges !== undefined) {
+        // the paper's graph: the mesh over a random order with all but `paperEdges` of its edges removed
+        samplePairs(n, paperEdges, random, (r, c) => pairs.push([order[r]!, order[c]!]));
+        connect(n, pairs, rank, random);
+        break;
+      }
+      const p = o.p ?? sparseP(n);
       // geometric skipping over the n(n−1)/2 ordered pairs: O(n + edges) instead of O(n²)
       if (p > 0) {
         const logQ = Math.log(1 - p);

@@ -115,11 +115,22 @@ describe('the library API', () => {
       ...offline(cwd),
     });
     const phases: string[] = [];
-    for await (const event of handle)
+    const measured: CrosstalkEvent[] = [];
+    for await (const event of handle) {
       if (event.type === 'step-finished' || event.type === 'step-skipped') phases.push(event.step.id);
+      if (event.type === 'metrics') measured.push(event);
+    }
     const result = await handle.result;
     expect(result.status).toBe('completed');
     expect(phases).toEqual(['coding', 'code-review', 'manual']);
+    // the final code is measured once, with every rule named; no embedding model: the labelled fallback
+    expect(measured).toHaveLength(1);
+    const metrics = result.summary.metrics!;
+    expect(measured[0]).toMatchObject({ type: 'metrics', scope: 'result', metrics });
+    expect(metrics.consistency.method).toBe('tf-idf-fallback');
+    expect(metrics.consistency.note).toBe('no embedding model configured (--embedding-model)');
+    expect(Object.keys(metrics.quality)).toEqual(['product', 'mean', 'over']);
+    expect([metrics.completeness.chatdev, metrics.completeness.crosstalk]).toEqual([1, 1]);
     expect(result.summary.files).toContain('main.py');
     expect(readFileSync(join(cwd, 'project', 'main.py'), 'utf8')).toMatch(/\S/);
     expect(JSON.parse(readFileSync(join(cwd, 'project', 'crosstalk-run.json'), 'utf8'))).toMatchObject({
@@ -133,11 +144,10 @@ describe('the library API', () => {
     expect(JSON.stringify(reviews[0]!.request)).toContain('Security Reviewer');
   });
 
-  it('runs several teams: decision events carry scores, the kept and the pruned with reasons', async () => {
+  it('two teams merge at every decision point of the paper, and the events say both continue from the merge', async () => {
     const handle = runCrossTeam({
       task: 'a todo list',
-      teams: 3,
-      keep: { count: 2 },
+      teams: 2,
       model: 'sim',
       language: 'Python',
       ...offline(tempDir()),
@@ -145,18 +155,64 @@ describe('the library API', () => {
     const events = await collect(handle.events);
     const result = await handle.result;
     expect(result.status).toBe('completed');
-    expect(result.summary.teams).toHaveLength(3);
-    const decisions = events.filter((e) => e.type === 'decision');
-    expect(decisions.map((d) => d.type === 'decision' && d.point)).toEqual(['design', 'coding', 'final']);
+    expect(result.summary.teams).toHaveLength(2);
+    const decisions = events.flatMap((e) => (e.type === 'decision' ? [e] : []));
+    expect(decisions.map((d) => d.point)).toEqual(['coding', 'completion', 'final']);
     for (const d of decisions) {
-      if (d.type !== 'decision') continue;
-      expect(Object.keys(d.scores).sort()).toEqual([...d.kept, ...d.pruned.map((p) => p.team)].sort());
-      expect(d.kept).toHaveLength(2);
-      expect(d.pruned[0]?.reason).toMatch(/\S/);
+      expect(Object.keys(d.scores).sort()).toEqual(['team1', 'team2']);
+      expect(d).toMatchObject({ pruned: [], pruneApplied: false });
+      expect([...d.kept].sort()).toEqual(['team1', 'team2']);
       expect(d.groups).toEqual([d.kept]);
     }
+    expect(decisions.map((d) => d.deliveredTo)).toEqual([['team1', 'team2'], ['team1', 'team2'], []]);
     const progress = events.filter((e) => e.type === 'progress' && e.teams);
     expect(progress.length).toBeGreaterThan(0);
+    // the merged result is measured once, after the last decision
+    const measured = events.filter((e) => e.type === 'metrics');
+    expect(measured).toEqual([expect.objectContaining({ scope: 'result', metrics: result.summary.metrics })]);
+    expect(events.indexOf(measured[0]!)).toBeGreaterThan(events.indexOf(decisions.at(-1)!));
+  });
+
+  it('starts every team from the given codebase (--from with --teams)', async () => {
+    const cwd = tempDir();
+    const handle = runCrossTeam({
+      task: 'add a search command to the todo list',
+      teams: 2,
+      model: 'sim',
+      language: 'Python',
+      initial: { 'todo_store.py': 'EXISTING_TODO_STORE = []\n' },
+      store: 'runs.db',
+      ...offline(cwd),
+    });
+    const result = await handle.result;
+    expect(result.status).toBe('completed');
+    const store = new SqliteRunStore(join(cwd, 'runs.db'), { readOnly: true });
+    const coding = store
+      .listCalls(result.runId)
+      .filter((c) => /^team\d\/programmer$/.test(c.agent ?? '') && JSON.stringify(c.request).includes('existing code'));
+    store.close();
+    expect(new Set(coding.map((c) => c.agent))).toEqual(new Set(['team1/programmer', 'team2/programmer']));
+    for (const c of coding) expect(JSON.stringify(c.request)).toContain('EXISTING_TODO_STORE');
+  });
+
+  it('eight teams are pruned to half at every decision point, with reasons that name scores', async () => {
+    const handle = runCrossTeam({
+      task: 'a todo list',
+      teams: 8,
+      model: 'sim',
+      language: 'Python',
+      ...offline(tempDir()),
+    });
+    const events = await collect(handle.events);
+    expect((await handle.result).status).toBe('completed');
+    const decisions = events.flatMap((e) => (e.type === 'decision' ? [e] : []));
+    expect(decisions).toHaveLength(3);
+    for (const d of decisions) {
+      expect(d.pruneApplied).toBe(true);
+      expect(d.kept).toHaveLength(4);
+      expect(d.pruned).toHaveLength(4);
+      for (const p of d.pruned) expect(p.reason).toMatch(/^score \d(\.\d+)? (below|tied with) the lowest kept/);
+    }
   });
 
   it('writes a story with teams given as plain objects', async () => {

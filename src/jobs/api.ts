@@ -9,7 +9,14 @@ import type { ProgramSandbox } from '../runtime/index.js';
 import { resolvePhases, type PhaseConfig } from '../software/phases.js';
 import type { ChainLanguage } from '../software/chain.js';
 import { slugify } from '../software/slug.js';
-import { decisionPointNames, type DecisionPoint, type KeepRule, type Scorer, type TeamSpec } from '../teams/index.js';
+import {
+  defaultDecisionPoints,
+  defaultPruneAbove,
+  type DecisionPoint,
+  type KeepRule,
+  type Scorer,
+  type TeamSpec,
+} from '../teams/index.js';
 import { runCrossTeamJob, type CrossTeamSummary } from './cross-team-job.js';
 import { runDevJob, type DevSummary } from './dev-job.js';
 import { startRun, type RunHandle } from './handle.js';
@@ -61,6 +68,11 @@ export interface RunOptions {
    * tracer provider your process registers; see docs/telemetry.md. Default: config `telemetry`.
    */
   telemetry?: boolean;
+  /**
+   * Answer calls from other runs' identical requests in the store, free (an
+   * evaluation rerun after an interruption pays no call twice). Default false.
+   */
+  cache?: boolean;
 }
 
 /** The stored form of the run options (strings, as on the command line), so a resume loads the same settings. */
@@ -115,10 +127,12 @@ export interface NetworkRunOptions extends RunOptions {
   groupSize?: number;
   /** Name shown for the graph in reports. Default `custom`. */
   topology?: string;
-  /** Answer calls from other runs' identical requests in the store. */
-  cache?: boolean;
   /** A failed node skips every node after it. Default false: a node runs with the inputs that finished. */
   strict?: boolean;
+  /** Prune a node's candidates before merging them (above 4, keep the better half). Default false. */
+  pruneInputs?: boolean;
+  /** Code tasks: when an edge's exchange runs the artifact in the sandbox (`off`, `request`, `every-round`). Default `request`. */
+  edgeRuns?: 'off' | 'request' | 'every-round';
 }
 
 /**
@@ -141,6 +155,8 @@ export function runNetwork(options: NetworkRunOptions): RunHandle<JobResult<NetS
       ...outDirOf(options),
       ...(options.cache ? { cache: true } : {}),
       ...(options.strict ? { strict: true } : {}),
+      ...(options.pruneInputs ? { pruneInputs: true } : {}),
+      ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
       ...(options.allowUnsafeSandbox ? { unsafeNoSandbox: true } : {}),
     }),
   );
@@ -176,6 +192,7 @@ function chainConfig(options: ChainRunOptions) {
     roles: { ...defaultRoles, ...roles.data },
     ...(options.initial ? { initial: options.initial } : {}),
     unsafeNoSandbox: options.allowUnsafeSandbox === true,
+    ...(options.cache ? { cache: true } : {}),
     flags: toFlags(options),
     ...outDirOf(options),
   };
@@ -198,7 +215,9 @@ export interface CrossTeamRunOptions extends ChainRunOptions {
   keep?: KeepRule;
   /** Proposals merged per aggregation call. Default 2. */
   groupSize?: number;
-  /** Where teams compare and merge. Default all: design, coding, final. */
+  /** Prune only when more than this many proposals reach a decision point. Default 4 (the reference code's). */
+  pruneAbove?: number;
+  /** Where teams compare and merge. Default the paper's: coding, completion, final. */
   decisionPoints?: DecisionPoint[];
   /** How proposals are scored. Default `metrics`. */
   scorer?: Scorer;
@@ -220,7 +239,8 @@ export function runCrossTeam(options: CrossTeamRunOptions): RunHandle<JobResult<
         teams: typeof options.teams === 'number' ? options.teams : options.teams.length,
         keep: options.keep ?? { ratio: 0.5 },
         groupSize: options.groupSize ?? 2,
-        decisionPoints: options.decisionPoints ?? [...decisionPointNames],
+        pruneAbove: options.pruneAbove ?? defaultPruneAbove,
+        decisionPoints: options.decisionPoints ?? [...defaultDecisionPoints],
         scorer: options.scorer ?? 'metrics',
         teamModels: [],
         profiles,
@@ -237,6 +257,10 @@ export interface StoryRunOptions extends RunOptions {
   teams?: number | Array<Pick<TeamSpec, 'id' | 'temperature' | 'personaNote' | 'model'>>;
   /** Texts kept at each stage. Default half. */
   keep?: KeepRule;
+  /** Prune only when more than this many texts reach a stage's end. Default 4 (the reference code's). */
+  pruneAbove?: number;
+  /** Editor rounds per stage (the editor critiques, the writer revises). Default 1. */
+  editRounds?: number;
   /** Texts merged per aggregation call. Default 2. */
   groupSize?: number;
   /** Target length in words. Default 300. */
@@ -253,6 +277,8 @@ export function runStory(options: StoryRunOptions): RunHandle<JobResult<StorySum
       teams: typeof teams === 'number' ? teams : teams.length,
       ...(typeof teams === 'number' ? {} : { profiles: teams }),
       keep: options.keep ?? { ratio: 0.5 },
+      pruneAbove: options.pruneAbove ?? defaultPruneAbove,
+      editRounds: options.editRounds ?? 1,
       groupSize: options.groupSize ?? 2,
       words: options.words ?? 300,
       flags: toFlags(options),

@@ -1,4 +1,5 @@
 import type { DecisionEvent, EventInput } from '../events/index.js';
+import type { CodeMetrics } from '../metrics/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
@@ -6,6 +7,7 @@ import {
   diversifyTeams,
   executeCrossTeam,
   teamModel,
+  TeamBudgets,
   type CrossTeamCheckpoint,
   type CrossTeamEvent,
   type CrossTeamResult,
@@ -17,6 +19,7 @@ import { chainEventToRun, chainProblems, openChainJob, phaseAgent } from './dev-
 import { teamOptionsSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields } from './job-run.js';
 import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
+import { measureResult } from './run-metrics.js';
 import { z } from 'zod';
 
 /** A cross-team software job's stored configuration: the chain's settings plus the teams'. */
@@ -47,6 +50,8 @@ export interface CrossTeamSummary {
   test: TestOutcome | null;
   files: string[];
   refusedFiles: Array<{ path: string; reason: string }>;
+  /** The final code's metrics (see `src/metrics`); null when there was no code or the run stopped early. */
+  metrics: CodeMetrics | null;
   error?: string;
 }
 
@@ -63,7 +68,10 @@ export function decisionEvent(
     kept: report.kept,
     pruned: report.pruned,
     groups: [...levels.entries()].sort(([a], [b]) => a - b).flatMap(([, groups]) => groups),
-    ...(report.skipped ? { skipped: true } : {}),
+    ...(report.skipped ? { skipped: true } : { deliveredTo: report.deliveredTo }),
+    ...(report.pruneApplied !== undefined ? { pruneApplied: report.pruneApplied } : {}),
+    ...(report.ties ? { ties: report.ties } : {}),
+    ...(report.tiebreak ? { tiebreak: report.tiebreak } : {}),
   };
 }
 
@@ -95,25 +103,38 @@ export function teamEventSink(run: JobRun, agentOf: (phase: string) => { role: s
   };
 }
 
-/** Each team's share of the run budget and what it has spent, when the run has a budget. */
-function teamBudget(runtime: Runtime, teams: number) {
+/**
+ * Each team's share of the run budget, when the run has one: a team pays for its own agents and its judge (agents
+ * named `team/…`) and for an equal part of the merges made for it (the `aggregator`). A resumed run starts from what
+ * each team had spent at the checkpoint.
+ */
+function teamBudgets(
+  runtime: Runtime,
+  teams: number,
+  before: CrossTeamCheckpoint | undefined,
+): TeamBudgets | undefined {
   const { maxUsd, maxTokens } = runtime.budget.limits;
-  if (maxUsd === undefined && maxTokens === undefined) return {};
-  const spent = (teamId: string) => {
+  if (maxUsd === undefined && maxTokens === undefined) return undefined;
+  const spentBy = (match: (agent: string) => boolean) => {
     let usd = 0;
     let tokens = 0;
     for (const [agent, totals] of Object.entries(runtime.usage.snapshot().perAgent)) {
-      if (!agent.startsWith(`${teamId}/`)) continue;
+      if (!match(agent)) continue;
       usd += totals.costUsd;
       tokens += totals.inputTokens + totals.outputTokens;
     }
     return { usd, tokens };
   };
-  const share = {
-    ...(maxUsd !== undefined ? { usd: maxUsd / teams } : {}),
-    ...(maxTokens !== undefined ? { tokens: maxTokens / teams } : {}),
-  };
-  return { teamBudget: { share, spent } };
+  return new TeamBudgets({
+    share: {
+      ...(maxUsd !== undefined ? { usd: maxUsd / teams } : {}),
+      ...(maxTokens !== undefined ? { tokens: maxTokens / teams } : {}),
+    },
+    ownSpent: (teamId) => spentBy((agent) => agent.startsWith(`${teamId}/`)),
+    sharedSpent: () => spentBy((agent) => agent === 'aggregator'),
+    ...(before?.teamSpent ? { before: before.teamSpent } : {}),
+    run: runtime.budget,
+  });
 }
 
 /**
@@ -160,6 +181,9 @@ export async function runCrossTeamJob(
     });
     const sandbox = runtime.sandbox;
     if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
+    const budgets = teamBudgets(runtime, teams.length, checkpoints.options.resumeFrom);
+    if (config.initial)
+      runtime.logger.info(`every team starts from the given codebase (${Object.keys(config.initial).length} files)`);
     const { value: result, stopped } = await catchStop(() =>
       executeCrossTeam({
         ...checkpoints.options,
@@ -167,17 +191,20 @@ export async function runCrossTeamJob(
         teams,
         phases: config.phases,
         roles: config.roles,
-        model: teamModel(runtime),
+        model: teamModel(runtime, budgets),
         decisionPoints: options.decisionPoints,
         keep: options.keep,
+        pruneAbove: options.pruneAbove,
+        ...(config.initial ? { initial: config.initial } : {}),
         groupSize: options.groupSize,
         scorer: options.scorer,
+        ...(runtime.embedding ? { embedding: runtime.embedding } : {}),
         ...(config.language ? { language: config.language } : {}),
         ...(sandbox.run ? { runProgram: sandbox.run } : { noRunnerReason: sandbox.reason }),
         seed: runtime.seed,
         signal: environment.signal,
         limits: runtime.outputLimits,
-        ...teamBudget(runtime, teams.length),
+        ...(budgets ? { teamBudget: budgets } : {}),
         onEvent: teamEventSink(
           run,
           phaseAgent(config.phases, (role) => runtime.modelString(role)),
@@ -190,11 +217,24 @@ export async function runCrossTeamJob(
     // after the coding point the merged code every team received
     const passed = checkpoints.passed();
     const stoppedAfter = !result && passed ? passed : undefined;
-    const lastShared = stoppedAfter?.point === 'coding' ? stoppedAfter.decisions.at(-1)?.deliveredTo[0] : undefined;
+    const codePoint = stoppedAfter?.point === 'coding' || stoppedAfter?.point === 'completion';
+    const lastShared = codePoint ? stoppedAfter!.decisions.at(-1)?.deliveredTo[0] : undefined;
     const partialFiles = lastShared ? stoppedAfter!.teams.find((t) => t.report.id === lastShared)?.files : undefined;
     const files = result?.files ?? partialFiles;
     const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
     const error = stopped?.message ?? result?.error;
+    // the final merge ran the merged code; a team's own result was last run before its closing phases
+    const finalMerge = result?.decisions.at(-1);
+    const mergedAtEnd = finalMerge?.point === 'final' && !finalMerge.skipped;
+    const metrics =
+      result && !stopped
+        ? await measureResult(runtime, run.session, {
+            task: config.task,
+            files: result.files,
+            language: result.language,
+            ...(mergedAtEnd ? { test: result.test, testedFiles: result.files } : {}),
+          })
+        : null;
     const summary: CrossTeamSummary = {
       task: config.task,
       name: config.name,
@@ -205,6 +245,7 @@ export async function runCrossTeamJob(
       config: {
         teams: teams.length,
         keep: options.keep,
+        pruneAbove: options.pruneAbove,
         groupSize: options.groupSize,
         decisionPoints: options.decisionPoints,
         scorer: options.scorer,
@@ -218,6 +259,7 @@ export async function runCrossTeamJob(
       test: result?.test ?? null,
       files: written?.written ?? Object.keys(files ?? {}),
       refusedFiles: written?.refused ?? [],
+      metrics,
     };
     const kept = stoppedAfter
       ? `the work up to the ${stoppedAfter.point} decision point is saved${summary.files.length ? ` (${summary.files.length} files of its merged code)` : ''}`

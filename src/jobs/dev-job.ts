@@ -4,7 +4,9 @@ import type { ChainEvent, ChainResult, ChainState, PhaseRecord, TestOutcome } fr
 import { executeChain } from '../software/chain.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { EventInput } from '../events/index.js';
+import type { CodeMetrics } from '../metrics/index.js';
 import type { RunSession } from './run-session.js';
+import { measureResult } from './run-metrics.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
@@ -26,6 +28,8 @@ export const devJobSchema = z.object({
   initial: z.record(z.string(), z.string()).optional(),
   /** Run generated code on the host when there is no sandbox (dangerous). */
   unsafeNoSandbox: z.boolean().default(false),
+  /** Answer calls from other runs' identical requests in the store (evaluations rerun tasks this way). */
+  cache: z.boolean().optional(),
   flags: flagsSchema,
 });
 
@@ -46,6 +50,8 @@ export interface DevSummary {
   /** Files written (paths), when an output directory was given; else the file names produced. */
   files: string[];
   refusedFiles: Array<{ path: string; reason: string; phase: string }>;
+  /** The final code's metrics (see `src/metrics`); null when there was no code or the run stopped early. */
+  metrics: CodeMetrics | null;
   error?: string;
 }
 
@@ -104,7 +110,7 @@ export function chainProblems(phases: DevJobConfig['phases'], files: readonly st
 /** Opens a software job (the chain, or teams running it) once its phases' roles are checked. */
 export function openChainJob(
   environment: JobEnvironment,
-  config: Pick<DevJobConfig, 'flags' | 'task' | 'unsafeNoSandbox' | 'roles' | 'phases'> & {
+  config: Pick<DevJobConfig, 'flags' | 'task' | 'unsafeNoSandbox' | 'roles' | 'phases' | 'cache'> & {
     kind: 'dev' | 'cross-team';
   },
   start: JobStart,
@@ -113,7 +119,13 @@ export function openChainJob(
   const run = { kind: config.kind, task: config.task, config };
   return openJob(
     environment,
-    { flags: config.flags, run, allowUnsafeSandbox: config.unsafeNoSandbox, roles: config.roles },
+    {
+      flags: config.flags,
+      run,
+      allowUnsafeSandbox: config.unsafeNoSandbox,
+      roles: config.roles,
+      ...(config.cache ? { cache: true } : {}),
+    },
     start,
   );
 }
@@ -199,6 +211,17 @@ export async function runDevJob(
     const written = config.outDir && files ? writeCodebase(config.outDir, files) : undefined;
     const status = finalStatus(stopped, chain?.status);
     const error = stopped?.message ?? chain?.error;
+    const tested = [...earlier, ...finishedNow].find((state) => state.phase === 'testing');
+    const language = chain?.language ?? config.language;
+    const metrics =
+      chain && !stopped && files
+        ? await measureResult(runtime, session, {
+            task: config.task,
+            files,
+            ...(language ? { language } : {}),
+            ...(tested ? { test: tested.test, testedFiles: tested.files } : {}),
+          })
+        : null;
     const summary: DevSummary = {
       task: config.task,
       name: config.name,
@@ -215,6 +238,7 @@ export async function runDevJob(
       test: chain?.test ?? null,
       files: written?.written ?? Object.keys(files ?? {}),
       refusedFiles: [...(chain?.refused ?? []), ...(written?.refused ?? []).map((r) => ({ ...r, phase: 'write' }))],
+      metrics,
     };
     return finishJob(run, {
       kind: 'dev',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { roleSchema } from '../agents/roles.js';
 import { phaseNames } from '../software/phases.js';
 import { supportedLanguages } from '../software/chain.js';
-import { decisionPointNames } from '../teams/index.js';
+import { decisionPointNames, defaultPruneAbove } from '../teams/index.js';
 
 /**
  * Config flags a job was started with (`model`, `seed`, `concurrency`,
@@ -48,6 +48,8 @@ export const teamOptionsSchema = z.object({
   /** Number of teams, K. */
   teams: z.number().int().positive(),
   keep: keepRuleSchema,
+  /** Prune only when more than this many proposals reach a decision point (the reference code: 4). */
+  pruneAbove: z.number().int().min(0).default(defaultPruneAbove),
   /** Proposals merged per aggregation call. */
   groupSize: z.number().int().min(2),
   decisionPoints: z.array(z.enum(decisionPointNames)),

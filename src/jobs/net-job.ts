@@ -17,7 +17,16 @@ import {
   type GraphStructure,
   type ScheduleEvent,
 } from '../graph/index.js';
-import { executeNetwork, extractChoice, type NetworkResult, type NodeOutput } from '../network/index.js';
+import {
+  defaultPruneRule,
+  edgeRunModes,
+  executeNetwork,
+  extractChoice,
+  type ArtifactRunner,
+  type MergeReport,
+  type NetworkResult,
+  type NodeOutput,
+} from '../network/index.js';
 import { runCodeAnswer } from '../software/code-answer.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
@@ -25,6 +34,8 @@ import type { RunStatus } from '../store/index.js';
 import { closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
+import type { CodeMetrics } from '../metrics/index.js';
+import { measureResult } from './run-metrics.js';
 
 /** A network job's stored configuration: everything needed to run or resume it. */
 export const netJobSchema = z.object({
@@ -48,6 +59,10 @@ export const netJobSchema = z.object({
   unsafeNoSandbox: z.boolean().optional(),
   /** A failed node skips every node after it; default: nodes run with the inputs that finished. */
   strict: z.boolean().optional(),
+  /** Prune a node's candidates before merging (MacNet's reference: above 4, keep the better half). */
+  pruneInputs: z.boolean().optional(),
+  /** Code tasks: when an edge's exchange runs the artifact in the sandbox. Default `request`. */
+  edgeRuns: z.enum(edgeRunModes).optional(),
 });
 
 /** A network job's configuration. */
@@ -61,7 +76,17 @@ export interface NetSummary {
   simulated: boolean;
   topology: string;
   graph: GraphStructure & { warnings: string[] };
-  config: { seed: number; concurrency: number; edgeRounds: number; groupSize: number };
+  config: {
+    seed: number;
+    concurrency: number;
+    edgeRounds: number;
+    groupSize: number;
+    pruneInputs: boolean;
+    edgeRuns: NonNullable<NetJobConfig['edgeRuns']>;
+  };
+  /** How the edges' exchanges ended (rounds used, early approvals, sandbox runs) and what the merges did. */
+  edges: { exchanges: number; rounds: number; approved: number; runs: number };
+  merges: { calls: number; repaired: number; fellBack: number; failed: number; pruned: number };
   /** `partial`: nodes that ran without some inputs (their failed or skipped predecessors). */
   nodes: {
     done: number;
@@ -76,7 +101,13 @@ export interface NetSummary {
   /** Choice tasks: the answer's letter. */
   choice?: string | null;
   /** Code tasks: the project files written, refused names and the sandbox run. */
-  code?: { files: string[]; refused: Array<{ path: string; reason: string }>; test: TestOutcome };
+  code?: {
+    files: string[];
+    refused: Array<{ path: string; reason: string }>;
+    test: TestOutcome;
+    /** The answer's metrics (see `src/metrics`); null when the answer holds no files or the run stopped early. */
+    metrics: CodeMetrics | null;
+  };
   maxPromptChars: number;
   makespanMs: number;
   error?: string;
@@ -198,6 +229,25 @@ export async function runNetJob(
         });
       }
     };
+    // the input graph is written before the first call: on a 1,500-node mesh (1.1 M edges) its DOT text takes
+    // a second to build, which must not delay the exit after Ctrl-C or SIGTERM
+    if (config.outDir) {
+      makeDirectory(config.outDir);
+      writeFileSync(join(config.outDir, 'graph.dot'), `${toDot(graph.spec)}\n`);
+    }
+    const edgeRuns = config.edgeRuns ?? 'request';
+    // code networks: an edge may run its artifact in the sandbox, as MacNet's compile step does (and pruning
+    // judges candidates by a run); `edgeRuns` decides whether edges use it
+    const runArtifact: ArtifactRunner | undefined =
+      config.taskType === 'code' && runtime.sandbox.run
+        ? async (text, signal) => {
+            const { test } = await runCodeAnswer(text, runtime.sandbox, signal);
+            const ok = test.outcome === 'exited-ok' || test.outcome === 'timeout-running';
+            const exit = test.exitCode !== null ? `, exit code ${test.exitCode}` : '';
+            const output = test.output.trim().slice(-1500);
+            return { ok, report: `${test.outcome} (${test.rule})${exit}${output ? `\n${output}` : ''}` };
+          }
+        : undefined;
     const result = await executeNetwork({
       graph,
       task: config.task,
@@ -206,6 +256,9 @@ export async function runNetJob(
       concurrency: runtime.concurrency,
       edgeRounds: config.edgeRounds,
       aggregationGroupSize: config.groupSize,
+      ...(config.pruneInputs ? { pruneInputs: defaultPruneRule } : {}),
+      edgeRuns,
+      ...(runArtifact ? { runArtifact } : {}),
       seed,
       signal: environment.signal,
       done,
@@ -218,6 +271,8 @@ export async function runNetJob(
         const meta = {
           calls: output.calls,
           temperature: output.temperature,
+          ...(output.edges?.length ? { edges: output.edges } : {}),
+          ...(output.merge ? { merge: output.merge } : {}),
           ...(output.missingInputs ? { missingInputs: output.missingInputs } : {}),
         };
         session.stepDone(id, output.text, meta);
@@ -245,7 +300,18 @@ export async function runNetJob(
       config.taskType === 'code' && answer !== undefined
         ? await runCodeAnswer(answer, runtime.sandbox, environment.signal)
         : undefined;
-    const written = config.outDir ? writeNetworkOutput(config.outDir, graph.spec, result, code?.files) : undefined;
+    const written = config.outDir ? writeNetworkOutput(config.outDir, result, code?.files) : undefined;
+    // the answer's run is reused: measuring runs nothing again
+    const metrics =
+      code && result.status !== 'stopped' && result.status !== 'aborted'
+        ? await measureResult(runtime, session, {
+            task: config.task,
+            files: code.files,
+            language: code.language,
+            test: code.test,
+            testedFiles: code.files,
+          })
+        : null;
     const status: RunStatus =
       result.status === 'stopped'
         ? finalStatus(result.stopError, undefined)
@@ -259,7 +325,15 @@ export async function runNetJob(
       ...modelFields(runtime),
       topology: config.topology,
       graph: { ...stats, warnings: graph.warnings },
-      config: { seed, concurrency: runtime.concurrency, edgeRounds: config.edgeRounds, groupSize: config.groupSize },
+      config: {
+        seed,
+        concurrency: runtime.concurrency,
+        edgeRounds: config.edgeRounds,
+        groupSize: config.groupSize,
+        pruneInputs: config.pruneInputs === true,
+        edgeRuns,
+      },
+      ...edgeAndMergeTotals(result),
       nodes: {
         done: result.outputs.size,
         failed: Object.fromEntries(result.failed),
@@ -278,6 +352,7 @@ export async function runNetJob(
               files: written?.files ?? Object.keys(code.files),
               refused: [...code.refused, ...(written?.refused ?? [])],
               test: code.test,
+              metrics,
             },
           }
         : {}),
@@ -301,16 +376,36 @@ export async function runNetJob(
   });
 }
 
+/** Totals of the edges' exchanges and the merges of the nodes run in this session (and the final merge). */
+function edgeAndMergeTotals(result: NetworkResult): Pick<NetSummary, 'edges' | 'merges'> {
+  const edges = { exchanges: 0, rounds: 0, approved: 0, runs: 0 };
+  const merges = { calls: 0, repaired: 0, fellBack: 0, failed: 0, pruned: 0 };
+  const addMerge = (m: MergeReport) => {
+    merges.calls += m.calls;
+    for (const c of m.checks) {
+      if (c.check === 'repaired') merges.repaired++;
+      else if (c.check === 'fell-back') merges.fellBack++;
+      else if (c.check === 'failed') merges.failed++;
+    }
+    merges.pruned += m.prune?.pruned.length ?? 0;
+  };
+  for (const output of result.outputs.values()) {
+    for (const e of output.edges ?? []) {
+      edges.exchanges++;
+      edges.rounds += e.rounds;
+      if (e.endedBy === 'approved') edges.approved++;
+      edges.runs += e.runs;
+    }
+    if (output.merge) addMerge(output.merge);
+  }
+  if (result.finalMerge) addMerge(result.finalMerge);
+  return { edges, merges };
+}
+
 /** Writes each node's artifact, the graph (DOT), the answer and, for code, the project (names checked). */
-function writeNetworkOutput(
-  outDir: string,
-  spec: NetJobConfig['graph'],
-  result: NetworkResult,
-  files: Record<string, string> | undefined,
-) {
+function writeNetworkOutput(outDir: string, result: NetworkResult, files: Record<string, string> | undefined) {
   makeDirectory(join(outDir, 'nodes'));
   for (const [id, output] of result.outputs) writeFileSync(join(outDir, 'nodes', nodeFileName(id)), output.text);
-  writeFileSync(join(outDir, 'graph.dot'), `${toDot(spec)}\n`);
   if (result.final !== undefined) writeFileSync(join(outDir, 'answer.md'), `${result.final}\n`);
   if (!files) return undefined;
   const written = writeCodebase(join(outDir, 'project'), files);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { makeDirectory } from '../common/index.js';
 import {
+  defaultPruneAbove,
   diversifyTeams,
   runStoryTeams,
   teamModel,
@@ -22,6 +23,10 @@ export const storyJobSchema = z.object({
   /** Number of teams, K. */
   teams: z.number().int().positive(),
   keep: keepRuleSchema,
+  /** Prune only when more than this many texts reach a stage's end (the reference code: 4). */
+  pruneAbove: z.number().int().min(0).default(defaultPruneAbove),
+  /** Editor rounds per stage (each team's review rounds cap it). */
+  editRounds: z.number().int().min(0).default(1),
   /** Texts merged per aggregation call. */
   groupSize: z.number().int().min(2),
   /** Target length in words. */
@@ -41,7 +46,15 @@ export interface StorySummary {
   premise: string;
   model: string;
   simulated: boolean;
-  config: { teams: number; keep: StoryJobConfig['keep']; groupSize: number; words: number; seed: number };
+  config: {
+    teams: number;
+    keep: StoryJobConfig['keep'];
+    pruneAbove: number;
+    editRounds: number;
+    groupSize: number;
+    words: number;
+    seed: number;
+  };
   /** The story, when the run completed. */
   story: string | null;
   teams: TeamReport[];
@@ -83,6 +96,8 @@ export async function runStoryJob(
         teams,
         model: teamModel(runtime),
         keep: config.keep,
+        pruneAbove: config.pruneAbove,
+        editRounds: config.editRounds,
         groupSize: config.groupSize,
         words: config.words,
         seed: runtime.seed,
@@ -104,6 +119,8 @@ export async function runStoryJob(
       config: {
         teams: config.teams,
         keep: config.keep,
+        pruneAbove: config.pruneAbove,
+        editRounds: config.editRounds,
         groupSize: config.groupSize,
         words: config.words,
         seed: runtime.seed,

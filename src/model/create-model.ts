@@ -20,7 +20,7 @@ function simBase(config: CrosstalkConfig): Partial<SimOptions> {
 }
 
 /** A hosted provider's settings, or the one-line error saying where its API key goes. */
-function keyedSettings(
+export function keyedSettings(
   model: string,
   settings: { apiKey?: string | undefined; baseURL?: string | undefined } | undefined,
   vendor: string,

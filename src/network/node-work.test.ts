@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRoles, type Agent } from '../agents/index.js';
 import { SimulatedModel } from '../model/index.js';
-import { mergeCandidates, runNodeWork, type NodeAgents } from './node-work.js';
+import { mergeCandidates, mergeChecked, runNodeWork, type NodeAgents } from './node-work.js';
 
 function agents(model: SimulatedModel): NodeAgents {
   const make = (name: string): Agent => ({ name, role: defaultRoles[name]!, model });
@@ -75,26 +75,103 @@ describe('runNodeWork', () => {
     expect(model.stats.calls).toBe(7);
   });
 
-  it('keeps the prompt size independent of how many nodes came before (memory control)', async () => {
-    const model = new SimulatedModel();
-    let artifact = {
-      nodeId: 'n0',
-      text: (
-        await runNodeWork({ nodeId: 'n0', task: 'a calculator', taskType: 'code', agents: agents(model), inputs: [] })
-      ).text,
-    };
-    const sizes: number[] = [];
-    for (let i = 1; i <= 30; i++) {
-      const step = await runNodeWork({
-        nodeId: `n${i}`,
-        task: 'a calculator',
-        taskType: 'code',
-        agents: agents(model),
-        inputs: [artifact],
-      });
-      sizes.push(step.maxPromptChars);
-      artifact = { nodeId: `n${i}`, text: step.text };
-    }
-    expect(Math.max(...sizes) / sizes[0]!).toBeLessThan(1.2);
+  it.each([1, 3])(
+    'keeps the prompt size independent of how many nodes came before (memory control, %i edge rounds)',
+    async (edgeRounds) => {
+      const model = new SimulatedModel();
+      let artifact = {
+        nodeId: 'n0',
+        text: (
+          await runNodeWork({ nodeId: 'n0', task: 'a calculator', taskType: 'code', agents: agents(model), inputs: [] })
+        ).text,
+      };
+      const sizes: number[] = [];
+      for (let i = 1; i <= 30; i++) {
+        const step = await runNodeWork({
+          nodeId: `n${i}`,
+          task: 'a calculator',
+          taskType: 'code',
+          agents: agents(model),
+          inputs: [artifact],
+          edgeRounds,
+        });
+        sizes.push(step.maxPromptChars);
+        artifact = { nodeId: `n${i}`, text: step.text };
+      }
+      expect(Math.max(...sizes) / sizes[0]!).toBeLessThan(1.2);
+    },
+  );
+});
+
+describe('merging with checks and pruning', () => {
+  const py = (body: string) => `main.py\n\`\`\`python\n${body}\n\`\`\``;
+
+  it('asks once more for a merge that fails its check, then falls back to a candidate that passes', async () => {
+    const good = [py('print("a")'), py('print("b")')];
+    const repaired = await mergeChecked(good, {
+      task: 't',
+      taskType: 'code',
+      groupSize: 4,
+      ask: async (messages) => (messages.length === 1 ? 'Merged: see above.' : py('print("ab")')),
+    });
+    expect(repaired.text).toBe(py('print("ab")'));
+    expect(repaired.report).toEqual({
+      calls: 2,
+      checks: [{ check: 'repaired', problem: expect.stringMatching(/^it holds no files/) }],
+    });
+    const seen: string[] = [];
+    const fellBack = await mergeChecked([py('print(('), ...good], {
+      task: 't',
+      taskType: 'code',
+      groupSize: 4,
+      ask: async (messages) => {
+        seen.push(messages.at(-1)!.content);
+        return py('def f(:');
+      },
+    });
+    expect(seen[1]).toMatch(/^That merged solution cannot be used: main\.py does not parse: line 1/);
+    expect(fellBack.text).toBe(good[0]);
+    expect(fellBack.report.checks).toEqual([{ check: 'fell-back', problem: expect.stringContaining('main.py') }]);
+  });
+
+  it('prunes more than 4 candidates to the better half before merging, with reasons that name scores', async () => {
+    const model = new SimulatedModel({ seed: 4 });
+    const inputs = [
+      { nodeId: 'ok1', text: py('print("one")') },
+      { nodeId: 'stub1', text: py('def later():\n    pass\n\nprint("two")') },
+      { nodeId: 'ok2', text: py('print("three")') },
+      { nodeId: 'broken', text: py('print("four"') },
+      { nodeId: 'ok3', text: py('print("five")') },
+      { nodeId: 'stub2', text: py('def soon():\n    pass\n\nprint("six")') },
+    ];
+    const result = await runNodeWork({
+      nodeId: 'join',
+      task: 'print a number',
+      taskType: 'code',
+      agents: agents(model),
+      inputs,
+      pruneInputs: { above: 4, keep: 0.5 },
+    });
+    const prune = result.merge!.prune!;
+    expect(prune.candidates).toBe(6);
+    expect(prune.kept).toEqual(['ok1', 'ok2', 'ok3']);
+    expect(prune.pruned.map((p) => p.from)).toEqual(['stub1', 'stub2', 'broken']);
+    expect(prune.pruned[0]!.reason).toMatch(
+      /^score 9\.999 \(well formed 1, complete 0, 1 placeholder\) below the lowest kept, 11 \(well formed 1, complete 1/,
+    );
+    expect(prune.pruned[2]!.reason).toMatch(/^score 1 \(well formed 0, complete 1, 0 placeholders\) below/);
+    // 6 edges × (critic + actor), then one merge of the 3 kept
+    expect(result.calls).toBe(13);
+    expect(result.merge!.checks).toEqual([{ check: 'ok' }]);
+    // four or fewer candidates are merged as they are
+    const four = await runNodeWork({
+      nodeId: 'join',
+      task: 'print a number',
+      taskType: 'code',
+      agents: agents(model),
+      inputs: inputs.slice(0, 4),
+      pruneInputs: { above: 4, keep: 0.5 },
+    });
+    expect(four.merge!.prune).toBeUndefined();
   });
 });

@@ -1,7 +1,10 @@
 import { renderTemplate, type Agent } from '../agents/index.js';
 import { partitionMerge } from '../common/index.js';
 import { checkOutputSize } from '../config/index.js';
-import { complete } from '../model/index.js';
+import { complete, type ChatMessage } from '../model/index.js';
+import { artifactProblem } from './artifact-check.js';
+import { runEdgeExchange, type ArtifactRunner, type EdgeExchangeReport, type EdgeRunMode } from './edge-dialogue.js';
+import { pruneCandidates, type PruneReport, type PruneRule } from './prune-inputs.js';
 import { formatInstructions, networkPrompts, type NetworkTaskType } from './prompts.js';
 
 /** What flows along an edge: only the final artifact of a node (memory control). */
@@ -27,10 +30,16 @@ export interface NodeWorkOptions {
   agents: NodeAgents;
   /** Artifacts of the node's predecessors, in a stable order. */
   inputs: NodeArtifact[];
-  /** Critic ↔ actor exchanges per incoming edge (the paper caps them at 3). Default 1. */
+  /** Critic ↔ actor rounds per incoming edge (the paper caps them at 3); the critic can end sooner. Default 1. */
   edgeRounds?: number;
   /** Candidates merged per aggregation call; more are merged hierarchically. Default 4. */
   aggregationGroupSize?: number;
+  /** Prune the candidates before merging them (MacNet's reference); default: merge them all. */
+  pruneInputs?: PruneRule;
+  /** When an edge's exchange runs the artifact (code tasks, with `runArtifact`). Default `request`. */
+  edgeRuns?: EdgeRunMode;
+  /** Runs a code artifact in the sandbox; without it no edge runs and pruning judges code by its form. */
+  runArtifact?: ArtifactRunner;
   seed?: number;
   signal?: AbortSignal;
   /**
@@ -40,33 +49,57 @@ export interface NodeWorkOptions {
   maxPromptChars?: number;
 }
 
+/** How a merge passed its check: at once, after one more request, not (a candidate stood in), or not at all. */
+export type MergeCheck = 'ok' | 'repaired' | 'fell-back' | 'failed';
+
+/** What the merges of a node (or of the sinks) did. */
+export interface MergeReport {
+  /** Merge calls made (a repaired merge counts twice). */
+  calls: number;
+  /** Each merge call's outcome, in order, with the problem found when there was one. */
+  checks: Array<{ check: MergeCheck; problem?: string }>;
+  prune?: PruneReport;
+}
+
 /** Result of a node: its artifact and how many model calls it made. */
 export interface NodeWorkResult {
   text: string;
   calls: number;
   /** Largest prompt (characters) the node sent: memory control keeps it independent of network size. */
   maxPromptChars: number;
+  /** Each incoming edge's exchange: rounds, how it ended, sandbox runs. */
+  edges: EdgeExchangeReport[];
+  /** The merge of several inputs, when there was one. */
+  merge?: MergeReport;
+}
+
+/** The system prompt of a network agent: its role and the node's persona note. */
+export function agentSystem(agent: Agent): string {
+  return `You are the ${agent.role.title}. ${agent.role.persona}${agent.personaNote ? ` ${agent.personaNote}` : ''}`;
 }
 
 /**
- * One MacNet node: with no inputs the actor solves the task; otherwise, for
- * each incoming edge, the edge's critic reviews the predecessor's artifact
- * and instructs, the actor refines it; several refined candidates are then
- * merged by the aggregator. Dialogue history never leaves the node.
+ * One MacNet node: with no inputs the actor solves the task; otherwise each
+ * incoming edge is a dialogue (`runEdgeExchange`) in which the edge's critic
+ * reviews the predecessor's artifact and the actor revises it, for up to
+ * `edgeRounds` rounds; the refined candidates are then (optionally pruned
+ * and) merged by the aggregator, each merge checked before it moves on.
+ * Dialogue history never leaves the edge.
  */
 export async function runNodeWork(options: NodeWorkOptions): Promise<NodeWorkResult> {
   const format = formatInstructions[options.taskType];
   const { actor, aggregator } = options.agents;
   let calls = 0;
   let maxPromptChars = 0;
-  const ask = async (agent: Agent, prompt: string): Promise<string> => {
+  const converse = async (agent: Agent, messages: ChatMessage[]): Promise<string> => {
+    const size = messages.reduce((sum, m) => sum + m.content.length, 0);
     if (options.maxPromptChars !== undefined)
-      checkOutputSize(`a prompt of node ${options.nodeId}`, prompt.length, 'maxPromptChars', options.maxPromptChars);
+      checkOutputSize(`a prompt of node ${options.nodeId}`, size, 'maxPromptChars', options.maxPromptChars);
     calls++;
-    maxPromptChars = Math.max(maxPromptChars, prompt.length);
+    maxPromptChars = Math.max(maxPromptChars, size);
     const reply = await complete(agent.model, {
-      system: `You are the ${agent.role.title}. ${agent.role.persona}${agent.personaNote ? ` ${agent.personaNote}` : ''}`,
-      messages: [{ role: 'user', content: prompt }],
+      system: agentSystem(agent),
+      messages,
       ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
       ...(agent.maxOutputTokens !== undefined ? { maxOutputTokens: agent.maxOutputTokens } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -78,37 +111,117 @@ export async function runNodeWork(options: NodeWorkOptions): Promise<NodeWorkRes
   };
 
   if (options.inputs.length === 0) {
-    const text = await ask(actor, renderTemplate(networkPrompts.initial, { task: options.task, format }));
-    return { text, calls, maxPromptChars };
+    const prompt = renderTemplate(networkPrompts.initial, { task: options.task, format });
+    const text = await converse(actor, [{ role: 'user', content: prompt }]);
+    return { text, calls, maxPromptChars, edges: [] };
   }
 
-  // incoming edges are independent: their critic → actor exchanges run concurrently (the model limiter bounds them)
-  const candidates = await Promise.all(
-    options.inputs.map(async (input) => {
-      const critic = options.agents.critics.get(input.nodeId) ?? options.agents.defaultCritic;
-      let artifact = input.text;
-      for (let round = 0; round < Math.max(1, options.edgeRounds ?? 1); round++) {
-        const instructions = await ask(critic, renderTemplate(networkPrompts.critic, { task: options.task, artifact }));
-        artifact = await ask(
-          actor,
-          renderTemplate(networkPrompts.refine, { task: options.task, artifact, instructions, format }),
-        );
-      }
-      return artifact;
-    }),
-  );
-  const text = await mergeCandidates(candidates, options.aggregationGroupSize ?? 4, (group) =>
-    ask(
-      aggregator,
-      renderTemplate(networkPrompts.aggregate, {
+  const run = options.taskType === 'code' ? options.runArtifact : undefined;
+  // incoming edges are independent: their exchanges run concurrently (the model limiter bounds them)
+  const exchanges = await Promise.all(
+    options.inputs.map((input) =>
+      runEdgeExchange({
+        from: input.nodeId,
         task: options.task,
-        count: group.length,
-        candidates: group.map((c, i) => `### Candidate ${i + 1}\n<<<\n${c}\n>>>`).join('\n\n'),
         format,
+        critic: options.agents.critics.get(input.nodeId) ?? options.agents.defaultCritic,
+        actor,
+        artifact: input.text,
+        rounds: options.edgeRounds ?? 1,
+        ask: converse,
+        runs: options.edgeRuns ?? 'request',
+        ...(run ? { run } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       }),
     ),
   );
-  return { text, calls, maxPromptChars };
+  const edges = exchanges.map((e) => e.report);
+  if (exchanges.length === 1) return { text: exchanges[0]!.text, calls, maxPromptChars, edges };
+
+  let candidates = exchanges.map((e, i) => ({ from: options.inputs[i]!.nodeId, text: e.text }));
+  let prune: PruneReport | undefined;
+  if (options.pruneInputs) {
+    const pruned = await pruneCandidates(candidates, {
+      task: options.task,
+      taskType: options.taskType,
+      rule: options.pruneInputs,
+      ...(run ? { run } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    candidates = pruned.kept;
+    prune = pruned.report;
+  }
+  const merged = await mergeChecked(
+    candidates.map((c) => c.text),
+    {
+      task: options.task,
+      taskType: options.taskType,
+      groupSize: options.aggregationGroupSize ?? 4,
+      ask: (messages) => converse(aggregator, messages),
+    },
+  );
+  return {
+    text: merged.text,
+    calls,
+    maxPromptChars,
+    edges,
+    merge: { ...merged.report, ...(prune ? { prune } : {}) },
+  };
+}
+
+/** The aggregation prompt for a group of candidates. */
+export function aggregatePrompt(task: string, taskType: NetworkTaskType, group: readonly string[]): string {
+  return renderTemplate(networkPrompts.aggregate, {
+    task,
+    count: group.length,
+    candidates: group.map((c, i) => `### Candidate ${i + 1}\n<<<\n${c}\n>>>`).join('\n\n'),
+    format: formatInstructions[taskType],
+  });
+}
+
+/**
+ * Merges candidates hierarchically ({@link mergeCandidates}) and checks every
+ * merge before it moves on ({@link artifactProblem}): a merge with a problem
+ * is asked for once more with the problem named; if the second is no better,
+ * the first candidate of the group that passes the check stands in (the
+ * reference keeps a predecessor's solution when aggregation fails), else the
+ * merge is kept as it is. One candidate is returned without a call.
+ */
+export async function mergeChecked(
+  candidates: readonly string[],
+  options: {
+    task: string;
+    taskType: NetworkTaskType;
+    groupSize: number;
+    ask: (messages: ChatMessage[]) => Promise<string>;
+  },
+): Promise<{ text: string; report: Omit<MergeReport, 'prune'> }> {
+  const report: Omit<MergeReport, 'prune'> = { calls: 0, checks: [] };
+  const format = formatInstructions[options.taskType];
+  const text = await mergeCandidates([...candidates], options.groupSize, async (group) => {
+    const opening: ChatMessage = { role: 'user', content: aggregatePrompt(options.task, options.taskType, group) };
+    report.calls++;
+    const first = await options.ask([opening]);
+    const problem = artifactProblem(first, options.taskType);
+    if (problem === undefined) {
+      report.checks.push({ check: 'ok' });
+      return first;
+    }
+    report.calls++;
+    const second = await options.ask([
+      opening,
+      { role: 'assistant', content: first },
+      { role: 'user', content: renderTemplate(networkPrompts.aggregateAgain, { problem, format }) },
+    ]);
+    if (artifactProblem(second, options.taskType) === undefined) {
+      report.checks.push({ check: 'repaired', problem });
+      return second;
+    }
+    const standIn = group.find((c) => artifactProblem(c, options.taskType) === undefined);
+    report.checks.push({ check: standIn === undefined ? 'failed' : 'fell-back', problem });
+    return standIn ?? second;
+  });
+  return { text, report };
 }
 
 /**

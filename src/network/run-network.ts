@@ -5,14 +5,18 @@ import {
   nodeDepths,
   runSchedule,
   type ScheduleEvent,
+  type SchedulePriority,
   type ScheduleStatus,
   type ValidatedGraph,
 } from '../graph/index.js';
-import { mergeCandidates, runNodeWork, type NodeArtifact } from './node-work.js';
+import type { EdgeExchangeReport, ArtifactRunner, EdgeRunMode } from './edge-dialogue.js';
+import { mergeChecked, runNodeWork, type MergeReport, type NodeArtifact } from './node-work.js';
 import { personaFor, temperatureForDepth } from './personas.js';
-import { formatInstructions, networkPrompts, type NetworkTaskType } from './prompts.js';
-import { renderTemplate } from '../agents/index.js';
+import type { PruneRule } from './prune-inputs.js';
+import type { NetworkTaskType } from './prompts.js';
 import { complete } from '../model/index.js';
+
+export { extractChoice } from './artifact-check.js';
 
 /** Picks the model for an agent: a node's own model string, else the role's model. */
 export type ModelPicker = (options: { role: string; model?: string }) => LanguageModelV3;
@@ -26,10 +30,18 @@ export interface NetworkOptions {
   roles?: RoleBook;
   /** Nodes running at once. */
   concurrency: number;
-  /** Critic ↔ actor exchanges per edge (1–3). */
+  /** Which ready node starts first when more are ready than may run. Default `critical-path`. */
+  priority?: SchedulePriority;
+  /** Critic ↔ actor rounds per edge (1–3); a critic's approval ends an edge sooner. */
   edgeRounds?: number;
   /** Candidates merged per aggregation call. Default 4. */
   aggregationGroupSize?: number;
+  /** Prune a node's candidates before merging them (MacNet's reference: above 4, keep the better half). */
+  pruneInputs?: PruneRule;
+  /** When an edge's exchange runs a code artifact in the sandbox. Default `request` (the critic asks). */
+  edgeRuns?: EdgeRunMode;
+  /** Runs a code artifact in the sandbox (edge runs and pruning); without it nothing is run. */
+  runArtifact?: ArtifactRunner;
   seed?: number;
   signal?: AbortSignal;
   /** Node outputs already computed (resume): those nodes are not run again. */
@@ -60,6 +72,10 @@ export interface NodeOutput {
   calls: number;
   maxPromptChars: number;
   temperature: number;
+  /** Each incoming edge's exchange (absent for a node resumed from the store). */
+  edges?: EdgeExchangeReport[];
+  /** The merge of several inputs: pruning and checks. */
+  merge?: MergeReport;
 }
 
 /** Result of a network run. */
@@ -74,6 +90,8 @@ export interface NetworkResult {
   skipped: string[];
   notStarted: string[];
   stopError?: unknown;
+  /** The final merge of the sinks' artifacts, when there were several. */
+  finalMerge?: MergeReport;
   /** Model calls made by nodes plus the final merge. */
   calls: number;
   /** Largest prompt of any node, characters (memory control keeps this flat as the network grows). */
@@ -114,6 +132,7 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
   const result = await runSchedule<NodeOutput>({
     steps,
     concurrency: options.concurrency,
+    ...(options.priority ? { priority: options.priority } : {}),
     ...(options.done ? { done: options.done } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     retry: { maxAttempts: options.nodeAttempts ?? 2 },
@@ -147,6 +166,9 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
         inputs: artifacts,
         ...(options.edgeRounds ? { edgeRounds: options.edgeRounds } : {}),
         ...(options.aggregationGroupSize ? { aggregationGroupSize: options.aggregationGroupSize } : {}),
+        ...(options.pruneInputs ? { pruneInputs: options.pruneInputs } : {}),
+        ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
+        ...(options.runArtifact ? { runArtifact: options.runArtifact } : {}),
         seed,
         signal: ctx.signal,
         ...(options.maxPromptChars !== undefined ? { maxPromptChars: options.maxPromptChars } : {}),
@@ -156,6 +178,8 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
         calls: work.calls,
         maxPromptChars: work.maxPromptChars,
         temperature,
+        edges: work.edges,
+        ...(work.merge ? { merge: work.merge } : {}),
         ...(ctx.missing.length ? { missingInputs: [...ctx.missing] } : {}),
       };
       options.onNodeDone?.(step.id, output);
@@ -172,39 +196,42 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
   // the virtual output node: merge every finished sink
   const sinks = dag.ids.filter((_, i) => dag.succ[i]!.length === 0 && result.outputs.has(dag.ids[i]!));
   let final: string | undefined;
+  let finalMerge: MergeReport | undefined;
   if (result.status !== 'aborted' && result.status !== 'stopped' && sinks.length > 0) {
     const aggregator = agentFor('aggregator', dag.ids.length, 0);
-    const format = formatInstructions[taskType];
     const mergeStarted = performance.now();
     if (sinks.length > 1) options.onMerge?.({ phase: 'started', sinks });
-    final = await mergeCandidates(
+    const merged = await mergeChecked(
       sinks.map((s) => result.outputs.get(s)!.text),
-      options.aggregationGroupSize ?? 4,
-      async (group) => {
-        calls++;
-        const prompt = renderTemplate(networkPrompts.aggregate, {
-          task,
-          count: group.length,
-          candidates: group.map((c, k) => `### Candidate ${k + 1}\n<<<\n${c}\n>>>`).join('\n\n'),
-          format,
-        });
-        maxPromptChars = Math.max(maxPromptChars, prompt.length);
-        if (options.maxPromptChars !== undefined)
-          checkOutputSize('the final merge prompt', prompt.length, 'maxPromptChars', options.maxPromptChars);
-        return (
-          await complete(aggregator.model, {
-            system: `You are the ${aggregator.role.title}. ${aggregator.role.persona}`,
-            messages: [{ role: 'user', content: prompt }],
-            temperature: 0,
-            seed,
-            agent: 'aggregator',
-            scope: 'output',
-            ...(options.signal ? { signal: options.signal } : {}),
-          })
-        ).text;
+      {
+        task,
+        taskType,
+        groupSize: options.aggregationGroupSize ?? 4,
+        ask: async (messages) => {
+          calls++;
+          const size = messages.reduce((sum, m) => sum + m.content.length, 0);
+          maxPromptChars = Math.max(maxPromptChars, size);
+          if (options.maxPromptChars !== undefined)
+            checkOutputSize('the final merge prompt', size, 'maxPromptChars', options.maxPromptChars);
+          return (
+            await complete(aggregator.model, {
+              system: `You are the ${aggregator.role.title}. ${aggregator.role.persona}`,
+              messages,
+              temperature: 0,
+              seed,
+              agent: 'aggregator',
+              scope: 'output',
+              ...(options.signal ? { signal: options.signal } : {}),
+            })
+          ).text;
+        },
       },
     );
-    if (sinks.length > 1) options.onMerge?.({ phase: 'finished', sinks, durationMs: performance.now() - mergeStarted });
+    final = merged.text;
+    if (sinks.length > 1) {
+      finalMerge = merged.report;
+      options.onMerge?.({ phase: 'finished', sinks, durationMs: performance.now() - mergeStarted });
+    }
   }
   return {
     status: result.status,
@@ -217,14 +244,9 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
     skipped: result.skipped,
     notStarted: result.notStarted,
     ...(result.stopError !== undefined ? { stopError: result.stopError } : {}),
+    ...(finalMerge ? { finalMerge } : {}),
     calls,
     maxPromptChars,
     makespanMs: result.makespanMs,
   };
-}
-
-/** Extracts the letter of a multiple-choice answer ("The answer is (B)."), if any. */
-export function extractChoice(text: string): string | undefined {
-  const matches = [...text.matchAll(/answer is\s*\(?([A-J])\)?/gi)];
-  return matches.at(-1)?.[1]?.toUpperCase();
 }

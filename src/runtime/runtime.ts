@@ -1,4 +1,4 @@
-import type { LanguageModelV3, LanguageModelV3Middleware } from '@ai-sdk/provider';
+import type { EmbeddingModelV3, LanguageModelV3, LanguageModelV3Middleware } from '@ai-sdk/provider';
 import {
   resolveOutputLimits,
   type CrosstalkConfig,
@@ -6,7 +6,7 @@ import {
   type OutputLimits,
   type PriceEntry,
 } from '../config/index.js';
-import { createProviderModel, parseModelString, resolveModelString } from '../model/index.js';
+import { createEmbeddingModel, createProviderModel, parseModelString, resolveModelString } from '../model/index.js';
 import {
   BudgetGuard,
   buildModelStack,
@@ -75,6 +75,8 @@ export interface Runtime {
   model(role?: string): LanguageModelV3;
   /** The wrapped model for a model string (e.g. a network node's own model). */
   modelByString(model: string): LanguageModelV3;
+  /** The embedding model of the consistency metric (config `embeddingModel`, `--embedding-model`), when set. */
+  readonly embedding?: { model: EmbeddingModelV3; name: string };
 }
 
 /** The sandbox, telling `onProgramRun` of every program it ran. */
@@ -183,6 +185,9 @@ export async function createRuntime(options: {
   const modelString = (role?: string) => (role ? config.roleModels?.[role] : undefined) ?? resolved.model;
   const all = [resolved.model, ...Object.values(config.roleModels ?? {})];
   for (const m of all) build(m); // fail fast on missing keys
+  const embedding = config.embeddingModel
+    ? { model: createEmbeddingModel(config.embeddingModel, config, env), name: config.embeddingModel }
+    : undefined;
   let sandbox: ProgramSandbox | undefined;
   return {
     get sandbox() {
@@ -211,5 +216,6 @@ export async function createRuntime(options: {
     modelString,
     model: (role) => build(modelString(role)),
     modelByString: (model) => build(model),
+    ...(embedding ? { embedding } : {}),
   };
 }

@@ -3,7 +3,7 @@ import { renderTemplate, runDialogue, type Agent, type RoleBook } from '../agent
 import { AbortedError, BudgetExceededError, ModelOutputError } from '../errors/index.js';
 import { checkOutputSize, type OutputLimits } from '../config/index.js';
 import { complete } from '../model/index.js';
-import { formatCodebase, parseCodebase, unfinishedParts, type Files } from './codebase/index.js';
+import { findPlaceholders, formatCodebase, parseCodebase, unfinishedParts, type Files } from './codebase/index.js';
 import type { ResolvedPhase } from './phases.js';
 import { prompts } from './prompts.js';
 
@@ -126,6 +126,30 @@ export function normalizeLanguage(answer: string | undefined): ChainLanguage {
   const a = (answer ?? '').toLowerCase();
   if (/javascript|node|typescript|\bjs\b/.test(a)) return 'JavaScript';
   return 'Python';
+}
+
+/** Tries per unimplemented file before code completion moves on (ChatDev's `max_num_implement`). */
+export const completionTriesPerFile = 5;
+
+/**
+ * The next file code completion works on: the first file (in path order) that
+ * still has unimplemented parts and has been tried fewer than `maxTries`
+ * times, with those parts; and the files left out because their tries are spent.
+ */
+export function nextUnfinishedFile(
+  files: Files,
+  tries: ReadonlyMap<string, number>,
+  maxTries: number,
+): { file?: { path: string; parts: string[] }; exhausted: string[] } {
+  const byFile = new Map<string, string[]>();
+  for (const p of findPlaceholders(files)) {
+    const part = p.kind === 'todo' ? `TODO on line ${p.line}` : `function ${p.detail}`;
+    byFile.set(p.path, [...(byFile.get(p.path) ?? []), part]);
+  }
+  const paths = [...byFile.keys()].sort();
+  const exhausted = paths.filter((path) => (tries.get(path) ?? 0) >= maxTries);
+  const path = paths.find((candidate) => (tries.get(candidate) ?? 0) < maxTries);
+  return { ...(path ? { file: { path, parts: byFile.get(path)! } } : {}), exhausted };
 }
 
 const notRun = (rule: string): TestOutcome => ({ outcome: 'not-run', rule, exitCode: null, output: '', durationMs: 0 });
@@ -298,19 +322,31 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
           break;
         }
         case 'code-completion': {
+          // ChatDev's code completion: one unimplemented file per cycle, each file tried a limited number of times
+          const tries = new Map<string, number>();
+          const givenUp: string[] = [];
           for (let round = 1; round <= phase.rounds; round++) {
-            const unfinished = unfinishedParts(files);
-            if (unfinished.length === 0) break;
+            const next = nextUnfinishedFile(files, tries, completionTriesPerFile);
+            for (const path of next.exhausted) if (!givenUp.includes(path)) givenUp.push(path);
+            if (!next.file) break;
+            tries.set(next.file.path, (tries.get(next.file.path) ?? 0) + 1);
             emit({ type: 'round', phase: phase.name, round });
             record.rounds = round;
             const reply = await ask(
               agent(phase.assistant),
-              renderTemplate(prompts.completion, { ...vars(), unfinished: unfinished.join(', ') }),
+              renderTemplate(prompts.completion, {
+                ...vars(),
+                file: next.file.path,
+                unfinished: next.file.parts.join(', '),
+              }),
               phase.name,
             );
             record.changed.push(...applyReply(reply, phase.name));
           }
-          if (record.rounds === 0) record.note = 'nothing left unimplemented';
+          const left = unfinishedParts(files).length;
+          if (record.rounds === 0 && left === 0) record.note = 'nothing left unimplemented';
+          else if (left > 0)
+            record.note = `${left} unimplemented part${left > 1 ? 's' : ''} left${givenUp.length ? ` (gave up on ${givenUp.join(', ')} after ${completionTriesPerFile} tries)` : ''}`;
           break;
         }
         case 'code-review': {
@@ -364,14 +400,21 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
             if (test.outcome !== 'exited-error' || round === phase.rounds) break;
             emit({ type: 'round', phase: phase.name, round: round + 1 });
             record.rounds = round + 1;
+            const failure = {
+              ...vars(),
+              command: `${language === 'JavaScript' ? 'node' : 'python3'} ${entry}`,
+              outcome: test.outcome,
+              report: test.output.slice(-3000),
+            };
+            // ChatDev's bug summary: the tester reads the report and explains the failure before the programmer fixes
+            const summary = await ask(
+              agent(phase.instructor),
+              renderTemplate(prompts.testSummary, failure),
+              phase.name,
+            );
             const reply = await ask(
               agent(phase.assistant),
-              renderTemplate(prompts.testFix, {
-                ...vars(),
-                command: `${language === 'JavaScript' ? 'node' : 'python3'} ${entry}`,
-                outcome: test.outcome,
-                report: test.output.slice(-3000),
-              }),
+              renderTemplate(prompts.testFix, { ...failure, summary: summary.trim().slice(0, 4000) }),
               phase.name,
             );
             record.changed.push(...applyReply(reply, phase.name));

@@ -36,13 +36,17 @@ export const phaseSchema = z
 /** Settings of one phase. */
 export type PhaseConfig = z.infer<typeof phaseSchema>;
 
-/** Default roles and limits per phase. */
+/**
+ * Default roles and limits per phase: ChatDev's default chain (its `ChatChainConfig.json`). The two dialogue
+ * phases get ChatDev's default turn limit (10); code completion up to 10 cycles (one unimplemented file per
+ * cycle, each file tried at most 5 times); code review and testing up to 3 cycles each.
+ */
 export const defaultPhases: Required<Pick<PhaseConfig, 'name' | 'instructor' | 'assistant' | 'maxTurns' | 'rounds'>>[] =
   [
-    { name: 'demand-analysis', instructor: 'ceo', assistant: 'cpo', maxTurns: 3, rounds: 1 },
-    { name: 'language-choice', instructor: 'ceo', assistant: 'cto', maxTurns: 3, rounds: 1 },
+    { name: 'demand-analysis', instructor: 'ceo', assistant: 'cpo', maxTurns: 10, rounds: 1 },
+    { name: 'language-choice', instructor: 'ceo', assistant: 'cto', maxTurns: 10, rounds: 1 },
     { name: 'coding', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 1 },
-    { name: 'code-completion', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 2 },
+    { name: 'code-completion', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 10 },
     { name: 'code-review', instructor: 'reviewer', assistant: 'programmer', maxTurns: 1, rounds: 3 },
     { name: 'testing', instructor: 'tester', assistant: 'programmer', maxTurns: 1, rounds: 3 },
     { name: 'environment-doc', instructor: 'cto', assistant: 'programmer', maxTurns: 1, rounds: 1 },

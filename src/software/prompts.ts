@@ -25,21 +25,21 @@ Give the decision on a line of its own as "<INFO> <language>".`,
 Product form: {{modality}}
 Programming language: {{language}}
 {{ideas}}
-Write the complete program. Start with the main entry file ({{entry}}) and add the modules it needs. Implement every function fully: no placeholders, no "pass" bodies, no TODO comments. The program must run without arguments and exit on its own after showing what it does.
+Write the complete program. Start with the main entry file ({{entry}}) and add the modules it needs. Implement every function fully: no placeholders, no "pass" bodies, no TODO comments. The program must start without arguments. A program that does its work and is done exits on its own after showing what it does; a program meant to keep running (a desktop window, a game, a server listening on 127.0.0.1) may run until it is closed, but it must start without errors.
 
 Write every file as its file name on a line of its own (for example {{entry}}), followed by a fenced code block with the whole file.`,
 
   completion: `Task: {{task}}
 Programming language: {{language}}
 
-The code below still has unimplemented parts ({{unfinished}}). Implement them completely and return every file you change, each as its file name on a line of its own followed by a fenced code block with the whole file.
+The file {{file}} in the code below still has unimplemented parts ({{unfinished}}). Implement them completely, keeping the rest of the program working. Return {{file}} and any other file you change, each as its file name on a line of its own followed by a fenced code block with the whole file.
 
 {{codebase}}`,
 
   reviewComment: `Task: {{task}}
 Programming language: {{language}}
 
-Review the code below. Check that it does what the task asks, that every function is implemented, that it runs without arguments and exits on its own, and that errors are handled.
+Review the code below. Check that it does what the task asks, that every function is implemented, that it starts without arguments (and exits on its own, unless it is meant to keep running like a desktop window, a game or a server), and that errors are handled.
 If you find problems, describe the single most important one and how to fix it.
 If there is nothing left to fix, reply only with "<INFO> Finished".
 
@@ -55,6 +55,17 @@ Revise the code to address the comment. Return every file you change, each as it
 
 {{codebase}}`,
 
+  testSummary: `Task: {{task}}
+Programming language: {{language}}
+
+You ran "{{command}}" in a sandbox and it failed ({{outcome}}). Its output ends with:
+\`\`\`
+{{report}}
+\`\`\`
+Read the program below and tell the programmer what went wrong: the error, where in the program it starts, and its most likely cause. Describe it in a few sentences; do not rewrite the program yourself.
+
+{{codebase}}`,
+
   testFix: `Task: {{task}}
 Programming language: {{language}}
 
@@ -62,7 +73,10 @@ Running "{{command}}" in a sandbox failed ({{outcome}}). Its output ends with:
 \`\`\`
 {{report}}
 \`\`\`
-Find the cause and fix it. Return every file you change, each as its file name on a line of its own followed by a fenced code block with the whole file.
+The tester's summary of the failure:
+"{{summary}}"
+
+Fix the cause. Return every file you change, each as its file name on a line of its own followed by a fenced code block with the whole file.
 
 {{codebase}}`,
 

@@ -18,18 +18,38 @@ import { formatCodebase, parseCodebase, type Files } from '../software/codebase/
 import type { ResolvedPhase } from '../software/phases.js';
 import type { TeamProfile } from './diversify.js';
 import { judgeProposal } from './judge.js';
-import { codeMetrics, type CodeMetrics } from './metrics.js';
-import { pruneGreedy, pruneReason, type KeepRule, type ScoredProposal } from './prune.js';
+import type { EmbeddingSetup } from '../metrics/index.js';
+import { codeMetrics, proposalScore, type CodeMetrics } from './metrics.js';
+import {
+  defaultPruneAbove,
+  pruneGreedy,
+  pruneReason,
+  undecidedTies,
+  type KeepRule,
+  type ScoredProposal,
+  type ScoreTie,
+} from './prune.js';
+import type { Spend, TeamBudgets } from './team-budget.js';
 
-/** Where the teams stop to compare and merge their work. */
-export const decisionPointNames = ['design', 'coding', 'final'] as const;
+/**
+ * Where the teams stop to compare and merge their work: after the design phases (demand analysis and language),
+ * after coding, after code completion, and at the end. The cross-team paper's key phases in software are coding and
+ * code completion, plus the final result.
+ */
+export const decisionPointNames = ['design', 'coding', 'completion', 'final'] as const;
 /** A decision point of the software chain. */
 export type DecisionPoint = (typeof decisionPointNames)[number];
+/**
+ * The paper's decision points, the default. The design point is off by default: its proposals are only the product
+ * form and the language the teams settled on, which a merge can barely improve.
+ */
+export const defaultDecisionPoints: DecisionPoint[] = ['coding', 'completion', 'final'];
 
 /** The last phase of each decision point's segment. */
 const segmentEnd: Record<DecisionPoint, string> = {
   design: 'language-choice',
-  coding: 'code-completion',
+  coding: 'coding',
+  completion: 'code-completion',
   final: 'manual',
 };
 
@@ -46,21 +66,28 @@ export interface CrossTeamOptions {
   model: (team: TeamProfile, role: string) => LanguageModelV3;
   decisionPoints: DecisionPoint[];
   keep: KeepRule;
+  /** Prune only when more than this many proposals reach a decision point; fewer are all merged. Default 4. */
+  pruneAbove?: number;
   groupSize: number;
   scorer: Scorer;
+  /** Starting codebase of every team (incremental mode, `--from`). */
+  initial?: Files;
   language?: ChainLanguage;
   runProgram?: ProgramRunner;
   noRunnerReason?: string;
+  /** Embedding model of the consistency metric; absent: the TF-IDF fallback (see `src/metrics`). */
+  embedding?: EmbeddingSetup;
   /** Size caps on files and prompts of each team's chain; a team that goes over is dropped with the reason. */
   limits?: ChainOptions['limits'];
   seed?: number;
   signal?: AbortSignal;
   onEvent?: (event: CrossTeamEvent) => void;
   /**
-   * Each team's share of the run budget and what it has spent so far: a team
-   * over its share at a decision point is dropped from the round.
+   * Each team's share of the run budget (its own calls, its judge, its part of the merges). A team whose call would
+   * go past its share (the models of `model` refuse it) or that is over it at a decision point is dropped; the
+   * others carry on. When every team was dropped so, the run stops with the run's budget message.
    */
-  teamBudget?: { share: { usd?: number; tokens?: number }; spent: (teamId: string) => { usd: number; tokens: number } };
+  teamBudget?: TeamBudgets;
   /** Continue a run from the checkpoint taken after one of its decision points (its earlier segments are not run again). */
   resumeFrom?: CrossTeamCheckpoint;
   /** Called after each decision point that is not the last, with what a resume needs. */
@@ -82,6 +109,8 @@ export interface CrossTeamCheckpoint {
     lastTest?: TestOutcome;
   }>;
   decisions: DecisionReport[];
+  /** What each team had spent at the checkpoint (its share counts it after a resume). */
+  teamSpent?: Record<string, Spend>;
 }
 
 /**
@@ -111,8 +140,14 @@ export interface DecisionReport {
   pruned: Array<{ team: string; reason: string }>;
   tree: MergeNode[];
   rootId: string;
-  /** Teams that received the merged result for their next phase. */
+  /** Teams that received the merged result for their next phase (every team still in the run continues from it). */
   deliveredTo: string[];
+  /** Proposals that shared a score, and whether the second signal ordered them. */
+  ties?: ScoreTie[];
+  /** The second signal that orders proposals with equal scores. */
+  tiebreak?: string;
+  /** Whether pruning applied (more proposals than the threshold); otherwise every proposal was merged. */
+  pruneApplied?: boolean;
   /** What was shared back (a summary for design, file names for code). */
   shared: string;
   /** Why the point was skipped: a single proposal has nothing to be pruned or merged with (no judge or aggregator call). */
@@ -178,12 +213,19 @@ export function segmentPhases(
   return segments;
 }
 
-const isFatal = (error: unknown) => AbortedError.isInstance(error) || BudgetExceededError.isInstance(error);
+/** A team's share of the budget was reached: that team stops, the run goes on. */
+const isTeamBudget = (error: unknown): error is BudgetExceededError =>
+  BudgetExceededError.isInstance(error) && error.scope !== undefined;
+/** Stops the whole run: a cancellation, or the run's own budget. */
+const isFatal = (error: unknown) =>
+  AbortedError.isInstance(error) || (BudgetExceededError.isInstance(error) && error.scope === undefined);
 
 /** A team's design proposal with its judge's verdict. */
 interface DesignScore {
   text: string;
   score: number;
+  /** The judge's second signal for equal scores. */
+  tiebreak: number;
   report: ProposalReport;
 }
 
@@ -216,7 +258,7 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
       }))
     : options.teams.map((profile) => ({
         report: { id: profile.id, profile, status: 'active', phases: [], artifacts: {} },
-        files: {},
+        files: { ...(options.initial ?? {}) },
         language: profile.language ?? options.language,
         modality: undefined,
         ideas: undefined,
@@ -236,6 +278,7 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
         ...(s.lastTest ? { lastTest: s.lastTest } : {}),
       })),
       decisions,
+      ...(options.teamBudget ? { teamSpent: options.teamBudget.record(states.map((s) => s.report.id)) } : {}),
     });
   const emit = (e: CrossTeamEvent) => options.onEvent?.(e);
   const drop = (state: TeamState, point: DecisionPoint | undefined, reason: string) => {
@@ -245,6 +288,12 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
     emit({ type: 'team-dropped', team: state.report.id, reason });
   };
   const alive = () => states.filter((s) => s.report.status === 'active');
+  // the last team dropped because its share of the budget ran out: when no team is left, the run stops on it
+  let budgetStop: BudgetExceededError | undefined;
+  const dropForBudget = (state: TeamState, point: DecisionPoint | undefined, error: BudgetExceededError) => {
+    budgetStop = error;
+    drop(state, point, `exceeded its share of the budget (${shareText(error)})`);
+  };
   let finalFiles: Files = {};
   let finalLanguage: ChainLanguage | undefined;
   let selection: CrossTeamResult['selection'];
@@ -262,7 +311,7 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
     const point = segment.point;
     const decisionPoint = point ?? 'final';
     // a chain that ends at a code decision point (custom phases) ends with that point's result
-    const concluding = decisionPoint === 'final' || (decisionPoint === 'coding' && index === segments.length - 1);
+    const concluding = decisionPoint === 'final' || index === segments.length - 1;
     const starting = alive();
     emit({ type: 'segment-started', point: decisionPoint, teams: starting.map((s) => s.report.id) });
     // pipelined scoring: each proposal is scored as soon as its own team finishes the segment, while the
@@ -272,9 +321,9 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
     const codeScores = new Map<string, CodeScore>();
     await Promise.all(
       starting.map(async (state) => {
-        await runSegment(options, state, segment.phases, point, drop);
+        await runSegment(options, state, segment.phases, point, drop, dropForBudget);
         if (state.report.status !== 'active') return;
-        const overBudget = budgetExcess(options, state.report.id);
+        const overBudget = options.teamBudget?.excess(state.report.id);
         if (overBudget) {
           drop(state, point, overBudget);
           return;
@@ -286,12 +335,14 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
           if (decisionPoint === 'design') designScores.set(state.report.id, await scoreDesign(options, state));
           else codeScores.set(state.report.id, await scoreCode(options, decisionPoint, state));
         } catch (error) {
+          if (isTeamBudget(error)) return dropForBudget(state, point, error);
           if (isFatal(error)) throw error;
           drop(state, point, `its proposal could not be scored: ${(error as Error).message.split('\n')[0]}`);
         }
       }),
     );
     const survivors = alive();
+    if (survivors.length === 0 && budgetStop && options.teamBudget) throw options.teamBudget.runStop(budgetStop);
     if (survivors.length === 0) {
       return {
         status: 'failed',
@@ -338,20 +389,30 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
       checkpoint(index + 1, decisionPoint);
       continue;
     }
+    // the merges serve every team still in the run: each pays an equal part
+    const shared = <T>(work: () => Promise<T>) =>
+      options.teamBudget
+        ? options.teamBudget.shared(
+            survivors.map((s) => s.report.id),
+            work,
+          )
+        : work();
     if (decisionPoint === 'design') {
-      const decision = await decideDesign(options, survivors, designScores);
+      const decision = await shared(() => decideDesign(options, survivors, designScores));
       decisions.push(decision.report);
       for (const state of survivors) state.ideas = decision.insight;
       emit({ type: 'decision', report: decision.report });
       checkpoint(index + 1, 'design');
       continue;
     }
-    const decision = await decideCode(
-      options,
-      decisionPoint,
-      survivors,
-      survivors.map((s) => codeScores.get(s.report.id)!),
-      concluding,
+    const decision = await shared(() =>
+      decideCode(
+        options,
+        decisionPoint,
+        survivors,
+        survivors.map((s) => codeScores.get(s.report.id)!),
+        concluding,
+      ),
     );
     decisions.push(decision.report);
     emit({ type: 'decision', report: decision.report });
@@ -389,6 +450,7 @@ async function runSegment(
   segment: ResolvedPhase[],
   point: DecisionPoint | undefined,
   drop: (state: TeamState, point: DecisionPoint | undefined, reason: string) => void,
+  dropForBudget: (state: TeamState, point: DecisionPoint | undefined, error: BudgetExceededError) => void,
 ): Promise<void> {
   const profile = state.report.profile;
   const phases = segment.map((p) => {
@@ -420,6 +482,7 @@ async function runSegment(
       ...(options.limits ? { limits: options.limits } : {}),
     });
   } catch (error) {
+    if (isTeamBudget(error)) return dropForBudget(state, point, error);
     if (isFatal(error)) throw error;
     drop(state, point, `failed: ${(error as Error).message.split('\n')[0]}`);
     return;
@@ -445,16 +508,10 @@ async function runSegment(
   }
 }
 
-/** Why a team is over its share of the budget, or undefined. Only the team's own calls count, so it is final once the team finished its segment. */
-function budgetExcess(options: CrossTeamOptions, teamId: string): string | undefined {
-  if (!options.teamBudget) return undefined;
-  const { share, spent } = options.teamBudget;
-  const used = spent(teamId);
-  if (share.usd !== undefined && used.usd > share.usd)
-    return `exceeded its share of the budget ($${used.usd.toFixed(4)} of $${share.usd.toFixed(4)})`;
-  if (share.tokens !== undefined && used.tokens > share.tokens)
-    return `exceeded its share of the budget (${used.tokens} of ${Math.floor(share.tokens)} tokens)`;
-  return undefined;
+/** A refused call's spending against the team's share, e.g. `$0.0190 of $0.0200; the next call would take it to $0.0230`. */
+function shareText(error: BudgetExceededError): string {
+  const unit = (v: number) => (error.limit === 'usd' ? `$${v.toFixed(4)}` : `${Math.round(v)} tokens`);
+  return `spent ${unit(error.spent)} of ${unit(error.max)}; its next call would take it to about ${unit(error.projected)}`;
 }
 
 /** A decision point with a single proposal: nothing to prune or merge, so no judge or aggregator is asked. */
@@ -473,9 +530,13 @@ function skippedDecision(point: DecisionPoint, team: string, scored: ProposalRep
   };
 }
 
+/** The design phases' real outputs: the product form demand analysis settled on and the language chosen. */
 function designProposal(state: TeamState): string {
-  return `Product form: ${state.modality ?? 'unspecified'}\nLanguage: ${state.language ?? 'unspecified'}\nWorking style: ${state.report.profile.personaNote}`;
+  return `Product form: ${state.modality ?? 'unspecified'}\nLanguage: ${state.language ?? 'unspecified'}`;
 }
+
+/** The judge that scores a team's proposal: it works for that team, so its calls count against the team's share. */
+const judgeAgent = (teamId: string) => `${teamId}/judge`;
 
 async function scoreDesign(options: CrossTeamOptions, state: TeamState): Promise<DesignScore> {
   const text = designProposal(state);
@@ -484,7 +545,7 @@ async function scoreDesign(options: CrossTeamOptions, state: TeamState): Promise
     task: options.task,
     proposal: text,
     kind: 'design',
-    agent: 'judge',
+    agent: judgeAgent(state.report.id),
     scope: `design/${state.report.id}`,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -492,6 +553,8 @@ async function scoreDesign(options: CrossTeamOptions, state: TeamState): Promise
   return {
     text,
     score: verdict.score,
+    // the judge's second signal: fewer problems named ranks higher among equal scores
+    tiebreak: -(verdict.problems?.length ?? 0),
     report: {
       team: state.report.id,
       score: verdict.score,
@@ -501,14 +564,34 @@ async function scoreDesign(options: CrossTeamOptions, state: TeamState): Promise
   };
 }
 
+/** The pruning threshold of a run. */
+const pruneAbove = (options: CrossTeamOptions) => options.pruneAbove ?? defaultPruneAbove;
+
+/** Pruned proposals with their reasons: scores, and the second signal when a tie was broken by it. */
+function prunedReasons(
+  pruned: ReadonlyArray<ScoredProposal<unknown>>,
+  kept: ReadonlyArray<ScoredProposal<unknown>>,
+  total: number,
+  above: number,
+  tiebreakName: string,
+): Array<{ team: string; reason: string }> {
+  return pruned.map((p) => ({ team: p.id, reason: pruneReason(p, kept, total, { above, tiebreakName }) }));
+}
+
 async function decideDesign(
   options: CrossTeamOptions,
   teams: TeamState[],
   scores: ReadonlyMap<string, DesignScore>,
 ): Promise<{ report: DecisionReport; insight: string }> {
   const judged = teams.map((t) => ({ id: t.report.id, ...scores.get(t.report.id)! }));
-  const scored: Array<ScoredProposal<string>> = judged.map((j) => ({ id: j.id, value: j.text, score: j.score }));
-  const { kept, pruned } = pruneGreedy(scored, options.keep);
+  const scored: Array<ScoredProposal<string>> = judged.map((j) => ({
+    id: j.id,
+    value: j.text,
+    score: j.score,
+    tiebreak: j.tiebreak,
+  }));
+  const above = pruneAbove(options);
+  const { kept, pruned, ties, applied } = pruneGreedy(scored, options.keep, { above });
   const aggregatorModel = options.model(teams[0]!.report.profile, 'aggregator');
   const merged = await partitionMerge(
     kept.map((k) => ({ id: k.id, value: k.value })),
@@ -531,20 +614,27 @@ async function decideDesign(
         })
       ).text,
   );
+  const tiebreak = 'fewer problems named by the judge';
   return {
     insight: merged.result,
     report: {
       point: 'design',
       proposals: judged.map((j) => j.report),
       kept: kept.map((k) => k.id),
-      pruned: pruned.map((p) => ({ team: p.id, reason: pruneReason(p, kept, scored.length) })),
+      pruned: prunedReasons(pruned, kept, scored.length, above, tiebreak),
       tree: merged.tree,
       rootId: merged.rootId,
       deliveredTo: teams.map((t) => t.report.id),
       shared: merged.result.slice(0, 2000),
+      ...(ties.length > 0 ? { ties } : {}),
+      tiebreak,
+      pruneApplied: applied,
     },
   };
 }
+
+/** The second signal that orders code proposals with equal scores, by scorer. */
+const codeTiebreak = (scorer: Scorer) => (scorer === 'judge' ? 'metrics quality' : 'judge score');
 
 /** Scores one team's code: the sandbox run (for executability) and the judge need nothing from each other, so they run at once. */
 async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, state: TeamState): Promise<CodeScore> {
@@ -553,27 +643,70 @@ async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, state:
     options.runProgram && language
       ? options.runProgram(state.files, entryFile(language), language, options.signal)
       : undefined,
-    options.scorer !== 'metrics'
-      ? judgeProposal({
-          model: options.model(state.report.profile, 'judge'),
-          task: options.task,
-          proposal: formatCodebase(state.files),
-          kind: 'code',
-          agent: 'judge',
-          scope: `${point}/${state.report.id}`,
-          ...(options.signal ? { signal: options.signal } : {}),
-        })
-      : undefined,
+    options.scorer !== 'metrics' ? askJudge(options, point, state.report.id, state.files) : undefined,
   ]);
-  const metrics = codeMetrics(options.task, state.files, test);
-  let score = metrics.quality;
+  const metrics = await codeMetrics(options.task, state.files, test, {
+    ...(language ? { language } : {}),
+    ...(options.embedding ? { embedding: options.embedding } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  let score = proposalScore(metrics);
   const report: ProposalReport = { team: state.report.id, score, metrics, ...(language ? { language } : {}) };
   if (verdict) {
     report.judge = verdict;
-    score = options.scorer === 'judge' ? verdict.score : (metrics.quality + verdict.score) / 2;
+    score = options.scorer === 'judge' ? verdict.score : (proposalScore(metrics) + verdict.score) / 2;
   }
   report.score = Math.round(score * 1000) / 1000;
-  return { id: state.report.id, value: state.files, score: report.score, report, test };
+  const tiebreak = options.scorer === 'judge' ? proposalScore(metrics) : verdict?.score;
+  return {
+    id: state.report.id,
+    value: state.files,
+    score: report.score,
+    ...(tiebreak !== undefined ? { tiebreak } : {}),
+    report,
+    test,
+  };
+}
+
+function askJudge(
+  options: CrossTeamOptions,
+  point: DecisionPoint,
+  teamId: string,
+  files: Files,
+  scope: string = point,
+) {
+  return judgeProposal({
+    model: options.model(options.teams.find((t) => t.id === teamId)!, 'judge'),
+    task: options.task,
+    proposal: formatCodebase(files),
+    kind: 'code',
+    agent: judgeAgent(teamId),
+    scope: `${scope}/${teamId}`,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
+/**
+ * Proposals whose metrics tie across the cut get the judge's score as a second signal (asked only for them, and
+ * only when the scorer did not ask the judge already), so a tie is not settled by team ids.
+ */
+async function breakTies(options: CrossTeamOptions, point: DecisionPoint, scored: CodeScore[]): Promise<void> {
+  if (options.scorer !== 'metrics') return;
+  const undecided = undecidedTies(scored, options.keep, { above: pruneAbove(options) });
+  await Promise.all(
+    scored
+      .filter((s) => undecided.includes(s.id) && !s.report.judge)
+      .map(async (s) => {
+        try {
+          const verdict = await askJudge(options, point, s.id, s.value, `${point}/tie-break`);
+          s.report.judge = verdict;
+          s.tiebreak = verdict.score;
+        } catch (error) {
+          // without the second signal the tie stays in id order, and the report says so
+          if (isFatal(error)) throw error;
+        }
+      }),
+  );
 }
 
 async function decideCode(
@@ -584,7 +717,9 @@ async function decideCode(
   concluding: boolean,
 ): Promise<{ report: DecisionReport; files: Files; language: ChainLanguage; test: TestOutcome | undefined }> {
   for (const s of scored) teams.find((t) => t.report.id === s.id)!.report.artifacts[point] = s.value;
-  const { kept: rankedKept, pruned } = pruneGreedy(scored, options.keep);
+  await breakTies(options, point, scored);
+  const above = pruneAbove(options);
+  const { kept: rankedKept, pruned, ties, applied } = pruneGreedy(scored, options.keep, { above });
   // one codebase cannot mix languages: proposals in another language than the best one are set aside
   const language = teams.find((t) => t.report.id === rankedKept[0]!.id)!.language ?? 'Python';
   const kept = rankedKept.filter((k) => teams.find((t) => t.report.id === k.id)!.language === language);
@@ -620,6 +755,7 @@ async function decideCode(
     const unmerged = merged.tree.length === 0 ? scored.find((s) => s.id === merged.rootId)?.test : undefined;
     test = unmerged ?? (await options.runProgram(merged.result, entryFile(language), language, options.signal));
   }
+  const tiebreak = codeTiebreak(options.scorer);
   return {
     files: merged.result,
     language,
@@ -629,13 +765,16 @@ async function decideCode(
       proposals: scored.map((s) => s.report),
       kept: kept.map((k) => k.id),
       pruned: [
-        ...pruned.map((p) => ({ team: p.id, reason: pruneReason(p, rankedKept, scored.length) })),
+        ...prunedReasons(pruned, rankedKept, scored.length, above, tiebreak),
         ...setAside.map((p) => ({ team: p.id, reason: `written in another language than ${language}` })),
       ],
       tree: merged.tree,
       rootId: merged.rootId,
       deliveredTo: concluding ? [] : teams.map((t) => t.report.id),
       shared: Object.keys(merged.result).sort().join(', '),
+      ...(ties.length > 0 ? { ties } : {}),
+      tiebreak,
+      pruneApplied: applied,
     },
   };
 }

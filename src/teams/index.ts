@@ -2,6 +2,7 @@ export {
   executeCrossTeam,
   segmentPhases,
   decisionPointNames,
+  defaultDecisionPoints,
   type CrossTeamOptions,
   type CrossTeamCheckpoint,
   type CrossTeamResult,
@@ -21,8 +22,21 @@ export {
   type StoryStage,
 } from './story.js';
 export { diversifyTeams, type TeamProfile } from './diversify.js';
-export { pruneGreedy, type KeepRule, type ScoredProposal } from './prune.js';
-export { codeMetrics, cosineSimilarity, stripComments, type CodeMetrics } from './metrics.js';
+export {
+  pruneGreedy,
+  pruneReason,
+  keptCount,
+  rankProposals,
+  undecidedTies,
+  defaultPruneAbove,
+  type KeepRule,
+  type PruneOptions,
+  type PruneResult,
+  type ScoredProposal,
+  type ScoreTie,
+} from './prune.js';
+export { TeamBudgets, type Spend, type TeamBudgetsOptions } from './team-budget.js';
+export { codeMetrics, proposalScore, stripComments, type CodeMetrics } from './metrics.js';
 export { judgeProposal, extractJson, type Verdict } from './judge.js';
 export { loadTeamsFile, parseTeamsFile, type TeamSpec } from './teams-file.js';
 export { teamModel } from './team-model.js';

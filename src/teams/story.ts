@@ -5,7 +5,8 @@ import { AbortedError, BudgetExceededError } from '../errors/index.js';
 import { complete } from '../model/index.js';
 import type { TeamProfile } from './diversify.js';
 import { judgeProposal, type Verdict } from './judge.js';
-import { pruneGreedy, pruneReason, type KeepRule } from './prune.js';
+import { cosineSimilarity } from './metrics.js';
+import { defaultPruneAbove, pruneGreedy, pruneReason, type KeepRule } from './prune.js';
 import type { CrossTeamEvent, DecisionReport, ProposalReport, TeamReport } from './cross-team.js';
 
 /** Stages of the story chain; each ends at a decision point. */
@@ -29,6 +30,34 @@ Draft:
 Revise the draft into its final form: sharpen the language, tighten the pacing, make the ending land. Reply with the whole revised story, in about {{words}} words.`,
 };
 
+/** What the editor is asked about a team's text; `<INFO> Finished` approves it as it is. */
+const editorPrompt = `Premise: {{premise}}
+
+Here is the {{what}} your team's writer wrote:
+
+<<<
+{{text}}
+>>>
+
+Critique it: list the few changes that would improve it most (structure, voice, pacing, fidelity to the premise). If it needs no change, reply only "<INFO> Finished".`;
+
+/** The writer's revision after the editor's notes. */
+const revisionPrompt = `Premise: {{premise}}
+
+Your {{what}}:
+
+<<<
+{{text}}
+>>>
+
+Your editor's notes:
+{{notes}}
+
+Revise the {{what}} following the notes. Reply with the whole revised {{what}} only{{length}}.`;
+
+/** The editor approved the text as it is. */
+const approves = (notes: string) => /<INFO>\s*Finished/i.test(notes);
+
 /** Options of {@link runStoryTeams}. */
 export interface StoryTeamsOptions {
   premise: string;
@@ -36,7 +65,14 @@ export interface StoryTeamsOptions {
   model: (team: TeamProfile, role: string) => LanguageModelV3;
   roles?: RoleBook;
   keep: KeepRule;
+  /** Prune only when more than this many texts reach a stage's end; fewer are all merged. Default 4. */
+  pruneAbove?: number;
   groupSize: number;
+  /**
+   * Editor rounds per stage: the editor critiques the writer's text and the writer revises it, until the editor
+   * approves (`<INFO> Finished`) or the rounds run out. A team's own `reviewRounds` caps it. Default 1.
+   */
+  editRounds?: number;
   /** Target length of the story in words. Default 300. */
   words?: number;
   seed?: number;
@@ -70,9 +106,11 @@ export interface StoryTeamsResult {
 }
 
 /**
- * Cross-team collaboration on prose: each team writes an outline, a draft and
- * a revision; after every stage the teams' texts are judged, pruned greedily
- * and merged by hierarchical partitioning aggregation, and the merged text is
+ * Cross-team collaboration on prose: each team is a chain of a writer and an
+ * editor (the writer writes, the editor critiques, the writer revises) that
+ * writes an outline, a draft and a revision; after every stage the teams'
+ * texts are judged, pruned greedily (when more than `pruneAbove` wait) and
+ * merged by hierarchical partitioning aggregation, and the merged text is
  * shared with every team for the next stage (after the last, it is the story).
  * A stage with a single text (one team, or one survivor) is skipped: no judge,
  * no aggregator.
@@ -104,7 +142,6 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
     const compare = active.length >= 2;
     await Promise.all(
       active.map(async (team) => {
-        const writer = roles.writer ?? defaultRoles.writer!;
         const prompt = renderTemplate(stagePrompts[stage], {
           premise: options.premise,
           previous: shared ?? '',
@@ -112,29 +149,21 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
         });
         try {
           const started = performance.now();
-          const reply = await complete(options.model(team.profile, 'writer'), {
-            system: `You are the ${writer.title}. ${writer.persona} ${team.profile.personaNote}`,
-            messages: [{ role: 'user', content: prompt }],
-            temperature: team.profile.temperature,
-            agent: `${team.id}/writer`,
-            scope: `${stage}/${team.id}`,
-            ...(options.seed !== undefined ? { seed: options.seed } : {}),
-            ...(options.signal ? { signal: options.signal } : {}),
-          });
-          if (reply.text.trim() === '') throw new Error('empty reply');
-          texts.set(team.id, reply.text);
-          team.artifacts[stage] = reply.text;
+          const { text, rounds, note } = await writeStage(options, roles, team, stage, prompt);
+          texts.set(team.id, text);
+          team.artifacts[stage] = text;
           team.phases.push({
             name: stage,
             status: 'done',
-            rounds: 1,
+            rounds,
             durationMs: Math.round(performance.now() - started),
             changed: [],
+            note,
           });
           options.onEvent?.({
             type: 'team-progress',
             team: team.id,
-            event: { type: 'phase-finished', phase: stage, status: 'done' },
+            event: { type: 'phase-finished', phase: stage, status: 'done', note },
           });
         } catch (error) {
           if (AbortedError.isInstance(error) || BudgetExceededError.isInstance(error)) throw error;
@@ -150,6 +179,7 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
               task: options.premise,
               proposal: texts.get(team.id)!,
               kind: 'story',
+              agent: `${team.id}/judge`,
               scope: `${stage}/judge/${team.id}`,
               ...(options.signal ? { signal: options.signal } : {}),
             }),
@@ -185,12 +215,16 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
       checkpoint(index, stage);
       continue;
     }
+    // the second signal for equal judge scores: how closely the text keeps to the premise's words
     const scored = survivors.map((team) => ({
       id: team.id,
       value: texts.get(team.id)!,
       score: verdicts.get(team.id)!.score,
+      tiebreak: Math.round(cosineSimilarity(options.premise, texts.get(team.id)!) * 1000) / 1000,
     }));
-    const { kept, pruned } = pruneGreedy(scored, options.keep);
+    const above = options.pruneAbove ?? defaultPruneAbove;
+    const { kept, pruned, ties, applied } = pruneGreedy(scored, options.keep, { above });
+    const tiebreak = 'closeness to the premise';
     const aggregator = roles.aggregator ?? defaultRoles.aggregator!;
     const merged = await partitionMerge(
       kept.map((k) => ({ id: k.id, value: k.value })),
@@ -217,14 +251,67 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
       point: stage,
       proposals,
       kept: kept.map((k) => k.id),
-      pruned: pruned.map((p) => ({ team: p.id, reason: pruneReason(p, kept, scored.length) })),
+      pruned: pruned.map((p) => ({
+        team: p.id,
+        reason: pruneReason(p, kept, scored.length, { above, tiebreakName: tiebreak }),
+      })),
       tree: merged.tree,
       rootId: merged.rootId,
       deliveredTo: stage === 'revise' ? [] : teams.filter((t) => t.status === 'active').map((t) => t.id),
       shared: shared.slice(0, 2000),
+      ...(ties.length > 0 ? { ties } : {}),
+      tiebreak,
+      pruneApplied: applied,
     });
     options.onEvent?.({ type: 'decision', report: decisions.at(-1)! });
     checkpoint(index, stage);
   }
   return { status: 'completed', story: shared ?? '', teams, decisions };
+}
+
+/**
+ * One team's chain for one stage: the writer writes, then for each editor round the editor critiques and the
+ * writer revises, until the editor approves the text or the rounds run out.
+ */
+async function writeStage(
+  options: StoryTeamsOptions,
+  roles: RoleBook,
+  team: TeamReport,
+  stage: StoryStage,
+  prompt: string,
+): Promise<{ text: string; rounds: number; note: string }> {
+  const writer = roles.writer ?? defaultRoles.writer!;
+  const editor = roles.editor ?? defaultRoles.editor!;
+  const ask = async (role: 'writer' | 'editor', content: string) => {
+    const who = role === 'writer' ? writer : editor;
+    const reply = await complete(options.model(team.profile, role), {
+      system: `You are the ${who.title}. ${who.persona} ${team.profile.personaNote}`,
+      messages: [{ role: 'user', content }],
+      temperature: team.profile.temperature,
+      agent: `${team.id}/${role}`,
+      scope: `${stage}/${team.id}`,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (reply.text.trim() === '') throw new Error(`empty reply from the ${role}`);
+    return reply.text;
+  };
+  const what = stage === 'outline' ? 'outline' : 'story';
+  const length = stage === 'outline' ? '' : `, in about ${options.words ?? 300} words`;
+  let text = await ask('writer', prompt);
+  const rounds = Math.min(options.editRounds ?? 1, team.profile.reviewRounds);
+  for (let round = 1; round <= rounds; round++) {
+    const notes = await ask('editor', renderTemplate(editorPrompt, { premise: options.premise, what, text }));
+    if (approves(notes))
+      return {
+        text,
+        rounds: round,
+        note: round === 1 ? 'the editor approved the first version' : `the editor approved revision ${round - 1}`,
+      };
+    text = await ask(
+      'writer',
+      renderTemplate(revisionPrompt, { premise: options.premise, what, text, notes: notes.trim(), length }),
+    );
+  }
+  return { text, rounds, note: `revised ${rounds} time(s) after the editor's notes` };
 }

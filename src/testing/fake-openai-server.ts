@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { estimateTokens, seededRandom } from '../common/index.js';
-import { simulateReply, type SimMessage } from '../model/sim/index.js';
+import {
+  drawLatencyMs,
+  simLatencySchema,
+  simulateReply,
+  type SimLatency,
+  type SimMessage,
+} from '../model/sim/index.js';
 
 /**
  * A scripted failure of the fake server: a 429 with Retry-After, a 500, a request never answered (`hang`),
@@ -21,6 +27,13 @@ export interface FakeServerOptions {
   }) => string | Promise<string>;
   /** Latency per successful response, ms: fixed or a [min, max] range. */
   latencyMs?: number | [number, number];
+  /**
+   * Latency per successful response as the simulated model describes it, e.g. heavy-tailed
+   * `{ kind: 'lognormal', medianMs: 20, sigma: 1 }`. Takes precedence over `latencyMs`.
+   */
+  latency?: SimLatency;
+  /** Seed of the latency draws, in arrival order of the requests. Default 7. */
+  latencySeed?: number;
   /** Random faults: this share of requests fails with one of `kinds` (seeded). */
   faults?: { rate: number; kinds: FakeFault[]; seed?: number };
   /** Explicit per-request script, used before random faults: `ok` or a fault, one per request in arrival order. */
@@ -29,6 +42,23 @@ export interface FakeServerOptions {
   retryAfter?: { ms: number } | { seconds: number };
   /** Model ids listed by /v1/models. */
   models?: string[];
+  /** Vector for an input of `/v1/embeddings` (default: {@link bagOfWordsEmbedding}). */
+  embed?: (text: string) => number[];
+}
+
+/**
+ * The fake server's default embedding: words (letters only, lower-cased)
+ * hashed into 64 buckets and counted. Texts sharing words point the same way;
+ * deterministic, so tests can write down the similarity they expect.
+ */
+export function bagOfWordsEmbedding(text: string): number[] {
+  const vector = Array<number>(64).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z]+/g) ?? []) {
+    let h = 2166136261;
+    for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 16777619);
+    vector[(h >>> 0) % 64]! += 1;
+  }
+  return vector;
 }
 
 /** What the server observed. */
@@ -42,8 +72,8 @@ export interface FakeServerStats {
   /** Tokens served in successful responses. */
   completionTokens: number;
   promptTokens: number;
-  /** Arrival time of every request, with its outcome and the prompt it carried. */
-  log: Array<{ at: number; outcome: FakeFault | 'ok'; promptKey: string }>;
+  /** Arrival time of every request, with its outcome, the prompt it carried and the latency drawn for it (ms). */
+  log: Array<{ at: number; outcome: FakeFault | 'ok'; promptKey: string; latencyMs?: number }>;
 }
 
 /** A running fake server. */
@@ -74,13 +104,13 @@ function textOf(content: unknown): string {
 
 /**
  * Starts an OpenAI-compatible HTTP server on 127.0.0.1 (a free port) that
- * answers `/v1/chat/completions` (streaming and not) and `/v1/models` with
+ * answers `/v1/chat/completions` (streaming and not), `/v1/models` and `/v1/embeddings` with
  * simulated replies, scripted latency and faults: 429 with Retry-After, 500,
  * hung connections, truncated JSON. For tests of the real provider code.
  */
 export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Promise<FakeServer> {
   const random = seededRandom(options.faults?.seed ?? 1);
-  const latencyRandom = seededRandom(7);
+  const latencyRandom = seededRandom(options.latencySeed ?? 7);
   const sockets = new Set<Socket>();
   const stats: FakeServerStats = {
     requests: 0,
@@ -101,10 +131,13 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
     if (f && f.kinds.length > 0 && random() < f.rate) return f.kinds[Math.floor(random() * f.kinds.length)]!;
     return 'ok';
   };
-  const latency = () => {
-    const l = options.latencyMs ?? 0;
-    return typeof l === 'number' ? l : l[0] + latencyRandom() * (l[1] - l[0]);
-  };
+  const range = options.latencyMs ?? 0;
+  const latencySpec: SimLatency = options.latency
+    ? simLatencySchema.parse(options.latency)
+    : typeof range === 'number'
+      ? { kind: 'fixed', ms: range }
+      : { kind: 'uniform', minMs: range[0], maxMs: range[1] };
+  const latency = () => drawLatencyMs(latencySpec, latencyRandom);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/v1/models') {
@@ -113,6 +146,22 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         JSON.stringify({
           object: 'list',
           data: (options.models ?? ['fake-model']).map((id) => ({ id, object: 'model', owned_by: 'crosstalk-test' })),
+        }),
+      );
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/v1/embeddings') {
+      const body = JSON.parse(await readBody(req)) as { input?: string | string[]; model?: string };
+      const inputs = Array.isArray(body.input) ? body.input : [body.input ?? ''];
+      const embed = options.embed ?? bagOfWordsEmbedding;
+      const tokens = inputs.reduce((sum, text) => sum + estimateTokens(text), 0);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: embed(text) })),
+          model: body.model ?? 'fake-embedding',
+          usage: { prompt_tokens: tokens, total_tokens: tokens },
         }),
       );
       return;
@@ -144,7 +193,8 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
     const outcome = pickOutcome();
     stats.requests++;
     stats.outcomes[outcome]++;
-    stats.log.push({ at: Date.now(), outcome, promptKey: promptText });
+    const entry: FakeServerStats['log'][number] = { at: Date.now(), outcome, promptKey: promptText };
+    stats.log.push(entry);
     res.on('close', () => {
       if (!res.writableFinished) stats.closedEarly++;
     });
@@ -169,6 +219,7 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
       const wait = latency();
+      entry.latencyMs = wait;
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const text = await (
         options.reply ??

@@ -5,6 +5,7 @@
  */
 export {
   startFakeOpenAIServer,
+  bagOfWordsEmbedding,
   type FakeServer,
   type FakeServerOptions,
   type FakeServerStats,

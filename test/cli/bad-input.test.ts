@@ -55,6 +55,19 @@ describe('bad input gives exit 2 and one line', () => {
       /needs an Anthropic API key/,
     ],
     ['bad sim option', ['ask', 'hi', '--model', 'sim?latency=soon'], {}, /sim option 'latency'/],
+    [
+      'an embedding model from a provider without embeddings',
+      ['dev', 'a clock', '--model', 'sim', '--embedding-model', 'anthropic:claude-sonnet-4-5'],
+      {},
+      /--embedding-model 'anthropic:claude-sonnet-4-5': Anthropic offers no embedding models/,
+    ],
+    [
+      'an unknown embedding model',
+      ['dev', 'a clock', '--model', 'sim', '--embedding-model', 'foo:bar'],
+      {},
+      /--embedding-model: unknown model 'foo:bar'/,
+    ],
+    ['zero dialogue turns', ['dev', 'a clock', '--model', 'sim', '--max-turns', '0'], {}, /--max-turns must be/],
     ['unknown sim option', ['ask', 'hi', '--model', 'sim?speed=9'], {}, /unknown sim option 'speed'/],
     [
       'non-numeric concurrency',
@@ -85,6 +98,19 @@ describe('bad input gives exit 2 and one line', () => {
     ['unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'/],
     ['missing argument', ['ask'], {}, /missing required argument 'prompt'/],
     ['unknown run id', ['runs', 'show', 'nope'], {}, /no run 'nope'/],
+    [
+      'bad --edge-runs',
+      ['net', 'a haiku', '--topology', 'chain', '--agents', '2', '--model', 'sim', '--edge-runs', 'always'],
+      {},
+      /--edge-runs must be one of off, request, every-round \(got "always"\)/,
+    ],
+    ['bad --density', ['graph', 'random', '--n', '8', '--density', 'thick'], {}, /--density must be paper or sparse/],
+    [
+      '--p with the paper density',
+      ['graph', 'random', '--n', '8', '--density', 'paper', '--p', '0.5'],
+      {},
+      /parameter 'p' applies to density 'sparse' only/,
+    ],
   ];
   it.each(flagCases)('%s', async (_label, args, env, message) => {
     expectBadInput(await runInProcess(args, { cwd: tempDir(), env: cleanEnv(env) }), message);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { CodeMetrics } from '../../src/metrics/index.js';
 import { detectSandbox } from '../../src/sandbox/index.js';
 import { waitFor } from '../support/index.js';
 import { cleanEnv, cliPath, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
@@ -29,13 +30,18 @@ describe('crosstalk net and graph', () => {
     );
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as {
-      code: { files: string[]; test: { outcome: string } };
+      code: { files: string[]; test: { outcome: string }; metrics: CodeMetrics };
       graph: { agents: number };
     };
     expect(doc.graph.agents).toBe(13);
     expect(doc.code.files).toEqual(expect.arrayContaining(['main.py']));
     expect(existsSync(join(cwd, 'net', 'project', 'main.py'))).toBe(true);
     expect(doc.code.test.outcome).toBe(detectSandbox().sandbox ? 'exited-ok' : 'not-run');
+    // the answer's metrics, structured in --json: the answer's own run is reused, the fallback is labelled
+    const ran = detectSandbox().sandbox ? 1 : null;
+    expect(doc.code.metrics.executability).toMatchObject({ chatdev: ran, crosstalk: ran, entry: 'main.py' });
+    expect(doc.code.metrics.consistency.method).toBe('tf-idf-fallback');
+    expect(doc.code.metrics.quality.over).toContain('consistency');
   });
 
   it('answers repeated experiments from the store with --cache', async () => {

@@ -13,6 +13,8 @@ const netArgs = [
   'Write a short fable about a fox.',
   '--topology',
   'random',
+  '--density',
+  'sparse',
   '--agents',
   '200',
   '--model',

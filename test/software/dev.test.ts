@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultRoles } from '../../src/agents/index.js';
+import type { CodeMetrics } from '../../src/metrics/index.js';
 import { SimulatedModel } from '../../src/model/index.js';
 import { detectSandbox } from '../../src/sandbox/index.js';
 import { executeChain } from '../../src/software/chain.js';
@@ -51,17 +52,39 @@ describe('crosstalk dev', () => {
     expect(readFileSync(join(out, 'main.py'), 'utf8')).toContain('def main(argv)');
     if (hasSandbox) expect(run.test).toMatchObject({ outcome: 'exited-ok', exitCode: 0 });
     else expect(run.test.outcome).toBe('not-run');
+    // the summary names every metric's rule; the task's word "todo" is in the code, so ChatDev's substring rule
+    // fails completeness where crosstalk's placeholder finder passes it
+    const ran = hasSandbox ? '1' : 'not run';
+    expect(result.stdout).toContain(
+      `metrics: completeness chatdev 0 · crosstalk 1; executability chatdev ${ran} · crosstalk ${ran}; consistency `,
+    );
+    expect(result.stdout).toMatch(/consistency [\d.]+ \(tf-idf fallback\); quality product 0 · mean [\d.]+/);
   });
 
   it('produces the same through the fake OpenAI-compatible server with the compatible: provider', async () => {
     server = await startFakeOpenAIServer();
     const cwd = tempDir();
     const result = await runProcess(
-      ['dev', 'a command-line todo app', '--model', `compatible:${server.url}#fake-model`, '--out', 'todo', '--json'],
+      [
+        'dev',
+        'a command-line todo app',
+        '--model',
+        `compatible:${server.url}#fake-model`,
+        '--embedding-model',
+        `compatible:${server.url}#fake-embedder`,
+        '--out',
+        'todo',
+        '--json',
+      ],
       { cwd },
     );
     expect(result.code).toBe(0);
-    const doc = JSON.parse(result.stdout) as RunJson & { ok: boolean };
+    const doc = JSON.parse(result.stdout) as RunJson & { ok: boolean; metrics: CodeMetrics };
+    // consistency comes from the configured embedding model (one /v1/embeddings request, not a chat call)
+    expect(doc.metrics.consistency).toMatchObject({
+      method: 'embedding',
+      model: `compatible:${server.url}#fake-embedder`,
+    });
     expect(doc.ok).toBe(true);
     expect(doc.simulated).toBe(false);
     expect(doc.files).toEqual(expect.arrayContaining(['main.py', 'README.md']));

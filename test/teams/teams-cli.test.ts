@@ -20,14 +20,14 @@ describe('cross-team from the command line', () => {
   it('crosstalk dev --teams 4 completes offline and records scores, pruning and the aggregation tree', async () => {
     const cwd = tempDir();
     const result = await runProcess(
-      ['dev', 'a command-line todo app', '--teams', '4', '--model', 'sim', '--out', 'teams'],
+      ['dev', 'a command-line todo app', '--teams', '4', '--prune-above', '2', '--model', 'sim', '--out', 'teams'],
       { cwd },
     );
     expect(result.code).toBe(0);
     const run = JSON.parse(readFileSync(join(cwd, 'teams', 'crosstalk-run.json'), 'utf8')) as TeamsRun;
     expect(run.status).toBe('completed');
     expect(run.teams).toHaveLength(4);
-    expect(run.decisions.map((d) => d.point)).toEqual(['design', 'coding', 'final']);
+    expect(run.decisions.map((d) => d.point)).toEqual(['coding', 'completion', 'final']);
     for (const d of run.decisions) {
       expect(d.proposals).toHaveLength(4);
       expect(d.kept).toHaveLength(2);
@@ -88,7 +88,7 @@ describe('cross-team from the command line', () => {
     const { runId } = JSON.parse(stopped.stdout) as { runId: string };
     const resumed = await runInProcess(['runs', 'resume', runId, '--budget-usd', '5', '--json'], { cwd });
     expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toMatch(/continuing after the (design|coding) decision point/);
+    expect(resumed.stderr).toMatch(/continuing after the (coding|completion) decision point/);
     const after = JSON.parse(resumed.stdout) as {
       status: string;
       files: string[];
@@ -96,7 +96,7 @@ describe('cross-team from the command line', () => {
       totals: { calls: number };
     };
     expect(after.status).toBe('completed');
-    expect(after.decisions.map((d) => d.point)).toEqual(['design', 'coding', 'final']);
+    expect(after.decisions.map((d) => d.point)).toEqual(['coding', 'completion', 'final']);
     expect(after.totals.calls).toBe(ref.totals.calls);
     expect(after.files).toContain('main.py');
     for (const file of after.files)
@@ -210,7 +210,7 @@ describe('cross-team from the command line', () => {
     );
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'crosstalk: teams.yaml: team 2: language, testRounds apply to dev only; a story team takes id, temperature, persona and model',
+      'crosstalk: teams.yaml: team 2: language, testRounds apply to dev only; a story team takes id, temperature, persona, model and reviewRounds (its editor rounds)',
     );
   });
 
@@ -279,14 +279,17 @@ describe('--team-models', () => {
     expect(result.code).toBe(0);
     type Usage = Record<string, { calls: number }>;
     const { usage } = JSON.parse(result.stdout) as { usage: { perAgent: Usage; perModel: Usage } };
-    const judge = usage.perAgent.judge?.calls ?? 0;
+    // each team's judge (named team/judge, as it counts against the team's budget share) runs on the run model
+    const judge = Object.entries(usage.perAgent)
+      .filter(([agent]) => agent.endsWith('/judge'))
+      .reduce((n, [, u]) => n + u.calls, 0);
     const aggregator = usage.perAgent.aggregator?.calls ?? 0;
     expect(judge).toBeGreaterThan(0);
     expect(aggregator).toBeGreaterThan(0);
     expect(usage.perModel.sim?.calls).toBe(judge + aggregator);
     const teamCalls = (id: string) =>
       Object.entries(usage.perAgent)
-        .filter(([agent]) => agent.startsWith(`${id}/`))
+        .filter(([agent]) => agent.startsWith(`${id}/`) && !agent.endsWith('/judge'))
         .reduce((n, [, u]) => n + u.calls, 0);
     expect(usage.perModel['sim?seed=3']?.calls).toBe(teamCalls('team1'));
     expect(usage.perModel['sim?seed=5']?.calls).toBe(teamCalls('team3'));
@@ -371,13 +374,15 @@ describe('a stopped cross-team run keeps its work', () => {
       files: string[];
     };
     expect(doc.status).toBe('stopped-budget');
-    expect(doc.stoppedAfter).toBe('coding');
+    expect(['coding', 'completion']).toContain(doc.stoppedAfter);
     expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2', 'team3']);
-    expect(doc.decisions.map((d) => d.point)).toEqual(['design', 'coding']);
+    expect(doc.decisions.map((d) => d.point)).toEqual(
+      ['coding', 'completion'].slice(0, doc.stoppedAfter === 'coding' ? 1 : 2),
+    );
     expect(doc.files).toContain('main.py');
     expect(existsSync(join(cwd, 'run', 'main.py'))).toBe(true);
     expect(stopped.stderr).toMatch(
-      /the work up to the coding decision point is saved \(\d+ files of its merged code\)\. Resume with/,
+      /the work up to the (coding|completion) decision point is saved \(\d+ files of its merged code\)\. Resume with/,
     );
   });
 });
@@ -386,14 +391,14 @@ describe('an interrupted cross-team run', () => {
   it('dev interrupted (Ctrl-C) after a decision point writes crosstalk-run.json with the teams and decisions so far', async () => {
     const cwd = tempDir();
     const controller = new AbortController();
-    // stop as soon as the design decision is announced: at 150 ms a call the rest takes seconds more
+    // stop as soon as the coding decision is announced: at 150 ms a call the rest takes seconds more
     const result = await runInProcess(
       ['dev', 'a command-line todo app', '--teams', '2', '--model', 'sim?latency=150ms', '--out', 'run', '--json'],
       {
         cwd,
         signal: controller.signal,
         onStderr: (soFar) => {
-          if (/^◆ design: /m.test(soFar)) controller.abort();
+          if (/^◆ coding: /m.test(soFar)) controller.abort();
         },
       },
     );
@@ -403,8 +408,8 @@ describe('an interrupted cross-team run', () => {
       stoppedAfter?: string;
     };
     expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2']);
-    expect(doc.decisions.map((d) => d.point)).toEqual(['design']);
-    expect(doc.stoppedAfter).toBe('design');
+    expect(doc.decisions.map((d) => d.point)).toEqual(['coding']);
+    expect(doc.stoppedAfter).toBe('coding');
     expect(doc.status).toBe('interrupted');
   });
 });

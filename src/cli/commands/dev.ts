@@ -13,8 +13,14 @@ import { supportedLanguages, type ChainLanguage } from '../../software/chain.js'
 import { readCodebase } from '../../software/codebase/index.js';
 import { loadPhases, resolvePhases } from '../../software/phases.js';
 import { slugify, timestampForName } from '../../software/slug.js';
-import { decisionPointNames, type DecisionPoint, type Scorer } from '../../teams/index.js';
-import { formatTeamsFinished, printable } from '../format.js';
+import {
+  decisionPointNames,
+  defaultDecisionPoints,
+  defaultPruneAbove,
+  type DecisionPoint,
+  type Scorer,
+} from '../../teams/index.js';
+import { formatMetricsLines, formatTeamsFinished, printable } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
@@ -27,7 +33,9 @@ function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOp
   const { teams, teamModels, profiles } = parseTeamsFlags(options, cwd, 1);
   const keep = parseKeepRule(options.prune);
   const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
-  const raw = typeof options.decisionPoints === 'string' ? options.decisionPoints.split(',') : [...decisionPointNames];
+  const pruneAbove = wholeNumber('--prune-above', options.pruneAbove, defaultPruneAbove);
+  const raw =
+    typeof options.decisionPoints === 'string' ? options.decisionPoints.split(',') : [...defaultDecisionPoints];
   const decisionPoints = raw.map((p) => p.trim()).filter(Boolean) as DecisionPoint[];
   decisionPoints.forEach((p, i) => {
     if (!decisionPointNames.includes(p)) {
@@ -46,7 +54,7 @@ function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOp
       message: `--scorer must be metrics, judge or both (got ${JSON.stringify(options.scorer)})`,
     });
   }
-  return { teams, keep, groupSize, decisionPoints, scorer, teamModels, profiles };
+  return { teams, keep, pruneAbove, groupSize, decisionPoints, scorer, teamModels, profiles };
 }
 
 /** Several teams, or one team with settings of its own (--teams-file, --team-models), run as teams; otherwise the plain chain. */
@@ -79,11 +87,17 @@ function parseLanguage(raw: unknown): ChainLanguage | undefined {
 function chainSettings(text: string, options: Record<string, unknown>, cwd: string) {
   const reviewRounds = wholeNumber('--max-review-rounds', options.maxReviewRounds, 3);
   const testRounds = wholeNumber('--max-test-rounds', options.maxTestRounds, 3);
+  const completionRounds = wholeNumber('--max-completion-rounds', options.maxCompletionRounds, 10, 0, 50);
+  const maxTurns = wholeNumber('--max-turns', options.maxTurns, 10, 1, 50);
   const roles = typeof options.roles === 'string' ? loadRoles(resolve(cwd, options.roles)) : defaultRoles;
   const base = typeof options.phases === 'string' ? loadPhases(resolve(cwd, options.phases)) : resolvePhases(undefined);
   const phases = base.map((p) => {
     if (p.name === 'code-review' && options.maxReviewRounds !== undefined) return { ...p, rounds: reviewRounds };
     if (p.name === 'testing' && options.maxTestRounds !== undefined) return { ...p, rounds: testRounds };
+    if (p.name === 'code-completion' && options.maxCompletionRounds !== undefined)
+      return { ...p, rounds: completionRounds };
+    if ((p.name === 'demand-analysis' || p.name === 'language-choice') && options.maxTurns !== undefined)
+      return { ...p, maxTurns };
     return p;
   });
   const language = parseLanguage(options.language);
@@ -112,6 +126,8 @@ export const registerDev: Register = (program, ctx, run) => {
       ['--language <language>', `fix the language: ${supportedLanguages.join(' or ')}`],
       ['--max-review-rounds <n>', 'review rounds at most (default 3)'],
       ['--max-test-rounds <n>', 'test-and-fix rounds at most (default 3)'],
+      ['--max-completion-rounds <n>', 'code-completion cycles at most, one unfinished file each (default 10)'],
+      ['--max-turns <n>', 'turns of the demand-analysis and language dialogues at most (default 10, as ChatDev)'],
       ['--from <dir>', 'incremental mode: continue from an existing codebase'],
       ['--roles <file>', 'roles.yaml overriding or adding roles'],
       ['--phases <file>', 'phases.yaml changing the chain'],
@@ -119,7 +135,7 @@ export const registerDev: Register = (program, ctx, run) => {
       ['--teams <k>', 'cross-team collaboration: K diversified teams (default 1, plain ChatDev)'],
       [
         '--decision-points <list>',
-        `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default all)`,
+        `teams: where teams compare and merge, from ${decisionPointNames.join(', ')} (default ${defaultDecisionPoints.join(',')})`,
       ],
       ['--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)'],
       ...teamsOptions('proposals', 'id, temperature, persona, model, language, reviewRounds, testRounds'),
@@ -151,6 +167,7 @@ export const registerDev: Register = (program, ctx, run) => {
             out: [
               `${doneWord(result.status)}: ${result.outDir}`,
               `  ${formatTeamsFinished(result.summary.teams)}; ${result.summary.files.length} files, language ${result.summary.language}, test ${result.summary.test?.outcome}`,
+              ...formatMetricsLines(result.summary.metrics),
             ],
           }));
           await keepOpen();
@@ -172,6 +189,7 @@ export const registerDev: Register = (program, ctx, run) => {
                   `  refused ${s.refusedFiles.length} unsafe file name(s): ${s.refusedFiles.map((r) => `${printable(r.path)} (${r.reason})`).join('; ')}`,
                 ]
               : []),
+            ...formatMetricsLines(s.metrics),
           ],
         }));
         await keepOpen();

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/index.js';
 import { ConfigError, ModelConfigError } from '../../errors/index.js';
 import { runNetJob, type NetJobConfig } from '../../jobs/index.js';
 import { parseModelString } from '../../model/index.js';
+import { edgeRunModes, type EdgeRunMode } from '../../network/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
 import { configFlags } from '../global-options.js';
 import { addTopologyOptions, resolveGraph } from '../graph-options.js';
@@ -11,7 +12,7 @@ import type { Register } from '../main.js';
 import { nonEmptyText } from '../parse-flags.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand } from '../define-command.js';
-import { printable } from '../format.js';
+import { formatMetricsLines, printable } from '../format.js';
 import { printJobEnd } from '../run-job.js';
 import { runJobServed, serveOptions } from './serve.js';
 
@@ -39,7 +40,20 @@ function parseNetOptions(options: Record<string, unknown>) {
       message: `--group-size must be a whole number of at least 2 (got ${JSON.stringify(options.groupSize)})`,
     });
   }
-  return { taskType, edgeRounds, groupSize };
+  const edgeRuns = options.edgeRuns ?? 'request';
+  if (!edgeRunModes.includes(edgeRuns as EdgeRunMode)) {
+    throw new ConfigError({
+      key: '--edge-runs',
+      message: `--edge-runs must be one of ${edgeRunModes.join(', ')} (got ${JSON.stringify(options.edgeRuns)})`,
+    });
+  }
+  return {
+    taskType,
+    edgeRounds,
+    groupSize,
+    ...(options.edgeRuns !== undefined ? { edgeRuns: edgeRuns as EdgeRunMode } : {}),
+    ...(options.pruneInputs === true ? { pruneInputs: true } : {}),
+  };
 }
 
 /** `, N failed (id: reason; …)` for the first few failed nodes, or nothing. */
@@ -64,7 +78,12 @@ export const registerNet: Register = (program, ctx, run) => {
     ],
     options: [
       ['--task-type <type>', `what the network produces: ${taskTypes.join(', ')} (default text)`],
-      ['--edge-rounds <n>', 'critic ↔ actor exchanges per edge, 1 to 3 (default 1)'],
+      ['--edge-rounds <n>', 'critic ↔ actor rounds per edge, 1 to 3; the critic can approve sooner (default 1)'],
+      ['--edge-runs <mode>', 'code: sandbox runs in an edge: off, request (the critic asks; default), every-round'],
+      [
+        '--prune-inputs',
+        "prune a node's candidates before merging: above 4, keep the better half (MacNet's reference)",
+      ],
       ['--group-size <g>', 'candidates merged per aggregation call (default 4)'],
       ['--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)'],
       ['--cache', "answer model calls from earlier runs' identical requests in the store (repeated experiments)"],
@@ -115,6 +134,7 @@ export const registerNet: Register = (program, ctx, run) => {
           out: s.code
             ? [
                 `${s.code.files.length} files in ${join(config.outDir!, 'project')}; test ${s.code.test.outcome} (${s.code.test.rule})${s.code.refused.length ? `; refused ${s.code.refused.map((r) => printable(r.path)).join(', ')}` : ''}`,
+                ...formatMetricsLines(s.code.metrics),
               ]
             : s.answer !== null
               ? [config.taskType === 'choice' ? `answer: ${s.choice ?? '(no letter found)'}` : s.answer]

@@ -3,6 +3,7 @@ import { prepareOutputDir } from '../../common/index.js';
 import { ConfigError } from '../../errors/index.js';
 import { runStoryJob, type StoryJobConfig } from '../../jobs/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
+import { defaultPruneAbove } from '../../teams/index.js';
 import { formatTeamsFinished } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
@@ -23,7 +24,8 @@ export const registerStory: Register = (program, ctx, run) => {
       ['--teams <k>', 'number of teams (default 4)'],
       ['--words <n>', 'target length in words (default 300)'],
       ['--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)'],
-      ...teamsOptions('texts', 'id, temperature, persona, model'),
+      ['--edit-rounds <n>', 'editor rounds per stage: the editor critiques, the writer revises (default 1)'],
+      ...teamsOptions('texts', 'id, temperature, persona, model, reviewRounds (caps the editor rounds)'),
       ...planOptions,
       ...serveOptions,
     ],
@@ -34,23 +36,25 @@ export const registerStory: Register = (program, ctx, run) => {
       const { teams: k, profiles } = parseTeamsFlags(options, ctx.cwd, 4);
       // a story team has no code: the file's software settings would be silently ignored
       profiles.forEach((profile, i) => {
-        const unused = (['language', 'reviewRounds', 'testRounds'] as const).filter(
-          (key) => profile[key] !== undefined,
-        );
+        const unused = (['language', 'testRounds'] as const).filter((key) => profile[key] !== undefined);
         if (unused.length > 0)
           throw new ConfigError({
             key: '--teams-file',
-            message: `${String(options.teamsFile)}: team ${i + 1}: ${unused.join(', ')} ${unused.length === 1 ? 'applies' : 'apply'} to dev only; a story team takes id, temperature, persona and model`,
+            message: `${String(options.teamsFile)}: team ${i + 1}: ${unused.join(', ')} ${unused.length === 1 ? 'applies' : 'apply'} to dev only; a story team takes id, temperature, persona, model and reviewRounds (its editor rounds)`,
           });
       });
       const groupSize = wholeNumber('--group-size', options.groupSize, 2, 2, 64);
       const words = wholeNumber('--words', options.words, 300, 20, 20_000);
       const keep = parseKeepRule(options.prune);
+      const pruneAbove = wholeNumber('--prune-above', options.pruneAbove, defaultPruneAbove);
+      const editRounds = wholeNumber('--edit-rounds', options.editRounds, 1, 0, 10);
       const config: StoryJobConfig = {
         kind: 'story',
         premise: text,
         teams: k,
         keep,
+        pruneAbove,
+        editRounds,
         groupSize,
         words,
         flags: configFlags(options),

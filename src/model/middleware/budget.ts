@@ -12,6 +12,11 @@ export interface BudgetLimits {
   maxTokens?: number;
 }
 
+/** Where a guard reads what has been spent: a run's usage tracker, or one team's share of it. */
+export interface SpendSource {
+  spent(): { usd: number; tokens: number };
+}
+
 /**
  * Shared budget state of a run: what calls in flight have reserved, and
  * whether the budget has tripped. One per run, shared by every model.
@@ -22,9 +27,11 @@ export class BudgetGuard {
   private tripped: BudgetExceededError | undefined;
   constructor(
     readonly limits: BudgetLimits,
-    private readonly tracker: UsageTracker,
+    private readonly tracker: UsageTracker | SpendSource,
     /** Spent by earlier sessions of the same run (a resumed run's budget covers the whole run). */
     private readonly spentBefore: { usd: number; tokens: number } = { usd: 0, tokens: 0 },
+    /** Whose share this guard keeps (e.g. a team's); its errors name it. Default: the whole run's. */
+    private readonly scope?: string,
   ) {}
 
   /** Spent by the whole run so far (earlier sessions included): USD of known prices, and tokens. */
@@ -61,7 +68,13 @@ export class BudgetGuard {
       const crossed = checks.find((c) => c.max !== undefined && c.spent + c.need > c.max);
       if (crossed) {
         const { limit, max, spent: already, need } = crossed;
-        this.tripped = new BudgetExceededError({ limit, max: max!, spent: already, projected: already + need });
+        this.tripped = new BudgetExceededError({
+          limit,
+          max: max!,
+          spent: already,
+          projected: already + need,
+          ...(this.scope !== undefined ? { scope: this.scope } : {}),
+        });
         this.wakeAll();
         throw this.tripped;
       }

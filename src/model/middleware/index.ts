@@ -36,7 +36,7 @@ export {
   type UsageSnapshot,
   type CallUsage,
 } from './usage.js';
-export { BudgetGuard, budgetMiddleware, type BudgetLimits } from './budget.js';
+export { BudgetGuard, budgetMiddleware, type BudgetLimits, type SpendSource } from './budget.js';
 export { defaultPrices, resolvePrice, callCost } from './prices.js';
 export {
   telemetryMiddleware,

@@ -158,6 +158,24 @@ describe('parseSimQuery', () => {
     expect(parseSimQuery('latency=1s').latency).toEqual({ kind: 'fixed', ms: 1000 });
     expect(parseSimQuery('minTurns=3').minTurns).toBe(3);
     expect(parseSimQuery('').minTurns).toBe(1);
+    expect(parseSimQuery('approveAfter=2').approveAfter).toBe(2);
+    expect(parseSimQuery('').approveAfter).toBe(0);
+  });
+
+  it('with approveAfter approves a network edge on exactly that review, and never without it', () => {
+    const review = (earlier: number, approveAfter: number) => {
+      const messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }> = [];
+      for (let i = 0; i < earlier; i++)
+        messages.push(
+          { role: 'user', content: 'Examine it. If it needs no change at all, reply with only <INFO> Approved.' },
+          { role: 'assistant', content: `Review ${i}.` },
+        );
+      messages.push({ role: 'user', content: 'Review it. If it needs no change, reply with only <INFO> Approved.' });
+      return simulateReply({ messages, seed: 3, approveAfter });
+    };
+    expect(review(0, 2)).not.toContain('<INFO>');
+    expect(review(1, 2)).toBe('<INFO> Approved');
+    expect([0, 1, 2, 5].map((earlier) => review(earlier, 0)).join('\n')).not.toContain('<INFO>');
   });
 
   it('with minTurns keeps a role-play dialogue going before it concludes', () => {
@@ -186,6 +204,7 @@ describe('parseSimQuery', () => {
     ['bogus=1', /unknown sim option 'bogus'/],
     ['seed=x', /seed/],
     ['minTurns=0', /minTurns/],
+    ['approveAfter=-1', /approveAfter/],
   ])('rejects %s with a ConfigError', (query, message) => {
     expect(() => parseSimQuery(query)).toThrow(ConfigError);
     expect(() => parseSimQuery(query)).toThrow(message);

@@ -10,7 +10,7 @@ import {
 } from '@ai-sdk/provider';
 import { estimateTokens, hashString, seededRandom, sleep, unitFromText, type Random } from '../../common/index.js';
 import { AbortedError } from '../../errors/index.js';
-import { simOptionsSchema, type SimOptions } from './sim-options.js';
+import { drawLatencyMs, simOptionsSchema, type SimOptions } from './sim-options.js';
 import { simulateReply, type SimMessage } from './sim-reply.js';
 
 /** Flattens an AI SDK prompt to plain-text messages (the simulated model ignores files and tools). */
@@ -92,8 +92,7 @@ export class SimulatedModel implements LanguageModelV3 {
   }
 
   private latencyMs(): number {
-    const l = this.options.latency;
-    return l.kind === 'fixed' ? l.ms : l.minMs + this.latencyRandom() * (l.maxMs - l.minMs);
+    return drawLatencyMs(this.options.latency, this.latencyRandom);
   }
 
   private async respond(options: LanguageModelV3CallOptions): Promise<{ text: string; usage: LanguageModelV3Usage }> {
@@ -153,6 +152,7 @@ export class SimulatedModel implements LanguageModelV3 {
           temperature: options.temperature ?? 0.7,
           modelId: this.modelId,
           minTurns: this.options.minTurns,
+          approveAfter: this.options.approveAfter,
         });
       }
       if (options.maxOutputTokens !== undefined && estimateTokens(text) > options.maxOutputTokens) {

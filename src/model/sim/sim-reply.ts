@@ -16,6 +16,8 @@ export interface SimReplyInput {
   modelId?: string;
   /** A dialogue is not concluded (no termination marker) before the assistant's turn number `minTurns`. Default 1. */
   minTurns?: number;
+  /** A network edge's critic approves on its n-th review of the edge; 0 (default) never. */
+  approveAfter?: number;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface SimReplyInput {
  *   codebase in the prompt is returned revised; `Produce the file: X` yields X);
  * - `<INFO> …` termination markers → sometimes concludes with the marker,
  *   choosing among listed options where the marker is a placeholder;
+ * - a network edge's review request (it offers `<INFO> Approved`) → a review,
+ *   which approves exactly from the `approveAfter`-th review of the edge on;
  * - anything else → prose built from the task's words.
  */
 export function simulateReply(input: SimReplyInput): string {
@@ -62,6 +66,8 @@ export function simulateReply(input: SimReplyInput): string {
     minTurns: input.minTurns ?? 1,
   };
 
+  // an edge critic's review: before the JSON check, as the code under review may hold a ```json file
+  if (reviewPattern.test(lastUser)) return reviewReply(ctx, input.approveAfter ?? 0);
   // a request naming the files to write gets them, even when the code it shows holds a JSON file (package.json)
   const namesFiles = requestedFiles(lastUser).length > 0 && /code block/i.test(request);
   if (namesFiles) return withMarker(ctx, codeReply(ctx), true);
@@ -175,6 +181,17 @@ function isMultipleChoice(text: string): boolean {
 function choiceReply(ctx: ReplyContext): string {
   const letter = pick(ctx.random, choiceLetters(ctx.lastUser));
   return `${sentence(ctx, 'reasoning')} Weighing the options against each other, one fits best.\nThe answer is (${letter}).`;
+}
+
+// ---------------------------------------------------------------- network edge reviews
+
+/** A network edge's review request: it tells the critic how to approve. */
+const reviewPattern = /reply with only <INFO> Approved/;
+
+function reviewReply(ctx: ReplyContext, approveAfter: number): string {
+  // the critic's earlier reviews of this edge are its own (assistant) turns in the conversation
+  if (approveAfter > 0 && ctx.assistantTurns + 1 >= approveAfter) return '<INFO> Approved';
+  return `${sentence(ctx, 'review')} ${sentence(ctx, 'review')}`;
 }
 
 // ---------------------------------------------------------------- termination markers
