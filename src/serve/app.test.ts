@@ -244,9 +244,24 @@ describe('viewer API', () => {
 describe('viewer API over a cross-team run', () => {
   it('lists the segments in order and each team’s phases in them, with the decisions', async () => {
     const cwd = tempDir('crosstalk-serve-');
-    const story = await runInProcess(['story', 'A lighthouse keeper.', '--teams', '3', '--model', 'sim', '--json'], {
-      cwd,
-    });
+    const story = await runInProcess(
+      [
+        'story',
+        'A lighthouse keeper.',
+        '--teams',
+        '3',
+        '--prune',
+        '2',
+        '--prune-above',
+        '2',
+        '--model',
+        'sim',
+        '--json',
+      ],
+      {
+        cwd,
+      },
+    );
     const runId = (JSON.parse(story.stdout) as { runId: string }).runId;
     const store = new SqliteRunStore(join(cwd, '.crosstalk/runs.db'), { readOnly: true });
     onTestFinished(() => store.close());
@@ -271,7 +286,8 @@ describe('viewer API over a cross-team run', () => {
     ).json()) as {
       calls: Array<{ agent: string }>;
     };
-    expect(calls.calls.map((c) => c.agent)).toEqual(['team1/writer']);
+    expect(calls.calls.map((c) => c.agent)).toContain('team1/writer');
+    expect(calls.calls.every((c) => c.agent?.startsWith('team1/'))).toBe(true);
   });
 });
 

@@ -172,9 +172,24 @@ describe.skipIf(!existsSync(chromiumPath))('an exported run page in Chromium', (
 describe.skipIf(!existsSync(chromiumPath))('a cross-team run page in Chromium', () => {
   it('shows the teams as lanes through the stages, with each decision’s scores and pruning reasons', async () => {
     const cwd = tempDir('crosstalk-viewer-');
-    const story = await runInProcess(['story', 'A lighthouse keeper.', '--teams', '3', '--model', 'sim', '--json'], {
-      cwd,
-    });
+    const story = await runInProcess(
+      [
+        'story',
+        'A lighthouse keeper.',
+        '--teams',
+        '3',
+        '--prune',
+        '2',
+        '--prune-above',
+        '2',
+        '--model',
+        'sim',
+        '--json',
+      ],
+      {
+        cwd,
+      },
+    );
     expect(story.code).toBe(0);
     const runId = (JSON.parse(story.stdout) as { runId: string }).runId;
     const viewer = await startViewer({ storePath: join(cwd, '.crosstalk/runs.db') });
