@@ -11,6 +11,7 @@ import { benchStoreOverhead } from './store-overhead.js';
 import { benchTeams } from './teams.js';
 import { benchEval } from './eval.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
+import { benchViewer } from './viewer.js';
 import { benchPeers } from './peers.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
@@ -20,6 +21,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['store-overhead', benchStoreOverhead],
   ['teams-concurrency', benchTeams],
   ['network-makespan', benchMakespan],
+  ['viewer', benchViewer],
   ['eval-humaneval', benchEval],
   // LangGraph.js beside crosstalk, over HTTP to the fake server (devDependencies, nothing installed at run time)
   ['peers', benchPeers],

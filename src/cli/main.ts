@@ -9,6 +9,7 @@ import { registerGraph } from './commands/graph.js';
 import { registerNet } from './commands/net.js';
 import { registerDev } from './commands/dev.js';
 import { registerStory } from './commands/story.js';
+import { registerServe } from './commands/serve.js';
 import { registerEval } from './commands/eval.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions } from './global-options.js';
@@ -77,6 +78,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     registerNet,
     registerRuns,
     registerRunEvents,
+    registerServe,
     registerEval,
   ])
     register(program, ctx, run);

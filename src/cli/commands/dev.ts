@@ -24,7 +24,8 @@ import { formatMetricsLines, formatTeamsFinished, printable } from '../format.js
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
-import { printJobEnd, runWithProgress } from '../run-job.js';
+import { printJobEnd } from '../run-job.js';
+import { runJobServed, serveOptions } from './serve.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand, teamsOptions } from '../define-command.js';
 
@@ -141,6 +142,7 @@ export const registerDev: Register = (program, ctx, run) => {
       ['--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)'],
       ...teamsOptions('proposals', 'id, temperature, persona, model, language, reviewRounds, testRounds'),
       ...planOptions,
+      ...serveOptions,
     ],
   });
   command.action(
@@ -160,18 +162,24 @@ export const registerDev: Register = (program, ctx, run) => {
           join('crosstalk-out', `${chain.name}-${timestampForName()}`),
         );
         if (config.kind === 'cross-team') {
-          const result = await runWithProgress(ctx, out, (environment) => runCrossTeamJob(environment, config));
-          return printJobEnd(out, result, () => ({
+          const { result, keepOpen } = await runJobServed(ctx, out, options, (environment) =>
+            runCrossTeamJob(environment, config),
+          );
+          const code = printJobEnd(out, result, () => ({
             out: [
               `${doneWord(result.status)}: ${result.outDir}`,
               `  ${formatTeamsFinished(result.summary.teams)}; ${result.summary.files.length} files, language ${result.summary.language}, test ${result.summary.test?.outcome}`,
               ...formatMetricsLines(result.summary.metrics),
             ],
           }));
+          await keepOpen();
+          return code;
         }
-        const result = await runWithProgress(ctx, out, (environment) => runDevJob(environment, config));
+        const { result, keepOpen } = await runJobServed(ctx, out, options, (environment) =>
+          runDevJob(environment, config),
+        );
         const s = result.summary;
-        return printJobEnd(out, result, () => ({
+        const code = printJobEnd(out, result, () => ({
           out: [
             `${doneWord(result.status)}: ${result.outDir}`,
             `  ${s.files.length} files (${s.files
@@ -186,6 +194,8 @@ export const registerDev: Register = (program, ctx, run) => {
             ...formatMetricsLines(s.metrics),
           ],
         }));
+        await keepOpen();
+        return code;
       });
     }),
   );

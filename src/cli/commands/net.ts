@@ -13,7 +13,8 @@ import { nonEmptyText } from '../parse-flags.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand } from '../define-command.js';
 import { formatMetricsLines, printable } from '../format.js';
-import { printJobEnd, runWithProgress } from '../run-job.js';
+import { printJobEnd } from '../run-job.js';
+import { runJobServed, serveOptions } from './serve.js';
 
 const taskTypes = ['code', 'text', 'choice'] as const;
 
@@ -89,6 +90,7 @@ export const registerNet: Register = (program, ctx, run) => {
       ['--unsafe-no-sandbox', 'code networks: run the result on the host when no sandbox is available (dangerous)'],
       ['--strict', 'a failed node skips every node after it (default: a node runs with the inputs that finished)'],
       ...planOptions,
+      ...serveOptions,
     ],
   });
   addTopologyOptions(command, '--agents').action(
@@ -124,9 +126,11 @@ export const registerNet: Register = (program, ctx, run) => {
           options.out,
           join('crosstalk-out', `${slugify(text)}-${timestampForName()}`),
         );
-        const result = await runWithProgress(ctx, out, (environment) => runNetJob(environment, config));
+        const { result, keepOpen } = await runJobServed(ctx, out, options, (environment) =>
+          runNetJob(environment, config),
+        );
         const s = result.summary;
-        return printJobEnd(out, result, () => ({
+        const code = printJobEnd(out, result, () => ({
           out: s.code
             ? [
                 `${s.code.files.length} files in ${join(config.outDir!, 'project')}; test ${s.code.test.outcome} (${s.code.test.rule})${s.code.refused.length ? `; refused ${s.code.refused.map((r) => printable(r.path)).join(', ')}` : ''}`,
@@ -139,6 +143,8 @@ export const registerNet: Register = (program, ctx, run) => {
             `${result.status}: ${s.nodes.done}/${s.graph.nodes} nodes${failedNodes(s.nodes.failed)}${s.nodes.skipped.length ? `, ${s.nodes.skipped.length} skipped` : ''}${Object.keys(s.nodes.partial).length ? `, ${Object.keys(s.nodes.partial).length} ran without some inputs` : ''}; run ${result.runId}; output in ${result.outDir}`,
           ],
         }));
+        await keepOpen();
+        return code;
       });
     }),
   );

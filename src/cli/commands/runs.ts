@@ -9,6 +9,7 @@ import type { CliContext } from '../context.js';
 import { formatCost } from '../format.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
+import { exportHtml } from './export-html.js';
 
 /** Resolves the store path from flags, environment and config. */
 export function storePath(ctx: CliContext, options: Record<string, unknown>): string {
@@ -192,10 +193,14 @@ export const registerRuns: Register = (program, ctx, run) => {
       'write a run as files: run.json, transcript.md (node or phase, role, prompt and reply of every call) and its artifacts',
     )
     .argument('<id>', 'run id')
-    .requiredOption('--out <dir>', 'directory to write into')
+    .option('--out <dir>', 'directory to write into')
+    .option('--html <file>', 'write one self-contained HTML file of the run page instead (opens with no server)')
     .action(
       run(async ([id], options, out) =>
         withRun(ctx, options, id, 'read', (store, record) => {
+          if (options.html !== undefined) return exportHtml(ctx, out, store, record, String(options.html));
+          if (options.out === undefined)
+            throw new ConfigError({ key: '--out', message: 'runs export needs --out <dir> or --html <file>' });
           const dir = prepareOutputDir(ctx.cwd, options.out ?? '', '', ['artifacts']);
           const exported = exportRun(store, record, dir);
           out.result({ ok: true, dir, files: exported.files });

@@ -10,7 +10,8 @@ import type { Register } from '../main.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand, teamsOptions } from '../define-command.js';
-import { printJobEnd, runWithProgress } from '../run-job.js';
+import { printJobEnd } from '../run-job.js';
+import { runJobServed, serveOptions } from './serve.js';
 
 /** `crosstalk story "<premise>" --teams K`: cross-team story writing (outline → draft → revise). */
 export const registerStory: Register = (program, ctx, run) => {
@@ -26,6 +27,7 @@ export const registerStory: Register = (program, ctx, run) => {
       ['--edit-rounds <n>', 'editor rounds per stage: the editor critiques, the writer revises (default 1)'],
       ...teamsOptions('texts', 'id, temperature, persona, model, reviewRounds (caps the editor rounds)'),
       ...planOptions,
+      ...serveOptions,
     ],
   });
   command.action(
@@ -64,14 +66,18 @@ export const registerStory: Register = (program, ctx, run) => {
           options.out,
           join('crosstalk-out', `${slugify(text)}-${timestampForName()}`),
         );
-        const result = await runWithProgress(ctx, out, (environment) => runStoryJob(environment, config));
-        return printJobEnd(out, result, () => ({
+        const { result, keepOpen } = await runJobServed(ctx, out, options, (environment) =>
+          runStoryJob(environment, config),
+        );
+        const code = printJobEnd(out, result, () => ({
           out: result.summary.story ? [result.summary.story] : [],
           notes: [
             `${result.status}: run ${result.runId}; ${result.outDir}`,
             `  ${formatTeamsFinished(result.summary.teams)}`,
           ],
         }));
+        await keepOpen();
+        return code;
       });
     }),
   );

@@ -1,0 +1,346 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { data } from './data';
+import { cost, seconds, tokens } from './format';
+import { GraphCanvas } from './graph-view';
+import { Lanes } from './lanes';
+import { largeGraph } from './layout';
+import { OverviewCanvas } from './overview-canvas';
+import { Timeline } from './timeline';
+import { NodePanel } from './node-panel';
+import type { RunDetail, RunUsage, StepState, StoredEvent, Usage } from './types';
+
+/** The state an event puts its step in, if it names one. */
+function stateAfter(event: StoredEvent): { id: string; state: StepState } | undefined {
+  const step = event.step as { id?: string } | undefined;
+  if (!step?.id) return undefined;
+  switch (event.type) {
+    case 'step-started':
+      return { id: step.id, state: 'running' };
+    case 'step-finished':
+      return { id: step.id, state: 'done' };
+    case 'step-failed':
+      return { id: step.id, state: event.willRetry ? 'running' : 'failed' };
+    case 'step-skipped':
+      return { id: step.id, state: 'skipped' };
+    default:
+      return undefined;
+  }
+}
+
+const replaySpeeds = [1, 10, 100];
+
+/** A run: its header and totals, the network by layers (or its steps), decisions, usage, and the node panel. */
+export function RunPage({ runId }: { runId: string }) {
+  const [detail, setDetail] = useState<RunDetail | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [states, setStates] = useState<ReadonlyMap<string, StepState>>(new Map());
+  const [selected, setSelected] = useState<string | undefined>();
+  const [live, setLive] = useState<{ events: number; calls?: number; tokens?: number; ended: boolean }>({
+    events: 0,
+    ended: false,
+  });
+  const [timelineOpen, setTimelineOpen] = useState(false);
+  const [replay, setReplay] = useState<{ speed: number; running: boolean } | undefined>();
+  const pending = useRef(new Map<string, StepState>());
+  const flushTimer = useRef<number | undefined>(undefined);
+  const stopStream = useRef<(() => void) | undefined>(undefined);
+
+  const load = useCallback(async () => {
+    // a run just started may not be committed to the store yet: ask again for a few seconds
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const d = await data.run(runId);
+        setDetail(d);
+        setError(undefined);
+        return d;
+      } catch (e) {
+        if (attempt >= 40) {
+          setError((e as Error).message);
+          return undefined;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }, [runId]);
+
+  // state changes arrive in bursts (a 1,000-node run): apply them at most every 100 ms
+  const flush = useCallback(() => {
+    flushTimer.current = undefined;
+    const changes = pending.current;
+    if (changes.size === 0) return;
+    pending.current = new Map();
+    setStates((old) => {
+      const next = new Map(old);
+      for (const [id, s] of changes) next.set(id, s);
+      return next;
+    });
+  }, []);
+
+  const follow = useCallback(
+    (speed: number | undefined) => {
+      stopStream.current?.();
+      let events = 0;
+      stopStream.current = data.stream(
+        runId,
+        speed,
+        (event) => {
+          events++;
+          const change = stateAfter(event);
+          if (change) pending.current.set(change.id, change.state);
+          if (flushTimer.current === undefined) flushTimer.current = window.setTimeout(flush, 100);
+          if (event.type === 'progress')
+            setLive((l) => ({ ...l, calls: event.calls as number, tokens: event.tokens as number }));
+          if (event.type === 'run-finished' || events % 50 === 0) setLive((l) => ({ ...l, events }));
+          if (event.type === 'run-finished' && speed === undefined) void load();
+        },
+        () => {
+          flush();
+          setLive((l) => ({ ...l, events, ended: true }));
+          setReplay((r) => (r ? { ...r, running: false } : r));
+          if (speed === undefined) void load();
+        },
+      );
+    },
+    [runId, flush, load],
+  );
+
+  useEffect(() => {
+    load().then((d) => {
+      if (!d) return;
+      setStates(new Map(d.steps.map((s) => [s.id, s.state])));
+      // a run still going is followed live; a finished one is shown as it ended (replay on demand)
+      if (d.run.status === 'running') follow(undefined);
+    });
+    return () => {
+      stopStream.current?.();
+      if (flushTimer.current !== undefined) clearTimeout(flushTimer.current);
+    };
+  }, [load, follow]);
+
+  const startReplay = (speed: number) => {
+    if (!detail) return;
+    pending.current = new Map();
+    setStates(new Map(detail.steps.map((s) => [s.id, 'waiting' as StepState])));
+    setReplay({ speed, running: true });
+    follow(speed);
+  };
+  const stopReplay = () => {
+    stopStream.current?.();
+    flush();
+    setReplay((r) => (r ? { ...r, running: false } : r));
+  };
+
+  const counts = useMemo(() => {
+    const c: Record<string, number> = {};
+    for (const [id, s] of states) if (!id.startsWith('checkpoint/')) c[s] = (c[s] ?? 0) + 1;
+    return c;
+  }, [states]);
+
+  if (error) return <p className="error">{error}</p>;
+  if (!detail) return <p className="note">loading…</p>;
+  const { run } = detail;
+  const stepById = new Map(detail.steps.map((s) => [s.id, { ...s, state: states.get(s.id) ?? s.state }]));
+  const shownSteps = detail.steps.filter((s) => !s.id.startsWith('checkpoint/'));
+  return (
+    <main className="run">
+      <section className="run-head">
+        <h1>
+          {run.kind} <span className="run-id">{run.id}</span>{' '}
+          <span className={`status status-${run.status}`} data-testid="run-status">
+            {run.status}
+          </span>
+        </h1>
+        <p className="task">{run.task}</p>
+        <p className="totals">
+          {run.totals.calls} calls{run.totals.replayedCalls ? ` (+${run.totals.replayedCalls} replayed)` : ''} ·{' '}
+          {tokens(run.totals)} tokens · {cost(run.totals.costUsd)} ·{' '}
+          {seconds((run.finishedAt ?? Date.now()) - run.createdAt)}
+          {live.calls !== undefined && run.status === 'running'
+            ? ` · live: ${live.calls} calls, ${live.tokens} tokens`
+            : ''}
+        </p>
+        <p className="counts" data-testid="state-counts">
+          {Object.entries(counts).map(([state, n]) => (
+            <span key={state} className={`badge step-${state}`}>
+              {n} {state}
+            </span>
+          ))}
+        </p>
+        {run.status !== 'running' && (
+          <div className="replay">
+            replay:{' '}
+            {replaySpeeds.map((s) => (
+              <button type="button" key={s} onClick={() => startReplay(s)} disabled={replay?.running}>
+                {s}×
+              </button>
+            ))}
+            {replay?.running && (
+              <button type="button" onClick={stopReplay}>
+                stop
+              </button>
+            )}
+          </div>
+        )}
+      </section>
+      <div className="run-body">
+        <section className="main-col">
+          {detail.graph ? (
+            <>
+              <NodeSearch ids={detail.graph.nodes.map((n) => n.id)} onSelect={setSelected} />
+              {detail.graph.nodes.length > largeGraph ? (
+                <OverviewCanvas graph={detail.graph} states={states} selected={selected} onSelect={setSelected} />
+              ) : (
+                <GraphCanvas graph={detail.graph} states={states} selected={selected} onSelect={setSelected} />
+              )}
+            </>
+          ) : (
+            <ol className="steps" data-testid="steps">
+              {shownSteps.map((s) => (
+                <li key={s.id}>
+                  <button
+                    type="button"
+                    className={`step-row step-${states.get(s.id) ?? s.state}`}
+                    onClick={() => setSelected(s.id)}
+                  >
+                    {s.id} <span className="badge">{states.get(s.id) ?? s.state}</span>
+                  </button>
+                </li>
+              ))}
+            </ol>
+          )}
+          {detail.teams.length > 0 && <Lanes detail={detail} onSelect={setSelected} />}
+          <details
+            className="timeline-box"
+            data-testid="timeline-toggle"
+            onToggle={(e) => setTimelineOpen(e.currentTarget.open)}
+          >
+            <summary>Timeline</summary>
+            {timelineOpen && (
+              <Timeline
+                runId={run.id}
+                critical={detail.graph?.criticalPath ?? []}
+                withCalls={(detail.graph?.nodes.length ?? detail.steps.length) <= largeGraph}
+                stamp={`${run.status}:${live.ended}:${live.events}`}
+              />
+            )}
+          </details>
+          {detail.decisions.length > 0 && <Decisions decisions={detail.decisions} />}
+          <UsageTables runId={run.id} stamp={`${run.status}:${live.ended}`} />
+        </section>
+        {selected && (
+          <NodePanel
+            runId={run.id}
+            stepId={selected}
+            step={stepById.get(selected)}
+            isNode={detail.graph?.nodes.some((n) => n.id === selected) ?? false}
+            onClose={() => setSelected(undefined)}
+          />
+        )}
+      </div>
+    </main>
+  );
+}
+
+/** Opens a node by its id: the quick way to a node of a large graph. */
+function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) => void }) {
+  const [text, setText] = useState('');
+  const known = useMemo(() => new Set(ids), [ids]);
+  return (
+    <form
+      className="node-search"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (known.has(text.trim())) onSelect(text.trim());
+      }}
+    >
+      <input
+        data-testid="node-search"
+        list="node-ids"
+        placeholder="open node…"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+      />
+      {ids.length <= 2000 && (
+        <datalist id="node-ids">
+          {ids.map((id) => (
+            <option key={id} value={id} />
+          ))}
+        </datalist>
+      )}
+    </form>
+  );
+}
+
+function Decisions({ decisions }: { decisions: StoredEvent[] }) {
+  return (
+    <section className="decisions" data-testid="decisions">
+      <h3>Decision points</h3>
+      {decisions.map((d) => {
+        const scores = (d.scores ?? {}) as Record<string, number>;
+        const kept = (d.kept ?? []) as string[];
+        const pruned = (d.pruned ?? []) as Array<{ team: string; reason: string }>;
+        return (
+          <div key={`${d.seq}`} className="decision">
+            <h4>{String(d.point)}</h4>
+            <ul>
+              {Object.entries(scores).map(([team, score]) => (
+                <li key={team} className={kept.includes(team) ? 'kept' : 'pruned'}>
+                  {team}: {score.toFixed(3)} {kept.includes(team) ? 'kept' : ''}
+                  {pruned.find((p) => p.team === team)?.reason
+                    ? ` — pruned: ${pruned.find((p) => p.team === team)!.reason}`
+                    : ''}
+                </li>
+              ))}
+            </ul>
+          </div>
+        );
+      })}
+    </section>
+  );
+}
+
+function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
+  const [usage, setUsage] = useState<RunUsage | undefined>();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `stamp` changes when the run ends: read the totals again
+  useEffect(() => {
+    let stop = false;
+    data.usage(runId).then(
+      (u) => !stop && setUsage(u),
+      () => {},
+    );
+    return () => {
+      stop = true;
+    };
+  }, [runId, stamp]);
+  if (!usage) return null;
+  const table = (title: string, rows: Record<string, Usage>) => (
+    <table className="usage">
+      <thead>
+        <tr>
+          <th>{title}</th>
+          <th>calls</th>
+          <th>in</th>
+          <th>out</th>
+          <th>cost</th>
+        </tr>
+      </thead>
+      <tbody>
+        {Object.entries(rows).map(([name, u]) => (
+          <tr key={name}>
+            <td>{name}</td>
+            <td>{u.calls}</td>
+            <td>{u.inputTokens}</td>
+            <td>{u.outputTokens}</td>
+            <td>{cost(u.costUsd)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+  return (
+    <section className="usage-tables">
+      {table('agent', usage.perAgent)}
+      {table('model', usage.perModel)}
+    </section>
+  );
+}
