@@ -33,6 +33,8 @@ export interface WorkerOptions {
    * long before another worker takes them. Tests use a short one.
    */
   lockMs?: number;
+  /** Told of each step this worker starts. */
+  onStepStarted?: (step: { runId: string; nodeId: string }) => void;
   /** Told of each step this worker finished. */
   onStepDone?: (step: { runId: string; nodeId: string; replayed: number; paid: number }) => void;
   /** Told of each step that failed here. */
@@ -91,6 +93,7 @@ export function startWorker(options: WorkerOptions): QueueWorker {
 
   const process_ = async (job: Job): Promise<NodeStepResult> => {
     const step = nodeStepSchema.parse(job.data);
+    options.onStepStarted?.({ runId: step.runId, nodeId: step.nodeId });
     const runtime = await runtimeFor(step.agents.actor.model, step.seed);
     const scope: StepScope = { runId: step.runId, attempt: step.attempt, occurrences: new Map(), replayed: 0 };
     const paid: CallUsage[] = [];

@@ -30,6 +30,7 @@ export const registerWorker: Register = (program, ctx, run) => {
           cwd: ctx.cwd,
           env: ctx.env,
           flags,
+          onStepStarted: (s) => out.line(`step started: ${printable(s.nodeId)} (run ${s.runId})`),
           onStepDone: (s) =>
             out.line(`step done: ${printable(s.nodeId)} (run ${s.runId}; ${s.paid} paid, ${s.replayed} replayed)`),
           onStepFailed: (s) => out.note(`step failed: ${printable(s.nodeId)}: ${printable(s.error)}`),
