@@ -16,6 +16,7 @@ export interface QueueConnection {
 export function parseQueueUrl(text: string, key = '--queue'): QueueConnection {
   let url: URL;
   try {
+    if (!text.includes('://')) throw new Error('no scheme');
     url = new URL(text);
   } catch {
     throw new ConfigError({ key, message: `${key} must be a redis:// or rediss:// URL (got ${JSON.stringify(text)})` });
