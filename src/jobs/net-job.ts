@@ -271,11 +271,12 @@ export async function runNetJob(
     }
     const closeQueue = async () => {
       if (!queue) return;
-      const { sent, stalled, replayed, workers } = queue.stats;
+      const { sent, stalled, replayed, resent, workers } = queue.stats;
       await queue.close();
       queue = undefined;
       runtime.logger.info(
-        `queue: ${sent} steps on ${workers.size} worker(s), ${stalled} stalled and re-run, ${replayed} call(s) replayed`,
+        `queue: ${sent} steps on ${workers.size} worker(s), ${stalled} stalled and re-run, ${replayed} call(s) replayed` +
+          (resent ? `, ${resent} lost by Redis and sent again` : ''),
       );
     };
     const result = await executeNetwork({

@@ -1,4 +1,4 @@
-import { Queue, QueueEvents } from 'bullmq';
+import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Agent } from '../agents/index.js';
 import { AbortedError } from '../errors/index.js';
 import type { CallUsage } from '../model/middleware/index.js';
@@ -19,6 +19,11 @@ export interface QueueExecutorOptions {
   log?: (message: string) => void;
   /** Told of each call a worker paid for, so the coordinator's usage, budget and events count it. */
   onPaid?: (call: CallUsage) => void;
+  /**
+   * How often steps sent but not answered are looked up in Redis, ms (default 5 s): a result whose event was
+   * missed (a reconnect) is picked up, and a step Redis lost (a restart without persistence) is sent again.
+   */
+  checkEveryMs?: number;
 }
 
 /** The BullMQ executor of a run: the coordinator's side of the queue. */
@@ -26,12 +31,17 @@ export interface QueueExecutor {
   /** Sends a node's work to the workers and waits for its result. */
   executeNode: NodeExecutor;
   /** What the queue did so far. */
-  readonly stats: { sent: number; stalled: number; replayed: number; workers: Set<string> };
+  readonly stats: { sent: number; stalled: number; replayed: number; resent: number; workers: Set<string> };
   /** Closes the coordinator's connections and drops the run's Redis journal. */
   close(): Promise<void>;
 }
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type Pending = {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  data: NodeStep;
+  sentAt: number;
+};
 
 /**
  * Opens the coordinator's side of the queue. The coordinator keeps the scheduler and the run store (it stays
@@ -46,7 +56,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   queue.on('error', () => {}); // reconnects are ioredis's job
   events.on('error', () => {});
   const pending = new Map<string, Pending>();
-  const stats = { sent: 0, stalled: 0, replayed: 0, workers: new Set<string>() };
+  const stats = { sent: 0, stalled: 0, replayed: 0, resent: 0, workers: new Set<string>() };
   const attempts = new Map<string, number>();
   events.on('completed', ({ jobId, returnvalue }) => {
     const p = pending.get(jobId);
@@ -66,6 +76,48 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     options.log?.(`step ${jobId} stalled (its worker stopped answering): another worker takes it`);
   });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  const jobOptions: JobsOptions = {
+    attempts: 1, // the coordinator's scheduler decides retries; BullMQ only re-runs stalled steps
+    // kept a while so a result whose event was missed can still be read (see `check`)
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 3600, count: 10_000 },
+  };
+  const checkEveryMs = options.checkEveryMs ?? 5000;
+  let checking = false;
+  // events can be missed (a reconnect, a Redis restart): steps waiting long are looked up directly
+  const check = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const due = [...pending].filter(([, p]) => Date.now() - p.sentAt >= checkEveryMs).slice(0, 500);
+      for (const [jobId, p] of due) {
+        const job = await Job.fromId(queue, jobId);
+        if (!pending.has(jobId)) continue;
+        if (!job) {
+          // Redis lost it (restarted without persistence): send it again
+          p.sentAt = Date.now();
+          stats.resent++;
+          options.log?.(`step ${jobId} was lost by Redis: sent again`);
+          await queue.add('node', p.data, { ...jobOptions, jobId });
+          continue;
+        }
+        const state = await job.getState();
+        if (state === 'completed') {
+          pending.delete(jobId);
+          p.resolve(job.returnvalue);
+        } else if (state === 'failed') {
+          pending.delete(jobId);
+          p.reject(new Error(job.failedReason || 'the step failed on a worker'));
+        } else p.sentAt = Date.now();
+      }
+    } catch {
+      // Redis is away: the next check tries again
+    } finally {
+      checking = false;
+    }
+  };
+  const timer = setInterval(() => void check(), Math.max(100, Math.round(checkEveryMs / 2)));
+  timer.unref();
   // job ids: the run's id (without ':', which BullMQ refuses) and a counter
   const idBase = options.runId.replace(/[^A-Za-z0-9_-]/g, '_');
 
@@ -104,7 +156,9 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     };
     if (work.signal?.aborted) throw new AbortedError();
     const jobId = `${idBase}-${++stats.sent}`;
-    const done = new Promise<unknown>((resolve, reject) => pending.set(jobId, { resolve, reject }));
+    const done = new Promise<unknown>((resolve, reject) =>
+      pending.set(jobId, { resolve, reject, data, sentAt: Date.now() }),
+    );
     const onAbort = () => {
       const p = pending.get(jobId);
       pending.delete(jobId);
@@ -113,12 +167,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     };
     work.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await queue.add('node', data, {
-        jobId,
-        attempts: 1, // the coordinator's scheduler decides retries; BullMQ only re-runs stalled steps
-        removeOnComplete: true,
-        removeOnFail: { count: 1000 },
-      });
+      await queue.add('node', data, { ...jobOptions, jobId });
       const result = nodeStepResultSchema.parse(await done);
       stats.replayed += result.replayed;
       stats.workers.add(result.worker);
@@ -140,6 +189,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     executeNode,
     stats,
     close: async () => {
+      clearInterval(timer);
       for (const p of pending.values()) p.reject(new AbortedError());
       pending.clear();
       const client = await queue.client;

@@ -55,34 +55,39 @@ const count = (text: string, what: string) => text.split('\n').filter((l) => l.s
 describe.skipIf(!redisServer)(
   'net --queue on BullMQ with a real redis-server (skipped: redis-server not installed)',
   () => {
-    let redis: Proc;
     let url: string;
     const workers: Proc[] = [];
-
-    beforeAll(async () => {
-      const dir = tempDir('crosstalk-redis-');
-      const port = await freePort();
-      redis = start(
+    const servers: Proc[] = [];
+    /** A redis-server on 127.0.0.1 that keeps nothing on disk (a restart loses every job). */
+    const startRedis = async (port: number, dir: string) => {
+      const server = start(
         redisServer!,
         ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
         dir,
       );
-      await waitFor(() => redis.stdout.includes('Ready to accept connections'), 'redis-server to be ready');
+      servers.push(server);
+      await waitFor(() => server.stdout.includes('Ready to accept connections'), 'redis-server to be ready');
+      return server;
+    };
+
+    beforeAll(async () => {
+      const port = await freePort();
+      await startRedis(port, tempDir('crosstalk-redis-'));
       url = `redis://127.0.0.1:${port}`;
     });
 
     afterAll(async () => {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.exited));
-      redis?.child.kill('SIGTERM');
-      await redis?.exited;
+      for (const server of servers) if (server.child.exitCode === null) server.child.kill('SIGTERM');
+      await Promise.all(servers.map((server) => server.exited));
     });
 
-    const startWorker = (cwd: string) => {
+    const startWorker = (cwd: string, queue = url) => {
       // a short lock: a killed worker's steps go back to the queue within about a second
       const w = start(
         process.execPath,
-        [cliPath, 'worker', '--queue', url, '--concurrency', '4', '--lock-ms', '1000', '--store', 'none'],
+        [cliPath, 'worker', '--queue', queue, '--concurrency', '4', '--lock-ms', '1000', '--store', 'none'],
         cwd,
       );
       workers.push(w);
@@ -149,6 +154,52 @@ describe.skipIf(!redisServer)(
       for (const w of pool.slice(1)) w.child.kill('SIGTERM');
       await Promise.all(pool.slice(1).map((w) => w.exited));
       for (const w of pool.slice(1)) expect(w.stderr).toMatch(/stopped\n/);
+    }, 300_000);
+
+    it('a run whose Redis restarts (losing every job) continues when Redis is back, with the same answer', async () => {
+      const cwd = tempDir();
+      const port = await freePort();
+      const dir = tempDir('crosstalk-redis-');
+      let server = await startRedis(port, dir);
+      const queue = `redis://127.0.0.1:${port}`;
+      const net = (out: string) => [
+        'net',
+        'Write a haiku about restarts.',
+        '--topology',
+        'small-world',
+        '--agents',
+        '120',
+        '--seed',
+        '5',
+        '--store',
+        'none',
+        '--out',
+        out,
+      ];
+      const local = await runInProcess([...net('local'), '--model', 'sim'], { cwd });
+      expect(local.code).toBe(0);
+      const pool = [startWorker(cwd, queue), startWorker(cwd, queue)];
+      await waitFor(() => pool.every((w) => w.stderr.includes(' ready on ')), 'two workers to be ready');
+      const coordinator = runProcess([...net('queued'), '--model', 'sim?latency=20ms', '--queue', queue], {
+        cwd,
+        timeoutMs: 240_000,
+      });
+      await waitFor(() => pool.some((w) => count(w.stdout, 'step done') >= 10), 'steps to be done', {
+        timeoutMs: 120_000,
+      });
+      server.child.kill('SIGTERM');
+      await server.exited;
+      server = await startRedis(port, dir);
+      const result = await coordinator;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/completed: 120\/120 nodes/);
+      // the steps in flight when Redis went were lost with it, and sent again
+      expect(result.stderr).toMatch(/\d+ lost by Redis and sent again/);
+      expect(readFileSync(join(cwd, 'queued', 'answer.md'), 'utf8')).toBe(
+        readFileSync(join(cwd, 'local', 'answer.md'), 'utf8'),
+      );
+      for (const w of pool) w.child.kill('SIGTERM');
+      await Promise.all(pool.map((w) => w.exited));
     }, 300_000);
 
     it('queue status names a bad URL in one line with exit code 2', async () => {
