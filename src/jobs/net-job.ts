@@ -267,6 +267,8 @@ export async function runNetJob(
         modelOf: (role, nodeModel) => nodeModel ?? runtime.modelString(role),
         log: (message) => runtime.logger.info(message),
         onPaid: (call) => runtime.usage.record(call),
+        // workers cannot see the run's budget: it is checked before each step leaves (a step in flight may pass it)
+        beforeSend: async () => (await runtime.budget.reserve(0, 1))(),
       });
     }
     const closeQueue = async () => {

@@ -19,6 +19,8 @@ export interface QueueExecutorOptions {
   log?: (message: string) => void;
   /** Told of each call a worker paid for, so the coordinator's usage, budget and events count it. */
   onPaid?: (call: CallUsage) => void;
+  /** Called before each step is sent; throwing stops it (the run's budget: a spent budget sends no more steps). */
+  beforeSend?: () => Promise<void>;
   /**
    * How often steps sent but not answered are looked up in Redis, ms (default 5 s): a result whose event was
    * missed (a reconnect) is picked up, and a step Redis lost (a restart without persistence) is sent again.
@@ -155,6 +157,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       ...(work.maxPromptChars !== undefined ? { maxPromptChars: work.maxPromptChars } : {}),
     };
     if (work.signal?.aborted) throw new AbortedError();
+    await options.beforeSend?.();
     const jobId = `${idBase}-${++stats.sent}`;
     const done = new Promise<unknown>((resolve, reject) =>
       pending.set(jobId, { resolve, reject, data, sentAt: Date.now() }),

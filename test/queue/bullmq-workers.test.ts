@@ -202,6 +202,38 @@ describe.skipIf(!redisServer)(
       await Promise.all(pool.map((w) => w.exited));
     }, 300_000);
 
+    it("a queued run stops at its budget: workers' calls count against it (exit code 3)", async () => {
+      const cwd = tempDir();
+      const worker = startWorker(cwd);
+      await waitFor(() => worker.stderr.includes(' ready on '), 'a worker to be ready');
+      const result = await runProcess(
+        [
+          'net',
+          'Write a haiku.',
+          '--topology',
+          'chain',
+          '--agents',
+          '30',
+          '--model',
+          'sim',
+          '--max-tokens',
+          '3000',
+          '--store',
+          'none',
+          '--queue',
+          url,
+        ],
+        { cwd, timeoutMs: 120_000 },
+      );
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stderr).toMatch(/budget/i);
+      const done = Number(/(\d+) of 30 nodes are done/.exec(result.stderr)?.[1]);
+      expect(done).toBeGreaterThan(0);
+      expect(done).toBeLessThan(30);
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+    });
+
     it('queue status names a bad URL in one line with exit code 2', async () => {
       const cwd = tempDir();
       const bad = await runProcess(['queue', 'status', '--queue', 'http://127.0.0.1:1'], { cwd });
