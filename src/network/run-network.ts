@@ -168,30 +168,30 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
       const artifacts: NodeArtifact[] = step.deps
         .filter((d) => inputs.has(d))
         .map((d) => ({ nodeId: d, text: inputs.get(d)!.text }));
-      const execute = options.executeNode ?? runNodeWork;
-      const work = await execute(
-        {
-          nodeId: step.id,
-          task,
-          taskType,
-          agents: {
-            actor,
-            critics,
-            defaultCritic: agentFor('critic', i, temperature, node.model),
-            aggregator: agentFor('aggregator', i, temperature, node.model),
-          },
-          inputs: artifacts,
-          ...(options.edgeRounds ? { edgeRounds: options.edgeRounds } : {}),
-          ...(options.aggregationGroupSize ? { aggregationGroupSize: options.aggregationGroupSize } : {}),
-          ...(options.pruneInputs ? { pruneInputs: options.pruneInputs } : {}),
-          ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
-          ...(options.runArtifact ? { runArtifact: options.runArtifact } : {}),
-          seed,
-          signal: ctx.signal,
-          ...(options.maxPromptChars !== undefined ? { maxPromptChars: options.maxPromptChars } : {}),
+      const executeNode = options.executeNode;
+      const execute = executeNode
+        ? (work: NodeWorkOptions) => executeNode(work, node.model ? { model: node.model } : {})
+        : runNodeWork;
+      const work = await execute({
+        nodeId: step.id,
+        task,
+        taskType,
+        agents: {
+          actor,
+          critics,
+          defaultCritic: agentFor('critic', i, temperature, node.model),
+          aggregator: agentFor('aggregator', i, temperature, node.model),
         },
-        node.model ? { model: node.model } : {},
-      );
+        inputs: artifacts,
+        ...(options.edgeRounds ? { edgeRounds: options.edgeRounds } : {}),
+        ...(options.aggregationGroupSize ? { aggregationGroupSize: options.aggregationGroupSize } : {}),
+        ...(options.pruneInputs ? { pruneInputs: options.pruneInputs } : {}),
+        ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
+        ...(options.runArtifact ? { runArtifact: options.runArtifact } : {}),
+        seed,
+        signal: ctx.signal,
+        ...(options.maxPromptChars !== undefined ? { maxPromptChars: options.maxPromptChars } : {}),
+      });
       const output: NodeOutput = {
         text: work.text,
         calls: work.calls,
