@@ -36,6 +36,16 @@ import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 import type { CodeMetrics } from '../metrics/index.js';
 import { measureResult } from './run-metrics.js';
+import { openQueueExecutor, type QueueExecutor } from '../queue/index.js';
+
+/** How a network job runs its nodes, apart from its stored configuration. */
+export interface NetRunOptions {
+  /**
+   * `redis://…` or `rediss://…`: send each node's work to `crosstalk worker` processes through BullMQ. Not
+   * stored with the run (the URL may hold a password). Default: every node runs in this process.
+   */
+  queue?: string;
+}
 
 /** A network job's stored configuration: everything needed to run or resume it. */
 export const netJobSchema = z.object({
@@ -125,6 +135,7 @@ export async function runNetJob(
   environment: JobEnvironment,
   config: NetJobConfig,
   start: JobStart = {},
+  how: NetRunOptions = {},
 ): Promise<JobResult<NetSummary>> {
   const graph = validateGraph(config.graph, {
     maxNodes: Math.max(100_000, config.graph.nodes.length),
@@ -248,7 +259,30 @@ export async function runNetJob(
             return { ok, report: `${test.outcome} (${test.rule})${exit}${output ? `\n${output}` : ''}` };
           }
         : undefined;
+    let queue: QueueExecutor | undefined;
+    if (how.queue) {
+      queue = await openQueueExecutor({
+        queue: how.queue,
+        runId: session.id,
+        modelOf: (role, nodeModel) => nodeModel ?? runtime.modelString(role),
+        log: (message) => runtime.logger.info(message),
+        onPaid: (call) => runtime.usage.record(call),
+        // workers cannot see the run's budget: it is checked before each step leaves (a step in flight may pass it)
+        beforeSend: async () => (await runtime.budget.reserve(0, 1))(),
+      });
+    }
+    const closeQueue = async () => {
+      if (!queue) return;
+      const { sent, stalled, replayed, resent, workers } = queue.stats;
+      await queue.close();
+      queue = undefined;
+      runtime.logger.info(
+        `queue: ${sent} steps on ${workers.size} worker(s), ${stalled} stalled and re-run, ${replayed} call(s) replayed` +
+          (resent ? `, ${resent} lost by Redis and sent again` : ''),
+      );
+    };
     const result = await executeNetwork({
+      ...(queue ? { executeNode: queue.executeNode } : {}),
       graph,
       task: config.task,
       taskType: config.taskType,
@@ -294,7 +328,7 @@ export async function runNetJob(
             note: `merged ${sinks.length} sinks`,
           });
       },
-    });
+    }).finally(closeQueue);
     const answer = result.final;
     const code =
       config.taskType === 'code' && answer !== undefined

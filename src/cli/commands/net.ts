@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/index.js';
 import { ConfigError, ModelConfigError } from '../../errors/index.js';
 import { runNetJob, type NetJobConfig } from '../../jobs/index.js';
 import { parseModelString } from '../../model/index.js';
+import { parseQueueUrl } from '../../queue/index.js';
 import { edgeRunModes, type EdgeRunMode } from '../../network/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
 import { configFlags } from '../global-options.js';
@@ -88,6 +89,7 @@ export const registerNet: Register = (program, ctx, run) => {
       ['--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)'],
       ['--cache', "answer model calls from earlier runs' identical requests in the store (repeated experiments)"],
       ['--unsafe-no-sandbox', 'code networks: run the result on the host when no sandbox is available (dangerous)'],
+      ['--queue <url>', 'send nodes to `crosstalk worker`s through BullMQ: redis://[user:pass@]host[:port][/db]'],
       ['--strict', 'a failed node skips every node after it (default: a node runs with the inputs that finished)'],
       ...planOptions,
       ...serveOptions,
@@ -109,6 +111,8 @@ export const registerNet: Register = (program, ctx, run) => {
           throw error;
         }
       }
+      const queue = options.queue === undefined ? undefined : String(options.queue);
+      if (queue) parseQueueUrl(queue); // a bad URL fails before any work
       const config: NetJobConfig = {
         kind: 'net',
         task: text,
@@ -127,7 +131,7 @@ export const registerNet: Register = (program, ctx, run) => {
           join('crosstalk-out', `${slugify(text)}-${timestampForName()}`),
         );
         const { result, keepOpen } = await runJobServed(ctx, out, options, (environment) =>
-          runNetJob(environment, config),
+          runNetJob(environment, config, {}, queue ? { queue } : {}),
         );
         const s = result.summary;
         const code = printJobEnd(out, result, () => ({
