@@ -205,6 +205,23 @@ export interface GuardFindingEvent extends EventBase {
 }
 
 /**
+ * An askable action (policy decision `ask`) was approved or refused (`--approve`, issue 17): once per action and
+ * session. A person's answers are kept, so a resumed run does not ask again.
+ */
+export interface GuardApprovalEvent extends EventBase {
+  type: 'guard-approval';
+  /** What was checked (`Python main.py`). */
+  scope: string;
+  /** Identifies the askable findings (same findings, same key). */
+  key: string;
+  approved: boolean;
+  /** `mode` (`--approve never|always`), `person` (answered on the terminal), `no-terminal`, `remembered`. */
+  by: 'mode' | 'person' | 'no-terminal' | 'remembered';
+  mode: 'never' | 'risky' | 'always';
+  findings: Array<{ rule: string; file: string; line: number; severity: string; snippet: string }>;
+}
+
+/**
  * The SRDD metrics of a run's code (ChatDev's and crosstalk's completeness and executability rules,
  * consistency by embedding or the labelled TF-IDF fallback, quality as product and mean); see `src/metrics`.
  */
@@ -258,6 +275,7 @@ export type CrosstalkEvent =
   | BudgetWarningEvent
   | SandboxResultEvent
   | GuardFindingEvent
+  | GuardApprovalEvent
   | MetricsEvent
   | ProgressEvent
   | NoteEvent;

@@ -20,6 +20,7 @@ export type {
   BudgetWarningEvent,
   SandboxResultEvent,
   GuardFindingEvent,
+  GuardApprovalEvent,
   MetricsEvent,
   ProgressEvent,
   NoteEvent,

@@ -5,6 +5,7 @@ import { formatFirstIssue } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import type { CrosstalkEvent } from '../events/index.js';
 import type { GraphSpec } from '../graph/index.js';
+import type { ApprovalMode, ApprovalPrompt } from '../guard/index.js';
 import type { ProgramSandbox } from '../runtime/index.js';
 import { resolvePhases, type PhaseConfig } from '../software/phases.js';
 import type { ChainLanguage } from '../software/chain.js';
@@ -53,6 +54,13 @@ export interface RunOptions {
   configFile?: string;
   /** Guard policy file (YAML/JSON) laid over config `guard:`; see docs/guard.md. Default: config, else the strict policy. */
   guardPolicy?: string;
+  /**
+   * Askable guard actions (policy decision `ask`): `never` refuses them, `always` allows them, `risky` asks
+   * {@link RunOptions.askApproval} and refuses when it is absent. Default `risky`. Kept for a resume.
+   */
+  approve?: ApprovalMode;
+  /** Asks a person about an askable action (resolves true to allow it); answers are kept across a resume. */
+  askApproval?: ApprovalPrompt;
   /** Directory the results are written to (new or empty). Default: nothing is written. */
   outDir?: string;
   /** Base of relative paths. Default `process.cwd()`. */
@@ -105,6 +113,7 @@ function toFlags(options: RunOptions): Record<string, string> {
   if (options.timeoutMs !== undefined) flags.timeoutMs = String(options.timeoutMs);
   if (options.configFile !== undefined) flags.config = options.configFile;
   if (options.guardPolicy !== undefined) flags.guardPolicy = options.guardPolicy;
+  if (options.approve !== undefined) flags.approve = options.approve;
   if (options.telemetry !== undefined) flags.otel = String(options.telemetry);
   if (options.embeddingModel !== undefined) flags.embeddingModel = options.embeddingModel;
   return flags;
@@ -123,6 +132,7 @@ function start<Result>(options: RunOptions, job: Parameters<typeof startRun<Resu
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+      ...(options.askApproval ? { askApproval: options.askApproval } : {}),
     },
     job,
   );
@@ -309,7 +319,17 @@ export function runStory(options: StoryRunOptions): RunHandle<JobResult<StorySum
 export interface ResumeOptions
   extends Pick<
     RunOptions,
-    'budgetUsd' | 'maxTokens' | 'concurrency' | 'timeoutMs' | 'cwd' | 'env' | 'signal' | 'onEvent' | 'sandbox'
+    | 'budgetUsd'
+    | 'maxTokens'
+    | 'concurrency'
+    | 'timeoutMs'
+    | 'cwd'
+    | 'env'
+    | 'signal'
+    | 'onEvent'
+    | 'sandbox'
+    | 'approve'
+    | 'askApproval'
   > {
   /** The stopped run's id. */
   runId: string;
