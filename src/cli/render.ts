@@ -133,6 +133,11 @@ export class EventRenderer {
           `⛨ guard (${printable(event.scope)}): ${event.approved ? 'approved' : 'refused'} (${describeApprovalSource(event.by)}) ${event.findings.map((f) => f.rule).join(', ')}`,
         );
         return;
+      case 'self-correction':
+        this.line(
+          `↻ self-correction (${event.hook}, ${printable(event.scope)}) round ${event.round}: score ${event.score}/10${event.rejected ? ' rejected' : ''}${event.problems[0] ? ` — ${printable(event.problems[0])}` : ''}${event.stop ? `; stopped (${event.stop.by}), ${event.stop.chosenRound === null ? 'nothing kept' : `round ${event.stop.chosenRound} kept`}` : ''}`,
+        );
+        return;
       case 'progress':
         this.progress(event);
         return;

@@ -222,6 +222,29 @@ export interface GuardApprovalEvent extends EventBase {
 }
 
 /**
+ * One round of self-correction (issue 17 item 5): verifiable checks, then the critic's score. The last round
+ * says why the loop stopped and which round won (`chosenRound` null: every attempt was rejected, nothing changed).
+ */
+export interface SelfCorrectionEvent extends EventBase {
+  type: 'self-correction';
+  /** Where the loop runs: `after-coding`, `after-review`, `before-execution`, `final-text`. */
+  hook: string;
+  /** The phase, node or team. */
+  scope: string;
+  round: number;
+  /** 0–10; 0 when a check failed or the critic vetoed. */
+  score: number;
+  threshold: number;
+  /** A check failed or the critic vetoed: this attempt is never used. */
+  rejected: boolean;
+  checks: Array<{ name: string; passed: boolean }>;
+  /** The first problems found (checks first, then the critic's). */
+  problems: string[];
+  rationale: string;
+  stop?: { by: 'threshold' | 'no-improvement' | 'round-limit'; chosenRound: number | null };
+}
+
+/**
  * The SRDD metrics of a run's code (ChatDev's and crosstalk's completeness and executability rules,
  * consistency by embedding or the labelled TF-IDF fallback, quality as product and mean); see `src/metrics`.
  */
@@ -276,6 +299,7 @@ export type CrosstalkEvent =
   | SandboxResultEvent
   | GuardFindingEvent
   | GuardApprovalEvent
+  | SelfCorrectionEvent
   | MetricsEvent
   | ProgressEvent
   | NoteEvent;

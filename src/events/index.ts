@@ -21,6 +21,7 @@ export type {
   SandboxResultEvent,
   GuardFindingEvent,
   GuardApprovalEvent,
+  SelfCorrectionEvent,
   MetricsEvent,
   ProgressEvent,
   NoteEvent,
