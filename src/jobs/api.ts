@@ -20,6 +20,7 @@ import {
 } from '../teams/index.js';
 import { runCrossTeamJob, type CrossTeamSummary } from './cross-team-job.js';
 import { runDevJob, type DevSummary } from './dev-job.js';
+import { selfCorrectSchema } from './self-correction.js';
 import { startRun, type RunHandle } from './handle.js';
 import type { JobResult } from './job-run.js';
 import { runNetJob, type NetSummary } from './net-job.js';
@@ -203,6 +204,16 @@ export interface ChainRunOptions extends RunOptions {
   initial?: Record<string, string>;
   /** Strip hidden content and agent-aimed instructions from the task, roles and starting files. Default false. */
   sanitizeInputs?: boolean;
+  /**
+   * Self-correction of the code (issue 17): after coding (and/or review) checks run, a critic scores the code
+   * 0–10 and the programmer refines, `rounds` versions at most; the best-scored version is kept. Default off.
+   */
+  selfCorrect?: {
+    rounds: number;
+    threshold?: number;
+    hooks?: Array<'after-coding' | 'after-review'>;
+    criticModel?: string;
+  };
 }
 
 function chainConfig(options: ChainRunOptions) {
@@ -219,6 +230,7 @@ function chainConfig(options: ChainRunOptions) {
     roles: { ...defaultRoles, ...roles.data },
     ...(options.initial ? { initial: options.initial } : {}),
     ...(options.sanitizeInputs ? { sanitizeInputs: true } : {}),
+    ...(options.selfCorrect ? { selfCorrect: selfCorrectSchema.parse(options.selfCorrect) } : {}),
     unsafeNoSandbox: options.allowUnsafeSandbox === true,
     ...(options.cache ? { cache: true } : {}),
     flags: toFlags(options),

@@ -9,6 +9,7 @@ import type { CodeMetrics } from '../metrics/index.js';
 import type { RunSession } from './run-session.js';
 import { measureResult } from './run-metrics.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
+import { selfCorrectionHook, selfCorrectSchema } from './self-correction.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
 import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
 
@@ -33,6 +34,8 @@ export const devJobSchema = z.object({
   sanitizeInputs: z.boolean().optional(),
   /** Answer calls from other runs' identical requests in the store (evaluations rerun tasks this way). */
   cache: z.boolean().optional(),
+  /** Self-correction of the code after coding and review (`--self-correct`); off when absent. */
+  selfCorrect: selfCorrectSchema.optional(),
   flags: flagsSchema,
 });
 
@@ -217,6 +220,14 @@ export async function runDevJob(
         seed: runtime.seed,
         signal: environment.signal,
         limits: runtime.outputLimits,
+        ...(config.selfCorrect
+          ? {
+              selfCorrect: selfCorrectionHook(run, config.selfCorrect, {
+                task: inputs.task,
+                signal: environment.signal,
+              }),
+            }
+          : {}),
         onPhaseDone: (state) => {
           finishedNow.push(state);
           session.stepDone(state.phase, JSON.stringify(state), {

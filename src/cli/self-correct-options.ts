@@ -1,0 +1,47 @@
+import { ConfigError } from '../errors/index.js';
+import type { SelfCorrectConfig } from '../jobs/self-correction.js';
+import { wholeNumber } from './parse-flags.js';
+
+/** `--self-correct`, `--self-correct-threshold`, `--self-correct-at` and `--critic-model`, for `dev`. */
+export const selfCorrectOptions: ReadonlyArray<readonly [string, string]> = [
+  [
+    '--self-correct <rounds>',
+    'self-correction after coding: checks (syntax, sandbox run), then a critic scores 0-10 and the programmer ' +
+      'refines, up to <rounds> versions in all; the best-scored one is kept (default off)',
+  ],
+  ['--self-correct-threshold <score>', 'self-correction stops at this critic score, 0-10 (default 8)'],
+  ['--self-correct-at <hooks>', 'where self-correction runs: coding, review or coding,review (default coding)'],
+  ['--critic-model <model>', "the self-correction and safety critic's model (default: the critic role's model)"],
+];
+
+/** The self-correction settings of a command's options; undefined when `--self-correct` is absent. */
+export function parseSelfCorrect(options: Record<string, unknown>): SelfCorrectConfig | undefined {
+  if (options.selfCorrect === undefined) {
+    for (const flag of ['selfCorrectThreshold', 'selfCorrectAt'] as const)
+      if (options[flag] !== undefined)
+        throw new ConfigError({
+          key: flag,
+          message: `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --self-correct <rounds>`,
+        });
+    return undefined;
+  }
+  const rounds = wholeNumber('--self-correct', options.selfCorrect, 3, 1, 10);
+  const threshold = wholeNumber('--self-correct-threshold', options.selfCorrectThreshold, 8, 0, 10);
+  const at = typeof options.selfCorrectAt === 'string' ? options.selfCorrectAt.split(',').map((s) => s.trim()) : [];
+  const hooks = at.length === 0 ? ['after-coding' as const] : at.map(hookOf);
+  return {
+    rounds,
+    threshold,
+    hooks: [...new Set(hooks)],
+    ...(typeof options.criticModel === 'string' ? { criticModel: options.criticModel } : {}),
+  };
+}
+
+function hookOf(name: string): 'after-coding' | 'after-review' {
+  if (name === 'coding') return 'after-coding';
+  if (name === 'review') return 'after-review';
+  throw new ConfigError({
+    key: 'selfCorrectAt',
+    message: `--self-correct-at takes coding, review or coding,review (got '${name}')`,
+  });
+}
