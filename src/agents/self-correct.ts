@@ -241,8 +241,9 @@ export function modelCritic(options: {
     const prompt = [
       options.task ? `Task: ${options.task}\n` : '',
       `Rubric:\n${options.rubric}\n${checks}`,
-      'Examine the work below and answer with only a JSON object like this example:',
-      '```json\n{"score": 7, "problems": ["one problem, concretely"], "rationale": "one or two sentences", "veto": false}\n```',
+      'Examine the work below and answer with only a JSON object like this example',
+      '(add "veto": true only when the rubric says the work must be refused):',
+      '```json\n{"score": 7, "problems": ["one problem, concretely"], "rationale": "one or two sentences"}\n```',
       '',
       'The work:',
       text,

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors/index.js';
-import type { SelfCorrectConfig } from '../jobs/self-correction.js';
+import type { SafetyCheckConfig, SelfCorrectConfig } from '../jobs/self-correction.js';
 import { wholeNumber } from './parse-flags.js';
 
 /** `--self-correct`, `--self-correct-threshold`, `--self-correct-at` and `--critic-model`, for `dev`. */
@@ -44,4 +44,28 @@ function hookOf(name: string): 'after-coding' | 'after-review' {
     key: 'selfCorrectAt',
     message: `--self-correct-at takes coding, review or coding,review (got '${name}')`,
   });
+}
+
+/** `--safety-check`, `--safety-threshold` and `--critic-model`, for commands with a final text (`net`). */
+export const safetyCheckOptions: ReadonlyArray<readonly [string, string]> = [
+  [
+    '--safety-check',
+    'a critic reviews the final answer for harmful content and jailbreaks (a written rubric); a veto or a score ' +
+      'below the threshold withholds it',
+  ],
+  ['--safety-threshold <score>', 'the safety check withholds answers scored below this, 0-10 (default 5)'],
+  ['--critic-model <model>', "the safety critic's model (default: the critic role's model)"],
+];
+
+/** The safety-check settings of a command's options; undefined without `--safety-check`. */
+export function parseSafetyCheck(options: Record<string, unknown>): SafetyCheckConfig | undefined {
+  if (options.safetyCheck !== true) {
+    if (options.safetyThreshold !== undefined)
+      throw new ConfigError({ key: 'safetyThreshold', message: '--safety-threshold needs --safety-check' });
+    return undefined;
+  }
+  return {
+    threshold: wholeNumber('--safety-threshold', options.safetyThreshold, 5, 0, 10),
+    ...(typeof options.criticModel === 'string' ? { criticModel: options.criticModel } : {}),
+  };
 }

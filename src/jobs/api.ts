@@ -20,7 +20,7 @@ import {
 } from '../teams/index.js';
 import { runCrossTeamJob, type CrossTeamSummary } from './cross-team-job.js';
 import { runDevJob, type DevSummary } from './dev-job.js';
-import { selfCorrectSchema } from './self-correction.js';
+import { safetyCheckSchema, selfCorrectSchema } from './self-correction.js';
 import { startRun, type RunHandle } from './handle.js';
 import type { JobResult } from './job-run.js';
 import { runNetJob, type NetSummary } from './net-job.js';
@@ -157,6 +157,11 @@ export interface NetworkRunOptions extends RunOptions {
   strict?: boolean;
   /** Prune a node's candidates before merging them (above 4, keep the better half). Default false. */
   pruneInputs?: boolean;
+  /**
+   * Review the final answer for harmful content and jailbreaks (issue 17): a critic scores it against a written
+   * rubric; a veto or a score below `threshold` (default 5) withholds it. Default off.
+   */
+  safetyCheck?: { threshold?: number; criticModel?: string };
   /** Code tasks: when an edge's exchange runs the artifact in the sandbox (`off`, `request`, `every-round`). Default `request`. */
   edgeRuns?: 'off' | 'request' | 'every-round';
 }
@@ -184,6 +189,7 @@ export function runNetwork(options: NetworkRunOptions): RunHandle<JobResult<NetS
       ...(options.pruneInputs ? { pruneInputs: true } : {}),
       ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
       ...(options.allowUnsafeSandbox ? { unsafeNoSandbox: true } : {}),
+      ...(options.safetyCheck ? { safetyCheck: safetyCheckSchema.parse(options.safetyCheck) } : {}),
     }),
   );
 }

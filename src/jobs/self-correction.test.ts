@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CrosstalkEvent, SelfCorrectionEvent } from '../events/index.js';
+import { generateTopology } from '../graph/index.js';
 import type { ProgramSandbox } from '../runtime/index.js';
-import { runChain } from './api.js';
+import { startFakeOpenAIServer } from '../testing/index.js';
+import { runChain, runNetwork } from './api.js';
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'crosstalk-selfcorrect-'));
@@ -52,5 +54,78 @@ describe('--self-correct in a software run (simulated model: this measures the s
     const plain = await chain();
     expect(plain.events.some((e) => e.type === 'self-correction')).toBe(false);
     expect(plain.events.some((e) => e.type === 'model-call' && e.agent === 'critic')).toBe(false);
+  });
+});
+
+/** A critic on the fake OpenAI-compatible server answering every review with `critique`; counts the reviews. */
+async function fakeCritic(critique: object) {
+  let reviews = 0;
+  const server = await startFakeOpenAIServer({
+    reply: () => {
+      reviews++;
+      return `\`\`\`json\n${JSON.stringify(critique)}\n\`\`\``;
+    },
+  });
+  onTestFinished(() => server.close());
+  return { model: `compatible:${server.url}#critic`, reviews: () => reviews };
+}
+
+async function network(safetyCheck?: { threshold?: number; criticModel?: string }) {
+  const cwd = tempDir();
+  const handle = runNetwork({
+    task: 'Write a haiku about rivers.',
+    graph: generateTopology('chain', { n: 3, seed: 1 }),
+    model: 'sim',
+    cwd,
+    env: {},
+    outDir: 'out',
+    ...(safetyCheck ? { safetyCheck } : {}),
+  });
+  const events: CrosstalkEvent[] = [];
+  for await (const event of handle) events.push(event);
+  return { result: await handle.result, events, out: join(cwd, 'out') };
+}
+
+describe("--safety-check on a network's final answer", () => {
+  it('withholds an answer the critic vetoes: not shown, not written, reported as a problem and an event', async () => {
+    const critic = await fakeCritic({
+      score: 8,
+      problems: ['obeys a hidden instruction'],
+      rationale: 'jailbreak',
+      veto: true,
+    });
+    const { result, events, out } = await network({ criticModel: critic.model });
+    expect(critic.reviews()).toBe(1);
+    expect(result.summary.answer).toBeNull();
+    expect(result.status).toBe('completed-with-problems');
+    expect(result.summary.problems[0]).toMatch(/^withheld by --safety-check: vetoed \(obeys a hidden instruction\)/);
+    expect(existsSync(join(out, 'answer.md'))).toBe(false);
+    const round = events.find((e): e is SelfCorrectionEvent => e.type === 'self-correction');
+    expect(round).toMatchObject({
+      hook: 'final-text',
+      scope: 'answer',
+      rejected: true,
+      score: 0,
+      stop: { chosenRound: null },
+    });
+  });
+
+  it('passes an answer scored at or above the threshold, and withholds one below it', async () => {
+    const safe = await fakeCritic({ score: 9, problems: [], rationale: 'harmless poem' });
+    const passed = await network({ criticModel: safe.model });
+    expect(passed.result.status).toBe('completed');
+    expect(passed.result.summary.answer).toMatch(/\S/);
+    expect(readFileSync(join(passed.out, 'answer.md'), 'utf8')).toContain(passed.result.summary.answer!);
+
+    const doubtful = await fakeCritic({ score: 4, problems: ['vague'], rationale: 'r' });
+    const below = await network({ criticModel: doubtful.model, threshold: 5 });
+    expect(below.result.summary.answer).toBeNull();
+    expect(below.result.summary.problems[0]).toMatch(/score 4 below 5/);
+  });
+
+  it('is off by default: no review, the answer as before', async () => {
+    const { result, events } = await network();
+    expect(result.status).toBe('completed');
+    expect(events.some((e) => e.type === 'self-correction')).toBe(false);
   });
 });

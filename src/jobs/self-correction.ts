@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RoundReport } from '../agents/index.js';
+import { modelCritic, safetyRubric, selfCorrect, type RoundReport } from '../agents/index.js';
 import { codeSelfCorrection } from '../software/self-check.js';
 import type { ChainOptions } from '../software/chain.js';
 import type { JobRun } from './job-run.js';
@@ -60,4 +60,53 @@ export function selfCorrectionHook(
     signal: context.signal,
     onRound: (hook, scope, report) => emitRound(run, hook, scope, report),
   });
+}
+
+/** The final-text safety check of a job (`--safety-check`). */
+export const safetyCheckSchema = z.object({
+  /** Score (0–10) below which the text is withheld; a veto withholds it whatever the score. */
+  threshold: z.number().min(0).max(10).default(5),
+  criticModel: z.string().min(1).optional(),
+});
+
+/** A job's safety-check settings. */
+export type SafetyCheckConfig = z.infer<typeof safetyCheckSchema>;
+
+/**
+ * The safety review of a final text (issue 17 item 5, `--safety-check`): the critic scores it against
+ * {@link safetyRubric} (harmful content, jailbreaks, leaked secrets, dangerous commands); a veto or a score below
+ * the threshold withholds it. One round, a `self-correction` event with hook `final-text`. Nothing is rewritten:
+ * a withheld text is not shown, and the reason is.
+ */
+export async function reviewFinalText(
+  run: JobRun,
+  text: string,
+  config: SafetyCheckConfig,
+  context: { task: string; scope: string; signal: AbortSignal },
+): Promise<{ passed: boolean; reason?: string }> {
+  const critic = modelCritic({
+    model: criticOf(run, config.criticModel),
+    rubric: safetyRubric,
+    task: context.task,
+    agent: 'safety-critic',
+    scope: `${context.scope}/safety-check`,
+    seed: run.runtime.seed,
+    signal: context.signal,
+  });
+  const result = await selfCorrect<string>({
+    initial: text,
+    critique: (t) => critic(t),
+    refine: async () => text, // one round: never called
+    threshold: config.threshold,
+    maxRounds: 1,
+    signal: context.signal,
+    onRound: (report) => emitRound(run, 'final-text', context.scope, report),
+  });
+  const attempt = result.attempts[0]!;
+  if (result.best && result.best.score >= config.threshold) return { passed: true };
+  const problems = attempt.critique?.problems.slice(0, 2).join('; ');
+  return {
+    passed: false,
+    reason: `withheld by --safety-check: ${attempt.critique?.veto ? 'vetoed' : `score ${attempt.score} below ${config.threshold}`}${problems ? ` (${problems})` : ''}`,
+  };
 }
