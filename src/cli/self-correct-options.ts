@@ -46,12 +46,15 @@ function hookOf(name: string): 'after-coding' | 'after-review' {
   });
 }
 
-/** `--safety-check`, `--safety-threshold` and `--critic-model`, for commands with a final text (`net`). */
+/**
+ * `--safety-check`, `--safety-threshold` and `--critic-model`: `net` reviews its final answer, `dev` each program
+ * before the sandbox runs it.
+ */
 export const safetyCheckOptions: ReadonlyArray<readonly [string, string]> = [
   [
     '--safety-check',
-    'a critic reviews the final answer for harmful content and jailbreaks (a written rubric); a veto or a score ' +
-      'below the threshold withholds it',
+    'a critic reviews the final answer (net) or each program before it runs (dev) for harmful content and ' +
+      'jailbreaks, by a written rubric; a veto or a score below the threshold withholds it',
   ],
   ['--safety-threshold <score>', 'the safety check withholds answers scored below this, 0-10 (default 5)'],
   ['--critic-model <model>', "the safety critic's model (default: the critic role's model)"],

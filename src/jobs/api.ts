@@ -220,6 +220,8 @@ export interface ChainRunOptions extends RunOptions {
     hooks?: Array<'after-coding' | 'after-review'>;
     criticModel?: string;
   };
+  /** A critic's safety review of each program before the sandbox runs it; a veto means it is not run. Default off. */
+  safetyCheck?: { threshold?: number; criticModel?: string };
 }
 
 function chainConfig(options: ChainRunOptions) {
@@ -237,6 +239,7 @@ function chainConfig(options: ChainRunOptions) {
     ...(options.initial ? { initial: options.initial } : {}),
     ...(options.sanitizeInputs ? { sanitizeInputs: true } : {}),
     ...(options.selfCorrect ? { selfCorrect: selfCorrectSchema.parse(options.selfCorrect) } : {}),
+    ...(options.safetyCheck ? { safetyCheck: safetyCheckSchema.parse(options.safetyCheck) } : {}),
     unsafeNoSandbox: options.allowUnsafeSandbox === true,
     ...(options.cache ? { cache: true } : {}),
     flags: toFlags(options),

@@ -172,6 +172,8 @@ export function safetyView(store: RunStore, runId: string): SafetyView {
       } else if (e.type === 'sandbox-result') {
         if (d.outcome === 'not-run' && /^(blocked|refused) by the guard/.test(text('rule')))
           vetoes.push({ by: 'guard', scope: text('scope'), reason: text('rule') });
+        else if (d.outcome === 'not-run' && text('rule').startsWith('vetoed by the safety review'))
+          vetoes.push({ by: 'safety-check', scope: text('scope'), reason: text('rule') });
       } else {
         const problems = Array.isArray(d.problems) ? (d.problems as unknown[]).map(String) : [];
         const stop = d.stop as { by: string; chosenRound: number | null } | undefined;
@@ -185,9 +187,10 @@ export function safetyView(store: RunStore, runId: string): SafetyView {
           problems,
           ...(stop ? { stop } : {}),
         });
-        // the safety check withholds a text it vetoed or scored below its threshold
+        // the safety check withholds a text (or does not run a program) it vetoed or scored below its threshold
         const score = Number(d.score ?? 0);
-        if (text('hook') === 'final-text' && (d.rejected === true || score < Number(d.threshold ?? 0)))
+        const reviewed = text('hook') === 'final-text' || text('hook') === 'before-execution';
+        if (reviewed && (d.rejected === true || score < Number(d.threshold ?? 0)))
           vetoes.push({
             by: 'safety-check',
             scope: text('scope'),

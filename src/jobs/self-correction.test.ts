@@ -129,3 +129,51 @@ describe("--safety-check on a network's final answer", () => {
     expect(events.some((e) => e.type === 'self-correction')).toBe(false);
   });
 });
+
+describe('dev --safety-check: a safety review before execution that can veto', () => {
+  async function reviewed(critique: object) {
+    const critic = await fakeCritic(critique);
+    let runs = 0;
+    const handle = runChain({
+      task: 'a command-line todo list',
+      model: 'sim',
+      language: 'Python',
+      phases: [{ name: 'coding' }, { name: 'testing', rounds: 0 }],
+      cwd: tempDir(),
+      env: {},
+      sandbox: {
+        reason: 'counting stub',
+        run: async () => {
+          runs++;
+          return { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 1 };
+        },
+      },
+      safetyCheck: { criticModel: critic.model },
+    });
+    const events: CrosstalkEvent[] = [];
+    for await (const event of handle) events.push(event);
+    return { result: await handle.result, events, runs, reviews: critic.reviews() };
+  }
+
+  it('a vetoed program is not run, and the run still completes', async () => {
+    const { result, events, runs, reviews } = await reviewed({ score: 2, problems: ['deletes ~'], veto: true });
+    expect(runs).toBe(0);
+    expect(reviews).toBe(1);
+    expect(result.status).toMatch(/^completed/);
+    expect(result.summary.test).toMatchObject({
+      outcome: 'not-run',
+      rule: 'vetoed by the safety review: vetoed (deletes ~)',
+    });
+    expect(events.find((e) => e.type === 'self-correction')).toMatchObject({
+      hook: 'before-execution',
+      scope: 'Python main.py',
+      rejected: true,
+    });
+  });
+
+  it('a program the review passes runs as before', async () => {
+    const { runs, result } = await reviewed({ score: 9, problems: [], rationale: 'a plain todo list' });
+    expect(runs).toBe(1);
+    expect(result.summary.test?.outcome).toBe('exited-ok');
+  });
+});

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { modelCritic, safetyRubric, selfCorrect, type RoundReport } from '../agents/index.js';
 import { codeSelfCorrection } from '../software/self-check.js';
-import type { ChainOptions } from '../software/chain.js';
+import type { ChainOptions, ProgramRunner } from '../software/chain.js';
+import { formatCodebase } from '../software/codebase/index.js';
+import { pythonCheckFile } from '../software/self-check.js';
 import type { JobRun } from './job-run.js';
 
 /** Self-correction settings of a job (`--self-correct <rounds>`, `--self-correct-threshold`, `--critic-model`). */
@@ -46,13 +49,15 @@ export function selfCorrectionHook(
   run: JobRun,
   config: SelfCorrectConfig,
   context: { task: string; signal: AbortSignal },
+  /** The runner the checks use (default the runtime's sandbox). */
+  runProgram: ProgramRunner | undefined = run.runtime.sandbox.run,
 ): NonNullable<ChainOptions['selfCorrect']> {
   const { runtime } = run;
   return codeSelfCorrection({
     task: context.task,
     author: runtime.model('programmer'),
     critic: criticOf(run, config.criticModel),
-    ...(runtime.sandbox.run ? { runProgram: runtime.sandbox.run } : {}),
+    ...(runProgram ? { runProgram } : {}),
     rounds: config.rounds,
     threshold: config.threshold,
     hooks: config.hooks,
@@ -83,13 +88,14 @@ export async function reviewFinalText(
   text: string,
   config: SafetyCheckConfig,
   context: { task: string; scope: string; signal: AbortSignal },
+  hook: 'final-text' | 'before-execution' = 'final-text',
 ): Promise<{ passed: boolean; reason?: string }> {
   const critic = modelCritic({
     model: criticOf(run, config.criticModel),
     rubric: safetyRubric,
     task: context.task,
     agent: 'safety-critic',
-    scope: `${context.scope}/safety-check`,
+    scope: `${hook}/safety-check`,
     seed: run.runtime.seed,
     signal: context.signal,
   });
@@ -100,7 +106,7 @@ export async function reviewFinalText(
     threshold: config.threshold,
     maxRounds: 1,
     signal: context.signal,
-    onRound: (report) => emitRound(run, 'final-text', context.scope, report),
+    onRound: (report) => emitRound(run, hook, context.scope, report),
   });
   const attempt = result.attempts[0]!;
   if (result.best && result.best.score >= config.threshold) return { passed: true };
@@ -108,5 +114,42 @@ export async function reviewFinalText(
   return {
     passed: false,
     reason: `withheld by --safety-check: ${attempt.critique?.veto ? 'vetoed' : `score ${attempt.score} below ${config.threshold}`}${problems ? ` (${problems})` : ''}`,
+  };
+}
+
+/**
+ * The before-execution safety review (issue 17 item 5, `dev --safety-check`): before the sandbox runs a
+ * program, the critic reviews the codebase against {@link safetyRubric}; a veto or a score below the threshold
+ * means the program is not run (`not-run`, the rule says why). Each codebase is reviewed once (by content); the
+ * syntax check, which runs none of the program, is not reviewed. Every review is a `self-correction` event
+ * with hook `before-execution`.
+ */
+export function reviewBeforeExecution(
+  run: JobRun,
+  runner: ProgramRunner,
+  config: SafetyCheckConfig,
+  context: { task: string; signal: AbortSignal },
+): ProgramRunner {
+  const reviews = new Map<string, Promise<{ passed: boolean; reason?: string }>>();
+  return async (files, entry, language, signal) => {
+    if (entry !== pythonCheckFile) {
+      const text = formatCodebase(files);
+      const key = createHash('sha256').update(text).digest('hex');
+      let review = reviews.get(key);
+      if (!review) {
+        review = reviewFinalText(run, text, config, { ...context, scope: `${language} ${entry}` }, 'before-execution');
+        reviews.set(key, review);
+      }
+      const verdict = await review;
+      if (!verdict.passed)
+        return {
+          outcome: 'not-run',
+          rule: (verdict.reason ?? 'vetoed').replace(/^withheld by --safety-check/, 'vetoed by the safety review'),
+          exitCode: null,
+          output: '',
+          durationMs: 0,
+        };
+    }
+    return runner(files, entry, language, signal);
   };
 }

@@ -28,7 +28,7 @@ import { printJobEnd } from '../run-job.js';
 import { runJobServed, serveOptions } from './serve.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand, teamsOptions } from '../define-command.js';
-import { parseSelfCorrect, selfCorrectOptions } from '../self-correct-options.js';
+import { parseSafetyCheck, parseSelfCorrect, safetyCheckOptions, selfCorrectOptions } from '../self-correct-options.js';
 
 function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOptions {
   const { teams, teamModels, profiles } = parseTeamsFlags(options, cwd, 1);
@@ -143,6 +143,8 @@ export const registerDev: Register = (program, ctx, run) => {
       ['--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)'],
       ...teamsOptions('proposals', 'id, temperature, persona, model, language, reviewRounds, testRounds'),
       ...selfCorrectOptions,
+      // --critic-model is in both lists
+      ...safetyCheckOptions.filter(([flag]) => !flag.startsWith('--critic-model')),
       ...planOptions,
       ...serveOptions,
     ],
@@ -155,11 +157,21 @@ export const registerDev: Register = (program, ctx, run) => {
       const flags = configFlags(options);
       const asTeams = runsAsTeams(teamOptions);
       const selfCorrect = parseSelfCorrect(options);
-      if (selfCorrect && asTeams)
-        throw new ConfigError({ key: 'selfCorrect', message: '--self-correct works on one team; drop --teams' });
+      const safetyCheck = parseSafetyCheck(options);
+      if ((selfCorrect || safetyCheck) && asTeams)
+        throw new ConfigError({
+          key: selfCorrect ? 'selfCorrect' : 'safetyCheck',
+          message: `${selfCorrect ? '--self-correct' : '--safety-check'} works on one team; drop --teams`,
+        });
       const config: DevJobConfig | CrossTeamJobConfig = asTeams
         ? { kind: 'cross-team', ...chain, teamOptions, flags }
-        : { kind: 'dev', ...chain, ...(selfCorrect ? { selfCorrect } : {}), flags };
+        : {
+            kind: 'dev',
+            ...chain,
+            ...(selfCorrect ? { selfCorrect } : {}),
+            ...(safetyCheck ? { safetyCheck } : {}),
+            flags,
+          };
       return planOrRun(ctx, out, options, config, async () => {
         config.outDir = prepareOutputDir(
           ctx.cwd,
