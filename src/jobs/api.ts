@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { z } from 'zod';
 import { defaultRoles, roleBookInputSchema, type Role } from '../agents/index.js';
 import { prepareOutputDir } from '../common/index.js';
 import { formatFirstIssue } from '../config/index.js';
@@ -189,7 +190,7 @@ export function runNetwork(options: NetworkRunOptions): RunHandle<JobResult<NetS
       ...(options.pruneInputs ? { pruneInputs: true } : {}),
       ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
       ...(options.allowUnsafeSandbox ? { unsafeNoSandbox: true } : {}),
-      ...(options.safetyCheck ? { safetyCheck: safetyCheckSchema.parse(options.safetyCheck) } : {}),
+      ...(options.safetyCheck ? { safetyCheck: checked('safetyCheck', safetyCheckSchema, options.safetyCheck) } : {}),
     }),
   );
 }
@@ -224,6 +225,14 @@ export interface ChainRunOptions extends RunOptions {
   safetyCheck?: { threshold?: number; criticModel?: string };
 }
 
+/** An option checked by its schema; a bad value is a one-line configuration error. */
+function checked<T>(key: string, schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = formatFirstIssue(parsed.error, value);
+  throw new ConfigError({ key, message: `${key}${issue.key ? `.${issue.key}` : ''}: ${issue.message}` });
+}
+
 function chainConfig(options: ChainRunOptions) {
   const roles = roleBookInputSchema.safeParse(options.roles ?? {});
   if (!roles.success) {
@@ -238,8 +247,8 @@ function chainConfig(options: ChainRunOptions) {
     roles: { ...defaultRoles, ...roles.data },
     ...(options.initial ? { initial: options.initial } : {}),
     ...(options.sanitizeInputs ? { sanitizeInputs: true } : {}),
-    ...(options.selfCorrect ? { selfCorrect: selfCorrectSchema.parse(options.selfCorrect) } : {}),
-    ...(options.safetyCheck ? { safetyCheck: safetyCheckSchema.parse(options.safetyCheck) } : {}),
+    ...(options.selfCorrect ? { selfCorrect: checked('selfCorrect', selfCorrectSchema, options.selfCorrect) } : {}),
+    ...(options.safetyCheck ? { safetyCheck: checked('safetyCheck', safetyCheckSchema, options.safetyCheck) } : {}),
     unsafeNoSandbox: options.allowUnsafeSandbox === true,
     ...(options.cache ? { cache: true } : {}),
     flags: toFlags(options),

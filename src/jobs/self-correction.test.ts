@@ -177,3 +177,12 @@ describe('dev --safety-check: a safety review before execution that can veto', (
     expect(result.summary.test?.outcome).toBe('exited-ok');
   });
 });
+
+describe('bad self-correction settings', () => {
+  it('are a one-line configuration error', async () => {
+    const handle = runChain({ task: 't', model: 'sim', cwd: tempDir(), env: {}, selfCorrect: { rounds: 0 } });
+    const error = (await handle.result.catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/^selfCorrect\.rounds: .+$/);
+    expect(error.message).not.toContain('\n');
+  });
+});
