@@ -32,6 +32,7 @@ import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
 import type { RunStatus } from '../store/index.js';
 import { closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
+import { reviewFinalText, safetyCheckSchema } from './self-correction.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 import type { CodeMetrics } from '../metrics/index.js';
@@ -63,6 +64,8 @@ export const netJobSchema = z.object({
   /** Where results are written; none when absent. */
   outDir: z.string().optional(),
   flags: flagsSchema,
+  /** Review the final answer for harmful content and jailbreaks before showing it (`--safety-check`). */
+  safetyCheck: safetyCheckSchema.optional(),
   /** Answer model calls from other runs' identical requests in the store. */
   cache: z.boolean().optional(),
   /** Run generated code on the host when there is no sandbox (dangerous). */
@@ -329,13 +332,24 @@ export async function runNetJob(
           });
       },
     }).finally(closeQueue);
-    const answer = result.final;
+    const reviewed =
+      config.safetyCheck && result.final !== undefined && result.status !== 'stopped' && result.status !== 'aborted'
+        ? await reviewFinalText(run, result.final, config.safetyCheck, {
+            task: config.task,
+            scope: 'answer',
+            signal: environment.signal,
+          })
+        : undefined;
+    // a withheld answer is neither shown, nor written, nor run
+    const answer = reviewed?.passed === false ? undefined : result.final;
     const code =
       config.taskType === 'code' && answer !== undefined
         ? await runCodeAnswer(answer, runtime.sandbox, environment.signal)
         : undefined;
     if (code?.files) await run.guard.checkOutput(code.files);
-    const written = config.outDir ? writeNetworkOutput(config.outDir, result, code?.files) : undefined;
+    const written = config.outDir
+      ? writeNetworkOutput(config.outDir, reviewed?.passed === false ? withheld(result) : result, code?.files)
+      : undefined;
     // the answer's run is reused: measuring runs nothing again
     const metrics =
       code && result.status !== 'stopped' && result.status !== 'aborted'
@@ -395,6 +409,7 @@ export async function runNetJob(
       makespanMs: Math.round(result.makespanMs),
     };
     const problems = [
+      ...(reviewed?.reason ? [reviewed.reason] : []),
       ...(code?.files && Object.keys(code.files).length === 0 ? ['the code answer holds no files'] : []),
       ...(summary.choice === null && answer !== undefined ? ['no answer letter (A–J) found in the answer'] : []),
     ];
@@ -409,6 +424,11 @@ export async function runNetJob(
       saved: `${result.outputs.size} of ${stats.nodes} nodes are done and saved`,
     });
   });
+}
+
+/** A network result whose answer was withheld: no answer, and no node text (the nodes' texts led to it). */
+function withheld(result: NetworkResult): NetworkResult {
+  return { ...result, final: undefined, outputs: new Map() };
 }
 
 /** Totals of the edges' exchanges and the merges of the nodes run in this session (and the final merge). */

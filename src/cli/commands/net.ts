@@ -11,6 +11,7 @@ import { configFlags } from '../global-options.js';
 import { addTopologyOptions, resolveGraph } from '../graph-options.js';
 import type { Register } from '../main.js';
 import { nonEmptyText } from '../parse-flags.js';
+import { parseSafetyCheck, safetyCheckOptions } from '../self-correct-options.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand } from '../define-command.js';
 import { formatMetricsLines, printable } from '../format.js';
@@ -91,6 +92,7 @@ export const registerNet: Register = (program, ctx, run) => {
       ['--unsafe-no-sandbox', 'code networks: run the result on the host when no sandbox is available (dangerous)'],
       ['--queue <url>', 'send nodes to `crosstalk worker`s through BullMQ: redis://[user:pass@]host[:port][/db]'],
       ['--strict', 'a failed node skips every node after it (default: a node runs with the inputs that finished)'],
+      ...safetyCheckOptions,
       ...planOptions,
       ...serveOptions,
     ],
@@ -124,6 +126,8 @@ export const registerNet: Register = (program, ctx, run) => {
         unsafeNoSandbox: options.unsafeNoSandbox === true,
         ...(options.strict === true ? { strict: true } : {}),
       };
+      const safetyCheck = parseSafetyCheck(options);
+      if (safetyCheck) config.safetyCheck = safetyCheck;
       return planOrRun(ctx, out, options, config, async () => {
         config.outDir = prepareOutputDir(
           ctx.cwd,
