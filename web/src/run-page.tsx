@@ -7,27 +7,9 @@ import { largeGraph } from './layout';
 import { OverviewCanvas } from './overview-canvas';
 import { Timeline } from './timeline';
 import { NodePanel } from './node-panel';
+import { ReplayBar, useReplay } from './replay-bar';
+import { stateAfter } from '../../src/serve/replay';
 import type { RunDetail, RunUsage, StepState, StoredEvent, Usage } from './types';
-
-/** The state an event puts its step in, if it names one. */
-function stateAfter(event: StoredEvent): { id: string; state: StepState } | undefined {
-  const step = event.step as { id?: string } | undefined;
-  if (!step?.id) return undefined;
-  switch (event.type) {
-    case 'step-started':
-      return { id: step.id, state: 'running' };
-    case 'step-finished':
-      return { id: step.id, state: 'done' };
-    case 'step-failed':
-      return { id: step.id, state: event.willRetry ? 'running' : 'failed' };
-    case 'step-skipped':
-      return { id: step.id, state: 'skipped' };
-    default:
-      return undefined;
-  }
-}
-
-const replaySpeeds = [1, 10, 100];
 
 /** A run: its header and totals, the network by layers (or its steps), decisions, usage, and the node panel. */
 export function RunPage({ runId }: { runId: string }) {
@@ -40,7 +22,6 @@ export function RunPage({ runId }: { runId: string }) {
     ended: false,
   });
   const [timelineOpen, setTimelineOpen] = useState(false);
-  const [replay, setReplay] = useState<{ speed: number; running: boolean } | undefined>();
   const pending = useRef(new Map<string, StepState>());
   const flushTimer = useRef<number | undefined>(undefined);
   const stopStream = useRef<(() => void) | undefined>(undefined);
@@ -86,7 +67,7 @@ export function RunPage({ runId }: { runId: string }) {
         (event) => {
           events++;
           const change = stateAfter(event);
-          if (change) pending.current.set(change.id, change.state);
+          if (change) pending.current.set(change.id, change.state as StepState);
           if (flushTimer.current === undefined) flushTimer.current = window.setTimeout(flush, 100);
           if (event.type === 'progress')
             setLive((l) => ({ ...l, calls: event.calls as number, tokens: event.tokens as number }));
@@ -96,7 +77,6 @@ export function RunPage({ runId }: { runId: string }) {
         () => {
           flush();
           setLive((l) => ({ ...l, events, ended: true }));
-          setReplay((r) => (r ? { ...r, running: false } : r));
           if (speed === undefined) void load();
         },
       );
@@ -117,29 +97,20 @@ export function RunPage({ runId }: { runId: string }) {
     };
   }, [load, follow]);
 
-  const startReplay = (speed: number) => {
-    if (!detail) return;
-    pending.current = new Map();
-    setStates(new Map(detail.steps.map((s) => [s.id, 'waiting' as StepState])));
-    setReplay({ speed, running: true });
-    follow(speed);
-  };
-  const stopReplay = () => {
-    stopStream.current?.();
-    flush();
-    setReplay((r) => (r ? { ...r, running: false } : r));
-  };
+  const stepIds = useMemo(() => detail?.steps.map((s) => s.id) ?? [], [detail]);
+  const { states: replayStates, controls: replayControls } = useReplay(runId, stepIds);
+  const shown = replayStates ?? states;
 
   const counts = useMemo(() => {
     const c: Record<string, number> = {};
-    for (const [id, s] of states) if (!id.startsWith('checkpoint/')) c[s] = (c[s] ?? 0) + 1;
+    for (const [id, s] of shown) if (!id.startsWith('checkpoint/')) c[s] = (c[s] ?? 0) + 1;
     return c;
-  }, [states]);
+  }, [shown]);
 
   if (error) return <p className="error">{error}</p>;
   if (!detail) return <p className="note">loading…</p>;
   const { run } = detail;
-  const stepById = new Map(detail.steps.map((s) => [s.id, { ...s, state: states.get(s.id) ?? s.state }]));
+  const stepById = new Map(detail.steps.map((s) => [s.id, { ...s, state: shown.get(s.id) ?? s.state }]));
   const shownSteps = detail.steps.filter((s) => !s.id.startsWith('checkpoint/'));
   return (
     <main className="run">
@@ -166,21 +137,7 @@ export function RunPage({ runId }: { runId: string }) {
             </span>
           ))}
         </p>
-        {run.status !== 'running' && (
-          <div className="replay">
-            replay:{' '}
-            {replaySpeeds.map((s) => (
-              <button type="button" key={s} onClick={() => startReplay(s)} disabled={replay?.running}>
-                {s}×
-              </button>
-            ))}
-            {replay?.running && (
-              <button type="button" onClick={stopReplay}>
-                stop
-              </button>
-            )}
-          </div>
-        )}
+        {run.status !== 'running' && <ReplayBar controls={replayControls} />}
       </section>
       <div className="run-body">
         <section className="main-col">
@@ -188,9 +145,9 @@ export function RunPage({ runId }: { runId: string }) {
             <>
               <NodeSearch ids={detail.graph.nodes.map((n) => n.id)} onSelect={setSelected} />
               {detail.graph.nodes.length > largeGraph ? (
-                <OverviewCanvas graph={detail.graph} states={states} selected={selected} onSelect={setSelected} />
+                <OverviewCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
               ) : (
-                <GraphCanvas graph={detail.graph} states={states} selected={selected} onSelect={setSelected} />
+                <GraphCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
               )}
             </>
           ) : (
@@ -199,10 +156,10 @@ export function RunPage({ runId }: { runId: string }) {
                 <li key={s.id}>
                   <button
                     type="button"
-                    className={`step-row step-${states.get(s.id) ?? s.state}`}
+                    className={`step-row step-${shown.get(s.id) ?? s.state}`}
                     onClick={() => setSelected(s.id)}
                   >
-                    {s.id} <span className="badge">{states.get(s.id) ?? s.state}</span>
+                    {s.id} <span className="badge">{shown.get(s.id) ?? s.state}</span>
                   </button>
                 </li>
               ))}
