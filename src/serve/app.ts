@@ -127,7 +127,9 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
       if (!Number.isInteger(after) || after < 0) return badRequest(c, 'after must be a sequence number');
       const limit = Number(c.req.query('limit') ?? 10_000);
       if (!Number.isInteger(limit) || limit < 1) return badRequest(c, 'limit must be a whole number of at least 1');
-      return c.json({ events: runEvents(store, id, after, limit) });
+      const types = c.req.query('type')?.split(',').filter(Boolean);
+      const events = runEvents(store, id, after, limit);
+      return c.json({ events: types?.length ? events.filter((e) => types.includes(e.type)) : events });
     }),
   );
 

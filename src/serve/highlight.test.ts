@@ -38,11 +38,7 @@ describe('the artifact highlighter', () => {
 
   it('splits an artifact into prose and fenced code with its language', () => {
     const parts = artifactParts('Here it is:\n```python\nprint(1)\n```\nDone.');
-    expect(parts).toEqual([
-      { text: 'Here it is:\n' },
-      { language: 'python', text: 'print(1)\n' },
-      { text: '\nDone.' },
-    ]);
+    expect(parts).toEqual([{ text: 'Here it is:\n' }, { language: 'python', text: 'print(1)\n' }, { text: '\nDone.' }]);
     expect(artifactParts('import os\nprint(os.getcwd())')[0]!.language).toBe('python');
     expect(guessLanguage('A haiku about rivers.')).toBeUndefined();
   });

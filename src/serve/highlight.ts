@@ -12,13 +12,17 @@ export type CodeLanguage = 'python' | 'javascript';
 
 const keywords: Record<CodeLanguage, ReadonlySet<string>> = {
   python: new Set(
-    ('and as assert async await break class continue def del elif else except False finally for from global if ' +
-      'import in is lambda None nonlocal not or pass raise return True try while with yield self').split(' '),
+    (
+      'and as assert async await break class continue def del elif else except False finally for from global if ' +
+      'import in is lambda None nonlocal not or pass raise return True try while with yield self'
+    ).split(' '),
   ),
   javascript: new Set(
-    ('async await break case catch class const continue default delete do else export extends false finally for ' +
+    (
+      'async await break case catch class const continue default delete do else export extends false finally for ' +
       'from function if import in instanceof let new null of return static super switch this throw true try ' +
-      'typeof undefined var void while yield interface type enum implements').split(' '),
+      'typeof undefined var void while yield interface type enum implements'
+    ).split(' '),
   ),
 };
 

@@ -34,7 +34,9 @@ export function lineDiff(before: string, after: string): DiffLine[] {
     for (let i = x.length - 1; i >= 0; i--)
       for (let j = y.length - 1; j >= 0; j--)
         lcs[i * width + j] =
-          x[i] === y[j] ? lcs[(i + 1) * width + j + 1]! + 1 : Math.max(lcs[(i + 1) * width + j]!, lcs[i * width + j + 1]!);
+          x[i] === y[j]
+            ? lcs[(i + 1) * width + j + 1]! + 1
+            : Math.max(lcs[(i + 1) * width + j]!, lcs[i * width + j + 1]!);
     let i = 0;
     let j = 0;
     while (i < x.length && j < y.length) {

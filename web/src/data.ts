@@ -10,8 +10,8 @@ export interface DataSource {
   usage(id: string): Promise<RunUsage>;
   /** Every journaled call of a run. */
   allCalls(id: string): Promise<CallView[]>;
-  /** The run's stored events, in order. */
-  events(id: string): Promise<StoredEvent[]>;
+  /** The run's stored events, in order (only those of the given types, when some are). */
+  events(id: string, types?: readonly string[]): Promise<StoredEvent[]>;
   /** A network node's calls grouped by incoming edge, merges apart. */
   dialogue(id: string, node: string): Promise<NodeDialogue<CallView>>;
   artifact(id: string, step: string): Promise<string | undefined>;
@@ -41,8 +41,11 @@ const serverSource: DataSource = {
   },
   usage: (id) => getJson<RunUsage>(`api/runs/${encodeURIComponent(id)}/usage`),
   allCalls: async (id) => (await getJson<{ calls: CallView[] }>(`api/runs/${encodeURIComponent(id)}/calls`)).calls,
-  events: async (id) =>
-    (await getJson<{ events: StoredEvent[] }>(`api/runs/${encodeURIComponent(id)}/events?limit=1000000`)).events,
+  events: async (id, types) => {
+    const only = types?.length ? `&type=${encodeURIComponent(types.join(','))}` : '';
+    const path = `api/runs/${encodeURIComponent(id)}/events?limit=1000000${only}`;
+    return (await getJson<{ events: StoredEvent[] }>(path)).events;
+  },
   dialogue: (id, node) =>
     getJson<NodeDialogue<CallView>>(`api/runs/${encodeURIComponent(id)}/dialogue?node=${encodeURIComponent(node)}`),
   async artifact(id, step) {
@@ -71,7 +74,7 @@ function embeddedSource(data: EmbeddedRun): DataSource {
     calls: async (_id, scope) => data.calls.filter((c) => c.scope === scope),
     usage: async () => data.usage,
     allCalls: async () => data.calls,
-    events: async () => data.events,
+    events: async (_id, types) => (types?.length ? data.events.filter((e) => types.includes(e.type)) : data.events),
     async dialogue(_id, node) {
       const from = (data.detail.graph?.edges ?? []).filter((e) => e.to === node).map((e) => e.from);
       const predecessors = new Map(
