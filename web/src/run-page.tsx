@@ -9,6 +9,7 @@ import { Timeline } from './timeline';
 import { NodePanel } from './node-panel';
 import { ReplayBar, useReplay } from './replay-bar';
 import { stateAfter } from '../../src/serve/replay';
+import { mergeTree, type MergeTreeNode } from '../../src/serve/merge-tree';
 import type { RunDetail, RunUsage, StepState, StoredEvent, Usage } from './types';
 
 /** A run: its header and totals, the network by layers (or its steps), decisions, usage, and the node panel. */
@@ -249,10 +250,34 @@ function Decisions({ decisions }: { decisions: StoredEvent[] }) {
                 </li>
               ))}
             </ul>
+            <MergeTree groups={(d.groups ?? []) as string[][]} scores={scores} />
           </div>
         );
       })}
     </section>
+  );
+}
+
+/** A decision's merge tree: which proposals (and earlier merges) each merge took in, the result at the root. */
+function MergeTree({ groups, scores }: { groups: string[][]; scores: Record<string, number> }) {
+  const root = mergeTree(groups);
+  if (!root) return null;
+  const item = (node: MergeTreeNode | string): React.ReactNode =>
+    typeof node === 'string' ? (
+      <li key={node} className="merge-leaf">
+        {node}
+        {scores[node] !== undefined ? ` (${scores[node]!.toFixed(3)})` : ''}
+      </li>
+    ) : (
+      <li key={node.id}>
+        <strong>{node.id}</strong> ←<ul className="merge-tree">{node.inputs.map(item)}</ul>
+      </li>
+    );
+  return (
+    <div data-testid="merge-tree">
+      merge tree:
+      <ul className="merge-tree">{item(root)}</ul>
+    </div>
   );
 }
 
