@@ -188,6 +188,10 @@ describe.skipIf(!existsSync(chromiumPath))('a cross-team run page in Chromium', 
     const pruned = page.locator('[data-testid=verdict].pruned');
     expect(await pruned.count()).toBe(3);
     expect(await pruned.first().textContent()).toMatch(/pruned: score [\d.]+ below the lowest kept/);
+    // each decision's merge tree: the kept proposals merged into one
+    const trees = page.getByTestId('merge-tree');
+    expect(await trees.count()).toBeGreaterThan(0);
+    expect(await trees.first().textContent()).toMatch(/merge-1\.1 ←.*team\d \([\d.]+\).*team\d \([\d.]+\)/);
     await lanes.first().locator('button.lane-cell').first().click();
     await page.locator('[data-testid=node-panel] li.turn').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(shotsDir(cwd), 'viewer-lanes.png') });
