@@ -127,7 +127,12 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
     withStore(c, (store) => {
       const detail = runDetail(store, c.req.param('id'));
       if (!detail) return notFound(c, `no run '${c.req.param('id')}'`);
-      return c.json({ ...detail, live: options.live?.get(c.req.param('id')) !== undefined });
+      return c.json({
+        ...detail,
+        live: options.live?.get(c.req.param('id')) !== undefined,
+        // the page offers resuming a stopped run when this server may do it
+        canResume: Boolean(options.allowControl && options.resume),
+      });
     }),
   );
 

@@ -107,3 +107,41 @@ describe.skipIf(!existsSync(chromiumPath))('replaying a finished run in Chromium
     expect(pageErrors).toEqual([]);
   }, 120_000);
 });
+
+describe.skipIf(!existsSync(chromiumPath))('resuming a stopped run from the page in Chromium', () => {
+  it('offers a new budget under --allow-control and follows the resumed run to completion', async () => {
+    const cwd = tempDir('crosstalk-viewer-');
+    const net = await runInProcess(
+      [
+        'net',
+        'Write a haiku.',
+        '--topology',
+        'chain',
+        '--agents',
+        '4',
+        '--model',
+        'sim',
+        '--max-tokens',
+        '2500',
+      ].concat(['--out', 'n', '--json']),
+      { cwd },
+    );
+    const runId = (JSON.parse(net.stdout) as { runId: string }).runId;
+    const viewer = await startViewer({ storePath: join(cwd, '.crosstalk/runs.db'), allowControl: true });
+    onTestFinished(() => viewer.close());
+    const browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${viewer.url}#/runs/${runId}`);
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('stopped-budget');
+    const nodes = page.locator('[data-testid=graph-node]');
+    const states = () => nodes.evaluateAll((ns) => ns.map((n) => n.getAttribute('data-state')));
+    expect((await states()).filter((s) => s === 'done').length).toBeLessThan(4);
+    await page.getByTestId('resume-tokens').fill('100000');
+    await page.getByTestId('resume-button').click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('completed');
+    await expect.poll(states, { timeout: 30_000 }).toEqual(['done', 'done', 'done', 'done']);
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+});

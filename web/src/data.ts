@@ -15,6 +15,8 @@ export interface DataSource {
   /** A network node's calls grouped by incoming edge, merges apart. */
   dialogue(id: string, node: string): Promise<NodeDialogue<CallView>>;
   artifact(id: string, step: string): Promise<string | undefined>;
+  /** Resumes a stopped run with new limits (a server started with `--allow-control`); rejects with its message. */
+  resume(id: string, limits: { budgetUsd?: number; maxTokens?: number }): Promise<void>;
   /** Streams a run's events from its start (at `speed` times the recorded pace if given); returns a stop function. */
   stream(id: string, speed: number | undefined, onEvent: (e: StoredEvent) => void, onEnd: () => void): () => void;
 }
@@ -53,6 +55,17 @@ const serverSource: DataSource = {
     if (!response.ok) return undefined;
     return ((await response.json()) as { content: string }).content;
   },
+  async resume(id, limits) {
+    const response = await fetch(`api/runs/${encodeURIComponent(id)}/resume`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(limits),
+    });
+    if (!response.ok) {
+      const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+      throw new Error(body.error?.message ?? `${response.status} ${response.statusText}`);
+    }
+  },
   stream(id, speed, onEvent, onEnd) {
     const source = new EventSource(
       `api/runs/${encodeURIComponent(id)}/stream${speed !== undefined ? `?speed=${speed}` : ''}`,
@@ -86,6 +99,9 @@ function embeddedSource(data: EmbeddedRun): DataSource {
       );
     },
     artifact: async (_id, step) => data.artifacts[step],
+    resume: async () => {
+      throw new Error('an exported page cannot resume its run');
+    },
     stream(_id, speed, onEvent, onEnd) {
       let stopped = false;
       const timers: number[] = [];

@@ -139,6 +139,18 @@ export function RunPage({ runId }: { runId: string }) {
           ))}
         </p>
         {run.status !== 'running' && <ReplayBar controls={replayControls} />}
+        {detail.canResume && resumable.has(run.status) && (
+          <ResumeForm
+            runId={run.id}
+            onResumed={() =>
+              load().then((d) => {
+                if (!d) return;
+                setStates(new Map(d.steps.map((s) => [s.id, s.state])));
+                follow(undefined);
+              })
+            }
+          />
+        )}
       </section>
       <div className="run-body">
         <section className="main-col">
@@ -196,6 +208,50 @@ export function RunPage({ runId }: { runId: string }) {
         )}
       </div>
     </main>
+  );
+}
+
+/** Statuses of runs that may be resumed. */
+const resumable = new Set(['stopped-budget', 'interrupted', 'failed', 'partial']);
+
+/** Resumes a stopped run with a new budget (dollars and/or tokens; empty keeps the stored limit). */
+function ResumeForm({ runId, onResumed }: { runId: string; onResumed: () => void }) {
+  const [usd, setUsd] = useState('');
+  const [tokens, setTokens] = useState('');
+  const [message, setMessage] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      className="resume"
+      data-testid="resume"
+      onSubmit={(event) => {
+        event.preventDefault();
+        setBusy(true);
+        setMessage(undefined);
+        data
+          .resume(runId, {
+            ...(usd.trim() ? { budgetUsd: Number(usd) } : {}),
+            ...(tokens.trim() ? { maxTokens: Number(tokens) } : {}),
+          })
+          .then(onResumed, (e: Error) => setMessage(e.message))
+          .finally(() => setBusy(false));
+      }}
+    >
+      resume with budget: ${' '}
+      <input aria-label="budget in dollars" size={6} value={usd} onChange={(e) => setUsd(e.currentTarget.value)} />{' '}
+      tokens{' '}
+      <input
+        aria-label="budget in tokens"
+        data-testid="resume-tokens"
+        size={8}
+        value={tokens}
+        onChange={(e) => setTokens(e.currentTarget.value)}
+      />{' '}
+      <button type="submit" disabled={busy} data-testid="resume-button">
+        resume
+      </button>
+      {message && <span className="error"> {message}</span>}
+    </form>
   );
 }
 

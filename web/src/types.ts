@@ -64,6 +64,8 @@ export interface RunDetail {
   segments: string[];
   teamSteps: Array<{ team: string; phase: string; segment: string; state: StepState }>;
   live?: boolean;
+  /** The server resumes stopped runs (`--allow-control`). */
+  canResume?: boolean;
 }
 
 export interface RunUsage {
