@@ -52,7 +52,9 @@ describe.skipIf(!existsSync(chromiumPath))('replaying a finished run in Chromium
     await page.getByTestId('replay-1x').click();
     const slider = page.getByTestId('replay-slider');
     const position = page.getByTestId('replay-position');
-    // scrubbing to the start: every node waiting again
+    // scrubbing (which pauses) to the end, then to the start: every node waiting again
+    await slider.fill(String(events.length));
+    await page.getByTestId('replay-play').waitFor();
     await slider.fill('0');
     await expect.poll(() => position.textContent()).toMatch(new RegExp(`^0 / ${events.length} events`));
     expect(await states()).toEqual(['waiting', 'waiting', 'waiting', 'waiting']);
