@@ -5,7 +5,7 @@ import { readRunEvents } from '../jobs/index.js';
 import type { RunStore } from '../store/index.js';
 import { hostName, isLoopback, presentedToken, tokenMatches } from './guard.js';
 import type { LiveRuns } from './live-runs.js';
-import { CallIndexCache, listRunViews, nodeDialogue, runDetail, runEvents, stepArtifact } from './run-data.js';
+import { CallIndexCache, RunDetailCache, listRunViews, nodeDialogue, runEvents, stepArtifact } from './run-data.js';
 import type { ViewerResume } from './resume.js';
 import { readWebFile } from './static-files.js';
 import { z } from 'zod';
@@ -67,6 +67,7 @@ const csp = [
 export function createViewerApp(options: ViewerAppOptions): Hono {
   const app = new Hono();
   const callIndex = new CallIndexCache();
+  const details = new RunDetailCache();
   const boundLoopback = options.boundHost === undefined || isLoopback(options.boundHost);
 
   app.use('*', async (c, next) => {
@@ -125,7 +126,7 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
 
   app.get('/api/runs/:id', (c) =>
     withStore(c, (store) => {
-      const detail = runDetail(store, c.req.param('id'));
+      const detail = details.get(store, c.req.param('id'));
       if (!detail) return notFound(c, `no run '${c.req.param('id')}'`);
       return c.json({
         ...detail,

@@ -2,6 +2,7 @@ import { callScope, storedEvent, viewJson, viewRun, type StoredEvent } from '../
 import { graphSpecSchema, toDag, topologicalLayers, criticalPath } from '../graph/index.js';
 import type { CallRecord, RunRecord, RunStore, StepRecord } from '../store/index.js';
 import { groupNodeDialogue, type NodeDialogue } from './dialogue.js';
+import { checksByStep } from './step-events.js';
 
 /** Filters of the runs list. */
 export interface RunFilter {
@@ -68,6 +69,8 @@ export interface RunDetail {
   segments: string[];
   /** Cross-team runs: each team's phases, with the segment they ran in and their latest state. */
   teamSteps: TeamStep[];
+  /** Each step's sandbox runs and guard findings (`sandbox-result`, `guard-finding` events), for steps that have any. */
+  checks: Record<string, StoredEvent[]>;
 }
 
 /** One phase of one team in a cross-team run. */
@@ -170,7 +173,13 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
   const segments: string[] = [];
   const teamSteps = new Map<string, TeamStep>();
   let segment: string | undefined;
-  for (const e of store.listEvents(id)) {
+  const events = store.listEvents(id);
+  const checks = checksByStep(
+    events.flatMap((e) =>
+      e.type === 'sandbox-result' || e.type === 'guard-finding' || e.type.startsWith('step-') ? [storedEvent(e)] : [],
+    ),
+  );
+  for (const e of events) {
     if (e.type === 'decision') decisions.push(storedEvent(e));
     const step = (e.data as { step?: { kind?: unknown; id?: unknown; team?: unknown } } | null)?.step;
     if (!step || typeof step.id !== 'string') continue;
@@ -194,6 +203,7 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
     teams: [...teams].sort(),
     segments,
     teamSteps: [...teamSteps.values()],
+    checks: Object.fromEntries(checks),
   };
 }
 
@@ -248,6 +258,31 @@ export function usageOf(calls: readonly CallView[]): RunUsage {
     }
   }
   return usage;
+}
+
+/**
+ * Keeps the page data of the few finished runs last asked for: a 1,000-node run's page reads thousands of events;
+ * a finished run does not change (its stamp — status, last update, finish — says when it did, e.g. on resume).
+ */
+export class RunDetailCache {
+  private readonly entries = new Map<string, { stamp: string; detail: RunDetail }>();
+  constructor(private readonly capacity = 8) {}
+
+  /** The run's page data, or undefined when there is no such run. */
+  get(store: RunStore, id: string): RunDetail | undefined {
+    const run = store.getRun(id);
+    if (!run) return undefined;
+    const stamp = `${run.status}:${run.updatedAt}:${run.finishedAt}`;
+    const cached = this.entries.get(id);
+    if (cached?.stamp === stamp) return cached.detail;
+    const detail = runDetail(store, id);
+    if (detail && run.status !== 'running') {
+      this.entries.delete(id);
+      this.entries.set(id, { stamp, detail });
+      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return detail;
+  }
 }
 
 /** A run's calls read once: all of them, by scope, and their usage. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventsOfStep } from './step-events.js';
+import { checksByStep } from './step-events.js';
 
 const step = (id: string) => ({ kind: 'phase', id });
 const events = [
@@ -13,11 +13,20 @@ const events = [
   { type: 'sandbox-result', seq: 8, scope: 'review' },
 ];
 
-describe('eventsOfStep', () => {
-  it('gives each step the sandbox runs and guard findings that came while it ran, or that name it', () => {
-    expect(eventsOfStep(events, 'coding').map((e) => e.seq)).toEqual([2]);
-    expect(eventsOfStep(events, 'testing').map((e) => e.seq)).toEqual([5]);
-    expect(eventsOfStep(events, 'review').map((e) => e.seq)).toEqual([8]);
-    expect(eventsOfStep(events, 'other')).toEqual([]);
+describe('checksByStep', () => {
+  it('gives each step the sandbox runs and guard findings that came while it ran (the innermost, or the one named)', () => {
+    const checks = checksByStep([
+      ...events,
+      { type: 'step-started', seq: 9, step: step('review') },
+      { type: 'step-started', seq: 10, step: step('inner') },
+      { type: 'guard-finding', seq: 11, scope: 'output' },
+      { type: 'sandbox-result', seq: 12, scope: 'review' },
+    ]);
+    const seqs = (id: string) => (checks.get(id) ?? []).map((e) => e.seq);
+    expect(seqs('coding')).toEqual([2]);
+    expect(seqs('testing')).toEqual([5]);
+    // seq 7 and 8 came while nothing ran
+    expect(seqs('inner')).toEqual([11]);
+    expect(seqs('review')).toEqual([12]);
   });
 });

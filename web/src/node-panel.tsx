@@ -1,5 +1,4 @@
 import { useEffect, useMemo, useState } from 'react';
-import { eventsOfStep, stepDetailTypes, stepStateTypes } from '../../src/serve/step-events';
 import { ArtifactText, type ArtifactVersion, StepChecks, VersionDiff } from './artifact-views';
 import { data } from './data';
 import { cost } from './format';
@@ -16,6 +15,8 @@ export function NodePanel(props: {
   runId: string;
   stepId: string;
   step: StepView | undefined;
+  /** The step's sandbox runs and guard findings. */
+  checks: StoredEvent[];
   /** The step is a network node: its calls are shown by incoming edge. */
   isNode: boolean;
   onClose: () => void;
@@ -25,7 +26,6 @@ export function NodePanel(props: {
   const [dialogue, setDialogue] = useState<NodeDialogue<CallView> | undefined>();
   const [artifact, setArtifact] = useState<string | undefined>();
   const [inputs, setInputs] = useState<ReadonlyMap<string, string>>(new Map());
-  const [checks, setChecks] = useState<StoredEvent[]>([]);
   const state = step?.state ?? 'waiting';
   // biome-ignore lint/correctness/useExhaustiveDependencies: read again when the step's state changes (live runs)
   useEffect(() => {
@@ -43,10 +43,6 @@ export function NodePanel(props: {
       });
     else data.calls(runId, stepId).then((c) => !stop && setCalls(c));
     data.artifact(runId, stepId).then((a) => !stop && setArtifact(a));
-    data.events(runId, [...stepStateTypes, ...stepDetailTypes]).then(
-      (events) => !stop && setChecks(eventsOfStep(events, stepId)),
-      () => {},
-    );
     return () => {
       stop = true;
     };
@@ -114,7 +110,7 @@ export function NodePanel(props: {
           <VersionDiff key={`${stepId}:${versions.length}`} versions={versions} />
         </details>
       )}
-      <StepChecks events={checks} />
+      <StepChecks events={props.checks} />
     </aside>
   );
 }

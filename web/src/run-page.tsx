@@ -202,6 +202,7 @@ export function RunPage({ runId }: { runId: string }) {
             runId={run.id}
             stepId={selected}
             step={stepById.get(selected)}
+            checks={detail.checks?.[selected] ?? []}
             isNode={detail.graph?.nodes.some((n) => n.id === selected) ?? false}
             onClose={() => setSelected(undefined)}
           />
@@ -258,6 +259,8 @@ function ResumeForm({ runId, onResumed }: { runId: string; onResumed: () => void
 /** Opens a node by its id: the quick way to a node of a large graph. */
 function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) => void }) {
   const [text, setText] = useState('');
+  // the suggestions (a thousand options for a large network) are built once the field is first used, not on load
+  const [used, setUsed] = useState(false);
   const known = useMemo(() => new Set(ids), [ids]);
   return (
     <form
@@ -271,10 +274,11 @@ function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) =
         data-testid="node-search"
         list="node-ids"
         placeholder="open node…"
+        onFocus={() => setUsed(true)}
         value={text}
         onChange={(e) => setText(e.target.value)}
       />
-      {ids.length <= 2000 && (
+      {used && ids.length <= 2000 && (
         <datalist id="node-ids">
           {ids.map((id) => (
             <option key={id} value={id} />
