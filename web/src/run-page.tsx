@@ -100,7 +100,13 @@ export function RunPage({ runId }: { runId: string }) {
 
   const stepIds = useMemo(() => detail?.steps.map((s) => s.id) ?? [], [detail]);
   const { states: replayStates, controls: replayControls } = useReplay(runId, stepIds);
-  const shown = replayStates ?? states;
+  // a step the resumed run answered from its journal finishes as `replayed` in a replay too (it is done only then)
+  const shown = useMemo(() => {
+    if (!replayStates) return states;
+    const replayed = detail?.steps.filter((st) => st.state === 'replayed') ?? [];
+    for (const st of replayed) if (replayStates.get(st.id) === 'done') replayStates.set(st.id, 'replayed');
+    return replayStates;
+  }, [replayStates, states, detail]);
 
   const counts = useMemo(() => {
     const c: Record<string, number> = {};
