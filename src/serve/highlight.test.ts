@@ -27,9 +27,11 @@ describe('the artifact highlighter', () => {
   });
 
   it('finds JavaScript comments, template strings and keywords, but not property names', () => {
-    expect(kinds('const s = `a ${b}`; /* note */ obj.return // end', 'javascript')).toEqual([
+    // a template literal with a placeholder, as JavaScript source
+    const template = '`a $' + '{b}`';
+    expect(kinds(`const s = ${template}; /* note */ obj.return // end`, 'javascript')).toEqual([
       'keyword:const',
-      'string:`a ${b}`',
+      `string:${template}`,
       'comment:/* note */',
       'comment:// end',
     ]);
