@@ -178,6 +178,8 @@ export interface SandboxResultEvent extends EventBase {
   rule: string;
   exitCode: number | null;
   durationMs: number;
+  /** The program's output (standard output and error), its last 4,000 characters. */
+  output?: string;
 }
 
 /**

@@ -179,6 +179,7 @@ export async function openJob(
           rule: outcome.rule,
           exitCode: outcome.exitCode,
           durationMs: outcome.durationMs,
+          ...(outcome.output ? { output: outcome.output.slice(-4000) } : {}),
         }),
       logger: {
         info: (message) => current.emit({ type: 'note', level: 'info', message }),
