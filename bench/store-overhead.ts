@@ -472,6 +472,6 @@ export async function benchStoreOverhead(): Promise<void> {
     ],
   );
   process.stdout.write(
-    "Store cost is the extra time a run takes with the store over the same run with no session, divided by its calls: the journal's request hash, packing each call into bodies, the batched SQLite commits and the WAL checkpoint at close. Figures come from the simulated model, whose short lines repeat more than real model output does; they measure the store, not answer quality. Wall time on a shared machine varies with load; the CPU column is steadier.\n",
+    "Store cost is the extra time a run takes with the store over the same run with no session, divided by its calls: the journal's request hash, packing each call into bodies, the batched SQLite commits and the WAL checkpoint at close. Figures come from the simulated model, whose short lines repeat more than real model output does; they measure the store, not answer quality. Wall time on a shared machine varies with load; the CPU column is steadier. The parts taken apart are each measured alone and warm, so their sum is a floor under the whole run's figure, which also pays for garbage collection and the run's own scheduling around the store.\n",
   );
 }
