@@ -106,21 +106,7 @@ export async function answerWithMethod(
       taskType,
       topology: method.kind === 'single' ? 'single' : method.topology,
     }).result;
-    const s = result.summary;
-    return {
-      runId: result.runId,
-      status: result.status,
-      text: s.answer ?? '',
-      files: {},
-      metrics: s.code?.metrics ?? null,
-      calls: s.totals.calls,
-      replayedCalls: s.totals.replayedCalls,
-      tokens: s.totals.inputTokens + s.totals.outputTokens,
-      costUsd: s.totals.costUsd,
-      durationMs: s.durationMs,
-      model: s.model,
-      simulated: s.simulated,
-    };
+    return answerOf(result, result.summary.answer ?? '', {}, result.summary.code?.metrics ?? null);
   }
   if (task.taskType === 'choice' || task.taskType === 'text' || task.taskType === 'code')
     throw new ConfigError({
@@ -133,22 +119,40 @@ export async function answerWithMethod(
       ? runChain({ ...base, task: task.prompt, ...(outDir ? { outDir } : {}) })
       : runCrossTeam({ ...base, task: task.prompt, teams: method.teams, ...(outDir ? { outDir } : {}) });
   const result = await handle.result;
-  const s = result.summary;
-  const files = readFiles(result.outDir, s.files);
+  const files = readFiles(result.outDir, result.summary.files);
+  return answerOf(result, asFences(files), files, result.summary.metrics ?? null);
+}
+
+/** A finished run as a method's answer: its text and files, and what it cost. */
+function answerOf(
+  result: { runId: string; status: string; summary: RunSummaryFigures },
+  text: string,
+  files: Record<string, string>,
+  metrics: CodeMetrics | null,
+): MethodAnswer {
+  const { totals, durationMs, model, simulated } = result.summary;
   return {
     runId: result.runId,
     status: result.status,
-    text: asFences(files),
+    text,
     files,
-    metrics: s.metrics ?? null,
-    calls: s.totals.calls,
-    replayedCalls: s.totals.replayedCalls,
-    tokens: s.totals.inputTokens + s.totals.outputTokens,
-    costUsd: s.totals.costUsd,
-    durationMs: s.durationMs,
-    model: s.model,
-    simulated: s.simulated,
+    metrics,
+    calls: totals.calls,
+    replayedCalls: totals.replayedCalls,
+    tokens: totals.inputTokens + totals.outputTokens,
+    costUsd: totals.costUsd,
+    durationMs,
+    model,
+    simulated,
   };
+}
+
+/** The figures every job's summary carries. */
+interface RunSummaryFigures {
+  totals: { calls: number; replayedCalls: number; inputTokens: number; outputTokens: number; costUsd: number | null };
+  durationMs: number;
+  model: string;
+  simulated: boolean;
 }
 
 /** Joins a task's output folder under the evaluation's. */
