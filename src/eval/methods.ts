@@ -41,7 +41,10 @@ export interface MethodAnswer {
   files: Record<string, string>;
   calls: number;
   replayedCalls: number;
+  /** Tokens of the paid calls. */
   tokens: number;
+  /** Tokens of the calls answered free from the journal (this configuration's work all the same). */
+  replayedTokens: number;
   costUsd: number | null;
   durationMs: number;
   model: string;
@@ -95,7 +98,16 @@ export async function answerWithMethod(
   task: MethodTask,
   options: RunOptions,
 ): Promise<MethodAnswer> {
-  const base = { ...options, cache: true } satisfies RunOptions;
+  // replayed calls cost nothing, but their tokens are this configuration's work: counted from their events
+  let replayedTokens = 0;
+  const base = {
+    ...options,
+    cache: true,
+    onEvent: (event) => {
+      if (event.type === 'model-call' && event.replayed) replayedTokens += event.inputTokens + event.outputTokens;
+      options.onEvent?.(event);
+    },
+  } satisfies RunOptions;
   if (method.kind === 'single' || method.kind === 'net') {
     const graph = method.kind === 'single' ? single() : generateTopology(method.topology, { n: method.agents });
     const taskType = task.taskType === 'software' ? 'code' : task.taskType;
@@ -116,6 +128,7 @@ export async function answerWithMethod(
       calls: s.totals.calls,
       replayedCalls: s.totals.replayedCalls,
       tokens: s.totals.inputTokens + s.totals.outputTokens,
+      replayedTokens,
       costUsd: s.totals.costUsd,
       durationMs: s.durationMs,
       model: s.model,
@@ -144,6 +157,7 @@ export async function answerWithMethod(
     calls: s.totals.calls,
     replayedCalls: s.totals.replayedCalls,
     tokens: s.totals.inputTokens + s.totals.outputTokens,
+    replayedTokens,
     costUsd: s.totals.costUsd,
     durationMs: s.durationMs,
     model: s.model,
