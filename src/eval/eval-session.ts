@@ -129,3 +129,19 @@ export function finishEvalRun(run: EvalRun, status: RunStatus, result: unknown, 
   run.store.updateRun(run.session.id, { totals });
   run.store.close();
 }
+
+/**
+ * The runs that answered an evaluation's tasks, each with the `eval` run it belongs to (read from the eval runs'
+ * task steps, whose meta names the inner run). `crosstalk runs list` hides them unless asked for all runs.
+ */
+export function evalChildRuns(store: RunStore, runs: readonly { id: string; kind: string }[]): Map<string, string> {
+  const parents = new Map<string, string>();
+  for (const run of runs) {
+    if (run.kind !== 'eval') continue;
+    for (const step of store.getSteps(run.id)) {
+      const inner = (step.meta as { runId?: unknown } | null)?.runId;
+      if (typeof inner === 'string') parents.set(inner, run.id);
+    }
+  }
+  return parents;
+}

@@ -566,6 +566,13 @@ async function answerAll(
         // not kept: answered again on resume, its calls replayed free from the journal
         if (answer.status === 'stopped-budget') status = 'budget';
         else if ((status as string) !== 'budget') status = 'interrupted';
+        // its run is the evaluation's all the same: linked, so `runs list` files it under the evaluation
+        recorder?.session.stepDone(`${recorder.prefix}cut/${answer.runId}`, '', {
+          runId: answer.runId,
+          task: index,
+          sample,
+          status: answer.status,
+        });
         ledger();
         return;
       }

@@ -38,6 +38,7 @@ export {
 export { fitLogistic, logistic, type LogisticFit, type LogisticParams } from './logistic-fit.js';
 export { paretoFront, renderSvg, svgToPng } from './plots.js';
 export { evalRunConfigSchema, type EvalRunConfig } from './eval-job.js';
+export { evalChildRuns } from './eval-session.js';
 export { cellRow, sweep, sweepGridSchema, type SweepOptions, type SweepResult, type SweepRow } from './sweep.js';
 export {
   judgePrompt,

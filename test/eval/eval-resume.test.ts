@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { budgetShare, evaluate, type EvalSummary } from '../../src/eval/index.js';
 import { resumeRun } from '../../src/jobs/api.js';
 import { SqliteRunStore } from '../../src/store/index.js';
-import { cleanEnv, tempDir } from '../support/run-cli.js';
+import { cleanEnv, runInProcess, tempDir } from '../support/run-cli.js';
 
 const questions = [
   { question: 'What is 2 + 2?', choices: ['3', '4', '5'], answer: 'B' },
@@ -179,5 +179,41 @@ describe('an evaluation as a stored run', () => {
     expect(budgetShare({ budgetUsd: 1, spentUsd: 0.4, reservedUsd: 0.2 }, 2)).toBeCloseTo(0.2, 12);
     expect(budgetShare({ budgetUsd: 1, spentUsd: 1.1, reservedUsd: 0 }, 1)).toBe(0);
     expect(budgetShare({ budgetUsd: 1, spentUsd: 0, reservedUsd: 0 }, 0)).toBe(1);
+  });
+});
+
+describe('crosstalk eval and crosstalk runs', () => {
+  it('lists the evaluation as one eval run, hides its task runs, and resumes it by id', async () => {
+    const dir = tempDir();
+    writeQuestions(dir);
+    const args = [
+      'eval',
+      'mc',
+      '--dataset-path',
+      'mc.jsonl',
+      '--method',
+      'net',
+      '--topology',
+      'chain',
+      '--agents',
+      '2',
+    ];
+    const common = ['--model', 'sim', '--store', 's.db'];
+    const stopped = await runInProcess([...args, ...common, '--out', 'e', '--budget-usd', '0.00001'], { cwd: dir });
+    expect(stopped.code).toBe(3);
+    const resume = /continue with: crosstalk runs resume (\S+) --budget-usd <larger>/.exec(stopped.stderr);
+    expect(resume).not.toBeNull();
+    const id = resume![1]!;
+    const resumed = await runInProcess(['runs', 'resume', id, '--store', 's.db', '--budget-usd', '1'], { cwd: dir });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const list = await runInProcess(['runs', 'list', '--store', 's.db', '--json'], { cwd: dir });
+    const listed = JSON.parse(list.stdout) as { runs: { id: string; kind: string }[]; hiddenEvalTaskRuns?: number };
+    expect(listed.runs.map((r) => `${r.kind} ${r.id}`)).toEqual([`eval ${id}`]);
+    // every network run of the store answered (or began to answer, before the budget stopped it) one of its tasks
+    const netRuns = readStore(join(dir, 's.db'), (s) => s.runs.filter((r) => r.kind === 'net').length);
+    expect(netRuns).toBeGreaterThan(questions.length);
+    expect(listed.hiddenEvalTaskRuns).toBe(netRuns);
+    const all = await runInProcess(['runs', 'list', '--store', 's.db', '--all'], { cwd: dir });
+    expect(all.stdout.split('\n').filter((line) => line.includes(`net (eval ${id})`))).toHaveLength(netRuns);
   });
 });

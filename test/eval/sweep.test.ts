@@ -85,6 +85,10 @@ describe('sweep', () => {
       'status',
       'calls',
       'replayedCalls',
+      'tokens',
+      'replayedTokens',
+      'costUsd',
+      'replayedCostUsd',
       'tokensPerTask',
       'costPerTaskUsd',
       'durationMs',
@@ -98,7 +102,29 @@ describe('sweep', () => {
       expect(r[3]).toBe('coverage');
       expect(Number(r[4])).toBeGreaterThanOrEqual(0);
       expect(r[5]).toBe('5');
-      expect(r[13]).toBe('sim');
+      expect(r[17]).toBe('sim');
+      // the per-task figures are computed from the row's own columns
+      const [answered, tokens, replayedTokens, cost, replayedCost] = [6, 10, 11, 12, 13].map((i) => Number(r[i]));
+      expect(Number(r[14])).toBe(Math.round((tokens! + replayedTokens!) / answered!));
+      expect(Number(r[15])).toBeCloseTo((cost! + replayedCost!) / answered!, 12);
+    }
+    // cells share calls through the journal (chain ×1 and star ×1 are the same one-agent network): the calls
+    // column is what each cell paid, so over the grid it adds up to what the store journaled as paid in the
+    // uninterrupted sweep, and the shared cell still reports its tokens
+    expect(whole.rows.reduce((s, r) => s + r.calls, 0)).toBe(paidIn(join(dir, 'w.db')));
+    const shared = whole.rows.find((r) => r.topology === 'star' && r.agents === 1)!;
+    expect(shared.calls).toBe(0);
+    expect(shared.replayedTokens).toBeGreaterThan(0);
+    expect(shared.tokensPerTask).toBe(whole.rows.find((r) => r.topology === 'chain' && r.agents === 1)!.tokensPerTask);
+    // the sweep is one eval run of the store, completed, with a step per cell
+    const store = new SqliteRunStore(join(dir, 's.db'), { readOnly: true });
+    try {
+      const sweeps = store.listRuns().filter((run) => run.kind === 'eval');
+      expect(sweeps).toHaveLength(1);
+      expect(sweeps[0]!.status).toBe('completed');
+      expect(store.getSteps(sweeps[0]!.id).filter((step) => /^cell\/[^/]+$/.test(step.id))).toHaveLength(12);
+    } finally {
+      store.close();
     }
     // one fit per topology, one series per topology in the quality plot, PNGs rendered
     expect(Object.keys(second.fits).sort()).toEqual(['chain', 'mesh', 'star']);
