@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { budgetShare, evaluate, type EvalSummary } from '../../src/eval/index.js';
@@ -199,13 +199,52 @@ describe('crosstalk eval and crosstalk runs', () => {
       '2',
     ];
     const common = ['--model', 'sim', '--store', 's.db'];
-    const stopped = await runInProcess([...args, ...common, '--out', 'e', '--budget-usd', '0.00001'], { cwd: dir });
+    const stopped = await runInProcess([...args, ...common, '--out', 'e', '--budget-usd', '0.00001', '--json'], {
+      cwd: dir,
+    });
     expect(stopped.code).toBe(3);
+    // the --json shape the README documents
+    const json = JSON.parse(stopped.stdout) as Record<string, unknown>;
+    expect(Object.keys(json).sort()).toEqual(
+      [
+        'ok',
+        'spec',
+        'status',
+        'tasks',
+        'answered',
+        'resumed',
+        'simulated',
+        'label',
+        'scores',
+        'notes',
+        'totals',
+        'budget',
+        'datasetVersion',
+        'datasetSize',
+        'runId',
+        'outDir',
+      ].sort(),
+    );
+    expect(json.status).toBe('budget');
+    expect(json.datasetVersion).toMatch(/^sha256:[0-9a-f]{12}$/);
     const resume = /continue with: crosstalk runs resume (\S+) --budget-usd <larger>/.exec(stopped.stderr);
     expect(resume).not.toBeNull();
     const id = resume![1]!;
     const resumed = await runInProcess(['runs', 'resume', id, '--store', 's.db', '--budget-usd', '1'], { cwd: dir });
     expect(resumed.code, resumed.stderr).toBe(0);
+    // the report the resume wrote still heads with what made the figures, the original command line included
+    const report = readFileSync(join(dir, 'e', 'report.md'), 'utf8')
+      .split('\n')
+      .slice(0, 10)
+      .join('\n');
+    expect(report).toMatch(/^- model: sim \(simulated\)$/m);
+    expect(report).toMatch(/^- dataset: mc sha256:[0-9a-f]{12}, 5 of its 5 tasks, read from .*mc\.jsonl$/m);
+    expect(report).toMatch(/^- seed: 0; samples per task: 1$/m);
+    expect(report).toMatch(/^- method: net chain ×2$/m);
+    expect(report).toContain(`- command: \`crosstalk ${args.join(' ')} ${common.join(' ')} --out e`);
+    expect(report).toMatch(
+      new RegExp(`^- status: completed; answers: 5 \\(\\d from an earlier session\\); run ${id}$`, 'm'),
+    );
     const list = await runInProcess(['runs', 'list', '--store', 's.db', '--json'], { cwd: dir });
     const listed = JSON.parse(list.stdout) as { runs: { id: string; kind: string }[]; hiddenEvalTaskRuns?: number };
     expect(listed.runs.map((r) => `${r.kind} ${r.id}`)).toEqual([`eval ${id}`]);
