@@ -52,21 +52,24 @@ export interface EvalRun {
 
 /**
  * Opens the `eval` run of an evaluation or sweep: resumes `resumeId` when given
- * (and still resumable; a completed or vanished one is replaced by a new run
- * when `fallback` is set), else starts a new run with `config` as its stored
- * configuration. Announces it with `run-started`.
+ * (a vanished one is replaced by a new run when `fallback` is set), else starts
+ * a new run with `config` as its stored configuration. Announces it with
+ * `run-started`. Returns undefined when `fallback` is set and `resumeId`
+ * already completed: a folder rerun of a finished evaluation has nothing to
+ * record (its figures are recomputed from the folder).
+ * @throws StoreError `RUN_COMPLETED` (without `fallback`), `RUN_ACTIVE`.
  */
 export function openEvalRun(options: {
   storeFile: string;
   task: string;
   config: unknown;
   resumeId?: string;
-  /** When resuming `resumeId` is impossible because it completed or is gone, start a new run instead. */
+  /** When `resumeId` is not in the store (another store, removed), start a new run instead. */
   fallback?: boolean;
   model: string;
   plannedSteps: number;
   onEvent?: RunOptions['onEvent'];
-}): EvalRun {
+}): EvalRun | undefined {
   const store = new SqliteRunStore(options.storeFile, { writeBehind: true });
   try {
     let session: RunSession | undefined;
@@ -74,8 +77,12 @@ export function openEvalRun(options: {
       try {
         session = RunSession.resume(store, options.resumeId, options.storeFile);
       } catch (error) {
+        if (options.fallback && StoreError.isInstance(error) && (error as StoreError).code === 'RUN_COMPLETED') {
+          store.close();
+          return undefined;
+        }
         const code = StoreError.isInstance(error) ? (error as StoreError).code : undefined;
-        if (!options.fallback || (code !== 'RUN_NOT_FOUND' && code !== 'RUN_COMPLETED')) throw error;
+        if (!options.fallback || code !== 'RUN_NOT_FOUND') throw error;
       }
     }
     session ??= RunSession.start(store, { kind: 'eval', task: options.task, config: options.config });

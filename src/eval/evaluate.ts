@@ -110,8 +110,8 @@ export interface EvaluateOptions {
   onRow?: (row: EvalRow, done: number, total: number) => void;
   /** Continue this stored `eval` run (what `runs resume` passes); refused when it cannot be resumed. */
   resumeId?: string;
-  /** Record into this run instead of an own one (a sweep's cells record into the sweep's run). */
-  recorder?: EvalRecorder;
+  /** Record into this run instead of an own one (a sweep's cells record into the sweep's run); null: nowhere. */
+  recorder?: EvalRecorder | null;
 }
 
 /** The aggregated result of an evaluation. */
@@ -386,7 +386,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
       });
     if (typeof raw.runId === 'string') earlierRunId = raw.runId;
   }
-  const storeFile = options.recorder ? undefined : storeFileOf(options.run);
+  const storeFile = options.recorder !== undefined ? undefined : storeFileOf(options.run);
   const run = storeFile
     ? openEvalRun({
         storeFile,
@@ -401,10 +401,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
       })
     : undefined;
   // a lone evaluation names its run in eval.json, so a rerun into the folder continues the same run
-  if (!options.recorder)
-    writeFileSync(specFile, `${JSON.stringify({ ...spec, ...(run ? { runId: run.session.id } : {}) }, null, 2)}\n`);
+  // a folder rerun of a completed evaluation records nothing new: its figures still name the run that made them
+  const runId = run?.session.id ?? (storeFile ? earlierRunId : undefined);
+  if (options.recorder === undefined)
+    writeFileSync(specFile, `${JSON.stringify({ ...spec, ...(runId ? { runId } : {}) }, null, 2)}\n`);
   else if (!existsSync(specFile)) writeFileSync(specFile, `${JSON.stringify(spec, null, 2)}\n`);
-  const recorder = options.recorder ?? run?.recorder;
+  const recorder = options.recorder ?? run?.recorder ?? undefined;
   try {
     const dataset = {
       datasetVersion: `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12)}`,
@@ -412,7 +414,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
     };
     const answered = await answerAll(options, { method, spec, tasks, recorder, dataset });
     const summary = answered.summary;
-    const withRun = run ? { ...summary, runId: run.session.id } : summary;
+    const withRun = runId ? { ...summary, runId } : summary;
     writeFileSync(
       join(options.outDir, 'results.json'),
       `${JSON.stringify({ summary: withRun, rows: answered.rows }, null, 2)}\n`,

@@ -167,9 +167,11 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         ...(options.run.onEvent ? { onEvent: options.run.onEvent } : {}),
       })
     : undefined;
-  if (run) {
+  // a folder rerun of a completed sweep records nothing new: its figures still name the run that made them
+  const runId = run?.session.id ?? (storeFile ? resumeId : undefined);
+  if (runId) {
     mkdirSync(options.outDir, { recursive: true });
-    writeFileSync(runFile, `${JSON.stringify({ runId: run.session.id }, null, 2)}\n`);
+    writeFileSync(runFile, `${JSON.stringify({ runId }, null, 2)}\n`);
   }
   const rows: SweepRow[] = [];
   // the sweep's paid tokens and cost so far: the rate that prices a cell's replayed tokens when it paid nothing
@@ -191,7 +193,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         ...(options.limit ? { limit: options.limit } : {}),
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
         ...(options.sandbox ? { sandbox: options.sandbox } : {}),
-        ...(run ? { recorder: { session: run.session, prefix: `cell/${cell.name}/` } } : {}),
+        // cells record into the sweep's run (nowhere when rerunning a completed sweep's folder)
+        ...(storeFile ? { recorder: run ? { session: run.session, prefix: `cell/${cell.name}/` } : null } : {}),
       });
       dataset ??= {
         file: summary.spec.datasetFile,
@@ -215,8 +218,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     }
     throw error;
   }
-  const result = await writeSweep(options, rows, status, dataset, run?.session.id);
-  if (!run) return result;
+  const result = await writeSweep(options, rows, status, dataset, runId);
+  if (!run) return runId ? { ...result, runId } : result;
   const sum = (pick: (r: SweepRow) => number) => rows.reduce((total, r) => total + pick(r), 0);
   finishEvalRun(
     run,

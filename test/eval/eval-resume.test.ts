@@ -124,6 +124,18 @@ describe('an evaluation as a stored run', () => {
     expect(done.evalRun.totals.calls + done.evalRun.totals.replayedCalls).toBe(
       summary.totals.calls + summary.totals.replayedCalls,
     );
+    // rerunning the command into its folder recomputes the figures and names the same run, recording nothing new
+    const again = await evaluate({
+      dataset: 'mc',
+      datasetPath,
+      method,
+      outDir: join(dir, 'eval'),
+      run: { model: 'sim', store, env: cleanEnv() },
+      concurrency: 1,
+    });
+    expect(again.runId).toBe(first.runId);
+    expect(again.scores).toEqual(whole.scores);
+    expect(readStore(store, (s) => s.runs.filter((r) => r.kind === 'eval').length)).toBe(1);
     // a completed evaluation cannot be resumed again
     await expect(resumeRun({ runId: first.runId!, store, env: cleanEnv() }).result).rejects.toThrow(
       /already completed/,

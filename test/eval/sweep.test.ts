@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCsv, sweep } from '../../src/eval/index.js';
+import { parseCsv, sweep, type SweepResult } from '../../src/eval/index.js';
+import { resumeRun } from '../../src/jobs/api.js';
 import { SqliteRunStore } from '../../src/store/index.js';
 import { cleanEnv, tempDir } from '../support/run-cli.js';
 
@@ -138,5 +139,48 @@ describe('sweep', () => {
     const report = readFileSync(join(dir, 'sweep', 'report.md'), 'utf8');
     expect(report).toMatch(/System check, not quality/);
     expect(report).toMatch(/## Recommendation\n\nThe cheapest configuration within 0\.02/);
+  });
+
+  it('is one eval run that runs resume continues by id, paying no call twice', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const base = {
+      dataset: 'commongen' as const,
+      datasetPath: data,
+      limit: 2,
+      grid: { topologies: ['chain' as const, 'mesh' as const], agents: [2, 3] },
+    };
+    const whole = await sweep({
+      ...base,
+      outDir: join(dir, 'whole'),
+      run: { model: 'sim', store: join(dir, 'w.db'), env: cleanEnv() },
+    });
+    const controller = new AbortController();
+    let cells = 0;
+    const store = join(dir, 's.db');
+    const first = await sweep({
+      ...base,
+      outDir: join(dir, 'sweep'),
+      run: {
+        model: 'sim',
+        store,
+        env: cleanEnv(),
+        signal: controller.signal,
+        // stop inside the third cell, after its first answered task
+        onEvent: (e) => {
+          if (e.type === 'step-finished' && e.step.kind === 'task' && ++cells === 5) controller.abort();
+        },
+      },
+    });
+    expect(first.status).toBe('interrupted');
+    expect(first.runId).toBeDefined();
+    const resumed = await resumeRun({ runId: first.runId!, store, env: cleanEnv() }).result;
+    expect(resumed.kind).toBe('eval');
+    expect(resumed.status).toBe('completed');
+    const rows = (resumed.summary as unknown as SweepResult).rows;
+    expect(rows.map((r) => r.quality)).toEqual(whole.rows.map((r) => r.quality));
+    expect(paidIn(store)).toBe(paidIn(join(dir, 'w.db')));
+    const report = readFileSync(join(dir, 'sweep', 'report.md'), 'utf8');
+    expect(report).toContain(`; run ${first.runId}`);
+    expect(report).toMatch(/^- dataset: commongen sha256:[0-9a-f]{12}, 2 of its \d+ tasks per cell, read from /m);
   });
 });
