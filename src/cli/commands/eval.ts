@@ -139,7 +139,15 @@ export const registerEval: Register = (program, ctx, run) => {
         ...(sandbox ? { sandbox } : {}),
         commandLine: ['crosstalk', ...(ctx.argv ?? [])].join(' '),
       };
-      if (!method) return runSweep(out, common, options);
+      if (!method) {
+        // a sweep's cells share the journal; a budget over the grid is not implemented: say so instead of ignoring it
+        if (budget !== undefined)
+          throw new ConfigError({
+            key: '--budget-usd',
+            message: 'eval sweep does not take --budget-usd yet; run the cells as separate evaluations to cap each',
+          });
+        return runSweep(out, common, options);
+      }
       out.note(`eval ${dataset.data} with ${methodLabel(method)} on ${model}: ${outDir}`);
       const summary = await evaluate({
         ...common,
