@@ -517,6 +517,9 @@ async function answerAll(
   );
   let reserved = 0;
   let inFlight = 0;
+  // tasks waiting to run alone (a retry after their share of the budget ran out); woken one at a time
+  const waiting: Array<() => void> = [];
+  const whenAlone = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((wake) => waiting.push(wake)));
   let started = 0;
   let status = 'completed' as EvalSummary['status'];
   let simulated = spec.model === 'sim';
@@ -525,88 +528,109 @@ async function answerAll(
     work,
     concurrency,
     async ({ task, index, sample }) => {
-      if (status === 'budget') return;
-      let share: number | undefined;
-      if (options.budgetUsd !== undefined) {
-        const slots = Math.min(concurrency - inFlight, work.length - started);
-        share = budgetShare({ budgetUsd: options.budgetUsd, spentUsd: spent, reservedUsd: reserved }, slots);
-        if (share <= 0) {
-          status = 'budget';
-          return;
-        }
-        reserved += share;
-      }
-      started++;
-      inFlight++;
-      const startedAt = Date.now();
-      const outDir = task.taskType === 'software' ? taskOutDir(options.outDir, index) : undefined;
-      if (outDir) removeTree(outDir); // a task cut short earlier: answered again, its calls replayed free
-      const run: RunOptions = {
-        ...options.run,
-        seed: spec.seed + sample,
-        ...(share !== undefined ? { budgetUsd: share } : {}),
-      };
-      let answer: MethodAnswer;
       try {
-        answer = await answerWithMethod(
-          method,
-          { prompt: task.prompt, taskType: task.taskType, ...(outDir ? { outDir } : {}) },
-          run,
-        );
-      } catch (error) {
-        if (BudgetExceededError.isInstance(error)) {
-          status = 'budget';
-          return;
+        if (status === 'budget') return;
+        started++;
+        const startedAt = Date.now();
+        const outDir = task.taskType === 'software' ? taskOutDir(options.outDir, index) : undefined;
+        let answer: MethodAnswer | undefined;
+        // with a budget, a task whose share ran out while others held shares waits until it runs alone and
+        // tries again with all that is left (its paid calls come back free from the journal); alone and still
+        // short, the evaluation stops on its budget
+        for (let attempt = 0; ; attempt++) {
+          let share: number | undefined;
+          let alone = true;
+          if (options.budgetUsd !== undefined) {
+            if (attempt > 0) await whenAlone();
+            if ((status as string) === 'budget') return;
+            alone = inFlight === 0;
+            const slots = attempt > 0 ? 1 : Math.min(concurrency - inFlight, work.length - started + 1);
+            share = budgetShare({ budgetUsd: options.budgetUsd, spentUsd: spent, reservedUsd: reserved }, slots);
+            alone &&= slots === 1 || work.length - started === 0;
+            if (share <= 0) {
+              if (inFlight > 0 && attempt < concurrency) continue; // the others' shares come back when they end
+              status = 'budget';
+              return;
+            }
+            reserved += share;
+          }
+          inFlight++;
+          if (outDir) removeTree(outDir); // a task cut short earlier: answered again, its calls replayed free
+          const run: RunOptions = {
+            ...options.run,
+            seed: spec.seed + sample,
+            ...(share !== undefined ? { budgetUsd: share } : {}),
+          };
+          try {
+            answer = await answerWithMethod(
+              method,
+              { prompt: task.prompt, taskType: task.taskType, ...(outDir ? { outDir } : {}) },
+              run,
+            );
+          } catch (error) {
+            if (BudgetExceededError.isInstance(error)) {
+              status = 'budget';
+              return;
+            }
+            throw error;
+          } finally {
+            inFlight--;
+            if (share !== undefined) reserved -= share;
+            if (inFlight === 0) waiting.shift()?.();
+          }
+          spent += answer.costUsd ?? 0;
+          if (answer.status !== 'interrupted' && answer.status !== 'stopped-budget') break;
+          // not kept: answered again (on retry or resume), its calls replayed free from the journal; its run is the
+          // evaluation's all the same: linked, so `runs list` files it under the evaluation
+          recorder?.session.stepDone(`${recorder.prefix}cut/${answer.runId}`, '', {
+            runId: answer.runId,
+            task: index,
+            sample,
+            status: answer.status,
+          });
+          ledger();
+          if (answer.status === 'interrupted') {
+            if ((status as string) !== 'budget') status = 'interrupted';
+            return;
+          }
+          if (alone || attempt >= concurrency) {
+            status = 'budget';
+            return;
+          }
         }
-        throw error;
-      } finally {
-        inFlight--;
-        if (share !== undefined) reserved -= share;
-      }
-      spent += answer.costUsd ?? 0;
-      if (answer.status === 'interrupted' || answer.status === 'stopped-budget') {
-        // not kept: answered again on resume, its calls replayed free from the journal
-        if (answer.status === 'stopped-budget') status = 'budget';
-        else if ((status as string) !== 'budget') status = 'interrupted';
-        // its run is the evaluation's all the same: linked, so `runs list` files it under the evaluation
-        recorder?.session.stepDone(`${recorder.prefix}cut/${answer.runId}`, '', {
-          runId: answer.runId,
+        simulated ||= answer.simulated;
+        const row: EvalRow = {
           task: index,
+          id: task.id,
           sample,
+          runId: answer.runId,
           status: answer.status,
-        });
-        ledger();
-        return;
+          calls: answer.calls,
+          replayedCalls: answer.replayedCalls,
+          tokens: answer.tokens,
+          replayedTokens: answer.replayedTokens,
+          costUsd: answer.costUsd,
+          durationMs: answer.durationMs,
+          score: await score(task, answer, options),
+        };
+        appendFileSync(rowsFile, `${JSON.stringify(row)}\n`);
+        if (recorder) {
+          const step = `${recorder.prefix}task/${index}/${sample}`;
+          recorder.session.stepDone(step, JSON.stringify(row), { runId: row.runId, id: row.id, sample });
+          ledger();
+          recorder.session.emit({
+            type: 'step-finished',
+            step: { kind: 'task', id: `${recorder.prefix}${task.id}${sample ? `#${sample}` : ''}` },
+            durationMs: Date.now() - startedAt,
+            note: `run ${row.runId}`,
+          });
+        }
+        rows.push(row);
+        options.onRow?.(row, rows.length, total);
+      } finally {
+        // a worker that ends (or gives up) while nothing runs lets the next waiting retry go
+        if (inFlight === 0) waiting.shift()?.();
       }
-      simulated ||= answer.simulated;
-      const row: EvalRow = {
-        task: index,
-        id: task.id,
-        sample,
-        runId: answer.runId,
-        status: answer.status,
-        calls: answer.calls,
-        replayedCalls: answer.replayedCalls,
-        tokens: answer.tokens,
-        replayedTokens: answer.replayedTokens,
-        costUsd: answer.costUsd,
-        durationMs: answer.durationMs,
-        score: await score(task, answer, options),
-      };
-      appendFileSync(rowsFile, `${JSON.stringify(row)}\n`);
-      if (recorder) {
-        const step = `${recorder.prefix}task/${index}/${sample}`;
-        recorder.session.stepDone(step, JSON.stringify(row), { runId: row.runId, id: row.id, sample });
-        ledger();
-        recorder.session.emit({
-          type: 'step-finished',
-          step: { kind: 'task', id: `${recorder.prefix}${task.id}${sample ? `#${sample}` : ''}` },
-          durationMs: Date.now() - startedAt,
-          note: `run ${row.runId}`,
-        });
-      }
-      rows.push(row);
-      options.onRow?.(row, rows.length, total);
     },
     options.run.signal,
   );
@@ -672,7 +696,8 @@ export function evalReport(summary: EvalSummary, commandLine?: string): string {
       `${summary.runId ? `; run ${summary.runId}` : ''}`,
     ...(summary.budget
       ? [
-          `- budget: $${summary.budget.limitUsd.toFixed(4)}, spent $${summary.budget.spentUsd.toFixed(4)} (all sessions)`,
+          `- budget: $${summary.budget.limitUsd.toFixed(4)}, ` +
+            `spent $${summary.budget.spentUsd.toFixed(4)} (all sessions)`,
         ]
       : []),
     '',

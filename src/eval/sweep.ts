@@ -381,7 +381,8 @@ function sweepReport(
       : `- dataset: ${options.dataset}${options.limit ? `, first ${options.limit} tasks` : ''}`,
     `- seed: ${rows[0]?.seed ?? options.run.seed ?? 0}`,
     `- method: MacNet networks per topology and size${rows.some((r) => r.teams) ? ', and cross-team runs' : ''}` +
-      ` (${[...new Set(rows.map((r) => r.topology))].join(', ')} × ${[...new Set(rows.map((r) => r.agents))].join(', ')})`,
+      ` (${[...new Set(rows.map((r) => r.topology))].join(', ')} × ` +
+      `${[...new Set(rows.map((r) => r.agents))].join(', ')})`,
     ...(options.commandLine ? [`- command: \`${options.commandLine}\``] : []),
     `- status: ${status}, ${rows.length} cells${runId ? `; run ${runId}` : ''}`,
     '',

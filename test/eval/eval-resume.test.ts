@@ -154,30 +154,38 @@ describe('an evaluation as a stored run', () => {
       run: { model: 'sim', store: join(dir, 'whole.db'), env: cleanEnv() },
       concurrency: 1,
     });
-    // sim has a fixed price: room for about two and a half tasks of five
+    // sim has a fixed price; each call's run refuses a call whose projected cost (1024 output tokens) would cross
+    // its budget, so this budget has room for some of the five tasks, not all
     const perTask = whole.totals.costUsd! / questions.length;
     expect(perTask).toBeGreaterThan(0);
-    const budgetUsd = 2.5 * perTask;
+    const budgetUsd = 0.0025;
+    const once = async (concurrency: number, name: string) =>
+      evaluate({
+        dataset: 'mc',
+        datasetPath,
+        method,
+        outDir: join(dir, name),
+        run: { model: 'sim', store: join(dir, `${name}.db`), env: cleanEnv() },
+        concurrency,
+        budgetUsd,
+      });
+    const sequential = await once(1, 'sequential');
     const store = join(dir, 'runs.db');
-    const first = await evaluate({
-      dataset: 'mc',
-      datasetPath,
-      method,
-      outDir: join(dir, 'eval'),
-      run: { model: 'sim', store, env: cleanEnv() },
-      concurrency: 3,
-      budgetUsd,
-    });
-    expect(first.status).toBe('budget');
-    expect(first.answered).toBeLessThan(questions.length);
-    // three tasks at once each get a share of what is left: together they never pass the budget
+    const first = await once(3, 'runs');
+    for (const stopped of [sequential, first]) {
+      expect(stopped.status).toBe('budget');
+      expect(stopped.answered).toBeGreaterThan(0);
+      expect(stopped.answered).toBeLessThan(questions.length);
+    }
+    // three tasks at once share what is left: together they never pass the budget, and they answer as many
+    // tasks as one at a time (a task whose share ran out retries alone, its calls replayed free)
+    expect(first.answered).toBe(sequential.answered);
     const paid = readStore(store, (s) => s.paidUsd);
     expect(first.budget!.spentUsd).toBeCloseTo(paid, 12);
     expect(paid).toBeLessThanOrEqual(budgetUsd);
     expect(readStore(store, (s) => s.runs.find((r) => r.id === first.runId)!.status)).toBe('stopped-budget');
 
-    const resumed = await resumeRun({ runId: first.runId!, store, env: cleanEnv(), budgetUsd: 10 * perTask * 5 })
-      .result;
+    const resumed = await resumeRun({ runId: first.runId!, store, env: cleanEnv(), budgetUsd: 1 }).result;
     expect(resumed.status).toBe('completed');
     const summary = resumed.summary as unknown as EvalSummary;
     expect(summary.answered).toBe(questions.length);

@@ -178,7 +178,8 @@ export const registerEval: Register = (program, ctx, run) => {
       if (summary.status !== 'completed')
         out.note(
           summary.runId
-            ? `crosstalk: continue with: crosstalk runs resume ${summary.runId}${summary.status === 'budget' ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`
+            ? `crosstalk: continue with: crosstalk runs resume ${summary.runId}` +
+                `${summary.status === 'budget' ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`
             : `crosstalk: continue by rerunning with --out ${outDir}`,
         );
       return summary.status === 'completed' ? 0 : summary.status === 'budget' ? 3 : 130;
