@@ -7,9 +7,18 @@ import { RunSession } from '../src/jobs/index.js';
 import { SimulatedModel } from '../src/model/index.js';
 import { buildModelStack, createModelLimiter, UsageTracker } from '../src/model/middleware/index.js';
 import { executeNetwork } from '../src/network/index.js';
-import { NoRunStore, SqliteRunStore, type CallRecord, type RunStore } from '../src/store/index.js';
+import { BodyStore, bodiesTableSql } from '../src/store/bodies.js';
+import {
+  NoRunStore,
+  SqliteRunStore,
+  type CallRecord,
+  type EventRecord,
+  type RunStore,
+  type StepRecord,
+} from '../src/store/index.js';
 import { sha256Hex } from '../src/store/sha256.js';
 import { schemaV1 } from '../src/store/sqlite-store.js';
+import { writeSql } from '../src/store/write-sql.js';
 import { median, printTable } from './table.js';
 
 /**
@@ -103,13 +112,29 @@ function tableBytes(path: string): Map<string, number> {
 interface Written {
   calls: CallRecord[];
   artifacts: string[];
+  steps: StepRecord[];
+  events: EventRecord[];
+  /** The SQL that made the run's tables and indexes (v2). */
+  schema: string[];
 }
 
 function readBack(path: string, runId: string): Written {
   const store = new SqliteRunStore(path, { readOnly: true });
   const artifacts = store.getSteps(runId).flatMap((s) => (s.outputHash ? [store.getArtifact(s.outputHash)!] : []));
-  const written = { calls: store.listCalls(runId), artifacts };
+  const written = {
+    calls: store.listCalls(runId),
+    artifacts,
+    steps: store.getSteps(runId),
+    events: store.listEvents(runId),
+    schema: [] as string[],
+  };
   store.close();
+  const db = new Database(path, { readonly: true });
+  written.schema = db
+    .prepare('SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid')
+    .pluck()
+    .all() as string[];
+  db.close();
   return written;
 }
 
@@ -177,6 +202,144 @@ function writesAlone(written: Written, layout: 'v1' | 'v2'): { cpuUsPerCall: num
   const bytes = statSync(path).size;
   rmSync(dir, { recursive: true, force: true });
   return { cpuUsPerCall: (used.user + used.system) / written.calls.length, bytes };
+}
+
+/** CPU µs per call of `work` (run over all the calls), median of `reps` runs, each on state `setup` made afresh. */
+function cpuPerCall<T>(
+  n: number,
+  setup: () => T,
+  work: (state: T) => void,
+  done?: (state: T) => void,
+  reps = 7,
+): number {
+  const per: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const state = setup();
+    const cpu = process.cpuUsage();
+    work(state);
+    const used = process.cpuUsage(cpu);
+    done?.(state);
+    per.push((used.user + used.system) / n);
+  }
+  return median(per);
+}
+
+/**
+ * The parts of the store's cost per call, each measured alone on the rows a run wrote (in memory, one
+ * transaction, no run around them): what the floor under the whole is made of.
+ */
+function storeFloor(written: Written): Array<[string, number]> {
+  const n = written.calls.length;
+  const fresh = () => {
+    const db = new Database(':memory:');
+    for (const sql of written.schema) db.exec(sql);
+    db.prepare("INSERT INTO runs VALUES ('r', 'net', 'bench', '{}', 'running', 0, 0, NULL, '{}', NULL)").run();
+    db.prepare("INSERT INTO run_refs (n, id) VALUES (1, 'r')").run();
+    return db;
+  };
+  const close = (db: Database.Database) => db.close();
+  const requests = written.calls.map((c) => c.request);
+  const hash = cpuPerCall(
+    n,
+    () => undefined,
+    () => {
+      for (const r of requests) sha256Hex(JSON.stringify(r));
+    },
+  );
+  const packed: Array<[string, string]> = [];
+  const pack = cpuPerCall(
+    n,
+    () => {
+      const db = new Database(':memory:');
+      db.exec(bodiesTableSql);
+      return { db, bodies: new BodyStore(db) };
+    },
+    ({ db, bodies }) =>
+      db.transaction(() => {
+        packed.length = 0;
+        for (const c of written.calls) packed.push([bodies.pack(c.request), bodies.pack(c.response)]);
+      })(),
+    ({ db }) => db.close(),
+  );
+  const keys = written.calls.map((c) => Buffer.from(c.key.slice(0, 64), 'hex'));
+  const rows = (db: Database.Database) => {
+    const put = db.prepare(writeSql.putCall);
+    db.transaction(() => {
+      written.calls.forEach((c, i) => {
+        put.run(
+          1,
+          keys[i],
+          null,
+          c.model,
+          c.agent,
+          packed[i]![0],
+          packed[i]![1],
+          c.inputTokens,
+          c.outputTokens,
+          c.costUsd,
+          c.latencyMs,
+          c.at,
+        );
+      });
+    })();
+  };
+  const row = cpuPerCall(n, fresh, rows, close);
+  const rowNoIndex = cpuPerCall(
+    n,
+    () => {
+      const db = fresh();
+      db.exec('DROP INDEX calls_by_hash');
+      return db;
+    },
+    rows,
+    close,
+  );
+  const noop = cpuPerCall(
+    n,
+    () => new Database(':memory:'),
+    (db) => {
+      const st = db.prepare('SELECT 1');
+      db.transaction(() => {
+        for (let i = 0; i < n; i++) st.run();
+      })();
+    },
+    close,
+  );
+  // the run's other rows, as the bench's run writes them: each step once (done), its events, its artifacts
+  const others = cpuPerCall(
+    n,
+    () => {
+      const db = new Database(':memory:');
+      db.exec(bodiesTableSql);
+      for (const sql of written.schema) if (!/TABLE bodies/.test(sql)) db.exec(sql);
+      db.prepare("INSERT INTO runs VALUES ('r', 'net', 'bench', '{}', 'running', 0, 0, NULL, '{}', NULL)").run();
+      return { db, bodies: new BodyStore(db) };
+    },
+    ({ db, bodies }) => {
+      const step = db.prepare(writeSql.putStep);
+      const event = db.prepare(writeSql.insertEvent);
+      const artifact = db.prepare(writeSql.putArtifact);
+      db.transaction(() => {
+        for (const s of written.steps)
+          step.run('r', s.id, s.state, s.attempts, s.outputHash, JSON.stringify(s.meta ?? null), s.updatedAt);
+        for (const e of written.events) event.run('r', e.seq, e.at, e.type, JSON.stringify(e.data ?? null));
+        for (const a of written.artifacts)
+          artifact.run(sha256Hex(a), Buffer.byteLength(a), JSON.stringify(bodies.packText(a)));
+      })();
+    },
+    ({ db }) => db.close(),
+  );
+  return [
+    ['journal key: JSON and SHA-256 of the request (fixed: v1 runs resume by it)', hash],
+    ['packing the request and response into bodies (new lines hashed and inserted)', pack],
+    ['inserting the packed call row', row],
+    ['the same without the request-hash index (`--cache` look-ups need it)', rowNoIndex],
+    ["better-sqlite3's cost of one statement doing nothing (SELECT 1)", noop],
+    [
+      `the run's ${written.steps.length} steps, ${written.events.length} events and ${written.artifacts.length} artifacts, per call`,
+      others,
+    ],
+  ];
 }
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
@@ -273,6 +436,19 @@ export async function benchStoreOverhead(): Promise<void> {
     ],
   );
 
+  const parts = storeFloor(written!);
+  printTable(
+    "The store's cost per call taken apart: each part alone on the same rows, in memory, one transaction (CPU µs/call, median of 7)",
+    ['part', 'CPU µs/call'],
+    [
+      ...parts,
+      [
+        'sum: key, packing, row (with its index), other rows',
+        parts.reduce((sum, [_name, us], i) => sum + (i === 3 || i === 4 ? 0 : us), 0),
+      ],
+    ],
+  );
+
   // issue 6: with model latency the store's cost disappears in the waiting
   const latencyRows: Array<Array<string | number>> = [];
   for (const latency of [1, 20]) {
@@ -296,6 +472,6 @@ export async function benchStoreOverhead(): Promise<void> {
     ],
   );
   process.stdout.write(
-    "Store cost is the extra time a run takes with the store over the same run with no session, divided by its calls: the journal's request hash, packing each call into bodies, the batched SQLite commits and the WAL checkpoint at close. Figures come from the simulated model, whose short lines repeat more than real model output does; they measure the store, not answer quality. Wall time on a shared machine varies with load; the CPU column is steadier.\n",
+    "Store cost is the extra time a run takes with the store over the same run with no session, divided by its calls: the journal's request hash, packing each call into bodies, the batched SQLite commits and the WAL checkpoint at close. Figures come from the simulated model, whose short lines repeat more than real model output does; they measure the store, not answer quality. Wall time on a shared machine varies with load; the CPU column is steadier. The parts taken apart are each measured alone and warm, so their sum is a floor under the whole run's figure, which also pays for garbage collection and the run's own scheduling around the store.\n",
   );
 }

@@ -53,6 +53,21 @@ export {
 
 // chains and teams as data: roles, phases, team settings
 export { defaultRoles, roleSchema, type Role, type RoleBook } from './agents/index.js';
+// self-correction (issue 17): checks first, then a critic; the best-scored attempt not rejected wins
+export {
+  critiqueSchema,
+  modelCritic,
+  safetyRubric,
+  selfCorrect,
+  type Attempt,
+  type CheckResult,
+  type Critique,
+  type RoundReport,
+  type SelfCorrectOptions,
+  type SelfCorrectResult,
+} from './agents/index.js';
+export { codebaseChecks } from './software/self-check.js';
+export { approvalModes, createApprover, type ApprovalMode, type ApprovalPrompt } from './guard/index.js';
 export { defaultPhases, phaseNames, phaseSchema, type PhaseConfig, type PhaseName } from './software/phases.js';
 export { supportedLanguages, type ChainLanguage, type TestOutcome, type PhaseRecord } from './software/chain.js';
 export type { TeamSpec, KeepRule, Scorer, DecisionPoint, DecisionReport, TeamReport } from './teams/index.js';

@@ -19,3 +19,20 @@ export {
   type DialogueTurn,
   type DialogueEnd,
 } from './dialogue.js';
+export {
+  critiqueSchema,
+  modelCritic,
+  parseCritique,
+  rankAttempts,
+  refinementPrompt,
+  safetyRubric,
+  selfCorrect,
+  type Attempt,
+  type CheckResult,
+  type Critique,
+  type RefineContext,
+  type RoundReport,
+  type SelfCorrectOptions,
+  type SelfCorrectResult,
+  type StopRule,
+} from './self-correct.js';

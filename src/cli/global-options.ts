@@ -35,6 +35,10 @@ export function addGlobalOptions(command: Command): Command {
       '--guard-policy <file>',
       'guard policy (YAML/JSON) for generated code and written files (see docs/guard.md)',
     )
+    .option(
+      '--approve <mode>',
+      'askable guard actions: never (refuse), risky (ask on a terminal, else refuse; default), always (allow)',
+    )
     .option('--json', 'print one JSON document on stdout and nothing else there');
 }
 

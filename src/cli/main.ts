@@ -11,6 +11,8 @@ import { registerDev } from './commands/dev.js';
 import { registerStory } from './commands/story.js';
 import { registerServe } from './commands/serve.js';
 import { registerEval } from './commands/eval.js';
+import { registerWorker } from './commands/worker.js';
+import { registerQueue } from './commands/queue.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions } from './global-options.js';
 import { printable } from './format.js';
@@ -80,6 +82,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     registerRunEvents,
     registerServe,
     registerEval,
+    registerWorker,
+    registerQueue,
   ])
     register(program, ctx, run);
   const prepare = (command: Command) => {

@@ -128,6 +128,16 @@ export class EventRenderer {
             `⛨ guard (${printable(event.scope)}): ${event.decision}${event.refused ? ' (refused)' : ''} ${event.rule} [${event.severity}] ${printable(event.file)}${event.line ? `:${event.line}` : ''}: ${printable(event.snippet)}`,
           );
         return;
+      case 'guard-approval':
+        this.line(
+          `⛨ guard (${printable(event.scope)}): ${event.approved ? 'approved' : 'refused'} (${describeApprovalSource(event.by)}) ${event.findings.map((f) => f.rule).join(', ')}`,
+        );
+        return;
+      case 'self-correction':
+        this.line(
+          `↻ self-correction (${event.hook}, ${printable(event.scope)}) round ${event.round}: score ${event.score}/10${event.rejected ? ' rejected' : ''}${event.problems[0] ? ` — ${printable(event.problems[0])}` : ''}${event.stop ? `; stopped (${event.stop.by}), ${event.stop.chosenRound === null ? 'nothing kept' : `round ${event.stop.chosenRound} kept`}` : ''}`,
+        );
+        return;
       case 'progress':
         this.progress(event);
         return;
@@ -186,4 +196,15 @@ export function describeProgress(event: ProgressEvent): string {
     );
   }
   return parts.join(' ');
+}
+
+/** Who decided an approval, in words. */
+export function describeApprovalSource(by: string): string {
+  return by === 'mode'
+    ? 'by --approve'
+    : by === 'person'
+      ? 'answered on the terminal'
+      : by === 'no-terminal'
+        ? 'no terminal to ask on'
+        : 'answered earlier in this run';
 }

@@ -1,5 +1,6 @@
 import type { JobEnvironment, JobResult } from '../jobs/index.js';
 import type { CliContext } from './context.js';
+import { askApprovalOn } from './approve-prompt.js';
 import { formatUsageLine } from './format.js';
 import type { Output } from './output.js';
 import { EventRenderer } from './render.js';
@@ -11,8 +12,16 @@ export async function runWithProgress<R>(
   job: (environment: JobEnvironment) => Promise<R>,
 ): Promise<R> {
   const renderer = new EventRenderer(ctx.stderr, out);
+  // askable guard actions are asked about only where a person can answer: a terminal on both ends
+  const interactive = !out.json && Boolean(ctx.stdin?.isTTY) && Boolean(ctx.stderr.isTTY);
   try {
-    return await job({ cwd: ctx.cwd, env: ctx.env, signal: ctx.signal, onEvent: (event) => renderer.handle(event) });
+    return await job({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      signal: ctx.signal,
+      onEvent: (event) => renderer.handle(event),
+      ...(interactive ? { askApproval: askApprovalOn(ctx, () => renderer.done()) } : {}),
+    });
   } finally {
     renderer.done();
   }

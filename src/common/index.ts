@@ -7,3 +7,4 @@ export { makeTempDir, type TempDir } from './temp-dir.js';
 export { removeTree, type RemoveTreeOptions, type RemoveTreeResult } from './remove-tree.js';
 export { yieldToLoop } from './yield-to-loop.js';
 export { mapLimit } from './map-limit.js';
+export { processStartTicks } from './process-start.js';

@@ -178,6 +178,8 @@ export interface SandboxResultEvent extends EventBase {
   rule: string;
   exitCode: number | null;
   durationMs: number;
+  /** The program's output (standard output and error), its last 4,000 characters. */
+  output?: string;
 }
 
 /**
@@ -202,6 +204,46 @@ export interface GuardFindingEvent extends EventBase {
   because: string;
   /** The action was not done (blocked, or needed an approval nobody could give). */
   refused: boolean;
+}
+
+/**
+ * An askable action (policy decision `ask`) was approved or refused (`--approve`, issue 17): once per action and
+ * session. A person's answers are kept, so a resumed run does not ask again.
+ */
+export interface GuardApprovalEvent extends EventBase {
+  type: 'guard-approval';
+  /** What was checked (`Python main.py`). */
+  scope: string;
+  /** Identifies the askable findings (same findings, same key). */
+  key: string;
+  approved: boolean;
+  /** `mode` (`--approve never|always`), `person` (answered on the terminal), `no-terminal`, `remembered`. */
+  by: 'mode' | 'person' | 'no-terminal' | 'remembered';
+  mode: 'never' | 'risky' | 'always';
+  findings: Array<{ rule: string; file: string; line: number; severity: string; snippet: string }>;
+}
+
+/**
+ * One round of self-correction (issue 17 item 5): verifiable checks, then the critic's score. The last round
+ * says why the loop stopped and which round won (`chosenRound` null: every attempt was rejected, nothing changed).
+ */
+export interface SelfCorrectionEvent extends EventBase {
+  type: 'self-correction';
+  /** Where the loop runs: `after-coding`, `after-review`, `before-execution`, `final-text`. */
+  hook: string;
+  /** The phase, node or team. */
+  scope: string;
+  round: number;
+  /** 0–10; 0 when a check failed or the critic vetoed. */
+  score: number;
+  threshold: number;
+  /** A check failed or the critic vetoed: this attempt is never used. */
+  rejected: boolean;
+  checks: Array<{ name: string; passed: boolean }>;
+  /** The first problems found (checks first, then the critic's). */
+  problems: string[];
+  rationale: string;
+  stop?: { by: 'threshold' | 'no-improvement' | 'round-limit'; chosenRound: number | null };
 }
 
 /**
@@ -258,6 +300,8 @@ export type CrosstalkEvent =
   | BudgetWarningEvent
   | SandboxResultEvent
   | GuardFindingEvent
+  | GuardApprovalEvent
+  | SelfCorrectionEvent
   | MetricsEvent
   | ProgressEvent
   | NoteEvent;

@@ -20,6 +20,8 @@ export type {
   BudgetWarningEvent,
   SandboxResultEvent,
   GuardFindingEvent,
+  GuardApprovalEvent,
+  SelfCorrectionEvent,
   MetricsEvent,
   ProgressEvent,
   NoteEvent,

@@ -18,10 +18,11 @@ export interface GuardReport {
 }
 
 /**
- * Asked about findings whose decision is `ask`; resolves true to go ahead.
- * Approvals (`--approve`) plug in here; without one, asking means refusing.
+ * Asked about findings whose decision is `ask`; resolves true to go ahead,
+ * false or a refusal with its reason otherwise. Approvals (`--approve`,
+ * `createApprover`) plug in here; without one, asking means refusing.
  */
-export type Approver = (report: GuardReport) => Promise<boolean>;
+export type Approver = (report: GuardReport) => Promise<boolean | { approved: false; why: string }>;
 
 /** How the guard is set up for a run. */
 export interface GuardOptions {
@@ -63,13 +64,15 @@ export async function checkCodebase(
   if (verdict.decision === 'block')
     report = { ...report, refused: true, reason: `blocked by the guard: ${describe(verdict.findings, 'block')}` };
   else if (verdict.decision === 'ask') {
-    const approved = options.approve ? await options.approve(report) : false;
-    if (!approved)
+    const answer = options.approve ? await options.approve(report) : false;
+    if (answer !== true) {
+      const why = typeof answer === 'object' ? answer.why : options.approve ? 'declined' : 'no approvals in this run';
       report = {
         ...report,
         refused: true,
-        reason: `refused by the guard: ${describe(verdict.findings, 'ask')} needs approval${options.approve ? '' : ' (no approvals in this run)'}`,
+        reason: `refused by the guard: ${describe(verdict.findings, 'ask')} needs approval (${why})`,
       };
+    }
   }
   return report;
 }

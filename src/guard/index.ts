@@ -31,3 +31,14 @@ export {
 } from './guard-run.js';
 export { createRunGuard, type GuardSummary, type RunGuard } from './run-guard.js';
 export { checkInput, inspectChainInputs, sanitizeInput, type ChainInputs } from './inputs.js';
+export {
+  approvalKey,
+  approvalModes,
+  createApprover,
+  defaultApprovalMode,
+  parseApprovalMode,
+  type ApprovalDecision,
+  type ApprovalMode,
+  type ApprovalPrompt,
+  type ApprovalSource,
+} from './approvals.js';

@@ -1,4 +1,5 @@
 import type { EventInput } from '../events/index.js';
+import { createApprover, type ApprovalDecision, type ApprovalMode, type ApprovalPrompt } from './approvals.js';
 import { checkCodebase, type Approver, type GuardOptions, type GuardReport } from './guard-run.js';
 import type { GuardPolicy } from './policy.js';
 import type { ScanOptions } from './scan.js';
@@ -11,6 +12,8 @@ export interface GuardSummary {
   findings: Record<Severity, number>;
   /** Actions not done, with why: programs not run, inputs refused. */
   refused: Array<{ scope: string; reason: string }>;
+  /** Approval decisions on askable actions (`--approve`), in the order they were made. */
+  approvals?: Array<Pick<ApprovalDecision, 'scope' | 'key' | 'approved' | 'by'>>;
   /** The findings themselves (the first 200). */
   details: Array<
     Pick<DecidedFinding, 'file' | 'line' | 'rule' | 'severity' | 'decision' | 'snippet'> & { scope: string }
@@ -37,9 +40,31 @@ export function createRunGuard(options: {
   policy: GuardPolicy;
   emit: (event: EventInput) => void;
   approve?: Approver;
+  /**
+   * Approvals of askable actions (issue 17 item 3), used when `approve` is not given: every decision becomes a
+   * `guard-approval` event and an entry of the summary's `approvals`.
+   */
+  approvals?: {
+    mode: ApprovalMode;
+    prompt?: ApprovalPrompt;
+    /** Answers a person gave in earlier sessions of the run (its stored `guard-approval` events). */
+    remembered?: Iterable<Pick<ApprovalDecision, 'key' | 'approved'>>;
+  };
   scan?: ScanOptions;
 }): RunGuard {
   const summary: GuardSummary = { checks: 0, findings: { low: 0, medium: 0, high: 0 }, refused: [], details: [] };
+  const approvals: NonNullable<GuardSummary['approvals']> = [];
+  const approve =
+    options.approve ??
+    (options.approvals
+      ? createApprover({
+          ...options.approvals,
+          onDecision: (d) => {
+            approvals.push({ scope: d.scope, key: d.key, approved: d.approved, by: d.by });
+            options.emit({ type: 'guard-approval', ...d });
+          },
+        })
+      : undefined);
   const record = (report: GuardReport) => {
     if (report.findings.length === 0 && !report.refused) return;
     summary.checks++;
@@ -77,7 +102,7 @@ export function createRunGuard(options: {
   const guardOptions: GuardOptions = {
     policy: options.policy,
     onReport: record,
-    ...(options.approve ? { approve: options.approve } : {}),
+    ...(approve ? { approve } : {}),
     ...(options.scan ? { scan: options.scan } : {}),
   };
   return {
@@ -92,6 +117,9 @@ export function createRunGuard(options: {
       record(reported);
       return reported;
     },
-    summary: () => (summary.checks > 0 ? summary : undefined),
+    summary: () =>
+      summary.checks > 0 || approvals.length > 0
+        ? { ...summary, ...(approvals.length > 0 ? { approvals } : {}) }
+        : undefined,
   };
 }

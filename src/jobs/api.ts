@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
+import type { z } from 'zod';
 import { defaultRoles, roleBookInputSchema, type Role } from '../agents/index.js';
 import { prepareOutputDir } from '../common/index.js';
 import { formatFirstIssue } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import type { CrosstalkEvent } from '../events/index.js';
 import type { GraphSpec } from '../graph/index.js';
+import type { ApprovalMode, ApprovalPrompt } from '../guard/index.js';
 import type { ProgramSandbox } from '../runtime/index.js';
 import { resolvePhases, type PhaseConfig } from '../software/phases.js';
 import type { ChainLanguage } from '../software/chain.js';
@@ -19,6 +21,7 @@ import {
 } from '../teams/index.js';
 import { runCrossTeamJob, type CrossTeamSummary } from './cross-team-job.js';
 import { runDevJob, type DevSummary } from './dev-job.js';
+import { safetyCheckSchema, selfCorrectSchema } from './self-correction.js';
 import { startRun, type RunHandle } from './handle.js';
 import type { JobResult } from './job-run.js';
 import { runNetJob, type NetSummary } from './net-job.js';
@@ -53,6 +56,13 @@ export interface RunOptions {
   configFile?: string;
   /** Guard policy file (YAML/JSON) laid over config `guard:`; see docs/guard.md. Default: config, else the strict policy. */
   guardPolicy?: string;
+  /**
+   * Askable guard actions (policy decision `ask`): `never` refuses them, `always` allows them, `risky` asks
+   * {@link RunOptions.askApproval} and refuses when it is absent. Default `risky`. Kept for a resume.
+   */
+  approve?: ApprovalMode;
+  /** Asks a person about an askable action (resolves true to allow it); answers are kept across a resume. */
+  askApproval?: ApprovalPrompt;
   /** Directory the results are written to (new or empty). Default: nothing is written. */
   outDir?: string;
   /** Base of relative paths. Default `process.cwd()`. */
@@ -105,6 +115,7 @@ function toFlags(options: RunOptions): Record<string, string> {
   if (options.timeoutMs !== undefined) flags.timeoutMs = String(options.timeoutMs);
   if (options.configFile !== undefined) flags.config = options.configFile;
   if (options.guardPolicy !== undefined) flags.guardPolicy = options.guardPolicy;
+  if (options.approve !== undefined) flags.approve = options.approve;
   if (options.telemetry !== undefined) flags.otel = String(options.telemetry);
   if (options.embeddingModel !== undefined) flags.embeddingModel = options.embeddingModel;
   return flags;
@@ -123,6 +134,7 @@ function start<Result>(options: RunOptions, job: Parameters<typeof startRun<Resu
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+      ...(options.askApproval ? { askApproval: options.askApproval } : {}),
     },
     job,
   );
@@ -146,6 +158,11 @@ export interface NetworkRunOptions extends RunOptions {
   strict?: boolean;
   /** Prune a node's candidates before merging them (above 4, keep the better half). Default false. */
   pruneInputs?: boolean;
+  /**
+   * Review the final answer for harmful content and jailbreaks (issue 17): a critic scores it against a written
+   * rubric; a veto or a score below `threshold` (default 5) withholds it. Default off.
+   */
+  safetyCheck?: { threshold?: number; criticModel?: string };
   /** Code tasks: when an edge's exchange runs the artifact in the sandbox (`off`, `request`, `every-round`). Default `request`. */
   edgeRuns?: 'off' | 'request' | 'every-round';
 }
@@ -173,6 +190,7 @@ export function runNetwork(options: NetworkRunOptions): RunHandle<JobResult<NetS
       ...(options.pruneInputs ? { pruneInputs: true } : {}),
       ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
       ...(options.allowUnsafeSandbox ? { unsafeNoSandbox: true } : {}),
+      ...(options.safetyCheck ? { safetyCheck: checked('safetyCheck', safetyCheckSchema, options.safetyCheck) } : {}),
     }),
   );
 }
@@ -193,6 +211,26 @@ export interface ChainRunOptions extends RunOptions {
   initial?: Record<string, string>;
   /** Strip hidden content and agent-aimed instructions from the task, roles and starting files. Default false. */
   sanitizeInputs?: boolean;
+  /**
+   * Self-correction of the code (issue 17): after coding (and/or review) checks run, a critic scores the code
+   * 0–10 and the programmer refines, `rounds` versions at most; the best-scored version is kept. Default off.
+   */
+  selfCorrect?: {
+    rounds: number;
+    threshold?: number;
+    hooks?: Array<'after-coding' | 'after-review'>;
+    criticModel?: string;
+  };
+  /** A critic's safety review of each program before the sandbox runs it; a veto means it is not run. Default off. */
+  safetyCheck?: { threshold?: number; criticModel?: string };
+}
+
+/** An option checked by its schema; a bad value is a one-line configuration error. */
+function checked<T>(key: string, schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = formatFirstIssue(parsed.error, value);
+  throw new ConfigError({ key, message: `${key}${issue.key ? `.${issue.key}` : ''}: ${issue.message}` });
 }
 
 function chainConfig(options: ChainRunOptions) {
@@ -209,6 +247,8 @@ function chainConfig(options: ChainRunOptions) {
     roles: { ...defaultRoles, ...roles.data },
     ...(options.initial ? { initial: options.initial } : {}),
     ...(options.sanitizeInputs ? { sanitizeInputs: true } : {}),
+    ...(options.selfCorrect ? { selfCorrect: checked('selfCorrect', selfCorrectSchema, options.selfCorrect) } : {}),
+    ...(options.safetyCheck ? { safetyCheck: checked('safetyCheck', safetyCheckSchema, options.safetyCheck) } : {}),
     unsafeNoSandbox: options.allowUnsafeSandbox === true,
     ...(options.cache ? { cache: true } : {}),
     flags: toFlags(options),
@@ -309,7 +349,17 @@ export function runStory(options: StoryRunOptions): RunHandle<JobResult<StorySum
 export interface ResumeOptions
   extends Pick<
     RunOptions,
-    'budgetUsd' | 'maxTokens' | 'concurrency' | 'timeoutMs' | 'cwd' | 'env' | 'signal' | 'onEvent' | 'sandbox'
+    | 'budgetUsd'
+    | 'maxTokens'
+    | 'concurrency'
+    | 'timeoutMs'
+    | 'cwd'
+    | 'env'
+    | 'signal'
+    | 'onEvent'
+    | 'sandbox'
+    | 'approve'
+    | 'askApproval'
   > {
   /** The stopped run's id. */
   runId: string;

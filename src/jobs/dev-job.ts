@@ -9,6 +9,7 @@ import type { CodeMetrics } from '../metrics/index.js';
 import type { RunSession } from './run-session.js';
 import { measureResult } from './run-metrics.js';
 import { flagsSchema, languageSchema, resolvedPhaseSchema, roleBookSchema } from './flags.js';
+import { reviewBeforeExecution, safetyCheckSchema, selfCorrectionHook, selfCorrectSchema } from './self-correction.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
 import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
 
@@ -33,6 +34,10 @@ export const devJobSchema = z.object({
   sanitizeInputs: z.boolean().optional(),
   /** Answer calls from other runs' identical requests in the store (evaluations rerun tasks this way). */
   cache: z.boolean().optional(),
+  /** Self-correction of the code after coding and review (`--self-correct`); off when absent. */
+  selfCorrect: selfCorrectSchema.optional(),
+  /** A critic's safety review of the code before the sandbox runs it; a veto means it is not run (`--safety-check`). */
+  safetyCheck: safetyCheckSchema.optional(),
   flags: flagsSchema,
 });
 
@@ -197,7 +202,14 @@ export async function runDevJob(
     });
     if (last) runtime.logger.info(`${earlier.length} phase(s) already done: ${earlier.map((e) => e.phase).join(', ')}`);
     const inputs = guardChainInputs(run, config);
-    const sandbox = runtime.sandbox;
+    const reviewContext = { task: inputs.task, signal: environment.signal };
+    const sandbox =
+      config.safetyCheck && runtime.sandbox.run
+        ? {
+            reason: runtime.sandbox.reason,
+            run: reviewBeforeExecution(run, runtime.sandbox.run, config.safetyCheck, reviewContext),
+          }
+        : runtime.sandbox;
     if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
     const agentOf = phaseAgent(config.phases, (role) => runtime.modelString(role));
     const finishedNow: ChainState[] = [];
@@ -217,6 +229,14 @@ export async function runDevJob(
         seed: runtime.seed,
         signal: environment.signal,
         limits: runtime.outputLimits,
+        ...(config.selfCorrect
+          ? {
+              selfCorrect: selfCorrectionHook(run, config.selfCorrect, {
+                task: inputs.task,
+                signal: environment.signal,
+              }),
+            }
+          : {}),
         onPhaseDone: (state) => {
           finishedNow.push(state);
           session.stepDone(state.phase, JSON.stringify(state), {
@@ -252,12 +272,17 @@ export async function runDevJob(
     const language = chain?.language ?? config.language;
     const metrics =
       chain && !stopped && files
-        ? await measureResult(runtime, session, {
-            task: config.task,
-            files,
-            ...(language ? { language } : {}),
-            ...(tested ? { test: tested.test, testedFiles: tested.files } : {}),
-          })
+        ? await measureResult(
+            runtime,
+            session,
+            {
+              task: config.task,
+              files,
+              ...(language ? { language } : {}),
+              ...(tested ? { test: tested.test, testedFiles: tested.files } : {}),
+            },
+            sandbox,
+          )
         : null;
     const summary: DevSummary = {
       task: config.task,

@@ -26,6 +26,7 @@ export interface StartOptions {
   onEvent?: (event: CrosstalkEvent) => void;
   probe?: JobEnvironment['probe'];
   sandbox?: JobEnvironment['sandbox'];
+  askApproval?: JobEnvironment['askApproval'];
 }
 
 /**
@@ -65,6 +66,7 @@ export function startRun<Result>(
     onEvent,
     ...(options.probe ? { probe: options.probe } : {}),
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.askApproval ? { askApproval: options.askApproval } : {}),
   };
   // start on the next turn, so a caller can attach to the handle before the first event
   const result = Promise.resolve()

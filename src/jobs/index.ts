@@ -23,7 +23,7 @@ export { resumeJob, findRun } from './resume-job.js';
 export { teamOptionsSchema, type TeamOptions } from './flags.js';
 export { startRun, type RunHandle, type StartOptions } from './handle.js';
 export * from './api.js';
-export { viewRun, viewJson, usageBy, removeRuns, type RunView } from './run-view.js';
+export { viewRun, viewJson, usageBy, removeRuns, safetyView, type RunView, type SafetyView } from './run-view.js';
 export { exportRun, transcriptEntry, callScope, type ExportedRun } from './export-run.js';
 export { readRunEvents, storedEvent, type StoredEvent, type EventsEnd } from './run-events.js';
 export { planJob, type JobConfig } from './plan-job.js';

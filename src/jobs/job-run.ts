@@ -6,7 +6,14 @@ import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/index
 import { AbortedError, BudgetExceededError, ExitCode, ModelOutputError } from '../errors/index.js';
 import type { CrosstalkEvent, ProgressEvent } from '../events/index.js';
 import type { UsageSnapshot } from '../model/middleware/index.js';
-import { createRunGuard, resolveGuardPolicy, type GuardSummary, type RunGuard } from '../guard/index.js';
+import {
+  createRunGuard,
+  parseApprovalMode,
+  resolveGuardPolicy,
+  type ApprovalPrompt,
+  type GuardSummary,
+  type RunGuard,
+} from '../guard/index.js';
 import { probeOllama } from '../model/index.js';
 import { createRuntime, type ProgramSandbox, type Runtime } from '../runtime/index.js';
 import {
@@ -36,6 +43,11 @@ export interface JobEnvironment {
   probe?: (baseURL: string) => Promise<string | undefined>;
   /** Replaces the sandbox that runs generated code. */
   sandbox?: ProgramSandbox;
+  /**
+   * Asks a person about an askable guard action (`--approve risky`); the CLI gives one only on a terminal.
+   * Without it, askable actions are refused and reported.
+   */
+  askApproval?: ApprovalPrompt;
 }
 
 /** How a job is started: fresh, or resuming a stored run. */
@@ -114,6 +126,7 @@ export async function openJob(
     ...(flags.guardPolicy ? { file: flags.guardPolicy } : {}),
     cwd: environment.cwd,
   });
+  const approvalMode = parseApprovalMode(flags.approve);
   // a per-role model for a role the job does not have would be ignored in silence
   const roleModels = Object.keys(loaded.config.roleModels ?? {}).map((role) => ({
     role,
@@ -137,7 +150,16 @@ export async function openJob(
     const current = session;
     if (environment.onEvent) session.subscribe(environment.onEvent);
     const before = session.run.totals;
-    const guard = createRunGuard({ policy, emit: (event) => current.emit(event) });
+    const guard = createRunGuard({
+      policy,
+      emit: (event) => current.emit(event),
+      approvals: {
+        mode: approvalMode,
+        ...(environment.askApproval ? { prompt: environment.askApproval } : {}),
+        // a resumed run does not ask again what a person already answered
+        ...(start.resumeId ? { remembered: rememberedApprovals(store, current.id) } : {}),
+      },
+    });
     const runtime = await createRuntime({
       loaded,
       env: environment.env,
@@ -157,6 +179,7 @@ export async function openJob(
           rule: outcome.rule,
           exitCode: outcome.exitCode,
           durationMs: outcome.durationMs,
+          ...(outcome.output ? { output: outcome.output.slice(-4000) } : {}),
         }),
       logger: {
         info: (message) => current.emit({ type: 'note', level: 'info', message }),
@@ -171,6 +194,22 @@ export async function openJob(
       session.finish('failed', { error: (error as Error).message }, (error as Error).message);
     store.close();
     throw error;
+  }
+}
+
+/** The answers a person gave in earlier sessions of a run (its stored `guard-approval` events). */
+function rememberedApprovals(store: RunStore, runId: string): Array<{ key: string; approved: boolean }> {
+  const answers: Array<{ key: string; approved: boolean }> = [];
+  let afterSeq = 0;
+  for (;;) {
+    const page = store.listEvents(runId, { afterSeq, limit: 1000 });
+    for (const e of page) {
+      const data = e.data as { key?: unknown; approved?: unknown; by?: unknown };
+      if (e.type === 'guard-approval' && typeof data.key === 'string' && typeof data.approved === 'boolean')
+        if (data.by === 'person' || data.by === 'remembered') answers.push({ key: data.key, approved: data.approved });
+    }
+    if (page.length < 1000) return answers;
+    afterSeq = page[page.length - 1]!.seq;
   }
 }
 

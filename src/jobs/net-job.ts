@@ -32,10 +32,21 @@ import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
 import type { RunStatus } from '../store/index.js';
 import { closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
+import { reviewFinalText, safetyCheckSchema } from './self-correction.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 import type { CodeMetrics } from '../metrics/index.js';
 import { measureResult } from './run-metrics.js';
+import { openQueueExecutor, type QueueExecutor } from '../queue/index.js';
+
+/** How a network job runs its nodes, apart from its stored configuration. */
+export interface NetRunOptions {
+  /**
+   * `redis://…` or `rediss://…`: send each node's work to `crosstalk worker` processes through BullMQ. Not
+   * stored with the run (the URL may hold a password). Default: every node runs in this process.
+   */
+  queue?: string;
+}
 
 /** A network job's stored configuration: everything needed to run or resume it. */
 export const netJobSchema = z.object({
@@ -53,6 +64,8 @@ export const netJobSchema = z.object({
   /** Where results are written; none when absent. */
   outDir: z.string().optional(),
   flags: flagsSchema,
+  /** Review the final answer for harmful content and jailbreaks before showing it (`--safety-check`). */
+  safetyCheck: safetyCheckSchema.optional(),
   /** Answer model calls from other runs' identical requests in the store. */
   cache: z.boolean().optional(),
   /** Run generated code on the host when there is no sandbox (dangerous). */
@@ -125,6 +138,7 @@ export async function runNetJob(
   environment: JobEnvironment,
   config: NetJobConfig,
   start: JobStart = {},
+  how: NetRunOptions = {},
 ): Promise<JobResult<NetSummary>> {
   const graph = validateGraph(config.graph, {
     maxNodes: Math.max(100_000, config.graph.nodes.length),
@@ -248,7 +262,30 @@ export async function runNetJob(
             return { ok, report: `${test.outcome} (${test.rule})${exit}${output ? `\n${output}` : ''}` };
           }
         : undefined;
+    let queue: QueueExecutor | undefined;
+    if (how.queue) {
+      queue = await openQueueExecutor({
+        queue: how.queue,
+        runId: session.id,
+        modelOf: (role, nodeModel) => nodeModel ?? runtime.modelString(role),
+        log: (message) => runtime.logger.info(message),
+        onPaid: (call) => runtime.usage.record(call),
+        // workers cannot see the run's budget: it is checked before each step leaves (a step in flight may pass it)
+        beforeSend: async () => (await runtime.budget.reserve(0, 1))(),
+      });
+    }
+    const closeQueue = async () => {
+      if (!queue) return;
+      const { sent, stalled, replayed, resent, workers } = queue.stats;
+      await queue.close();
+      queue = undefined;
+      runtime.logger.info(
+        `queue: ${sent} steps on ${workers.size} worker(s), ${stalled} stalled and re-run, ${replayed} call(s) replayed` +
+          (resent ? `, ${resent} lost by Redis and sent again` : ''),
+      );
+    };
     const result = await executeNetwork({
+      ...(queue ? { executeNode: queue.executeNode } : {}),
       graph,
       task: config.task,
       taskType: config.taskType,
@@ -294,14 +331,25 @@ export async function runNetJob(
             note: `merged ${sinks.length} sinks`,
           });
       },
-    });
-    const answer = result.final;
+    }).finally(closeQueue);
+    const reviewed =
+      config.safetyCheck && result.final !== undefined && result.status !== 'stopped' && result.status !== 'aborted'
+        ? await reviewFinalText(run, result.final, config.safetyCheck, {
+            task: config.task,
+            scope: 'answer',
+            signal: environment.signal,
+          })
+        : undefined;
+    // a withheld answer is neither shown, nor written, nor run
+    const answer = reviewed?.passed === false ? undefined : result.final;
     const code =
       config.taskType === 'code' && answer !== undefined
         ? await runCodeAnswer(answer, runtime.sandbox, environment.signal)
         : undefined;
     if (code?.files) await run.guard.checkOutput(code.files);
-    const written = config.outDir ? writeNetworkOutput(config.outDir, result, code?.files) : undefined;
+    const written = config.outDir
+      ? writeNetworkOutput(config.outDir, reviewed?.passed === false ? withheld(result) : result, code?.files)
+      : undefined;
     // the answer's run is reused: measuring runs nothing again
     const metrics =
       code && result.status !== 'stopped' && result.status !== 'aborted'
@@ -361,6 +409,7 @@ export async function runNetJob(
       makespanMs: Math.round(result.makespanMs),
     };
     const problems = [
+      ...(reviewed?.reason ? [reviewed.reason] : []),
       ...(code?.files && Object.keys(code.files).length === 0 ? ['the code answer holds no files'] : []),
       ...(summary.choice === null && answer !== undefined ? ['no answer letter (A–J) found in the answer'] : []),
     ];
@@ -375,6 +424,11 @@ export async function runNetJob(
       saved: `${result.outputs.size} of ${stats.nodes} nodes are done and saved`,
     });
   });
+}
+
+/** A network result whose answer was withheld: no answer, and no node text (the nodes' texts led to it). */
+function withheld(result: NetworkResult): NetworkResult {
+  return { ...result, final: undefined, outputs: new Map() };
 }
 
 /** Totals of the edges' exchanges and the merges of the nodes run in this session (and the final merge). */

@@ -27,6 +27,8 @@ export async function measureResult(
   runtime: Runtime,
   session: RunSession,
   code: ResultCode,
+  /** Runs the program instead of the runtime's sandbox (one wrapped in a safety review). */
+  sandboxOverride?: Runtime['sandbox'],
 ): Promise<CodeMetrics | null> {
   if (Object.keys(code.files).length === 0) return null;
   const reusable =
@@ -35,7 +37,7 @@ export async function measureResult(
     code.test.outcome !== 'not-run' &&
     code.test.outcome !== 'sandbox-error' &&
     sameCode(code.testedFiles, code.files);
-  const sandbox = runtime.sandbox;
+  const sandbox = sandboxOverride ?? runtime.sandbox;
   try {
     const metrics = await measureCode({
       task: code.task,

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { SqliteRunStore } from '../store/index.js';
-import { currentOwner, ownerState, processStartTicks, runOwner } from './run-owner.js';
+import { processStartTicks } from '../common/index.js';
+import { currentOwner, ownerState, runOwner } from './run-owner.js';
 import { RunSession } from './run-session.js';
 
 describe('run owners', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { processStartTicks } from '../common/index.js';
 import { hostname } from 'node:os';
 import type { RunStore } from '../store/index.js';
 
@@ -18,19 +18,6 @@ export type OwnerState = 'alive' | 'gone' | 'unknown';
 
 /** Event types that open a session and carry its {@link RunOwner}. */
 export const sessionEventTypes = ['run-started', 'run-claimed', 'run-resumed'] as const;
-
-/** Start time of a process in clock ticks since boot (Linux only; undefined elsewhere or when it is gone). */
-export function processStartTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name is in parentheses and may hold spaces: fields are counted after its closing parenthesis
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]); // field 22 overall; fields[0] is field 3 (state)
-    return Number.isFinite(ticks) ? ticks : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** This process as a run owner. */
 export function currentOwner(): RunOwner {

@@ -5,6 +5,7 @@ export {
   type NetworkResult,
   type NodeOutput,
   type ModelPicker,
+  type NodeExecutor,
 } from './run-network.js';
 export {
   runNodeWork,

@@ -10,7 +10,14 @@ import {
   type ValidatedGraph,
 } from '../graph/index.js';
 import type { EdgeExchangeReport, ArtifactRunner, EdgeRunMode } from './edge-dialogue.js';
-import { mergeChecked, runNodeWork, type MergeReport, type NodeArtifact } from './node-work.js';
+import {
+  mergeChecked,
+  runNodeWork,
+  type MergeReport,
+  type NodeArtifact,
+  type NodeWorkOptions,
+  type NodeWorkResult,
+} from './node-work.js';
 import { personaFor, temperatureForDepth } from './personas.js';
 import type { PruneRule } from './prune-inputs.js';
 import type { NetworkTaskType } from './prompts.js';
@@ -20,6 +27,12 @@ export { extractChoice } from './artifact-check.js';
 
 /** Picks the model for an agent: a node's own model string, else the role's model. */
 export type ModelPicker = (options: { role: string; model?: string }) => LanguageModelV3;
+
+/**
+ * Runs one node's work: in process by default ({@link runNodeWork}); a queue executor sends it to a worker.
+ * `node.model` is the node's own model string, when it has one.
+ */
+export type NodeExecutor = (work: NodeWorkOptions, node: { model?: string }) => Promise<NodeWorkResult>;
 
 /** Options of {@link executeNetwork}. */
 export interface NetworkOptions {
@@ -58,6 +71,8 @@ export interface NetworkOptions {
   /** Characters of one prompt built from artifacts; a longer one fails with `OUTPUT_TOO_LARGE`. Default no cap. */
   maxPromptChars?: number;
   onEvent?: (event: ScheduleEvent) => void;
+  /** Runs a node's work (e.g. on a queue worker). Default: in this process. */
+  executeNode?: NodeExecutor;
   /** Called when a node finishes, e.g. to persist its artifact. */
   onNodeDone?: (nodeId: string, output: NodeOutput) => void;
   /** The final merge of the sinks' artifacts: called before it starts and after it ends (not when one sink needs no merge). */
@@ -153,7 +168,11 @@ export async function executeNetwork(options: NetworkOptions): Promise<NetworkRe
       const artifacts: NodeArtifact[] = step.deps
         .filter((d) => inputs.has(d))
         .map((d) => ({ nodeId: d, text: inputs.get(d)!.text }));
-      const work = await runNodeWork({
+      const executeNode = options.executeNode;
+      const execute = executeNode
+        ? (work: NodeWorkOptions) => executeNode(work, node.model ? { model: node.model } : {})
+        : runNodeWork;
+      const work = await execute({
         nodeId: step.id,
         task,
         taskType,

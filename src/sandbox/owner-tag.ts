@@ -1,16 +1,4 @@
-import { readFileSync } from 'node:fs';
-
-/** Start time of a process in clock ticks since boot (`/proc/<pid>/stat` field 22), undefined when it is gone. */
-export function processStartTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name is in parentheses and may hold spaces: count fields after its closing parenthesis
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    return Number.isFinite(ticks) ? ticks : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { processStartTicks } from '../common/index.js';
 
 let own: string | undefined;
 

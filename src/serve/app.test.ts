@@ -349,6 +349,59 @@ describe('viewer API over runs of other processes, and control', () => {
   });
 });
 
+describe('resuming a run from the viewer', () => {
+  it('resumes a stopped run with a new budget only under --allow-control, as JSON, and streams it', async () => {
+    const cwd = tempDir('crosstalk-serve-');
+    const net = await runInProcess(
+      [
+        'net',
+        'Write a haiku.',
+        '--topology',
+        'chain',
+        '--agents',
+        '4',
+        '--model',
+        'sim',
+        '--max-tokens',
+        '2500',
+      ].concat(['--out', 'n', '--json']),
+      { cwd },
+    );
+    const runId = (JSON.parse(net.stdout) as { runId: string; status: string }).runId;
+    const storePath = join(cwd, '.crosstalk/runs.db');
+    const readOnly = await startViewer({ storePath });
+    onTestFinished(() => readOnly.close());
+    const post = (base: string, path: string, body: unknown, type = 'application/json') =>
+      fetch(new URL(path, base), { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) });
+    expect((await post(readOnly.url, `/api/runs/${runId}/resume`, {})).status).toBe(403);
+
+    const viewer = await startViewer({ storePath, allowControl: true });
+    onTestFinished(() => viewer.close());
+    const status = async () =>
+      ((await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { run: { status: string } }).run
+        .status;
+    expect(await status()).toBe('stopped-budget');
+    expect((await post(viewer.url, `/api/runs/${runId}/resume`, { maxTokens: 'lots' })).status).toBe(400);
+    expect((await post(viewer.url, `/api/runs/${runId}/resume`, { budget: 1 })).status).toBe(400);
+    expect((await post(viewer.url, `/api/runs/${runId}/resume`, {}, 'text/plain')).status).toBe(415);
+    expect((await post(viewer.url, '/api/runs/nope/resume', {})).status).toBe(404);
+
+    const resumed = await post(viewer.url, `/api/runs/${runId}/resume`, { maxTokens: 100_000 });
+    expect(resumed.status).toBe(202);
+    // its events stream (live from this process while it runs): the first session's, then the resumed one's
+    const stream = await (await fetch(new URL(`/api/runs/${runId}/stream`, viewer.url))).text();
+    const { data, names } = parseSse(stream);
+    expect(names).toEqual(['end']);
+    const ends = data.filter((e) => (e as { type: string }).type === 'run-finished') as Array<{ status: string }>;
+    expect(ends.map((e) => e.status)).toEqual(['stopped-budget', 'completed']);
+    await expect.poll(status, { timeout: 10_000 }).toBe('completed');
+    // a completed run cannot be resumed
+    const again = await post(viewer.url, `/api/runs/${runId}/resume`, { maxTokens: 100_000 });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('RUN_COMPLETED');
+  });
+});
+
 describe('startViewer and crosstalk serve', () => {
   it('refuses an address reachable from elsewhere without a token, and a bad port', async () => {
     await expect(startViewer({ storePath: 'x.db', host: '0.0.0.0' })).rejects.toSatisfy(ConfigError.isInstance);

@@ -5,8 +5,10 @@ import { readRunEvents } from '../jobs/index.js';
 import type { RunStore } from '../store/index.js';
 import { hostName, isLoopback, presentedToken, tokenMatches } from './guard.js';
 import type { LiveRuns } from './live-runs.js';
-import { CallIndexCache, listRunViews, nodeDialogue, runDetail, runEvents, stepArtifact } from './run-data.js';
+import { CallIndexCache, RunDetailCache, listRunViews, nodeDialogue, runEvents, stepArtifact } from './run-data.js';
+import type { ViewerResume } from './resume.js';
 import { readWebFile } from './static-files.js';
+import { z } from 'zod';
 
 /** What the viewer's web app serves. */
 export interface ViewerAppOptions {
@@ -22,9 +24,19 @@ export interface ViewerAppOptions {
   boundHost?: string;
   /** The built web viewer (index.html and assets); without it the API is served alone. */
   webRoot?: string;
+  /** Resumes a stopped run in this process (with `allowControl`); without it, resuming is not offered. */
+  resume?: ViewerResume;
   /** Poll interval when following a run of another process through the store, ms. Default 200. */
   pollMs?: number;
 }
+
+/** A resume request: the new budget in dollars and/or tokens (both optional: the run's stored limits stay). */
+const resumeBody = z
+  .object({
+    budgetUsd: z.number().positive().finite().optional(),
+    maxTokens: z.number().int().positive().optional(),
+  })
+  .strict();
 
 /** Longest pause between two replayed events, ms, whatever the recorded gap. */
 const maxReplayGapMs = 2000;
@@ -55,6 +67,7 @@ const csp = [
 export function createViewerApp(options: ViewerAppOptions): Hono {
   const app = new Hono();
   const callIndex = new CallIndexCache();
+  const details = new RunDetailCache();
   const boundLoopback = options.boundHost === undefined || isLoopback(options.boundHost);
 
   app.use('*', async (c, next) => {
@@ -113,9 +126,14 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
 
   app.get('/api/runs/:id', (c) =>
     withStore(c, (store) => {
-      const detail = runDetail(store, c.req.param('id'));
+      const detail = details.get(store, c.req.param('id'));
       if (!detail) return notFound(c, `no run '${c.req.param('id')}'`);
-      return c.json({ ...detail, live: options.live?.get(c.req.param('id')) !== undefined });
+      return c.json({
+        ...detail,
+        live: options.live?.get(c.req.param('id')) !== undefined,
+        // the page offers resuming a stopped run when this server may do it
+        canResume: Boolean(options.allowControl && options.resume),
+      });
     }),
   );
 
@@ -127,7 +145,9 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
       if (!Number.isInteger(after) || after < 0) return badRequest(c, 'after must be a sequence number');
       const limit = Number(c.req.query('limit') ?? 10_000);
       if (!Number.isInteger(limit) || limit < 1) return badRequest(c, 'limit must be a whole number of at least 1');
-      return c.json({ events: runEvents(store, id, after, limit) });
+      const types = c.req.query('type')?.split(',').filter(Boolean);
+      const events = runEvents(store, id, after, limit);
+      return c.json({ events: types?.length ? events.filter((e) => types.includes(e.type)) : events });
     }),
   );
 
@@ -206,6 +226,37 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
         409,
       );
     live.abort(new Error('stopped from the viewer'));
+    return c.json({ ok: true }, 202);
+  });
+
+  app.post('/api/runs/:id/resume', async (c) => {
+    if (!options.allowControl || !options.resume)
+      return c.json(
+        { error: { code: 'READ_ONLY', message: 'this viewer is read-only (start it with --allow-control)' } },
+        403,
+      );
+    // JSON only: a plain form posted from another site cannot send it
+    if (!(c.req.header('content-type') ?? '').startsWith('application/json'))
+      return c.json({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the resume request as JSON' } }, 415);
+    const id = c.req.param('id');
+    const body = resumeBody.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      return badRequest(c, `bad resume request: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+    }
+    const store = options.store();
+    if (!store?.getRun(id)) return notFound(c, `no run '${id}'`);
+    if (options.live?.get(id))
+      return c.json({ error: { code: 'RUN_ACTIVE', message: `run '${id}' is running in this process` } }, 409);
+    try {
+      await options.resume(id, body.data);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      return c.json(
+        { error: { code: typeof code === 'string' ? code : 'CANNOT_RESUME', message: (error as Error).message } },
+        409,
+      );
+    }
     return c.json({ ok: true }, 202);
   });
 

@@ -1,7 +1,8 @@
 import { callScope, storedEvent, viewJson, viewRun, type StoredEvent } from '../jobs/index.js';
 import { graphSpecSchema, toDag, topologicalLayers, criticalPath } from '../graph/index.js';
-import type { CallRecord, RunRecord, RunStore, StepRecord } from '../store/index.js';
+import type { CallRecord, EventRecord, RunRecord, RunStore, StepRecord } from '../store/index.js';
 import { groupNodeDialogue, type NodeDialogue } from './dialogue.js';
+import { checksByStep } from './step-events.js';
 
 /** Filters of the runs list. */
 export interface RunFilter {
@@ -12,8 +13,11 @@ export interface RunFilter {
   limit?: number;
 }
 
-/** The state a viewer shows for a step: the store's, or `waiting` for a planned step not begun. */
-export type StepState = StepRecord['state'] | 'waiting';
+/**
+ * The state a viewer shows for a step: the store's, `waiting` for a planned step not begun, or `replayed` for a step
+ * a resumed run answered wholly from its journal.
+ */
+export type StepState = StepRecord['state'] | 'waiting' | 'replayed';
 
 /** One step of a run as the viewer shows it. */
 export interface StepView {
@@ -68,6 +72,8 @@ export interface RunDetail {
   segments: string[];
   /** Cross-team runs: each team's phases, with the segment they ran in and their latest state. */
   teamSteps: TeamStep[];
+  /** Each step's sandbox runs and guard findings (`sandbox-result`, `guard-finding` events), for steps that have any. */
+  checks: Record<string, StoredEvent[]>;
 }
 
 /** One phase of one team in a cross-team run. */
@@ -152,6 +158,42 @@ const stepView = (s: StepRecord): StepView => ({
   updatedAt: s.updatedAt,
 });
 
+/**
+ * Steps of a resumed run that its last session answered wholly from the journal: started after the last resume
+ * (`run-claimed`), done, with model calls, every one of them answered before that resume (journal rows are written
+ * when a call is paid; a replay writes none).
+ * @param calls the run's journaled calls: scope (node or phase) and when each was answered.
+ */
+export function replayedSteps(
+  events: ReadonlyArray<Pick<EventRecord, 'type' | 'at' | 'data'>>,
+  states: ReadonlyMap<string, string>,
+  calls: () => ReadonlyArray<{ scope: string | undefined; at: number }>,
+): Set<string> {
+  let resumedAt: number | undefined;
+  let rerun = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'run-claimed') {
+      resumedAt = e.at;
+      rerun = new Set();
+    }
+    const id = (e.data as { step?: { id?: unknown } } | null)?.step?.id;
+    if (resumedAt !== undefined && e.type === 'step-started' && typeof id === 'string') rerun.add(id);
+  }
+  const replayed = new Set<string>();
+  if (resumedAt === undefined || rerun.size === 0) return replayed;
+  const byScope = new Map<string, { answered: number; before: number }>();
+  for (const call of calls()) {
+    if (call.scope === undefined || !rerun.has(call.scope)) continue;
+    const c = byScope.get(call.scope) ?? { answered: 0, before: 0 };
+    c.answered++;
+    if (call.at < resumedAt) c.before++;
+    byScope.set(call.scope, c);
+  }
+  for (const [id, c] of byScope)
+    if (states.get(id) === 'done' && c.answered > 0 && c.before === c.answered) replayed.add(id);
+  return replayed;
+}
+
 /** The run page's data for run `id`, or undefined when there is no such run. */
 export function runDetail(store: RunStore, id: string): RunDetail | undefined {
   const record = store.getRun(id);
@@ -170,7 +212,13 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
   const segments: string[] = [];
   const teamSteps = new Map<string, TeamStep>();
   let segment: string | undefined;
-  for (const e of store.listEvents(id)) {
+  const events = store.listEvents(id);
+  const checks = checksByStep(
+    events.flatMap((e) =>
+      e.type === 'sandbox-result' || e.type === 'guard-finding' || e.type.startsWith('step-') ? [storedEvent(e)] : [],
+    ),
+  );
+  for (const e of events) {
     if (e.type === 'decision') decisions.push(storedEvent(e));
     const step = (e.data as { step?: { kind?: unknown; id?: unknown; team?: unknown } } | null)?.step;
     if (!step || typeof step.id !== 'string') continue;
@@ -186,6 +234,11 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
       teamSteps.set(key, { team: step.team, phase: step.id, segment: known?.segment ?? segment ?? step.id, state });
     }
   }
+  // a resumed run: steps its last session answered from the journal are shown `replayed` (read the journal only then)
+  const replayed = replayedSteps(events, new Map(steps.map((st) => [st.id, st.state])), () =>
+    store.listCalls(id).map((c) => ({ scope: callScope(c), at: c.at })),
+  );
+  for (const st of steps) if (replayed.has(st.id)) st.state = 'replayed';
   return {
     run: viewJson(viewRun(store, record)),
     steps,
@@ -194,6 +247,7 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
     teams: [...teams].sort(),
     segments,
     teamSteps: [...teamSteps.values()],
+    checks: Object.fromEntries(checks),
   };
 }
 
@@ -248,6 +302,31 @@ export function usageOf(calls: readonly CallView[]): RunUsage {
     }
   }
   return usage;
+}
+
+/**
+ * Keeps the page data of the few finished runs last asked for: a 1,000-node run's page reads thousands of events;
+ * a finished run does not change (its stamp — status, last update, finish — says when it did, e.g. on resume).
+ */
+export class RunDetailCache {
+  private readonly entries = new Map<string, { stamp: string; detail: RunDetail }>();
+  constructor(private readonly capacity = 8) {}
+
+  /** The run's page data, or undefined when there is no such run. */
+  get(store: RunStore, id: string): RunDetail | undefined {
+    const run = store.getRun(id);
+    if (!run) return undefined;
+    const stamp = `${run.status}:${run.updatedAt}:${run.finishedAt}`;
+    const cached = this.entries.get(id);
+    if (cached?.stamp === stamp) return cached.detail;
+    const detail = runDetail(store, id);
+    if (detail && run.status !== 'running') {
+      this.entries.delete(id);
+      this.entries.set(id, { stamp, detail });
+      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return detail;
+  }
 }
 
 /** A run's calls read once: all of them, by scope, and their usage. */

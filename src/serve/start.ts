@@ -5,7 +5,8 @@ import { ConfigError } from '../errors/index.js';
 import { SqliteRunStore, type RunStore } from '../store/index.js';
 import { createViewerApp } from './app.js';
 import { isLoopback } from './guard.js';
-import type { LiveRuns } from './live-runs.js';
+import { LiveRuns } from './live-runs.js';
+import { viewerResume } from './resume.js';
 import { defaultWebRoot } from './static-files.js';
 
 /** How to start the viewer. */
@@ -63,10 +64,13 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     return store;
   };
   const webRoot = options.webRoot ?? defaultWebRoot();
+  // with control, runs resumed from the viewer execute in this process and stream live
+  const live = options.live ?? (options.allowControl ? new LiveRuns() : undefined);
   const app = createViewerApp({
     store: openStore,
     boundHost: host,
-    ...(options.live ? { live: options.live } : {}),
+    ...(live ? { live } : {}),
+    ...(options.allowControl && live ? { resume: viewerResume(live, options.storePath) } : {}),
     ...(options.token ? { token: options.token } : {}),
     ...(options.allowControl ? { allowControl: true } : {}),
     ...(webRoot ? { webRoot } : {}),

@@ -82,6 +82,14 @@ export interface ChainOptions {
    * so a resumed run redoes that phase. Default: none.
    */
   limits?: Partial<Pick<OutputLimits, 'maxFileChars' | 'maxFiles' | 'maxPromptChars'>>;
+  /**
+   * Self-correction hook (issue 17 item 5), called after the coding and code-review phases: returns the
+   * codebase to continue with (the best-scored version), or undefined to keep the phase's own. Default: none.
+   */
+  selfCorrect?: (
+    hook: 'after-coding' | 'after-review',
+    state: { phase: string; files: Files; language: ChainLanguage; modality: string },
+  ) => Promise<Files | undefined>;
 }
 
 /** The chain's state after a phase: enough to continue from there. */
@@ -443,6 +451,14 @@ export async function executeChain(options: ChainOptions): Promise<ChainResult> 
           record.changed = applyReply(reply, phase.name);
           if (!files['README.md']) record.note = 'the reply did not contain README.md';
           break;
+        }
+      }
+      const hook = phase.name === 'coding' ? 'after-coding' : phase.name === 'code-review' ? 'after-review' : undefined;
+      if (hook && options.selfCorrect && record.status === 'done') {
+        const improved = await options.selfCorrect(hook, { phase: phase.name, files, language, modality });
+        if (improved) {
+          record.changed.push(...changedFiles(files, improved));
+          files = improved;
         }
       }
     } catch (error) {

@@ -69,7 +69,8 @@ function requestIdentity(
   model: string,
   params: LanguageModelV3CallOptions,
 ): { hash: string; request: Record<string, unknown> } {
-  const request = { model, ...Object.fromEntries(identityFields.map((key) => [key, params[key]])) };
+  const request: Record<string, unknown> = { model };
+  for (const key of identityFields) request[key] = params[key];
   return { hash: sha256Hex(JSON.stringify(request)), request };
 }
 

@@ -2,29 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { cleanEnv, cliPath, runInProcess, storedNetRun, tempDir } from '../support/run-cli.js';
 import { startViewer } from '../../src/serve/index.js';
 import { simulateReply, startFakeOpenAIServer } from '../support/index.js';
-
-/** Debian's Chromium (`.ci/run` installs it); playwright never downloads a browser here. */
-export const chromiumPath = '/usr/bin/chromium';
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-/** Starts headless Chromium, closed when the test finishes. */
-export async function launchChromium(): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
-  onTestFinished(() => browser.close());
-  return browser;
-}
+import { chromiumPath, launchChromium, shotsDir } from './chromium.js';
 
 /** Runs the built CLI in the background; resolves with the first match of `ready` on its standard error. */
 function startCli(
@@ -52,9 +34,6 @@ function startCli(
     child.once('close', (code) => reject(new Error(`crosstalk exited (${code}) before it was ready:\n${stderr}`)));
   });
 }
-
-/** Where screenshots go: CROSSTALK_TEST_OUTPUT when set (kept), else the test's temp folder (removed after it). */
-const shotsDir = (cwd: string) => process.env.CROSSTALK_TEST_OUTPUT ?? cwd;
 
 describe.skipIf(!existsSync(chromiumPath))('the web viewer in Chromium', () => {
   it('shows a 64-node network live, its nodes turning done, and a node’s critic dialogue and artifact', async () => {
@@ -209,6 +188,10 @@ describe.skipIf(!existsSync(chromiumPath))('a cross-team run page in Chromium', 
     const pruned = page.locator('[data-testid=verdict].pruned');
     expect(await pruned.count()).toBe(3);
     expect(await pruned.first().textContent()).toMatch(/pruned: score [\d.]+ below the lowest kept/);
+    // each decision's merge tree: the kept proposals merged into one
+    const trees = page.getByTestId('merge-tree');
+    expect(await trees.count()).toBeGreaterThan(0);
+    expect(await trees.first().textContent()).toMatch(/merge-1\.1 ←.*team\d \([\d.]+\).*team\d \([\d.]+\)/);
     await lanes.first().locator('button.lane-cell').first().click();
     await page.locator('[data-testid=node-panel] li.turn').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(shotsDir(cwd), 'viewer-lanes.png') });

@@ -10,11 +10,13 @@ export interface DataSource {
   usage(id: string): Promise<RunUsage>;
   /** Every journaled call of a run. */
   allCalls(id: string): Promise<CallView[]>;
-  /** The run's stored events, in order. */
-  events(id: string): Promise<StoredEvent[]>;
+  /** The run's stored events, in order (only those of the given types, when some are). */
+  events(id: string, types?: readonly string[]): Promise<StoredEvent[]>;
   /** A network node's calls grouped by incoming edge, merges apart. */
   dialogue(id: string, node: string): Promise<NodeDialogue<CallView>>;
   artifact(id: string, step: string): Promise<string | undefined>;
+  /** Resumes a stopped run with new limits (a server started with `--allow-control`); rejects with its message. */
+  resume(id: string, limits: { budgetUsd?: number; maxTokens?: number }): Promise<void>;
   /** Streams a run's events from its start (at `speed` times the recorded pace if given); returns a stop function. */
   stream(id: string, speed: number | undefined, onEvent: (e: StoredEvent) => void, onEnd: () => void): () => void;
 }
@@ -41,14 +43,28 @@ const serverSource: DataSource = {
   },
   usage: (id) => getJson<RunUsage>(`api/runs/${encodeURIComponent(id)}/usage`),
   allCalls: async (id) => (await getJson<{ calls: CallView[] }>(`api/runs/${encodeURIComponent(id)}/calls`)).calls,
-  events: async (id) =>
-    (await getJson<{ events: StoredEvent[] }>(`api/runs/${encodeURIComponent(id)}/events?limit=1000000`)).events,
+  events: async (id, types) => {
+    const only = types?.length ? `&type=${encodeURIComponent(types.join(','))}` : '';
+    const path = `api/runs/${encodeURIComponent(id)}/events?limit=1000000${only}`;
+    return (await getJson<{ events: StoredEvent[] }>(path)).events;
+  },
   dialogue: (id, node) =>
     getJson<NodeDialogue<CallView>>(`api/runs/${encodeURIComponent(id)}/dialogue?node=${encodeURIComponent(node)}`),
   async artifact(id, step) {
     const response = await fetch(`api/runs/${encodeURIComponent(id)}/artifact?step=${encodeURIComponent(step)}`);
     if (!response.ok) return undefined;
     return ((await response.json()) as { content: string }).content;
+  },
+  async resume(id, limits) {
+    const response = await fetch(`api/runs/${encodeURIComponent(id)}/resume`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(limits),
+    });
+    if (!response.ok) {
+      const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+      throw new Error(body.error?.message ?? `${response.status} ${response.statusText}`);
+    }
   },
   stream(id, speed, onEvent, onEnd) {
     const source = new EventSource(
@@ -71,7 +87,7 @@ function embeddedSource(data: EmbeddedRun): DataSource {
     calls: async (_id, scope) => data.calls.filter((c) => c.scope === scope),
     usage: async () => data.usage,
     allCalls: async () => data.calls,
-    events: async () => data.events,
+    events: async (_id, types) => (types?.length ? data.events.filter((e) => types.includes(e.type)) : data.events),
     async dialogue(_id, node) {
       const from = (data.detail.graph?.edges ?? []).filter((e) => e.to === node).map((e) => e.from);
       const predecessors = new Map(
@@ -83,6 +99,9 @@ function embeddedSource(data: EmbeddedRun): DataSource {
       );
     },
     artifact: async (_id, step) => data.artifacts[step],
+    resume: async () => {
+      throw new Error('an exported page cannot resume its run');
+    },
     stream(_id, speed, onEvent, onEnd) {
       let stopped = false;
       const timers: number[] = [];

@@ -1,17 +1,22 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { ArtifactText, type ArtifactVersion, StepChecks, VersionDiff } from './artifact-views';
 import { data } from './data';
 import { cost } from './format';
 import type { NodeDialogue } from '../../src/serve/dialogue';
-import type { CallView, StepView } from './types';
+import type { CallView, StepView, StoredEvent } from './types';
 
 /**
  * One node's (or phase's) work: the dialogues on its incoming edges in order (critic, then actor), the merge calls,
- * each with its prompt and reply, and the artifact the step left. Room is kept for guard findings and vetoes.
+ * each with its prompt and reply; the artifact the step left (code coloured) and a diff between its versions (a
+ * predecessor's artifact, each edge's revisions, the merges, the result); the programs the sandbox ran and the guard's
+ * findings while the step ran.
  */
 export function NodePanel(props: {
   runId: string;
   stepId: string;
   step: StepView | undefined;
+  /** The step's sandbox runs and guard findings. */
+  checks: StoredEvent[];
   /** The step is a network node: its calls are shown by incoming edge. */
   isNode: boolean;
   onClose: () => void;
@@ -20,6 +25,7 @@ export function NodePanel(props: {
   const [calls, setCalls] = useState<CallView[] | undefined>();
   const [dialogue, setDialogue] = useState<NodeDialogue<CallView> | undefined>();
   const [artifact, setArtifact] = useState<string | undefined>();
+  const [inputs, setInputs] = useState<ReadonlyMap<string, string>>(new Map());
   const state = step?.state ?? 'waiting';
   // biome-ignore lint/correctness/useExhaustiveDependencies: read again when the step's state changes (live runs)
   useEffect(() => {
@@ -29,6 +35,11 @@ export function NodePanel(props: {
         if (stop) return;
         setDialogue(d);
         setCalls([...d.edges.flatMap((e) => e.turns), ...d.other]);
+        const from = d.edges.flatMap((e) => (e.from ? [e.from] : []));
+        Promise.all(from.map((f) => data.artifact(runId, f))).then((texts) => {
+          if (stop) return;
+          setInputs(new Map(from.flatMap((f, i) => (texts[i] !== undefined ? [[f, texts[i]!]] : []))));
+        });
       });
     else data.calls(runId, stepId).then((c) => !stop && setCalls(c));
     data.artifact(runId, stepId).then((a) => !stop && setArtifact(a));
@@ -36,6 +47,24 @@ export function NodePanel(props: {
       stop = true;
     };
   }, [runId, stepId, state, isNode]);
+  const versions = useMemo(() => {
+    const list: ArtifactVersion[] = [];
+    for (const edge of dialogue?.edges ?? []) {
+      const input = edge.from ? inputs.get(edge.from) : undefined;
+      if (input !== undefined) list.push({ label: `${edge.from}'s artifact`, text: input });
+      let round = 0;
+      for (const turn of edge.turns)
+        if (turn.agent !== 'critic')
+          list.push({ label: `edge ${edge.from ?? '?'}: revision ${++round}`, text: turn.reply });
+    }
+    const merges = dialogue ? dialogue.other : (calls ?? []);
+    merges.forEach((turn, i) => {
+      list.push({ label: `${turn.agent ?? 'answer'} ${i + 1}`, text: turn.reply });
+    });
+    if (artifact !== undefined && list[list.length - 1]?.text !== artifact)
+      list.push({ label: 'result', text: artifact });
+    return list;
+  }, [dialogue, calls, inputs, artifact]);
   const meta = (step?.meta ?? {}) as { error?: string; because?: string; missingInputs?: string[] };
   return (
     <aside className="panel" data-testid="node-panel">
@@ -74,13 +103,14 @@ export function NodePanel(props: {
         <div data-testid="dialogue">{calls && <Turns calls={calls} />}</div>
       )}
       <h3>Artifact</h3>
-      {artifact === undefined ? (
-        <p className="note">none yet</p>
-      ) : (
-        <pre className="artifact" data-testid="artifact">
-          <code>{artifact}</code>
-        </pre>
+      {artifact === undefined ? <p className="note">none yet</p> : <ArtifactText text={artifact} />}
+      {versions.length >= 2 && (
+        <details className="versions-box" data-testid="versions">
+          <summary>Versions ({versions.length}): diff</summary>
+          <VersionDiff key={`${stepId}:${versions.length}`} versions={versions} />
+        </details>
       )}
+      <StepChecks events={props.checks} />
     </aside>
   );
 }

@@ -7,27 +7,10 @@ import { largeGraph } from './layout';
 import { OverviewCanvas } from './overview-canvas';
 import { Timeline } from './timeline';
 import { NodePanel } from './node-panel';
+import { ReplayBar, useReplay } from './replay-bar';
+import { stateAfter } from '../../src/serve/replay';
+import { mergeTree, type MergeTreeNode } from '../../src/serve/merge-tree';
 import type { RunDetail, RunUsage, StepState, StoredEvent, Usage } from './types';
-
-/** The state an event puts its step in, if it names one. */
-function stateAfter(event: StoredEvent): { id: string; state: StepState } | undefined {
-  const step = event.step as { id?: string } | undefined;
-  if (!step?.id) return undefined;
-  switch (event.type) {
-    case 'step-started':
-      return { id: step.id, state: 'running' };
-    case 'step-finished':
-      return { id: step.id, state: 'done' };
-    case 'step-failed':
-      return { id: step.id, state: event.willRetry ? 'running' : 'failed' };
-    case 'step-skipped':
-      return { id: step.id, state: 'skipped' };
-    default:
-      return undefined;
-  }
-}
-
-const replaySpeeds = [1, 10, 100];
 
 /** A run: its header and totals, the network by layers (or its steps), decisions, usage, and the node panel. */
 export function RunPage({ runId }: { runId: string }) {
@@ -40,7 +23,6 @@ export function RunPage({ runId }: { runId: string }) {
     ended: false,
   });
   const [timelineOpen, setTimelineOpen] = useState(false);
-  const [replay, setReplay] = useState<{ speed: number; running: boolean } | undefined>();
   const pending = useRef(new Map<string, StepState>());
   const flushTimer = useRef<number | undefined>(undefined);
   const stopStream = useRef<(() => void) | undefined>(undefined);
@@ -86,7 +68,7 @@ export function RunPage({ runId }: { runId: string }) {
         (event) => {
           events++;
           const change = stateAfter(event);
-          if (change) pending.current.set(change.id, change.state);
+          if (change) pending.current.set(change.id, change.state as StepState);
           if (flushTimer.current === undefined) flushTimer.current = window.setTimeout(flush, 100);
           if (event.type === 'progress')
             setLive((l) => ({ ...l, calls: event.calls as number, tokens: event.tokens as number }));
@@ -96,7 +78,6 @@ export function RunPage({ runId }: { runId: string }) {
         () => {
           flush();
           setLive((l) => ({ ...l, events, ended: true }));
-          setReplay((r) => (r ? { ...r, running: false } : r));
           if (speed === undefined) void load();
         },
       );
@@ -117,29 +98,26 @@ export function RunPage({ runId }: { runId: string }) {
     };
   }, [load, follow]);
 
-  const startReplay = (speed: number) => {
-    if (!detail) return;
-    pending.current = new Map();
-    setStates(new Map(detail.steps.map((s) => [s.id, 'waiting' as StepState])));
-    setReplay({ speed, running: true });
-    follow(speed);
-  };
-  const stopReplay = () => {
-    stopStream.current?.();
-    flush();
-    setReplay((r) => (r ? { ...r, running: false } : r));
-  };
+  const stepIds = useMemo(() => detail?.steps.map((s) => s.id) ?? [], [detail]);
+  const { states: replayStates, controls: replayControls } = useReplay(runId, stepIds);
+  // a step the resumed run answered from its journal finishes as `replayed` in a replay too (it is done only then)
+  const shown = useMemo(() => {
+    if (!replayStates) return states;
+    const replayed = detail?.steps.filter((st) => st.state === 'replayed') ?? [];
+    for (const st of replayed) if (replayStates.get(st.id) === 'done') replayStates.set(st.id, 'replayed');
+    return replayStates;
+  }, [replayStates, states, detail]);
 
   const counts = useMemo(() => {
     const c: Record<string, number> = {};
-    for (const [id, s] of states) if (!id.startsWith('checkpoint/')) c[s] = (c[s] ?? 0) + 1;
+    for (const [id, s] of shown) if (!id.startsWith('checkpoint/')) c[s] = (c[s] ?? 0) + 1;
     return c;
-  }, [states]);
+  }, [shown]);
 
   if (error) return <p className="error">{error}</p>;
   if (!detail) return <p className="note">loading…</p>;
   const { run } = detail;
-  const stepById = new Map(detail.steps.map((s) => [s.id, { ...s, state: states.get(s.id) ?? s.state }]));
+  const stepById = new Map(detail.steps.map((s) => [s.id, { ...s, state: shown.get(s.id) ?? s.state }]));
   const shownSteps = detail.steps.filter((s) => !s.id.startsWith('checkpoint/'));
   return (
     <main className="run">
@@ -166,20 +144,18 @@ export function RunPage({ runId }: { runId: string }) {
             </span>
           ))}
         </p>
-        {run.status !== 'running' && (
-          <div className="replay">
-            replay:{' '}
-            {replaySpeeds.map((s) => (
-              <button type="button" key={s} onClick={() => startReplay(s)} disabled={replay?.running}>
-                {s}×
-              </button>
-            ))}
-            {replay?.running && (
-              <button type="button" onClick={stopReplay}>
-                stop
-              </button>
-            )}
-          </div>
+        {run.status !== 'running' && <ReplayBar controls={replayControls} />}
+        {detail.canResume && resumable.has(run.status) && (
+          <ResumeForm
+            runId={run.id}
+            onResumed={() =>
+              load().then((d) => {
+                if (!d) return;
+                setStates(new Map(d.steps.map((s) => [s.id, s.state])));
+                follow(undefined);
+              })
+            }
+          />
         )}
       </section>
       <div className="run-body">
@@ -188,9 +164,9 @@ export function RunPage({ runId }: { runId: string }) {
             <>
               <NodeSearch ids={detail.graph.nodes.map((n) => n.id)} onSelect={setSelected} />
               {detail.graph.nodes.length > largeGraph ? (
-                <OverviewCanvas graph={detail.graph} states={states} selected={selected} onSelect={setSelected} />
+                <OverviewCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
               ) : (
-                <GraphCanvas graph={detail.graph} states={states} selected={selected} onSelect={setSelected} />
+                <GraphCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
               )}
             </>
           ) : (
@@ -199,10 +175,10 @@ export function RunPage({ runId }: { runId: string }) {
                 <li key={s.id}>
                   <button
                     type="button"
-                    className={`step-row step-${states.get(s.id) ?? s.state}`}
+                    className={`step-row step-${shown.get(s.id) ?? s.state}`}
                     onClick={() => setSelected(s.id)}
                   >
-                    {s.id} <span className="badge">{states.get(s.id) ?? s.state}</span>
+                    {s.id} <span className="badge">{shown.get(s.id) ?? s.state}</span>
                   </button>
                 </li>
               ))}
@@ -232,6 +208,7 @@ export function RunPage({ runId }: { runId: string }) {
             runId={run.id}
             stepId={selected}
             step={stepById.get(selected)}
+            checks={detail.checks?.[selected] ?? []}
             isNode={detail.graph?.nodes.some((n) => n.id === selected) ?? false}
             onClose={() => setSelected(undefined)}
           />
@@ -241,9 +218,55 @@ export function RunPage({ runId }: { runId: string }) {
   );
 }
 
+/** Statuses of runs that may be resumed. */
+const resumable = new Set(['stopped-budget', 'interrupted', 'failed', 'partial']);
+
+/** Resumes a stopped run with a new budget (dollars and/or tokens; empty keeps the stored limit). */
+function ResumeForm({ runId, onResumed }: { runId: string; onResumed: () => void }) {
+  const [usd, setUsd] = useState('');
+  const [tokens, setTokens] = useState('');
+  const [message, setMessage] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      className="resume"
+      data-testid="resume"
+      onSubmit={(event) => {
+        event.preventDefault();
+        setBusy(true);
+        setMessage(undefined);
+        data
+          .resume(runId, {
+            ...(usd.trim() ? { budgetUsd: Number(usd) } : {}),
+            ...(tokens.trim() ? { maxTokens: Number(tokens) } : {}),
+          })
+          .then(onResumed, (e: Error) => setMessage(e.message))
+          .finally(() => setBusy(false));
+      }}
+    >
+      resume with budget: ${' '}
+      <input aria-label="budget in dollars" size={6} value={usd} onChange={(e) => setUsd(e.currentTarget.value)} />{' '}
+      tokens{' '}
+      <input
+        aria-label="budget in tokens"
+        data-testid="resume-tokens"
+        size={8}
+        value={tokens}
+        onChange={(e) => setTokens(e.currentTarget.value)}
+      />{' '}
+      <button type="submit" disabled={busy} data-testid="resume-button">
+        resume
+      </button>
+      {message && <span className="error"> {message}</span>}
+    </form>
+  );
+}
+
 /** Opens a node by its id: the quick way to a node of a large graph. */
 function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) => void }) {
   const [text, setText] = useState('');
+  // the suggestions (a thousand options for a large network) are built once the field is first used, not on load
+  const [used, setUsed] = useState(false);
   const known = useMemo(() => new Set(ids), [ids]);
   return (
     <form
@@ -257,10 +280,11 @@ function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) =
         data-testid="node-search"
         list="node-ids"
         placeholder="open node…"
+        onFocus={() => setUsed(true)}
         value={text}
         onChange={(e) => setText(e.target.value)}
       />
-      {ids.length <= 2000 && (
+      {used && ids.length <= 2000 && (
         <datalist id="node-ids">
           {ids.map((id) => (
             <option key={id} value={id} />
@@ -292,10 +316,34 @@ function Decisions({ decisions }: { decisions: StoredEvent[] }) {
                 </li>
               ))}
             </ul>
+            <MergeTree groups={(d.groups ?? []) as string[][]} scores={scores} />
           </div>
         );
       })}
     </section>
+  );
+}
+
+/** A decision's merge tree: which proposals (and earlier merges) each merge took in, the result at the root. */
+function MergeTree({ groups, scores }: { groups: string[][]; scores: Record<string, number> }) {
+  const root = mergeTree(groups);
+  if (!root) return null;
+  const item = (node: MergeTreeNode | string): React.ReactNode =>
+    typeof node === 'string' ? (
+      <li key={node} className="merge-leaf">
+        {node}
+        {scores[node] !== undefined ? ` (${scores[node]!.toFixed(3)})` : ''}
+      </li>
+    ) : (
+      <li key={node.id}>
+        <strong>{node.id}</strong> ←<ul className="merge-tree">{node.inputs.map(item)}</ul>
+      </li>
+    );
+  return (
+    <div data-testid="merge-tree">
+      merge tree:
+      <ul className="merge-tree">{item(root)}</ul>
+    </div>
   );
 }
 

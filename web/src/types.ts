@@ -64,6 +64,10 @@ export interface RunDetail {
   segments: string[];
   teamSteps: Array<{ team: string; phase: string; segment: string; state: StepState }>;
   live?: boolean;
+  /** Each step's sandbox runs and guard findings, for steps that have any. */
+  checks?: Record<string, StoredEvent[]>;
+  /** The server resumes stopped runs (`--allow-control`). */
+  canResume?: boolean;
 }
 
 export interface RunUsage {

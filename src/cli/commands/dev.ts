@@ -28,6 +28,7 @@ import { printJobEnd } from '../run-job.js';
 import { runJobServed, serveOptions } from './serve.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand, teamsOptions } from '../define-command.js';
+import { parseSafetyCheck, parseSelfCorrect, safetyCheckOptions, selfCorrectOptions } from '../self-correct-options.js';
 
 function parseTeamOptions(options: Record<string, unknown>, cwd: string): TeamOptions {
   const { teams, teamModels, profiles } = parseTeamsFlags(options, cwd, 1);
@@ -141,6 +142,9 @@ export const registerDev: Register = (program, ctx, run) => {
       ],
       ['--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)'],
       ...teamsOptions('proposals', 'id, temperature, persona, model, language, reviewRounds, testRounds'),
+      ...selfCorrectOptions,
+      // --critic-model is in both lists
+      ...safetyCheckOptions.filter(([flag]) => !flag.startsWith('--critic-model')),
       ...planOptions,
       ...serveOptions,
     ],
@@ -152,9 +156,22 @@ export const registerDev: Register = (program, ctx, run) => {
       const teamOptions = parseTeamOptions(options, ctx.cwd);
       const flags = configFlags(options);
       const asTeams = runsAsTeams(teamOptions);
+      const selfCorrect = parseSelfCorrect(options);
+      const safetyCheck = parseSafetyCheck(options);
+      if ((selfCorrect || safetyCheck) && asTeams)
+        throw new ConfigError({
+          key: selfCorrect ? 'selfCorrect' : 'safetyCheck',
+          message: `${selfCorrect ? '--self-correct' : '--safety-check'} works on one team; drop --teams`,
+        });
       const config: DevJobConfig | CrossTeamJobConfig = asTeams
         ? { kind: 'cross-team', ...chain, teamOptions, flags }
-        : { kind: 'dev', ...chain, flags };
+        : {
+            kind: 'dev',
+            ...chain,
+            ...(selfCorrect ? { selfCorrect } : {}),
+            ...(safetyCheck ? { safetyCheck } : {}),
+            flags,
+          };
       return planOrRun(ctx, out, options, config, async () => {
         config.outDir = prepareOutputDir(
           ctx.cwd,

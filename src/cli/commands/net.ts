@@ -4,12 +4,14 @@ import { loadConfig } from '../../config/index.js';
 import { ConfigError, ModelConfigError } from '../../errors/index.js';
 import { runNetJob, type NetJobConfig } from '../../jobs/index.js';
 import { parseModelString } from '../../model/index.js';
+import { parseQueueUrl } from '../../queue/index.js';
 import { edgeRunModes, type EdgeRunMode } from '../../network/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
 import { configFlags } from '../global-options.js';
 import { addTopologyOptions, resolveGraph } from '../graph-options.js';
 import type { Register } from '../main.js';
 import { nonEmptyText } from '../parse-flags.js';
+import { parseSafetyCheck, safetyCheckOptions } from '../self-correct-options.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand } from '../define-command.js';
 import { formatMetricsLines, printable } from '../format.js';
@@ -88,7 +90,9 @@ export const registerNet: Register = (program, ctx, run) => {
       ['--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)'],
       ['--cache', "answer model calls from earlier runs' identical requests in the store (repeated experiments)"],
       ['--unsafe-no-sandbox', 'code networks: run the result on the host when no sandbox is available (dangerous)'],
+      ['--queue <url>', 'send nodes to `crosstalk worker`s through BullMQ: redis://[user:pass@]host[:port][/db]'],
       ['--strict', 'a failed node skips every node after it (default: a node runs with the inputs that finished)'],
+      ...safetyCheckOptions,
       ...planOptions,
       ...serveOptions,
     ],
@@ -109,6 +113,8 @@ export const registerNet: Register = (program, ctx, run) => {
           throw error;
         }
       }
+      const queue = options.queue === undefined ? undefined : String(options.queue);
+      if (queue) parseQueueUrl(queue); // a bad URL fails before any work
       const config: NetJobConfig = {
         kind: 'net',
         task: text,
@@ -120,6 +126,8 @@ export const registerNet: Register = (program, ctx, run) => {
         unsafeNoSandbox: options.unsafeNoSandbox === true,
         ...(options.strict === true ? { strict: true } : {}),
       };
+      const safetyCheck = parseSafetyCheck(options);
+      if (safetyCheck) config.safetyCheck = safetyCheck;
       return planOrRun(ctx, out, options, config, async () => {
         config.outDir = prepareOutputDir(
           ctx.cwd,
@@ -127,7 +135,7 @@ export const registerNet: Register = (program, ctx, run) => {
           join('crosstalk-out', `${slugify(text)}-${timestampForName()}`),
         );
         const { result, keepOpen } = await runJobServed(ctx, out, options, (environment) =>
-          runNetJob(environment, config),
+          runNetJob(environment, config, {}, queue ? { queue } : {}),
         );
         const s = result.summary;
         const code = printJobEnd(out, result, () => ({

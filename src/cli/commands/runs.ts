@@ -2,12 +2,22 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/index.js';
 import { ConfigError, StoreError } from '../../errors/index.js';
 import { evalChildRuns } from '../../eval/index.js';
-import { exportRun, removeRuns, usageBy, viewJson, viewRun, type RunView } from '../../jobs/index.js';
+import {
+  exportRun,
+  removeRuns,
+  safetyView,
+  usageBy,
+  viewJson,
+  viewRun,
+  type RunView,
+  type SafetyView,
+} from '../../jobs/index.js';
 import { parseAge } from '../parse-flags.js';
 import { prepareOutputDir } from '../../common/index.js';
 import { noStore, resolveStorePath, SqliteRunStore, type RunRecord, type RunStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
-import { formatCost } from '../format.js';
+import { formatCost, printable } from '../format.js';
+import { describeApprovalSource } from '../render.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { exportHtml } from './export-html.js';
@@ -98,6 +108,30 @@ function table(rows: string[][]): string {
 
 const costOf = (r: RunRecord) => formatCost(r.totals.costUsd ?? undefined, r.totals.costUsd !== null);
 
+/** The guard's findings, vetoes and approvals and the self-correction rounds of a run, for `runs show`. */
+export function safetyLines(safety: SafetyView): string[] {
+  const lines: string[] = [];
+  const { guard, selfCorrection } = safety;
+  if (guard) {
+    const f = guard.findings;
+    lines.push(`guard: ${f.high} high, ${f.medium} medium, ${f.low} low finding(s)`);
+    for (const g of guard.list.filter((x) => x.severity !== 'low' || x.decision !== 'allow').slice(0, 20))
+      lines.push(
+        `  ${g.decision}${g.refused ? ' (refused)' : ''} ${g.rule} [${g.severity}] ${printable(g.file)}${g.line ? `:${g.line}` : ''} (${printable(g.scope)}): ${printable(g.snippet)}`,
+      );
+    for (const v of guard.vetoes) lines.push(`  veto (${v.by}) ${printable(v.scope)}: ${printable(v.reason)}`);
+    for (const a of guard.approvals)
+      lines.push(
+        `  approval ${printable(a.scope)}: ${a.approved ? 'approved' : 'refused'} (${describeApprovalSource(a.by)}) ${a.rules.join(', ')}`,
+      );
+  }
+  for (const r of selfCorrection ?? [])
+    lines.push(
+      `self-correction ${r.hook} (${printable(r.scope)}) round ${r.round}: score ${r.score}/10 (threshold ${r.threshold})${r.rejected ? ' rejected' : ''}${r.problems[0] ? ` — ${printable(r.problems[0])}` : ''}${r.stop ? `; stopped: ${r.stop.by}, ${r.stop.chosenRound === null ? 'nothing kept' : `round ${r.stop.chosenRound} kept`}` : ''}`,
+    );
+  return lines;
+}
+
 /** `crosstalk runs list|show|export|rm`: inspect, export and remove stored runs. */
 export const registerRuns: Register = (program, ctx, run) => {
   const runs = program.command('runs').description('inspect and manage stored runs');
@@ -165,11 +199,12 @@ export const registerRuns: Register = (program, ctx, run) => {
     .argument('<id>', 'run id')
     .action(
       run(async ([id], options, out) => {
-        const { view, steps, perAgent, perModel } = await withRun(ctx, options, id, 'read', (store, found) => ({
+        const { view, steps, perAgent, perModel, safety } = await withRun(ctx, options, id, 'read', (store, found) => ({
           view: viewRun(store, found),
           steps: store.getSteps(found.id),
           perAgent: usageBy(store, found.id, 'agent'),
           perModel: usageBy(store, found.id, 'model'),
+          safety: safetyView(store, found.id),
         }));
         const record = view.run;
         const byState: Record<string, number> = {};
@@ -177,7 +212,14 @@ export const registerRuns: Register = (program, ctx, run) => {
         const failures = steps
           .filter((s) => s.state === 'failed')
           .map((s) => ({ id: s.id, error: (s.meta as { error?: string } | null)?.error ?? null }));
-        out.result({ ok: true, run: viewJson(view), steps: byState, failures, usage: { perAgent, perModel } });
+        out.result({
+          ok: true,
+          run: viewJson(view),
+          steps: byState,
+          failures,
+          usage: { perAgent, perModel },
+          ...safety,
+        });
         out.line(`run ${record.id} (${record.kind}) — ${record.status}, ${duration(view)}`);
         if (view.processGone) out.line(goneNote(record.id));
         out.line(`task: ${record.task}`);
@@ -203,6 +245,7 @@ export const registerRuns: Register = (program, ctx, run) => {
             out.line(`  ${name}: ${g.calls} calls, ${g.inputTokens} in + ${g.outputTokens} out`);
         }
         for (const f of failures) out.line(`failed: ${f.id}${f.error ? ` — ${f.error}` : ''}`);
+        for (const line of safetyLines(safety)) out.line(line);
       }),
     );
 

@@ -1,0 +1,13 @@
+export { parseQueueUrl, type QueueConnection } from './queue-url.js';
+export { openQueueExecutor, type QueueExecutor, type QueueExecutorOptions } from './queue-executor.js';
+export { startWorker, type QueueWorker, type WorkerOptions } from './worker.js';
+export { queueStatus, type QueueStatus } from './queue-status.js';
+export {
+  nodeStepSchema,
+  nodeStepResultSchema,
+  stepQueueName,
+  queuePrefix,
+  type NodeStep,
+  type NodeStepResult,
+  type AgentSpec,
+} from './step-job.js';

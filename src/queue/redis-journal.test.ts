@@ -1,0 +1,69 @@
+import type { LanguageModelV3CallOptions, LanguageModelV3GenerateResult } from '@ai-sdk/provider';
+import { describe, expect, it } from 'vitest';
+import { type HashClient, journalKey, redisJournalMiddleware, stepScope, type StepScope } from './redis-journal.js';
+
+/** An in-memory stand-in for the Redis hash commands. */
+function memoryHash(): HashClient & { data: Map<string, Map<string, string>> } {
+  const data = new Map<string, Map<string, string>>();
+  return {
+    data,
+    hget: async (key, field) => data.get(key)?.get(field) ?? null,
+    hset: async (key, field, value) => {
+      if (!data.has(key)) data.set(key, new Map());
+      data.get(key)!.set(field, value);
+      return 1;
+    },
+    expire: async () => 1,
+  };
+}
+
+const params = (text: string): LanguageModelV3CallOptions => ({
+  prompt: [{ role: 'user', content: [{ type: 'text', text }] }],
+  providerOptions: { crosstalk: { scope: 'n1' } },
+});
+
+const answer = (text: string): LanguageModelV3GenerateResult => ({
+  content: [{ type: 'text', text }],
+  finishReason: { unified: 'stop', raw: 'stop' },
+  usage: {
+    inputTokens: { total: 3, noCache: 3, cacheRead: 0, cacheWrite: 0 },
+    outputTokens: { total: 2, text: 2, reasoning: 0 },
+  },
+  warnings: [],
+});
+
+describe('redisJournalMiddleware', () => {
+  it("replays a step's answered calls when the step runs again after a stall, and asks anew on a retry", async () => {
+    const client = memoryHash();
+    const journal = redisJournalMiddleware({ client, model: 'sim' });
+    let paid = 0;
+    const call = (scope: StepScope, text: string) =>
+      stepScope.run(scope, () =>
+        journal.wrapGenerate!({
+          params: params(text),
+          doGenerate: async () => answer(`reply ${++paid}`),
+          doStream: async () => {
+            throw new Error('not used');
+          },
+          model: {} as never,
+        }),
+      );
+    const run = async (attempt: number) => {
+      const scope: StepScope = { runId: 'r1', attempt, occurrences: new Map(), replayed: 0 };
+      // the same request twice within a step: two answers, told apart by occurrence
+      const texts = [await call(scope, 'hello'), await call(scope, 'hello')].map(
+        (r) => (r.content[0] as { text: string }).text,
+      );
+      return { texts, replayed: scope.replayed };
+    };
+    const first = await run(1);
+    expect(first).toEqual({ texts: ['reply 1', 'reply 2'], replayed: 0 });
+    // the worker died after answering: another worker runs the same attempt and pays nothing
+    expect(await run(1)).toEqual({ texts: ['reply 1', 'reply 2'], replayed: 2 });
+    expect(paid).toBe(2);
+    // the coordinator's retry after a failure asks the model again
+    expect((await run(2)).replayed).toBe(0);
+    expect(paid).toBe(4);
+    expect(client.data.get(journalKey('r1'))?.size).toBe(4);
+  });
+});
