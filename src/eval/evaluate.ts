@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { makeDirectory, mapLimit, removeTree } from '../common/index.js';
 import { BudgetExceededError, ConfigError } from '../errors/index.js';
@@ -19,7 +20,23 @@ import {
   type HumanEvalProblem,
 } from './datasets.js';
 import { checkHumanEval, codeFromAnswer, humanEvalScores } from './humaneval.js';
-import { answerWithMethod, evalMethodSchema, methodLabel, taskOutDir, type MethodAnswer } from './methods.js';
+import {
+  finishEvalRun,
+  openEvalRun,
+  recordedRows,
+  recordedSpend,
+  storedRunOptions,
+  storeFileOf,
+  type EvalRecorder,
+} from './eval-session.js';
+import {
+  answerWithMethod,
+  evalMethodSchema,
+  methodLabel,
+  taskOutDir,
+  type EvalMethod,
+  type MethodAnswer,
+} from './methods.js';
 
 /** The datasets an evaluation can run (`mc` reads a user's `{question, choices, answer}` JSONL file). */
 export const evalDatasetSchema = z.enum(['humaneval', 'srdd', 'commongen', 'mc']);
@@ -55,7 +72,10 @@ export interface EvalRow {
   status: string;
   calls: number;
   replayedCalls: number;
+  /** Tokens of the paid calls. */
   tokens: number;
+  /** Tokens of the replayed calls (absent in rows written before it was counted). */
+  replayedTokens?: number;
   costUsd: number | null;
   durationMs: number;
   /** Dataset-specific scores: `passed` (HumanEval), `correct` and `choice` (mc), `coverage` (CommonGen). */
@@ -88,6 +108,10 @@ export interface EvaluateOptions {
   commandLine?: string;
   /** Called with each row as it is written. */
   onRow?: (row: EvalRow, done: number, total: number) => void;
+  /** Continue this stored `eval` run (what `runs resume` passes); refused when it cannot be resumed. */
+  resumeId?: string;
+  /** Record into this run instead of an own one (a sweep's cells record into the sweep's run); null: nowhere. */
+  recorder?: EvalRecorder | null;
 }
 
 /** The aggregated result of an evaluation. */
@@ -104,7 +128,23 @@ export interface EvalSummary {
   scores: Record<string, number | null | Proportion>;
   /** What a reader must know about the scores (e.g. consistency came from the TF-IDF fallback). */
   notes: string[];
-  totals: { calls: number; replayedCalls: number; tokens: number; costUsd: number | null; durationMs: number };
+  /** Of the kept answers (rows); a budget-stopped task's calls are in `budget.spentUsd` only. */
+  totals: {
+    calls: number;
+    replayedCalls: number;
+    tokens: number;
+    replayedTokens: number;
+    costUsd: number | null;
+    durationMs: number;
+  };
+  /** With `budgetUsd`: the limit, and everything paid over all sessions (budget-stopped tasks included). */
+  budget?: { limitUsd: number; spentUsd: number };
+  /** The dataset file's content hash (`sha256:` and 12 hex digits): the version the figures were made on. */
+  datasetVersion: string;
+  /** Tasks in the dataset file (after `categories`, before `limit`). */
+  datasetSize: number;
+  /** The `eval` run in the store (absent when runs are not kept: no store file, or a sweep's cell). */
+  runId?: string;
 }
 
 interface Task {
@@ -290,9 +330,15 @@ function aggregate(dataset: EvalDataset, unordered: readonly EvalRow[]): EvalSum
  * Runs an evaluation: every task of the dataset answered by the method (through
  * the public run functions), scored, one line per answer appended to
  * `results.jsonl`; `results.json` and `report.md` are written at the end.
- * Rerunning into the same folder continues where it stopped: answered tasks
- * are kept, and a task that was cut short is answered again from the store's
- * journal, so no call is paid twice.
+ *
+ * With a store file (`run.store`), the evaluation is itself a run of kind
+ * `eval` in that store: its configuration is stored, each answer is a done step
+ * (`task/<index>/<sample>`, meta naming the inner run), each answer a
+ * `step-finished` event (step kind `task`), and it ends with `run-finished`.
+ * `resumeRun` / `crosstalk runs resume <id>` continue it; so does rerunning
+ * into the same folder (`eval.json` names the run). Answered tasks are kept,
+ * and a task that was cut short is answered again from the store's journal,
+ * so no call is paid twice.
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
   const method = evalMethodSchema.parse(options.method);
@@ -329,17 +375,133 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
   };
   makeDirectory(options.outDir);
   const specFile = join(options.outDir, 'eval.json');
+  let earlierRunId: string | undefined;
   if (existsSync(specFile)) {
-    const before = evalSpecSchema.safeParse(JSON.parse(readFileSync(specFile, 'utf8')));
+    const raw = JSON.parse(readFileSync(specFile, 'utf8')) as { runId?: unknown };
+    const before = evalSpecSchema.safeParse(raw);
     if (!before.success || JSON.stringify(before.data) !== JSON.stringify(spec))
       throw new ConfigError({
         key: 'out',
         message: `${options.outDir} holds a different evaluation (eval.json); choose another --out to start a new one`,
       });
-  } else writeFileSync(specFile, `${JSON.stringify(spec, null, 2)}\n`);
+    if (typeof raw.runId === 'string') earlierRunId = raw.runId;
+  }
+  const storeFile = options.recorder !== undefined ? undefined : storeFileOf(options.run);
+  const run = storeFile
+    ? openEvalRun({
+        storeFile,
+        task: `eval ${spec.dataset} with ${methodLabel(method)}`,
+        config: evalRunConfig(options, method, file, storeFile),
+        ...((options.resumeId ?? earlierRunId) ? { resumeId: (options.resumeId ?? earlierRunId)! } : {}),
+        // a folder rerun after its run completed (or in another store) starts a new run; `runs resume` does not
+        fallback: options.resumeId === undefined,
+        model: spec.model,
+        plannedSteps: tasks.length * spec.samples,
+        ...(options.run.onEvent ? { onEvent: options.run.onEvent } : {}),
+      })
+    : undefined;
+  // a lone evaluation names its run in eval.json, so a rerun into the folder continues the same run
+  // a folder rerun of a completed evaluation records nothing new: its figures still name the run that made them
+  const runId = run?.session.id ?? (storeFile ? earlierRunId : undefined);
+  if (options.recorder === undefined)
+    writeFileSync(specFile, `${JSON.stringify({ ...spec, ...(runId ? { runId } : {}) }, null, 2)}\n`);
+  else if (!existsSync(specFile)) writeFileSync(specFile, `${JSON.stringify(spec, null, 2)}\n`);
+  const recorder = options.recorder ?? run?.recorder ?? undefined;
+  try {
+    const dataset = {
+      datasetVersion: `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12)}`,
+      datasetSize: all.length,
+    };
+    const answered = await answerAll(options, { method, spec, tasks, recorder, dataset });
+    const summary = answered.summary;
+    const withRun = runId ? { ...summary, runId } : summary;
+    writeFileSync(
+      join(options.outDir, 'results.json'),
+      `${JSON.stringify({ summary: withRun, rows: answered.rows }, null, 2)}\n`,
+    );
+    writeFileSync(join(options.outDir, 'report.md'), evalReport(withRun, options.commandLine));
+    if (run) {
+      const status =
+        summary.status === 'completed' ? 'completed' : summary.status === 'budget' ? 'stopped-budget' : 'interrupted';
+      const t = summary.totals;
+      finishEvalRun(
+        run,
+        status,
+        withRun,
+        {
+          calls: t.calls,
+          replayedCalls: t.replayedCalls,
+          inputTokens: t.tokens,
+          outputTokens: 0,
+          costUsd: summary.budget?.spentUsd ?? t.costUsd,
+        },
+        status === 'stopped-budget'
+          ? `budget reached: spent $${(summary.budget?.spentUsd ?? 0).toFixed(4)}`
+          : undefined,
+      );
+    }
+    return withRun;
+  } catch (error) {
+    if (run) {
+      run.session.finish('failed', { error: (error as Error).message }, (error as Error).message);
+      run.store.close();
+    }
+    throw error;
+  }
+}
+
+/** The stored configuration of a lone evaluation's `eval` run: enough for `runs resume` to continue it. */
+function evalRunConfig(options: EvaluateOptions, method: EvalMethod, file: string, storeFile: string) {
+  return {
+    type: 'evaluate',
+    dataset: options.dataset,
+    datasetPath: file,
+    method,
+    outDir: resolve(options.run.cwd ?? process.cwd(), options.outDir),
+    ...(options.limit ? { limit: options.limit } : {}),
+    ...(options.categories?.length ? { categories: options.categories } : {}),
+    ...(options.samples ? { samples: options.samples } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.budgetUsd !== undefined ? { budgetUsd: options.budgetUsd } : {}),
+    ...(options.judgeModel ? { judgeModel: options.judgeModel } : {}),
+    ...(options.commandLine ? { commandLine: options.commandLine } : {}),
+    run: storedRunOptions(options.run, storeFile),
+  };
+}
+
+/**
+ * The budget share of a task about to start: what is left after the spending so far and the shares of the tasks in
+ * flight, split evenly over the slots that may still start (this one included). The shares in flight never add up
+ * to more than what is left, so the evaluation's spending stays within its budget except for the calls in flight
+ * inside a task's run when that run's own share runs out (each run stops before a call that would cross its share;
+ * calls already sent are paid).
+ */
+export function budgetShare(left: { budgetUsd: number; spentUsd: number; reservedUsd: number }, slots: number) {
+  return Math.max(0, left.budgetUsd - left.spentUsd - left.reservedUsd) / Math.max(1, slots);
+}
+
+async function answerAll(
+  options: EvaluateOptions,
+  context: {
+    method: EvalMethod;
+    spec: EvalSpec;
+    tasks: Task[];
+    recorder: EvalRecorder | undefined;
+    dataset: Pick<EvalSummary, 'datasetVersion' | 'datasetSize'>;
+  },
+): Promise<{ summary: EvalSummary; rows: EvalRow[] }> {
+  const { method, spec, tasks, recorder } = context;
   const rowsFile = join(options.outDir, 'results.jsonl');
   const earlier = readRows(rowsFile);
-  const done = new Set(earlier.map((r) => `${r.task}/${r.sample}`));
+  const key = (r: { task: number; sample: number }) => `${r.task}/${r.sample}`;
+  const done = new Set(earlier.map(key));
+  // rows the run store kept but the folder lost (a crash between the two writes, a copied folder): written back
+  for (const row of recorder ? recordedRows<EvalRow>(recorder) : [])
+    if (!done.has(key(row))) {
+      done.add(key(row));
+      earlier.push(row);
+      appendFileSync(rowsFile, `${JSON.stringify(row)}\n`);
+    }
   const rows = [...earlier];
   const work = tasks.flatMap((task, index) =>
     Array.from({ length: spec.samples }, (_, sample) => ({ task, index, sample })).filter(
@@ -347,65 +509,132 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
     ),
   );
   const total = tasks.length * spec.samples;
-  let spent = earlier.reduce((sum, r) => sum + (r.costUsd ?? 0), 0);
-  let status: EvalSummary['status'] = 'completed';
+  const concurrency = options.concurrency ?? 2;
+  // everything paid so far, budget-stopped tasks included (their rows are not kept, their calls are)
+  let spent = Math.max(
+    earlier.reduce((sum, r) => sum + (r.costUsd ?? 0), 0),
+    recorder ? recordedSpend(recorder) : 0,
+  );
+  let reserved = 0;
+  let inFlight = 0;
+  // tasks waiting to run alone (a retry after their share of the budget ran out); woken one at a time
+  const waiting: Array<() => void> = [];
+  const whenAlone = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((wake) => waiting.push(wake)));
+  let started = 0;
+  let status = 'completed' as EvalSummary['status'];
   let simulated = spec.model === 'sim';
+  const ledger = () => recorder?.session.stepDone(`${recorder.prefix}ledger`, JSON.stringify({ spentUsd: spent }), {});
   await mapLimit(
     work,
-    options.concurrency ?? 2,
+    concurrency,
     async ({ task, index, sample }) => {
-      if (options.budgetUsd !== undefined && spent >= options.budgetUsd) {
-        status = 'budget';
-        return;
-      }
-      const outDir = task.taskType === 'software' ? taskOutDir(options.outDir, index) : undefined;
-      if (outDir) removeTree(outDir); // a task cut short earlier: answered again, its calls replayed free
-      const run: RunOptions = {
-        ...options.run,
-        seed: spec.seed + sample,
-        ...(options.budgetUsd !== undefined ? { budgetUsd: Math.max(0, options.budgetUsd - spent) } : {}),
-      };
-      let answer: MethodAnswer;
       try {
-        answer = await answerWithMethod(
-          method,
-          { prompt: task.prompt, taskType: task.taskType, ...(outDir ? { outDir } : {}) },
-          run,
-        );
-      } catch (error) {
-        if (BudgetExceededError.isInstance(error)) {
-          status = 'budget';
-          return;
+        if (status === 'budget') return;
+        started++;
+        const startedAt = Date.now();
+        const outDir = task.taskType === 'software' ? taskOutDir(options.outDir, index) : undefined;
+        let answer: MethodAnswer | undefined;
+        // with a budget, a task whose share ran out while others held shares waits until it runs alone and
+        // tries again with all that is left (its paid calls come back free from the journal); alone and still
+        // short, the evaluation stops on its budget
+        for (let attempt = 0; ; attempt++) {
+          let share: number | undefined;
+          let alone = true;
+          if (options.budgetUsd !== undefined) {
+            if (attempt > 0) await whenAlone();
+            if ((status as string) === 'budget') return;
+            alone = inFlight === 0;
+            const slots = attempt > 0 ? 1 : Math.min(concurrency - inFlight, work.length - started + 1);
+            share = budgetShare({ budgetUsd: options.budgetUsd, spentUsd: spent, reservedUsd: reserved }, slots);
+            alone &&= slots === 1 || work.length - started === 0;
+            if (share <= 0) {
+              if (inFlight > 0 && attempt < concurrency) continue; // the others' shares come back when they end
+              status = 'budget';
+              return;
+            }
+            reserved += share;
+          }
+          inFlight++;
+          if (outDir) removeTree(outDir); // a task cut short earlier: answered again, its calls replayed free
+          const run: RunOptions = {
+            ...options.run,
+            seed: spec.seed + sample,
+            ...(share !== undefined ? { budgetUsd: share } : {}),
+          };
+          try {
+            answer = await answerWithMethod(
+              method,
+              { prompt: task.prompt, taskType: task.taskType, ...(outDir ? { outDir } : {}) },
+              run,
+            );
+          } catch (error) {
+            if (BudgetExceededError.isInstance(error)) {
+              status = 'budget';
+              return;
+            }
+            throw error;
+          } finally {
+            inFlight--;
+            if (share !== undefined) reserved -= share;
+            if (inFlight === 0) waiting.shift()?.();
+          }
+          spent += answer.costUsd ?? 0;
+          if (answer.status !== 'interrupted' && answer.status !== 'stopped-budget') break;
+          // not kept: answered again (on retry or resume), its calls replayed free from the journal; its run is the
+          // evaluation's all the same: linked, so `runs list` files it under the evaluation
+          recorder?.session.stepDone(`${recorder.prefix}cut/${answer.runId}`, '', {
+            runId: answer.runId,
+            task: index,
+            sample,
+            status: answer.status,
+          });
+          ledger();
+          if (answer.status === 'interrupted') {
+            if ((status as string) !== 'budget') status = 'interrupted';
+            return;
+          }
+          if (alone || attempt >= concurrency) {
+            status = 'budget';
+            return;
+          }
         }
-        throw error;
+        simulated ||= answer.simulated;
+        const row: EvalRow = {
+          task: index,
+          id: task.id,
+          sample,
+          runId: answer.runId,
+          status: answer.status,
+          calls: answer.calls,
+          replayedCalls: answer.replayedCalls,
+          tokens: answer.tokens,
+          replayedTokens: answer.replayedTokens,
+          costUsd: answer.costUsd,
+          durationMs: answer.durationMs,
+          score: await score(task, answer, options),
+        };
+        appendFileSync(rowsFile, `${JSON.stringify(row)}\n`);
+        if (recorder) {
+          const step = `${recorder.prefix}task/${index}/${sample}`;
+          recorder.session.stepDone(step, JSON.stringify(row), { runId: row.runId, id: row.id, sample });
+          ledger();
+          recorder.session.emit({
+            type: 'step-finished',
+            step: { kind: 'task', id: `${recorder.prefix}${task.id}${sample ? `#${sample}` : ''}` },
+            durationMs: Date.now() - startedAt,
+            note: `run ${row.runId}`,
+          });
+        }
+        rows.push(row);
+        options.onRow?.(row, rows.length, total);
+      } finally {
+        // a worker that ends (or gives up) while nothing runs lets the next waiting retry go
+        if (inFlight === 0) waiting.shift()?.();
       }
-      if (answer.status === 'interrupted') {
-        status = 'interrupted';
-        return;
-      }
-      if (answer.status === 'stopped-budget') status = 'budget';
-      simulated ||= answer.simulated;
-      spent += answer.costUsd ?? 0;
-      const row: EvalRow = {
-        task: index,
-        id: task.id,
-        sample,
-        runId: answer.runId,
-        status: answer.status,
-        calls: answer.calls,
-        replayedCalls: answer.replayedCalls,
-        tokens: answer.tokens,
-        costUsd: answer.costUsd,
-        durationMs: answer.durationMs,
-        score: await score(task, answer, options),
-      };
-      appendFileSync(rowsFile, `${JSON.stringify(row)}\n`);
-      rows.push(row);
-      options.onRow?.(row, rows.length, total);
     },
     options.run.signal,
   );
-  if (options.run.signal?.aborted) status = 'interrupted';
+  if (options.run.signal?.aborted && status !== 'budget') status = 'interrupted';
   const summary: EvalSummary = {
     spec,
     status: rows.length < total && status === 'completed' ? 'interrupted' : status,
@@ -422,13 +651,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalSummary> {
       calls: rows.reduce((s, r) => s + r.calls, 0),
       replayedCalls: rows.reduce((s, r) => s + r.replayedCalls, 0),
       tokens: rows.reduce((s, r) => s + r.tokens, 0),
+      replayedTokens: rows.reduce((s, r) => s + (r.replayedTokens ?? 0), 0),
       costUsd: rows.some((r) => r.costUsd === null) ? null : rows.reduce((s, r) => s + (r.costUsd ?? 0), 0),
       durationMs: rows.reduce((s, r) => s + r.durationMs, 0),
     },
+    ...(options.budgetUsd !== undefined ? { budget: { limitUsd: options.budgetUsd, spentUsd: spent } } : {}),
+    ...context.dataset,
   };
-  writeFileSync(join(options.outDir, 'results.json'), `${JSON.stringify({ summary, rows }, null, 2)}\n`);
-  writeFileSync(join(options.outDir, 'report.md'), evalReport(summary, options.commandLine));
-  return summary;
+  return { summary, rows };
 }
 
 function scoreNotes(rows: readonly EvalRow[]): string[] {
@@ -456,12 +686,20 @@ export function evalReport(summary: EvalSummary, commandLine?: string): string {
     `# Evaluation: ${spec.dataset} with ${methodLabel(spec.method)}`,
     '',
     `- model: ${spec.model}${summary.simulated ? ' (simulated)' : ''}`,
-    `- dataset: ${spec.dataset}, ${summary.tasks} tasks, read from ${spec.datasetFile}`,
+    `- dataset: ${spec.dataset} ${summary.datasetVersion}, ${summary.tasks} of its ${summary.datasetSize} tasks` +
+      `${spec.categories ? ` (categories ${spec.categories.join(', ')})` : ''}, read from ${spec.datasetFile}`,
     `- seed: ${spec.seed}; samples per task: ${spec.samples}`,
     ...(spec.judgeModel ? [`- judge (grammar, fluency, relevance, logic, 1–10): ${spec.judgeModel}`] : []),
     `- method: ${methodLabel(spec.method)}`,
     ...(commandLine ? [`- command: \`${commandLine}\``] : []),
-    `- status: ${summary.status}; answers: ${summary.answered} (${summary.resumed} from an earlier session)`,
+    `- status: ${summary.status}; answers: ${summary.answered} (${summary.resumed} from an earlier session)` +
+      `${summary.runId ? `; run ${summary.runId}` : ''}`,
+    ...(summary.budget
+      ? [
+          `- budget: $${summary.budget.limitUsd.toFixed(4)}, ` +
+            `spent $${summary.budget.spentUsd.toFixed(4)} (all sessions)`,
+        ]
+      : []),
     '',
     `**${summary.label}.**`,
     '',

@@ -25,6 +25,7 @@ export {
 export { harnessChecks } from './humaneval-fixtures.js';
 export { answerWithMethod, evalMethodSchema, methodLabel, type EvalMethod, type MethodAnswer } from './methods.js';
 export {
+  budgetShare,
   evalDatasetSchema,
   evalReport,
   evaluate,
@@ -36,7 +37,9 @@ export {
 } from './evaluate.js';
 export { fitLogistic, logistic, type LogisticFit, type LogisticParams } from './logistic-fit.js';
 export { paretoFront, renderSvg, svgToPng } from './plots.js';
-export { sweep, sweepGridSchema, type SweepOptions, type SweepResult, type SweepRow } from './sweep.js';
+export { evalRunConfigSchema, type EvalRunConfig } from './eval-job.js';
+export { evalChildRuns } from './eval-session.js';
+export { cellRow, sweep, sweepGridSchema, type SweepOptions, type SweepResult, type SweepRow } from './sweep.js';
 export {
   judgePrompt,
   judgeText,

@@ -41,7 +41,10 @@ export interface MethodAnswer {
   files: Record<string, string>;
   calls: number;
   replayedCalls: number;
+  /** Tokens of the paid calls. */
   tokens: number;
+  /** Tokens of the calls answered free from the journal (this configuration's work all the same). */
+  replayedTokens: number;
   costUsd: number | null;
   durationMs: number;
   model: string;
@@ -95,7 +98,16 @@ export async function answerWithMethod(
   task: MethodTask,
   options: RunOptions,
 ): Promise<MethodAnswer> {
-  const base = { ...options, cache: true } satisfies RunOptions;
+  // replayed calls cost nothing, but their tokens are this configuration's work: counted from their events
+  let replayedTokens = 0;
+  const base = {
+    ...options,
+    cache: true,
+    onEvent: (event) => {
+      if (event.type === 'model-call' && event.replayed) replayedTokens += event.inputTokens + event.outputTokens;
+      options.onEvent?.(event);
+    },
+  } satisfies RunOptions;
   if (method.kind === 'single' || method.kind === 'net') {
     const graph = method.kind === 'single' ? single() : generateTopology(method.topology, { n: method.agents });
     const taskType = task.taskType === 'software' ? 'code' : task.taskType;
@@ -106,7 +118,22 @@ export async function answerWithMethod(
       taskType,
       topology: method.kind === 'single' ? 'single' : method.topology,
     }).result;
-    return answerOf(result, result.summary.answer ?? '', {}, result.summary.code?.metrics ?? null);
+    const s = result.summary;
+    return {
+      runId: result.runId,
+      status: result.status,
+      text: s.answer ?? '',
+      files: {},
+      metrics: s.code?.metrics ?? null,
+      calls: s.totals.calls,
+      replayedCalls: s.totals.replayedCalls,
+      tokens: s.totals.inputTokens + s.totals.outputTokens,
+      replayedTokens,
+      costUsd: s.totals.costUsd,
+      durationMs: s.durationMs,
+      model: s.model,
+      simulated: s.simulated,
+    };
   }
   if (task.taskType === 'choice' || task.taskType === 'text' || task.taskType === 'code')
     throw new ConfigError({
@@ -119,40 +146,23 @@ export async function answerWithMethod(
       ? runChain({ ...base, task: task.prompt, ...(outDir ? { outDir } : {}) })
       : runCrossTeam({ ...base, task: task.prompt, teams: method.teams, ...(outDir ? { outDir } : {}) });
   const result = await handle.result;
-  const files = readFiles(result.outDir, result.summary.files);
-  return answerOf(result, asFences(files), files, result.summary.metrics ?? null);
-}
-
-/** A finished run as a method's answer: its text and files, and what it cost. */
-function answerOf(
-  result: { runId: string; status: string; summary: RunSummaryFigures },
-  text: string,
-  files: Record<string, string>,
-  metrics: CodeMetrics | null,
-): MethodAnswer {
-  const { totals, durationMs, model, simulated } = result.summary;
+  const s = result.summary;
+  const files = readFiles(result.outDir, s.files);
   return {
     runId: result.runId,
     status: result.status,
-    text,
+    text: asFences(files),
     files,
-    metrics,
-    calls: totals.calls,
-    replayedCalls: totals.replayedCalls,
-    tokens: totals.inputTokens + totals.outputTokens,
-    costUsd: totals.costUsd,
-    durationMs,
-    model,
-    simulated,
+    metrics: s.metrics ?? null,
+    calls: s.totals.calls,
+    replayedCalls: s.totals.replayedCalls,
+    tokens: s.totals.inputTokens + s.totals.outputTokens,
+    replayedTokens,
+    costUsd: s.totals.costUsd,
+    durationMs: s.durationMs,
+    model: s.model,
+    simulated: s.simulated,
   };
-}
-
-/** The figures every job's summary carries. */
-interface RunSummaryFigures {
-  totals: { calls: number; replayedCalls: number; inputTokens: number; outputTokens: number; costUsd: number | null };
-  durationMs: number;
-  model: string;
-  simulated: boolean;
 }
 
 /** Joins a task's output folder under the evaluation's. */

@@ -1,11 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors/index.js';
 import { topologyNames } from '../graph/index.js';
 import type { RunOptions } from '../jobs/api.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { evaluate, type EvalDataset, type EvalSummary } from './evaluate.js';
+import { finishEvalRun, openEvalRun, storedRunOptions, storeFileOf } from './eval-session.js';
 import { fitLogistic, logistic, type LogisticFit } from './logistic-fit.js';
 import type { EvalMethod } from './methods.js';
 import { costQualityChart, paretoFront, qualityChart, renderSvg, svgToPng, tokensChart } from './plots.js';
@@ -28,11 +29,24 @@ export interface SweepRow {
   tasks: number;
   answered: number;
   status: EvalSummary['status'];
+  /** Calls paid by this cell (all sessions). */
   calls: number;
+  /** Calls this cell got free from the journal (an identical request of another cell or of a cut session). */
   replayedCalls: number;
-  /** Tokens per answered task (replayed calls counted at the paid calls' average). */
+  /** Tokens of the paid calls. */
+  tokens: number;
+  /** Tokens of the replayed calls, exact (each replayed call reports its tokens). */
+  replayedTokens: number;
+  /** What the paid calls cost (USD; null when a model's price is unknown). */
+  costUsd: number | null;
+  /**
+   * What the replayed calls would have cost: their tokens at the cell's paid cost per token (the sweep's when the
+   * cell paid nothing). Null when no rate is known.
+   */
+  replayedCostUsd: number | null;
+  /** (tokens + replayedTokens) / answered. */
   tokensPerTask: number;
-  /** Cost per answered task (USD; null when a model's price is unknown). */
+  /** (costUsd + replayedCostUsd) / answered (USD; null when unknown). */
   costPerTaskUsd: number | null;
   durationMs: number;
   model: string;
@@ -52,6 +66,8 @@ export interface SweepOptions {
   /** The recommendation picks the cheapest cell within this distance of the best quality. Default 0.02. */
   within?: number;
   commandLine?: string;
+  /** Continue this stored `eval` run of a sweep (what `runs resume` passes). */
+  resumeId?: string;
   onCell?: (row: SweepRow, done: number, total: number) => void;
 }
 
@@ -62,6 +78,8 @@ export interface SweepResult {
   fits: Record<string, LogisticFit | null>;
   recommendation: SweepRow | null;
   files: string[];
+  /** The sweep's `eval` run in the store (absent without a store file). */
+  runId?: string;
 }
 
 const primary: Record<EvalDataset, string> = {
@@ -119,75 +137,167 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       teams,
     })),
   ];
-  const rows: SweepRow[] = [];
-  const paid: { calls: number; tokens: number; costUsd: number | null } = { calls: 0, tokens: 0, costUsd: 0 };
-  let status: SweepResult['status'] = 'completed';
-  for (const cell of cells) {
-    if (options.run.signal?.aborted) {
-      status = 'interrupted';
-      break;
-    }
-    const summary = await evaluate({
-      dataset: options.dataset,
-      ...(options.datasetPath ? { datasetPath: options.datasetPath } : {}),
-      method: cell.method,
-      outDir: join(options.outDir, 'cells', cell.name),
-      run: options.run,
-      ...(options.limit ? { limit: options.limit } : {}),
-      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-      ...(options.sandbox ? { sandbox: options.sandbox } : {}),
-    });
-    const answered = Math.max(1, summary.answered);
-    // calls answered from the journal (an identical request of another cell, or of a session cut short) are this
-    // configuration's work too: count them at the average of the paid calls so cells compare fairly
-    const { calls, replayedCalls } = summary.totals;
-    paid.calls += calls;
-    paid.tokens += summary.totals.tokens;
-    paid.costUsd =
-      paid.costUsd === null || summary.totals.costUsd === null ? null : paid.costUsd + summary.totals.costUsd;
-    // a cell whose every call was replayed has no price of its own: the sweep's average per call stands in
-    const perCall =
-      calls > 0
-        ? {
-            tokens: summary.totals.tokens / calls,
-            costUsd: summary.totals.costUsd === null ? null : summary.totals.costUsd / calls,
-          }
-        : {
-            tokens: paid.tokens / Math.max(1, paid.calls),
-            costUsd: paid.costUsd === null ? null : paid.costUsd / Math.max(1, paid.calls),
-          };
-    const all = calls + replayedCalls;
-    const row: SweepRow = {
-      topology: cell.topology,
-      agents: cell.agents,
-      teams: cell.teams,
-      metric: primary[options.dataset],
-      quality: quality(summary),
-      tasks: summary.tasks,
-      answered: summary.answered,
-      status: summary.status,
-      calls: summary.totals.calls,
-      replayedCalls: summary.totals.replayedCalls,
-      tokensPerTask: Math.round((perCall.tokens * all) / answered),
-      costPerTaskUsd: perCall.costUsd === null ? null : (perCall.costUsd * all) / answered,
-      durationMs: summary.totals.durationMs,
-      model: summary.spec.model,
-      seed: summary.spec.seed,
-    };
-    rows.push(row);
-    options.onCell?.(row, rows.length, cells.length);
-    if (summary.status !== 'completed') {
-      status = summary.status;
-      break;
-    }
+  const storeFile = storeFileOf(options.run);
+  // the folder names its run (sweep.json), so rerunning into it continues the same run
+  const runFile = join(options.outDir, 'sweep.json');
+  const earlierRunId = existsSync(runFile)
+    ? (JSON.parse(readFileSync(runFile, 'utf8')) as { runId?: unknown }).runId
+    : undefined;
+  const resumeId = options.resumeId ?? (typeof earlierRunId === 'string' ? earlierRunId : undefined);
+  const run = storeFile
+    ? openEvalRun({
+        storeFile,
+        task: `eval sweep ${options.dataset}: ${grid.topologies.join(',')} × ${grid.agents.join(',')}`,
+        config: {
+          type: 'sweep',
+          dataset: options.dataset,
+          ...(options.datasetPath ? { datasetPath: options.datasetPath } : {}),
+          grid,
+          outDir: resolve(options.run.cwd ?? process.cwd(), options.outDir),
+          ...(options.limit ? { limit: options.limit } : {}),
+          ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+          ...(options.within !== undefined ? { within: options.within } : {}),
+          ...(options.commandLine ? { commandLine: options.commandLine } : {}),
+          run: storedRunOptions(options.run, storeFile),
+        },
+        ...(resumeId ? { resumeId } : {}),
+        fallback: options.resumeId === undefined,
+        model: options.run.model ?? 'sim',
+        plannedSteps: cells.length,
+        ...(options.run.onEvent ? { onEvent: options.run.onEvent } : {}),
+      })
+    : undefined;
+  // a folder rerun of a completed sweep records nothing new: its figures still name the run that made them
+  const runId = run?.session.id ?? (storeFile ? resumeId : undefined);
+  if (runId) {
+    mkdirSync(options.outDir, { recursive: true });
+    writeFileSync(runFile, `${JSON.stringify({ runId }, null, 2)}\n`);
   }
-  return writeSweep(options, rows, status);
+  const rows: SweepRow[] = [];
+  // the sweep's paid tokens and cost so far: the rate that prices a cell's replayed tokens when it paid nothing
+  const paid: { tokens: number; costUsd: number | null } = { tokens: 0, costUsd: 0 };
+  let status: SweepResult['status'] = 'completed';
+  let dataset: SweepDataset | undefined;
+  try {
+    for (const cell of cells) {
+      if (options.run.signal?.aborted) {
+        status = 'interrupted';
+        break;
+      }
+      const summary = await evaluate({
+        dataset: options.dataset,
+        ...(options.datasetPath ? { datasetPath: options.datasetPath } : {}),
+        method: cell.method,
+        outDir: join(options.outDir, 'cells', cell.name),
+        run: options.run,
+        ...(options.limit ? { limit: options.limit } : {}),
+        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+        // cells record into the sweep's run (nowhere when rerunning a completed sweep's folder)
+        ...(storeFile ? { recorder: run ? { session: run.session, prefix: `cell/${cell.name}/` } : null } : {}),
+      });
+      dataset ??= {
+        file: summary.spec.datasetFile,
+        version: summary.datasetVersion,
+        size: summary.datasetSize,
+        tasks: summary.tasks,
+      };
+      const row = cellRow(cell, summary, paid, primary[options.dataset]);
+      rows.push(row);
+      run?.session.stepDone(`cell/${cell.name}`, JSON.stringify(row), { cell: cell.name });
+      options.onCell?.(row, rows.length, cells.length);
+      if (summary.status !== 'completed') {
+        status = summary.status;
+        break;
+      }
+    }
+  } catch (error) {
+    if (run) {
+      run.session.finish('failed', { error: (error as Error).message }, (error as Error).message);
+      run.store.close();
+    }
+    throw error;
+  }
+  const result = await writeSweep(options, rows, status, dataset, runId);
+  if (!run) return runId ? { ...result, runId } : result;
+  const sum = (pick: (r: SweepRow) => number) => rows.reduce((total, r) => total + pick(r), 0);
+  finishEvalRun(
+    run,
+    status === 'completed' ? 'completed' : status === 'budget' ? 'stopped-budget' : 'interrupted',
+    { ...result, runId: run.session.id },
+    {
+      calls: sum((r) => r.calls),
+      replayedCalls: sum((r) => r.replayedCalls),
+      inputTokens: sum((r) => r.tokens),
+      outputTokens: 0,
+      costUsd: rows.some((r) => r.costUsd === null) ? null : sum((r) => r.costUsd ?? 0),
+    },
+  );
+  return { ...result, runId: run.session.id };
+}
+
+/**
+ * A cell's row. Calls a cell got from the journal (an identical request of another cell, or of a session cut short)
+ * are this configuration's work too: their tokens are counted exactly, and their cost at the cell's own paid cost
+ * per token (the sweep's so far when the cell paid nothing), so cells compare fairly however the grid shares calls.
+ * Paid calls are never counted twice: `calls`, `tokens` and `costUsd` are what this cell paid.
+ */
+export function cellRow(
+  cell: { topology: string; agents: number; teams: number | null },
+  summary: EvalSummary,
+  paid: { tokens: number; costUsd: number | null },
+  metric: string,
+): SweepRow {
+  const t = summary.totals;
+  paid.tokens += t.tokens;
+  paid.costUsd = paid.costUsd === null || t.costUsd === null ? null : paid.costUsd + t.costUsd;
+  const rate =
+    t.tokens > 0
+      ? t.costUsd === null
+        ? null
+        : t.costUsd / t.tokens
+      : paid.tokens > 0 && paid.costUsd !== null
+        ? paid.costUsd / paid.tokens
+        : null;
+  const replayedCostUsd = t.replayedTokens === 0 ? 0 : rate === null ? null : t.replayedTokens * rate;
+  const answered = Math.max(1, summary.answered);
+  return {
+    topology: cell.topology,
+    agents: cell.agents,
+    teams: cell.teams,
+    metric,
+    quality: quality(summary),
+    tasks: summary.tasks,
+    answered: summary.answered,
+    status: summary.status,
+    calls: t.calls,
+    replayedCalls: t.replayedCalls,
+    tokens: t.tokens,
+    replayedTokens: t.replayedTokens,
+    costUsd: t.costUsd,
+    replayedCostUsd,
+    tokensPerTask: Math.round((t.tokens + t.replayedTokens) / answered),
+    costPerTaskUsd: t.costUsd === null || replayedCostUsd === null ? null : (t.costUsd + replayedCostUsd) / answered,
+    durationMs: t.durationMs,
+    model: summary.spec.model,
+    seed: summary.spec.seed,
+  };
+}
+
+/** The dataset a sweep ran on, as its first cell read it. */
+interface SweepDataset {
+  file: string;
+  version: string;
+  size: number;
+  tasks: number;
 }
 
 async function writeSweep(
   options: SweepOptions,
   rows: SweepRow[],
   status: SweepResult['status'],
+  dataset: SweepDataset | undefined,
+  runId: string | undefined,
 ): Promise<SweepResult> {
   const complete = rows.filter((r) => r.status === 'completed' && r.quality !== null);
   const fits: Record<string, LogisticFit | null> = {};
@@ -244,7 +354,7 @@ async function writeSweep(
       write(`${name}.svg`, svg);
       write(`${name}.png`, svgToPng(svg));
     }
-  write('report.md', sweepReport(options, rows, fits, recommendation, status, within));
+  write('report.md', sweepReport(options, rows, fits, recommendation, status, within, dataset, runId));
   return { status, rows, fits, recommendation, files };
 }
 
@@ -255,6 +365,8 @@ function sweepReport(
   recommendation: SweepRow | null,
   status: SweepResult['status'],
   within: number,
+  dataset: SweepDataset | undefined,
+  runId: string | undefined,
 ): string {
   const simulated = rows.some((r) => r.model.startsWith('sim'));
   const metric = primary[options.dataset];
@@ -263,11 +375,16 @@ function sweepReport(
     `# Sweep: ${options.dataset}`,
     '',
     `- model: ${rows[0]?.model ?? options.run.model ?? 'sim'}${simulated ? ' (simulated)' : ''}`,
-    `- dataset: ${options.dataset}${options.limit ? `, first ${options.limit} tasks` : ''}`,
+    dataset
+      ? `- dataset: ${options.dataset} ${dataset.version}, ${dataset.tasks} of its ${dataset.size} tasks per cell, ` +
+        `read from ${dataset.file}`
+      : `- dataset: ${options.dataset}${options.limit ? `, first ${options.limit} tasks` : ''}`,
     `- seed: ${rows[0]?.seed ?? options.run.seed ?? 0}`,
-    `- method: MacNet networks per topology and size${rows.some((r) => r.teams) ? ', and cross-team runs' : ''}`,
+    `- method: MacNet networks per topology and size${rows.some((r) => r.teams) ? ', and cross-team runs' : ''}` +
+      ` (${[...new Set(rows.map((r) => r.topology))].join(', ')} × ` +
+      `${[...new Set(rows.map((r) => r.agents))].join(', ')})`,
     ...(options.commandLine ? [`- command: \`${options.commandLine}\``] : []),
-    `- status: ${status}, ${rows.length} cells`,
+    `- status: ${status}, ${rows.length} cells${runId ? `; run ${runId}` : ''}`,
     '',
     simulated
       ? '**System check, not quality: the answers came from the simulated model; the fits and the recommendation show the pipeline works, not which topology is better.**'
@@ -311,8 +428,10 @@ function sweepReport(
           .join(' → ')}.`
       : 'No completed cell yet.',
     '',
-    'Every number above is a row of results.csv. Tokens and cost per task count the calls a cell got from the ' +
-      "journal (identical requests of another cell) at the average of the cell's paid calls.",
+    'Every number above is a row of results.csv: tokens / task = (tokens + replayedTokens) / answered, cost / task = ' +
+      '(costUsd + replayedCostUsd) / answered. Calls a cell got free from the journal (identical requests of another ' +
+      "cell, or of a session cut short) count with their exact tokens, priced at the cell's paid cost per token; " +
+      'the calls column is what the cell paid, so no call is counted as paid twice.',
     '',
   ];
   return lines.join('\n');

@@ -6,7 +6,7 @@ import type { RunKind, RunStatus, RunTotals } from '../store/index.js';
  * segment (all teams working towards a decision point), a story stage, or a
  * merge (the final aggregation of a network's sinks).
  */
-export type StepKind = 'node' | 'phase' | 'segment' | 'stage' | 'merge';
+export type StepKind = 'node' | 'phase' | 'segment' | 'stage' | 'merge' | 'task';
 
 /** Identifies the step an event belongs to. */
 export interface StepRef {

@@ -96,6 +96,11 @@ export async function resumeJob(
       return runCrossTeamJob(environment, parse(crossTeamJobSchema), start);
     case 'story':
       return runStoryJob(environment, parse(storyJobSchema), start);
+    case 'eval': {
+      // loaded on demand: the evaluation harness sits on top of the run functions that import this module
+      const { evalRunConfigSchema, resumeEvalJob } = await import('../eval/eval-job.js');
+      return resumeEvalJob(environment, record.id, parse(evalRunConfigSchema), flagOverrides);
+    }
     default:
       throw new StoreError({
         code: 'STORE_CORRUPT',

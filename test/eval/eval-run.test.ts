@@ -148,6 +148,10 @@ describe('crosstalk eval', () => {
       [['eval', 'commongen', '--dataset-path', 'nowhere', '--model', 'sim'], /dataset commongen: no file at/],
       [['eval', 'mc', '--method', 'swarm'], /--method must be single, chain, net or teams/],
       [['eval', 'mc', '--method', 'net', '--topology', 'ring'], /unknown topology 'ring'/],
+      [
+        ['eval', 'sweep', '--dataset', 'mc', '--budget-usd', '1', '--model', 'sim'],
+        /eval sweep does not take --budget-usd yet/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await runInProcess(args, { cwd: dir });

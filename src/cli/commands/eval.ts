@@ -44,7 +44,8 @@ export const registerEval: Register = (program, ctx, run) => {
     description:
       'evaluate a method on a dataset (humaneval: pass@k in the sandbox; srdd: completeness, executability, ' +
       'consistency and quality; commongen: concept coverage; ' +
-      'mc FILE: multiple-choice accuracy); rerun with the same --out to continue an interrupted evaluation',
+      'mc FILE: multiple-choice accuracy); an evaluation is an eval run in the store: continue an interrupted one ' +
+      'with crosstalk runs resume <id>, or rerun with the same --out',
     argument: ['<dataset>', "humaneval, srdd, commongen, mc, or 'sweep' (with --dataset)"],
     options: [
       [
@@ -138,7 +139,15 @@ export const registerEval: Register = (program, ctx, run) => {
         ...(sandbox ? { sandbox } : {}),
         commandLine: ['crosstalk', ...(ctx.argv ?? [])].join(' '),
       };
-      if (!method) return runSweep(out, common, options);
+      if (!method) {
+        // a sweep's cells share the journal; a budget over the grid is not implemented: say so instead of ignoring it
+        if (budget !== undefined)
+          throw new ConfigError({
+            key: '--budget-usd',
+            message: 'eval sweep does not take --budget-usd yet; run the cells as separate evaluations to cap each',
+          });
+        return runSweep(out, common, options);
+      }
       out.note(`eval ${dataset.data} with ${methodLabel(method)} on ${model}: ${outDir}`);
       const summary = await evaluate({
         ...common,
@@ -166,6 +175,13 @@ export const registerEval: Register = (program, ctx, run) => {
         );
       for (const note of summary.notes) out.note(note);
       out.note(`${summary.status}: ${summary.answered} answers; ${summary.label}; report ${join(outDir, 'report.md')}`);
+      if (summary.status !== 'completed')
+        out.note(
+          summary.runId
+            ? `crosstalk: continue with: crosstalk runs resume ${summary.runId}` +
+                `${summary.status === 'budget' ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`
+            : `crosstalk: continue by rerunning with --out ${outDir}`,
+        );
       return summary.status === 'completed' ? 0 : summary.status === 'budget' ? 3 : 130;
     }),
   );
@@ -210,5 +226,7 @@ async function runSweep(
   const r = result.recommendation;
   out.line(r ? `recommended: ${r.topology} ×${r.agents} (${r.metric} ${r.quality?.toFixed(3)})` : 'no completed cell');
   out.note(`${result.status}: ${result.rows.length} cells; ${result.files.join(', ')} in ${common.outDir}`);
+  if (result.status !== 'completed' && result.runId)
+    out.note(`crosstalk: continue with: crosstalk runs resume ${result.runId} (answered calls are replayed free)`);
   return result.status === 'completed' ? 0 : result.status === 'budget' ? 3 : 130;
 }

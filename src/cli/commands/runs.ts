@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/index.js';
 import { ConfigError, StoreError } from '../../errors/index.js';
+import { evalChildRuns } from '../../eval/index.js';
 import {
   exportRun,
   removeRuns,
@@ -139,6 +140,7 @@ export const registerRuns: Register = (program, ctx, run) => {
     .command('list')
     .description('list runs, newest first')
     .option('--limit <n>', 'at most this many runs', '50')
+    .option('--all', "also the runs that answered an evaluation's tasks (hidden by default)")
     .action(
       run(async (_args, options, out) => {
         const limit = Number(options.limit);
@@ -150,16 +152,32 @@ export const registerRuns: Register = (program, ctx, run) => {
         }
         const path = storePath(ctx, options);
         const store = openExisting(path, 'read');
-        const list = store ? store.listRuns({ limit }).map((r) => viewRun(store, r)) : [];
+        const listed = store ? store.listRuns({ limit }) : [];
+        // the runs an evaluation made, one per answered task, belong to it: shown with --all, marked with it
+        const parents = store ? evalChildRuns(store, store.listRuns()) : new Map<string, string>();
+        const shown = options.all === true ? listed : listed.filter((r) => !parents.has(r.id));
+        const list = store ? shown.map((r) => viewRun(store, r)) : [];
         store?.close();
-        out.result({ ok: true, store: path, runs: list.map(viewJson) });
-        if (list.length === 0) return out.line(`no runs in ${path}`);
+        const hidden = listed.length - shown.length;
+        out.result({
+          ok: true,
+          store: path,
+          runs: list.map((v) => ({
+            ...(viewJson(v) as object),
+            ...(parents.has(v.run.id) ? { evalRunId: parents.get(v.run.id) } : {}),
+          })),
+          ...(hidden ? { hiddenEvalTaskRuns: hidden } : {}),
+        });
+        if (list.length === 0)
+          return out.line(
+            `no runs in ${path}${hidden ? ` (${hidden} evaluation task runs hidden; --all shows them)` : ''}`,
+          );
         const rows = [['ID', 'KIND', 'TASK', 'STATUS', 'STARTED', 'DURATION', 'CALLS', 'TOKENS', 'COST']];
         for (const view of list) {
           const r = view.run;
           rows.push([
             r.id,
-            r.kind,
+            parents.has(r.id) ? `${r.kind} (eval ${parents.get(r.id)})` : r.kind,
             truncate(r.task, 40),
             view.processGone ? `${r.status}*` : r.status,
             new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
@@ -171,6 +189,7 @@ export const registerRuns: Register = (program, ctx, run) => {
         }
         out.line(table(rows));
         if (list.some((v) => v.processGone)) out.line(`* ${goneNote('<id>')}`);
+        if (hidden) out.line(`${hidden} runs that answered an evaluation's tasks are hidden; --all shows them`);
       }),
     );
 
