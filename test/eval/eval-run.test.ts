@@ -140,6 +140,17 @@ describe('crosstalk eval', () => {
     expect(report).toMatch(/system check, not quality/);
   });
 
+  it('takes the multiple-choice file as an argument after mc', async () => {
+    const dir = tempDir();
+    writeQuestions(dir);
+    const result = await runInProcess(['eval', 'mc', 'mc.jsonl', '--model', 'sim', '--out', 'e', '--store', 's.db'], {
+      cwd: dir,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^accuracy: \d\.\d{3} \(95 % CI/m);
+    expect(JSON.parse(readFileSync(join(dir, 'e', 'eval.json'), 'utf8')).datasetFile).toBe(join(dir, 'mc.jsonl'));
+  });
+
   it('gives one-line errors with exit code 2 for bad input', async () => {
     const dir = tempDir();
     const cases: Array<[string[], RegExp]> = [

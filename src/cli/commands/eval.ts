@@ -67,11 +67,21 @@ export const registerEval: Register = (program, ctx, run) => {
       ['--unsafe-no-sandbox', 'run HumanEval programs on the host when no sandbox exists (dangerous)'],
     ],
   });
+  // `eval mc questions.jsonl`: the questions file may follow the dataset name instead of --dataset-path
+  command.argument('[file]', 'the dataset file (same as --dataset-path)');
   command.description(
     `${command.description()}. Here --concurrency is tasks answered at once (default 2) and --budget-usd the whole evaluation's budget.`,
   );
   command.action(
-    run(async ([first], options, out) => {
+    run(async ([first, file], options, out) => {
+      if (typeof file === 'string') {
+        if (options.datasetPath !== undefined && options.datasetPath !== file)
+          throw new ConfigError({
+            key: '--dataset-path',
+            message: 'give the dataset file once: as an argument or with --dataset-path',
+          });
+        options.datasetPath = file;
+      }
       const isSweep = first === 'sweep';
       const rawDataset = isSweep ? options.dataset : first;
       if (isSweep && rawDataset === undefined)
