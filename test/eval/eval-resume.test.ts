@@ -1,24 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { budgetShare, evaluate, type EvalSummary } from '../../src/eval/index.js';
 import { resumeRun } from '../../src/jobs/api.js';
 import { SqliteRunStore } from '../../src/store/index.js';
 import { cleanEnv, runInProcess, tempDir } from '../support/run-cli.js';
-
-const questions = [
-  { question: 'What is 2 + 2?', choices: ['3', '4', '5'], answer: 'B' },
-  { question: 'Which colour is the clear daytime sky?', choices: ['blue', 'red'], answer: 0 },
-  { question: 'Which is a prime?', choices: ['4', '6', '7', '9'], answer: 'C' },
-  { question: 'Largest planet?', choices: ['Mars', 'Jupiter'], answer: 1 },
-  { question: 'H2O is?', choices: ['salt', 'water', 'sand'], answer: 'b' },
-];
-
-function writeQuestions(dir: string): string {
-  const file = join(dir, 'mc.jsonl');
-  writeFileSync(file, `${questions.map((q) => JSON.stringify(q)).join('\n')}\n`);
-  return file;
-}
+import { questions, writeQuestions } from './questions.js';
 
 interface StoreFacts {
   runs: ReturnType<SqliteRunStore['listRuns']>;

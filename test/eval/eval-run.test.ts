@@ -1,23 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { evaluate, parseJudgement, type EvalRow } from '../../src/eval/index.js';
 import { startFakeOpenAIServer } from '../support/index.js';
 import { cleanEnv, runInProcess, tempDir } from '../support/run-cli.js';
-
-const questions = [
-  { question: 'What is 2 + 2?', choices: ['3', '4', '5'], answer: 'B' },
-  { question: 'Which colour is the clear daytime sky?', choices: ['blue', 'red'], answer: 0 },
-  { question: 'Which is a prime?', choices: ['4', '6', '7', '9'], answer: 'C' },
-  { question: 'Largest planet?', choices: ['Mars', 'Jupiter'], answer: 1 },
-  { question: 'H2O is?', choices: ['salt', 'water', 'sand'], answer: 'b' },
-];
-
-function writeQuestions(dir: string): string {
-  const file = join(dir, 'mc.jsonl');
-  writeFileSync(file, `${questions.map((q) => JSON.stringify(q)).join('\n')}\n`);
-  return file;
-}
+import { questions, writeQuestions } from './questions.js';
 
 const data = new URL('../../../shared/data', import.meta.url).pathname;
 
