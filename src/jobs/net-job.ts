@@ -37,7 +37,7 @@ import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 import type { CodeMetrics } from '../metrics/index.js';
 import { measureResult } from './run-metrics.js';
-import { openQueueExecutor, type QueueExecutor } from '../queue/index.js';
+import { openQueueExecutor, type QueueExecutor } from '../queue/queue-executor.js';
 
 /** How a network job runs its nodes, apart from its stored configuration. */
 export interface NetRunOptions {
@@ -272,12 +272,15 @@ export async function runNetJob(
         onPaid: (call) => runtime.usage.record(call),
         // workers cannot see the run's budget: it is checked before each step leaves (a step in flight may pass it)
         beforeSend: async () => (await runtime.budget.reserve(0, 1))(),
+        // the workers' calls join this run's journal: a resume, queued or not, replays them free
+        onJournal: (entries) => session.recordStepCalls(entries),
+        knownCalls: (scope) => session.knownCalls(scope),
       });
     }
-    const closeQueue = async () => {
+    const closeQueue = async (keepJournal: boolean) => {
       if (!queue) return;
       const { sent, stalled, replayed, resent, workers } = queue.stats;
-      await queue.close();
+      await queue.close({ keepJournal });
       queue = undefined;
       runtime.logger.info(
         `queue: ${sent} steps on ${workers.size} worker(s), ${stalled} stalled and re-run, ${replayed} call(s) replayed` +
@@ -331,7 +334,16 @@ export async function runNetJob(
             note: `merged ${sinks.length} sinks`,
           });
       },
-    }).finally(closeQueue);
+    }).then(
+      async (r) => {
+        await closeQueue(r.status === 'stopped' || r.status === 'aborted');
+        return r;
+      },
+      async (error: unknown) => {
+        await closeQueue(true);
+        throw error;
+      },
+    );
     const reviewed =
       config.safetyCheck && result.final !== undefined && result.status !== 'stopped' && result.status !== 'aborted'
         ? await reviewFinalText(run, result.final, config.safetyCheck, {

@@ -46,7 +46,17 @@ export function findRun(storePath: string, runId: string): RunRecord {
  */
 export async function resumeJob(
   environment: JobEnvironment,
-  options: { storePath: string; runId: string; flagOverrides?: ConfigFlags },
+  options: {
+    storePath: string;
+    runId: string;
+    flagOverrides?: ConfigFlags;
+    /**
+     * `redis://…`: continue on `crosstalk worker`s through BullMQ (a network's nodes; an evaluation's tasks;
+     * teams' segments). A run started on the queue may also resume without it: the workers' calls are in its
+     * journal.
+     */
+    queue?: string;
+  },
 ): Promise<JobResult<object>> {
   const { storePath } = options;
   if (storePath === noStore)
@@ -76,6 +86,7 @@ export async function resumeJob(
     store: storePath,
   };
   const start = { resumeId: record.id, flagOverrides };
+  const how = options.queue ? { queue: options.queue } : {};
   const unreadable = () =>
     new StoreError({
       code: 'STORE_CORRUPT',
@@ -89,7 +100,7 @@ export async function resumeJob(
   };
   switch (record.kind) {
     case 'net':
-      return runNetJob(environment, parse(netJobSchema), start);
+      return runNetJob(environment, parse(netJobSchema), start, how);
     case 'dev':
       return runDevJob(environment, parse(devJobSchema), start);
     case 'cross-team':

@@ -1,6 +1,7 @@
 import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import { StoreError } from '../errors/index.js';
 import { isStoredEvent, type CrosstalkEvent, type EventInput } from '../events/index.js';
+import type { StepJournalEntry } from '../queue/step-job.js';
 import { currentOwner, ownerState, runOwner } from './run-owner.js';
 import {
   callCounterMiddleware,
@@ -34,6 +35,8 @@ export class RunSession {
   private readonly recorded = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costUnknown: false };
 
   private readonly listeners = new Set<(event: CrosstalkEvent) => void>();
+  /** Stored journal keys by call scope, built on first use by {@link knownCalls}. */
+  private keysByScope: Map<string, string[]> | undefined;
 
   private constructor(
     readonly store: RunStore,
@@ -174,6 +177,68 @@ export class RunSession {
       }),
       sent: pendingMarkerMiddleware({ store: this.store, runId: this.id }),
     };
+  }
+
+  /**
+   * Journals calls made in other processes (queue workers) as this run's own: each paid call, or answered from
+   * the workers' Redis journal, is stored under the key this process would have given it, so a resume (with or
+   * without the queue) replays it free. The session stays the store's only writer. Calls replayed from answers
+   * this store sent with the step are counted as replayed.
+   */
+  recordStepCalls(entries: readonly StepJournalEntry[]): void {
+    for (const e of entries) {
+      if (e.source === 'store') {
+        this.journalStats.replayed++;
+        continue;
+      }
+      const key = `${e.base}#${e.n}`;
+      if (!this.store.discards && (this.knownKeys.has(key) || this.store.findCall(this.id, key))) continue;
+      this.journalStats.recorded++;
+      this.countRecorded(e);
+      if (this.store.discards || e.request === undefined || e.response === undefined) continue;
+      this.store.putCall({
+        runId: this.id,
+        key,
+        requestHash: e.requestHash,
+        model: e.model,
+        agent: e.agent,
+        request: e.request,
+        response: e.response,
+        inputTokens: e.inputTokens,
+        outputTokens: e.outputTokens,
+        costUsd: e.costUsd,
+        latencyMs: e.latencyMs,
+        at: Date.now(),
+      });
+    }
+  }
+
+  /**
+   * The answers earlier sessions stored for a call scope (a node, a task), by journal key: sent with a queued
+   * step so its worker replays them. Undefined when there are none.
+   */
+  knownCalls(scope: string): Record<string, unknown> | undefined {
+    if (this.knownKeys.size === 0 || this.store.discards) return undefined;
+    if (!this.keysByScope) {
+      this.keysByScope = new Map();
+      for (const key of this.knownKeys) {
+        const at = key.indexOf('@');
+        const hash = key.lastIndexOf('#');
+        if (at < 0 || hash < at) continue;
+        const of = key.slice(at + 1, hash);
+        const list = this.keysByScope.get(of) ?? [];
+        list.push(key);
+        this.keysByScope.set(of, list);
+      }
+    }
+    const keys = this.keysByScope.get(scope);
+    if (!keys) return undefined;
+    const known: Record<string, unknown> = {};
+    for (const key of keys) {
+      const call = this.store.findCall(this.id, key);
+      if (call) known[key] = call.response;
+    }
+    return known;
   }
 
   /** Outputs of steps finished in earlier sessions, by step id. */

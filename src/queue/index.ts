@@ -1,13 +1,23 @@
 export { parseQueueUrl, type QueueConnection } from './queue-url.js';
-export { openQueueExecutor, type QueueExecutor, type QueueExecutorOptions } from './queue-executor.js';
-export { startWorker, type QueueWorker, type WorkerOptions } from './worker.js';
+export {
+  openQueueExecutor,
+  type OutgoingStep,
+  type QueueExecutor,
+  type QueueExecutorOptions,
+} from './queue-executor.js';
+export { startWorker, type QueueWorker, type StepLabel, type WorkerOptions } from './worker.js';
 export { queueStatus, type QueueStatus } from './queue-status.js';
 export {
   nodeStepSchema,
-  nodeStepResultSchema,
+  nodeOutputSchema,
+  stepOutcomeSchema,
+  stepJournalEntrySchema,
   stepQueueName,
   queuePrefix,
   type NodeStep,
-  type NodeStepResult,
+  type NodeOutput,
+  type StepOutcome,
+  type StepJournalEntry,
   type AgentSpec,
 } from './step-job.js';
+export { stepKindNames, type StepContext, type StepKind } from './steps/index.js';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Agent } from '../agents/index.js';
 import { AbortedError } from '../errors/index.js';
@@ -5,7 +6,16 @@ import type { CallUsage } from '../model/middleware/index.js';
 import type { NodeExecutor, NodeWorkResult } from '../network/index.js';
 import { parseQueueUrl } from './queue-url.js';
 import { journalKey } from './redis-journal.js';
-import { nodeStepResultSchema, queuePrefix, stepQueueName, type AgentSpec, type NodeStep } from './step-job.js';
+import {
+  nodeOutputSchema,
+  queuePrefix,
+  stepOutcomeSchema,
+  stepQueueName,
+  type AgentSpec,
+  type NodeStep,
+  type StepJournalEntry,
+  type StepOutcome,
+} from './step-job.js';
 
 /** Options of {@link openQueueExecutor}. */
 export interface QueueExecutorOptions {
@@ -22,26 +32,52 @@ export interface QueueExecutorOptions {
   /** Called before each step is sent; throwing stops it (the run's budget: a spent budget sends no more steps). */
   beforeSend?: () => Promise<void>;
   /**
+   * Told of every call of each step that came back, for the coordinator's run store: it journals them as its
+   * own, so a resume (with or without the queue) replays them instead of paying again.
+   */
+  onJournal?: (entries: StepJournalEntry[]) => void;
+  /**
+   * The answers the coordinator's run store holds for a scope (a node id), by journal key: sent with the step,
+   * so a resumed run's worker replays them.
+   */
+  knownCalls?: (scope: string) => Record<string, unknown> | undefined;
+  /**
+   * When the run is aborted, how long steps already with workers are waited for, ms (default 30 s): a step that
+   * comes back is kept with its calls, so nothing a worker paid for is paid again on resume.
+   */
+  abortWaitMs?: number;
+  /**
    * How often steps sent but not answered are looked up in Redis, ms (default 5 s): a result whose event was
    * missed (a reconnect) is picked up, and a step Redis lost (a restart without persistence) is sent again.
    */
   checkEveryMs?: number;
 }
 
+/** A step as the coordinator sends it: its kind's data without the fields the executor fills in. */
+export type OutgoingStep = { kind: string; stepId: string } & Record<string, unknown>;
+
 /** The BullMQ executor of a run: the coordinator's side of the queue. */
 export interface QueueExecutor {
   /** Sends a node's work to the workers and waits for its result. */
   executeNode: NodeExecutor;
+  /**
+   * Sends one step of any kind and waits for its outcome (its paid calls already counted and journaled).
+   * `scope` names the journal scope whose stored answers travel with it.
+   */
+  send(step: OutgoingStep, options?: { signal?: AbortSignal; scope?: string }): Promise<StepOutcome>;
   /** What the queue did so far. */
   readonly stats: { sent: number; stalled: number; replayed: number; resent: number; workers: Set<string> };
-  /** Closes the coordinator's connections and drops the run's Redis journal. */
-  close(): Promise<void>;
+  /**
+   * Closes the coordinator's connections and drops the run's Redis journal, unless `keepJournal` (a run that
+   * stopped early: a resume through the queue replays the answers of steps that never came back).
+   */
+  close(options?: { keepJournal?: boolean }): Promise<void>;
 }
 
 type Pending = {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  data: NodeStep;
+  data: Record<string, unknown>;
   sentAt: number;
 };
 
@@ -59,7 +95,6 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   events.on('error', () => {});
   const pending = new Map<string, Pending>();
   const stats = { sent: 0, stalled: 0, replayed: 0, resent: 0, workers: new Set<string>() };
-  const attempts = new Map<string, number>();
   events.on('completed', ({ jobId, returnvalue }) => {
     const p = pending.get(jobId);
     if (!p) return;
@@ -100,7 +135,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
           p.sentAt = Date.now();
           stats.resent++;
           options.log?.(`step ${jobId} was lost by Redis: sent again`);
-          await queue.add('node', p.data, { ...jobOptions, jobId });
+          await queue.add(String(p.data.kind), p.data, { ...jobOptions, jobId });
           continue;
         }
         const state = await job.getState();
@@ -120,8 +155,61 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   };
   const timer = setInterval(() => void check(), Math.max(100, Math.round(checkEveryMs / 2)));
   timer.unref();
-  // job ids: the run's id (without ':', which BullMQ refuses) and a counter
-  const idBase = options.runId.replace(/[^A-Za-z0-9_-]/g, '_');
+  // job ids: the run's id (without ':', which BullMQ refuses), this session and a counter. The session part
+  // matters: Redis keeps finished jobs a while, and a resumed run's job under an old id would not run at all
+  // (BullMQ ignores a job whose id it holds) and would be answered with another step's old result
+  const idBase = `${options.runId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
+
+  const abortWaitMs = options.abortWaitMs ?? 30_000;
+  let waitNoted = false;
+  const attemptsOf = new Map<string, number>();
+  const send = async (
+    step: OutgoingStep,
+    how: { signal?: AbortSignal | undefined; scope?: string | undefined } = {},
+  ): Promise<StepOutcome> => {
+    if (how.signal?.aborted) throw new AbortedError();
+    await options.beforeSend?.();
+    const attempt = (attemptsOf.get(`${step.kind}\u0000${step.stepId}`) ?? 0) + 1;
+    attemptsOf.set(`${step.kind}\u0000${step.stepId}`, attempt);
+    const known = how.scope !== undefined ? options.knownCalls?.(how.scope) : undefined;
+    const data: Record<string, unknown> = { ...step, runId: options.runId, attempt, ...(known ? { known } : {}) };
+    const jobId = `${idBase}-${++stats.sent}`;
+    const done = new Promise<unknown>((resolve, reject) =>
+      pending.set(jobId, { resolve, reject, data, sentAt: Date.now() }),
+    );
+    let giveUp: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      // a waiting step is taken back; one a worker holds is waited for a while, so its paid calls are kept
+      void queue.remove(jobId).then(
+        (removed) => {
+          if (removed === 1) pending.get(jobId)?.reject(new AbortedError());
+        },
+        () => {},
+      );
+      if (!waitNoted && abortWaitMs > 0) {
+        waitNoted = true;
+        options.log?.(
+          `waiting up to ${Math.round(abortWaitMs / 1000)} s for steps in flight on workers, so their calls are kept`,
+        );
+      }
+      giveUp = setTimeout(() => pending.get(jobId)?.reject(new AbortedError()), abortWaitMs);
+      giveUp.unref();
+    };
+    how.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await queue.add(step.kind, data, { ...jobOptions, jobId });
+      const outcome = stepOutcomeSchema.parse(await done);
+      stats.replayed += outcome.replayed;
+      stats.workers.add(outcome.worker);
+      for (const call of outcome.paid) options.onPaid?.({ ...call, costUsd: call.costUsd });
+      options.onJournal?.(outcome.journal);
+      return outcome;
+    } finally {
+      if (giveUp) clearTimeout(giveUp);
+      how.signal?.removeEventListener('abort', onAbort);
+      pending.delete(jobId);
+    }
+  };
 
   const executeNode: NodeExecutor = async (work, node): Promise<NodeWorkResult> => {
     const spec = (agent: Agent): AgentSpec => ({
@@ -132,12 +220,9 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       ...(agent.maxOutputTokens !== undefined ? { maxOutputTokens: agent.maxOutputTokens } : {}),
       ...(agent.personaNote !== undefined ? { personaNote: agent.personaNote } : {}),
     });
-    const attempt = (attempts.get(work.nodeId) ?? 0) + 1;
-    attempts.set(work.nodeId, attempt);
-    const data: NodeStep = {
+    const data: Omit<NodeStep, 'runId' | 'attempt'> = {
       kind: 'node',
-      runId: options.runId,
-      attempt,
+      stepId: work.nodeId,
       nodeId: work.nodeId,
       task: work.task,
       taskType: work.taskType,
@@ -156,47 +241,29 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       ...(work.seed !== undefined ? { seed: work.seed } : {}),
       ...(work.maxPromptChars !== undefined ? { maxPromptChars: work.maxPromptChars } : {}),
     };
-    if (work.signal?.aborted) throw new AbortedError();
-    await options.beforeSend?.();
-    const jobId = `${idBase}-${++stats.sent}`;
-    const done = new Promise<unknown>((resolve, reject) =>
-      pending.set(jobId, { resolve, reject, data, sentAt: Date.now() }),
-    );
-    const onAbort = () => {
-      const p = pending.get(jobId);
-      pending.delete(jobId);
-      p?.reject(new AbortedError());
-      void queue.remove(jobId).catch(() => {}); // an active step cannot be removed: its result is ignored
+    const outcome = await send(data, { signal: work.signal, scope: work.nodeId });
+    const result = nodeOutputSchema.parse(outcome.output);
+    return {
+      text: result.text,
+      calls: result.calls,
+      maxPromptChars: result.maxPromptChars,
+      edges: result.edges,
+      ...(result.merge ? { merge: result.merge } : {}),
     };
-    work.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await queue.add('node', data, { ...jobOptions, jobId });
-      const result = nodeStepResultSchema.parse(await done);
-      stats.replayed += result.replayed;
-      stats.workers.add(result.worker);
-      for (const call of result.paid) options.onPaid?.({ ...call, costUsd: call.costUsd });
-      return {
-        text: result.text,
-        calls: result.calls,
-        maxPromptChars: result.maxPromptChars,
-        edges: result.edges,
-        ...(result.merge ? { merge: result.merge } : {}),
-      };
-    } finally {
-      work.signal?.removeEventListener('abort', onAbort);
-      pending.delete(jobId);
-    }
   };
 
   return {
     executeNode,
+    send,
     stats,
-    close: async () => {
+    close: async (how = {}) => {
       clearInterval(timer);
       for (const p of pending.values()) p.reject(new AbortedError());
       pending.clear();
-      const client = await queue.client;
-      await client.del(journalKey(options.runId)).catch(() => 0);
+      if (!how.keepJournal) {
+        const client = await queue.client;
+        await client.del(journalKey(options.runId)).catch(() => 0);
+      }
       await Promise.all([events.close(), queue.close()]);
     },
   };

@@ -12,8 +12,8 @@ export interface QueueStatus {
   active: number;
   failed: number;
   delayed: number;
-  /** Steps being worked on now: node id and run id. */
-  activeSteps: Array<{ runId: string; nodeId: string }>;
+  /** Steps being worked on now: run id, kind and step id (a node id, a task id, a team's segment). */
+  activeSteps: Array<{ runId: string; kind: string; stepId: string }>;
 }
 
 /** Reads the queue's state: connected workers, waiting and active steps. */
@@ -44,7 +44,11 @@ export async function queueStatus(url: string, options: { maxActive?: number } =
       active: counts.active ?? 0,
       failed: counts.failed ?? 0,
       delayed: counts.delayed ?? 0,
-      activeSteps: active.map((job) => ({ runId: String(job.data?.runId), nodeId: String(job.data?.nodeId) })),
+      activeSteps: active.map((job) => ({
+        runId: String(job.data?.runId),
+        kind: String(job.data?.kind ?? 'node'),
+        stepId: String(job.data?.stepId ?? job.data?.nodeId),
+      })),
     };
   } finally {
     await queue.close();

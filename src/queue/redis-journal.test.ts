@@ -66,4 +66,43 @@ describe('redisJournalMiddleware', () => {
     expect(paid).toBe(4);
     expect(client.data.get(journalKey('r1'))?.size).toBe(4);
   });
+
+  it("lists every call for the coordinator's journal and replays the answers the coordinator sent first", async () => {
+    const client = memoryHash();
+    const journal = redisJournalMiddleware({ client, model: 'sim', price: { input: 1, output: 2 } });
+    let paid = 0;
+    const call = (scope: StepScope, text: string) =>
+      stepScope.run(scope, () =>
+        journal.wrapGenerate!({
+          params: params(text),
+          doGenerate: async () => answer(`reply ${++paid}`),
+          doStream: async () => {
+            throw new Error('not used');
+          },
+          model: {} as never,
+        }),
+      );
+    const first: StepScope = { runId: 'r2', attempt: 1, occurrences: new Map(), replayed: 0, journal: [] };
+    await call(first, 'hello');
+    await call(first, 'hello');
+    expect(first.journal!.map((e) => [e.source, e.n, e.inputTokens, e.outputTokens])).toEqual([
+      ['paid', 0, 3, 2],
+      ['paid', 1, 3, 2],
+    ]);
+    const entry = first.journal![0]!;
+    expect(entry.base).toMatch(/^[0-9a-f]{64}@n1$/);
+    expect(entry.costUsd).toBeCloseTo((3 * 1 + 2 * 2) / 1e6);
+    expect(entry.request).toMatchObject({ model: 'sim' });
+
+    // a resumed run: the coordinator's store holds the first answer; only the second is asked for
+    const known = { [`${entry.base}#0`]: entry.response };
+    const resumed: StepScope = { runId: 'r3', attempt: 1, occurrences: new Map(), replayed: 0, known, journal: [] };
+    const texts = [await call(resumed, 'hello'), await call(resumed, 'hello')].map(
+      (r) => (r.content[0] as { text: string }).text,
+    );
+    expect(texts).toEqual(['reply 1', 'reply 3']);
+    expect(resumed.replayed).toBe(1);
+    expect(resumed.journal!.map((e) => e.source)).toEqual(['store', 'paid']);
+    expect(resumed.journal![0]!.response).toBeUndefined();
+  });
 });

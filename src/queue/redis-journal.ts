@@ -4,8 +4,9 @@ import type {
   LanguageModelV3GenerateResult,
   LanguageModelV3Middleware,
 } from '@ai-sdk/provider';
-import { requestHash } from '../store/index.js';
-import { queuePrefix } from './step-job.js';
+import { callCost } from '../model/middleware/index.js';
+import { requestIdentity } from '../store/index.js';
+import { queuePrefix, type StepJournalEntry } from './step-job.js';
 
 /** The few Redis hash commands the journal needs (a BullMQ worker's client has them). */
 export interface HashClient {
@@ -22,6 +23,10 @@ export interface StepScope {
   /** Occurrences of each request within this execution of the step (identical requests are told apart). */
   occurrences: Map<string, number>;
   replayed: number;
+  /** Answers the coordinator's run store holds for this step, by `<base>#<n>` (sent with the step). */
+  known?: Record<string, unknown>;
+  /** Every call of this execution, in the order asked, for the coordinator's run store (filled when present). */
+  journal?: StepJournalEntry[];
 }
 
 /** The step being worked on in the current async context. */
@@ -38,28 +43,57 @@ type StoredResponse = Pick<LanguageModelV3GenerateResult, 'content' | 'finishRea
 /**
  * The workers' shared call journal: each answered call of a step is written to the run's Redis hash under the
  * hash of its request, its scope (the node) and its occurrence; a step re-run on another worker (its first
- * worker died) replays those answers instead of paying for them again. Only model replies travel: never keys.
+ * worker died) replays those answers instead of paying for them again. Answers the coordinator sent with the
+ * step (its run store's, on resume) are replayed first. Every call is listed in the scope's `journal`, so the
+ * coordinator can store it as its own. Only model replies travel: never keys.
  */
-export function redisJournalMiddleware(options: { client: HashClient; model: string }): LanguageModelV3Middleware {
-  const keyOf = (scope: StepScope, params: LanguageModelV3CallOptions) => {
+export function redisJournalMiddleware(options: {
+  client: HashClient;
+  model: string;
+  /** The model's price, so journal entries carry their cost. */
+  price?: { input: number; output: number; cachedInput?: number } | undefined;
+}): LanguageModelV3Middleware {
+  const baseOf = (params: LanguageModelV3CallOptions) => {
+    const { hash, request } = requestIdentity(options.model, params);
     const node = (params.providerOptions?.crosstalk as { scope?: unknown } | undefined)?.scope;
-    const base = `${requestHash(options.model, params)}${typeof node === 'string' ? `@${node}` : ''}`;
-    const n = scope.occurrences.get(base) ?? 0;
-    scope.occurrences.set(base, n + 1);
-    return `${base}#${scope.attempt}.${n}`;
+    return { hash, request, base: `${hash}${typeof node === 'string' ? `@${node}` : ''}` };
+  };
+  const agentOf = (params: LanguageModelV3CallOptions) => {
+    const agent = (params.providerOptions?.crosstalk as { agent?: unknown } | undefined)?.agent;
+    return typeof agent === 'string' ? agent : null;
+  };
+  const usageOf = (response: StoredResponse) => {
+    const inputTokens = response.usage.inputTokens.total ?? 0;
+    const outputTokens = response.usage.outputTokens.total ?? 0;
+    const cachedInput = response.usage.inputTokens.cacheRead ?? 0;
+    const cost = callCost(options.price, { input: inputTokens, cachedInput, output: outputTokens });
+    return { inputTokens, outputTokens, costUsd: cost ?? null };
   };
   return {
     specificationVersion: 'v3',
     async wrapGenerate({ params, doGenerate }) {
       const scope = stepScope.getStore();
       if (!scope) return doGenerate();
+      const { hash, request, base } = baseOf(params);
+      const n = scope.occurrences.get(base) ?? 0;
+      scope.occurrences.set(base, n + 1);
+      const entry = { base, n, requestHash: hash, model: options.model, agent: agentOf(params) };
+      const known = scope.known?.[`${base}#${n}`] as StoredResponse | undefined;
+      if (known !== undefined) {
+        scope.replayed++;
+        scope.journal?.push({ ...entry, source: 'store', ...usageOf(known), latencyMs: 0 });
+        return { ...known, response: { id: `replay-${base.slice(0, 12)}` } };
+      }
       const key = journalKey(scope.runId);
-      const field = keyOf(scope, params);
+      const field = `${base}#${scope.attempt}.${n}`;
       const stored = await options.client.hget(key, field);
       if (stored !== null) {
         scope.replayed++;
-        return { ...(JSON.parse(stored) as StoredResponse), response: { id: `replay-${field.slice(0, 12)}` } };
+        const response = JSON.parse(stored) as StoredResponse;
+        scope.journal?.push({ ...entry, source: 'redis', request, response, ...usageOf(response), latencyMs: 0 });
+        return { ...response, response: { id: `replay-${field.slice(0, 12)}` } };
       }
+      const started = performance.now();
       const result = await doGenerate();
       const response: StoredResponse = {
         content: result.content,
@@ -69,6 +103,14 @@ export function redisJournalMiddleware(options: { client: HashClient; model: str
       };
       await options.client.hset(key, field, JSON.stringify(response));
       await options.client.expire(key, journalTtlSeconds);
+      scope.journal?.push({
+        ...entry,
+        source: 'paid',
+        request,
+        response,
+        ...usageOf(response),
+        latencyMs: performance.now() - started,
+      });
       return result;
     },
   };

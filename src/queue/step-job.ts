@@ -20,15 +20,31 @@ export const agentSpecSchema = z.object({
 export type AgentSpec = z.infer<typeof agentSpecSchema>;
 
 /**
+ * The fields every queued step has, whatever its kind: whose run it is, which attempt, and the answers the
+ * coordinator's run store already holds for it (a resumed run's step pays for none of them again).
+ */
+export const stepBaseShape = {
+  /** The coordinator's run id: the worker-side call journal is kept per run. */
+  runId: z.string().min(1),
+  /** The scheduler's attempt of this step (a stalled job re-run by BullMQ keeps its attempt). */
+  attempt: z.number().int().positive(),
+  /** What the step is, for people: a node id, a task id, a team and phase. */
+  stepId: z.string(),
+  seed: z.number().optional(),
+  /**
+   * Answers stored by the coordinator for this step's calls, by journal key (`<request hash>@<scope>#<n>`):
+   * a resumed run's step replays them instead of paying again.
+   */
+  known: z.record(z.string(), z.any()).optional(),
+};
+
+/**
  * A MacNet node's work as a queued step: everything a worker needs, and nothing secret (no provider keys:
  * a worker reads them from its own environment).
  */
 export const nodeStepSchema = z.object({
   kind: z.literal('node'),
-  /** The coordinator's run id: the worker-side call journal is kept per run. */
-  runId: z.string().min(1),
-  /** The scheduler's attempt of this step (a stalled job re-run by BullMQ keeps its attempt). */
-  attempt: z.number().int().positive(),
+  ...stepBaseShape,
   nodeId: z.string(),
   task: z.string(),
   taskType: z.enum(['code', 'text', 'choice']),
@@ -45,13 +61,23 @@ export const nodeStepSchema = z.object({
   edgeRuns: z.enum(edgeRunModes).optional(),
   /** Code tasks: the worker may run artifacts in its own sandbox. */
   codeRuns: z.boolean(),
-  seed: z.number().optional(),
   maxPromptChars: z.number().optional(),
 });
 /** A node step's data. */
 export type NodeStep = z.infer<typeof nodeStepSchema>;
 
-/** One model call a worker paid for (or replayed from the run's Redis journal). */
+/** What a node step produces. */
+export const nodeOutputSchema = z.object({
+  text: z.string(),
+  calls: z.number().int().nonnegative(),
+  maxPromptChars: z.number(),
+  edges: z.array(z.any()),
+  merge: z.any().optional(),
+});
+/** A node step's output. */
+export type NodeOutput = z.infer<typeof nodeOutputSchema>;
+
+/** One model call a worker paid for (its usage, for the coordinator's totals and budget). */
 export const stepCallSchema = z.object({
   model: z.string(),
   agent: z.string(),
@@ -63,18 +89,40 @@ export const stepCallSchema = z.object({
   latencyMs: z.number(),
 });
 
-/** What a worker returns for a node step. */
-export const nodeStepResultSchema = z.object({
-  text: z.string(),
-  calls: z.number().int().nonnegative(),
-  maxPromptChars: z.number(),
-  edges: z.array(z.any()),
-  merge: z.any().optional(),
-  /** Calls paid for by this execution (calls replayed from the Redis journal are not listed). */
+/**
+ * One model call of a step as the coordinator's run store journals it. `source` says where its answer came from:
+ * `paid` (asked now), `redis` (the run's Redis journal: paid by a worker that died), `store` (the coordinator's
+ * own journal, sent with the step; carries no request or response back).
+ */
+export const stepJournalEntrySchema = z.object({
+  /** `<request hash>@<scope>`, or the hash alone for a call without a scope. */
+  base: z.string(),
+  /** The occurrence of `base` within this execution of the step. */
+  n: z.number().int().nonnegative(),
+  source: z.enum(['paid', 'redis', 'store']),
+  requestHash: z.string(),
+  model: z.string(),
+  agent: z.string().nullable(),
+  request: z.record(z.string(), z.unknown()).optional(),
+  response: z.any().optional(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number().nullable(),
+  latencyMs: z.number(),
+});
+/** One call of a step, for the coordinator's journal. */
+export type StepJournalEntry = z.infer<typeof stepJournalEntrySchema>;
+
+/** What a worker returns for any step: the kind's output, and the calls made to produce it. */
+export const stepOutcomeSchema = z.object({
+  output: z.unknown(),
+  /** Calls paid for by this execution (calls replayed from a journal are not listed). */
   paid: z.array(stepCallSchema),
-  /** Calls answered from the run's Redis journal (answered before, e.g. by a worker that died). */
+  /** Calls answered from a journal (the run's Redis journal, or the coordinator's answers sent with the step). */
   replayed: z.number().int().nonnegative(),
+  /** Every call of this execution, in the order asked, for the coordinator's run store. */
+  journal: z.array(stepJournalEntrySchema),
   worker: z.string(),
 });
-/** A node step's result. */
-export type NodeStepResult = z.infer<typeof nodeStepResultSchema>;
+/** A step's result as it comes back from a worker. */
+export type StepOutcome = z.infer<typeof stepOutcomeSchema>;

@@ -1,21 +1,12 @@
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import { loadConfig, type ConfigFlags } from '../config/index.js';
-import type { Agent } from '../agents/index.js';
-import { runNodeWork, type ArtifactRunner } from '../network/index.js';
 import { createRuntime, type Runtime } from '../runtime/index.js';
-import { runCodeAnswer } from '../software/code-answer.js';
 import type { CallUsage } from '../model/middleware/index.js';
 import { parseQueueUrl } from './queue-url.js';
 import { redisJournalMiddleware, stepScope, type HashClient, type StepScope } from './redis-journal.js';
-import {
-  nodeStepSchema,
-  queuePrefix,
-  stepQueueName,
-  type AgentSpec,
-  type NodeStep,
-  type NodeStepResult,
-} from './step-job.js';
+import { queuePrefix, stepQueueName, type StepOutcome } from './step-job.js';
+import { stepKindNames, stepKindOf } from './steps/index.js';
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
@@ -33,12 +24,19 @@ export interface WorkerOptions {
    * long before another worker takes them. Tests use a short one.
    */
   lockMs?: number;
-  /** Told of each step this worker starts. */
-  onStepStarted?: (step: { runId: string; nodeId: string }) => void;
+  /** Told of each step this worker starts (`stepId`: a node id, a task id, a team's segment). */
+  onStepStarted?: (step: StepLabel) => void;
   /** Told of each step this worker finished. */
-  onStepDone?: (step: { runId: string; nodeId: string; replayed: number; paid: number }) => void;
+  onStepDone?: (step: StepLabel & { replayed: number; paid: number }) => void;
   /** Told of each step that failed here. */
-  onStepFailed?: (step: { nodeId: string; error: string }) => void;
+  onStepFailed?: (step: { stepId: string; error: string }) => void;
+}
+
+/** A step as a worker's messages name it. */
+export interface StepLabel {
+  runId: string;
+  stepId: string;
+  kind: string;
 }
 
 /** A running worker. */
@@ -75,8 +73,8 @@ export function startWorker(options: WorkerOptions): QueueWorker {
       runtime = createRuntime({
         loaded,
         env: options.env,
-        journal: (modelString) => ({
-          journal: redisJournalMiddleware({ client: client!, model: modelString }),
+        journal: (modelString, price) => ({
+          journal: redisJournalMiddleware({ client: client!, model: modelString, price }),
           sent: { specificationVersion: 'v3' },
         }),
       }).then((r) => {
@@ -91,20 +89,31 @@ export function startWorker(options: WorkerOptions): QueueWorker {
     return runtime;
   };
 
-  const process_ = async (job: Job): Promise<NodeStepResult> => {
-    const step = nodeStepSchema.parse(job.data);
-    options.onStepStarted?.({ runId: step.runId, nodeId: step.nodeId });
-    const runtime = await runtimeFor(step.agents.actor.model, step.seed);
-    const scope: StepScope = { runId: step.runId, attempt: step.attempt, occurrences: new Map(), replayed: 0 };
+  const process_ = async (job: Job): Promise<StepOutcome> => {
+    const kind = await stepKindOf(job.data?.kind);
+    if (!kind)
+      throw new Error(
+        `unknown step kind ${JSON.stringify(job.data?.kind)} (this worker runs ${stepKindNames().join(', ')}): ` +
+          'is it an older version than the coordinator?',
+      );
+    const step = kind.schema.parse(job.data) as { kind: string; stepId: string; runId: string; attempt: number } & {
+      known?: Record<string, unknown>;
+    };
+    const label = { runId: step.runId, stepId: step.stepId, kind: step.kind };
+    options.onStepStarted?.(label);
+    const scope: StepScope = {
+      runId: step.runId,
+      attempt: step.attempt,
+      occurrences: new Map(),
+      replayed: 0,
+      ...(step.known ? { known: step.known } : {}),
+      journal: [],
+    };
     const paid: CallUsage[] = [];
     calls.set(scope, paid);
-    const work = await stepScope.run(scope, () => runNode(step, runtime));
-    const result: NodeStepResult = {
-      text: work.text,
-      calls: work.calls,
-      maxPromptChars: work.maxPromptChars,
-      edges: work.edges,
-      ...(work.merge ? { merge: work.merge } : {}),
+    const output = await stepScope.run(scope, () => kind.run(step, { runtimeFor }));
+    const result: StepOutcome = {
+      output,
       paid: paid.map((c) => ({
         model: c.model,
         agent: c.agent,
@@ -116,9 +125,10 @@ export function startWorker(options: WorkerOptions): QueueWorker {
         latencyMs: c.latencyMs,
       })),
       replayed: scope.replayed,
+      journal: scope.journal ?? [],
       worker: name,
     };
-    options.onStepDone?.({ runId: step.runId, nodeId: step.nodeId, replayed: scope.replayed, paid: paid.length });
+    options.onStepDone?.({ ...label, replayed: scope.replayed, paid: paid.length });
     return result;
   };
 
@@ -134,7 +144,11 @@ export function startWorker(options: WorkerOptions): QueueWorker {
     autorun: false,
   });
   worker.on('failed', (job, error) => {
-    if (job) options.onStepFailed?.({ nodeId: String(job.data?.nodeId), error: error.message.split('\n')[0]! });
+    if (job)
+      options.onStepFailed?.({
+        stepId: String(job.data?.stepId ?? job.data?.nodeId),
+        error: error.message.split('\n')[0]!,
+      });
   });
   worker.on('error', () => {}); // connection errors: ioredis reconnects; BullMQ retries
   const started = (async () => {
@@ -150,45 +164,4 @@ export function startWorker(options: WorkerOptions): QueueWorker {
       await worker.close();
     },
   };
-}
-
-/** Runs a node step with the worker's models. */
-async function runNode(step: NodeStep, runtime: Runtime) {
-  const agent = (spec: AgentSpec): Agent => ({
-    name: spec.name,
-    role: spec.role,
-    model: runtime.modelByString(spec.model),
-    ...(spec.temperature !== undefined ? { temperature: spec.temperature } : {}),
-    ...(spec.maxOutputTokens !== undefined ? { maxOutputTokens: spec.maxOutputTokens } : {}),
-    ...(spec.personaNote !== undefined ? { personaNote: spec.personaNote } : {}),
-  });
-  const sandbox = step.codeRuns ? runtime.sandbox : undefined;
-  const runArtifact: ArtifactRunner | undefined = sandbox?.run
-    ? async (text, signal) => {
-        const { test } = await runCodeAnswer(text, sandbox, signal);
-        const ok = test.outcome === 'exited-ok' || test.outcome === 'timeout-running';
-        const exit = test.exitCode !== null ? `, exit code ${test.exitCode}` : '';
-        const output = test.output.trim().slice(-1500);
-        return { ok, report: `${test.outcome} (${test.rule})${exit}${output ? `\n${output}` : ''}` };
-      }
-    : undefined;
-  return runNodeWork({
-    nodeId: step.nodeId,
-    task: step.task,
-    taskType: step.taskType,
-    agents: {
-      actor: agent(step.agents.actor),
-      critics: new Map(step.agents.critics.map(([from, spec]) => [from, agent(spec)])),
-      defaultCritic: agent(step.agents.defaultCritic),
-      aggregator: agent(step.agents.aggregator),
-    },
-    inputs: step.inputs,
-    ...(step.edgeRounds !== undefined ? { edgeRounds: step.edgeRounds } : {}),
-    ...(step.aggregationGroupSize !== undefined ? { aggregationGroupSize: step.aggregationGroupSize } : {}),
-    ...(step.pruneInputs ? { pruneInputs: step.pruneInputs } : {}),
-    ...(step.edgeRuns ? { edgeRuns: step.edgeRuns } : {}),
-    ...(runArtifact ? { runArtifact } : {}),
-    ...(step.seed !== undefined ? { seed: step.seed } : {}),
-    ...(step.maxPromptChars !== undefined ? { maxPromptChars: step.maxPromptChars } : {}),
-  });
 }

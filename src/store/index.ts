@@ -17,6 +17,7 @@ export {
   journalMiddleware,
   pendingMarkerMiddleware,
   requestHash,
+  requestIdentity,
   type JournalOptions,
   type JournalStats,
 } from './journal.js';

@@ -64,8 +64,11 @@ const identityFields = [
   'toolChoice',
 ] as const;
 
-/** The request's identity (what the journal stores) and the hash of its canonical JSON. */
-function requestIdentity(
+/**
+ * The request's identity (what the journal stores) and the hash of its canonical JSON. Queue workers use it to
+ * hand the coordinator journal entries it stores as its own.
+ */
+export function requestIdentity(
   model: string,
   params: LanguageModelV3CallOptions,
 ): { hash: string; request: Record<string, unknown> } {

@@ -100,7 +100,8 @@ export const registerNet: Register = (program, ctx, run) => {
   addTopologyOptions(command, '--agents').action(
     run(async ([task], options, out) => {
       const text = nonEmptyText(task, 'task', 'net');
-      const flags = configFlags(options);
+      // the queue URL may hold a password: it is never stored with the run
+      const { queue: _queue, ...flags } = configFlags(options);
       const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags });
       const graph = resolveGraph(String(options.topology), options, ctx.cwd, 'agents', loaded.config.seed ?? 0);
       for (const node of graph.spec.nodes) {

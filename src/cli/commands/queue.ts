@@ -20,7 +20,7 @@ export const registerQueue: Register = (program, _ctx, run) => {
         out.line(`workers: ${status.workers.length}${status.workers.length ? ` (${status.workers.join(', ')})` : ''}`);
         out.line(`steps: ${status.waiting} waiting, ${status.active} active, ${status.failed} failed`);
         for (const step of status.activeSteps)
-          out.line(`  active: node ${printable(step.nodeId)} of run ${step.runId}`);
+          out.line(`  active: ${step.kind} ${printable(step.stepId)} of run ${step.runId}`);
         return 0;
       }),
     );

@@ -30,10 +30,10 @@ export const registerWorker: Register = (program, ctx, run) => {
           cwd: ctx.cwd,
           env: ctx.env,
           flags,
-          onStepStarted: (s) => out.line(`step started: ${printable(s.nodeId)} (run ${s.runId})`),
+          onStepStarted: (s) => out.line(`step started: ${printable(s.stepId)} (run ${s.runId})`),
           onStepDone: (s) =>
-            out.line(`step done: ${printable(s.nodeId)} (run ${s.runId}; ${s.paid} paid, ${s.replayed} replayed)`),
-          onStepFailed: (s) => out.note(`step failed: ${printable(s.nodeId)}: ${printable(s.error)}`),
+            out.line(`step done: ${printable(s.stepId)} (run ${s.runId}; ${s.paid} paid, ${s.replayed} replayed)`),
+          onStepFailed: (s) => out.note(`step failed: ${printable(s.stepId)}: ${printable(s.error)}`),
         });
         await worker.ready();
         out.note(`crosstalk worker ${worker.name} ready on ${display}, ${concurrency} step(s) at once`);

@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import type { Runtime } from '../../runtime/index.js';
+
+/** What a step kind gets from the worker that runs it. */
+export interface StepContext {
+  /**
+   * The worker's runtime for a default model string and seed: models built from the worker's own environment
+   * and config, wrapped in its middleware (the run's Redis journal among them). Built once, reused by later steps.
+   */
+  runtimeFor(model: string, seed: number | undefined): Promise<Runtime>;
+}
+
+/**
+ * One kind of queued step: the schema of its data, and how a worker runs it. The worker dispatches on the
+ * data's `kind`; each kind lives in a file of its own under `src/queue/steps/`.
+ */
+export interface StepKind<Step extends { kind: string; stepId: string; seed?: number | undefined }> {
+  kind: Step['kind'];
+  schema: z.ZodType<Step>;
+  /** Runs the step; its value is the step's output (plain data: it travels back through Redis). */
+  run(step: Step, context: StepContext): Promise<unknown>;
+}
