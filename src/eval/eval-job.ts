@@ -76,6 +76,7 @@ export async function resumeEvalJob(
   runId: string,
   config: EvalRunConfig,
   overrides: ConfigFlags & { store?: string },
+  how: { queue?: string } = {},
 ): Promise<JobResult<object>> {
   const started = Date.now();
   const run: RunOptions = {
@@ -109,6 +110,7 @@ export async function resumeEvalJob(
       ...(concurrency ? { concurrency } : {}),
       ...(limit !== undefined ? { budgetUsd: limit } : {}),
       resumeId: runId,
+      ...(how.queue ? { queue: how.queue } : {}),
     });
     status = result.status;
     summary = { ...result };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -6,7 +6,11 @@ import { makeDirectory, mapLimit, removeTree } from '../common/index.js';
 import { BudgetExceededError, ConfigError } from '../errors/index.js';
 import type { RunOptions } from '../jobs/api.js';
 import { extractChoice } from '../network/run-network.js';
+import { openQueueExecutor, type QueueExecutor } from '../queue/queue-executor.js';
+import type { StepJournalEntry } from '../queue/step-job.js';
+import { evalTaskOutputSchema, type EvalTaskStep } from '../queue/steps/eval-step.js';
 import type { Sandbox } from '../sandbox/index.js';
+import { writeCodebase } from '../software/codebase/index.js';
 import { proportion, type Proportion } from './confidence.js';
 import { conceptCoverage } from './coverage.js';
 import { judgeText } from './text-judge.js';
@@ -112,6 +116,11 @@ export interface EvaluateOptions {
   resumeId?: string;
   /** Record into this run instead of an own one (a sweep's cells record into the sweep's run); null: nowhere. */
   recorder?: EvalRecorder | null;
+  /**
+   * `redis://…` or `rediss://…`: each task (each sample) is answered by a `crosstalk worker` through BullMQ;
+   * this process scores the answers and records them as it does in process. Not stored (it may hold a password).
+   */
+  queue?: string;
 }
 
 /** The aggregated result of an evaluation. */
@@ -524,116 +533,134 @@ async function answerAll(
   let status = 'completed' as EvalSummary['status'];
   let simulated = spec.model === 'sim';
   const ledger = () => recorder?.session.stepDone(`${recorder.prefix}ledger`, JSON.stringify({ spentUsd: spent }), {});
-  await mapLimit(
-    work,
-    concurrency,
-    async ({ task, index, sample }) => {
-      try {
-        if (status === 'budget') return;
-        started++;
-        const startedAt = Date.now();
-        const outDir = task.taskType === 'software' ? taskOutDir(options.outDir, index) : undefined;
-        let answer: MethodAnswer | undefined;
-        // with a budget, a task whose share ran out while others held shares waits until it runs alone and
-        // tries again with all that is left (its paid calls come back free from the journal); alone and still
-        // short, the evaluation stops on its budget
-        for (let attempt = 0; ; attempt++) {
-          let share: number | undefined;
-          let alone = true;
-          if (options.budgetUsd !== undefined) {
-            if (attempt > 0) await whenAlone();
-            if ((status as string) === 'budget') return;
-            alone = inFlight === 0;
-            const slots = attempt > 0 ? 1 : Math.min(concurrency - inFlight, work.length - started + 1);
-            share = budgetShare({ budgetUsd: options.budgetUsd, spentUsd: spent, reservedUsd: reserved }, slots);
-            alone &&= slots === 1 || work.length - started === 0;
-            if (share <= 0) {
-              if (inFlight > 0 && attempt < concurrency) continue; // the others' shares come back when they end
+  const queue = options.queue
+    ? await openQueueExecutor({
+        queue: options.queue,
+        runId: recorder?.session.id ?? `eval-${randomUUID()}`,
+        modelOf: () => spec.model,
+        ...(recorder
+          ? { log: (message: string) => recorder.session.emit({ type: 'note', level: 'info', message }) }
+          : {}),
+        // the workers' calls join the evaluation's journal (a later session answers them from the store)
+        ...(recorder ? { onJournal: (entries: StepJournalEntry[]) => recorder.session.recordStepCalls(entries) } : {}),
+      })
+    : undefined;
+  try {
+    await mapLimit(
+      work,
+      concurrency,
+      async ({ task, index, sample }) => {
+        try {
+          if (status === 'budget') return;
+          started++;
+          const startedAt = Date.now();
+          const outDir = task.taskType === 'software' ? taskOutDir(options.outDir, index) : undefined;
+          let answer: MethodAnswer | undefined;
+          // with a budget, a task whose share ran out while others held shares waits until it runs alone and
+          // tries again with all that is left (its paid calls come back free from the journal); alone and still
+          // short, the evaluation stops on its budget
+          for (let attempt = 0; ; attempt++) {
+            let share: number | undefined;
+            let alone = true;
+            if (options.budgetUsd !== undefined) {
+              if (attempt > 0) await whenAlone();
+              if ((status as string) === 'budget') return;
+              alone = inFlight === 0;
+              const slots = attempt > 0 ? 1 : Math.min(concurrency - inFlight, work.length - started + 1);
+              share = budgetShare({ budgetUsd: options.budgetUsd, spentUsd: spent, reservedUsd: reserved }, slots);
+              alone &&= slots === 1 || work.length - started === 0;
+              if (share <= 0) {
+                if (inFlight > 0 && attempt < concurrency) continue; // the others' shares come back when they end
+                status = 'budget';
+                return;
+              }
+              reserved += share;
+            }
+            inFlight++;
+            if (outDir) removeTree(outDir); // a task cut short earlier: answered again, its calls replayed free
+            const run: RunOptions = {
+              ...options.run,
+              seed: spec.seed + sample,
+              ...(share !== undefined ? { budgetUsd: share } : {}),
+            };
+            try {
+              answer = queue
+                ? await answerOnQueue(queue, { method, task, index, sample, run, outDir })
+                : await answerWithMethod(
+                    method,
+                    { prompt: task.prompt, taskType: task.taskType, ...(outDir ? { outDir } : {}) },
+                    run,
+                  );
+            } catch (error) {
+              if (BudgetExceededError.isInstance(error)) {
+                status = 'budget';
+                return;
+              }
+              throw error;
+            } finally {
+              inFlight--;
+              if (share !== undefined) reserved -= share;
+              if (inFlight === 0) waiting.shift()?.();
+            }
+            spent += answer.costUsd ?? 0;
+            if (answer.status !== 'interrupted' && answer.status !== 'stopped-budget') break;
+            // not kept: answered again (on retry or resume), its calls replayed free from the journal; its run is the
+            // evaluation's all the same: linked, so `runs list` files it under the evaluation
+            recorder?.session.stepDone(`${recorder.prefix}cut/${answer.runId}`, '', {
+              runId: answer.runId,
+              task: index,
+              sample,
+              status: answer.status,
+            });
+            ledger();
+            if (answer.status === 'interrupted') {
+              if ((status as string) !== 'budget') status = 'interrupted';
+              return;
+            }
+            if (alone || attempt >= concurrency) {
               status = 'budget';
               return;
             }
-            reserved += share;
           }
-          inFlight++;
-          if (outDir) removeTree(outDir); // a task cut short earlier: answered again, its calls replayed free
-          const run: RunOptions = {
-            ...options.run,
-            seed: spec.seed + sample,
-            ...(share !== undefined ? { budgetUsd: share } : {}),
-          };
-          try {
-            answer = await answerWithMethod(
-              method,
-              { prompt: task.prompt, taskType: task.taskType, ...(outDir ? { outDir } : {}) },
-              run,
-            );
-          } catch (error) {
-            if (BudgetExceededError.isInstance(error)) {
-              status = 'budget';
-              return;
-            }
-            throw error;
-          } finally {
-            inFlight--;
-            if (share !== undefined) reserved -= share;
-            if (inFlight === 0) waiting.shift()?.();
-          }
-          spent += answer.costUsd ?? 0;
-          if (answer.status !== 'interrupted' && answer.status !== 'stopped-budget') break;
-          // not kept: answered again (on retry or resume), its calls replayed free from the journal; its run is the
-          // evaluation's all the same: linked, so `runs list` files it under the evaluation
-          recorder?.session.stepDone(`${recorder.prefix}cut/${answer.runId}`, '', {
-            runId: answer.runId,
+          simulated ||= answer.simulated;
+          const row: EvalRow = {
             task: index,
+            id: task.id,
             sample,
+            runId: answer.runId,
             status: answer.status,
-          });
-          ledger();
-          if (answer.status === 'interrupted') {
-            if ((status as string) !== 'budget') status = 'interrupted';
-            return;
+            calls: answer.calls,
+            replayedCalls: answer.replayedCalls,
+            tokens: answer.tokens,
+            replayedTokens: answer.replayedTokens,
+            costUsd: answer.costUsd,
+            durationMs: answer.durationMs,
+            score: await score(task, answer, options),
+          };
+          appendFileSync(rowsFile, `${JSON.stringify(row)}\n`);
+          if (recorder) {
+            const step = `${recorder.prefix}task/${index}/${sample}`;
+            recorder.session.stepDone(step, JSON.stringify(row), { runId: row.runId, id: row.id, sample });
+            ledger();
+            recorder.session.emit({
+              type: 'step-finished',
+              step: { kind: 'task', id: `${recorder.prefix}${task.id}${sample ? `#${sample}` : ''}` },
+              durationMs: Date.now() - startedAt,
+              note: `run ${row.runId}`,
+            });
           }
-          if (alone || attempt >= concurrency) {
-            status = 'budget';
-            return;
-          }
+          rows.push(row);
+          options.onRow?.(row, rows.length, total);
+        } finally {
+          // a worker that ends (or gives up) while nothing runs lets the next waiting retry go
+          if (inFlight === 0) waiting.shift()?.();
         }
-        simulated ||= answer.simulated;
-        const row: EvalRow = {
-          task: index,
-          id: task.id,
-          sample,
-          runId: answer.runId,
-          status: answer.status,
-          calls: answer.calls,
-          replayedCalls: answer.replayedCalls,
-          tokens: answer.tokens,
-          replayedTokens: answer.replayedTokens,
-          costUsd: answer.costUsd,
-          durationMs: answer.durationMs,
-          score: await score(task, answer, options),
-        };
-        appendFileSync(rowsFile, `${JSON.stringify(row)}\n`);
-        if (recorder) {
-          const step = `${recorder.prefix}task/${index}/${sample}`;
-          recorder.session.stepDone(step, JSON.stringify(row), { runId: row.runId, id: row.id, sample });
-          ledger();
-          recorder.session.emit({
-            type: 'step-finished',
-            step: { kind: 'task', id: `${recorder.prefix}${task.id}${sample ? `#${sample}` : ''}` },
-            durationMs: Date.now() - startedAt,
-            note: `run ${row.runId}`,
-          });
-        }
-        rows.push(row);
-        options.onRow?.(row, rows.length, total);
-      } finally {
-        // a worker that ends (or gives up) while nothing runs lets the next waiting retry go
-        if (inFlight === 0) waiting.shift()?.();
-      }
-    },
-    options.run.signal,
-  );
+      },
+      options.run.signal,
+    );
+  } finally {
+    await queue?.close({ keepJournal: status !== 'completed' });
+  }
   if (options.run.signal?.aborted && status !== 'budget') status = 'interrupted';
   const summary: EvalSummary = {
     spec,
@@ -652,13 +679,48 @@ async function answerAll(
       replayedCalls: rows.reduce((s, r) => s + r.replayedCalls, 0),
       tokens: rows.reduce((s, r) => s + r.tokens, 0),
       replayedTokens: rows.reduce((s, r) => s + (r.replayedTokens ?? 0), 0),
-      costUsd: rows.some((r) => r.costUsd === null) ? null : rows.reduce((s, r) => s + (r.costUsd ?? 0), 0),
+      // summed in task order: floating-point sums depend on order, and tasks finish in any order
+      costUsd: rows.some((r) => r.costUsd === null)
+        ? null
+        : [...rows].sort((a, b) => a.task - b.task || a.sample - b.sample).reduce((s, r) => s + (r.costUsd ?? 0), 0),
       durationMs: rows.reduce((s, r) => s + r.durationMs, 0),
     },
     ...(options.budgetUsd !== undefined ? { budget: { limitUsd: options.budgetUsd, spentUsd: spent } } : {}),
     ...context.dataset,
   };
   return { summary, rows };
+}
+
+/**
+ * Answers one task (one sample) on a queue worker: the same method and run settings as in process. The worker
+ * keeps no folder: a software task's files come back with the answer and are written into the task's folder.
+ */
+async function answerOnQueue(
+  queue: QueueExecutor,
+  work: { method: EvalMethod; task: Task; index: number; sample: number; run: RunOptions; outDir: string | undefined },
+): Promise<MethodAnswer> {
+  const { run } = work;
+  const step: Omit<EvalTaskStep, 'runId' | 'attempt'> = {
+    kind: 'eval-task',
+    stepId: `task/${work.index}/${work.sample}`,
+    method: work.method,
+    task: { prompt: work.task.prompt, taskType: work.task.taskType },
+    ...(run.seed !== undefined ? { seed: run.seed } : {}),
+    run: {
+      ...(run.model !== undefined ? { model: run.model } : {}),
+      ...(run.roleModels !== undefined ? { roleModels: run.roleModels } : {}),
+      ...(run.concurrency !== undefined ? { concurrency: run.concurrency } : {}),
+      ...(run.budgetUsd !== undefined ? { budgetUsd: run.budgetUsd } : {}),
+      ...(run.maxTokens !== undefined ? { maxTokens: run.maxTokens } : {}),
+      ...(run.timeoutMs !== undefined ? { timeoutMs: run.timeoutMs } : {}),
+      ...(run.embeddingModel !== undefined ? { embeddingModel: run.embeddingModel } : {}),
+      ...(run.allowUnsafeSandbox !== undefined ? { allowUnsafeSandbox: run.allowUnsafeSandbox } : {}),
+    },
+  };
+  const outcome = await queue.send(step, run.signal ? { signal: run.signal } : {});
+  const answer = evalTaskOutputSchema.parse(outcome.output) as MethodAnswer;
+  if (work.outDir && Object.keys(answer.files).length > 0) writeCodebase(join(work.outDir, 'project'), answer.files);
+  return answer;
 }
 
 function scoreNotes(rows: readonly EvalRow[]): string[] {

@@ -110,7 +110,7 @@ export async function resumeJob(
     case 'eval': {
       // loaded on demand: the evaluation harness sits on top of the run functions that import this module
       const { evalRunConfigSchema, resumeEvalJob } = await import('../eval/eval-job.js');
-      return resumeEvalJob(environment, record.id, parse(evalRunConfigSchema), flagOverrides);
+      return resumeEvalJob(environment, record.id, parse(evalRunConfigSchema), flagOverrides, how);
     }
     default:
       throw new StoreError({

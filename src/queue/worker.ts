@@ -5,7 +5,7 @@ import { createRuntime, type Runtime } from '../runtime/index.js';
 import type { CallUsage } from '../model/middleware/index.js';
 import { parseQueueUrl } from './queue-url.js';
 import { redisJournalMiddleware, stepScope, type HashClient, type StepScope } from './redis-journal.js';
-import { queuePrefix, stepQueueName, type StepOutcome } from './step-job.js';
+import { queuePrefix, stepQueueName, type StepJournalEntry, type StepOutcome } from './step-job.js';
 import { stepKindNames, stepKindOf } from './steps/index.js';
 
 /** Options of {@link startWorker}. */
@@ -111,7 +111,22 @@ export function startWorker(options: WorkerOptions): QueueWorker {
     };
     const paid: CallUsage[] = [];
     calls.set(scope, paid);
-    const output = await stepScope.run(scope, () => kind.run(step, { runtimeFor }));
+    const addCalls = (entries: StepJournalEntry[]) => {
+      scope.journal!.push(...entries);
+      for (const e of entries)
+        if (e.source === 'paid')
+          paid.push({
+            model: e.model,
+            agent: e.agent ?? 'unnamed',
+            inputTokens: e.inputTokens,
+            outputTokens: e.outputTokens,
+            cachedInputTokens: 0,
+            costUsd: e.costUsd ?? undefined,
+            latencyMs: e.latencyMs,
+          });
+    };
+    const context = { runtimeFor, cwd: options.cwd, env: options.env, flags: options.flags ?? {}, addCalls };
+    const output = await stepScope.run(scope, () => kind.run(step, context));
     const result: StepOutcome = {
       output,
       paid: paid.map((c) => ({

@@ -11,6 +11,7 @@ import {
 } from '../../eval/index.js';
 import { isTopologyName, topologyNames, type TopologyName } from '../../graph/index.js';
 import { resolveModelString } from '../../model/index.js';
+import { parseQueueUrl } from '../../queue/index.js';
 import { detectSandbox, type Sandbox } from '../../sandbox/index.js';
 import { timestampForName } from '../../software/slug.js';
 import { resolveStorePath } from '../../store/store-path.js';
@@ -65,6 +66,7 @@ export const registerEval: Register = (program, ctx, run) => {
       ['--within <d>', 'sweep: recommend the cheapest cell within d of the best quality (default 0.02)'],
       ['--judge-model <model>', 'commongen: a model that rates grammar, fluency, relevance and logic (1–10)'],
       ['--unsafe-no-sandbox', 'run HumanEval programs on the host when no sandbox exists (dangerous)'],
+      ['--queue <url>', 'answer each task on `crosstalk worker`s through BullMQ: redis://[user:pass@]host[:port][/db]'],
     ],
   });
   // `eval mc questions.jsonl`: the questions file may follow the dataset name instead of --dataset-path
@@ -97,7 +99,7 @@ export const registerEval: Register = (program, ctx, run) => {
         });
       const method = isSweep ? undefined : parseMethod(options);
       const flags = configFlags(options);
-      const { concurrency, budgetUsd, ...runFlags } = flags;
+      const { concurrency, budgetUsd, queue: _queue, ...runFlags } = flags;
       const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: runFlags });
       const model = (await resolveModelString({ config: loaded.config, sources: loaded.sources })).model;
       const limit = options.limit === undefined ? undefined : wholeNumber('--limit', options.limit, 0, 1);
@@ -149,7 +151,14 @@ export const registerEval: Register = (program, ctx, run) => {
         ...(sandbox ? { sandbox } : {}),
         commandLine: ['crosstalk', ...(ctx.argv ?? [])].join(' '),
       };
+      const queue = options.queue === undefined ? undefined : String(options.queue);
+      if (queue) parseQueueUrl(queue); // a bad URL fails before any work
       if (!method) {
+        if (queue)
+          throw new ConfigError({
+            key: '--queue',
+            message: 'eval sweep does not take --queue yet; run the cells as separate evaluations with --queue',
+          });
         // a sweep's cells share the journal; a budget over the grid is not implemented: say so instead of ignoring it
         if (budget !== undefined)
           throw new ConfigError({
@@ -165,6 +174,7 @@ export const registerEval: Register = (program, ctx, run) => {
         samples: wholeNumber('--samples', options.samples, 1, 1, 200),
         ...(typeof options.judgeModel === 'string' ? { judgeModel: options.judgeModel } : {}),
         ...(budget !== undefined ? { budgetUsd: budget } : {}),
+        ...(queue ? { queue } : {}),
         onRow: (row, done, total) => {
           const score = Object.entries(row.score)
             .map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toFixed(3)) : v}`)

@@ -12,6 +12,7 @@ type AnyStepKind = StepKind<any>;
  */
 const kinds: Record<string, () => Promise<AnyStepKind>> = {
   node: async () => nodeStepKind,
+  'eval-task': async () => (await import('./eval-step.js')).evalTaskStepKind,
 };
 
 /** The kinds a worker knows, for messages. */

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
+import type { ConfigFlags } from '../../config/index.js';
 import type { Runtime } from '../../runtime/index.js';
+import type { StepJournalEntry } from '../step-job.js';
 
 /** What a step kind gets from the worker that runs it. */
 export interface StepContext {
@@ -8,6 +10,16 @@ export interface StepContext {
    * and config, wrapped in its middleware (the run's Redis journal among them). Built once, reused by later steps.
    */
   runtimeFor(model: string, seed: number | undefined): Promise<Runtime>;
+  /** The worker's folder and environment (provider keys), for kinds that run a whole job of their own. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The worker's config flags (config file, limits). */
+  flags: ConfigFlags;
+  /**
+   * Adds calls a kind made outside the worker's runtime (a whole job with its own store) to the step's journal
+   * and paid calls, so the coordinator counts and stores them as it does a node's.
+   */
+  addCalls(entries: StepJournalEntry[]): void;
 }
 
 /**
