@@ -17,6 +17,8 @@ import {
 import { devJobSchema } from './dev-job.js';
 import { chainEventToRun, chainProblems, guardChainInputs, openChainJob, phaseAgent } from './dev-job.js';
 import { teamOptionsSchema } from './flags.js';
+import { queueTeamSegments } from '../queue/team-executors.js';
+import { openJobQueue, teamModelString, type QueueRunOptions } from './job-queue.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields } from './job-run.js';
 import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
 import { measureResult } from './run-metrics.js';
@@ -148,6 +150,7 @@ export async function runCrossTeamJob(
   environment: JobEnvironment,
   config: CrossTeamJobConfig,
   start: JobStart = {},
+  how: QueueRunOptions = {},
 ): Promise<JobResult<CrossTeamSummary>> {
   const run = await openChainJob(environment, config, start);
   const { session, runtime } = run;
@@ -185,8 +188,19 @@ export async function runCrossTeamJob(
     const budgets = teamBudgets(runtime, teams.length, checkpoints.options.resumeFrom);
     if (config.initial)
       runtime.logger.info(`every team starts from the given codebase (${Object.keys(config.initial).length} files)`);
+    // with a queue, each team's segment runs on a worker; decision points, pruning and merging stay here
+    const queue = how.queue ? await openJobQueue(run, how.queue) : undefined;
     const { value: result, stopped } = await catchStop(() =>
       executeCrossTeam({
+        ...(queue
+          ? {
+              executeSegment: queueTeamSegments(
+                queue.executor,
+                (team, role) => teamModelString(runtime, team, role),
+                runtime.defaultModel,
+              ),
+            }
+          : {}),
         ...checkpoints.options,
         task: inputs.task,
         teams,
@@ -211,6 +225,15 @@ export async function runCrossTeamJob(
           phaseAgent(config.phases, (role) => runtime.modelString(role)),
         ),
       }),
+    ).then(
+      async (ended) => {
+        await queue?.close(ended.stopped !== undefined); // a stopped run's Redis journal is kept for its resume
+        return ended;
+      },
+      async (error: unknown) => {
+        await queue?.close(true);
+        throw error;
+      },
     );
     if (result?.selection)
       runtime.logger.info(`◆ result: ${result.selection.team}'s work (${result.selection.reason})`);

@@ -104,9 +104,9 @@ export async function resumeJob(
     case 'dev':
       return runDevJob(environment, parse(devJobSchema), start);
     case 'cross-team':
-      return runCrossTeamJob(environment, parse(crossTeamJobSchema), start);
+      return runCrossTeamJob(environment, parse(crossTeamJobSchema), start, how);
     case 'story':
-      return runStoryJob(environment, parse(storyJobSchema), start);
+      return runStoryJob(environment, parse(storyJobSchema), start, how);
     case 'eval': {
       // loaded on demand: the evaluation harness sits on top of the run functions that import this module
       const { evalRunConfigSchema, resumeEvalJob } = await import('../eval/eval-job.js');

@@ -13,6 +13,8 @@ import {
 } from '../teams/index.js';
 import { teamEventSink } from './cross-team-job.js';
 import { flagsSchema, keepRuleSchema, teamSpecSchema } from './flags.js';
+import { queueStoryStages } from '../queue/team-executors.js';
+import { openJobQueue, teamModelString, type QueueRunOptions } from './job-queue.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 
@@ -73,6 +75,7 @@ export async function runStoryJob(
   environment: JobEnvironment,
   config: StoryJobConfig,
   start: JobStart = {},
+  how: QueueRunOptions = {},
 ): Promise<JobResult<StorySummary>> {
   const run = await openJob(
     environment,
@@ -89,8 +92,13 @@ export async function runStoryJob(
       index: (c) => c.nextStage,
       name: (c) => `${c.stage} stage`,
     });
+    // with a queue, each team's writing for a stage runs on a worker; judging, pruning and merging stay here
+    const queue = how.queue ? await openJobQueue(run, how.queue) : undefined;
     const { value: result, stopped } = await catchStop(() =>
       runStoryTeams({
+        ...(queue
+          ? { executeStage: queueStoryStages(queue.executor, (team, role) => teamModelString(runtime, team, role)) }
+          : {}),
         ...checkpoints.options,
         premise: config.premise,
         teams,
@@ -104,6 +112,15 @@ export async function runStoryJob(
         signal: environment.signal,
         onEvent: teamEventSink(run, () => ({ role: 'writer', model: runtime.modelString('writer') })),
       }),
+    ).then(
+      async (ended) => {
+        await queue?.close(ended.stopped !== undefined); // a stopped run's Redis journal is kept for its resume
+        return ended;
+      },
+      async (error: unknown) => {
+        await queue?.close(true);
+        throw error;
+      },
     );
     if (config.outDir && result?.story) {
       makeDirectory(config.outDir);

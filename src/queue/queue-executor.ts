@@ -62,9 +62,9 @@ export interface QueueExecutor {
   executeNode: NodeExecutor;
   /**
    * Sends one step of any kind and waits for its outcome (its paid calls already counted and journaled).
-   * `scope` names the journal scope whose stored answers travel with it.
+   * `scope` (or `scopes`) names the journal scopes whose stored answers travel with it.
    */
-  send(step: OutgoingStep, options?: { signal?: AbortSignal; scope?: string }): Promise<StepOutcome>;
+  send(step: OutgoingStep, options?: { signal?: AbortSignal; scope?: string; scopes?: string[] }): Promise<StepOutcome>;
   /** What the queue did so far. */
   readonly stats: { sent: number; stalled: number; replayed: number; resent: number; workers: Set<string> };
   /**
@@ -165,13 +165,17 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
   const attemptsOf = new Map<string, number>();
   const send = async (
     step: OutgoingStep,
-    how: { signal?: AbortSignal | undefined; scope?: string | undefined } = {},
+    how: { signal?: AbortSignal | undefined; scope?: string | undefined; scopes?: string[] | undefined } = {},
   ): Promise<StepOutcome> => {
     if (how.signal?.aborted) throw new AbortedError();
     await options.beforeSend?.();
     const attempt = (attemptsOf.get(`${step.kind}\u0000${step.stepId}`) ?? 0) + 1;
     attemptsOf.set(`${step.kind}\u0000${step.stepId}`, attempt);
-    const known = how.scope !== undefined ? options.knownCalls?.(how.scope) : undefined;
+    let known: Record<string, unknown> | undefined;
+    for (const scope of [...(how.scope !== undefined ? [how.scope] : []), ...(how.scopes ?? [])]) {
+      const found = options.knownCalls?.(scope);
+      if (found) known = { ...known, ...found };
+    }
     const data: Record<string, unknown> = { ...step, runId: options.runId, attempt, ...(known ? { known } : {}) };
     const jobId = `${idBase}-${++stats.sent}`;
     const done = new Promise<unknown>((resolve, reject) =>

@@ -88,6 +88,11 @@ export interface CrossTeamOptions {
    * others carry on. When every team was dropped so, the run stops with the run's budget message.
    */
   teamBudget?: TeamBudgets;
+  /**
+   * Runs a team's chain through one segment somewhere else (a queue worker); default: in this process with
+   * `model`. Decision points, pruning and merging stay here.
+   */
+  executeSegment?: TeamSegmentExecutor;
   /** Continue a run from the checkpoint taken after one of its decision points (its earlier segments are not run again). */
   resumeFrom?: CrossTeamCheckpoint;
   /** Called after each decision point that is not the last, with what a resume needs. */
@@ -184,6 +189,39 @@ export interface CrossTeamResult {
   selection?: { team: string; reason: string; proposals: ProposalReport[] };
   error?: string;
 }
+
+/** A team's chain through one segment as plain data: what a queue worker needs besides the models. */
+export type TeamChainData = Pick<
+  ChainOptions,
+  | 'task'
+  | 'phases'
+  | 'roles'
+  | 'language'
+  | 'modality'
+  | 'initial'
+  | 'temperature'
+  | 'personaNote'
+  | 'agentPrefix'
+  | 'ideas'
+  | 'noRunnerReason'
+  | 'seed'
+  | 'limits'
+>;
+
+/** One team's work up to the next decision point, handed to a {@link TeamSegmentExecutor}. */
+export interface TeamSegmentWork {
+  team: TeamProfile;
+  /** Index of the segment (see {@link segmentPhases}). */
+  segment: number;
+  chain: TeamChainData;
+  /** Whether the chain may run programs (the run has a sandbox). */
+  codeRuns: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: ChainEvent) => void;
+}
+
+/** Runs a team's segment and returns the chain's result (a queue worker, or this process). */
+export type TeamSegmentExecutor = (work: TeamSegmentWork) => Promise<ChainResult>;
 
 interface TeamState {
   report: TeamReport;
@@ -321,7 +359,7 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
     const codeScores = new Map<string, CodeScore>();
     await Promise.all(
       starting.map(async (state) => {
-        await runSegment(options, state, segment.phases, point, drop, dropForBudget);
+        await runSegment(options, state, { index, phases: segment.phases }, point, drop, dropForBudget);
         if (state.report.status !== 'active') return;
         const overBudget = options.teamBudget?.excess(state.report.id);
         if (overBudget) {
@@ -447,40 +485,53 @@ export async function executeCrossTeam(options: CrossTeamOptions): Promise<Cross
 async function runSegment(
   options: CrossTeamOptions,
   state: TeamState,
-  segment: ResolvedPhase[],
+  segment: { index: number; phases: ResolvedPhase[] },
   point: DecisionPoint | undefined,
   drop: (state: TeamState, point: DecisionPoint | undefined, reason: string) => void,
   dropForBudget: (state: TeamState, point: DecisionPoint | undefined, error: BudgetExceededError) => void,
 ): Promise<void> {
   const profile = state.report.profile;
-  const phases = segment.map((p) => {
+  const phases = segment.phases.map((p) => {
     if (p.name === 'code-review') return { ...p, rounds: Math.min(p.rounds, profile.reviewRounds) };
     if (p.name === 'testing' && profile.testRounds !== undefined) return { ...p, rounds: profile.testRounds };
     return p;
   });
   let result: ChainResult;
   try {
-    result = await executeChain({
+    const chain: TeamChainData = {
       task: options.task,
       phases,
       roles: options.roles,
-      model: (role) => options.model(profile, role),
       ...(state.language ? { language: state.language } : {}),
       ...(state.modality ? { modality: state.modality } : {}),
       initial: state.files,
       temperature: profile.temperature,
       personaNote: profile.personaNote,
       agentPrefix: `${profile.id}/`,
-      ...(options.onEvent
-        ? { onEvent: (event: ChainEvent) => options.onEvent!({ type: 'team-progress', team: profile.id, event }) }
-        : {}),
       ...(state.ideas ? { ideas: state.ideas } : {}),
-      ...(options.runProgram ? { runProgram: options.runProgram } : {}),
       ...(options.noRunnerReason ? { noRunnerReason: options.noRunnerReason } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
-    });
+    };
+    const onEvent = options.onEvent
+      ? (event: ChainEvent) => options.onEvent!({ type: 'team-progress', team: profile.id, event })
+      : undefined;
+    result = options.executeSegment
+      ? await options.executeSegment({
+          team: profile,
+          segment: segment.index,
+          chain,
+          codeRuns: options.runProgram !== undefined,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(onEvent ? { onEvent } : {}),
+        })
+      : await executeChain({
+          ...chain,
+          model: (role) => options.model(profile, role),
+          ...(onEvent ? { onEvent } : {}),
+          ...(options.runProgram ? { runProgram: options.runProgram } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
   } catch (error) {
     if (isTeamBudget(error)) return dropForBudget(state, point, error);
     if (isFatal(error)) throw error;

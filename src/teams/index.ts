@@ -12,6 +12,9 @@ export {
   type ProposalReport,
   type TeamReport,
   type Scorer,
+  type TeamChainData,
+  type TeamSegmentExecutor,
+  type TeamSegmentWork,
 } from './cross-team.js';
 export {
   runStoryTeams,
@@ -20,6 +23,10 @@ export {
   type StoryTeamsOptions,
   type StoryTeamsResult,
   type StoryStage,
+  writeStoryStage,
+  type StoryStageExecutor,
+  type StoryStageText,
+  type StoryStageWork,
 } from './story.js';
 export { diversifyTeams, type TeamProfile } from './diversify.js';
 export {

@@ -1,5 +1,5 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { defaultRoles, renderTemplate, type RoleBook } from '../agents/index.js';
+import { defaultRoles, renderTemplate, type Role, type RoleBook } from '../agents/index.js';
 import { partitionMerge } from '../common/index.js';
 import { AbortedError, BudgetExceededError } from '../errors/index.js';
 import { complete } from '../model/index.js';
@@ -83,7 +83,35 @@ export interface StoryTeamsOptions {
   onCheckpoint?: (checkpoint: StoryCheckpoint) => void;
   /** Progress: a stage starts, a team wrote its text, a team is dropped, a stage's texts are pruned and merged. */
   onEvent?: (event: CrossTeamEvent) => void;
+  /**
+   * Writes a team's text for a stage somewhere else (a queue worker); default: in this process with `model`.
+   * Judging, pruning and merging stay here.
+   */
+  executeStage?: StoryStageExecutor;
 }
+
+/** One team's writing for one stage, as plain data (what a queue worker needs besides the models). */
+export interface StoryStageWork {
+  premise: string;
+  team: TeamProfile;
+  stage: StoryStage;
+  prompt: string;
+  writer: Role;
+  editor: Role;
+  editRounds?: number;
+  words?: number;
+  seed?: number;
+}
+
+/** What a team wrote for a stage. */
+export interface StoryStageText {
+  text: string;
+  rounds: number;
+  note: string;
+}
+
+/** Writes a team's text for a stage (a queue worker, or this process). */
+export type StoryStageExecutor = (work: StoryStageWork, signal?: AbortSignal) => Promise<StoryStageText>;
 
 /** A story run after one of its stages: enough to continue with the next. Plain JSON. */
 export interface StoryCheckpoint {
@@ -149,7 +177,20 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
         });
         try {
           const started = performance.now();
-          const { text, rounds, note } = await writeStage(options, roles, team, stage, prompt);
+          const work: StoryStageWork = {
+            premise: options.premise,
+            team: team.profile,
+            stage,
+            prompt,
+            writer: roles.writer ?? defaultRoles.writer!,
+            editor: roles.editor ?? defaultRoles.editor!,
+            ...(options.editRounds !== undefined ? { editRounds: options.editRounds } : {}),
+            ...(options.words !== undefined ? { words: options.words } : {}),
+            ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          };
+          const { text, rounds, note } = options.executeStage
+            ? await options.executeStage(work, options.signal)
+            : await writeStoryStage(work, (role) => options.model(team.profile, role), options.signal);
           texts.set(team.id, text);
           team.artifacts[stage] = text;
           team.phases.push({
@@ -273,35 +314,32 @@ export async function runStoryTeams(options: StoryTeamsOptions): Promise<StoryTe
  * One team's chain for one stage: the writer writes, then for each editor round the editor critiques and the
  * writer revises, until the editor approves the text or the rounds run out.
  */
-async function writeStage(
-  options: StoryTeamsOptions,
-  roles: RoleBook,
-  team: TeamReport,
-  stage: StoryStage,
-  prompt: string,
-): Promise<{ text: string; rounds: number; note: string }> {
-  const writer = roles.writer ?? defaultRoles.writer!;
-  const editor = roles.editor ?? defaultRoles.editor!;
+export async function writeStoryStage(
+  work: StoryStageWork,
+  model: (role: 'writer' | 'editor') => LanguageModelV3,
+  signal?: AbortSignal,
+): Promise<StoryStageText> {
+  const { team, stage } = work;
   const ask = async (role: 'writer' | 'editor', content: string) => {
-    const who = role === 'writer' ? writer : editor;
-    const reply = await complete(options.model(team.profile, role), {
-      system: `You are the ${who.title}. ${who.persona} ${team.profile.personaNote}`,
+    const who = role === 'writer' ? work.writer : work.editor;
+    const reply = await complete(model(role), {
+      system: `You are the ${who.title}. ${who.persona} ${team.personaNote}`,
       messages: [{ role: 'user', content }],
-      temperature: team.profile.temperature,
+      temperature: team.temperature,
       agent: `${team.id}/${role}`,
       scope: `${stage}/${team.id}`,
-      ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(work.seed !== undefined ? { seed: work.seed } : {}),
+      ...(signal ? { signal } : {}),
     });
     if (reply.text.trim() === '') throw new Error(`empty reply from the ${role}`);
     return reply.text;
   };
   const what = stage === 'outline' ? 'outline' : 'story';
-  const length = stage === 'outline' ? '' : `, in about ${options.words ?? 300} words`;
-  let text = await ask('writer', prompt);
-  const rounds = Math.min(options.editRounds ?? 1, team.profile.reviewRounds);
+  const length = stage === 'outline' ? '' : `, in about ${work.words ?? 300} words`;
+  let text = await ask('writer', work.prompt);
+  const rounds = Math.min(work.editRounds ?? 1, team.reviewRounds);
   for (let round = 1; round <= rounds; round++) {
-    const notes = await ask('editor', renderTemplate(editorPrompt, { premise: options.premise, what, text }));
+    const notes = await ask('editor', renderTemplate(editorPrompt, { premise: work.premise, what, text }));
     if (approves(notes))
       return {
         text,
@@ -310,7 +348,7 @@ async function writeStage(
       };
     text = await ask(
       'writer',
-      renderTemplate(revisionPrompt, { premise: options.premise, what, text, notes: notes.trim(), length }),
+      renderTemplate(revisionPrompt, { premise: work.premise, what, text, notes: notes.trim(), length }),
     );
   }
   return { text, rounds, note: `revised ${rounds} time(s) after the editor's notes` };

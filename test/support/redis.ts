@@ -69,11 +69,14 @@ export class Processes {
     return server;
   }
 
-  /** A `crosstalk worker` with a short lock (a killed worker's steps go back within about a second). */
-  worker(cwd: string, queue: string): Proc {
+  /**
+   * A `crosstalk worker`, by default with a short lock (a killed worker's steps go back within about a second; a
+   * step whose worker is busy for longer than that may be run twice: give long steps a longer lock).
+   */
+  worker(cwd: string, queue: string, lockMs = 1000): Proc {
     const w = startProc(
       process.execPath,
-      [cliPath, 'worker', '--queue', queue, '--concurrency', '4', '--lock-ms', '1000', '--store', 'none'],
+      [cliPath, 'worker', '--queue', queue, '--concurrency', '4', '--lock-ms', String(lockMs), '--store', 'none'],
       cwd,
     );
     this.all.push(w);

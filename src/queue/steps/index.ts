@@ -13,6 +13,8 @@ type AnyStepKind = StepKind<any>;
 const kinds: Record<string, () => Promise<AnyStepKind>> = {
   node: async () => nodeStepKind,
   'eval-task': async () => (await import('./eval-step.js')).evalTaskStepKind,
+  'team-segment': async () => (await import('./team-step.js')).teamSegmentStepKind,
+  'story-stage': async () => (await import('./story-step.js')).storyStageStepKind,
 };
 
 /** The kinds a worker knows, for messages. */
