@@ -76,7 +76,7 @@ export async function resumeEvalJob(
   runId: string,
   config: EvalRunConfig,
   overrides: ConfigFlags & { store?: string },
-  how: { queue?: string } = {},
+  how: { queue?: string; queueTimeoutMs?: number } = {},
 ): Promise<JobResult<object>> {
   const started = Date.now();
   const run: RunOptions = {
@@ -111,6 +111,7 @@ export async function resumeEvalJob(
       ...(limit !== undefined ? { budgetUsd: limit } : {}),
       resumeId: runId,
       ...(how.queue ? { queue: how.queue } : {}),
+      ...(how.queueTimeoutMs !== undefined ? { queueTimeoutMs: how.queueTimeoutMs } : {}),
     });
     status = result.status;
     summary = { ...result };

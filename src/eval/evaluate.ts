@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { makeDirectory, mapLimit, removeTree } from '../common/index.js';
-import { BudgetExceededError, ConfigError } from '../errors/index.js';
+import { AbortedError, BudgetExceededError, ConfigError } from '../errors/index.js';
 import type { RunOptions } from '../jobs/api.js';
 import { extractChoice } from '../network/run-network.js';
 import { openQueueExecutor, type QueueExecutor } from '../queue/queue-executor.js';
@@ -121,6 +121,8 @@ export interface EvaluateOptions {
    * this process scores the answers and records them as it does in process. Not stored (it may hold a password).
    */
   queue?: string;
+  /** How long Redis may stay unreachable before the evaluation stops (resumable), ms. Default 5 minutes. */
+  queueTimeoutMs?: number;
 }
 
 /** The aggregated result of an evaluation. */
@@ -537,6 +539,7 @@ async function answerAll(
     ? await openQueueExecutor({
         queue: options.queue,
         runId: recorder?.session.id ?? `eval-${randomUUID()}`,
+        ...(options.queueTimeoutMs !== undefined ? { timeoutMs: options.queueTimeoutMs } : {}),
         modelOf: () => spec.model,
         ...(recorder
           ? { log: (message: string) => recorder.session.emit({ type: 'note', level: 'info', message }) }
@@ -594,6 +597,11 @@ async function answerAll(
             } catch (error) {
               if (BudgetExceededError.isInstance(error)) {
                 status = 'budget';
+                return;
+              }
+              // the queue lost for good: the evaluation stops as interrupted (its answered tasks are kept)
+              if (queue && AbortedError.isInstance(error)) {
+                if ((status as string) !== 'budget') status = 'interrupted';
                 return;
               }
               throw error;

@@ -189,7 +189,7 @@ export async function runCrossTeamJob(
     if (config.initial)
       runtime.logger.info(`every team starts from the given codebase (${Object.keys(config.initial).length} files)`);
     // with a queue, each team's segment runs on a worker; decision points, pruning and merging stay here
-    const queue = how.queue ? await openJobQueue(run, how.queue) : undefined;
+    const queue = how.queue ? await openJobQueue(run, how.queue, how.queueTimeoutMs) : undefined;
     const { value: result, stopped } = await catchStop(() =>
       executeCrossTeam({
         ...(queue

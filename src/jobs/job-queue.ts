@@ -18,6 +18,8 @@ export interface QueueRunOptions {
    * with the run (the URL may hold a password). Default: every step runs in this process.
    */
   queue?: string;
+  /** How long Redis may stay unreachable before the run stops (resumable), ms. Default 5 minutes. */
+  queueTimeoutMs?: number;
 }
 
 /** A job's open queue: the executor, and how to close it when the job's work is over. */
@@ -32,10 +34,11 @@ export interface JobQueue {
  * (checked before each step leaves), their calls join the run's journal, and a resumed run's stored answers
  * travel with its steps. The job stays the run store's only writer.
  */
-export async function openJobQueue(run: JobRun, url: string): Promise<JobQueue> {
+export async function openJobQueue(run: JobRun, url: string, timeoutMs?: number): Promise<JobQueue> {
   const { runtime, session } = run;
   const executor = await openQueueExecutor({
     queue: url,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     runId: session.id,
     modelOf: (role, nodeModel) => nodeModel ?? runtime.modelString(role),
     log: (message) => runtime.logger.info(message),

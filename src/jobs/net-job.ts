@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { checkRoleNames, defaultRoles } from '../agents/index.js';
 import { makeDirectory } from '../common/index.js';
-import { BudgetExceededError, ModelOutputError } from '../errors/index.js';
+import { AbortedError, BudgetExceededError, ModelOutputError } from '../errors/index.js';
 import type { StepRef } from '../events/index.js';
 import {
   defaultMaxEdges,
@@ -46,6 +46,8 @@ export interface NetRunOptions {
    * stored with the run (the URL may hold a password). Default: every node runs in this process.
    */
   queue?: string;
+  /** How long Redis may stay unreachable before the run stops (resumable), ms. Default 5 minutes. */
+  queueTimeoutMs?: number;
 }
 
 /** A network job's stored configuration: everything needed to run or resume it. */
@@ -267,6 +269,7 @@ export async function runNetJob(
       queue = await openQueueExecutor({
         queue: how.queue,
         runId: session.id,
+        ...(how.queueTimeoutMs !== undefined ? { timeoutMs: how.queueTimeoutMs } : {}),
         modelOf: (role, nodeModel) => nodeModel ?? runtime.modelString(role),
         log: (message) => runtime.logger.info(message),
         onPaid: (call) => runtime.usage.record(call),
@@ -302,7 +305,9 @@ export async function runNetJob(
       seed,
       signal: environment.signal,
       done,
-      isFatal: (error) => BudgetExceededError.isInstance(error) || ModelOutputError.isTooLarge(error),
+      // an abort while the run's signal is not aborted: the queue was lost for good (the run stops, resumable)
+      isFatal: (error) =>
+        BudgetExceededError.isInstance(error) || ModelOutputError.isTooLarge(error) || AbortedError.isInstance(error),
       maxPromptChars: runtime.outputLimits.maxPromptChars,
       ...(config.strict ? { strict: true } : {}),
       onEvent,

@@ -56,6 +56,8 @@ export async function resumeJob(
      * journal.
      */
     queue?: string;
+    /** How long Redis may stay unreachable before the run stops again (resumable), ms. */
+    queueTimeoutMs?: number;
   },
 ): Promise<JobResult<object>> {
   const { storePath } = options;
@@ -86,7 +88,12 @@ export async function resumeJob(
     store: storePath,
   };
   const start = { resumeId: record.id, flagOverrides };
-  const how = options.queue ? { queue: options.queue } : {};
+  const how = options.queue
+    ? {
+        queue: options.queue,
+        ...(options.queueTimeoutMs !== undefined ? { queueTimeoutMs: options.queueTimeoutMs } : {}),
+      }
+    : {};
   const unreadable = () =>
     new StoreError({
       code: 'STORE_CORRUPT',

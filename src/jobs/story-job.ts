@@ -93,7 +93,7 @@ export async function runStoryJob(
       name: (c) => `${c.stage} stage`,
     });
     // with a queue, each team's writing for a stage runs on a worker; judging, pruning and merging stay here
-    const queue = how.queue ? await openJobQueue(run, how.queue) : undefined;
+    const queue = how.queue ? await openJobQueue(run, how.queue, how.queueTimeoutMs) : undefined;
     const { value: result, stopped } = await catchStop(() =>
       runStoryTeams({
         ...(queue

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Agent } from '../agents/index.js';
-import { AbortedError } from '../errors/index.js';
+import { AbortedError, ConfigError } from '../errors/index.js';
 import type { CallUsage } from '../model/middleware/index.js';
 import type { NodeExecutor, NodeWorkResult } from '../network/index.js';
 import { parseQueueUrl } from './queue-url.js';
@@ -51,7 +51,16 @@ export interface QueueExecutorOptions {
    * missed (a reconnect) is picked up, and a step Redis lost (a restart without persistence) is sent again.
    */
   checkEveryMs?: number;
+  /**
+   * How long Redis may stay unreachable while steps are out, ms (default 5 minutes): the coordinator waits and
+   * reconnects meanwhile; past it, every step in flight fails with an {@link AbortedError} naming the queue, so the
+   * run stops cleanly, resumable (with or without the queue). Also how long the first connection may take.
+   */
+  timeoutMs?: number;
 }
+
+/** The default of {@link QueueExecutorOptions.timeoutMs}: 5 minutes. */
+export const defaultQueueTimeoutMs = 5 * 60_000;
 
 /** A step as the coordinator sends it: its kind's data without the fields the executor fills in. */
 export type OutgoingStep = { kind: string; stepId: string } & Record<string, unknown>;
@@ -88,7 +97,13 @@ type Pending = {
  * comes back as the job's return value.
  */
 export async function openQueueExecutor(options: QueueExecutorOptions): Promise<QueueExecutor> {
-  const { connection } = parseQueueUrl(options.queue);
+  const parsed = parseQueueUrl(options.queue);
+  // reconnects go on until the coordinator gives up on Redis: then they stop, so the process can end
+  let givenUp = false;
+  const connection = {
+    ...parsed.connection,
+    retryStrategy: (times: number) => (givenUp ? null : Math.max(Math.min(Math.exp(times), 20_000), 1000)),
+  };
   const queue = new Queue(stepQueueName, { connection, prefix: queuePrefix });
   const events = new QueueEvents(stepQueueName, { connection, prefix: queuePrefix });
   queue.on('error', () => {}); // reconnects are ioredis's job
@@ -112,7 +127,71 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     stats.stalled++;
     options.log?.(`step ${jobId} stalled (its worker stopped answering): another worker takes it`);
   });
-  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  // disconnecting from a Redis that is gone may never settle: given a second at most
+  const dropConnections = () => {
+    givenUp = true;
+    return Promise.race([
+      Promise.all([events.disconnect(), queue.disconnect()]).catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 1000)),
+    ]);
+  };
+  const timeoutMs = options.timeoutMs ?? defaultQueueTimeoutMs;
+  const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+  const { display } = parsed;
+  let startTimer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all([queue.waitUntilReady(), events.waitUntilReady()]),
+      new Promise((_, reject) => {
+        startTimer = setTimeout(
+          () =>
+            reject(
+              new ConfigError({
+                key: '--queue',
+                message: `cannot reach the queue at ${display} within ${seconds(timeoutMs)} (see --queue-timeout)`,
+              }),
+            ),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    await dropConnections();
+    throw error;
+  } finally {
+    clearTimeout(startTimer);
+  }
+  // Redis lost for good: past `timeoutMs` without an answer while steps are out, the run stops (resumable)
+  let lost: AbortedError | undefined;
+  let lastContact = Date.now();
+  let busySince = Date.now();
+  let pinging = false;
+  const declareLost = () => {
+    lost = new AbortedError({
+      message:
+        `the queue at ${display} was unreachable for ${seconds(timeoutMs)}: the run stopped ` +
+        '(resume it with or without --queue)',
+    });
+    options.log?.(lost.message);
+    for (const p of pending.values()) p.reject(lost);
+    pending.clear();
+    for (const give of givingUp) give(lost);
+  };
+  const givingUp = new Set<(error: AbortedError) => void>();
+  const watch = async () => {
+    if (lost) return;
+    if (pending.size > 0 && Date.now() - Math.max(lastContact, busySince) > timeoutMs) return declareLost();
+    if (pinging) return;
+    pinging = true;
+    try {
+      await ((await queue.client) as unknown as { ping(): Promise<unknown> }).ping();
+      lastContact = Date.now();
+    } catch {
+      // not answered: the next watch looks again
+    } finally {
+      pinging = false;
+    }
+  };
   const jobOptions: JobsOptions = {
     attempts: 1, // the coordinator's scheduler decides retries; BullMQ only re-runs stalled steps
     // kept a while so a result whose event was missed can still be read (see `check`)
@@ -154,6 +233,8 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     }
   };
   const timer = setInterval(() => void check(), Math.max(100, Math.round(checkEveryMs / 2)));
+  const watcher = setInterval(() => void watch(), Math.max(50, Math.min(1000, Math.round(timeoutMs / 10))));
+  watcher.unref();
   timer.unref();
   // job ids: the run's id (without ':', which BullMQ refuses), this session and a counter. The session part
   // matters: Redis keeps finished jobs a while, and a resumed run's job under an old id would not run at all
@@ -168,6 +249,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     how: { signal?: AbortSignal | undefined; scope?: string | undefined; scopes?: string[] | undefined } = {},
   ): Promise<StepOutcome> => {
     if (how.signal?.aborted) throw new AbortedError();
+    if (lost) throw lost;
     await options.beforeSend?.();
     const attempt = (attemptsOf.get(`${step.kind}\u0000${step.stepId}`) ?? 0) + 1;
     attemptsOf.set(`${step.kind}\u0000${step.stepId}`, attempt);
@@ -178,9 +260,18 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     }
     const data: Record<string, unknown> = { ...step, runId: options.runId, attempt, ...(known ? { known } : {}) };
     const jobId = `${idBase}-${++stats.sent}`;
+    if (pending.size === 0) busySince = Date.now();
     const done = new Promise<unknown>((resolve, reject) =>
       pending.set(jobId, { resolve, reject, data, sentAt: Date.now() }),
     );
+    done.catch(() => {}); // it may be rejected before it is awaited (sending still waits for Redis)
+    // sending waits for Redis while it is away: a loss for good ends the wait
+    let giveUpSending: ((error: AbortedError) => void) | undefined;
+    const sendingLost = new Promise<never>((_, reject) => {
+      giveUpSending = reject;
+      givingUp.add(reject);
+    });
+    sendingLost.catch(() => {});
     let giveUp: NodeJS.Timeout | undefined;
     const onAbort = () => {
       // a waiting step is taken back; one a worker holds is waited for a while, so its paid calls are kept
@@ -201,7 +292,8 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     };
     how.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await queue.add(step.kind, data, { ...jobOptions, jobId });
+      await Promise.race([queue.add(step.kind, data, { ...jobOptions, jobId }), sendingLost]);
+      lastContact = Date.now();
       const outcome = stepOutcomeSchema.parse(await done);
       stats.replayed += outcome.replayed;
       stats.workers.add(outcome.worker);
@@ -209,6 +301,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       options.onJournal?.(outcome.journal);
       return outcome;
     } finally {
+      givingUp.delete(giveUpSending!);
       if (giveUp) clearTimeout(giveUp);
       how.signal?.removeEventListener('abort', onAbort);
       pending.delete(jobId);
@@ -262,8 +355,14 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     stats,
     close: async (how = {}) => {
       clearInterval(timer);
+      clearInterval(watcher);
       for (const p of pending.values()) p.reject(new AbortedError());
       pending.clear();
+      if (lost) {
+        // nothing to say to a Redis that is gone: closing politely would wait for it forever
+        await dropConnections();
+        return;
+      }
       if (!how.keepJournal) {
         const client = await queue.client;
         await client.del(journalKey(options.runId)).catch(() => 0);

@@ -66,7 +66,8 @@ describe.skipIf(!redisServer)('resuming a queued run pays nothing twice (real re
   it("a queued run interrupted mid-way resumes without the queue: the workers' calls replay, none is paid twice", async () => {
     const cwd = tempDir();
     const local = await reference(cwd);
-    const worker = procs.worker(cwd, url);
+    // a long lock: on a busy machine a step must not stall and run twice (the counts below are exact)
+    const worker = procs.worker(cwd, url, 30_000);
     await waitFor(() => worker.stderr.includes(' ready on '), 'a worker to be ready');
     const coordinator = procs.cli(cwd, [...net('queued', 'sim?latency=20ms'), '--queue', url]);
     await waitFor(() => countLines(worker.stdout, 'step done') >= 10, 'ten steps to be done', { timeoutMs: 60_000 });
@@ -93,7 +94,7 @@ describe.skipIf(!redisServer)('resuming a queued run pays nothing twice (real re
   it('a run stopped by its budget on the queue resumes on the queue, paying only for what was left', async () => {
     const cwd = tempDir();
     const local = await reference(cwd);
-    const worker = procs.worker(cwd, url);
+    const worker = procs.worker(cwd, url, 30_000);
     await waitFor(() => worker.stderr.includes(' ready on '), 'a worker to be ready');
     const stopped = await runProcess([...net('queued', 'sim?latency=20ms'), '--max-tokens', '20000', '--queue', url], {
       cwd,
@@ -120,7 +121,7 @@ describe.skipIf(!redisServer)('resuming a queued run pays nothing twice (real re
   it("a run interrupted in process resumes on the queue: the workers replay the store's answers", async () => {
     const cwd = tempDir();
     const local = await reference(cwd);
-    const worker = procs.worker(cwd, url);
+    const worker = procs.worker(cwd, url, 30_000);
     await waitFor(() => worker.stderr.includes(' ready on '), 'a worker to be ready');
     // in process, an interrupt leaves nodes half done: some of their calls answered and journaled
     const first = procs.cli(cwd, net('split', 'sim?latency=20ms'));
@@ -144,4 +145,51 @@ describe.skipIf(!redisServer)('resuming a queued run pays nothing twice (real re
     worker.child.kill('SIGTERM');
     await worker.exited;
   }, 180_000);
+
+  it('a coordinator that loses Redis for good stops in one line after --queue-timeout; a resume without it finishes', async () => {
+    const cwd = tempDir();
+    const local = await reference(cwd);
+    const port = await freePort();
+    const server = await procs.redis(redisServer!, port, tempDir('crosstalk-redis-'));
+    const queue = `redis://127.0.0.1:${port}`;
+    const worker = procs.worker(cwd, queue, 30_000);
+    await waitFor(() => worker.stderr.includes(' ready on '), 'a worker to be ready');
+    const coordinator = procs.cli(cwd, [...net('lost', 'sim?latency=20ms'), '--queue', queue, '--queue-timeout', '2']);
+    await waitFor(() => countLines(worker.stdout, 'step done') >= 5, 'five steps to be done', { timeoutMs: 60_000 });
+    server.child.kill('SIGTERM'); // for good: it is not started again
+    await server.exited;
+    const code = await coordinator.exited;
+    expect(code, coordinator.stderr).toBe(130);
+    const last = coordinator.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(
+      new RegExp(
+        `^crosstalk: the queue at redis://127\\.0\\.0\\.1:${port}/0 was unreachable for 2 s: the run stopped ` +
+          '\\(resume it with or without --queue\\); \\d+ of 60 nodes are done and saved\\. ' +
+          'Resume with: crosstalk runs resume (\\S+) ',
+      ),
+    );
+    expect(coordinator.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const runId = /crosstalk runs resume (\S+)/.exec(last)![1]!;
+    worker.child.kill('SIGKILL'); // its Redis is gone: it has nothing left to finish
+
+    const resumed = await runInProcess(['runs', 'resume', runId, '--store', 'runs.db'], { cwd });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'lost', 'answer.md'), 'utf8')).toBe(local.answer);
+  }, 180_000);
+
+  it('a queue that cannot be reached at the start, and a bad --queue-timeout, are refused in one line (exit 2)', async () => {
+    const cwd = tempDir();
+    const nobody = `redis://127.0.0.1:${await freePort()}`;
+    const unreachable = await runProcess([...net('none', 'sim'), '--queue', nobody, '--queue-timeout', '1'], {
+      cwd,
+      timeoutMs: 60_000,
+    });
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr.trim().split('\n').at(-1)).toBe(
+      `crosstalk: cannot reach the queue at ${nobody}/0 within 1 s (see --queue-timeout)`,
+    );
+    const bad = await runInProcess([...net('bad', 'sim'), '--queue', nobody, '--queue-timeout', '0'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('crosstalk: --queue-timeout must be a number of seconds > 0 (got "0")');
+  }, 120_000);
 });

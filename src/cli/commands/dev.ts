@@ -22,7 +22,7 @@ import {
 } from '../../teams/index.js';
 import { formatMetricsLines, formatTeamsFinished, printable } from '../format.js';
 import { configFlags } from '../global-options.js';
-import { parseQueueUrl } from '../../queue/index.js';
+import { parseQueueOptions, queueTimeoutOption } from '../queue-options.js';
 import type { Register } from '../main.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
 import { printJobEnd } from '../run-job.js';
@@ -143,6 +143,7 @@ export const registerDev: Register = (program, ctx, run) => {
       ],
       ['--scorer <s>', 'teams: score proposals by metrics, judge or both (default metrics)'],
       ['--queue <url>', "teams: run each team's phases on `crosstalk worker`s through BullMQ (redis://…)"],
+      queueTimeoutOption,
       ...teamsOptions('proposals', 'id, temperature, persona, model, language, reviewRounds, testRounds'),
       ...selfCorrectOptions,
       // --critic-model is in both lists
@@ -157,11 +158,10 @@ export const registerDev: Register = (program, ctx, run) => {
       const chain = chainSettings(text, options, ctx.cwd);
       const teamOptions = parseTeamOptions(options, ctx.cwd);
       // the queue URL may hold a password: it is never stored with the run
-      const { queue: _queue, ...flags } = configFlags(options);
+      const { queue: _queue, queueTimeout: _timeout, ...flags } = configFlags(options);
       const asTeams = runsAsTeams(teamOptions);
-      const queue = options.queue === undefined ? undefined : String(options.queue);
-      if (queue) parseQueueUrl(queue); // a bad URL fails before any work
-      if (queue && !asTeams)
+      const queued = parseQueueOptions(options); // a bad URL fails before any work
+      if (queued.queue && !asTeams)
         throw new ConfigError({
           key: '--queue',
           message: "--queue sends teams' work to workers: add --teams (the plain chain runs in this process)",
@@ -190,7 +190,7 @@ export const registerDev: Register = (program, ctx, run) => {
         );
         if (config.kind === 'cross-team') {
           const { result, keepOpen } = await runJobServed(ctx, out, options, (environment) =>
-            runCrossTeamJob(environment, config, {}, queue ? { queue } : {}),
+            runCrossTeamJob(environment, config, {}, queued),
           );
           const code = printJobEnd(out, result, () => ({
             out: [

@@ -11,7 +11,7 @@ import {
 } from '../../eval/index.js';
 import { isTopologyName, topologyNames, type TopologyName } from '../../graph/index.js';
 import { resolveModelString } from '../../model/index.js';
-import { parseQueueUrl } from '../../queue/index.js';
+import { parseQueueOptions, queueTimeoutOption } from '../queue-options.js';
 import { detectSandbox, type Sandbox } from '../../sandbox/index.js';
 import { timestampForName } from '../../software/slug.js';
 import { resolveStorePath } from '../../store/store-path.js';
@@ -67,6 +67,7 @@ export const registerEval: Register = (program, ctx, run) => {
       ['--judge-model <model>', 'commongen: a model that rates grammar, fluency, relevance and logic (1–10)'],
       ['--unsafe-no-sandbox', 'run HumanEval programs on the host when no sandbox exists (dangerous)'],
       ['--queue <url>', 'answer each task on `crosstalk worker`s through BullMQ: redis://[user:pass@]host[:port][/db]'],
+      queueTimeoutOption,
     ],
   });
   // `eval mc questions.jsonl`: the questions file may follow the dataset name instead of --dataset-path
@@ -99,7 +100,7 @@ export const registerEval: Register = (program, ctx, run) => {
         });
       const method = isSweep ? undefined : parseMethod(options);
       const flags = configFlags(options);
-      const { concurrency, budgetUsd, queue: _queue, ...runFlags } = flags;
+      const { concurrency, budgetUsd, queue: _queue, queueTimeout: _timeout, ...runFlags } = flags;
       const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags: runFlags });
       const model = (await resolveModelString({ config: loaded.config, sources: loaded.sources })).model;
       const limit = options.limit === undefined ? undefined : wholeNumber('--limit', options.limit, 0, 1);
@@ -151,10 +152,9 @@ export const registerEval: Register = (program, ctx, run) => {
         ...(sandbox ? { sandbox } : {}),
         commandLine: ['crosstalk', ...(ctx.argv ?? [])].join(' '),
       };
-      const queue = options.queue === undefined ? undefined : String(options.queue);
-      if (queue) parseQueueUrl(queue); // a bad URL fails before any work
+      const queued = parseQueueOptions(options); // a bad URL fails before any work
       if (!method) {
-        if (queue)
+        if (queued.queue)
           throw new ConfigError({
             key: '--queue',
             message: 'eval sweep does not take --queue yet; run the cells as separate evaluations with --queue',
@@ -174,7 +174,7 @@ export const registerEval: Register = (program, ctx, run) => {
         samples: wholeNumber('--samples', options.samples, 1, 1, 200),
         ...(typeof options.judgeModel === 'string' ? { judgeModel: options.judgeModel } : {}),
         ...(budget !== undefined ? { budgetUsd: budget } : {}),
-        ...(queue ? { queue } : {}),
+        ...queued,
         onRow: (row, done, total) => {
           const score = Object.entries(row.score)
             .map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toFixed(3)) : v}`)

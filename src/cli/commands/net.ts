@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/index.js';
 import { ConfigError, ModelConfigError } from '../../errors/index.js';
 import { runNetJob, type NetJobConfig } from '../../jobs/index.js';
 import { parseModelString } from '../../model/index.js';
-import { parseQueueUrl } from '../../queue/index.js';
+import { parseQueueOptions, queueTimeoutOption } from '../queue-options.js';
 import { edgeRunModes, type EdgeRunMode } from '../../network/index.js';
 import { slugify, timestampForName } from '../../software/slug.js';
 import { configFlags } from '../global-options.js';
@@ -91,6 +91,7 @@ export const registerNet: Register = (program, ctx, run) => {
       ['--cache', "answer model calls from earlier runs' identical requests in the store (repeated experiments)"],
       ['--unsafe-no-sandbox', 'code networks: run the result on the host when no sandbox is available (dangerous)'],
       ['--queue <url>', 'send nodes to `crosstalk worker`s through BullMQ: redis://[user:pass@]host[:port][/db]'],
+      queueTimeoutOption,
       ['--strict', 'a failed node skips every node after it (default: a node runs with the inputs that finished)'],
       ...safetyCheckOptions,
       ...planOptions,
@@ -101,7 +102,7 @@ export const registerNet: Register = (program, ctx, run) => {
     run(async ([task], options, out) => {
       const text = nonEmptyText(task, 'task', 'net');
       // the queue URL may hold a password: it is never stored with the run
-      const { queue: _queue, ...flags } = configFlags(options);
+      const { queue: _queue, queueTimeout: _timeout, ...flags } = configFlags(options);
       const loaded = loadConfig({ cwd: ctx.cwd, env: ctx.env, flags });
       const graph = resolveGraph(String(options.topology), options, ctx.cwd, 'agents', loaded.config.seed ?? 0);
       for (const node of graph.spec.nodes) {
@@ -114,8 +115,7 @@ export const registerNet: Register = (program, ctx, run) => {
           throw error;
         }
       }
-      const queue = options.queue === undefined ? undefined : String(options.queue);
-      if (queue) parseQueueUrl(queue); // a bad URL fails before any work
+      const queued = parseQueueOptions(options); // a bad URL fails before any work
       const config: NetJobConfig = {
         kind: 'net',
         task: text,
@@ -136,7 +136,7 @@ export const registerNet: Register = (program, ctx, run) => {
           join('crosstalk-out', `${slugify(text)}-${timestampForName()}`),
         );
         const { result, keepOpen } = await runJobServed(ctx, out, options, (environment) =>
-          runNetJob(environment, config, {}, queue ? { queue } : {}),
+          runNetJob(environment, config, {}, queued),
         );
         const s = result.summary;
         const code = printJobEnd(out, result, () => ({

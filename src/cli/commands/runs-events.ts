@@ -1,5 +1,5 @@
 import { readRunEvents, resumeJob, type JobResult } from '../../jobs/index.js';
-import { parseQueueUrl } from '../../queue/index.js';
+import { parseQueueOptions, queueTimeoutOption } from '../queue-options.js';
 import { configFlags } from '../global-options.js';
 import type { Register } from '../main.js';
 import { printJobEnd, runWithProgress } from '../run-job.js';
@@ -42,18 +42,18 @@ export const registerRunEvents: Register = (program, ctx, run) => {
     .description('continue a run from the steps already done; recorded model calls are replayed at no cost')
     .argument('<id>', 'run id')
     .option('--queue <url>', 'continue on `crosstalk worker`s through BullMQ: redis://[user:pass@]host[:port][/db]')
+    .option(...queueTimeoutOption)
     .action(
       run(async ([id], options, out) => {
         const path = storePath(ctx, options);
-        const queue = options.queue === undefined ? undefined : String(options.queue);
-        if (queue) parseQueueUrl(queue); // a bad URL fails before any work
+        const queued = parseQueueOptions(options); // a bad URL fails before any work
         // the run continues in the store it was found in, wherever the store was when the run started
         const result = await runWithProgress(ctx, out, (environment) =>
           resumeJob(environment, {
             storePath: path,
             runId: String(id),
             flagOverrides: configFlags(options),
-            ...(queue ? { queue } : {}),
+            ...queued,
           }),
         );
         return printJobEnd(out, result, () => ({ out: resumedLines(result) }));

@@ -6,7 +6,7 @@ import { slugify, timestampForName } from '../../software/slug.js';
 import { defaultPruneAbove } from '../../teams/index.js';
 import { formatTeamsFinished } from '../format.js';
 import { configFlags } from '../global-options.js';
-import { parseQueueUrl } from '../../queue/index.js';
+import { parseQueueOptions, queueTimeoutOption } from '../queue-options.js';
 import type { Register } from '../main.js';
 import { parseKeepRule, parseTeamsFlags, wholeNumber, nonEmptyText } from '../parse-flags.js';
 import { planOptions, planOrRun } from '../plan.js';
@@ -27,6 +27,7 @@ export const registerStory: Register = (program, ctx, run) => {
       ['--out <dir>', 'output directory (default ./crosstalk-out/<name>-<timestamp>)'],
       ['--edit-rounds <n>', 'editor rounds per stage: the editor critiques, the writer revises (default 1)'],
       ['--queue <url>', "write each team's stages on `crosstalk worker`s through BullMQ (redis://…)"],
+      queueTimeoutOption,
       ...teamsOptions('texts', 'id, temperature, persona, model, reviewRounds (caps the editor rounds)'),
       ...planOptions,
       ...serveOptions,
@@ -36,9 +37,8 @@ export const registerStory: Register = (program, ctx, run) => {
     run(async ([premise], options, out) => {
       const text = nonEmptyText(premise, 'premise', 'story');
       // the queue URL may hold a password: it is never stored with the run
-      const { queue: _queue, ...flags } = configFlags(options);
-      const queue = options.queue === undefined ? undefined : String(options.queue);
-      if (queue) parseQueueUrl(queue); // a bad URL fails before any work
+      const { queue: _queue, queueTimeout: _timeout, ...flags } = configFlags(options);
+      const queued = parseQueueOptions(options); // a bad URL fails before any work
       const { teams: k, profiles } = parseTeamsFlags(options, ctx.cwd, 4);
       // a story team has no code: the file's software settings would be silently ignored
       profiles.forEach((profile, i) => {
@@ -73,7 +73,7 @@ export const registerStory: Register = (program, ctx, run) => {
           join('crosstalk-out', `${slugify(text)}-${timestampForName()}`),
         );
         const { result, keepOpen } = await runJobServed(ctx, out, options, (environment) =>
-          runStoryJob(environment, config, {}, queue ? { queue } : {}),
+          runStoryJob(environment, config, {}, queued),
         );
         const code = printJobEnd(out, result, () => ({
           out: result.summary.story ? [result.summary.story] : [],
