@@ -149,15 +149,7 @@ export const registerEval: Register = (program, ctx, run) => {
         ...(sandbox ? { sandbox } : {}),
         commandLine: ['crosstalk', ...(ctx.argv ?? [])].join(' '),
       };
-      if (!method) {
-        // a sweep's cells share the journal; a budget over the grid is not implemented: say so instead of ignoring it
-        if (budget !== undefined)
-          throw new ConfigError({
-            key: '--budget-usd',
-            message: 'eval sweep does not take --budget-usd yet; run the cells as separate evaluations to cap each',
-          });
-        return runSweep(out, common, options);
-      }
+      if (!method) return runSweep(out, { ...common, ...(budget !== undefined ? { budgetUsd: budget } : {}) }, options);
       out.note(`eval ${dataset.data} with ${methodLabel(method)} on ${model}: ${outDir}`);
       const summary = await evaluate({
         ...common,
@@ -237,6 +229,9 @@ async function runSweep(
   out.line(r ? `recommended: ${r.topology} ×${r.agents} (${r.metric} ${r.quality?.toFixed(3)})` : 'no completed cell');
   out.note(`${result.status}: ${result.rows.length} cells; ${result.files.join(', ')} in ${common.outDir}`);
   if (result.status !== 'completed' && result.runId)
-    out.note(`crosstalk: continue with: crosstalk runs resume ${result.runId} (answered calls are replayed free)`);
+    out.note(
+      `crosstalk: continue with: crosstalk runs resume ${result.runId}` +
+        `${result.status === 'budget' ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`,
+    );
   return result.status === 'completed' ? 0 : result.status === 'budget' ? 3 : 130;
 }
