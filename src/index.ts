@@ -86,6 +86,27 @@ export {
   type EmbeddingSetup,
 } from './metrics/index.js';
 
+// evaluation: datasets, methods, scores with intervals, and sweeps over topologies and sizes (see the README)
+export {
+  evaluate,
+  sweep,
+  loadChoiceQuestions,
+  loadConceptSets,
+  loadHumanEval,
+  loadSrdd,
+  passAtK,
+  fitLogistic,
+  type EvalDataset,
+  type EvalMethod,
+  type EvalRow,
+  type EvalSummary,
+  type EvaluateOptions,
+  type SweepOptions,
+  type SweepResult,
+  type SweepRow,
+  type LogisticFit,
+} from './eval/index.js';
+
 // models, configuration and the runtime
 export {
   complete,
