@@ -268,3 +268,51 @@ export function modelCritic(options: {
     return { score: 0, problems: ['the critic did not answer with a valid JSON self-examination'], rationale: '' };
   };
 }
+
+/** A safety review's verdict: `reason` says why a text was withheld (or a program not run). */
+export interface SafetyVerdict {
+  passed: boolean;
+  reason?: string;
+}
+
+/**
+ * The safety review of a text (issue 17 item 5): one round of {@link selfCorrect} with a {@link modelCritic}
+ * scoring it against {@link safetyRubric}; a veto or a score below `threshold` fails it. Nothing is rewritten:
+ * the caller withholds a text that fails (or does not run a program), and shows the reason.
+ */
+export async function reviewSafety(options: {
+  model: LanguageModelV3;
+  text: string;
+  threshold: number;
+  task?: string;
+  /** The critic's agent name (accounting), e.g. `team2/safety-critic`. Default `safety-critic`. */
+  agent?: string;
+  scope?: string;
+  seed?: number;
+  signal?: AbortSignal;
+  onRound?: (report: RoundReport) => void;
+}): Promise<SafetyVerdict> {
+  const critic = modelCritic({
+    model: options.model,
+    rubric: safetyRubric,
+    agent: options.agent ?? 'safety-critic',
+    ...(options.task !== undefined ? { task: options.task } : {}),
+    ...(options.scope !== undefined ? { scope: options.scope } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const result = await selfCorrect<string>({
+    initial: options.text,
+    critique: (t) => critic(t),
+    refine: async () => options.text, // one round: never called
+    threshold: options.threshold,
+    maxRounds: 1,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onRound ? { onRound: options.onRound } : {}),
+  });
+  const attempt = result.attempts[0]!;
+  if (result.best && result.best.score >= options.threshold) return { passed: true };
+  const problems = attempt.critique?.problems.slice(0, 2).join('; ');
+  const why = attempt.critique?.veto ? 'vetoed' : `score ${attempt.score} below ${options.threshold}`;
+  return { passed: false, reason: `withheld by --safety-check: ${why}${problems ? ` (${problems})` : ''}` };
+}

@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { modelCritic, safetyRubric, selfCorrect, type RoundReport } from '../agents/index.js';
-import { codeSelfCorrection } from '../software/self-check.js';
+import { reviewSafety, type RoundReport, type SafetyVerdict } from '../agents/index.js';
 import type { ChainOptions, ProgramRunner } from '../software/chain.js';
-import { formatCodebase } from '../software/codebase/index.js';
-import { pythonCheckFile } from '../software/self-check.js';
+import { codeSelfCorrection, safetyReviewedRunner } from '../software/self-check.js';
 import type { JobRun } from './job-run.js';
 
 /** Self-correction settings of a job (`--self-correct <rounds>`, `--self-correct-threshold`, `--critic-model`). */
@@ -23,11 +20,12 @@ export const selfCorrectSchema = z.object({
 export type SelfCorrectConfig = z.infer<typeof selfCorrectSchema>;
 
 /** A round of self-correction as a run event. */
-export function emitRound(run: JobRun, hook: string, scope: string, report: RoundReport): void {
+export function emitRound(run: JobRun, hook: string, scope: string, report: RoundReport, team?: string): void {
   run.session.emit({
     type: 'self-correction',
     hook,
     scope,
+    ...(team ? { team } : {}),
     round: report.round,
     score: report.score,
     threshold: report.threshold,
@@ -87,41 +85,26 @@ export async function reviewFinalText(
   run: JobRun,
   text: string,
   config: SafetyCheckConfig,
-  context: { task: string; scope: string; signal: AbortSignal },
+  context: { task: string; scope: string; signal: AbortSignal; team?: string },
   hook: 'final-text' | 'before-execution' = 'final-text',
-): Promise<{ passed: boolean; reason?: string }> {
-  const critic = modelCritic({
+): Promise<SafetyVerdict> {
+  return reviewSafety({
     model: criticOf(run, config.criticModel),
-    rubric: safetyRubric,
+    text,
+    threshold: config.threshold,
     task: context.task,
     agent: 'safety-critic',
     scope: `${hook}/safety-check`,
     seed: run.runtime.seed,
     signal: context.signal,
+    onRound: (report) => emitRound(run, hook, context.scope, report, context.team),
   });
-  const result = await selfCorrect<string>({
-    initial: text,
-    critique: (t) => critic(t),
-    refine: async () => text, // one round: never called
-    threshold: config.threshold,
-    maxRounds: 1,
-    signal: context.signal,
-    onRound: (report) => emitRound(run, hook, context.scope, report),
-  });
-  const attempt = result.attempts[0]!;
-  if (result.best && result.best.score >= config.threshold) return { passed: true };
-  const problems = attempt.critique?.problems.slice(0, 2).join('; ');
-  return {
-    passed: false,
-    reason: `withheld by --safety-check: ${attempt.critique?.veto ? 'vetoed' : `score ${attempt.score} below ${config.threshold}`}${problems ? ` (${problems})` : ''}`,
-  };
 }
 
 /**
  * The before-execution safety review (issue 17 item 5, `dev --safety-check`): before the sandbox runs a
  * program, the critic reviews the codebase against {@link safetyRubric}; a veto or a score below the threshold
- * means the program is not run (`not-run`, the rule says why). Each codebase is reviewed once (by content); the
- * syntax check, which runs none of the program, is not reviewed. Every review is a `self-correction` event
+ * means the program is not run (see {@link safetyReviewedRunner}). Every review is a `self-correction` event
  * with hook `before-execution`.
  */
 export function reviewBeforeExecution(
@@ -130,26 +113,7 @@ export function reviewBeforeExecution(
   config: SafetyCheckConfig,
   context: { task: string; signal: AbortSignal },
 ): ProgramRunner {
-  const reviews = new Map<string, Promise<{ passed: boolean; reason?: string }>>();
-  return async (files, entry, language, signal) => {
-    if (entry !== pythonCheckFile) {
-      const text = formatCodebase(files);
-      const key = createHash('sha256').update(text).digest('hex');
-      let review = reviews.get(key);
-      if (!review) {
-        review = reviewFinalText(run, text, config, { ...context, scope: `${language} ${entry}` }, 'before-execution');
-        reviews.set(key, review);
-      }
-      const verdict = await review;
-      if (!verdict.passed)
-        return {
-          outcome: 'not-run',
-          rule: (verdict.reason ?? 'vetoed').replace(/^withheld by --safety-check/, 'vetoed by the safety review'),
-          exitCode: null,
-          output: '',
-          durationMs: 0,
-        };
-    }
-    return runner(files, entry, language, signal);
-  };
+  return safetyReviewedRunner(runner, (text, scope) =>
+    reviewFinalText(run, text, config, { ...context, scope }, 'before-execution'),
+  );
 }

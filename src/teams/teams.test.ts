@@ -964,6 +964,34 @@ describe('per-team budget shares', () => {
     expect(budgets.spent('team1').tokens).toBeGreaterThan(spent.get('team1')!);
   });
 
+  it("counts a team's self-correction critic against its share: a team whose critic is costly is dropped", async () => {
+    const spent = new Map<string, number>();
+    const sim = new SimulatedModel({ seed: 1 });
+    const budgets = new TeamBudgets({
+      share: { tokens: 60_000 },
+      ownSpent: (team) => ({ usd: 0, tokens: spent.get(team) ?? 0 }),
+      sharedSpent: () => ({ usd: 0, tokens: spent.get('aggregator') ?? 0 }),
+    });
+    const critics: string[] = [];
+    const result = await executeCrossTeam({
+      ...base,
+      scorer: 'metrics',
+      teams: diversifyTeams(3, 1),
+      selfCorrect: { rounds: 3, threshold: 10, hooks: ['after-coding', 'after-review'] },
+      // only team2's critic is expensive; its other agents cost what everyone's do
+      model: (team, role) => {
+        if (role === 'aggregator') return metered(sim, spent, 'aggregator', 300);
+        if (role === 'critic') critics.push(team.id);
+        const cost = role === 'critic' && team.id === 'team2' ? 20_000 : 300;
+        return budgets.wrap(team.id, metered(sim, spent, team.id, cost), undefined);
+      },
+      teamBudget: budgets,
+    });
+    expect(new Set(critics)).toEqual(new Set(['team1', 'team2', 'team3']));
+    expect(result.teams.map((t) => t.status)).toEqual(['active', 'dropped', 'active']);
+    expect(result.teams[1]!.reason).toMatch(/^exceeded its share of the budget/);
+  });
+
   it('stops the run with the run budget’s message when every team ran out of its share', async () => {
     const spent = new Map<string, number>();
     const sim = new SimulatedModel({ seed: 1 });

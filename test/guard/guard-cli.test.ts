@@ -154,6 +154,34 @@ describe('self-correction and the safety check in runs show', () => {
     expect(events.filter((e) => e.type === 'self-correction')).toHaveLength(rounds.length);
   });
 
+  it("dev --teams: lists each team's rounds, tagged with the team, and shows them while the run goes", async () => {
+    const cwd = devDir();
+    const args = [
+      'dev',
+      'a command-line todo list',
+      '--model',
+      'sim',
+      '--language',
+      'Python',
+      '--phases',
+      'phases.yaml',
+    ];
+    const run = await runInProcess(
+      [...args, '--teams', '2', '--self-correct', '2', '--self-correct-threshold', '10', '--out', 'project'],
+      { cwd },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/↻ self-correction \(after-coding, team1\/coding\) round 1: score \d+\/10/);
+    expect(run.stderr).toMatch(/↻ self-correction \(after-coding, team2\/coding\) round 1: score \d+\/10/);
+    const runId = /run (\S+)/.exec(run.stderr)?.[1] ?? '';
+    const { json, human, events } = await show(cwd, runId);
+    const rounds = events.filter((e) => e.type === 'self-correction');
+    expect(new Set(rounds.map((e) => e.team))).toEqual(new Set(['team1', 'team2']));
+    expect(json.selfCorrection).toHaveLength(rounds.length);
+    expect(human).toMatch(/^self-correction after-coding \(team1\/coding\) round 1: score \d+\/10 \(threshold 10\)/m);
+    expect(human).toMatch(/^self-correction after-coding \(team2\/coding\) round 1: score \d+\/10 \(threshold 10\)/m);
+  });
+
   it('lists a withheld answer as a veto of the safety check', async () => {
     const server = await startFakeOpenAIServer({
       reply: () => '{"score": 1, "problems": ["repeats a jailbreak"], "rationale": "unsafe", "veto": true}',
