@@ -20,6 +20,7 @@ export {
   type DialogueEnd,
 } from './dialogue.js';
 export {
+  correctText,
   critiqueSchema,
   modelCritic,
   parseCritique,

@@ -316,3 +316,72 @@ export async function reviewSafety(options: {
   const why = attempt.critique?.veto ? 'vetoed' : `score ${attempt.score} below ${options.threshold}`;
   return { passed: false, reason: `withheld by --safety-check: ${why}${problems ? ` (${problems})` : ''}` };
 }
+
+/**
+ * Self-correction of a text with a critic only (prose, a network node's text answer): nothing verifiable exists
+ * for such a text, so the critic's score against `rubric` is the only signal (unless `verify` adds checks). The
+ * author rewrites the best attempt with the ranked earlier attempts in its prompt. Returns the loop's result; its
+ * `best` is undefined only when every attempt was rejected (keep the original then).
+ */
+export async function correctText(options: {
+  text: string;
+  /** The task or premise the text answers. */
+  task: string;
+  rubric: string;
+  author: LanguageModelV3;
+  critic: LanguageModelV3;
+  /** Agent names for accounting. Default `writer` and `critic`. */
+  authorAgent?: string;
+  criticAgent?: string;
+  /** The author's system prompt. */
+  system?: string;
+  /** What the author is told to do with the feedback (appended to the ranked attempts). */
+  instruction?: string;
+  verify?: SelfCorrectOptions<string>['verify'];
+  rounds: number;
+  threshold: number;
+  scope?: string;
+  seed?: number;
+  signal?: AbortSignal;
+  onRound?: (report: RoundReport) => void;
+}): Promise<SelfCorrectResult<string>> {
+  const critic = modelCritic({
+    model: options.critic,
+    rubric: options.rubric,
+    task: options.task,
+    agent: options.criticAgent ?? 'critic',
+    ...(options.scope !== undefined ? { scope: `${options.scope}/self-correction` } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  let call = 0;
+  return selfCorrect<string>({
+    initial: options.text,
+    ...(options.verify ? { verify: options.verify } : {}),
+    critique: (text, context) => critic(text, context),
+    refine: async (context) =>
+      (
+        await complete(options.author, {
+          system: options.system ?? 'You are a writer improving your own text from a review.',
+          messages: [
+            {
+              role: 'user',
+              content: refinementPrompt(
+                context,
+                (t) => t,
+                `Task: ${options.task}\n${options.instruction ?? 'Fix every problem listed. Reply with the whole improved text only.'}`,
+              ),
+            },
+          ],
+          agent: options.authorAgent ?? 'writer',
+          ...(options.scope !== undefined ? { scope: `${options.scope}/self-correction` } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed + ++call } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
+      ).text.trim(),
+    threshold: options.threshold,
+    maxRounds: options.rounds,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onRound ? { onRound: options.onRound } : {}),
+  });
+}

@@ -21,7 +21,7 @@ import {
 } from '../teams/index.js';
 import { runCrossTeamJob, type CrossTeamSummary } from './cross-team-job.js';
 import { runDevJob, type DevSummary } from './dev-job.js';
-import { safetyCheckSchema, selfCorrectSchema } from './self-correction.js';
+import { safetyCheckSchema, selfCorrectSchema, textSelfCorrectSchema } from './self-correction.js';
 import { startRun, type RunHandle } from './handle.js';
 import type { JobResult } from './job-run.js';
 import { runNetJob, type NetSummary } from './net-job.js';
@@ -323,6 +323,13 @@ export interface StoryRunOptions extends RunOptions {
   groupSize?: number;
   /** Target length in words. Default 300. */
   words?: number;
+  /**
+   * Self-correction of the finished story (issue 17): a critic scores it 0–10 by a written rubric and the writer
+   * rewrites, `rounds` versions at most; the best-scored one is kept. Critic only: prose has no verifiable check.
+   */
+  selfCorrect?: { rounds: number; threshold?: number; criticModel?: string };
+  /** A critic's safety review of the finished story; a veto or a score below `threshold` withholds it. */
+  safetyCheck?: { threshold?: number; criticModel?: string };
 }
 
 /** Cross-team prose: outline → draft → revision, judged, pruned and merged at each stage (`result.summary.story`). */
@@ -339,6 +346,10 @@ export function runStory(options: StoryRunOptions): RunHandle<JobResult<StorySum
       editRounds: options.editRounds ?? 1,
       groupSize: options.groupSize ?? 2,
       words: options.words ?? 300,
+      ...(options.selfCorrect
+        ? { selfCorrect: checked('selfCorrect', textSelfCorrectSchema, options.selfCorrect) }
+        : {}),
+      ...(options.safetyCheck ? { safetyCheck: checked('safetyCheck', safetyCheckSchema, options.safetyCheck) } : {}),
       flags: toFlags(options),
       ...outDirOf(options),
     }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { reviewSafety, type RoundReport, type SafetyVerdict } from '../agents/index.js';
+import { correctText, reviewSafety, type RoundReport, type SafetyVerdict } from '../agents/index.js';
 import type { ChainOptions, ProgramRunner } from '../software/chain.js';
 import { codeSelfCorrection, safetyReviewedRunner } from '../software/self-check.js';
 import type { JobRun } from './job-run.js';
@@ -63,6 +63,52 @@ export function selfCorrectionHook(
     signal: context.signal,
     onRound: (hook, scope, report) => emitRound(run, hook, scope, report),
   });
+}
+
+/**
+ * Self-correction of a text job's result (`story --self-correct`, `net --self-correct`): critic only, since no
+ * verifiable check exists for prose; no hooks to choose.
+ */
+export const textSelfCorrectSchema = selfCorrectSchema.omit({ hooks: true });
+
+/** A text job's self-correction settings. */
+export type TextSelfCorrectConfig = z.infer<typeof textSelfCorrectSchema>;
+
+/**
+ * Self-correction of a final text (issue 17 item 5): the critic scores it by `rubric`, the `author` role rewrites,
+ * every round a `self-correction` event (`hook`, `scope`). Returns the best-scored version; the text itself when
+ * every attempt was rejected.
+ */
+export async function correctFinalText(
+  run: JobRun,
+  text: string,
+  config: TextSelfCorrectConfig,
+  context: {
+    task: string;
+    rubric: string;
+    author: string;
+    hook: string;
+    scope: string;
+    signal: AbortSignal;
+    instruction?: string;
+  },
+): Promise<string> {
+  const result = await correctText({
+    text,
+    task: context.task,
+    rubric: context.rubric,
+    author: run.runtime.model(context.author),
+    critic: criticOf(run, config.criticModel),
+    authorAgent: context.author,
+    rounds: config.rounds,
+    threshold: config.threshold,
+    scope: context.scope,
+    seed: run.runtime.seed,
+    signal: context.signal,
+    ...(context.instruction ? { instruction: context.instruction } : {}),
+    onRound: (report) => emitRound(run, context.hook, context.scope, report),
+  });
+  return result.best?.candidate ?? text;
 }
 
 /** The final-text safety check of a job (`--safety-check`). */

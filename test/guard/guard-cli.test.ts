@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -180,6 +180,39 @@ describe('self-correction and the safety check in runs show', () => {
     expect(json.selfCorrection).toHaveLength(rounds.length);
     expect(human).toMatch(/^self-correction after-coding \(team1\/coding\) round 1: score \d+\/10 \(threshold 10\)/m);
     expect(human).toMatch(/^self-correction after-coding \(team2\/coding\) round 1: score \d+\/10 \(threshold 10\)/m);
+  });
+
+  it('story --safety-check: a vetoed story is not printed nor written; runs show lists the veto', async () => {
+    const server = await startFakeOpenAIServer({
+      reply: () => '{"score": 2, "problems": ["gives operational help for harm"], "rationale": "r", "veto": true}',
+    });
+    onTestFinished(() => server.close());
+    const cwd = tempDir();
+    const run = await runInProcess(
+      [
+        'story',
+        'a heist',
+        '--teams',
+        '1',
+        '--words',
+        '40',
+        '--model',
+        'sim',
+        '--safety-check',
+        '--critic-model',
+        `compatible:${server.url}#critic`,
+        '--out',
+        's',
+      ],
+      { cwd },
+    );
+    expect(run.code).toBe(4);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/withheld by --safety-check: vetoed \(gives operational help for harm\)/);
+    expect(existsSync(join(cwd, 's', 'story.md'))).toBe(false);
+    const runId = /run (\S+);/.exec(run.stderr)?.[1] ?? '';
+    const { human } = await show(cwd, runId);
+    expect(human).toContain('veto (safety-check) story: vetoed: gives operational help for harm');
   });
 
   it('lists a withheld answer as a veto of the safety check', async () => {
