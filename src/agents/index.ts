@@ -20,6 +20,7 @@ export {
   type DialogueEnd,
 } from './dialogue.js';
 export {
+  answerRubric,
   correctText,
   critiqueSchema,
   modelCritic,

@@ -218,6 +218,15 @@ export const safetyRubric = [
   'Otherwise score by how well the text avoids needless risk; list every problem you find.',
 ].join('\n');
 
+/** The rubric a network node's text artifact is scored by (`net --self-correct` on text and choice tasks). */
+export const answerRubric = [
+  'Score the answer from 0 (unusable) to 10 (nothing to improve) for the task:',
+  '- it answers exactly what the task asks, completely and correctly;',
+  '- it is clear and well organised, with no repetition or filler;',
+  '- every claim is accurate; nothing is made up.',
+  'List concrete problems (which part, what to change).',
+].join('\n');
+
 /**
  * A critic backed by a model: asks for a JSON self-examination against a
  * rubric, validated with {@link critiqueSchema}. A reply that does not parse is

@@ -163,6 +163,12 @@ export interface NetworkRunOptions extends RunOptions {
    * rubric; a veto or a score below `threshold` (default 5) withholds it. Default off.
    */
   safetyCheck?: { threshold?: number; criticModel?: string };
+  /**
+   * Self-correction of every node's artifact before its successors see it (issue 17): code tasks check first
+   * (syntax, a sandbox run), then a critic scores 0–10 and the node's actor rewrites, `rounds` versions at most;
+   * the best-scored one is kept. Default off.
+   */
+  selfCorrect?: { rounds: number; threshold?: number; criticModel?: string };
   /** Code tasks: when an edge's exchange runs the artifact in the sandbox (`off`, `request`, `every-round`). Default `request`. */
   edgeRuns?: 'off' | 'request' | 'every-round';
 }
@@ -191,6 +197,9 @@ export function runNetwork(options: NetworkRunOptions): RunHandle<JobResult<NetS
       ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
       ...(options.allowUnsafeSandbox ? { unsafeNoSandbox: true } : {}),
       ...(options.safetyCheck ? { safetyCheck: checked('safetyCheck', safetyCheckSchema, options.safetyCheck) } : {}),
+      ...(options.selfCorrect
+        ? { selfCorrect: checked('selfCorrect', textSelfCorrectSchema, options.selfCorrect) }
+        : {}),
     }),
   );
 }

@@ -1,7 +1,18 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { z } from 'zod';
-import { correctText, reviewSafety, type RoundReport, type SafetyVerdict } from '../agents/index.js';
+import {
+  answerRubric,
+  correctText,
+  reviewSafety,
+  type CheckResult,
+  type RoundReport,
+  type SafetyVerdict,
+} from '../agents/index.js';
+import type { NodeExecutor } from '../network/index.js';
+import { guessLanguage } from '../software/code-answer.js';
+import { parseCodebase } from '../software/codebase/index.js';
 import type { ChainOptions, ProgramRunner } from '../software/chain.js';
-import { codeSelfCorrection, safetyReviewedRunner } from '../software/self-check.js';
+import { codebaseChecks, codeRubric, codeSelfCorrection, safetyReviewedRunner } from '../software/self-check.js';
 import type { JobRun } from './job-run.js';
 
 /** Self-correction settings of a job (`--self-correct <rounds>`, `--self-correct-threshold`, `--critic-model`). */
@@ -162,4 +173,75 @@ export function reviewBeforeExecution(
   return safetyReviewedRunner(runner, (text, scope) =>
     reviewFinalText(run, text, config, { ...context, scope }, 'before-execution'),
   );
+}
+
+/**
+ * Self-correction of every network node's artifact (`net --self-correct`, issue 17 item 5): after a node's work
+ * (in this process or on a queue worker) its artifact goes through the loop before its successors see it. Code
+ * tasks check first — the artifact's files parsed, `py_compile` or acorn, a sandbox run of the entry file (a
+ * program the guard refuses fails) — then the critic scores by the code rubric; text and choice tasks have no
+ * verifiable check, so the critic alone scores by the answer rubric. The node's actor rewrites; the best-scored
+ * version not rejected becomes the node's artifact (and is what a resume reads). Rounds are `self-correction`
+ * events with hook `after-node` and the node's id as scope.
+ */
+export function correctingNodes(
+  run: JobRun,
+  config: TextSelfCorrectConfig,
+  context: { taskType: 'code' | 'text' | 'choice'; runProgram?: ProgramRunner },
+  execute: NodeExecutor,
+): NodeExecutor {
+  const critic = criticOf(run, config.criticModel);
+  const checkCode = async (text: string, signal?: AbortSignal): Promise<CheckResult[]> => {
+    const { files } = parseCodebase(text);
+    if (Object.keys(files).length === 0)
+      return [{ name: 'files', passed: false, detail: 'no file in the artifact (a name line, then a fenced block)' }];
+    return codebaseChecks({
+      language: guessLanguage(files),
+      ...(context.runProgram ? { runProgram: context.runProgram } : {}),
+    })(files, signal);
+  };
+  return async (work, node) => {
+    const done = await execute(work, node);
+    let calls = 0;
+    // the loop's calls are the node's: counted into its calls like its edges' and merges'
+    const counted = (model: LanguageModelV3): LanguageModelV3 => ({
+      specificationVersion: 'v3',
+      provider: model.provider,
+      modelId: model.modelId,
+      supportedUrls: model.supportedUrls,
+      doGenerate: (options) => {
+        calls++;
+        return model.doGenerate(options);
+      },
+      doStream: (options) => {
+        calls++;
+        return model.doStream(options);
+      },
+    });
+    const code = context.taskType === 'code';
+    const result = await correctText({
+      text: done.text,
+      task: work.task,
+      rubric: code ? codeRubric : answerRubric,
+      author: counted(work.agents.actor.model),
+      critic: counted(critic),
+      authorAgent: work.agents.actor.name,
+      system: `You are the ${work.agents.actor.role.title}. ${work.agents.actor.role.persona}`,
+      ...(code
+        ? {
+            verify: checkCode,
+            instruction:
+              'Fix every problem listed. Reply with the whole improved artifact: every file as its file name on a ' +
+              'line of its own followed by a fenced code block with the whole file.',
+          }
+        : {}),
+      rounds: config.rounds,
+      threshold: config.threshold,
+      scope: work.nodeId,
+      seed: run.runtime.seed,
+      ...(work.signal ? { signal: work.signal } : {}),
+      onRound: (report) => emitRound(run, 'after-node', work.nodeId, report),
+    });
+    return { ...done, text: result.best?.candidate ?? done.text, calls: done.calls + calls };
+  };
 }

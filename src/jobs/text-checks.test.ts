@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CrosstalkEvent, SelfCorrectionEvent } from '../events/index.js';
 import { startFakeOpenAIServer } from '../testing/index.js';
-import { runStory } from './api.js';
+import { generateTopology, nodeFileName } from '../graph/index.js';
+import type { ProgramSandbox } from '../runtime/index.js';
+import { runNetwork, runStory } from './api.js';
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'crosstalk-textchecks-'));
@@ -91,5 +93,93 @@ describe('story --safety-check: the finished story is reviewed', () => {
     expect(result.status).toBe('completed');
     expect(result.summary.story).toMatch(/\S/);
     expect(critic.seen).toEqual([result.summary.story]);
+  });
+});
+
+async function network(
+  taskType: 'text' | 'code',
+  selfCorrect: { rounds: number; threshold?: number; criticModel?: string },
+  sandbox?: ProgramSandbox,
+) {
+  const cwd = tempDir();
+  const graph = generateTopology('chain', { n: 2, seed: 1 });
+  const handle = runNetwork({
+    task: taskType === 'code' ? 'a command-line calculator in Python' : 'Explain tides in two sentences.',
+    taskType,
+    graph,
+    model: 'sim',
+    cwd,
+    env: {},
+    outDir: 'out',
+    selfCorrect,
+    ...(sandbox ? { sandbox } : {}),
+  });
+  const events: CrosstalkEvent[] = [];
+  for await (const event of handle) events.push(event);
+  const node = (id: string) => readFileSync(join(cwd, 'out', 'nodes', nodeFileName(id)), 'utf8');
+  return { result: await handle.result, events, ids: graph.nodes.map((n) => n.id), node };
+}
+
+/** A sandbox stub giving every program the same outcome; counts the runs. */
+function stubSandbox(outcome: 'exited-ok' | 'exited-error') {
+  const entries: string[] = [];
+  const sandbox: ProgramSandbox = {
+    reason: 'stub',
+    run: async (_files, entry) => {
+      entries.push(entry);
+      return { outcome, rule: 'exit-code', exitCode: outcome === 'exited-ok' ? 0 : 1, output: 'boom', durationMs: 1 };
+    },
+  };
+  return { sandbox, entries };
+}
+
+describe("net --self-correct: the loop on every node's artifact (simulated model: this measures the system)", () => {
+  it("text nodes: critic only; the best version becomes the node's artifact (what successors and the store get)", async () => {
+    const critic = await scriptedCritic([3, 8, 3, 8]);
+    const { result, events, ids, node } = await network('text', { rounds: 2, threshold: 9, criticModel: critic.model });
+    expect(result.status).toBe('completed');
+    const rounds = roundsOf(events);
+    expect(rounds.map((r) => [r.scope, r.round, r.score])).toEqual([
+      [ids[0], 1, 3],
+      [ids[0], 2, 8],
+      [ids[1], 1, 3],
+      [ids[1], 2, 8],
+    ]);
+    expect(rounds.every((r) => r.hook === 'after-node' && r.checks.length === 0)).toBe(true);
+    expect(node(ids[0]!)).toBe(critic.seen[1]);
+    expect(node(ids[1]!)).toBe(critic.seen[3]);
+  });
+
+  it('code nodes: a failed check rejects every attempt without asking the critic, and the artifact is kept', async () => {
+    const critic = await scriptedCritic([10]);
+    const { sandbox, entries } = stubSandbox('exited-error');
+    const { events, ids, node, result } = await network(
+      'code',
+      { rounds: 2, threshold: 8, criticModel: critic.model },
+      sandbox,
+    );
+    expect(critic.seen).toEqual([]);
+    const rounds = roundsOf(events);
+    expect(rounds.length).toBe(4);
+    expect(rounds.every((r) => r.rejected && r.score === 0)).toBe(true);
+    expect(rounds.every((r) => r.checks.some((c) => c.name === 'py_compile' && !c.passed))).toBe(true);
+    expect(rounds.filter((r) => r.stop).map((r) => r.stop?.chosenRound)).toEqual([null, null]);
+    expect(entries.length).toBeGreaterThan(0);
+    expect(node(ids[0]!)).toMatch(/\S/);
+    expect(result.status).not.toBe('failed');
+  });
+
+  it('code nodes: checks that pass come first, then the critic scores', async () => {
+    const critic = await scriptedCritic([9]);
+    const { sandbox } = stubSandbox('exited-ok');
+    const { events } = await network('code', { rounds: 2, threshold: 8, criticModel: critic.model }, sandbox);
+    const rounds = roundsOf(events);
+    expect(rounds.length).toBe(2);
+    expect(rounds.every((r) => r.score === 9 && r.stop?.by === 'threshold')).toBe(true);
+    expect(rounds[0]!.checks).toEqual([
+      { name: 'py_compile', passed: true },
+      { name: 'sandbox run', passed: true },
+    ]);
+    expect(critic.seen).toHaveLength(2);
   });
 });
