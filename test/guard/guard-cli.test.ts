@@ -215,6 +215,35 @@ describe('self-correction and the safety check in runs show', () => {
     expect(human).toContain('veto (safety-check) story: vetoed: gives operational help for harm');
   });
 
+  it("net --self-correct: runs show lists every node's rounds, scoped by the node", async () => {
+    const cwd = tempDir();
+    const run = await runInProcess(
+      [
+        'net',
+        'Explain tides.',
+        '--topology',
+        'chain',
+        '--agents',
+        '2',
+        '--model',
+        'sim',
+        '--self-correct',
+        '2',
+        '--self-correct-threshold',
+        '10',
+        '--json',
+      ],
+      { cwd },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+    const { json, human } = await show(cwd, runId);
+    const rounds = json.selfCorrection ?? [];
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rounds.every((r) => r.hook === 'after-node')).toBe(true);
+    expect(human).toMatch(/^self-correction after-node \(\S+\) round 1: score \d+\/10 \(threshold 10\)/m);
+  });
+
   it('lists a withheld answer as a veto of the safety check', async () => {
     const server = await startFakeOpenAIServer({
       reply: () => '{"score": 1, "problems": ["repeats a jailbreak"], "rationale": "unsafe", "veto": true}',
