@@ -55,14 +55,17 @@ export {
 export { defaultRoles, roleSchema, type Role, type RoleBook } from './agents/index.js';
 // self-correction (issue 17): checks first, then a critic; the best-scored attempt not rejected wins
 export {
+  correctText,
   critiqueSchema,
   modelCritic,
+  reviewSafety,
   safetyRubric,
   selfCorrect,
   type Attempt,
   type CheckResult,
   type Critique,
   type RoundReport,
+  type SafetyVerdict,
   type SelfCorrectOptions,
   type SelfCorrectResult,
 } from './agents/index.js';

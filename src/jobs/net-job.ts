@@ -22,6 +22,7 @@ import {
   edgeRunModes,
   executeNetwork,
   extractChoice,
+  runNodeWork,
   type ArtifactRunner,
   type MergeReport,
   type NetworkResult,
@@ -32,7 +33,7 @@ import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
 import type { RunStatus } from '../store/index.js';
 import { closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
-import { reviewFinalText, safetyCheckSchema } from './self-correction.js';
+import { correctingNodes, reviewFinalText, safetyCheckSchema, textSelfCorrectSchema } from './self-correction.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 import type { CodeMetrics } from '../metrics/index.js';
@@ -66,6 +67,8 @@ export const netJobSchema = z.object({
   flags: flagsSchema,
   /** Review the final answer for harmful content and jailbreaks before showing it (`--safety-check`). */
   safetyCheck: safetyCheckSchema.optional(),
+  /** Self-correction of every node's artifact before its successors see it (`--self-correct`); off when absent. */
+  selfCorrect: textSelfCorrectSchema.optional(),
   /** Answer model calls from other runs' identical requests in the store. */
   cache: z.boolean().optional(),
   /** Run generated code on the host when there is no sandbox (dangerous). */
@@ -284,8 +287,17 @@ export async function runNetJob(
           (resent ? `, ${resent} lost by Redis and sent again` : ''),
       );
     };
+    // with --self-correct every node's artifact goes through the loop (here, after a worker's work too)
+    const executeNode = config.selfCorrect
+      ? correctingNodes(
+          run,
+          config.selfCorrect,
+          { taskType: config.taskType, ...(runtime.sandbox.run ? { runProgram: runtime.sandbox.run } : {}) },
+          queue?.executeNode ?? ((work) => runNodeWork(work)),
+        )
+      : queue?.executeNode;
     const result = await executeNetwork({
-      ...(queue ? { executeNode: queue.executeNode } : {}),
+      ...(executeNode ? { executeNode } : {}),
       graph,
       task: config.task,
       taskType: config.taskType,

@@ -6,6 +6,7 @@ import {
   defaultPruneAbove,
   diversifyTeams,
   runStoryTeams,
+  storyRubric,
   teamModel,
   type StoryCheckpoint,
   type StoryTeamsResult,
@@ -15,6 +16,7 @@ import { teamEventSink } from './cross-team-job.js';
 import { flagsSchema, keepRuleSchema, teamSpecSchema } from './flags.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
+import { correctFinalText, reviewFinalText, safetyCheckSchema, textSelfCorrectSchema } from './self-correction.js';
 
 /** A story job's stored configuration: everything needed to run or resume it. */
 export const storyJobSchema = z.object({
@@ -36,6 +38,10 @@ export const storyJobSchema = z.object({
   flags: flagsSchema,
   /** Per-team settings: temperature, persona and model apply to stories. */
   profiles: z.array(teamSpecSchema).optional(),
+  /** Self-correction of the final story by a critic, the writer rewriting (`--self-correct`); off when absent. */
+  selfCorrect: textSelfCorrectSchema.optional(),
+  /** A critic's safety review of the final story; a veto or a low score withholds it (`--safety-check`). */
+  safetyCheck: safetyCheckSchema.optional(),
 });
 
 /** A story job's configuration. */
@@ -89,8 +95,8 @@ export async function runStoryJob(
       index: (c) => c.nextStage,
       name: (c) => `${c.stage} stage`,
     });
-    const { value: result, stopped } = await catchStop(() =>
-      runStoryTeams({
+    const { value: outcome, stopped } = await catchStop(async () => {
+      const written = await runStoryTeams({
         ...checkpoints.options,
         premise: config.premise,
         teams,
@@ -103,8 +109,32 @@ export async function runStoryJob(
         seed: runtime.seed,
         signal: environment.signal,
         onEvent: teamEventSink(run, () => ({ role: 'writer', model: runtime.modelString('writer') })),
-      }),
-    );
+      });
+      // the finished story: self-correction (critic only: prose has no verifiable check), then the safety review
+      if (written.status !== 'completed' || !written.story) return { written };
+      const story = config.selfCorrect
+        ? await correctFinalText(run, written.story, config.selfCorrect, {
+            task: config.premise,
+            rubric: storyRubric,
+            author: 'writer',
+            hook: 'after-writing',
+            scope: 'story',
+            signal: environment.signal,
+            instruction: `Fix every problem listed. Reply with the whole improved story only, in about ${config.words} words.`,
+          })
+        : written.story;
+      const reviewed = config.safetyCheck
+        ? await reviewFinalText(run, story, config.safetyCheck, {
+            task: config.premise,
+            scope: 'story',
+            signal: environment.signal,
+          })
+        : undefined;
+      // a withheld story is neither shown nor written, nor are the texts that led to it
+      return { written: reviewed?.passed === false ? withheld(written) : { ...written, story }, reviewed };
+    });
+    const result = outcome?.written;
+    const reviewed = outcome?.reviewed;
     if (config.outDir && result?.story) {
       makeDirectory(config.outDir);
       writeFileSync(join(config.outDir, 'story.md'), `${result.story}\n`);
@@ -125,7 +155,7 @@ export async function runStoryJob(
         words: config.words,
         seed: runtime.seed,
       },
-      story: result?.story ?? null,
+      story: result?.story || null,
       teams: result?.teams ?? stoppedAfter?.teams ?? [],
       decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
       ...(stoppedAfter ? { stoppedAfter: stoppedAfter.stage } : {}),
@@ -133,6 +163,7 @@ export async function runStoryJob(
     const status = finalStatus(stopped, result?.status);
     return finishJob(run, {
       kind: 'story',
+      problems: reviewed?.reason ? [reviewed.reason] : [],
       status,
       summary,
       stored: { status, story: summary.story },
@@ -142,4 +173,14 @@ export async function runStoryJob(
       saved: stoppedAfter ? `the stages up to ${stoppedAfter.stage} are saved` : 'answered calls are replayed free',
     });
   });
+}
+
+/** A story result whose text was withheld by the safety check: no story, and no stage text that led to it. */
+function withheld(result: StoryTeamsResult): StoryTeamsResult {
+  return {
+    ...result,
+    story: '',
+    teams: result.teams.map((t) => ({ ...t, artifacts: {} })),
+    decisions: result.decisions.map((d) => ({ ...d, shared: '' })),
+  };
 }

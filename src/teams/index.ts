@@ -15,6 +15,7 @@ export {
 } from './cross-team.js';
 export {
   runStoryTeams,
+  storyRubric,
   storyStages,
   type StoryCheckpoint,
   type StoryTeamsOptions,
