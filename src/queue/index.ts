@@ -10,4 +10,15 @@ export {
   type NodeStep,
   type NodeStepResult,
   type AgentSpec,
+  stepLimitsSchema,
+  type StepLimits,
 } from './step-job.js';
+export {
+  createRedisLimiter,
+  createRedisLimiters,
+  limiterKeys,
+  type RedisLimiterOptions,
+  type RedisModelLimiter,
+  type RedisLimiters,
+  type ScriptClient,
+} from './redis-limiter.js';

@@ -5,7 +5,14 @@ import type { CallUsage } from '../model/middleware/index.js';
 import type { NodeExecutor, NodeWorkResult } from '../network/index.js';
 import { parseQueueUrl } from './queue-url.js';
 import { journalKey } from './redis-journal.js';
-import { nodeStepResultSchema, queuePrefix, stepQueueName, type AgentSpec, type NodeStep } from './step-job.js';
+import {
+  nodeStepResultSchema,
+  queuePrefix,
+  stepQueueName,
+  type AgentSpec,
+  type NodeStep,
+  type StepLimits,
+} from './step-job.js';
 
 /** Options of {@link openQueueExecutor}. */
 export interface QueueExecutorOptions {
@@ -26,6 +33,12 @@ export interface QueueExecutorOptions {
    * missed (a reconnect) is picked up, and a step Redis lost (a restart without persistence) is sent again.
    */
   checkEveryMs?: number;
+  /**
+   * The coordinator's limits of each model (config `limits`: concurrency, requests and tokens per minute): they
+   * travel with every step, and the workers hold them all together through a Redis limiter. Absent: each
+   * worker applies only its own config's limits.
+   */
+  limits?: StepLimits;
 }
 
 /** The BullMQ executor of a run: the coordinator's side of the queue. */
@@ -155,6 +168,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       codeRuns: work.runArtifact !== undefined,
       ...(work.seed !== undefined ? { seed: work.seed } : {}),
       ...(work.maxPromptChars !== undefined ? { maxPromptChars: work.maxPromptChars } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
     };
     if (work.signal?.aborted) throw new AbortedError();
     await options.beforeSend?.();

@@ -8,6 +8,7 @@ import { runCodeAnswer } from '../software/code-answer.js';
 import type { CallUsage } from '../model/middleware/index.js';
 import { parseQueueUrl } from './queue-url.js';
 import { redisJournalMiddleware, stepScope, type HashClient, type StepScope } from './redis-journal.js';
+import { createRedisLimiters, type ScriptClient } from './redis-limiter.js';
 import {
   nodeStepSchema,
   queuePrefix,
@@ -39,6 +40,11 @@ export interface WorkerOptions {
   onStepDone?: (step: { runId: string; nodeId: string; replayed: number; paid: number }) => void;
   /** Told of each step that failed here. */
   onStepFailed?: (step: { nodeId: string; error: string }) => void;
+  /**
+   * How long a model-call slot of the shared (Redis) limiter stays held without renewal, ms (default 30 s): the
+   * slots of a worker that dies come back after it.
+   */
+  limiterLeaseMs?: number;
 }
 
 /** A running worker. */
@@ -65,6 +71,11 @@ export function startWorker(options: WorkerOptions): QueueWorker {
   // one runtime per default model string: built on first use, reused by every later step
   const runtimes = new Map<string, Promise<Runtime>>();
   const calls = new WeakMap<StepScope, CallUsage[]>();
+  // the coordinator's limits (carried by each step) held across all workers: each call waits for its slot
+  const limiters = createRedisLimiters({
+    client: () => client as unknown as ScriptClient,
+    ...(options.limiterLeaseMs !== undefined ? { leaseMs: options.limiterLeaseMs } : {}),
+  });
   const runtimeFor = (model: string, seed: number | undefined): Promise<Runtime> => {
     // the coordinator's seed decides seeded models (sim) as it does in process
     const cacheKey = `${model}\u0000${seed ?? ''}`;
@@ -77,7 +88,7 @@ export function startWorker(options: WorkerOptions): QueueWorker {
         env: options.env,
         journal: (modelString) => ({
           journal: redisJournalMiddleware({ client: client!, model: modelString }),
-          sent: { specificationVersion: 'v3' },
+          sent: limiters.middleware(modelString),
         }),
       }).then((r) => {
         r.usage.onCall((call) => {
@@ -95,7 +106,13 @@ export function startWorker(options: WorkerOptions): QueueWorker {
     const step = nodeStepSchema.parse(job.data);
     options.onStepStarted?.({ runId: step.runId, nodeId: step.nodeId });
     const runtime = await runtimeFor(step.agents.actor.model, step.seed);
-    const scope: StepScope = { runId: step.runId, attempt: step.attempt, occurrences: new Map(), replayed: 0 };
+    const scope: StepScope = {
+      runId: step.runId,
+      attempt: step.attempt,
+      occurrences: new Map(),
+      replayed: 0,
+      ...(step.limits ? { limits: step.limits } : {}),
+    };
     const paid: CallUsage[] = [];
     calls.set(scope, paid);
     const work = await stepScope.run(scope, () => runNode(step, runtime));
@@ -148,6 +165,7 @@ export function startWorker(options: WorkerOptions): QueueWorker {
     close: async () => {
       await started.catch(() => {});
       await worker.close();
+      limiters.close();
     },
   };
 }
