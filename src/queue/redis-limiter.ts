@@ -1,12 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import { AbortedError } from '../errors/index.js';
-import {
-  abortableSleep,
-  limitsMiddleware,
-  type ModelLimiter,
-  type Permit,
-} from '../model/middleware/index.js';
+import { abortableSleep, limitsMiddleware, type ModelLimiter, type Permit } from '../model/middleware/index.js';
 import { stepScope } from './redis-journal.js';
 import { queuePrefix, type StepLimits } from './step-job.js';
 

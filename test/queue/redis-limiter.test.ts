@@ -1,0 +1,205 @@
+import { RedisConnection } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { generateTopology, validateGraph } from '../../src/graph/index.js';
+import { executeNetwork } from '../../src/network/index.js';
+import {
+  createRedisLimiter,
+  limiterKeys,
+  openQueueExecutor,
+  parseQueueUrl,
+  queueStatus,
+  startWorker,
+  type QueueWorker,
+  type ScriptClient,
+} from '../../src/queue/index.js';
+import { createRuntime } from '../../src/runtime/index.js';
+import { tempDir } from '../support/run-cli.js';
+import { waitFor } from '../support/wait-for.js';
+import { redisServerPath, startRedisServer, type RedisServer } from './redis-server.js';
+
+const redisServer = redisServerPath();
+
+/** The commands the tests read Redis with (an ioredis client has them). */
+type Client = ScriptClient & {
+  hgetall(key: string): Promise<Record<string, string>>;
+  hget(key: string, field: string): Promise<string | null>;
+  flushdb(): Promise<unknown>;
+};
+
+/** Requests (`:r`) or tokens (`:t`) granted in each fixed window of a model, from the limiter's own record. */
+async function perWindow(client: Client, model: string, what: 'r' | 't'): Promise<number[]> {
+  const windows = await client.hgetall(limiterKeys(model).windows);
+  return Object.entries(windows)
+    .filter(([field]) => field.endsWith(`:${what}`))
+    .map(([, value]) => Number(value));
+}
+
+/** A clock the tests move: waiting advances it instead of taking time. */
+function fakeClock() {
+  const clock = { t: 1_000_000_000 };
+  return {
+    clock,
+    now: () => clock.t,
+    sleep: async (ms: number) => {
+      clock.t += ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+describe.skipIf(!redisServer)(
+  'the Redis limiter with a real redis-server (skipped: redis-server not installed)',
+  () => {
+    let server: RedisServer;
+    const connections: RedisConnection[] = [];
+    const connect = async (): Promise<Client> => {
+      const connection = new RedisConnection(parseQueueUrl(server.url).connection);
+      connections.push(connection);
+      return (await connection.client) as unknown as Client;
+    };
+    let admin: Client;
+
+    beforeAll(async () => {
+      server = await startRedisServer(tempDir('crosstalk-redis-'));
+      admin = await connect();
+    });
+    afterAll(async () => {
+      await Promise.all(connections.map((c) => c.close()));
+      await server?.stop();
+    });
+
+    it('several clients in parallel never hold more slots than the concurrency cap', async () => {
+      const model = 'sim?case=concurrency';
+      const limits = { concurrency: 3 };
+      const clients = await Promise.all([connect(), connect(), connect(), connect()]);
+      const limiters = clients.map((client) => createRedisLimiter({ client, model, limits, pollMs: 2 }));
+      let holding = 0;
+      let peak = 0;
+      await Promise.all(
+        limiters.flatMap((limiter) =>
+          Array.from({ length: 25 }, async () => {
+            const permit = await limiter.acquire(10);
+            holding++;
+            peak = Math.max(peak, holding);
+            // hold the slot across a Redis round trip, so the other clients ask meanwhile
+            await admin.hget(limiterKeys(model).state, 'peak');
+            holding--;
+            permit.release(10);
+          }),
+        ),
+      );
+      for (const limiter of limiters) limiter.close();
+      const state = await admin.hgetall(limiterKeys(model).state);
+      expect(Number(state.granted)).toBe(100);
+      expect(Number(state.peak)).toBeLessThanOrEqual(3);
+      expect(Number(state.peak)).toBeGreaterThanOrEqual(2); // the calls did overlap
+      expect(peak).toBeLessThanOrEqual(3);
+      expect(limiters.reduce((sum, l) => sum + l.granted, 0)).toBe(100);
+    });
+
+    it('requests and tokens per window are never exceeded (an injected clock and a 1 s window)', async () => {
+      const model = 'sim?case=rate';
+      const { now, sleep } = fakeClock();
+      // one connection: commands reach Redis in the order their clock readings were taken
+      const client = await connect();
+      const limits = { requestsPerMinute: 5, tokensPerMinute: 400, windowMs: 1000 };
+      const limiters = [0, 1, 2].map(() => createRedisLimiter({ client, model, limits, now, sleep }));
+      await Promise.all(
+        limiters.flatMap((limiter, i) =>
+          Array.from({ length: 14 }, async (_, j) => {
+            // tokens: 60 or 120 estimated; the tokens limit binds in some windows, the requests limit in others
+            const permit = await limiter.acquire((i + j) % 3 === 0 ? 120 : 60);
+            permit.release();
+          }),
+        ),
+      );
+      const requests = await perWindow(admin, model, 'r');
+      const tokens = await perWindow(admin, model, 't');
+      expect(requests.reduce((a, b) => a + b, 0)).toBe(42);
+      expect(Math.max(...requests)).toBeLessThanOrEqual(5);
+      expect(requests.length).toBeGreaterThanOrEqual(Math.ceil(42 / 5));
+      expect(Math.max(...tokens)).toBeLessThanOrEqual(400);
+    });
+
+    it("a killed holder's slots come back once its lease runs out, and not while it renews them", async () => {
+      const model = 'sim?case=lease';
+      const { clock, now, sleep } = fakeClock();
+      const limits = { concurrency: 2 };
+      const holder = createRedisLimiter({ client: await connect(), model, limits, now, sleep, leaseMs: 300 });
+      const other = createRedisLimiter({ client: await connect(), model, limits, now, sleep, leaseMs: 300 });
+      const start = clock.t;
+      await holder.acquire(1);
+      await holder.acquire(1);
+      clock.t += 250;
+      await holder.renew(); // alive: the leases now run to start + 550
+      holder.close(); // then killed: it never renews or releases again
+      const permit = await other.acquire(1);
+      expect(clock.t - start).toBeGreaterThanOrEqual(550);
+      permit.release();
+      other.close();
+      const state = await admin.hgetall(limiterKeys(model).state);
+      expect(Number(state.peak)).toBe(2);
+    });
+
+    it('a queued net run on 2 workers keeps a requests-per-window limit; waiting workers keep their step locks', async () => {
+      const cwd = tempDir();
+      const windowMs = 1000;
+      const limits = { concurrency: 4, requestsPerMinute: 12, windowMs };
+      const graph = validateGraph(generateTopology('small-world', { n: 12, seed: 3 }));
+      const runtime = await createRuntime({
+        loaded: loadConfig({ cwd, env: {}, flags: { model: 'sim', seed: '7' } }),
+        env: {},
+      });
+      const options = {
+        graph,
+        task: 'Write a haiku about limits.',
+        taskType: 'text' as const,
+        model: () => runtime.modelByString('sim'),
+        concurrency: 6,
+        seed: 7,
+      };
+      const local = await executeNetwork(options);
+      // the coordinator's own calls (the final merge) are made here, outside the workers' limiter
+      const coordinator = await createRuntime({
+        loaded: loadConfig({ cwd, env: {}, flags: { model: 'sim', seed: '7' } }),
+        env: {},
+      });
+
+      // locks of 400 ms: a step waits on the limiter for several seconds, far longer than one lock
+      const workers: QueueWorker[] = [0, 1].map(() =>
+        startWorker({ queue: server.url, concurrency: 4, cwd, env: {}, lockMs: 400, flags: { store: 'none' } }),
+      );
+      await Promise.all(workers.map((w) => w.ready()));
+      const queue = await openQueueExecutor({ queue: server.url, runId: 'limits-e2e', modelOf: () => 'sim', limits });
+      const queued = executeNetwork({
+        ...options,
+        model: () => coordinator.modelByString('sim'),
+        executeNode: queue.executeNode,
+      });
+      // the rate-limit state as `queue status` shows it, read while the run waits on the limiter
+      const model = 'sim';
+      await waitFor(async () => Number(await admin.hget(limiterKeys(model).state, 'granted')) >= 12, 'calls', {
+        timeoutMs: 60_000,
+      });
+      const status = await queueStatus(server.url);
+      const result = await queued;
+      const { stalled } = queue.stats;
+      await queue.close();
+      await Promise.all(workers.map((w) => w.close()));
+
+      expect(result.status).toBe(local.status);
+      expect(result.final).toBe(local.final);
+      expect(stalled).toBe(0); // lock renewal went on while steps waited for the limiter
+      const requests = await perWindow(admin, model, 'r');
+      expect(requests.reduce((a, b) => a + b, 0)).toBe(result.calls - coordinator.usage.snapshot().total.calls);
+      expect(requests.length).toBeGreaterThan(1); // the run outlasted one window: the limit really bound
+      expect(Math.max(...requests)).toBeLessThanOrEqual(12);
+      const state = await admin.hgetall(limiterKeys(model).state);
+      expect(Number(state.peak)).toBeLessThanOrEqual(4);
+      const shown = status.limits.find((l) => l.model === model);
+      expect(shown).toMatchObject({ concurrency: 4, requestsPerMinute: 12, windowMs });
+      expect(shown!.windowRequests).toBeLessThanOrEqual(12);
+    }, 120_000);
+  },
+);
