@@ -29,43 +29,68 @@ export function limiterKeys(model: string) {
 /** Everything the limiter keeps in Redis is dropped a day after its last write. */
 const ttlMs = 24 * 3600 * 1000;
 
-// ARGV: now ('' = the server's clock), lease, leaseMs, concurrency, requests, tokens per window, windowMs, tokens
-const acquireScript = `
+/** The script's clock: the caller's (tests) or the Redis server's, one clock for every worker. */
+const clock = `
 local now = tonumber(ARGV[1])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+`;
+
+// A request counts against the window from its grant until a window after it ends (its log entry's time is
+// moved to its end, and to each lease renewal while it runs): a provider counts a request when it arrives,
+// which is some time after the grant, and never after the end.
+// ARGV: now, lease, leaseMs, concurrency, requests, tokens per window, windowMs, tokens, publish (1: write the
+// limits for `queue status` and refresh the keys' expiry)
+const acquireScript = `${clock}
 local lease, leaseMs = ARGV[2], tonumber(ARGV[3])
 local cap, rpm, tpm, win, tokens = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-redis.call('HSET', KEYS[3], 'concurrency', cap, 'requests', rpm, 'tokens', tpm, 'windowMs', win)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - win)
-if #old > 0 then
-  local sum = 0
-  for i = 1, #old do sum = sum + tonumber(string.match(old[i], '|(%-?%d+)$')) end
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - win)
-  redis.call('HINCRBY', KEYS[3], 'used', -sum)
-end
-local held = redis.call('ZCARD', KEYS[1])
+local rate = rpm > 0 or tpm > 0
+local held = 0
 local wait = -2
-if cap > 0 and held >= cap then wait = -1 end
-local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-local retry = 1
-if oldest[2] then retry = tonumber(oldest[2]) + win - now + 1 end
-if rpm > 0 and redis.call('ZCARD', KEYS[2]) >= rpm then wait = math.max(wait, retry) end
-if tpm > 0 then
-  local used = tonumber(redis.call('HGET', KEYS[3], 'used') or '0')
-  if used > 0 and used + tokens > tpm then wait = math.max(wait, retry) end
+if cap > 0 then
+  held = redis.call('ZCARD', KEYS[1])
+  if held >= cap then
+    -- leases that ran out (their holder died) come back
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+    held = redis.call('ZCARD', KEYS[1])
+    if held >= cap then wait = -1 end
+  end
+end
+if rate then
+  local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - win)
+  if #old > 0 then
+    local sum = 0
+    for i = 1, #old do sum = sum + tonumber(string.match(old[i], '|(%-?%d+)$')) end
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - win)
+    redis.call('HINCRBY', KEYS[3], 'used', -sum)
+  end
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  local retry = 1
+  if oldest[2] then retry = math.max(1, tonumber(oldest[2]) + win - now + 1) end
+  if rpm > 0 and redis.call('ZCARD', KEYS[2]) >= rpm then wait = math.max(wait, retry) end
+  if tpm > 0 then
+    local used = tonumber(redis.call('HGET', KEYS[3], 'used') or '0')
+    if used > 0 and used + tokens > tpm then wait = math.max(wait, retry) end
+  end
+end
+if ARGV[9] == '1' then
+  redis.call('HSET', KEYS[3], 'concurrency', cap, 'requests', rpm, 'tokens', tpm, 'windowMs', win)
 end
 if wait > -2 then return {0, wait, now} end
 if cap > 0 then
   redis.call('ZADD', KEYS[1], now + leaseMs, lease)
   held = held + 1
   local peak = tonumber(redis.call('HGET', KEYS[3], 'peak') or '0')
-  if held > peak then redis.call('HSET', KEYS[3], 'peak', held) end
+  if held > peak then
+    -- count only live leases before raising the peak
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+    held = redis.call('ZCARD', KEYS[1])
+    if held > peak then redis.call('HSET', KEYS[3], 'peak', held) end
+  end
 end
-if rpm > 0 or tpm > 0 then
+if rate then
   redis.call('ZADD', KEYS[2], now, lease .. '|' .. tokens)
   redis.call('HINCRBY', KEYS[3], 'used', tokens)
 end
@@ -73,41 +98,39 @@ redis.call('HINCRBY', KEYS[3], 'granted', 1)
 local bucket = win .. ':' .. math.floor(now / win)
 redis.call('HINCRBY', KEYS[4], bucket .. ':r', 1)
 redis.call('HINCRBY', KEYS[4], bucket .. ':t', tokens)
-local keep = math.max(leaseMs, win) * 2
-redis.call('PEXPIRE', KEYS[1], keep)
-redis.call('PEXPIRE', KEYS[2], keep)
-redis.call('PEXPIRE', KEYS[3], ${ttlMs})
-redis.call('PEXPIRE', KEYS[4], ${ttlMs})
+if ARGV[9] == '1' then
+  local keep = math.max(leaseMs, win) * 2 + 60000
+  redis.call('PEXPIRE', KEYS[1], keep)
+  if rate then redis.call('PEXPIRE', KEYS[2], keep) end
+  redis.call('PEXPIRE', KEYS[3], ${ttlMs})
+  redis.call('PEXPIRE', KEYS[4], ${ttlMs})
+end
 return {1, held, now}
 `;
 
-// ARGV: lease, estimated tokens, actual tokens ('' = unknown), the grant's fixed-window field
-const releaseScript = `
-redis.call('ZREM', KEYS[1], ARGV[1])
-if ARGV[3] ~= '' and ARGV[3] ~= ARGV[2] then
-  local delta = tonumber(ARGV[3]) - tonumber(ARGV[2])
-  local member = ARGV[1] .. '|' .. ARGV[2]
-  local score = redis.call('ZSCORE', KEYS[2], member)
-  if score then
-    redis.call('ZREM', KEYS[2], member)
-    redis.call('ZADD', KEYS[2], score, ARGV[1] .. '|' .. ARGV[3])
-    redis.call('HINCRBY', KEYS[3], 'used', delta)
-  end
-  redis.call('HINCRBY', KEYS[4], ARGV[4] .. ':t', delta)
+// ARGV: now, lease, estimated tokens, actual tokens ('' = unknown), the grant's fixed-window field
+const releaseScript = `${clock}
+redis.call('ZREM', KEYS[1], ARGV[2])
+local member = ARGV[2] .. '|' .. ARGV[3]
+local tokens = ARGV[3]
+if ARGV[4] ~= '' then tokens = ARGV[4] end
+local delta = tonumber(tokens) - tonumber(ARGV[3])
+if redis.call('ZSCORE', KEYS[2], member) then
+  -- the request stays in the window for a window after its end
+  redis.call('ZREM', KEYS[2], member)
+  redis.call('ZADD', KEYS[2], now, ARGV[2] .. '|' .. tokens)
+  if delta ~= 0 then redis.call('HINCRBY', KEYS[3], 'used', delta) end
 end
+if delta ~= 0 then redis.call('HINCRBY', KEYS[4], ARGV[5] .. ':t', delta) end
 return 1
 `;
 
-// ARGV: now ('' = the server's clock), leaseMs, lease ids… (only leases still held are renewed)
-const renewScript = `
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+// ARGV: now, leaseMs, then pairs of lease id and window-log member (only leases still held are renewed)
+const renewScript = `${clock}
 local n = 0
-for i = 3, #ARGV do
+for i = 3, #ARGV, 2 do
   n = n + redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[i])
+  redis.call('ZADD', KEYS[2], 'XX', now, ARGV[i + 1])
 end
 return n
 `;
@@ -196,7 +219,9 @@ export function createRedisLimiter(options: RedisLimiterOptions): RedisModelLimi
   let maxInFlight = 0;
   let granted = 0;
   let roundTrips = 0;
-  const held = new Set<string>();
+  /** Leases held now, with their window-log members. */
+  const held = new Map<string, string>();
+  let publishAt = 0;
   const queue: Waiter[] = [];
   let pumping = false;
   let wake: (() => void) | undefined;
@@ -206,7 +231,12 @@ export function createRedisLimiter(options: RedisLimiterOptions): RedisModelLimi
   const renew = async () => {
     if (held.size === 0 || cap === 0) return;
     roundTrips++;
-    await runScript(client, scripts.renew, [keys.held], [options.now ? options.now() : '', leaseMs, ...held]);
+    await runScript(
+      client,
+      scripts.renew,
+      [keys.held, keys.log],
+      [options.now ? options.now() : '', leaseMs, ...[...held].flat()],
+    );
   };
   const startRenewing = () => {
     if (timer || closed || cap === 0) return;
@@ -223,6 +253,8 @@ export function createRedisLimiter(options: RedisLimiterOptions): RedisModelLimi
   /** One attempt: a permit, or how long to wait (-1: until a slot is released). */
   const attempt = async (tokens: number): Promise<Permit | number> => {
     const lease = `${prefix}.${++counter}`;
+    // the limits (for `queue status`) and the keys' expiry are written now and then, not on every call
+    const publish = Date.now() >= publishAt;
     roundTrips++;
     const [ok, value, now] = (await runScript(client, scripts.acquire, keyList, [
       options.now ? options.now() : '',
@@ -233,13 +265,15 @@ export function createRedisLimiter(options: RedisLimiterOptions): RedisModelLimi
       tpm,
       windowMs,
       tokens,
+      publish ? 1 : 0,
     ])) as [number, number, number];
     if (ok !== 1) return value;
+    if (publish) publishAt = Date.now() + 10_000;
     granted++;
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     if (cap > 0) {
-      held.add(lease);
+      held.set(lease, `${lease}|${tokens}`);
       startRenewing();
     }
     const bucket = `${windowMs}:${Math.floor(now / windowMs)}`;
@@ -254,7 +288,13 @@ export function createRedisLimiter(options: RedisLimiterOptions): RedisModelLimi
         const actual = actualTokens === undefined ? '' : Math.round(actualTokens);
         roundTrips++;
         // not awaited: the call's result does not wait for the bookkeeping; a lost release ends with its lease
-        void runScript(client, scripts.release, keyList, [lease, tokens, actual, bucket])
+        void runScript(client, scripts.release, keyList, [
+          options.now ? options.now() : '',
+          lease,
+          tokens,
+          actual,
+          bucket,
+        ])
           .catch(() => {})
           .finally(() => wake?.());
       },

@@ -122,6 +122,25 @@ describe.skipIf(!redisServer)(
       expect(Math.max(...tokens)).toBeLessThanOrEqual(400);
     });
 
+    it('a request counts against the window until a window after it ends (a provider counts it on arrival)', async () => {
+      const model = 'sim?case=long-call';
+      const { clock, now, sleep } = fakeClock();
+      const limits = { concurrency: 4, requestsPerMinute: 1, windowMs: 1000 };
+      const limiter = createRedisLimiter({ client: await connect(), model, limits, now, sleep, leaseMs: 600 });
+      const start = clock.t;
+      const long = await limiter.acquire(1);
+      // the call runs for 1.5 windows; its lease is renewed meanwhile
+      clock.t += 500;
+      await limiter.renew();
+      clock.t += 1000;
+      await limiter.renew();
+      long.release();
+      const next = await limiter.acquire(1);
+      expect(clock.t - start).toBeGreaterThanOrEqual(2500);
+      next.release();
+      limiter.close();
+    });
+
     it("a killed holder's slots come back once its lease runs out, and not while it renews them", async () => {
       const model = 'sim?case=lease';
       const { clock, now, sleep } = fakeClock();
