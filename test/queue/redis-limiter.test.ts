@@ -14,7 +14,7 @@ import {
   type ScriptClient,
 } from '../../src/queue/index.js';
 import { createRuntime } from '../../src/runtime/index.js';
-import { tempDir } from '../support/run-cli.js';
+import { runInProcess, tempDir } from '../support/run-cli.js';
 import { waitFor } from '../support/wait-for.js';
 import { redisServerPath, startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -219,6 +219,12 @@ describe.skipIf(!redisServer)(
       const shown = status.limits.find((l) => l.model === model);
       expect(shown).toMatchObject({ concurrency: 4, requestsPerMinute: 12, windowMs });
       expect(shown!.windowRequests).toBeLessThanOrEqual(12);
+      // as people see it
+      const printed = await runInProcess(['queue', 'status', '--queue', server.url], { cwd });
+      expect(printed.code).toBe(0);
+      expect(printed.stdout).toMatch(
+        /^limits of sim: 0\/4 in flight \(peak [1-4]\), \d+\/12 requests and \d+ tokens this 1000 ms$/m,
+      );
     }, 120_000);
   },
 );
