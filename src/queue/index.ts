@@ -10,8 +10,6 @@ export {
   type NodeStep,
   type NodeStepResult,
   type AgentSpec,
-  stepLimitsSchema,
-  type StepLimits,
 } from './step-job.js';
 export {
   createRedisLimiter,
@@ -21,4 +19,9 @@ export {
   type RedisModelLimiter,
   type RedisLimiters,
   type ScriptClient,
+  type LimiterClient,
+  stepLimitsSchema,
+  type StepLimits,
+  publishRunLimits,
+  runLimitsKey,
 } from './redis-limiter.js';

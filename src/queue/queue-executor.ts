@@ -5,14 +5,8 @@ import type { CallUsage } from '../model/middleware/index.js';
 import type { NodeExecutor, NodeWorkResult } from '../network/index.js';
 import { parseQueueUrl } from './queue-url.js';
 import { journalKey } from './redis-journal.js';
-import {
-  nodeStepResultSchema,
-  queuePrefix,
-  stepQueueName,
-  type AgentSpec,
-  type NodeStep,
-  type StepLimits,
-} from './step-job.js';
+import { publishRunLimits, runLimitsKey, type StepLimits } from './redis-limiter.js';
+import { nodeStepResultSchema, queuePrefix, stepQueueName, type AgentSpec, type NodeStep } from './step-job.js';
 
 /** Options of {@link openQueueExecutor}. */
 export interface QueueExecutorOptions {
@@ -35,8 +29,8 @@ export interface QueueExecutorOptions {
   checkEveryMs?: number;
   /**
    * The coordinator's limits of each model (config `limits`: concurrency, requests and tokens per minute): they
-   * travel with every step, and the workers hold them all together through a Redis limiter. Absent: each
-   * worker applies only its own config's limits.
+   * are published under the run's key in Redis (again now and then, should Redis restart), and the workers hold
+   * them all together through a Redis limiter. Absent: each worker applies only its own config's limits.
    */
   limits?: StepLimits;
 }
@@ -91,6 +85,11 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     options.log?.(`step ${jobId} stalled (its worker stopped answering): another worker takes it`);
   });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  // the run's limits, for every worker's shared limiter: written before the first step, and again with each check
+  const publishLimits = async () => {
+    if (options.limits) await publishRunLimits(await queue.client, options.runId, options.limits);
+  };
+  await publishLimits();
   const jobOptions: JobsOptions = {
     attempts: 1, // the coordinator's scheduler decides retries; BullMQ only re-runs stalled steps
     // kept a while so a result whose event was missed can still be read (see `check`)
@@ -131,7 +130,13 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       checking = false;
     }
   };
-  const timer = setInterval(() => void check(), Math.max(100, Math.round(checkEveryMs / 2)));
+  const timer = setInterval(
+    () => {
+      void check();
+      void publishLimits().catch(() => {});
+    },
+    Math.max(100, Math.round(checkEveryMs / 2)),
+  );
   timer.unref();
   // job ids: the run's id (without ':', which BullMQ refuses) and a counter
   const idBase = options.runId.replace(/[^A-Za-z0-9_-]/g, '_');
@@ -168,7 +173,6 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       codeRuns: work.runArtifact !== undefined,
       ...(work.seed !== undefined ? { seed: work.seed } : {}),
       ...(work.maxPromptChars !== undefined ? { maxPromptChars: work.maxPromptChars } : {}),
-      ...(options.limits ? { limits: options.limits } : {}),
     };
     if (work.signal?.aborted) throw new AbortedError();
     await options.beforeSend?.();
@@ -210,7 +214,7 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       for (const p of pending.values()) p.reject(new AbortedError());
       pending.clear();
       const client = await queue.client;
-      await client.del(journalKey(options.runId)).catch(() => 0);
+      await client.del(journalKey(options.runId), runLimitsKey(options.runId)).catch(() => 0);
       await Promise.all([events.close(), queue.close()]);
     },
   };

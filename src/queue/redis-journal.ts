@@ -5,7 +5,7 @@ import type {
   LanguageModelV3Middleware,
 } from '@ai-sdk/provider';
 import { requestHash } from '../store/index.js';
-import { queuePrefix, type StepLimits } from './step-job.js';
+import { queuePrefix } from './step-job.js';
 
 /** The few Redis hash commands the journal needs (a BullMQ worker's client has them). */
 export interface HashClient {
@@ -22,8 +22,6 @@ export interface StepScope {
   /** Occurrences of each request within this execution of the step (identical requests are told apart). */
   occurrences: Map<string, number>;
   replayed: number;
-  /** The coordinator's limits, held across all workers by the Redis limiter (absent: no shared limits). */
-  limits?: StepLimits;
 }
 
 /** The step being worked on in the current async context. */

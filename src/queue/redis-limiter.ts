@@ -2,13 +2,44 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import { AbortedError } from '../errors/index.js';
 import { abortableSleep, limitsMiddleware, type ModelLimiter, type Permit } from '../model/middleware/index.js';
+import { z } from 'zod';
 import { stepScope } from './redis-journal.js';
-import { queuePrefix, type StepLimits } from './step-job.js';
+import { queuePrefix } from './step-job.js';
 
 /** The Redis commands the limiter needs (an ioredis client, e.g. a BullMQ worker's, has them). */
 export interface ScriptClient {
   evalsha(sha: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
   eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+}
+
+/** What a worker's limiters need of Redis: the scripts, and reading a run's published limits. */
+export interface LimiterClient extends ScriptClient {
+  get(key: string): Promise<string | null>;
+}
+
+/**
+ * The coordinator's limits of each model (config `limits`), held by all workers together; they are not secret.
+ * `windowMs` is the rate window: one minute unless a test or benchmark shortens it.
+ */
+export const stepLimitsSchema = z.object({
+  concurrency: z.number().int().positive().optional(),
+  requestsPerMinute: z.number().int().positive().optional(),
+  tokensPerMinute: z.number().int().positive().optional(),
+  windowMs: z.number().int().positive().optional(),
+});
+/** The limits of a run, per model. */
+export type StepLimits = z.infer<typeof stepLimitsSchema>;
+
+/** The Redis key under which a run's coordinator publishes its limits. */
+export const runLimitsKey = (runId: string) => `${queuePrefix}:run-limits:${runId}`;
+
+/** Publishes a run's limits for its workers (kept a day; the coordinator writes them again now and then). */
+export async function publishRunLimits(
+  client: { set(key: string, value: string, options: { EX: number }): Promise<unknown> },
+  runId: string,
+  limits: StepLimits,
+): Promise<void> {
+  await client.set(runLimitsKey(runId), JSON.stringify(stepLimitsSchema.parse(limits)), { EX: 24 * 3600 });
 }
 
 /** The Redis keys of one model's shared limits. */
@@ -398,19 +429,45 @@ export interface RedisLimiters {
   /** The limiter of a model under the given limits. */
   limiter(model: string, limits: StepLimits): RedisModelLimiter;
   /**
-   * Middleware that makes each call of a model wait for the shared limiter, with the limits of the step being
-   * worked on (from {@link stepScope}); calls outside a step, or of a step without limits, pass straight on.
+   * Middleware that makes each call of a model wait for the shared limiter, under the limits the coordinator
+   * published for the run of the step being worked on ({@link stepScope}); calls outside a step, or of a run
+   * with no published limits, pass straight on.
    */
   middleware(model: string): LanguageModelV3Middleware;
   /** Stops every limiter's lease renewal. */
   close(): void;
 }
 
+/** How long a worker trusts what it read of a run's limits, ms (a run's limits do not change; a miss may). */
+const limitsCacheMs = { found: 10 * 60_000, missing: 2000 };
+
 /** Creates the Redis limiters of a worker process. */
 export function createRedisLimiters(
-  options: Omit<RedisLimiterOptions, 'model' | 'limits' | 'client'> & { client: () => ScriptClient },
+  options: Omit<RedisLimiterOptions, 'model' | 'limits' | 'client'> & { client: () => LimiterClient },
 ): RedisLimiters {
   const limiters = new Map<string, RedisModelLimiter>();
+  const runs = new Map<string, { limits: Promise<StepLimits | undefined>; until: number }>();
+  const limitsOf = (runId: string): Promise<StepLimits | undefined> => {
+    const now = Date.now();
+    const cached = runs.get(runId);
+    if (cached && cached.until > now) return cached.limits;
+    const entry = { until: now + limitsCacheMs.missing, limits: Promise.resolve<StepLimits | undefined>(undefined) };
+    entry.limits = options
+      .client()
+      .get(runLimitsKey(runId))
+      .then((text) => {
+        if (text === null) return undefined;
+        entry.until = Date.now() + limitsCacheMs.found;
+        return stepLimitsSchema.parse(JSON.parse(text));
+      })
+      .catch(() => {
+        entry.until = 0; // Redis is away or the text is bad: ask again next time
+        return cached ? cached.limits : undefined;
+      });
+    runs.set(runId, entry);
+    for (const [id, e] of runs) if (e.until < now - limitsCacheMs.found) runs.delete(id);
+    return entry.limits;
+  };
   const limiter = (model: string, limits: StepLimits) => {
     const key = `${model}\u0000${limits.concurrency ?? ''}:${limits.requestsPerMinute ?? ''}:${
       limits.tokensPerMinute ?? ''
@@ -426,8 +483,9 @@ export function createRedisLimiters(
     limiter,
     middleware(model) {
       const wrapped = new Map<RedisModelLimiter, LanguageModelV3Middleware>();
-      const inner = () => {
-        const limits = stepScope.getStore()?.limits;
+      const inner = async () => {
+        const scope = stepScope.getStore();
+        const limits = scope ? await limitsOf(scope.runId) : undefined;
         if (!limits) return undefined;
         const found = limiter(model, limits);
         let mw = wrapped.get(found);
@@ -439,12 +497,12 @@ export function createRedisLimiters(
       };
       return {
         specificationVersion: 'v3',
-        wrapGenerate: (args) => {
-          const mw = inner();
+        wrapGenerate: async (args) => {
+          const mw = await inner();
           return mw?.wrapGenerate ? mw.wrapGenerate(args) : args.doGenerate();
         },
-        wrapStream: (args) => {
-          const mw = inner();
+        wrapStream: async (args) => {
+          const mw = await inner();
           return mw?.wrapStream ? mw.wrapStream(args) : args.doStream();
         },
       };

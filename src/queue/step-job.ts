@@ -20,19 +20,6 @@ export const agentSpecSchema = z.object({
 export type AgentSpec = z.infer<typeof agentSpecSchema>;
 
 /**
- * The coordinator's limits of each model, held by all workers together (they are not secret). `windowMs` is the
- * rate window (default one minute; shorter only in tests and benchmarks).
- */
-export const stepLimitsSchema = z.object({
-  concurrency: z.number().int().positive().optional(),
-  requestsPerMinute: z.number().int().positive().optional(),
-  tokensPerMinute: z.number().int().positive().optional(),
-  windowMs: z.number().int().positive().optional(),
-});
-/** The limits a step carries. */
-export type StepLimits = z.infer<typeof stepLimitsSchema>;
-
-/**
  * A MacNet node's work as a queued step: everything a worker needs, and nothing secret (no provider keys:
  * a worker reads them from its own environment).
  */
@@ -60,8 +47,6 @@ export const nodeStepSchema = z.object({
   codeRuns: z.boolean(),
   seed: z.number().optional(),
   maxPromptChars: z.number().optional(),
-  /** The coordinator's per-model limits, applied across all workers by the Redis limiter. */
-  limits: stepLimitsSchema.optional(),
 });
 /** A node step's data. */
 export type NodeStep = z.infer<typeof nodeStepSchema>;

@@ -8,7 +8,7 @@ import { runCodeAnswer } from '../software/code-answer.js';
 import type { CallUsage } from '../model/middleware/index.js';
 import { parseQueueUrl } from './queue-url.js';
 import { redisJournalMiddleware, stepScope, type HashClient, type StepScope } from './redis-journal.js';
-import { createRedisLimiters, type ScriptClient } from './redis-limiter.js';
+import { createRedisLimiters, type LimiterClient } from './redis-limiter.js';
 import {
   nodeStepSchema,
   queuePrefix,
@@ -71,9 +71,9 @@ export function startWorker(options: WorkerOptions): QueueWorker {
   // one runtime per default model string: built on first use, reused by every later step
   const runtimes = new Map<string, Promise<Runtime>>();
   const calls = new WeakMap<StepScope, CallUsage[]>();
-  // the coordinator's limits (carried by each step) held across all workers: each call waits for its slot
+  // the coordinator's limits (published under its run's key) held across all workers: each call waits for a slot
   const limiters = createRedisLimiters({
-    client: () => client as unknown as ScriptClient,
+    client: () => client as unknown as LimiterClient,
     ...(options.limiterLeaseMs !== undefined ? { leaseMs: options.limiterLeaseMs } : {}),
   });
   const runtimeFor = (model: string, seed: number | undefined): Promise<Runtime> => {
@@ -106,13 +106,7 @@ export function startWorker(options: WorkerOptions): QueueWorker {
     const step = nodeStepSchema.parse(job.data);
     options.onStepStarted?.({ runId: step.runId, nodeId: step.nodeId });
     const runtime = await runtimeFor(step.agents.actor.model, step.seed);
-    const scope: StepScope = {
-      runId: step.runId,
-      attempt: step.attempt,
-      occurrences: new Map(),
-      replayed: 0,
-      ...(step.limits ? { limits: step.limits } : {}),
-    };
+    const scope: StepScope = { runId: step.runId, attempt: step.attempt, occurrences: new Map(), replayed: 0 };
     const paid: CallUsage[] = [];
     calls.set(scope, paid);
     const work = await stepScope.run(scope, () => runNode(step, runtime));

@@ -10,7 +10,9 @@ import {
   parseQueueUrl,
   queueStatus,
   startWorker,
+  type LimiterClient,
   type QueueWorker,
+  runLimitsKey,
   type ScriptClient,
 } from '../../src/queue/index.js';
 import { createRuntime } from '../../src/runtime/index.js';
@@ -25,6 +27,7 @@ type Client = ScriptClient & {
   hgetall(key: string): Promise<Record<string, string>>;
   hget(key: string, field: string): Promise<string | null>;
   flushdb(): Promise<unknown>;
+  del(key: string): Promise<number>;
 };
 
 /** Requests (`:r`) or tokens (`:t`) granted in each fixed window of a model, from the limiter's own record. */
@@ -161,6 +164,27 @@ describe.skipIf(!redisServer)(
       expect(Number(state.peak)).toBe(2);
     });
 
+    it("the coordinator publishes its run's limits for the workers, and again after Redis lost them", async () => {
+      const limits = { concurrency: 5, requestsPerMinute: 100 };
+      const queue = await openQueueExecutor({
+        queue: server.url,
+        runId: 'limits-published',
+        modelOf: () => 'sim',
+        limits,
+        checkEveryMs: 200,
+      });
+      const read = async () => {
+        const text = await (admin as unknown as LimiterClient).get(runLimitsKey('limits-published'));
+        return text === null ? undefined : JSON.parse(text);
+      };
+      expect(await read()).toEqual(limits);
+      await admin.del(runLimitsKey('limits-published')); // as a Redis restart without persistence would
+      await waitFor(async () => (await read()) !== undefined, 'the limits to be published again');
+      expect(await read()).toEqual(limits);
+      await queue.close();
+      expect(await read()).toBeUndefined(); // a finished run leaves nothing behind
+    });
+
     it('a queued net run on 2 workers keeps a requests-per-window limit; waiting workers keep their step locks', async () => {
       const cwd = tempDir();
       const windowMs = 1000;
@@ -185,9 +209,18 @@ describe.skipIf(!redisServer)(
         env: {},
       });
 
+      let started = 0;
       // locks of 400 ms: a step waits on the limiter for several seconds, far longer than one lock
       const workers: QueueWorker[] = [0, 1].map(() =>
-        startWorker({ queue: server.url, concurrency: 4, cwd, env: {}, lockMs: 400, flags: { store: 'none' } }),
+        startWorker({
+          queue: server.url,
+          concurrency: 4,
+          cwd,
+          env: {},
+          lockMs: 400,
+          flags: { store: 'none' },
+          onStepStarted: () => started++,
+        }),
       );
       await Promise.all(workers.map((w) => w.ready()));
       const queue = await openQueueExecutor({ queue: server.url, runId: 'limits-e2e', modelOf: () => 'sim', limits });
@@ -209,7 +242,9 @@ describe.skipIf(!redisServer)(
 
       expect(result.status).toBe(local.status);
       expect(result.final).toBe(local.final);
-      expect(stalled).toBe(0); // lock renewal went on while steps waited for the limiter
+      // lock renewal went on while steps waited for the limiter: no step was taken from its worker and run again
+      expect(stalled).toBe(0);
+      expect(started).toBe(graph.spec.nodes.length);
       const requests = await perWindow(admin, model, 'r');
       expect(requests.reduce((a, b) => a + b, 0)).toBe(result.calls - coordinator.usage.snapshot().total.calls);
       expect(requests.length).toBeGreaterThan(1); // the run outlasted one window: the limit really bound
