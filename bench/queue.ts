@@ -8,7 +8,7 @@
  * (the headline figure uses real minutes: the default).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -81,7 +81,7 @@ async function startWorkers(
   concurrency: number,
   cwd: string,
   env: NodeJS.ProcessEnv = {},
-): Promise<{ stop(): Promise<void> }> {
+): Promise<{ stop(): Promise<void>; cpuSeconds(): number }> {
   const workers = Array.from({ length: count }, () =>
     spawnChild(
       process.execPath,
@@ -94,6 +94,7 @@ async function startWorkers(
   );
   await until(() => workers.every((w) => w.stderr.includes(' ready on ')), `${count} worker(s) to be ready`);
   return {
+    cpuSeconds: () => workers.reduce((sum, w) => sum + processCpuSeconds(w.child.pid), 0),
     stop: async () => {
       for (const w of workers) w.child.kill('SIGTERM');
       await Promise.all(workers.map((w) => w.exited));
@@ -119,6 +120,17 @@ async function redisCounters(client: Client): Promise<{ commands: number; cpuS: 
   };
 }
 
+/** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return 0;
+  }
+}
+
 /** The machine's load, for the tables' titles: other people's work shares these cores. */
 const machine = () => `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
 
@@ -131,6 +143,8 @@ interface RunOptions {
   url?: string;
   limits?: StepLimits;
   signal?: AbortSignal;
+  /** CPU seconds used so far by the other processes of the run (workers, Redis). */
+  otherCpu?: () => Promise<number>;
 }
 
 /** One network run, in process or through the queue; its wall time, answer and calls. */
@@ -145,6 +159,8 @@ async function runNetwork(cwd: string, options: RunOptions, runId: string) {
         checkEveryMs: 30_000,
       })
     : undefined;
+  const otherBefore = (await options.otherCpu?.()) ?? 0;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const result = await executeNetwork({
     graph: options.graph,
@@ -158,9 +174,11 @@ async function runNetwork(cwd: string, options: RunOptions, runId: string) {
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const ms = performance.now() - started;
+  const own = process.cpuUsage(cpuBefore);
+  const cpuS = (own.user + own.system) / 1e6 + ((await options.otherCpu?.()) ?? 0) - otherBefore;
   const workers = queue?.stats.workers.size ?? 0;
   await queue?.close();
-  return { ms, final: result.final, calls: result.calls, status: result.status, workers };
+  return { ms, final: result.final, calls: result.calls, status: result.status, workers, cpuS };
 }
 
 export async function benchQueue(): Promise<void> {
@@ -187,7 +205,7 @@ export async function benchQueue(): Promise<void> {
     connection = new RedisConnection(parseQueueUrl(url).connection);
     const client = (await connection.client) as unknown as Client;
     await zeroLatency(url, client, dir);
-    await withLatency(url, dir);
+    await withLatency(url, client, dir);
     await rateAdherence(url, client, dir);
   } finally {
     await connection?.close().catch(() => {});
@@ -212,14 +230,32 @@ async function zeroLatency(url: string, client: Client, cwd: string): Promise<vo
   const rttMs = median(rtts);
   const local = await runNetwork(cwd, { graph, model: 'sim', concurrency }, 'bench-local');
   const rows: Array<Array<string | number>> = [
-    ['in process', '-', local.ms / 1000, steps / (local.ms / 1000), 1, '-', '-', '-', 'yes'],
+    [
+      'in process',
+      '-',
+      local.ms / 1000,
+      steps / (local.ms / 1000),
+      1,
+      '-',
+      '-',
+      '-',
+      local.cpuS / (local.ms / 1000),
+      'yes',
+    ],
   ];
   for (const count of [1, 2, 4]) {
     const pool = await startWorkers(url, count, 16, cwd);
     const before = await redisCounters(client);
     const run = await runNetwork(
       cwd,
-      { graph, model: 'sim', concurrency, url, limits: { concurrency: 256 } },
+      {
+        graph,
+        model: 'sim',
+        concurrency,
+        url,
+        limits: { concurrency: 256 },
+        otherCpu: async () => pool.cpuSeconds() + (await redisCounters(client)).cpuS,
+      },
       `bench-zero-${count}`,
     );
     const after = await redisCounters(client);
@@ -234,6 +270,7 @@ async function zeroLatency(url: string, client: Client, cwd: string): Promise<vo
       perStep,
       ((after.cpuS - before.cpuS) * 1e6) / steps,
       (run.ms - local.ms) / steps,
+      run.cpuS / (run.ms / 1000),
       run.final === local.final ? 'yes' : 'NO',
     ]);
   }
@@ -250,6 +287,7 @@ async function zeroLatency(url: string, client: Client, cwd: string): Promise<vo
       'Redis commands/step (incl. in scripts)',
       'Redis CPU µs/step',
       'extra wall ms/step',
+      'CPU cores busy (all processes)',
       'same answer',
     ],
     rows,
@@ -260,26 +298,33 @@ async function zeroLatency(url: string, client: Client, cwd: string): Promise<vo
  * (b) Latency-bound runs: 4 workers × 16 steps against 1 worker × 16 (target at 20 ms a call: ≥ 3.5×). A 200 ms
  * row shows the same comparison when waiting on the model, not the CPU, is what limits a worker.
  */
-async function withLatency(url: string, cwd: string): Promise<void> {
+async function withLatency(url: string, client: Client, cwd: string): Promise<void> {
   const rows: Array<Array<string | number>> = [];
   for (const [latency, n] of [
     [20, 1500],
-    [200, 400],
+    [200, 800],
   ] as const) {
     const graph = validateGraph(generateTopology('small-world', { n, seed: 2 }));
     const model = `sim?latency=${latency}ms`;
-    const results: Array<{ count: number; ms: number; calls: number; same: boolean }> = [];
+    const results: Array<{ count: number; ms: number; calls: number; cpuS: number; same: boolean }> = [];
     let reference: string | undefined;
     for (const count of [1, 4]) {
       const pool = await startWorkers(url, count, 16, cwd);
       const run = await runNetwork(
         cwd,
-        { graph, model, concurrency: 16 * count, url, limits: { concurrency: 256 } },
+        {
+          graph,
+          model,
+          concurrency: 16 * count,
+          url,
+          limits: { concurrency: 256 },
+          otherCpu: async () => pool.cpuSeconds() + (await redisCounters(client)).cpuS,
+        },
         `bench-latency-${latency}-${count}`,
       );
       await pool.stop();
       reference ??= run.final;
-      results.push({ count, ms: run.ms, calls: run.calls, same: run.final === reference });
+      results.push({ count, ms: run.ms, calls: run.calls, cpuS: run.cpuS, same: run.final === reference });
     }
     const one = results[0]!.ms;
     const ratio = one / results[1]!.ms;
@@ -293,6 +338,7 @@ async function withLatency(url: string, cwd: string): Promise<void> {
         n / (r.ms / 1000),
         r.calls / (r.ms / 1000),
         one / r.ms,
+        r.cpuS / (r.ms / 1000),
         r.same ? 'yes' : 'NO',
         r.count === 1 || latency !== 20 ? '-' : ratio >= 3.5 ? 'yes' : 'NO',
       ]);
@@ -309,6 +355,7 @@ async function withLatency(url: string, cwd: string): Promise<void> {
       'steps/s',
       'calls/s',
       'ratio vs 1 worker',
+      'CPU cores busy (all processes)',
       'same answer',
       'target met',
     ],
