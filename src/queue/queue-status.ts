@@ -39,7 +39,7 @@ export interface QueueStatus {
   limits: ModelLimitState[];
 }
 
-/** Reads the queue's state: connected workers, waiting and active steps. */
+/** Reads the queue's state: connected workers, waiting and active steps, and the shared limiter's state per model. */
 export async function queueStatus(url: string, options: { maxActive?: number } = {}): Promise<QueueStatus> {
   const { connection, display } = parseQueueUrl(url);
   // one attempt per command: a status look-up should say the server is down, not wait for it

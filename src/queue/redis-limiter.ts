@@ -207,7 +207,7 @@ export interface RedisLimiterOptions {
 
 /** A limiter whose state lives in Redis: what one process sees of a model's limits shared by all workers. */
 export interface RedisModelLimiter extends ModelLimiter {
-  /** Grants this process received (each with its grant time on the limiter's clock). */
+  /** Calls this process was let through. */
   readonly granted: number;
   /** Redis round trips this process made (acquire attempts, releases, renewals). */
   readonly roundTrips: number;
