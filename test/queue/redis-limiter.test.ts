@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { RedisConnection } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
@@ -124,6 +126,33 @@ describe.skipIf(!redisServer)(
       expect(requests.length).toBeGreaterThanOrEqual(Math.ceil(42 / 5));
       expect(Math.max(...tokens)).toBeLessThanOrEqual(400);
     });
+
+    it('the slots of a SIGKILLed worker process come back once their lease runs out', async () => {
+      const model = 'sim?case=sigkill';
+      const fixture = fileURLToPath(new URL('./fixtures/hold-slots.ts', import.meta.url));
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, server.url, model, '2', '2', '400'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout!.on('data', (d) => (out += String(d)));
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      await waitFor(() => out.includes('held'), 'the child to hold both slots', { timeoutMs: 60_000 });
+      const limiter = createRedisLimiter({ client: await connect(), model, limits: { concurrency: 2 }, pollMs: 5 });
+      let granted = false;
+      const waiting = limiter.acquire(1).then((permit) => {
+        granted = true;
+        return permit;
+      });
+      // while the holder lives (and renews), its slots stay taken
+      await waitFor(() => limiter.queued === 1, 'the call to wait for a slot');
+      expect(granted).toBe(false);
+      child.kill('SIGKILL');
+      await exited;
+      const permit = await waiting; // its leases ran out: a slot came back
+      expect(granted).toBe(true);
+      permit.release();
+      limiter.close();
+    }, 90_000);
 
     it('a request counts against the window until a window after it ends (a provider counts it on arrival)', async () => {
       const model = 'sim?case=long-call';
