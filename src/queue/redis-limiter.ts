@@ -255,6 +255,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RedisModelLimi
   let publishAt = 0;
   const queue: Waiter[] = [];
   let pumping = false;
+  let denied = 0;
   let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -349,6 +350,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RedisModelLimi
           result = pollMs * 10; // Redis is away: ask again a little later
         }
         if (typeof result !== 'number') {
+          denied = 0;
           queue.shift();
           if (head.done) result.release();
           else {
@@ -357,7 +359,10 @@ export function createRedisLimiter(options: RedisLimiterOptions): RedisModelLimi
           }
           continue;
         }
-        const waitMs = result < 0 ? pollMs : Math.max(1, Math.min(result, 60_000));
+        // waiting for a slot another worker holds: ask again sooner after a release here, else back off (up to
+        // ten polls) so that many waiting workers do not keep Redis busy
+        denied = result < 0 ? Math.min(denied * 2 || 1, 10) : 0;
+        const waitMs = result < 0 ? pollMs * denied : Math.max(1, Math.min(result, 60_000));
         await new Promise<void>((resolve) => {
           wake = resolve;
           void sleep(waitMs).then(resolve, resolve);
