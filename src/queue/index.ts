@@ -1,16 +1,3 @@
-export { parseQueueUrl, type QueueConnection } from './queue-url.js';
-export { openQueueExecutor, type QueueExecutor, type QueueExecutorOptions } from './queue-executor.js';
-export { startWorker, type QueueWorker, type WorkerOptions } from './worker.js';
-export { queueStatus, type QueueStatus } from './queue-status.js';
-export {
-  nodeStepSchema,
-  nodeStepResultSchema,
-  stepQueueName,
-  queuePrefix,
-  type NodeStep,
-  type NodeStepResult,
-  type AgentSpec,
-} from './step-job.js';
 export {
   createRedisLimiter,
   createRedisLimiters,
@@ -25,3 +12,16 @@ export {
   publishRunLimits,
   runLimitsKey,
 } from './redis-limiter.js';
+export { parseQueueUrl, type QueueConnection } from './queue-url.js';
+export { openQueueExecutor, type QueueExecutor, type QueueExecutorOptions } from './queue-executor.js';
+export { startWorker, type QueueWorker, type WorkerOptions } from './worker.js';
+export { queueStatus, type QueueStatus } from './queue-status.js';
+export {
+  nodeStepSchema,
+  nodeStepResultSchema,
+  stepQueueName,
+  queuePrefix,
+  type NodeStep,
+  type NodeStepResult,
+  type AgentSpec,
+} from './step-job.js';

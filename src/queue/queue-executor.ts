@@ -1,11 +1,11 @@
 import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import { publishRunLimits, runLimitsKey, type StepLimits } from './redis-limiter.js';
 import type { Agent } from '../agents/index.js';
 import { AbortedError } from '../errors/index.js';
 import type { CallUsage } from '../model/middleware/index.js';
 import type { NodeExecutor, NodeWorkResult } from '../network/index.js';
 import { parseQueueUrl } from './queue-url.js';
 import { journalKey } from './redis-journal.js';
-import { publishRunLimits, runLimitsKey, type StepLimits } from './redis-limiter.js';
 import { nodeStepResultSchema, queuePrefix, stepQueueName, type AgentSpec, type NodeStep } from './step-job.js';
 
 /** Options of {@link openQueueExecutor}. */
@@ -211,10 +211,12 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     stats,
     close: async () => {
       clearInterval(timer);
+      // the run's published limits go with it (a resumed run publishes them again)
+      await (await queue.client).del(runLimitsKey(options.runId)).catch(() => 0);
       for (const p of pending.values()) p.reject(new AbortedError());
       pending.clear();
       const client = await queue.client;
-      await client.del(journalKey(options.runId), runLimitsKey(options.runId)).catch(() => 0);
+      await client.del(journalKey(options.runId)).catch(() => 0);
       await Promise.all([events.close(), queue.close()]);
     },
   };

@@ -32,11 +32,11 @@ export interface QueueStatus {
   waiting: number;
   active: number;
   failed: number;
+  /** Rate-limit state per model, held across all workers. */
+  limits: ModelLimitState[];
   delayed: number;
   /** Steps being worked on now: node id and run id. */
   activeSteps: Array<{ runId: string; nodeId: string }>;
-  /** Rate-limit state per model, held across all workers. */
-  limits: ModelLimitState[];
 }
 
 /** Reads the queue's state: connected workers, waiting and active steps, and the shared limiter's state per model. */
@@ -57,6 +57,7 @@ export async function queueStatus(url: string, options: { maxActive?: number } =
     ]);
     return {
       queue: display,
+      limits: await limitStates((await queue.client) as unknown as LimitClient),
       workers: workers
         .map((w) => {
           const raw = String(w.rawname ?? '');
@@ -68,7 +69,6 @@ export async function queueStatus(url: string, options: { maxActive?: number } =
       failed: counts.failed ?? 0,
       delayed: counts.delayed ?? 0,
       activeSteps: active.map((job) => ({ runId: String(job.data?.runId), nodeId: String(job.data?.nodeId) })),
-      limits: await limitStates((await queue.client) as unknown as LimitClient),
     };
   } finally {
     await queue.close();

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
+import { createRedisLimiters, type LimiterClient } from './redis-limiter.js';
 import { loadConfig, type ConfigFlags } from '../config/index.js';
 import type { Agent } from '../agents/index.js';
 import { runNodeWork, type ArtifactRunner } from '../network/index.js';
@@ -8,7 +9,6 @@ import { runCodeAnswer } from '../software/code-answer.js';
 import type { CallUsage } from '../model/middleware/index.js';
 import { parseQueueUrl } from './queue-url.js';
 import { redisJournalMiddleware, stepScope, type HashClient, type StepScope } from './redis-journal.js';
-import { createRedisLimiters, type LimiterClient } from './redis-limiter.js';
 import {
   nodeStepSchema,
   queuePrefix,
@@ -30,6 +30,11 @@ export interface WorkerOptions {
   /** Config flags of the worker (config file, limits, timeouts); the model of each agent comes with the step. */
   flags?: ConfigFlags;
   /**
+   * How long a model-call slot of the shared (Redis) limiter stays held without renewal, ms (default 30 s): the
+   * slots of a worker that dies come back after it.
+   */
+  limiterLeaseMs?: number;
+  /**
    * How long a step's lock lasts without renewal, ms (default 30 s); a worker that dies holds its steps this
    * long before another worker takes them. Tests use a short one.
    */
@@ -40,11 +45,6 @@ export interface WorkerOptions {
   onStepDone?: (step: { runId: string; nodeId: string; replayed: number; paid: number }) => void;
   /** Told of each step that failed here. */
   onStepFailed?: (step: { nodeId: string; error: string }) => void;
-  /**
-   * How long a model-call slot of the shared (Redis) limiter stays held without renewal, ms (default 30 s): the
-   * slots of a worker that dies come back after it.
-   */
-  limiterLeaseMs?: number;
 }
 
 /** A running worker. */

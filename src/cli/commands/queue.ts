@@ -19,8 +19,6 @@ export const registerQueue: Register = (program, _ctx, run) => {
         out.line(`queue ${status.queue}`);
         out.line(`workers: ${status.workers.length}${status.workers.length ? ` (${status.workers.join(', ')})` : ''}`);
         out.line(`steps: ${status.waiting} waiting, ${status.active} active, ${status.failed} failed`);
-        for (const step of status.activeSteps)
-          out.line(`  active: node ${printable(step.nodeId)} of run ${step.runId}`);
         for (const l of status.limits) {
           const per = l.windowMs === 60_000 ? 'min' : `${l.windowMs} ms`;
           const of = (limit: number | undefined) => (limit ? `/${limit}` : '');
@@ -30,6 +28,8 @@ export const registerQueue: Register = (program, _ctx, run) => {
               `tokens this ${per}`,
           );
         }
+        for (const step of status.activeSteps)
+          out.line(`  active: node ${printable(step.nodeId)} of run ${step.runId}`);
         return 0;
       }),
     );
