@@ -130,7 +130,7 @@ describe.skipIf(!redisServer)(
     it('the slots of a SIGKILLed worker process come back once their lease runs out', async () => {
       const model = 'sim?case=sigkill';
       const fixture = fileURLToPath(new URL('./fixtures/hold-slots.ts', import.meta.url));
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture, server.url, model, '2', '2', '400'], {
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, server.url, model, '2', '2', '5000'], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
@@ -143,7 +143,7 @@ describe.skipIf(!redisServer)(
         granted = true;
         return permit;
       });
-      // while the holder lives (and renews), its slots stay taken
+      // while the holder lives (and renews its 5 s leases), its slots stay taken
       await waitFor(() => limiter.queued === 1, 'the call to wait for a slot');
       expect(granted).toBe(false);
       child.kill('SIGKILL');
@@ -216,7 +216,7 @@ describe.skipIf(!redisServer)(
 
     it('a queued net run on 2 workers keeps a requests-per-window limit; waiting workers keep their step locks', async () => {
       const cwd = tempDir();
-      const windowMs = 1000;
+      const windowMs = 2000;
       const limits = { concurrency: 4, requestsPerMinute: 12, windowMs };
       const graph = validateGraph(generateTopology('small-world', { n: 12, seed: 3 }));
       const runtime = await createRuntime({
@@ -239,14 +239,14 @@ describe.skipIf(!redisServer)(
       });
 
       let started = 0;
-      // locks of 400 ms: a step waits on the limiter for several seconds, far longer than one lock
+      // locks of 2 s: a step's calls wait on the limiter for several seconds in all, longer than one lock
       const workers: QueueWorker[] = [0, 1].map(() =>
         startWorker({
           queue: server.url,
           concurrency: 4,
           cwd,
           env: {},
-          lockMs: 400,
+          lockMs: 2000,
           flags: { store: 'none' },
           onStepStarted: () => started++,
         }),
@@ -287,7 +287,7 @@ describe.skipIf(!redisServer)(
       const printed = await runInProcess(['queue', 'status', '--queue', server.url], { cwd });
       expect(printed.code).toBe(0);
       expect(printed.stdout).toMatch(
-        /^limits of sim: 0\/4 in flight \(peak [1-4]\), \d+\/12 requests and \d+ tokens this 1000 ms$/m,
+        /^limits of sim: 0\/4 in flight \(peak [1-4]\), \d+\/12 requests and \d+ tokens this 2000 ms$/m,
       );
     }, 120_000);
   },
