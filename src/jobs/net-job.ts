@@ -272,6 +272,14 @@ export async function runNetJob(
         runId: session.id,
         modelOf: (role, nodeModel) => nodeModel ?? runtime.modelString(role),
         log: (message) => runtime.logger.info(message),
+        // the run's limits per model, held by all workers together
+        limits: {
+          concurrency: runtime.concurrency,
+          ...(runtime.config.limits?.requestsPerMinute
+            ? { requestsPerMinute: runtime.config.limits.requestsPerMinute }
+            : {}),
+          ...(runtime.config.limits?.tokensPerMinute ? { tokensPerMinute: runtime.config.limits.tokensPerMinute } : {}),
+        },
         onPaid: (call) => runtime.usage.record(call),
         // workers cannot see the run's budget: it is checked before each step leaves (a step in flight may pass it)
         beforeSend: async () => (await runtime.budget.reserve(0, 1))(),

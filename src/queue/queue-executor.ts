@@ -1,4 +1,5 @@
 import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import { publishRunLimits, runLimitsKey, type StepLimits } from './redis-limiter.js';
 import type { Agent } from '../agents/index.js';
 import { AbortedError } from '../errors/index.js';
 import type { CallUsage } from '../model/middleware/index.js';
@@ -26,6 +27,12 @@ export interface QueueExecutorOptions {
    * missed (a reconnect) is picked up, and a step Redis lost (a restart without persistence) is sent again.
    */
   checkEveryMs?: number;
+  /**
+   * The coordinator's limits of each model (config `limits`: concurrency, requests and tokens per minute): they
+   * are published under the run's key in Redis (again now and then, should Redis restart), and the workers hold
+   * them all together through a Redis limiter. Absent: each worker applies only its own config's limits.
+   */
+  limits?: StepLimits;
 }
 
 /** The BullMQ executor of a run: the coordinator's side of the queue. */
@@ -78,6 +85,11 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     options.log?.(`step ${jobId} stalled (its worker stopped answering): another worker takes it`);
   });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  // the run's limits, for every worker's shared limiter: written before the first step, and again with each check
+  const publishLimits = async () => {
+    if (options.limits) await publishRunLimits(await queue.client, options.runId, options.limits);
+  };
+  await publishLimits();
   const jobOptions: JobsOptions = {
     attempts: 1, // the coordinator's scheduler decides retries; BullMQ only re-runs stalled steps
     // kept a while so a result whose event was missed can still be read (see `check`)
@@ -118,7 +130,13 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       checking = false;
     }
   };
-  const timer = setInterval(() => void check(), Math.max(100, Math.round(checkEveryMs / 2)));
+  const timer = setInterval(
+    () => {
+      void check();
+      void publishLimits().catch(() => {});
+    },
+    Math.max(100, Math.round(checkEveryMs / 2)),
+  );
   timer.unref();
   // job ids: the run's id (without ':', which BullMQ refuses) and a counter
   const idBase = options.runId.replace(/[^A-Za-z0-9_-]/g, '_');
@@ -193,6 +211,8 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     stats,
     close: async () => {
       clearInterval(timer);
+      // the run's published limits go with it (a resumed run publishes them again)
+      await (await queue.client).del(runLimitsKey(options.runId)).catch(() => 0);
       for (const p of pending.values()) p.reject(new AbortedError());
       pending.clear();
       const client = await queue.client;
