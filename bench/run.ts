@@ -13,6 +13,7 @@ import { benchEval } from './eval.js';
 import { benchMakespan, benchMemoryControl, benchScale } from './network.js';
 import { benchViewer } from './viewer.js';
 import { benchPeers } from './peers.js';
+import { benchQueue } from './queue.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
   ['middleware-overhead', benchMiddlewareOverhead],
@@ -26,6 +27,8 @@ const benches: Array<[string, () => Promise<void>]> = [
   // LangGraph.js beside crosstalk, over HTTP to the fake server (devDependencies, nothing installed at run time)
   ['peers', benchPeers],
   ['guard-false-positives', benchGuard],
+  // BullMQ workers on a redis-server of its own (skipped when redis-server is not installed)
+  ['queue', benchQueue],
 ];
 
 const filter = process.argv[2];

@@ -55,14 +55,17 @@ export {
 export { defaultRoles, roleSchema, type Role, type RoleBook } from './agents/index.js';
 // self-correction (issue 17): checks first, then a critic; the best-scored attempt not rejected wins
 export {
+  correctText,
   critiqueSchema,
   modelCritic,
+  reviewSafety,
   safetyRubric,
   selfCorrect,
   type Attempt,
   type CheckResult,
   type Critique,
   type RoundReport,
+  type SafetyVerdict,
   type SelfCorrectOptions,
   type SelfCorrectResult,
 } from './agents/index.js';
@@ -85,6 +88,27 @@ export {
   type MeasureCodeOptions,
   type EmbeddingSetup,
 } from './metrics/index.js';
+
+// evaluation: datasets, methods, scores with intervals, and sweeps over topologies and sizes (see the README)
+export {
+  evaluate,
+  sweep,
+  loadChoiceQuestions,
+  loadConceptSets,
+  loadHumanEval,
+  loadSrdd,
+  passAtK,
+  fitLogistic,
+  type EvalDataset,
+  type EvalMethod,
+  type EvalRow,
+  type EvalSummary,
+  type EvaluateOptions,
+  type SweepOptions,
+  type SweepResult,
+  type SweepRow,
+  type LogisticFit,
+} from './eval/index.js';
 
 // models, configuration and the runtime
 export {

@@ -20,11 +20,14 @@ export {
   type DialogueEnd,
 } from './dialogue.js';
 export {
+  answerRubric,
+  correctText,
   critiqueSchema,
   modelCritic,
   parseCritique,
   rankAttempts,
   refinementPrompt,
+  reviewSafety,
   safetyRubric,
   selfCorrect,
   type Attempt,
@@ -32,6 +35,7 @@ export {
   type Critique,
   type RefineContext,
   type RoundReport,
+  type SafetyVerdict,
   type SelfCorrectOptions,
   type SelfCorrectResult,
   type StopRule,

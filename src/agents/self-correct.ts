@@ -218,6 +218,15 @@ export const safetyRubric = [
   'Otherwise score by how well the text avoids needless risk; list every problem you find.',
 ].join('\n');
 
+/** The rubric a network node's text artifact is scored by (`net --self-correct` on text and choice tasks). */
+export const answerRubric = [
+  'Score the answer from 0 (unusable) to 10 (nothing to improve) for the task:',
+  '- it answers exactly what the task asks, completely and correctly;',
+  '- it is clear and well organised, with no repetition or filler;',
+  '- every claim is accurate; nothing is made up.',
+  'List concrete problems (which part, what to change).',
+].join('\n');
+
 /**
  * A critic backed by a model: asks for a JSON self-examination against a
  * rubric, validated with {@link critiqueSchema}. A reply that does not parse is
@@ -267,4 +276,121 @@ export function modelCritic(options: {
     }
     return { score: 0, problems: ['the critic did not answer with a valid JSON self-examination'], rationale: '' };
   };
+}
+
+/** A safety review's verdict: `reason` says why a text was withheld (or a program not run). */
+export interface SafetyVerdict {
+  passed: boolean;
+  reason?: string;
+}
+
+/**
+ * The safety review of a text (issue 17 item 5): one round of {@link selfCorrect} with a {@link modelCritic}
+ * scoring it against {@link safetyRubric}; a veto or a score below `threshold` fails it. Nothing is rewritten:
+ * the caller withholds a text that fails (or does not run a program), and shows the reason.
+ */
+export async function reviewSafety(options: {
+  model: LanguageModelV3;
+  text: string;
+  threshold: number;
+  task?: string;
+  /** The critic's agent name (accounting), e.g. `team2/safety-critic`. Default `safety-critic`. */
+  agent?: string;
+  scope?: string;
+  seed?: number;
+  signal?: AbortSignal;
+  onRound?: (report: RoundReport) => void;
+}): Promise<SafetyVerdict> {
+  const critic = modelCritic({
+    model: options.model,
+    rubric: safetyRubric,
+    agent: options.agent ?? 'safety-critic',
+    ...(options.task !== undefined ? { task: options.task } : {}),
+    ...(options.scope !== undefined ? { scope: options.scope } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const result = await selfCorrect<string>({
+    initial: options.text,
+    critique: (t) => critic(t),
+    refine: async () => options.text, // one round: never called
+    threshold: options.threshold,
+    maxRounds: 1,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onRound ? { onRound: options.onRound } : {}),
+  });
+  const attempt = result.attempts[0]!;
+  if (result.best && result.best.score >= options.threshold) return { passed: true };
+  const problems = attempt.critique?.problems.slice(0, 2).join('; ');
+  const why = attempt.critique?.veto ? 'vetoed' : `score ${attempt.score} below ${options.threshold}`;
+  return { passed: false, reason: `withheld by --safety-check: ${why}${problems ? ` (${problems})` : ''}` };
+}
+
+/**
+ * Self-correction of a text with a critic only (prose, a network node's text answer): nothing verifiable exists
+ * for such a text, so the critic's score against `rubric` is the only signal (unless `verify` adds checks). The
+ * author rewrites the best attempt with the ranked earlier attempts in its prompt. Returns the loop's result; its
+ * `best` is undefined only when every attempt was rejected (keep the original then).
+ */
+export async function correctText(options: {
+  text: string;
+  /** The task or premise the text answers. */
+  task: string;
+  rubric: string;
+  author: LanguageModelV3;
+  critic: LanguageModelV3;
+  /** Agent names for accounting. Default `writer` and `critic`. */
+  authorAgent?: string;
+  criticAgent?: string;
+  /** The author's system prompt. */
+  system?: string;
+  /** What the author is told to do with the feedback (appended to the ranked attempts). */
+  instruction?: string;
+  verify?: SelfCorrectOptions<string>['verify'];
+  rounds: number;
+  threshold: number;
+  scope?: string;
+  seed?: number;
+  signal?: AbortSignal;
+  onRound?: (report: RoundReport) => void;
+}): Promise<SelfCorrectResult<string>> {
+  const critic = modelCritic({
+    model: options.critic,
+    rubric: options.rubric,
+    task: options.task,
+    agent: options.criticAgent ?? 'critic',
+    ...(options.scope !== undefined ? { scope: `${options.scope}/self-correction` } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  let call = 0;
+  return selfCorrect<string>({
+    initial: options.text,
+    ...(options.verify ? { verify: options.verify } : {}),
+    critique: (text, context) => critic(text, context),
+    refine: async (context) =>
+      (
+        await complete(options.author, {
+          system: options.system ?? 'You are a writer improving your own text from a review.',
+          messages: [
+            {
+              role: 'user',
+              content: refinementPrompt(
+                context,
+                (t) => t,
+                `Task: ${options.task}\n${options.instruction ?? 'Fix every problem listed. Reply with the whole improved text only.'}`,
+              ),
+            },
+          ],
+          agent: options.authorAgent ?? 'writer',
+          ...(options.scope !== undefined ? { scope: `${options.scope}/self-correction` } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed + ++call } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
+      ).text.trim(),
+    threshold: options.threshold,
+    maxRounds: options.rounds,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onRound ? { onRound: options.onRound } : {}),
+  });
 }

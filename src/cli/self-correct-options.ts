@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors/index.js';
-import type { SafetyCheckConfig, SelfCorrectConfig } from '../jobs/self-correction.js';
+import type { SafetyCheckConfig, SelfCorrectConfig, TextSelfCorrectConfig } from '../jobs/self-correction.js';
 import { wholeNumber } from './parse-flags.js';
 
 /** `--self-correct`, `--self-correct-threshold`, `--self-correct-at` and `--critic-model`, for `dev`. */
@@ -37,6 +37,30 @@ export function parseSelfCorrect(options: Record<string, unknown>): SelfCorrectC
   };
 }
 
+/**
+ * `--self-correct`, `--self-correct-threshold` and `--critic-model` for a text result (`story`'s final story,
+ * `net`'s nodes): critic only, as prose has no verifiable check. `what` names the text.
+ */
+export function textSelfCorrectOptions(what: string): ReadonlyArray<readonly [string, string]> {
+  return [
+    [
+      '--self-correct <rounds>',
+      `self-correction of ${what}: a critic scores it 0-10 by a written rubric and the author rewrites, up to ` +
+        '<rounds> versions in all; the best-scored one is kept (default off)',
+    ],
+    ['--self-correct-threshold <score>', 'self-correction stops at this critic score, 0-10 (default 8)'],
+    ['--critic-model <model>', "the self-correction and safety critic's model (default: the critic role's model)"],
+  ];
+}
+
+/** The self-correction settings of a text result; undefined when `--self-correct` is absent. */
+export function parseTextSelfCorrect(options: Record<string, unknown>): TextSelfCorrectConfig | undefined {
+  const parsed = parseSelfCorrect(options);
+  if (!parsed) return undefined;
+  const { hooks: _hooks, ...text } = parsed;
+  return text;
+}
+
 function hookOf(name: string): 'after-coding' | 'after-review' {
   if (name === 'coding') return 'after-coding';
   if (name === 'review') return 'after-review';
@@ -53,7 +77,8 @@ function hookOf(name: string): 'after-coding' | 'after-review' {
 export const safetyCheckOptions: ReadonlyArray<readonly [string, string]> = [
   [
     '--safety-check',
-    'a critic reviews the final answer (net) or each program before it runs (dev) for harmful content and ' +
+    'a critic reviews the final answer (net), the story (story) or each program before it runs (dev) for ' +
+      'harmful content and ' +
       'jailbreaks, by a written rubric; a veto or a score below the threshold withholds it',
   ],
   ['--safety-threshold <score>', 'the safety check withholds answers scored below this, 0-10 (default 5)'],

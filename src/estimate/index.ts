@@ -12,6 +12,7 @@ export {
   type CrossTeamEstimateOptions,
   type StoryEstimateOptions,
 } from './estimate-teams.js';
+export { withCheckCalls, type CheckCallsOptions } from './estimate-checks.js';
 export { describeEstimate, formatDuration, formatTokens, formatUsd } from './describe-estimate.js';
 export { parseAssumedLatency } from './assume-latency.js';
 export { defaultReplyTokens, type AssumedReplyTokens } from './reply-sizes.js';

@@ -52,6 +52,7 @@ export const evalRunConfigSchema = z.discriminatedUnion('type', [
     limit: z.number().int().positive().optional(),
     concurrency: z.number().int().positive().optional(),
     within: z.number().min(0).optional(),
+    budgetUsd: z.number().min(0).optional(),
     commandLine: z.string().optional(),
     run: storedRunSchema,
   }),
@@ -116,8 +117,16 @@ export async function resumeEvalJob(
     status = result.status;
     summary = { ...result };
   } else {
-    const { type: _type, run: _run, concurrency: _c, ...rest } = config;
-    const result = await sweep({ ...rest, run, ...sandbox, ...(concurrency ? { concurrency } : {}), resumeId: runId });
+    const { type: _type, run: _run, concurrency: _c, budgetUsd, ...rest } = config;
+    const limit = budget ?? budgetUsd;
+    const result = await sweep({
+      ...rest,
+      run,
+      ...sandbox,
+      ...(concurrency ? { concurrency } : {}),
+      ...(limit !== undefined ? { budgetUsd: limit } : {}),
+      resumeId: runId,
+    });
     status = result.status;
     summary = { ...result };
   }

@@ -66,6 +66,11 @@ export interface SweepOptions {
   /** The recommendation picks the cheapest cell within this distance of the best quality. Default 0.02. */
   within?: number;
   commandLine?: string;
+  /**
+   * The whole grid's budget (USD). Each cell gets what the cells before it left (their spending over all sessions);
+   * the sweep stops with status `budget` at the first cell stopped by it, and a resume with a larger budget goes on.
+   */
+  budgetUsd?: number;
   /** Continue this stored `eval` run of a sweep (what `runs resume` passes). */
   resumeId?: string;
   onCell?: (row: SweepRow, done: number, total: number) => void;
@@ -80,6 +85,8 @@ export interface SweepResult {
   files: string[];
   /** The sweep's `eval` run in the store (absent without a store file). */
   runId?: string;
+  /** With `budgetUsd`: the limit, and what the cells paid over all sessions. */
+  budget?: { limitUsd: number; spentUsd: number };
 }
 
 const primary: Record<EvalDataset, string> = {
@@ -157,6 +164,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
           ...(options.limit ? { limit: options.limit } : {}),
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),
           ...(options.within !== undefined ? { within: options.within } : {}),
+          ...(options.budgetUsd !== undefined ? { budgetUsd: options.budgetUsd } : {}),
           ...(options.commandLine ? { commandLine: options.commandLine } : {}),
           run: storedRunOptions(options.run, storeFile),
         },
@@ -178,12 +186,15 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const paid: { tokens: number; costUsd: number | null } = { tokens: 0, costUsd: 0 };
   let status: SweepResult['status'] = 'completed';
   let dataset: SweepDataset | undefined;
+  // what the cells run so far paid over all their sessions (each cell's evaluation knows its own earlier sessions)
+  let spentUsd = 0;
   try {
     for (const cell of cells) {
       if (options.run.signal?.aborted) {
         status = 'interrupted';
         break;
       }
+      const left = options.budgetUsd === undefined ? undefined : Math.max(0, options.budgetUsd - spentUsd);
       const summary = await evaluate({
         dataset: options.dataset,
         ...(options.datasetPath ? { datasetPath: options.datasetPath } : {}),
@@ -193,6 +204,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         ...(options.limit ? { limit: options.limit } : {}),
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
         ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+        ...(left !== undefined ? { budgetUsd: left } : {}),
         // cells record into the sweep's run (nowhere when rerunning a completed sweep's folder)
         ...(storeFile ? { recorder: run ? { session: run.session, prefix: `cell/${cell.name}/` } : null } : {}),
       });
@@ -202,6 +214,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         size: summary.datasetSize,
         tasks: summary.tasks,
       };
+      spentUsd += summary.budget?.spentUsd ?? summary.totals.costUsd ?? 0;
       const row = cellRow(cell, summary, paid, primary[options.dataset]);
       rows.push(row);
       run?.session.stepDone(`cell/${cell.name}`, JSON.stringify(row), { cell: cell.name });
@@ -218,7 +231,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     }
     throw error;
   }
-  const result = await writeSweep(options, rows, status, dataset, runId);
+  const budget = options.budgetUsd !== undefined ? { budget: { limitUsd: options.budgetUsd, spentUsd } } : {};
+  const result = { ...(await writeSweep(options, rows, status, dataset, runId, spentUsd)), ...budget };
   if (!run) return runId ? { ...result, runId } : result;
   const sum = (pick: (r: SweepRow) => number) => rows.reduce((total, r) => total + pick(r), 0);
   finishEvalRun(
@@ -298,6 +312,7 @@ async function writeSweep(
   status: SweepResult['status'],
   dataset: SweepDataset | undefined,
   runId: string | undefined,
+  spentUsd: number,
 ): Promise<SweepResult> {
   const complete = rows.filter((r) => r.status === 'completed' && r.quality !== null);
   const fits: Record<string, LogisticFit | null> = {};
@@ -354,7 +369,7 @@ async function writeSweep(
       write(`${name}.svg`, svg);
       write(`${name}.png`, svgToPng(svg));
     }
-  write('report.md', sweepReport(options, rows, fits, recommendation, status, within, dataset, runId));
+  write('report.md', sweepReport(options, rows, fits, recommendation, status, within, dataset, runId, spentUsd));
   return { status, rows, fits, recommendation, files };
 }
 
@@ -367,6 +382,7 @@ function sweepReport(
   within: number,
   dataset: SweepDataset | undefined,
   runId: string | undefined,
+  spentUsd: number,
 ): string {
   const simulated = rows.some((r) => r.model.startsWith('sim'));
   const metric = primary[options.dataset];
@@ -385,6 +401,9 @@ function sweepReport(
       `${[...new Set(rows.map((r) => r.agents))].join(', ')})`,
     ...(options.commandLine ? [`- command: \`${options.commandLine}\``] : []),
     `- status: ${status}, ${rows.length} cells${runId ? `; run ${runId}` : ''}`,
+    ...(options.budgetUsd !== undefined
+      ? [`- budget: $${options.budgetUsd.toFixed(4)} for the grid, spent $${spentUsd.toFixed(4)} (all sessions)`]
+      : []),
     '',
     simulated
       ? '**System check, not quality: the answers came from the simulated model; the fits and the recommendation show the pipeline works, not which topology is better.**'

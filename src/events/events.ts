@@ -233,6 +233,8 @@ export interface SelfCorrectionEvent extends EventBase {
   hook: string;
   /** The phase, node or team. */
   scope: string;
+  /** The team whose work it is (cross-team runs). */
+  team?: string;
   round: number;
   /** 0–10; 0 when a check failed or the critic vetoed. */
   score: number;

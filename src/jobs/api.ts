@@ -21,7 +21,7 @@ import {
 } from '../teams/index.js';
 import { runCrossTeamJob, type CrossTeamSummary } from './cross-team-job.js';
 import { runDevJob, type DevSummary } from './dev-job.js';
-import { safetyCheckSchema, selfCorrectSchema } from './self-correction.js';
+import { safetyCheckSchema, selfCorrectSchema, textSelfCorrectSchema } from './self-correction.js';
 import { startRun, type RunHandle } from './handle.js';
 import type { JobResult } from './job-run.js';
 import { runNetJob, type NetSummary } from './net-job.js';
@@ -163,6 +163,12 @@ export interface NetworkRunOptions extends RunOptions {
    * rubric; a veto or a score below `threshold` (default 5) withholds it. Default off.
    */
   safetyCheck?: { threshold?: number; criticModel?: string };
+  /**
+   * Self-correction of every node's artifact before its successors see it (issue 17): code tasks check first
+   * (syntax, a sandbox run), then a critic scores 0–10 and the node's actor rewrites, `rounds` versions at most;
+   * the best-scored one is kept. Default off.
+   */
+  selfCorrect?: { rounds: number; threshold?: number; criticModel?: string };
   /** Code tasks: when an edge's exchange runs the artifact in the sandbox (`off`, `request`, `every-round`). Default `request`. */
   edgeRuns?: 'off' | 'request' | 'every-round';
 }
@@ -191,6 +197,9 @@ export function runNetwork(options: NetworkRunOptions): RunHandle<JobResult<NetS
       ...(options.edgeRuns ? { edgeRuns: options.edgeRuns } : {}),
       ...(options.allowUnsafeSandbox ? { unsafeNoSandbox: true } : {}),
       ...(options.safetyCheck ? { safetyCheck: checked('safetyCheck', safetyCheckSchema, options.safetyCheck) } : {}),
+      ...(options.selfCorrect
+        ? { selfCorrect: checked('selfCorrect', textSelfCorrectSchema, options.selfCorrect) }
+        : {}),
     }),
   );
 }
@@ -323,6 +332,13 @@ export interface StoryRunOptions extends RunOptions {
   groupSize?: number;
   /** Target length in words. Default 300. */
   words?: number;
+  /**
+   * Self-correction of the finished story (issue 17): a critic scores it 0–10 by a written rubric and the writer
+   * rewrites, `rounds` versions at most; the best-scored one is kept. Critic only: prose has no verifiable check.
+   */
+  selfCorrect?: { rounds: number; threshold?: number; criticModel?: string };
+  /** A critic's safety review of the finished story; a veto or a score below `threshold` withholds it. */
+  safetyCheck?: { threshold?: number; criticModel?: string };
 }
 
 /** Cross-team prose: outline → draft → revision, judged, pruned and merged at each stage (`result.summary.story`). */
@@ -339,6 +355,10 @@ export function runStory(options: StoryRunOptions): RunHandle<JobResult<StorySum
       editRounds: options.editRounds ?? 1,
       groupSize: options.groupSize ?? 2,
       words: options.words ?? 300,
+      ...(options.selfCorrect
+        ? { selfCorrect: checked('selfCorrect', textSelfCorrectSchema, options.selfCorrect) }
+        : {}),
+      ...(options.safetyCheck ? { safetyCheck: checked('safetyCheck', safetyCheckSchema, options.safetyCheck) } : {}),
       flags: toFlags(options),
       ...outDirOf(options),
     }),

@@ -22,6 +22,7 @@ import { openJobQueue, teamModelString, type QueueRunOptions } from './job-queue
 import { catchStop, closingJob, finalStatus, finishJob, modelFields } from './job-run.js';
 import type { JobEnvironment, JobResult, JobRun, JobStart } from './job-run.js';
 import { measureResult } from './run-metrics.js';
+import { emitRound, reviewBeforeExecution } from './self-correction.js';
 import { z } from 'zod';
 
 /** A cross-team software job's stored configuration: the chain's settings plus the teams'. */
@@ -93,6 +94,10 @@ export function teamEventSink(run: JobRun, agentOf: (phase: string) => { role: s
       else if (event.event.type === 'phase-finished')
         doing.set(event.team, `${event.event.phase} ${event.event.status}`);
       converted = chainEventToRun(event.event, agentOf, event.team);
+    } else if (event.type === 'self-correction') {
+      // a round of a team's self-correction or safety review, tagged with the team
+      emitRound(run, event.hook, event.scope, event.report, event.team);
+      if (event.team) doing.set(event.team, `${event.hook} round ${event.report.round}`);
     } else if (event.type === 'team-dropped') {
       doing.set(event.team, 'dropped');
       converted = { type: 'team-dropped', team: event.team, reason: event.reason };
@@ -133,7 +138,8 @@ function teamBudgets(
       ...(maxTokens !== undefined ? { tokens: maxTokens / teams } : {}),
     },
     ownSpent: (teamId) => spentBy((agent) => agent.startsWith(`${teamId}/`)),
-    sharedSpent: () => spentBy((agent) => agent === 'aggregator'),
+    // the merges and the safety review of a merged program serve every team
+    sharedSpent: () => spentBy((agent) => agent === 'aggregator' || agent === 'safety-critic'),
     ...(before?.teamSpent ? { before: before.teamSpent } : {}),
     run: runtime.budget,
   });
@@ -186,6 +192,7 @@ export async function runCrossTeamJob(
     if (!sandbox.run) runtime.logger.warn(`${sandbox.reason}; the testing phase will be skipped`);
     const inputs = guardChainInputs(run, config);
     const budgets = teamBudgets(runtime, teams.length, checkpoints.options.resumeFrom);
+    const criticModel = config.selfCorrect?.criticModel ?? config.safetyCheck?.criticModel;
     if (config.initial)
       runtime.logger.info(`every team starts from the given codebase (${Object.keys(config.initial).length} files)`);
     // with a queue, each team's segment runs on a worker; decision points, pruning and merging stay here
@@ -206,7 +213,7 @@ export async function runCrossTeamJob(
         teams,
         phases: config.phases,
         roles: inputs.roles,
-        model: teamModel(runtime, budgets),
+        model: teamModel(runtime, budgets, criticModel ? { critic: criticModel } : {}),
         decisionPoints: options.decisionPoints,
         keep: options.keep,
         pruneAbove: options.pruneAbove,
@@ -220,6 +227,16 @@ export async function runCrossTeamJob(
         signal: environment.signal,
         limits: runtime.outputLimits,
         ...(budgets ? { teamBudget: budgets } : {}),
+        ...(config.selfCorrect
+          ? {
+              selfCorrect: {
+                rounds: config.selfCorrect.rounds,
+                threshold: config.selfCorrect.threshold,
+                hooks: config.selfCorrect.hooks,
+              },
+            }
+          : {}),
+        ...(config.safetyCheck ? { safetyCheck: { threshold: config.safetyCheck.threshold } } : {}),
         onEvent: teamEventSink(
           run,
           phaseAgent(config.phases, (role) => runtime.modelString(role)),
@@ -254,12 +271,26 @@ export async function runCrossTeamJob(
     const mergedAtEnd = finalMerge?.point === 'final' && !finalMerge.skipped;
     const metrics =
       result && !stopped
-        ? await measureResult(runtime, run.session, {
-            task: config.task,
-            files: result.files,
-            language: result.language,
-            ...(mergedAtEnd ? { test: result.test, testedFiles: result.files } : {}),
-          })
+        ? await measureResult(
+            runtime,
+            run.session,
+            {
+              task: config.task,
+              files: result.files,
+              language: result.language,
+              ...(mergedAtEnd ? { test: result.test, testedFiles: result.files } : {}),
+            },
+            // with --safety-check the metrics' run of the result is reviewed first, as every other run
+            config.safetyCheck && sandbox.run
+              ? {
+                  reason: sandbox.reason,
+                  run: reviewBeforeExecution(run, sandbox.run, config.safetyCheck, {
+                    task: inputs.task,
+                    signal: environment.signal,
+                  }),
+                }
+              : undefined,
+          )
         : null;
     const summary: CrossTeamSummary = {
       task: config.task,

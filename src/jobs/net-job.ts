@@ -22,6 +22,7 @@ import {
   edgeRunModes,
   executeNetwork,
   extractChoice,
+  runNodeWork,
   type ArtifactRunner,
   type MergeReport,
   type NetworkResult,
@@ -32,7 +33,7 @@ import { writeCodebase } from '../software/codebase/index.js';
 import type { TestOutcome } from '../software/chain.js';
 import type { RunStatus } from '../store/index.js';
 import { closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
-import { reviewFinalText, safetyCheckSchema } from './self-correction.js';
+import { correctingNodes, reviewFinalText, safetyCheckSchema, textSelfCorrectSchema } from './self-correction.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 import type { CodeMetrics } from '../metrics/index.js';
@@ -68,6 +69,8 @@ export const netJobSchema = z.object({
   flags: flagsSchema,
   /** Review the final answer for harmful content and jailbreaks before showing it (`--safety-check`). */
   safetyCheck: safetyCheckSchema.optional(),
+  /** Self-correction of every node's artifact before its successors see it (`--self-correct`); off when absent. */
+  selfCorrect: textSelfCorrectSchema.optional(),
   /** Answer model calls from other runs' identical requests in the store. */
   cache: z.boolean().optional(),
   /** Run generated code on the host when there is no sandbox (dangerous). */
@@ -272,6 +275,14 @@ export async function runNetJob(
         ...(how.queueTimeoutMs !== undefined ? { timeoutMs: how.queueTimeoutMs } : {}),
         modelOf: (role, nodeModel) => nodeModel ?? runtime.modelString(role),
         log: (message) => runtime.logger.info(message),
+        // the run's limits per model, held by all workers together
+        limits: {
+          concurrency: runtime.concurrency,
+          ...(runtime.config.limits?.requestsPerMinute
+            ? { requestsPerMinute: runtime.config.limits.requestsPerMinute }
+            : {}),
+          ...(runtime.config.limits?.tokensPerMinute ? { tokensPerMinute: runtime.config.limits.tokensPerMinute } : {}),
+        },
         onPaid: (call) => runtime.usage.record(call),
         // workers cannot see the run's budget: it is checked before each step leaves (a step in flight may pass it)
         beforeSend: async () => (await runtime.budget.reserve(0, 1))(),
@@ -290,8 +301,17 @@ export async function runNetJob(
           (resent ? `, ${resent} lost by Redis and sent again` : ''),
       );
     };
+    // with --self-correct every node's artifact goes through the loop (here, after a worker's work too)
+    const executeNode = config.selfCorrect
+      ? correctingNodes(
+          run,
+          config.selfCorrect,
+          { taskType: config.taskType, ...(runtime.sandbox.run ? { runProgram: runtime.sandbox.run } : {}) },
+          queue?.executeNode ?? ((work) => runNodeWork(work)),
+        )
+      : queue?.executeNode;
     const result = await executeNetwork({
-      ...(queue ? { executeNode: queue.executeNode } : {}),
+      ...(executeNode ? { executeNode } : {}),
       graph,
       task: config.task,
       taskType: config.taskType,

@@ -1,6 +1,15 @@
 import { loadConfig } from '../config/index.js';
-import { estimateChain, estimateCrossTeam, estimateNetwork, estimateStory, type Estimate } from '../estimate/index.js';
-import { defaultMaxEdges, validateGraph } from '../graph/index.js';
+import {
+  defaultReplyTokens,
+  estimateChain,
+  estimateCrossTeam,
+  estimateNetwork,
+  estimateStory,
+  withCheckCalls,
+  type CheckCallsOptions,
+  type Estimate,
+} from '../estimate/index.js';
+import { defaultMaxEdges, nodeDepths, validateGraph } from '../graph/index.js';
 import { resolveModelString } from '../model/index.js';
 import { defaultConcurrency } from '../runtime/index.js';
 import { checkModelStrings } from '../runtime/index.js';
@@ -26,6 +35,16 @@ export async function planJob(
   config: JobConfig,
   options: { latencyMs: number },
 ): Promise<Estimate> {
+  const { estimate, checks } = await planCalls(environment, config, options);
+  return checks ? withCheckCalls(estimate, checks) : estimate;
+}
+
+/** The job's own calls, and its self-correction loops and safety reviews (none when it has neither). */
+async function planCalls(
+  environment: Pick<JobEnvironment, 'cwd' | 'env' | 'probe'>,
+  config: JobConfig,
+  options: { latencyMs: number },
+): Promise<{ estimate: Estimate; checks?: CheckCallsOptions }> {
   const loaded = loadConfig({ cwd: environment.cwd, env: environment.env, flags: config.flags });
   checkModelStrings(loaded);
   const resolved = await resolveModelString({
@@ -44,22 +63,63 @@ export async function planJob(
   };
   // whether a sandbox will run programs changes the test phase's calls; planning assumes it will
   const runsPrograms = true;
+  const checks = (
+    job: JobConfig,
+    authorModel: string,
+    plan: {
+      loops: number;
+      artifactChars: number;
+      reviews: number;
+      sequentialLoops: number;
+      sequentialReviews?: number;
+    },
+  ): { checks?: CheckCallsOptions } => {
+    const criticModel = job.selfCorrect?.criticModel ?? job.safetyCheck?.criticModel ?? model('critic');
+    if (plan.loops === 0 && plan.reviews === 0) return {};
+    return {
+      checks: {
+        criticModel,
+        authorModel,
+        loops: plan.loops,
+        rounds: job.selfCorrect?.rounds ?? 1,
+        artifactChars: plan.artifactChars,
+        critiqueChars: 4 * defaultReplyTokens.critique,
+        reviews: plan.reviews,
+        reviewChars: plan.artifactChars,
+        sequentialLoops: plan.sequentialLoops,
+        sequentialReviews: plan.sequentialReviews ?? plan.reviews,
+        taskChars: (job.kind === 'story' ? job.premise : job.task).length,
+        ...(loaded.config.prices ? { prices: loaded.config.prices } : {}),
+      },
+    };
+  };
   switch (config.kind) {
-    case 'net':
-      return estimateNetwork({
+    case 'net': {
+      const graph = validateGraph(config.graph, {
+        maxNodes: Math.max(100_000, config.graph.nodes.length),
+        maxEdges: Math.max(defaultMaxEdges, config.graph.edges.length),
+      });
+      const estimate = estimateNetwork({
         ...common,
-        graph: validateGraph(config.graph, {
-          maxNodes: Math.max(100_000, config.graph.nodes.length),
-          maxEdges: Math.max(defaultMaxEdges, config.graph.edges.length),
-        }),
+        graph,
         task: config.task,
         taskType: config.taskType,
         edgeRounds: config.edgeRounds,
         aggregationGroupSize: config.groupSize,
         concurrency,
       });
-    case 'dev':
-      return estimateChain({
+      const artifactChars = 4 * defaultReplyTokens[config.taskType];
+      // the nodes on the longest path correct their artifacts one after another
+      const longest = graph.dag.ids.length === 0 ? 0 : Math.max(...nodeDepths(graph.dag)) + 1;
+      const loops = config.selfCorrect ? graph.dag.ids.length : 0;
+      const reviews = config.safetyCheck ? 1 : 0;
+      return {
+        estimate,
+        ...checks(config, model('actor'), { loops, artifactChars, reviews, sequentialLoops: longest }),
+      };
+    }
+    case 'dev': {
+      const estimate = estimateChain({
         ...common,
         task: config.task,
         phases: config.phases,
@@ -67,9 +127,12 @@ export async function planJob(
         runsPrograms,
         ...(config.language ? { language: config.language } : {}),
       });
+      const loops = config.selfCorrect?.hooks.length ?? 0;
+      return { estimate, ...checks(config, model('programmer'), codeChecks(config, loops, 0)) };
+    }
     case 'cross-team': {
       const t = config.teamOptions;
-      return estimateCrossTeam({
+      const estimate = estimateCrossTeam({
         ...common,
         task: config.task,
         phases: config.phases,
@@ -84,9 +147,19 @@ export async function planJob(
         runsPrograms,
         ...(config.language ? { language: config.language } : {}),
       });
+      // teams work at once: one team's loops and reviews are on the longest path, plus the merge's review
+      const loops = config.selfCorrect?.hooks.length ?? 0;
+      const team = codeChecks(config, loops, t.decisionPoints.filter((p) => p !== 'design').length);
+      const plan = {
+        ...team,
+        loops: loops * t.teams,
+        reviews: team.reviews > 0 ? team.reviews * t.teams + 1 : 0,
+        sequentialReviews: team.reviews > 0 ? team.reviews + 1 : 0,
+      };
+      return { estimate, ...checks(config, model('programmer'), plan) };
     }
-    case 'story':
-      return estimateStory({
+    case 'story': {
+      const estimate = estimateStory({
         ...common,
         premise: config.premise,
         teams: diversifyTeams(config.teams, seed, config.profiles ?? []),
@@ -97,5 +170,30 @@ export async function planJob(
         words: config.words,
         callConcurrency: concurrency,
       });
+      // about six characters a word
+      const plan = {
+        loops: config.selfCorrect ? 1 : 0,
+        artifactChars: 6 * config.words,
+        reviews: config.safetyCheck ? 1 : 0,
+      };
+      return { estimate, ...checks(config, model('writer'), { ...plan, sequentialLoops: plan.loops }) };
+    }
   }
+}
+
+/**
+ * A chain's (or one team's) loops and safety reviews: each hook is a loop; with `--safety-check` every program run
+ * is reviewed first — the testing phase's runs, each self-correction attempt's run, a team's proposal runs at the
+ * code decision points, and the run that measures the result — counted as if every codebase were new.
+ */
+function codeChecks(config: DevJobConfig | CrossTeamJobConfig, loops: number, scoringRuns: number) {
+  const testing = config.phases.find((p) => p.name === 'testing');
+  const rounds = config.selfCorrect?.rounds ?? 0;
+  const runs = (testing ? testing.rounds + 1 : 0) + loops * rounds + scoringRuns + 1;
+  return {
+    loops,
+    artifactChars: 4 * defaultReplyTokens.code,
+    reviews: config.safetyCheck ? runs : 0,
+    sequentialLoops: loops,
+  };
 }

@@ -6,6 +6,7 @@ import {
   defaultPruneAbove,
   diversifyTeams,
   runStoryTeams,
+  storyRubric,
   teamModel,
   type StoryCheckpoint,
   type StoryTeamsResult,
@@ -17,6 +18,7 @@ import { queueStoryStages } from '../queue/team-executors.js';
 import { openJobQueue, teamModelString, type QueueRunOptions } from './job-queue.js';
 import { catchStop, closingJob, finalStatus, finishJob, modelFields, openJob } from './job-run.js';
 import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
+import { correctFinalText, reviewFinalText, safetyCheckSchema, textSelfCorrectSchema } from './self-correction.js';
 
 /** A story job's stored configuration: everything needed to run or resume it. */
 export const storyJobSchema = z.object({
@@ -38,6 +40,10 @@ export const storyJobSchema = z.object({
   flags: flagsSchema,
   /** Per-team settings: temperature, persona and model apply to stories. */
   profiles: z.array(teamSpecSchema).optional(),
+  /** Self-correction of the final story by a critic, the writer rewriting (`--self-correct`); off when absent. */
+  selfCorrect: textSelfCorrectSchema.optional(),
+  /** A critic's safety review of the final story; a veto or a low score withholds it (`--safety-check`). */
+  safetyCheck: safetyCheckSchema.optional(),
 });
 
 /** A story job's configuration. */
@@ -94,8 +100,8 @@ export async function runStoryJob(
     });
     // with a queue, each team's writing for a stage runs on a worker; judging, pruning and merging stay here
     const queue = how.queue ? await openJobQueue(run, how.queue, how.queueTimeoutMs) : undefined;
-    const { value: result, stopped } = await catchStop(() =>
-      runStoryTeams({
+    const { value: outcome, stopped } = await catchStop(async () => {
+      const written = await runStoryTeams({
         ...(queue
           ? { executeStage: queueStoryStages(queue.executor, (team, role) => teamModelString(runtime, team, role)) }
           : {}),
@@ -111,17 +117,41 @@ export async function runStoryJob(
         seed: runtime.seed,
         signal: environment.signal,
         onEvent: teamEventSink(run, () => ({ role: 'writer', model: runtime.modelString('writer') })),
-      }),
-    ).then(
-      async (ended) => {
-        await queue?.close(ended.stopped !== undefined); // a stopped run's Redis journal is kept for its resume
-        return ended;
-      },
-      async (error: unknown) => {
-        await queue?.close(true);
-        throw error;
-      },
-    );
+      }).then(
+        async (ended) => {
+          await queue?.close(false);
+          return ended;
+        },
+        async (error: unknown) => {
+          await queue?.close(true); // a stopped run's Redis journal is kept for its resume
+          throw error;
+        },
+      );
+      // the finished story: self-correction (critic only: prose has no verifiable check), then the safety review
+      if (written.status !== 'completed' || !written.story) return { written };
+      const story = config.selfCorrect
+        ? await correctFinalText(run, written.story, config.selfCorrect, {
+            task: config.premise,
+            rubric: storyRubric,
+            author: 'writer',
+            hook: 'after-writing',
+            scope: 'story',
+            signal: environment.signal,
+            instruction: `Fix every problem listed. Reply with the whole improved story only, in about ${config.words} words.`,
+          })
+        : written.story;
+      const reviewed = config.safetyCheck
+        ? await reviewFinalText(run, story, config.safetyCheck, {
+            task: config.premise,
+            scope: 'story',
+            signal: environment.signal,
+          })
+        : undefined;
+      // a withheld story is neither shown nor written, nor are the texts that led to it
+      return { written: reviewed?.passed === false ? withheld(written) : { ...written, story }, reviewed };
+    });
+    const result = outcome?.written;
+    const reviewed = outcome?.reviewed;
     if (config.outDir && result?.story) {
       makeDirectory(config.outDir);
       writeFileSync(join(config.outDir, 'story.md'), `${result.story}\n`);
@@ -142,7 +172,7 @@ export async function runStoryJob(
         words: config.words,
         seed: runtime.seed,
       },
-      story: result?.story ?? null,
+      story: result?.story || null,
       teams: result?.teams ?? stoppedAfter?.teams ?? [],
       decisions: result?.decisions ?? stoppedAfter?.decisions ?? [],
       ...(stoppedAfter ? { stoppedAfter: stoppedAfter.stage } : {}),
@@ -150,6 +180,7 @@ export async function runStoryJob(
     const status = finalStatus(stopped, result?.status);
     return finishJob(run, {
       kind: 'story',
+      problems: reviewed?.reason ? [reviewed.reason] : [],
       status,
       summary,
       stored: { status, story: summary.story },
@@ -159,4 +190,14 @@ export async function runStoryJob(
       saved: stoppedAfter ? `the stages up to ${stoppedAfter.stage} are saved` : 'answered calls are replayed free',
     });
   });
+}
+
+/** A story result whose text was withheld by the safety check: no story, and no stage text that led to it. */
+function withheld(result: StoryTeamsResult): StoryTeamsResult {
+  return {
+    ...result,
+    story: '',
+    teams: result.teams.map((t) => ({ ...t, artifacts: {} })),
+    decisions: result.decisions.map((d) => ({ ...d, shared: '' })),
+  };
 }

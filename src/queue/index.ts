@@ -1,3 +1,17 @@
+export {
+  createRedisLimiter,
+  createRedisLimiters,
+  limiterKeys,
+  type RedisLimiterOptions,
+  type RedisModelLimiter,
+  type RedisLimiters,
+  type ScriptClient,
+  type LimiterClient,
+  stepLimitsSchema,
+  type StepLimits,
+  publishRunLimits,
+  runLimitsKey,
+} from './redis-limiter.js';
 export { parseQueueUrl, type QueueConnection } from './queue-url.js';
 export {
   openQueueExecutor,

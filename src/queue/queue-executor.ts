@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import { publishRunLimits, runLimitsKey, type StepLimits } from './redis-limiter.js';
 import type { Agent } from '../agents/index.js';
 import { AbortedError, ConfigError } from '../errors/index.js';
 import type { CallUsage } from '../model/middleware/index.js';
@@ -57,6 +58,12 @@ export interface QueueExecutorOptions {
    * run stops cleanly, resumable (with or without the queue). Also how long the first connection may take.
    */
   timeoutMs?: number;
+  /**
+   * The coordinator's limits of each model (config `limits`: concurrency, requests and tokens per minute): they
+   * are published under the run's key in Redis (again now and then, should Redis restart), and the workers hold
+   * them all together through a Redis limiter. Absent: each worker applies only its own config's limits.
+   */
+  limits?: StepLimits;
 }
 
 /** The default of {@link QueueExecutorOptions.timeoutMs}: 5 minutes. */
@@ -192,6 +199,11 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       pinging = false;
     }
   };
+  // the run's limits, for every worker's shared limiter: written before the first step, and again with each check
+  const publishLimits = async () => {
+    if (options.limits) await publishRunLimits(await queue.client, options.runId, options.limits);
+  };
+  await publishLimits();
   const jobOptions: JobsOptions = {
     attempts: 1, // the coordinator's scheduler decides retries; BullMQ only re-runs stalled steps
     // kept a while so a result whose event was missed can still be read (see `check`)
@@ -232,7 +244,13 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       checking = false;
     }
   };
-  const timer = setInterval(() => void check(), Math.max(100, Math.round(checkEveryMs / 2)));
+  const timer = setInterval(
+    () => {
+      void check();
+      void publishLimits().catch(() => {});
+    },
+    Math.max(100, Math.round(checkEveryMs / 2)),
+  );
   const watcher = setInterval(() => void watch(), Math.max(50, Math.min(1000, Math.round(timeoutMs / 10))));
   watcher.unref();
   timer.unref();
@@ -363,6 +381,8 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
         await dropConnections();
         return;
       }
+      // the run's published limits go with it (a resumed run publishes them again)
+      await (await queue.client).del(runLimitsKey(options.runId)).catch(() => 0);
       if (!how.keepJournal) {
         const client = await queue.client;
         await client.del(journalKey(options.runId)).catch(() => 0);

@@ -16,12 +16,16 @@ export function queueTeamSegments(
   defaultModel: string,
 ): TeamSegmentExecutor {
   return async (work) => {
-    const models = Object.fromEntries(Object.keys(work.chain.roles).map((role) => [role, modelOf(work.team, role)]));
+    const roles = new Set([...Object.keys(work.chain.roles), 'critic', 'programmer']);
+    const models = Object.fromEntries([...roles].map((role) => [role, modelOf(work.team, role)]));
     const { seed, ...chain } = work.chain;
     const step: Omit<TeamSegmentStep, 'runId' | 'attempt'> = {
       kind: 'team-segment',
       stepId: `${work.team.id}/segment-${work.segment}`,
       team: work.team.id,
+      profile: { ...work.team },
+      ...(work.selfCorrect ? { selfCorrect: work.selfCorrect } : {}),
+      ...(work.safetyCheck ? { safetyCheck: work.safetyCheck } : {}),
       chain: chain as Record<string, unknown>,
       models,
       defaultModel,
@@ -35,6 +39,7 @@ export function queueTeamSegments(
     });
     const output = outcome.output as TeamSegmentOutput;
     for (const event of output.events) work.onEvent?.(event);
+    for (const round of output.rounds ?? []) work.onRound?.(round);
     return output.result as ChainResult;
   };
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
+import { createRedisLimiters, type LimiterClient } from './redis-limiter.js';
 import { loadConfig, type ConfigFlags } from '../config/index.js';
 import { createRuntime, type Runtime } from '../runtime/index.js';
 import type { CallUsage } from '../model/middleware/index.js';
@@ -19,6 +20,11 @@ export interface WorkerOptions {
   env: NodeJS.ProcessEnv;
   /** Config flags of the worker (config file, limits, timeouts); the model of each agent comes with the step. */
   flags?: ConfigFlags;
+  /**
+   * How long a model-call slot of the shared (Redis) limiter stays held without renewal, ms (default 30 s): the
+   * slots of a worker that dies come back after it.
+   */
+  limiterLeaseMs?: number;
   /**
    * How long a step's lock lasts without renewal, ms (default 30 s); a worker that dies holds its steps this
    * long before another worker takes them. Tests use a short one.
@@ -63,6 +69,11 @@ export function startWorker(options: WorkerOptions): QueueWorker {
   // one runtime per default model string: built on first use, reused by every later step
   const runtimes = new Map<string, Promise<Runtime>>();
   const calls = new WeakMap<StepScope, CallUsage[]>();
+  // the coordinator's limits (published under its run's key) held across all workers: each call waits for a slot
+  const limiters = createRedisLimiters({
+    client: () => client as unknown as LimiterClient,
+    ...(options.limiterLeaseMs !== undefined ? { leaseMs: options.limiterLeaseMs } : {}),
+  });
   const runtimeFor = (model: string, seed: number | undefined): Promise<Runtime> => {
     // the coordinator's seed decides seeded models (sim) as it does in process
     const cacheKey = `${model}\u0000${seed ?? ''}`;
@@ -75,7 +86,7 @@ export function startWorker(options: WorkerOptions): QueueWorker {
         env: options.env,
         journal: (modelString, price) => ({
           journal: redisJournalMiddleware({ client: client!, model: modelString, price }),
-          sent: { specificationVersion: 'v3' },
+          sent: limiters.middleware(modelString),
         }),
       }).then((r) => {
         r.usage.onCall((call) => {
@@ -177,6 +188,7 @@ export function startWorker(options: WorkerOptions): QueueWorker {
     close: async () => {
       await started.catch(() => {});
       await worker.close();
+      limiters.close();
     },
   };
 }

@@ -6,9 +6,11 @@ import {
   selfCorrect,
   type CheckResult,
   type RoundReport,
+  type SafetyVerdict,
 } from '../agents/self-correct.js';
 import { complete } from '../model/index.js';
 import type { ChainLanguage, ChainOptions, ProgramRunner } from './chain.js';
+import { createHash } from 'node:crypto';
 import { entryFile } from './chain.js';
 import { formatCodebase, parseCodebase, type Files } from './codebase/index.js';
 
@@ -135,10 +137,13 @@ export function codeSelfCorrection(options: {
   threshold: number;
   /** The hooks to run at. Default both. */
   hooks?: ReadonlyArray<'after-coding' | 'after-review'>;
+  /** Prefix of the critic's and the programmer's agent names (accounting), e.g. `team2/`. */
+  agentPrefix?: string;
   seed?: number;
   signal?: AbortSignal;
   onRound?: (hook: string, scope: string, report: RoundReport) => void;
 }): NonNullable<ChainOptions['selfCorrect']> {
+  const prefix = options.agentPrefix ?? '';
   const hooks = options.hooks ?? ['after-coding', 'after-review'];
   return async (hook, state) => {
     if (!hooks.includes(hook)) return undefined;
@@ -147,8 +152,8 @@ export function codeSelfCorrection(options: {
       model: options.critic,
       rubric: codeRubric,
       task: options.task,
-      agent: 'critic',
-      scope: `${scope}/self-correction`,
+      agent: `${prefix}critic`,
+      scope: `${prefix}${scope}/self-correction`,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -169,8 +174,8 @@ export function codeSelfCorrection(options: {
         const reply = await complete(options.author, {
           system: 'You are a programmer improving your own program from a review.',
           messages: [{ role: 'user', content: prompt }],
-          agent: 'programmer',
-          scope: `${scope}/self-correction`,
+          agent: `${prefix}programmer`,
+          scope: `${prefix}${scope}/self-correction`,
           ...(options.seed !== undefined ? { seed: options.seed + ++call } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });
@@ -182,5 +187,38 @@ export function codeSelfCorrection(options: {
       onRound: (report) => options.onRound?.(hook, scope, report),
     });
     return result.best?.candidate;
+  };
+}
+
+/**
+ * A program runner behind a safety review (issue 17 item 5, before execution): before a program runs, `review`
+ * judges its codebase; a failed review means it is not run (`not-run`, rule `vetoed by the safety review: …`).
+ * Each codebase is reviewed once (by content); the syntax check, which runs none of the program, is not reviewed.
+ */
+export function safetyReviewedRunner(
+  runner: ProgramRunner,
+  review: (codebase: string, scope: string) => Promise<SafetyVerdict>,
+): ProgramRunner {
+  const reviews = new Map<string, Promise<SafetyVerdict>>();
+  return async (files, entry, language, signal) => {
+    if (entry !== pythonCheckFile) {
+      const text = formatCodebase(files);
+      const key = createHash('sha256').update(text).digest('hex');
+      let verdict = reviews.get(key);
+      if (!verdict) {
+        verdict = review(text, `${language} ${entry}`);
+        reviews.set(key, verdict);
+      }
+      const { passed, reason } = await verdict;
+      if (!passed)
+        return {
+          outcome: 'not-run',
+          rule: (reason ?? 'vetoed').replace(/^withheld by --safety-check/, 'vetoed by the safety review'),
+          exitCode: null,
+          output: '',
+          durationMs: 0,
+        };
+    }
+    return runner(files, entry, language, signal);
   };
 }

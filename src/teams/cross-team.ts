@@ -30,6 +30,14 @@ import {
   type ScoreTie,
 } from './prune.js';
 import type { Spend, TeamBudgets } from './team-budget.js';
+import {
+  safetyCheckedRunner,
+  teamSelfCorrection,
+  type TeamCheckContext,
+  type TeamRoundEvent,
+  type TeamSafetyCheck,
+  type TeamSelfCorrect,
+} from './team-checks.js';
 
 /**
  * Where the teams stop to compare and merge their work: after the design phases (demand analysis and language),
@@ -89,6 +97,16 @@ export interface CrossTeamOptions {
    */
   teamBudget?: TeamBudgets;
   /**
+   * Self-correction of each team's code after coding and/or review (issue 17): checks first, then the critic
+   * (`model(team, 'critic')`, charged to the team); every round is a `self-correction` event with the team.
+   */
+  selfCorrect?: TeamSelfCorrect;
+  /**
+   * A safety review of every program before the sandbox runs it (a team's, or a merge's): a veto or a score
+   * below the threshold means it is not run. Every review is a `self-correction` event (`before-execution`).
+   */
+  safetyCheck?: TeamSafetyCheck;
+  /**
    * Runs a team's chain through one segment somewhere else (a queue worker); default: in this process with
    * `model`. Decision points, pruning and merging stay here.
    */
@@ -126,7 +144,8 @@ export type CrossTeamEvent =
   | { type: 'segment-started'; point: string; teams: string[] }
   | { type: 'team-progress'; team: string; event: ChainEvent }
   | { type: 'team-dropped'; team: string; reason: string }
-  | { type: 'decision'; report: Omit<DecisionReport, 'point'> & { point: string } };
+  | { type: 'decision'; report: Omit<DecisionReport, 'point'> & { point: string } }
+  | TeamRoundEvent;
 
 /** A proposal as reported. */
 export interface ProposalReport {
@@ -216,8 +235,14 @@ export interface TeamSegmentWork {
   chain: TeamChainData;
   /** Whether the chain may run programs (the run has a sandbox). */
   codeRuns: boolean;
+  /** The team's self-correction (issue 17), as data. */
+  selfCorrect?: TeamSelfCorrect;
+  /** The safety review before each of the team's programs runs, as data. */
+  safetyCheck?: TeamSafetyCheck;
   signal?: AbortSignal;
   onEvent?: (event: ChainEvent) => void;
+  /** Self-correction and safety-review rounds of the team, for the run's events. */
+  onRound?: (event: TeamRoundEvent) => void;
 }
 
 /** Runs a team's segment and returns the chain's result (a queue worker, or this process). */
@@ -522,15 +547,22 @@ async function runSegment(
           segment: segment.index,
           chain,
           codeRuns: options.runProgram !== undefined,
+          // the checks travel as plain data: the worker builds them around its own models and sandbox
+          ...(options.selfCorrect ? { selfCorrect: options.selfCorrect } : {}),
+          ...(options.safetyCheck ? { safetyCheck: options.safetyCheck } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(onEvent ? { onEvent } : {}),
+          onRound: (event) => options.onEvent?.(event),
         })
       : await executeChain({
           ...chain,
           model: (role) => options.model(profile, role),
           ...(onEvent ? { onEvent } : {}),
-          ...(options.runProgram ? { runProgram: options.runProgram } : {}),
+          ...(options.runProgram ? { runProgram: teamRunner(options, profile)! } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.selfCorrect
+            ? { selfCorrect: teamSelfCorrection(options.selfCorrect, checkContext(options, profile)) }
+            : {}),
         });
   } catch (error) {
     if (isTeamBudget(error)) return dropForBudget(state, point, error);
@@ -557,6 +589,56 @@ async function runSegment(
         `${failed.length === result.phases.length ? 'every phase failed' : 'no phase succeeded'} (${failed[0]!.note ?? 'model errors'})`,
       );
   }
+}
+
+/** What a team's self-correction and safety review need (plain options plus the team's models). */
+function checkContext(options: CrossTeamOptions, team: TeamProfile): TeamCheckContext {
+  return {
+    task: options.task,
+    team,
+    model: (role) => options.model(team, role),
+    ...(options.runProgram ? { runProgram: teamRunner(options, team)! } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onRound: (event) => options.onEvent?.(event),
+  };
+}
+
+/** Each run's program runners per team (a safety review caches its verdicts per codebase). */
+const runners = new WeakMap<CrossTeamOptions, Map<string, ProgramRunner>>();
+
+/** The runner of a team's programs: with `safetyCheck`, behind the team's safety review (its critic, its share). */
+function teamRunner(options: CrossTeamOptions, team: TeamProfile): ProgramRunner | undefined {
+  if (!options.runProgram || !options.safetyCheck) return options.runProgram;
+  const byTeam = runners.get(options) ?? new Map<string, ProgramRunner>();
+  runners.set(options, byTeam);
+  let runner = byTeam.get(team.id);
+  if (!runner) {
+    runner = safetyCheckedRunner(options.safetyCheck, options.runProgram, {
+      task: options.task,
+      critic: options.model(team, 'critic'),
+      agent: `${team.id}/safety-critic`,
+      team: team.id,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onRound: (event) => options.onEvent?.(event),
+    });
+    byTeam.set(team.id, runner);
+  }
+  return runner;
+}
+
+/** The runner of a merge made for every team: its safety review is shared work (`shared-critic`, charged in parts). */
+function mergeRunner(options: CrossTeamOptions, lead: TeamProfile): ProgramRunner | undefined {
+  if (!options.runProgram || !options.safetyCheck) return options.runProgram;
+  return safetyCheckedRunner(options.safetyCheck, options.runProgram, {
+    task: options.task,
+    critic: options.model(lead, 'shared-critic'),
+    agent: 'safety-critic',
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onRound: (event) => options.onEvent?.(event),
+  });
 }
 
 /** A refused call's spending against the team's share, e.g. `$0.0190 of $0.0200; the next call would take it to $0.0230`. */
@@ -690,10 +772,9 @@ const codeTiebreak = (scorer: Scorer) => (scorer === 'judge' ? 'metrics quality'
 /** Scores one team's code: the sandbox run (for executability) and the judge need nothing from each other, so they run at once. */
 async function scoreCode(options: CrossTeamOptions, point: DecisionPoint, state: TeamState): Promise<CodeScore> {
   const language = state.language;
+  const runProgram = teamRunner(options, state.report.profile);
   const [test, verdict] = await Promise.all([
-    options.runProgram && language
-      ? options.runProgram(state.files, entryFile(language), language, options.signal)
-      : undefined,
+    runProgram && language ? runProgram(state.files, entryFile(language), language, options.signal) : undefined,
     options.scorer !== 'metrics' ? askJudge(options, point, state.report.id, state.files) : undefined,
   ]);
   const metrics = await codeMetrics(options.task, state.files, test, {
@@ -802,9 +883,10 @@ async function decideCode(
   // only the final result's test is reported (teams retest merged code in their own testing phase);
   // a single kept proposal was already run when it was scored
   let test: TestOutcome | undefined;
-  if (concluding && options.runProgram) {
+  const runMerged = mergeRunner(options, teams[0]!.report.profile);
+  if (concluding && runMerged) {
     const unmerged = merged.tree.length === 0 ? scored.find((s) => s.id === merged.rootId)?.test : undefined;
-    test = unmerged ?? (await options.runProgram(merged.result, entryFile(language), language, options.signal));
+    test = unmerged ?? (await runMerged(merged.result, entryFile(language), language, options.signal));
   }
   const tiebreak = codeTiebreak(options.scorer);
   return {

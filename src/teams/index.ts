@@ -18,6 +18,7 @@ export {
 } from './cross-team.js';
 export {
   runStoryTeams,
+  storyRubric,
   storyStages,
   type StoryCheckpoint,
   type StoryTeamsOptions,

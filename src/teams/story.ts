@@ -55,6 +55,19 @@ Your editor's notes:
 
 Revise the {{what}} following the notes. Reply with the whole revised {{what}} only{{length}}.`;
 
+/**
+ * The rubric the critic scores a finished story by (`story --self-correct`). Prose has no verifiable check (no
+ * compiler, no tests), so this written rubric is the only signal the loop has.
+ */
+export const storyRubric = [
+  'Score the story from 0 (unusable) to 10 (nothing to improve) for the premise:',
+  '- it is faithful to the premise and complete: a beginning, a turn and an ending that lands;',
+  '- it is close to the target length and is prose, not an outline or notes;',
+  '- its language is vivid and precise, its pacing tight, with no repetition or filler;',
+  '- its characters act consistently.',
+  'List concrete problems (which passage, what to change).',
+].join('\n');
+
 /** The editor approved the text as it is. */
 const approves = (notes: string) => /<INFO>\s*Finished/i.test(notes);
 

@@ -1,10 +1,18 @@
-import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { describe, expect, it } from 'vitest';
 import { defaultRoles } from '../agents/index.js';
 import { partitionMerge } from '../common/index.js';
-import { SimulatedModel, promptToMessagesForTest } from './test-helpers.js';
+import {
+  SimulatedModel,
+  countingRunner,
+  crossTeamDefaults,
+  metered,
+  recording,
+  sameCode,
+  storyDefaults,
+  tracing,
+} from './test-helpers.js';
 import { resolvePhases } from '../software/phases.js';
-import { executeChain, type ProgramRunner, type TestOutcome } from '../software/chain.js';
+import { executeChain, type ProgramRunner } from '../software/chain.js';
 import { BudgetExceededError } from '../errors/index.js';
 import {
   defaultDecisionPoints,
@@ -19,56 +27,6 @@ import { codeMetrics, proposalScore } from './metrics.js';
 import { pruneGreedy, pruneReason, undecidedTies } from './prune.js';
 import { runStoryTeams, type StoryCheckpoint } from './story.js';
 import { TeamBudgets } from './team-budget.js';
-
-/** Wraps a model to record each call's agent name and prompt text. */
-function recording(model: LanguageModelV3) {
-  const calls: Array<{ agent: string; text: string }> = [];
-  const wrapped: LanguageModelV3 = {
-    ...model,
-    specificationVersion: 'v3',
-    provider: model.provider,
-    modelId: model.modelId,
-    supportedUrls: {},
-    doGenerate: async (options) => {
-      const agent = String((options.providerOptions?.crosstalk as { agent?: string } | undefined)?.agent ?? '');
-      calls.push({ agent, text: promptToMessagesForTest(options.prompt) });
-      return model.doGenerate(options);
-    },
-    doStream: (options) => model.doStream(options),
-  };
-  return { model: wrapped, calls };
-}
-
-/** Wraps a model to log when each call starts and ends, as `start|end agent@scope`. */
-function tracing(model: LanguageModelV3, log: string[], onStart?: (agent: string, scope: string) => void) {
-  const wrapped: LanguageModelV3 = {
-    specificationVersion: 'v3',
-    provider: model.provider,
-    modelId: model.modelId,
-    supportedUrls: {},
-    doGenerate: async (options) => {
-      const meta = (options.providerOptions?.crosstalk ?? {}) as { agent?: string; scope?: string };
-      const call = `${meta.agent ?? ''}@${meta.scope ?? ''}`;
-      log.push(`start ${call}`);
-      onStart?.(meta.agent ?? '', meta.scope ?? '');
-      const result = await model.doGenerate(options);
-      log.push(`end ${call}`);
-      return result;
-    },
-    doStream: (options) => model.doStream(options),
-  };
-  return wrapped;
-}
-
-/** A program runner that always succeeds and counts its runs. */
-function countingRunner(): { run: ProgramRunner; runs: string[] } {
-  const runs: string[] = [];
-  const run: ProgramRunner = async (files) => {
-    runs.push(Object.keys(files).sort().join(','));
-    return { outcome: 'exited-ok', rule: 'exit-code', exitCode: 0, output: '', durationMs: 0 } satisfies TestOutcome;
-  };
-  return { run, runs };
-}
 
 describe('pruneGreedy and partitionMerge', () => {
   it('keeps the best share, ties broken by id', () => {
@@ -159,14 +117,12 @@ describe('executeCrossTeam', () => {
   it('8 teams, prune 0.5, groups of 2: 8 → 4 → 2 → 1 at every decision point; pruned work never reaches aggregation; every team gets the merged result', async () => {
     const rec = recording(new SimulatedModel({ seed: 4 }));
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a command-line todo app',
       teams: diversifyTeams(8, 4),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: () => rec.model,
       decisionPoints: ['design', 'coding', 'final'],
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'both',
       language: 'Python',
     });
@@ -198,14 +154,12 @@ describe('executeCrossTeam', () => {
     const broken = new SimulatedModel({ failHard: 1 });
     const teams = diversifyTeams(4, 1);
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a calculator',
       teams,
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: (team) => (team.id === 'team3' ? broken : good),
       decisionPoints: ['coding', 'final'],
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'metrics',
       language: 'Python',
     });
@@ -219,14 +173,12 @@ describe('executeCrossTeam', () => {
 
   it('drops a team that exceeds its share of the budget at a decision point', async () => {
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a todo app',
       teams: diversifyTeams(3, 0),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: () => new SimulatedModel(),
       decisionPoints: ['coding', 'final'],
       keep: { ratio: 1 },
-      groupSize: 2,
       scorer: 'metrics',
       language: 'Python',
       teamBudget: new TeamBudgets({
@@ -244,14 +196,12 @@ describe('executeCrossTeam', () => {
 
   it('with one team behaves like a plain single-team chain', async () => {
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a todo app',
       teams: diversifyTeams(1, 0),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: () => new SimulatedModel(),
       decisionPoints: ['final'],
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'metrics',
     });
     expect(result.status).toBe('completed');
@@ -281,14 +231,13 @@ describe('executeCrossTeam', () => {
     const teamRunner = countingRunner();
     const model = tracing(new SimulatedModel({ seed: 3 }), teamLog);
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a todo app',
       teams: [profile!],
       phases,
-      roles: defaultRoles,
       model: () => model,
       decisionPoints: ['design', 'coding', 'final'],
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'both',
       runProgram: teamRunner.run,
       seed: 3,
@@ -318,14 +267,12 @@ describe('executeCrossTeam', () => {
     const fast = tracing(new SimulatedModel({ seed: 1 }), log);
     const slow = tracing(new SimulatedModel({ seed: 1, latency: { kind: 'fixed', ms: 15 } }), log);
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a command-line todo app',
       teams: diversifyTeams(2, 1),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: (team) => (team.id === 'team1' ? fast : slow),
       decisionPoints: ['design', 'coding', 'final'],
       keep: { ratio: 1 },
-      groupSize: 2,
       scorer: 'judge',
       language: 'Python',
     });
@@ -375,14 +322,13 @@ describe('executeCrossTeam', () => {
     });
     const phases = resolvePhases([{ name: 'coding' }, { name: 'code-completion' }, { name: 'manual' }]);
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a todo app',
       teams: diversifyTeams(2, 2),
       phases,
-      roles: defaultRoles,
       model: () => model,
       decisionPoints: ['final'],
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'both',
       language: 'Python',
       runProgram,
@@ -394,13 +340,11 @@ describe('executeCrossTeam', () => {
 
   it('runs the program once per proposal and for the merged final result, not for a merged coding result; a final result that needed no merge reuses its run', async () => {
     const options = {
+      ...crossTeamDefaults,
       task: 'a todo app',
       teams: diversifyTeams(4, 6),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: () => new SimulatedModel({ seed: 6 }),
       decisionPoints: ['coding', 'final'] as Array<'coding' | 'final'>,
-      groupSize: 2,
       scorer: 'metrics' as const,
       language: 'Python' as const,
     };
@@ -422,14 +366,12 @@ describe('executeCrossTeam', () => {
     const good = tracing(new SimulatedModel({ seed: 1 }), log);
     const broken = tracing(new SimulatedModel({ failHard: 1 }), log);
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a calculator',
       teams: diversifyTeams(4, 1),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: (team) => (team.id === 'team3' ? broken : good),
       decisionPoints: ['design', 'coding', 'final'],
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'judge',
       language: 'Python',
       teamBudget: new TeamBudgets({
@@ -452,14 +394,12 @@ describe('executeCrossTeam', () => {
     const good = new SimulatedModel({ seed: 1 });
     const broken = new SimulatedModel({ failHard: 1 });
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a calculator',
       teams: diversifyTeams(3, 1),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: (team, role) => (team.id === 'team2' && role === 'judge' ? broken : good),
       decisionPoints: ['design', 'coding', 'final'],
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'metrics',
       language: 'Python',
     });
@@ -475,14 +415,12 @@ describe('executeCrossTeam', () => {
     const good = tracing(new SimulatedModel({ seed: 1 }), log);
     const broken = tracing(new SimulatedModel({ failHard: 1 }), log);
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a calculator',
       teams: diversifyTeams(2, 1),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: (team) => (team.id === 'team2' ? broken : good),
       decisionPoints: ['design', 'coding', 'final'],
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'judge',
       language: 'Python',
     });
@@ -503,14 +441,13 @@ describe('executeCrossTeam', () => {
     const phases = resolvePhases([{ name: 'demand-analysis' }, { name: 'coding' }, { name: 'code-completion' }]);
     const runner = countingRunner();
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a todo app',
       teams: diversifyTeams(3, 0),
       phases,
-      roles: defaultRoles,
       model: () => new SimulatedModel(),
       decisionPoints: ['completion'],
       keep: { ratio: 1 },
-      groupSize: 2,
       scorer: 'metrics',
       language: 'Python',
       runProgram: runner.run,
@@ -524,13 +461,11 @@ describe('executeCrossTeam', () => {
 
   it('resumes from the checkpoint after a decision point without running the earlier segments again', async () => {
     const base = {
+      ...crossTeamDefaults,
       task: 'a todo app',
       teams: diversifyTeams(3, 4),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       decisionPoints: ['design', 'coding', 'final'] as DecisionPoint[],
       keep: { ratio: 0.7 },
-      groupSize: 2,
       scorer: 'metrics' as const,
       language: 'Python' as const,
     };
@@ -566,10 +501,10 @@ describe('executeCrossTeam', () => {
 describe('runStoryTeams checkpoints', () => {
   it('resumes after a stage without writing the earlier stages again, to the same story', async () => {
     const base = {
+      ...storyDefaults,
       premise: 'a lighthouse keeper finds a message in a bottle',
       teams: diversifyTeams(3, 2),
       keep: { ratio: 0.7 },
-      groupSize: 2,
     };
     const first = recording(new SimulatedModel({ seed: 2 }));
     const checkpoints: Array<{ checkpoint: StoryCheckpoint; callsSoFar: number }> = [];
@@ -597,11 +532,11 @@ describe('runStoryTeams checkpoints', () => {
   it('with one team makes no judge call', async () => {
     const { model, calls } = recording(new SimulatedModel({ seed: 2 }));
     const result = await runStoryTeams({
+      ...storyDefaults,
       premise: 'a robot learns to paint',
       teams: diversifyTeams(1, 0),
       model: () => model,
       keep: { ratio: 0.5 },
-      groupSize: 2,
     });
     expect(result.status).toBe('completed');
     // the team's own chain only: writer, editor and the writer's revision when the editor asks for one
@@ -616,10 +551,10 @@ describe('runStoryTeams checkpoints', () => {
 describe('runStoryTeams', () => {
   it('runs outline → draft → revise with pruning and merging at each stage', async () => {
     const options = {
+      ...storyDefaults,
       premise: 'a lighthouse keeper finds a message in a bottle',
       model: () => new SimulatedModel({ seed: 2 }),
       keep: { ratio: 0.5 },
-      groupSize: 2,
     };
     const result = await runStoryTeams({ ...options, teams: diversifyTeams(8, 2) });
     expect(result.status).toBe('completed');
@@ -640,11 +575,11 @@ describe('runStoryTeams', () => {
   it('each team is a chain: the writer writes, the editor critiques, the writer revises with the notes', async () => {
     const { model, calls } = recording(new SimulatedModel({ seed: 3 }));
     const result = await runStoryTeams({
+      ...storyDefaults,
       premise: 'a robot learns to paint',
       teams: diversifyTeams(2, 3).map((t) => ({ ...t, reviewRounds: 3 })),
       model: () => model,
       keep: { ratio: 1 },
-      groupSize: 2,
       editRounds: 2,
     });
     expect(result.status).toBe('completed');
@@ -669,11 +604,11 @@ describe('runStoryTeams', () => {
     const fast = tracing(new SimulatedModel({ seed: 2 }), log);
     const slow = tracing(new SimulatedModel({ seed: 2, latency: { kind: 'fixed', ms: 15 } }), log);
     const two = await runStoryTeams({
+      ...storyDefaults,
       premise: 'a lighthouse keeper',
       teams: diversifyTeams(2, 2),
       model: (team) => (team.id === 'team1' ? fast : slow),
       keep: { ratio: 1 },
-      groupSize: 2,
     });
     expect(two.status).toBe('completed');
     const at = (entry: string) => {
@@ -688,11 +623,11 @@ describe('runStoryTeams', () => {
     expect(at('start aggregator@outline/merge-1.1')).toBeGreaterThan(at('end team2/judge@outline/judge/team2'));
     const alone: string[] = [];
     const one = await runStoryTeams({
+      ...storyDefaults,
       premise: 'a lighthouse keeper',
       teams: diversifyTeams(1, 2),
       model: () => tracing(new SimulatedModel({ seed: 2 }), alone),
       keep: { ratio: 0.5 },
-      groupSize: 2,
     });
     expect(one.status).toBe('completed');
     const started = alone.filter((c) => c.startsWith('start'));
@@ -705,52 +640,6 @@ describe('runStoryTeams', () => {
     expect(one.story).toBe(one.teams[0]!.artifacts.revise);
   });
 });
-
-/** The agent and scope crosstalk passed with a call. */
-function callMeta(options: { providerOptions?: Record<string, unknown> }): { agent: string; scope: string } {
-  const meta = (options.providerOptions?.crosstalk ?? {}) as { agent?: string; scope?: string };
-  return { agent: meta.agent ?? '', scope: meta.scope ?? '' };
-}
-
-/**
- * Every team's programmer writes the same program (only a comment naming the team differs), so the metrics tie
- * while the judge, which sees the comment, can still tell the proposals apart.
- */
-function sameCode(model: LanguageModelV3, calls: string[] = []): LanguageModelV3 {
-  return {
-    specificationVersion: 'v3',
-    provider: model.provider,
-    modelId: model.modelId,
-    supportedUrls: {},
-    doGenerate: async (options) => {
-      const { agent, scope } = callMeta(options);
-      calls.push(`${agent}@${scope}`);
-      const result = await model.doGenerate(options);
-      if (!agent.endsWith('/programmer')) return result;
-      const team = agent.split('/')[0];
-      const text = `main.py\n\`\`\`python\n# written by ${team}\nprint("todo list")\n\`\`\`\n`;
-      return { ...result, content: [{ type: 'text', text }] };
-    },
-    doStream: (options) => model.doStream(options),
-  };
-}
-
-/** A model that records a fixed token cost per call for its team, as a team's usage tracker would. */
-function metered(model: LanguageModelV3, spent: Map<string, number>, team: string, tokensPerCall: number) {
-  const wrapped: LanguageModelV3 = {
-    specificationVersion: 'v3',
-    provider: model.provider,
-    modelId: model.modelId,
-    supportedUrls: {},
-    doGenerate: async (options) => {
-      const result = await model.doGenerate(options);
-      spent.set(team, (spent.get(team) ?? 0) + tokensPerCall);
-      return result;
-    },
-    doStream: (options) => model.doStream(options),
-  };
-  return wrapped;
-}
 
 describe('pruning threshold and ties', () => {
   it('prunes only when more proposals than the threshold wait: four are all kept, five are cut to the best share', () => {
@@ -792,14 +681,12 @@ describe('executeCrossTeam at the paper’s decision points', () => {
     const rec = recording(new SimulatedModel({ seed: 3 }));
     const checkpoints: CrossTeamCheckpoint[] = [];
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a command-line todo app',
       teams: diversifyTeams(2, 3),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: () => rec.model,
       decisionPoints: defaultDecisionPoints,
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'metrics',
       language: 'Python',
       onCheckpoint: (c) => checkpoints.push(JSON.parse(JSON.stringify(c)) as CrossTeamCheckpoint),
@@ -822,14 +709,12 @@ describe('executeCrossTeam at the paper’s decision points', () => {
 
   it('with 8 teams prunes to half at every point, and every reason names scores', async () => {
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a command-line todo app',
       teams: diversifyTeams(8, 4),
-      phases: resolvePhases(undefined),
-      roles: defaultRoles,
       model: () => new SimulatedModel({ seed: 4 }),
       decisionPoints: defaultDecisionPoints,
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'both',
       language: 'Python',
     });
@@ -849,14 +734,13 @@ describe('executeCrossTeam at the paper’s decision points', () => {
     const calls: string[] = [];
     const model = sameCode(new SimulatedModel({ seed: 5 }), calls);
     const result = await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'a todo list',
       teams: diversifyTeams(6, 5),
       phases: resolvePhases([{ name: 'coding' }]),
-      roles: defaultRoles,
       model: () => model,
       decisionPoints: ['coding'],
       keep: { ratio: 0.5 },
-      groupSize: 2,
       scorer: 'metrics',
       language: 'Python',
     });
@@ -881,14 +765,13 @@ describe('executeCrossTeam at the paper’s decision points', () => {
   it('starts every team from the given codebase (--from)', async () => {
     const rec = recording(new SimulatedModel({ seed: 2 }));
     await executeCrossTeam({
+      ...crossTeamDefaults,
       task: 'add a search command to the todo app',
       teams: diversifyTeams(3, 2),
       phases: resolvePhases([{ name: 'coding' }]),
-      roles: defaultRoles,
       model: () => rec.model,
       decisionPoints: ['final'],
       keep: { ratio: 1 },
-      groupSize: 2,
       scorer: 'metrics',
       language: 'Python',
       initial: { 'todo_store.py': 'EXISTING_TODO_STORE = []\n' },
@@ -902,12 +785,10 @@ describe('executeCrossTeam at the paper’s decision points', () => {
 
 describe('per-team budget shares', () => {
   const base = {
+    ...crossTeamDefaults,
     task: 'a todo app',
-    phases: resolvePhases(undefined),
-    roles: defaultRoles,
     decisionPoints: defaultDecisionPoints,
     keep: { ratio: 1 },
-    groupSize: 2,
     scorer: 'judge' as const,
     language: 'Python' as const,
   };
@@ -962,6 +843,34 @@ describe('per-team budget shares', () => {
     expect(result.decisions.at(-1)!.proposals.map((p) => p.team)).toEqual(['team1', 'team3']);
     // the merges were charged to the teams they served
     expect(budgets.spent('team1').tokens).toBeGreaterThan(spent.get('team1')!);
+  });
+
+  it("counts a team's self-correction critic against its share: a team whose critic is costly is dropped", async () => {
+    const spent = new Map<string, number>();
+    const sim = new SimulatedModel({ seed: 1 });
+    const budgets = new TeamBudgets({
+      share: { tokens: 60_000 },
+      ownSpent: (team) => ({ usd: 0, tokens: spent.get(team) ?? 0 }),
+      sharedSpent: () => ({ usd: 0, tokens: spent.get('aggregator') ?? 0 }),
+    });
+    const critics: string[] = [];
+    const result = await executeCrossTeam({
+      ...base,
+      scorer: 'metrics',
+      teams: diversifyTeams(3, 1),
+      selfCorrect: { rounds: 3, threshold: 10, hooks: ['after-coding', 'after-review'] },
+      // only team2's critic is expensive; its other agents cost what everyone's do
+      model: (team, role) => {
+        if (role === 'aggregator') return metered(sim, spent, 'aggregator', 300);
+        if (role === 'critic') critics.push(team.id);
+        const cost = role === 'critic' && team.id === 'team2' ? 20_000 : 300;
+        return budgets.wrap(team.id, metered(sim, spent, team.id, cost), undefined);
+      },
+      teamBudget: budgets,
+    });
+    expect(new Set(critics)).toEqual(new Set(['team1', 'team2', 'team3']));
+    expect(result.teams.map((t) => t.status)).toEqual(['active', 'dropped', 'active']);
+    expect(result.teams[1]!.reason).toMatch(/^exceeded its share of the budget/);
   });
 
   it('stops the run with the run budget’s message when every team ran out of its share', async () => {

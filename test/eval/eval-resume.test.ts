@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { budgetShare, evaluate, type EvalSummary } from '../../src/eval/index.js';
+import { budgetShare, evaluate, sweep, type EvalSummary, type SweepResult } from '../../src/eval/index.js';
 import { resumeRun } from '../../src/jobs/api.js';
 import { SqliteRunStore } from '../../src/store/index.js';
 import { cleanEnv, runInProcess, tempDir } from '../support/run-cli.js';
@@ -178,6 +178,53 @@ describe('an evaluation as a stored run', () => {
     expect(summary.answered).toBe(questions.length);
     expect(summary.scores).toEqual(whole.scores);
     // the tasks stopped by the budget were answered again from the journal: no call paid twice
+    expect(readStore(store, (s) => s.paidCalls)).toBe(readStore(join(dir, 'whole.db'), (s) => s.paidCalls));
+  });
+
+  it('keeps a budget over a whole sweep grid, and a resume with more budget finishes the grid', async () => {
+    const dir = tempDir();
+    const datasetPath = writeQuestions(dir);
+    const grid = { topologies: ['chain', 'star'] as const, agents: [1, 2] };
+    const run = (name: string) => ({ model: 'sim', store: join(dir, `${name}.db`), env: cleanEnv() });
+    const whole = await sweep({
+      dataset: 'mc',
+      datasetPath,
+      grid: { ...grid, topologies: [...grid.topologies] },
+      outDir: join(dir, 'whole'),
+      run: run('whole'),
+      concurrency: 1,
+    });
+    expect(whole.status).toBe('completed');
+    const wholeUsd = whole.rows.reduce((sum, r) => sum + r.costUsd!, 0);
+    // room for about half the grid: the sweep stops inside a later cell, never above its budget
+    const budgetUsd = wholeUsd / 2;
+    const store = join(dir, 'runs.db');
+    const first = await sweep({
+      dataset: 'mc',
+      datasetPath,
+      grid: { ...grid, topologies: [...grid.topologies] },
+      outDir: join(dir, 'cut'),
+      run: run('runs'),
+      concurrency: 1,
+      budgetUsd,
+    });
+    expect(first.status).toBe('budget');
+    expect(first.rows.length).toBeLessThan(4);
+    expect(first.rows.at(-1)!.status).toBe('budget');
+    const paid = readStore(store, (s) => s.paidUsd);
+    expect(first.budget!.spentUsd).toBeCloseTo(paid, 12);
+    expect(paid).toBeLessThanOrEqual(budgetUsd);
+    expect(readFileSync(join(dir, 'cut', 'report.md'), 'utf8')).toContain(
+      `- budget: $${budgetUsd.toFixed(4)} for the grid`,
+    );
+
+    const resumed = await resumeRun({ runId: first.runId!, store, env: cleanEnv(), budgetUsd: 1 }).result;
+    expect(resumed.status).toBe('completed');
+    const summary = resumed.summary as unknown as SweepResult;
+    expect(summary.rows.map((r) => [r.topology, r.agents, r.quality])).toEqual(
+      whole.rows.map((r) => [r.topology, r.agents, r.quality]),
+    );
+    // the cells cut by the budget continued from the journal: no call paid twice over both sessions
     expect(readStore(store, (s) => s.paidCalls)).toBe(readStore(join(dir, 'whole.db'), (s) => s.paidCalls));
   });
 

@@ -147,8 +147,8 @@ describe('crosstalk eval', () => {
       [['eval', 'mc', '--method', 'swarm'], /--method must be single, chain, net or teams/],
       [['eval', 'mc', '--method', 'net', '--topology', 'ring'], /unknown topology 'ring'/],
       [
-        ['eval', 'sweep', '--dataset', 'mc', '--budget-usd', '1', '--model', 'sim'],
-        /eval sweep does not take --budget-usd yet/,
+        ['eval', 'sweep', '--dataset', 'mc', '--budget-usd', 'lots', '--model', 'sim'],
+        /--budget-usd must be a number ≥ 0 \(got lots\)/,
       ],
     ];
     for (const [args, message] of cases) {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -152,6 +152,96 @@ describe('self-correction and the safety check in runs show', () => {
     expect(rounds.at(-1)?.stop?.by).toMatch(/no-improvement|round-limit/);
     expect(human).toMatch(/^self-correction after-coding \(coding\) round 1: score \d+\/10 \(threshold 10\)/m);
     expect(events.filter((e) => e.type === 'self-correction')).toHaveLength(rounds.length);
+  });
+
+  it("dev --teams: lists each team's rounds, tagged with the team, and shows them while the run goes", async () => {
+    const cwd = devDir();
+    const args = [
+      'dev',
+      'a command-line todo list',
+      '--model',
+      'sim',
+      '--language',
+      'Python',
+      '--phases',
+      'phases.yaml',
+    ];
+    const run = await runInProcess(
+      [...args, '--teams', '2', '--self-correct', '2', '--self-correct-threshold', '10', '--out', 'project'],
+      { cwd },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/↻ self-correction \(after-coding, team1\/coding\) round 1: score \d+\/10/);
+    expect(run.stderr).toMatch(/↻ self-correction \(after-coding, team2\/coding\) round 1: score \d+\/10/);
+    const runId = /run (\S+)/.exec(run.stderr)?.[1] ?? '';
+    const { json, human, events } = await show(cwd, runId);
+    const rounds = events.filter((e) => e.type === 'self-correction');
+    expect(new Set(rounds.map((e) => e.team))).toEqual(new Set(['team1', 'team2']));
+    expect(json.selfCorrection).toHaveLength(rounds.length);
+    expect(human).toMatch(/^self-correction after-coding \(team1\/coding\) round 1: score \d+\/10 \(threshold 10\)/m);
+    expect(human).toMatch(/^self-correction after-coding \(team2\/coding\) round 1: score \d+\/10 \(threshold 10\)/m);
+  });
+
+  it('story --safety-check: a vetoed story is not printed nor written; runs show lists the veto', async () => {
+    const server = await startFakeOpenAIServer({
+      reply: () => '{"score": 2, "problems": ["gives operational help for harm"], "rationale": "r", "veto": true}',
+    });
+    onTestFinished(() => server.close());
+    const cwd = tempDir();
+    const run = await runInProcess(
+      [
+        'story',
+        'a heist',
+        '--teams',
+        '1',
+        '--words',
+        '40',
+        '--model',
+        'sim',
+        '--safety-check',
+        '--critic-model',
+        `compatible:${server.url}#critic`,
+        '--out',
+        's',
+      ],
+      { cwd },
+    );
+    expect(run.code).toBe(4);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/withheld by --safety-check: vetoed \(gives operational help for harm\)/);
+    expect(existsSync(join(cwd, 's', 'story.md'))).toBe(false);
+    const runId = /run (\S+);/.exec(run.stderr)?.[1] ?? '';
+    const { human } = await show(cwd, runId);
+    expect(human).toContain('veto (safety-check) story: vetoed: gives operational help for harm');
+  });
+
+  it("net --self-correct: runs show lists every node's rounds, scoped by the node", async () => {
+    const cwd = tempDir();
+    const run = await runInProcess(
+      [
+        'net',
+        'Explain tides.',
+        '--topology',
+        'chain',
+        '--agents',
+        '2',
+        '--model',
+        'sim',
+        '--self-correct',
+        '2',
+        '--self-correct-threshold',
+        '10',
+        '--json',
+      ],
+      { cwd },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+    const { json, human } = await show(cwd, runId);
+    const rounds = json.selfCorrection ?? [];
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rounds.every((r) => r.hook === 'after-node')).toBe(true);
+    expect(human).toMatch(/^self-correction after-node \(\S+\) round 1: score \d+\/10 \(threshold 10\)/m);
   });
 
   it('lists a withheld answer as a veto of the safety check', async () => {

@@ -16,6 +16,36 @@ interface TeamsRun {
   files?: string[];
 }
 
+/** A new temporary directory holding `files` (name → content). */
+function dirWith(files: Record<string, string>): string {
+  const cwd = tempDir();
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(cwd, name), content);
+  return cwd;
+}
+
+/** The `crosstalk-run.json` a run wrote to `cwd/dir`. */
+function runFile<T>(cwd: string, dir: string): T {
+  return JSON.parse(readFileSync(join(cwd, dir, 'crosstalk-run.json'), 'utf8')) as T;
+}
+
+/**
+ * Runs `args` to the end (`--out ref`, plus `refFlags`), then again (`--out run`) with a budget of `share` of what
+ * the first run cost.
+ */
+async function referenceThenStopped<R extends { totals: { costUsd: number } }>(
+  cwd: string,
+  args: string[],
+  share: number,
+  refFlags: string[] = [],
+) {
+  const reference = await runInProcess([...args, '--out', 'ref', ...refFlags], { cwd });
+  const ref = JSON.parse(reference.stdout) as R;
+  const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * share)], {
+    cwd,
+  });
+  return { reference, ref, stopped };
+}
+
 describe('cross-team from the command line', () => {
   it('crosstalk dev --teams 4 completes offline and records scores, pruning and the aggregation tree', async () => {
     const cwd = tempDir();
@@ -24,7 +54,7 @@ describe('cross-team from the command line', () => {
       { cwd },
     );
     expect(result.code).toBe(0);
-    const run = JSON.parse(readFileSync(join(cwd, 'teams', 'crosstalk-run.json'), 'utf8')) as TeamsRun;
+    const run = runFile<TeamsRun>(cwd, 'teams');
     expect(run.status).toBe('completed');
     expect(run.teams).toHaveLength(4);
     expect(run.decisions.map((d) => d.point)).toEqual(['coding', 'completion', 'final']);
@@ -77,13 +107,14 @@ describe('cross-team from the command line', () => {
   it('a cross-team run stopped by its budget resumes after the last decision point it passed, to the same project', async () => {
     const cwd = tempDir();
     const args = ['dev', 'a command-line todo app', '--teams', '3', '--model', 'sim', '--json'];
-    const reference = await runInProcess([...args, '--out', 'ref', '--store', 'ref.db'], { cwd });
-    expect(reference.code).toBe(0);
-    const ref = JSON.parse(reference.stdout) as { totals: { calls: number; costUsd: number } };
     // enough budget to pass a decision point or two, not to finish (each team's share stays above what it spends)
-    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.7)], {
+    const { reference, ref, stopped } = await referenceThenStopped<{ totals: { calls: number; costUsd: number } }>(
       cwd,
-    });
+      args,
+      0.7,
+      ['--store', 'ref.db'],
+    );
+    expect(reference.code).toBe(0);
     expect(stopped.code).toBe(3);
     const { runId } = JSON.parse(stopped.stdout) as { runId: string };
     const resumed = await runInProcess(['runs', 'resume', runId, '--budget-usd', '5', '--json'], { cwd });
@@ -106,12 +137,11 @@ describe('cross-team from the command line', () => {
   it('a story run stopped by its budget resumes after the last stage it finished, to the same story', async () => {
     const cwd = tempDir();
     const args = ['story', 'a robot learns to paint', '--teams', '3', '--model', 'sim', '--json'];
-    const reference = await runInProcess([...args, '--out', 'ref', '--store', 'ref.db'], { cwd });
+    const { reference, ref, stopped } = await referenceThenStopped<{
+      story: string;
+      totals: { calls: number; costUsd: number };
+    }>(cwd, args, 0.75, ['--store', 'ref.db']);
     expect(reference.code).toBe(0);
-    const ref = JSON.parse(reference.stdout) as { story: string; totals: { calls: number; costUsd: number } };
-    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.75)], {
-      cwd,
-    });
     expect(stopped.code).toBe(3);
     const { runId } = JSON.parse(stopped.stdout) as { runId: string };
     const resumed = await runInProcess(['runs', 'resume', runId, '--budget-usd', '5', '--json'], { cwd });
@@ -128,11 +158,10 @@ describe('cross-team from the command line', () => {
   });
 
   it('takes per-team settings from --teams-file: language, persona, rounds, model', async () => {
-    const cwd = tempDir();
-    writeFileSync(
-      join(cwd, 'teams.yaml'),
-      '- id: py\n  temperature: 0.2\n- id: js\n  language: JavaScript\n  testRounds: 1\n  persona: Your team writes small pure functions.\n  model: sim?seed=3\n',
-    );
+    const cwd = dirWith({
+      'teams.yaml':
+        '- id: py\n  temperature: 0.2\n- id: js\n  language: JavaScript\n  testRounds: 1\n  persona: Your team writes small pure functions.\n  model: sim?seed=3\n',
+    });
     const result = await runInProcess(
       ['dev', 'a command-line todo app', '--teams-file', 'teams.yaml', '--model', 'sim', '--out', 'tf', '--json'],
       { cwd },
@@ -157,11 +186,10 @@ describe('cross-team from the command line', () => {
   });
 
   it('applies the settings of a teams file that lists a single team (no decision point to hold, but its language and persona count)', async () => {
-    const cwd = tempDir();
-    writeFileSync(
-      join(cwd, 'solo.yaml'),
-      'teams:\n  - id: solo\n    language: JavaScript\n    persona: Your team loves tiny programs.\n    reviewRounds: 1\n',
-    );
+    const cwd = dirWith({
+      'solo.yaml':
+        'teams:\n  - id: solo\n    language: JavaScript\n    persona: Your team loves tiny programs.\n    reviewRounds: 1\n',
+    });
     const result = await runInProcess(
       ['dev', 'a calculator', '--teams-file', 'solo.yaml', '--model', 'sim', '--out', 'solo', '--json'],
       { cwd },
@@ -190,11 +218,12 @@ describe('cross-team from the command line', () => {
       /^crosstalk: late\.yaml: team 2: id 'team3' is also the default id of team 3/,
     ],
   ])('rejects teams file %j with exit 2', async (flags, message) => {
-    const cwd = tempDir();
-    writeFileSync(join(cwd, 'two.yaml'), '- id: a\n- id: b\n');
-    writeFileSync(join(cwd, 'bad.yaml'), '- language: Cobol\n');
-    writeFileSync(join(cwd, 'clash.yaml'), '- id: team2\n- {}\n');
-    writeFileSync(join(cwd, 'late.yaml'), '- {}\n- id: team3\n');
+    const cwd = dirWith({
+      'two.yaml': '- id: a\n- id: b\n',
+      'bad.yaml': '- language: Cobol\n',
+      'clash.yaml': '- id: team2\n- {}\n',
+      'late.yaml': '- {}\n- id: team3\n',
+    });
     const result = await runInProcess(['dev', 'x', '--model', 'sim', ...flags], { cwd });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
@@ -202,8 +231,7 @@ describe('cross-team from the command line', () => {
   });
 
   it('story refuses the software settings of a teams file in one line (a story team has no code)', async () => {
-    const cwd = tempDir();
-    writeFileSync(join(cwd, 'teams.yaml'), '- id: calm\n- id: coder\n  language: JavaScript\n  testRounds: 1\n');
+    const cwd = dirWith({ 'teams.yaml': '- id: calm\n- id: coder\n  language: JavaScript\n  testRounds: 1\n' });
     const result = await runInProcess(
       ['story', 'a robot learns to paint', '--teams-file', 'teams.yaml', '--model', 'sim'],
       { cwd },
@@ -215,8 +243,7 @@ describe('cross-team from the command line', () => {
   });
 
   it('story takes --team-models and --teams-file too', async () => {
-    const cwd = tempDir();
-    writeFileSync(join(cwd, 'teams.yaml'), '- id: calm\n  temperature: 0.1\n- id: wild\n  temperature: 1.4\n');
+    const cwd = dirWith({ 'teams.yaml': '- id: calm\n  temperature: 0.1\n- id: wild\n  temperature: 1.4\n' });
     const result = await runInProcess(
       [
         'story',
@@ -361,18 +388,16 @@ describe('a stopped cross-team run keeps its work', () => {
   it('dev stopped by its budget writes the teams, the decisions passed and, after the coding point, the merged code', async () => {
     const cwd = tempDir();
     const args = ['dev', 'a command-line todo app', '--teams', '3', '--model', 'sim', '--json'];
-    const reference = await runInProcess([...args, '--out', 'ref'], { cwd });
-    const ref = JSON.parse(reference.stdout) as { totals: { costUsd: number }; decisions: Array<{ point: string }> };
     // enough for the coding point, not for the final one
-    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.8)], {
-      cwd,
-    });
+    const { stopped } = await referenceThenStopped(cwd, args, 0.8);
     expect(stopped.code).toBe(3);
-    const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & {
-      status: string;
-      stoppedAfter?: string;
-      files: string[];
-    };
+    const doc = runFile<
+      TeamsRun & {
+        status: string;
+        stoppedAfter?: string;
+        files: string[];
+      }
+    >(cwd, 'run');
     expect(doc.status).toBe('stopped-budget');
     expect(['coding', 'completion']).toContain(doc.stoppedAfter);
     expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2', 'team3']);
@@ -403,10 +428,7 @@ describe('an interrupted cross-team run', () => {
       },
     );
     expect(result.code).toBe(130);
-    const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & {
-      status: string;
-      stoppedAfter?: string;
-    };
+    const doc = runFile<TeamsRun & { status: string; stoppedAfter?: string }>(cwd, 'run');
     expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2']);
     expect(doc.decisions.map((d) => d.point)).toEqual(['coding']);
     expect(doc.stoppedAfter).toBe('coding');
@@ -418,15 +440,9 @@ describe('a stopped story run keeps its work', () => {
   it('story stopped by its budget writes the teams and the stages it finished', async () => {
     const cwd = tempDir();
     const args = ['story', 'a robot learns to paint', '--teams', '3', '--model', 'sim', '--json'];
-    const reference = await runInProcess([...args, '--out', 'ref'], { cwd });
-    const ref = JSON.parse(reference.stdout) as { totals: { costUsd: number } };
-    const stopped = await runInProcess([...args, '--out', 'run', '--budget-usd', String(ref.totals.costUsd * 0.75)], {
-      cwd,
-    });
+    const { stopped } = await referenceThenStopped(cwd, args, 0.75);
     expect(stopped.code).toBe(3);
-    const doc = JSON.parse(readFileSync(join(cwd, 'run', 'crosstalk-run.json'), 'utf8')) as TeamsRun & {
-      stoppedAfter?: string;
-    };
+    const doc = runFile<TeamsRun & { stoppedAfter?: string }>(cwd, 'run');
     expect(doc.status).toBe('stopped-budget');
     expect(doc.teams.map((t) => t.id)).toEqual(['team1', 'team2', 'team3']);
     expect(doc.decisions.length).toBeGreaterThan(0);
@@ -501,9 +517,9 @@ describe('dev --teams without a final decision point', () => {
         { cwd },
       );
       expect(result.code).toBe(0);
-      const doc = JSON.parse(readFileSync(join(cwd, 'sel', 'crosstalk-run.json'), 'utf8')) as TeamsRun & {
-        selection?: { team: string; reason: string; proposals: Array<{ team: string; score: number }> };
-      };
+      const doc = runFile<
+        TeamsRun & { selection?: { team: string; reason: string; proposals: Array<{ team: string; score: number }> } }
+      >(cwd, 'sel');
       expect(doc.decisions.map((d) => d.point)).toEqual(points ? ['design'] : []);
       expect(doc.selection?.proposals.map((p) => p.team).sort()).toEqual(['team1', 'team2', 'team3']);
       const best = Math.max(...doc.selection!.proposals.map((p) => p.score));

@@ -168,20 +168,10 @@ export const registerDev: Register = (program, ctx, run) => {
         });
       const selfCorrect = parseSelfCorrect(options);
       const safetyCheck = parseSafetyCheck(options);
-      if ((selfCorrect || safetyCheck) && asTeams)
-        throw new ConfigError({
-          key: selfCorrect ? 'selfCorrect' : 'safetyCheck',
-          message: `${selfCorrect ? '--self-correct' : '--safety-check'} works on one team; drop --teams`,
-        });
+      const checks = { ...(selfCorrect ? { selfCorrect } : {}), ...(safetyCheck ? { safetyCheck } : {}) };
       const config: DevJobConfig | CrossTeamJobConfig = asTeams
-        ? { kind: 'cross-team', ...chain, teamOptions, flags }
-        : {
-            kind: 'dev',
-            ...chain,
-            ...(selfCorrect ? { selfCorrect } : {}),
-            ...(safetyCheck ? { safetyCheck } : {}),
-            flags,
-          };
+        ? { kind: 'cross-team', ...chain, ...checks, teamOptions, flags }
+        : { kind: 'dev', ...chain, ...checks, flags };
       return planOrRun(ctx, out, options, config, async () => {
         config.outDir = prepareOutputDir(
           ctx.cwd,

@@ -159,13 +159,7 @@ export const registerEval: Register = (program, ctx, run) => {
             key: '--queue',
             message: 'eval sweep does not take --queue yet; run the cells as separate evaluations with --queue',
           });
-        // a sweep's cells share the journal; a budget over the grid is not implemented: say so instead of ignoring it
-        if (budget !== undefined)
-          throw new ConfigError({
-            key: '--budget-usd',
-            message: 'eval sweep does not take --budget-usd yet; run the cells as separate evaluations to cap each',
-          });
-        return runSweep(out, common, options);
+        return runSweep(out, { ...common, ...(budget !== undefined ? { budgetUsd: budget } : {}) }, options);
       }
       out.note(`eval ${dataset.data} with ${methodLabel(method)} on ${model}: ${outDir}`);
       const summary = await evaluate({
@@ -247,6 +241,9 @@ async function runSweep(
   out.line(r ? `recommended: ${r.topology} ×${r.agents} (${r.metric} ${r.quality?.toFixed(3)})` : 'no completed cell');
   out.note(`${result.status}: ${result.rows.length} cells; ${result.files.join(', ')} in ${common.outDir}`);
   if (result.status !== 'completed' && result.runId)
-    out.note(`crosstalk: continue with: crosstalk runs resume ${result.runId} (answered calls are replayed free)`);
+    out.note(
+      `crosstalk: continue with: crosstalk runs resume ${result.runId}` +
+        `${result.status === 'budget' ? ' --budget-usd <larger>' : ''} (answered calls are replayed free)`,
+    );
   return result.status === 'completed' ? 0 : result.status === 'budget' ? 3 : 130;
 }

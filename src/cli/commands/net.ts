@@ -11,7 +11,12 @@ import { configFlags } from '../global-options.js';
 import { addTopologyOptions, resolveGraph } from '../graph-options.js';
 import type { Register } from '../main.js';
 import { nonEmptyText } from '../parse-flags.js';
-import { parseSafetyCheck, safetyCheckOptions } from '../self-correct-options.js';
+import {
+  parseSafetyCheck,
+  parseTextSelfCorrect,
+  safetyCheckOptions,
+  textSelfCorrectOptions,
+} from '../self-correct-options.js';
 import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand } from '../define-command.js';
 import { formatMetricsLines, printable } from '../format.js';
@@ -93,7 +98,9 @@ export const registerNet: Register = (program, ctx, run) => {
       ['--queue <url>', 'send nodes to `crosstalk worker`s through BullMQ: redis://[user:pass@]host[:port][/db]'],
       queueTimeoutOption,
       ['--strict', 'a failed node skips every node after it (default: a node runs with the inputs that finished)'],
-      ...safetyCheckOptions,
+      ...textSelfCorrectOptions("every node's artifact (code: syntax and sandbox checks first)"),
+      // --critic-model is in both lists
+      ...safetyCheckOptions.filter(([flag]) => !flag.startsWith('--critic-model')),
       ...planOptions,
       ...serveOptions,
     ],
@@ -129,6 +136,8 @@ export const registerNet: Register = (program, ctx, run) => {
       };
       const safetyCheck = parseSafetyCheck(options);
       if (safetyCheck) config.safetyCheck = safetyCheck;
+      const selfCorrect = parseTextSelfCorrect(options);
+      if (selfCorrect) config.selfCorrect = selfCorrect;
       return planOrRun(ctx, out, options, config, async () => {
         config.outDir = prepareOutputDir(
           ctx.cwd,

@@ -7,7 +7,7 @@ export const registerQueue: Register = (program, _ctx, run) => {
   const queue = program.command('queue').description('the BullMQ queue that `net --queue` and workers share');
   queue
     .command('status')
-    .description('show connected workers, waiting and active steps')
+    .description('show connected workers, waiting and active steps, and rate-limit state per model')
     .requiredOption('--queue <url>', 'redis://[user:pass@]host[:port][/db], or rediss:// for TLS')
     .action(
       run(async (_args, options, out) => {
@@ -19,6 +19,15 @@ export const registerQueue: Register = (program, _ctx, run) => {
         out.line(`queue ${status.queue}`);
         out.line(`workers: ${status.workers.length}${status.workers.length ? ` (${status.workers.join(', ')})` : ''}`);
         out.line(`steps: ${status.waiting} waiting, ${status.active} active, ${status.failed} failed`);
+        for (const l of status.limits) {
+          const per = l.windowMs === 60_000 ? 'min' : `${l.windowMs} ms`;
+          const of = (limit: number | undefined) => (limit ? `/${limit}` : '');
+          out.line(
+            `limits of ${printable(l.model)}: ${l.inFlight}${of(l.concurrency)} in flight (peak ${l.peakInFlight}), ` +
+              `${l.windowRequests}${of(l.requestsPerMinute)} requests and ${l.windowTokens}${of(l.tokensPerMinute)} ` +
+              `tokens this ${per}`,
+          );
+        }
         for (const step of status.activeSteps)
           out.line(`  active: ${step.kind} ${printable(step.stepId)} of run ${step.runId}`);
         return 0;

@@ -13,6 +13,12 @@ import { planOptions, planOrRun } from '../plan.js';
 import { defineCommand, teamsOptions } from '../define-command.js';
 import { printJobEnd } from '../run-job.js';
 import { runJobServed, serveOptions } from './serve.js';
+import {
+  parseSafetyCheck,
+  parseTextSelfCorrect,
+  safetyCheckOptions,
+  textSelfCorrectOptions,
+} from '../self-correct-options.js';
 
 /** `crosstalk story "<premise>" --teams K`: cross-team story writing (outline → draft → revise). */
 export const registerStory: Register = (program, ctx, run) => {
@@ -29,6 +35,9 @@ export const registerStory: Register = (program, ctx, run) => {
       ['--queue <url>', "write each team's stages on `crosstalk worker`s through BullMQ (redis://…)"],
       queueTimeoutOption,
       ...teamsOptions('texts', 'id, temperature, persona, model, reviewRounds (caps the editor rounds)'),
+      ...textSelfCorrectOptions('the finished story'),
+      // --critic-model is in both lists
+      ...safetyCheckOptions.filter(([flag]) => !flag.startsWith('--critic-model')),
       ...planOptions,
       ...serveOptions,
     ],
@@ -54,6 +63,8 @@ export const registerStory: Register = (program, ctx, run) => {
       const keep = parseKeepRule(options.prune);
       const pruneAbove = wholeNumber('--prune-above', options.pruneAbove, defaultPruneAbove);
       const editRounds = wholeNumber('--edit-rounds', options.editRounds, 1, 0, 10);
+      const selfCorrect = parseTextSelfCorrect(options);
+      const safetyCheck = parseSafetyCheck(options);
       const config: StoryJobConfig = {
         kind: 'story',
         premise: text,
@@ -65,6 +76,8 @@ export const registerStory: Register = (program, ctx, run) => {
         words,
         flags,
         profiles,
+        ...(selfCorrect ? { selfCorrect } : {}),
+        ...(safetyCheck ? { safetyCheck } : {}),
       };
       return planOrRun(ctx, out, options, config, async () => {
         config.outDir = prepareOutputDir(

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { executeChain, type ChainEvent, type ChainResult } from '../../software/chain.js';
-import type { TeamChainData } from '../../teams/index.js';
+import type { TeamChainData, TeamProfile } from '../../teams/index.js';
+import {
+  safetyCheckedRunner,
+  teamSelfCorrection,
+  type TeamRoundEvent,
+  type TeamSafetyCheck,
+  type TeamSelfCorrect,
+} from '../../teams/team-checks.js';
 import { stepBaseShape } from '../step-job.js';
 import type { StepKind } from './step-kind.js';
 
@@ -15,6 +22,17 @@ export const teamSegmentStepSchema = z.object({
   kind: z.literal('team-segment'),
   ...stepBaseShape,
   team: z.string(),
+  /** The team's profile (id, temperature, persona, review rounds, model): its checks' agents are the team's. */
+  profile: z.record(z.string(), z.unknown()),
+  /** The team's self-correction and safety review (issue 17), as the coordinator's plain options. */
+  selfCorrect: z
+    .object({
+      rounds: z.number().int().positive(),
+      threshold: z.number(),
+      hooks: z.array(z.enum(['after-coding', 'after-review'])),
+    })
+    .optional(),
+  safetyCheck: z.object({ threshold: z.number() }).optional(),
   chain: z.record(z.string(), z.unknown()),
   /** Model string by role for this team's agents; `defaultModel` for any other. */
   models: z.record(z.string(), z.string()),
@@ -25,10 +43,11 @@ export const teamSegmentStepSchema = z.object({
 /** A team segment step's data. */
 export type TeamSegmentStep = z.infer<typeof teamSegmentStepSchema>;
 
-/** What a team segment step returns: the chain's result and its progress events, in order. */
+/** What a team segment step returns: the chain's result, its progress events and the checks' rounds, in order. */
 export interface TeamSegmentOutput {
   result: ChainResult;
   events: ChainEvent[];
+  rounds?: TeamRoundEvent[];
 }
 
 /** Runs a team's segment of the software chain on a worker, with models built from the worker's environment. */
@@ -39,14 +58,42 @@ export const teamSegmentStepKind: StepKind<TeamSegmentStep> = {
     const runtime = await runtimeFor(step.defaultModel, step.seed);
     const chain = step.chain as unknown as TeamChainData;
     const events: ChainEvent[] = [];
-    const runProgram = step.codeRuns ? runtime.sandbox.run : undefined;
+    const rounds: TeamRoundEvent[] = [];
+    const model = (role: string) => runtime.modelByString(step.models[role] ?? step.defaultModel);
+    const team = step.profile as unknown as TeamProfile;
+    const seed = step.seed !== undefined ? { seed: step.seed } : {};
+    const sandboxRun = step.codeRuns ? runtime.sandbox.run : undefined;
+    // as in process: the team's programs behind its safety review, its code through its self-correction
+    const runProgram =
+      sandboxRun && step.safetyCheck
+        ? safetyCheckedRunner(step.safetyCheck as TeamSafetyCheck, sandboxRun, {
+            task: chain.task,
+            critic: model('critic'),
+            agent: `${team.id}/safety-critic`,
+            team: team.id,
+            ...seed,
+            onRound: (event) => rounds.push(event),
+          })
+        : sandboxRun;
     const result = await executeChain({
       ...chain,
-      ...(step.seed !== undefined ? { seed: step.seed } : {}),
-      model: (role) => runtime.modelByString(step.models[role] ?? step.defaultModel),
+      ...seed,
+      model,
       onEvent: (event) => events.push(event),
       ...(runProgram ? { runProgram } : {}),
+      ...(step.selfCorrect
+        ? {
+            selfCorrect: teamSelfCorrection(step.selfCorrect as TeamSelfCorrect, {
+              task: chain.task,
+              team,
+              model,
+              ...(runProgram ? { runProgram } : {}),
+              ...seed,
+              onRound: (event) => rounds.push(event),
+            }),
+          }
+        : {}),
     });
-    return { result, events };
+    return { result, events, rounds };
   },
 };
