@@ -203,7 +203,7 @@ export async function runCrossTeamJob(
           ? {
               executeSegment: queueTeamSegments(
                 queue.executor,
-                (team, role) => teamModelString(runtime, team, role),
+                (team, role) => teamModelString(runtime, team, role, criticModel ? { critic: criticModel } : {}),
                 runtime.defaultModel,
               ),
             }

@@ -5,10 +5,18 @@ import type { JobRun } from './job-run.js';
 
 /**
  * The model string of a team's agent, as `teamModel` chooses its model: the team's own model serves the team's
- * agents; the judge and the aggregator serve every team and use the run's.
+ * agents; the judge, the aggregator and the critic serve every team and use the run's (or `overrides`, e.g.
+ * `--critic-model`).
  */
-export function teamModelString(runtime: Runtime, team: TeamProfile, role: string): string {
-  return team.model && role !== 'judge' && role !== 'aggregator' ? team.model : runtime.modelString(role);
+export function teamModelString(
+  runtime: Runtime,
+  team: TeamProfile,
+  role: string,
+  overrides: Readonly<Record<string, string>> = {},
+): string {
+  const modelRole = role === 'shared-critic' ? 'critic' : role;
+  const shared = ['judge', 'aggregator', 'critic', 'shared-critic'].includes(role);
+  return overrides[modelRole] ?? (team.model && !shared ? team.model : runtime.modelString(modelRole));
 }
 
 /** How a job runs its steps, apart from its stored configuration. */
