@@ -93,7 +93,11 @@ describe.skipIf(!redisServer)('dev --teams and story --teams on workers (real re
     });
     expect(queued.code, queued.stderr).toBe(0);
     expect(filesOf(join(cwd, 'queued'))).toEqual(filesOf(join(cwd, 'local')));
-    expect(summaryOf(join(cwd, 'queued'))).toEqual(summaryOf(join(cwd, 'local')));
+    // the same result, teams and decisions; not the same cost: in process a team's safety verdicts are cached
+    // for the whole run, on workers for one segment, so a codebase reviewed before is reviewed again (see README)
+    const { totals: _t, usage: _u, ...queuedSummary } = summaryOf(join(cwd, 'queued')) as Record<string, unknown>;
+    const { totals: _lt, usage: _lu, ...localSummary } = summaryOf(join(cwd, 'local')) as Record<string, unknown>;
+    expect(queuedSummary).toEqual(localSummary);
   }, 180_000);
 
   it("story --teams 3: each team's stages are written on workers; the story equals the in-process one", async () => {
