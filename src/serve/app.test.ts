@@ -7,9 +7,11 @@ import { EventStream, type CrosstalkEvent } from '../events/index.js';
 import { RunSession } from '../jobs/index.js';
 import { SqliteRunStore } from '../store/index.js';
 import { createViewerApp } from './app.js';
+import { expandDetail } from './detail-wire.js';
 import { tokenMatches } from './guard.js';
 import { LiveRuns } from './live-runs.js';
 import { startViewer } from './start.js';
+import type { RunDetailWire, StepDetail } from './view-types.js';
 
 const local = { host: '127.0.0.1:4000' };
 
@@ -45,21 +47,29 @@ describe('viewer API', () => {
     expect(list.runs.map((r) => r.id)).toEqual([runId]);
     expect((await (await get('/api/runs?kind=dev')).json()) as unknown).toEqual({ runs: [] });
 
-    const detail = (await (await get(`/api/runs/${runId}`)).json()) as {
-      run: { status: string };
-      steps: Array<{ id: string; state: string; hasArtifact: boolean }>;
-      graph: { nodes: Array<{ id: string; layer: number }>; edges: unknown[]; layers: number };
-    };
+    // the page's data: the steps and the graph as columns (edges name nodes by index), the graph left out of the
+    // run's configuration
+    const wire = (await (await get(`/api/runs/${runId}`)).json()) as RunDetailWire;
+    expect(wire.graph!.from).toEqual([0, 1, 2]);
+    expect(wire.graph!.to).toEqual([1, 2, 3]);
+    expect(wire.run.config).not.toHaveProperty('graph');
+    expect(wire.steps.id).toHaveLength(4);
+    const detail = expandDetail(wire);
     expect(detail.run.status).toBe('completed');
-    expect(detail.graph.nodes.map((n) => n.layer)).toEqual([0, 1, 2, 3]);
-    expect(detail.graph.edges).toHaveLength(3);
-    const nodeIds = detail.graph.nodes.map((n) => n.id);
-    expect(detail.steps.filter((s) => nodeIds.includes(s.id)).map((s) => s.state)).toEqual([
-      'done',
-      'done',
-      'done',
-      'done',
+    expect(detail.graph!.nodes.map((n) => n.layer)).toEqual([0, 1, 2, 3]);
+    expect(detail.graph!.edges).toHaveLength(3);
+    const nodeIds = detail.graph!.nodes.map((n) => n.id);
+    expect(detail.steps.filter((s) => nodeIds.includes(s.id)).map((s) => [s.state, s.hasArtifact])).toEqual([
+      ['done', true],
+      ['done', true],
+      ['done', true],
+      ['done', true],
     ]);
+    // a step's meta comes with the step, when its panel opens
+    const step = (await (await get(`/api/runs/${runId}/step?step=${nodeIds[1]}`)).json()) as { step: StepDetail };
+    expect(step.step).toMatchObject({ id: nodeIds[1], state: 'done', attempts: 1, hasArtifact: true });
+    expect(step.step.meta).toMatchObject({ calls: 2 });
+    expect((await get(`/api/runs/${runId}/step?step=nope`)).status).toBe(404);
 
     // the second node of the chain: its critic reviews the first node's artifact, its actor refines it
     const second = nodeIds[1]!;
@@ -399,6 +409,46 @@ describe('resuming a run from the viewer', () => {
     const again = await post(viewer.url, `/api/runs/${runId}/resume`, { maxTokens: 100_000 });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe('RUN_COMPLETED');
+  });
+});
+
+describe('a resumed run followed live', () => {
+  it('marks a step the resumed session answers wholly from the journal replayed as it finishes', async () => {
+    const cwd = tempDir('crosstalk-serve-');
+    const runId = await storedNetRun(cwd, 4);
+    const storePath = join(cwd, '.crosstalk/runs.db');
+    // as if the process died after the last node's calls were journaled, before the node was marked done
+    const writer = new SqliteRunStore(storePath);
+    const steps = writer.getSteps(runId);
+    const last = steps.find((s) => s.id === 'n3')!;
+    writer.putStep(runId, { ...last, state: 'running', outputHash: null });
+    writer.updateRun(runId, { status: 'interrupted', finishedAt: null });
+    writer.close();
+
+    const viewer = await startViewer({ storePath, allowControl: true });
+    onTestFinished(() => viewer.close());
+    const resumed = await fetch(new URL(`/api/runs/${runId}/resume`, viewer.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(resumed.status).toBe(202);
+    // the live stream (the run executes in the viewer's process) says so when the step finishes, before the run ends
+    const { data } = parseSse(await (await fetch(new URL(`/api/runs/${runId}/stream`, viewer.url))).text());
+    const events = data as Array<{ type: string; step?: { id: string }; replayed?: boolean; status?: string }>;
+    const finished = events.filter((e) => e.type === 'step-finished');
+    const again = finished.filter((e) => e.step?.id === 'n3');
+    expect(again.at(-1)?.replayed).toBe(true);
+    expect(events.findIndex((e) => e === again.at(-1))).toBeLessThan(
+      events.findLastIndex((e) => e.type === 'run-finished'),
+    );
+    // the steps of the first session were paid for: none is marked
+    expect(finished.filter((e) => e.replayed).map((e) => e.step?.id)).toEqual(['n3']);
+    // and the finished run's page agrees
+    const detail = (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as {
+      steps: { id: string[]; state: string[] };
+    };
+    expect(detail.steps.state[detail.steps.id.indexOf('n3')]).toBe('replayed');
   });
 });
 

@@ -34,13 +34,15 @@ describe('runs export --html', () => {
       const embedded = /<script type="application\/json" id="crosstalk-data">(.*?)<\/script>/s.exec(html)![1]!;
       expect(embedded).not.toContain('<');
       const data = JSON.parse(embedded) as {
-        detail: { run: { id: string }; graph: { nodes: unknown[] } };
+        detail: { run: { id: string }; graph: { id: string[] } };
+        meta: Record<string, unknown>;
         calls: unknown[];
         artifacts: Record<string, string>;
         events: Array<{ type: string }>;
       };
       expect(data.detail.run.id).toBe(runId);
-      expect(data.detail.graph.nodes).toHaveLength(3);
+      expect(data.detail.graph.id).toHaveLength(3);
+      expect(Object.keys(data.meta)).toHaveLength(3);
       expect(data.calls).toHaveLength(calls);
       expect(calls).toBe(5); // the first node's actor; a critic and an actor for each of the others
       expect(Object.keys(data.artifacts)).toHaveLength(artifacts);

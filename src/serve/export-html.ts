@@ -2,7 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import type { RunStore } from '../store/index.js';
+import { compactDetail } from './detail-wire.js';
 import { runCalls, runDetail, runEvents, stepArtifact, usageOf } from './run-data.js';
+import type { EmbeddedRun } from './view-types.js';
 import { defaultWebRoot } from './static-files.js';
 
 /** What {@link writeRunHtml} wrote. */
@@ -29,19 +31,25 @@ export function runHtml(store: RunStore, runId: string, webRoot = defaultWebRoot
   if (!detail) throw new ConfigError({ key: 'id', message: `no run '${runId}'` });
   const calls = runCalls(store, runId);
   const artifacts: Record<string, string> = {};
-  for (const step of detail.steps) {
-    if (!step.hasArtifact || step.id.startsWith('checkpoint/')) continue;
-    const content = stepArtifact(store, runId, step.id);
+  const meta: Record<string, unknown> = {};
+  const steps = new Map(store.getSteps(runId).map((s) => [s.id, s]));
+  for (const step of steps.values()) {
+    if (step.id.startsWith('checkpoint/')) continue;
+    if (step.meta !== null && step.meta !== undefined) meta[step.id] = step.meta;
+    if (!step.outputHash) continue;
+    const content = stepArtifact(store, runId, step.id, steps);
     if (content !== undefined) artifacts[step.id] = content;
   }
   const events = runEvents(store, runId, 0, Number.MAX_SAFE_INTEGER);
-  const data = JSON.stringify({
-    detail: { ...detail, live: false },
+  const embedded: EmbeddedRun = {
+    detail: { ...compactDetail(detail), live: false },
     usage: usageOf(calls),
     calls,
     artifacts,
+    meta,
     events,
-  }).replace(/</g, '\\u003c');
+  };
+  const data = JSON.stringify(embedded).replace(/</g, '\\u003c');
   let html = readFileSync(join(webRoot, 'index.html'), 'utf8');
   html = html.replace(/<script type="module"[^>]*src="\.\/([^"]+)"[^>]*><\/script>/g, (_m, src: string) => {
     const code = readFileSync(join(webRoot, src), 'utf8');

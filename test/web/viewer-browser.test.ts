@@ -5,6 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { cleanEnv, cliPath, runInProcess, storedNetRun, tempDir } from '../support/run-cli.js';
 import { startViewer } from '../../src/serve/index.js';
+import { expandDetail } from '../../src/serve/detail-wire.js';
+import type { RunDetailWire } from '../../src/serve/view-types.js';
 import { simulateReply, startFakeOpenAIServer } from '../support/index.js';
 import { chromiumPath, launchChromium, shotsDir } from './chromium.js';
 
@@ -91,10 +93,10 @@ describe.skipIf(!existsSync(chromiumPath))('the web viewer in Chromium', () => {
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('completed');
 
     // a node with an incoming edge: its critic reviewed the predecessor's artifact, its actor refined it
-    const detail = (await (await fetch(new URL(`/api/runs/${runUrl.split('/runs/')[1]}`, runUrl))).json()) as {
-      graph: { edges: Array<{ from: string; to: string }> };
-    };
-    const { from, to: target } = detail.graph.edges[0]!;
+    const wire = (await (
+      await fetch(new URL(`/api/runs/${runUrl.split('/runs/')[1]}`, runUrl))
+    ).json()) as RunDetailWire;
+    const { from, to: target } = expandDetail(wire).graph!.edges[0]!;
     await page.locator(`[data-testid=graph-node][data-node="${target}"]`).click();
     const panel = page.getByTestId('node-panel');
     await expect.poll(() => panel.locator('h2').textContent()).toBe(target);

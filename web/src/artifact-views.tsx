@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { artifactParts, tokenize } from '../../src/serve/highlight';
 import { lineDiff } from '../../src/serve/line-diff';
-import type { StoredEvent } from './types';
+import type { StoredEventView as StoredEvent } from '../../src/serve/view-types';
 
 /** An artifact: prose as is, code (fenced, or the whole text when it looks like code) coloured by token. */
 export function ArtifactText({ text }: { text: string }) {

@@ -3,7 +3,7 @@ import { ArtifactText, type ArtifactVersion, StepChecks, VersionDiff } from './a
 import { data } from './data';
 import { cost } from './format';
 import type { NodeDialogue } from '../../src/serve/dialogue';
-import type { CallView, StepView, StoredEvent } from './types';
+import type { CallView, StepDetail, StepView, StoredEventView as StoredEvent } from '../../src/serve/view-types';
 
 /**
  * One node's (or phase's) work: the dialogues on its incoming edges in order (critic, then actor), the merge calls,
@@ -26,6 +26,7 @@ export function NodePanel(props: {
   const [dialogue, setDialogue] = useState<NodeDialogue<CallView> | undefined>();
   const [artifact, setArtifact] = useState<string | undefined>();
   const [inputs, setInputs] = useState<ReadonlyMap<string, string>>(new Map());
+  const [stored, setStored] = useState<StepDetail | undefined>();
   const state = step?.state ?? 'waiting';
   // biome-ignore lint/correctness/useExhaustiveDependencies: read again when the step's state changes (live runs)
   useEffect(() => {
@@ -43,6 +44,7 @@ export function NodePanel(props: {
       });
     else data.calls(runId, stepId).then((c) => !stop && setCalls(c));
     data.artifact(runId, stepId).then((a) => !stop && setArtifact(a));
+    data.step(runId, stepId).then((s) => !stop && setStored(s));
     return () => {
       stop = true;
     };
@@ -65,7 +67,7 @@ export function NodePanel(props: {
       list.push({ label: 'result', text: artifact });
     return list;
   }, [dialogue, calls, inputs, artifact]);
-  const meta = (step?.meta ?? {}) as { error?: string; because?: string; missingInputs?: string[] };
+  const meta = (stored?.meta ?? {}) as { error?: string; because?: string; missingInputs?: string[] };
   return (
     <aside className="panel" data-testid="node-panel">
       <div className="panel-head">

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { criticColour, layoutGraph, nodeSize } from './layout';
-import type { GraphView, StepState } from './types';
+import type { GraphView, StepState } from '../../src/serve/view-types';
 
 const stateColour: Record<StepState, string> = {
   waiting: '#cbd5e1',

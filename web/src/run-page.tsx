@@ -10,7 +10,14 @@ import { NodePanel } from './node-panel';
 import { ReplayBar, useReplay } from './replay-bar';
 import { stateAfter } from '../../src/serve/replay';
 import { mergeTree, type MergeTreeNode } from '../../src/serve/merge-tree';
-import type { RunDetail, RunUsage, StepState, StoredEvent, Usage } from './types';
+import type {
+  GraphView,
+  RunDetail,
+  RunUsage,
+  StepState,
+  StoredEventView as StoredEvent,
+  UsageGroup as Usage,
+} from '../../src/serve/view-types';
 
 /** A run: its header and totals, the network by layers (or its steps), decisions, usage, and the node panel. */
 export function RunPage({ runId }: { runId: string }) {
@@ -26,12 +33,16 @@ export function RunPage({ runId }: { runId: string }) {
   const pending = useRef(new Map<string, StepState>());
   const flushTimer = useRef<number | undefined>(undefined);
   const stopStream = useRef<(() => void) | undefined>(undefined);
+  const graphKept = useRef<GraphView | undefined>(undefined);
 
   const load = useCallback(async () => {
     // a run just started may not be committed to the store yet: ask again for a few seconds
     for (let attempt = 0; ; attempt++) {
       try {
-        const d = await data.run(runId);
+        const fresh = await data.run(runId);
+        // a run's graph never changes: keep the one shown (no new layout, React Flow keeps its measured nodes)
+        const d = graphKept.current ? { ...fresh, graph: graphKept.current } : fresh;
+        graphKept.current = d.graph ?? undefined;
         setDetail(d);
         setError(undefined);
         return d;
@@ -265,9 +276,15 @@ function ResumeForm({ runId, onResumed }: { runId: string; onResumed: () => void
 /** Opens a node by its id: the quick way to a node of a large graph. */
 function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) => void }) {
   const [text, setText] = useState('');
-  // the suggestions (a thousand options for a large network) are built once the field is first used, not on load
-  const [used, setUsed] = useState(false);
   const known = useMemo(() => new Set(ids), [ids]);
+  // suggestions: the first few ids that contain what is typed (never a thousand options at once)
+  const suggestions = useMemo(() => {
+    const typed = text.trim();
+    if (!typed) return [];
+    const out: string[] = [];
+    for (const id of ids) if (id.includes(typed) && out.push(id) >= 20) break;
+    return out;
+  }, [ids, text]);
   return (
     <form
       className="node-search"
@@ -280,17 +297,14 @@ function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) =
         data-testid="node-search"
         list="node-ids"
         placeholder="open node…"
-        onFocus={() => setUsed(true)}
         value={text}
         onChange={(e) => setText(e.target.value)}
       />
-      {used && ids.length <= 2000 && (
-        <datalist id="node-ids">
-          {ids.map((id) => (
-            <option key={id} value={id} />
-          ))}
-        </datalist>
-      )}
+      <datalist id="node-ids">
+        {suggestions.map((id) => (
+          <option key={id} value={id} />
+        ))}
+      </datalist>
     </form>
   );
 }
@@ -349,8 +363,21 @@ function MergeTree({ groups, scores }: { groups: string[][]; scores: Record<stri
 
 function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
   const [usage, setUsage] = useState<RunUsage | undefined>();
+  // read (the whole journal, on the server) once the tables scroll into view, not before the page is first shown
+  const box = useRef<HTMLElement>(null);
+  const [seen, setSeen] = useState(false);
+  useEffect(() => {
+    const element = box.current;
+    if (!element || seen) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) setSeen(true);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [seen]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `stamp` changes when the run ends: read the totals again
   useEffect(() => {
+    if (!seen) return;
     let stop = false;
     data.usage(runId).then(
       (u) => !stop && setUsage(u),
@@ -359,8 +386,13 @@ function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
     return () => {
       stop = true;
     };
-  }, [runId, stamp]);
-  if (!usage) return null;
+  }, [runId, stamp, seen]);
+  if (!usage)
+    return (
+      <section className="usage-tables" ref={box} data-testid="usage">
+        <p className="note">usage…</p>
+      </section>
+    );
   const table = (title: string, rows: Record<string, Usage>) => (
     <table className="usage">
       <thead>
@@ -386,7 +418,7 @@ function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
     </table>
   );
   return (
-    <section className="usage-tables">
+    <section className="usage-tables" ref={box} data-testid="usage">
       {table('agent', usage.perAgent)}
       {table('model', usage.perModel)}
     </section>
