@@ -5,7 +5,7 @@ import type { RunStore } from '../store/index.js';
 import { compactDetail } from './detail-wire.js';
 import { runCalls, runDetail, runEvents, stepArtifact, usageOf } from './run-data.js';
 import type { EmbeddedRun } from './view-types.js';
-import { defaultWebRoot } from './static-files.js';
+import { defaultSingleRoot } from './static-files.js';
 
 /** What {@link writeRunHtml} wrote. */
 export interface ExportedHtml {
@@ -24,7 +24,11 @@ const scriptSafe = (code: string) => code.replace(/<\/(script)/gi, '<\\/$1');
  * opens from disk with no server, for sharing in a review or a paper's appendix.
  * @throws ConfigError when the web viewer has not been built or there is no such run.
  */
-export function runHtml(store: RunStore, runId: string, webRoot = defaultWebRoot()): { html: string } & ExportedHtml {
+export function runHtml(
+  store: RunStore,
+  runId: string,
+  webRoot = defaultSingleRoot(),
+): { html: string } & ExportedHtml {
   if (!webRoot)
     throw new ConfigError({ key: '--html', message: 'the web viewer is not built: run npm run build first' });
   const detail = runDetail(store, runId);

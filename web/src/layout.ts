@@ -1,4 +1,3 @@
-import dagre from '@dagrejs/dagre';
 import { compactNode, largeGraph, layerGrid } from '../../src/serve/graph-layout';
 import type { GraphView } from '../../src/serve/view-types';
 
@@ -8,14 +7,12 @@ export { largeGraph };
 export const nodeSize = { normal: { width: 120, height: 36 }, compact: compactNode };
 
 /**
- * Positions of a network's nodes, top to bottom by topological layer (a row per layer suits wide screens): those the
- * server computed (large graphs: a layer grid, so the page does no layout), else dagre's (small graphs: fewer
- * crossings).
+ * Positions of a large network's nodes, a row per topological layer: those the server computed (the page does no
+ * layout), else the same layer grid computed here. Small graphs are laid out by dagre (see dagre-layout.ts).
  */
-export function layoutGraph(graph: GraphView): Map<string, { x: number; y: number }> {
+export function gridLayout(graph: GraphView): Map<string, { x: number; y: number }> {
   if (graph.nodes.length > 0 && graph.nodes.every((n) => n.x !== undefined && n.y !== undefined))
     return new Map(graph.nodes.map((n) => [n.id, { x: n.x!, y: n.y! }]));
-  if (graph.nodes.length <= largeGraph) return dagreLayout(graph);
   const index = new Map(graph.nodes.map((n, i) => [n.id, i]));
   const at = layerGrid(
     graph.nodes.map((n) => n.layer),
@@ -23,22 +20,6 @@ export function layoutGraph(graph: GraphView): Map<string, { x: number; y: numbe
     graph.edges.map((e) => index.get(e.to)!),
   );
   return new Map(graph.nodes.map((n, i) => [n.id, { x: at.x[i]!, y: at.y[i]! }]));
-}
-
-function dagreLayout(graph: GraphView) {
-  const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: 'TB', nodesep: 14, ranksep: 60 });
-  g.setDefaultEdgeLabel(() => ({}));
-  const { width, height } = nodeSize.normal;
-  for (const n of graph.nodes) g.setNode(n.id, { width, height });
-  for (const e of graph.edges) g.setEdge(e.from, e.to);
-  dagre.layout(g);
-  const positions = new Map<string, { x: number; y: number }>();
-  for (const n of graph.nodes) {
-    const p = g.node(n.id);
-    positions.set(n.id, { x: p.x - width / 2, y: p.y - height / 2 });
-  }
-  return positions;
 }
 
 /** A stable colour for a critic role, so edges reviewed by the same role look alike. */

@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { StepChecks } from './artifact-views';
 import { data } from './data';
 import { cost, seconds, tokens } from './format';
-import { GraphCanvas } from './graph-view';
 import { Lanes } from './lanes';
 import { largeGraph } from './layout';
 import { OverviewCanvas } from './overview-canvas';
@@ -18,6 +18,9 @@ import type {
   StoredEventView as StoredEvent,
   UsageGroup as Usage,
 } from '../../src/serve/view-types';
+
+/** React Flow and dagre draw small graphs only: loaded when one is shown, not before a large graph's first paint. */
+const GraphCanvas = lazy(() => import('./graph-view').then((m) => ({ default: m.GraphCanvas })));
 
 /** A run: its header and totals, the network by layers (or its steps), decisions, usage, and the node panel. */
 export function RunPage({ runId }: { runId: string }) {
@@ -177,7 +180,9 @@ export function RunPage({ runId }: { runId: string }) {
               {detail.graph.nodes.length > largeGraph ? (
                 <OverviewCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
               ) : (
-                <GraphCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
+                <Suspense fallback={<p className="note">drawing the graph…</p>}>
+                  <GraphCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
+                </Suspense>
               )}
             </>
           ) : (
@@ -212,7 +217,17 @@ export function RunPage({ runId }: { runId: string }) {
             )}
           </details>
           {detail.decisions.length > 0 && <Decisions decisions={detail.decisions} />}
-          <UsageTables runId={run.id} stamp={`${run.status}:${live.ended}`} />
+          {detail.runChecks.length > 0 && (
+            <section className="run-checks" data-testid="run-checks">
+              <h3>Checks of the run</h3>
+              <StepChecks events={detail.runChecks} />
+            </section>
+          )}
+          <UsageTables
+            runId={run.id}
+            stamp={`${run.status}:${live.ended}`}
+            folded={(detail.graph?.nodes.length ?? detail.steps.length) > largeGraph}
+          />
         </section>
         {selected && (
           <NodePanel
@@ -361,23 +376,16 @@ function MergeTree({ groups, scores }: { groups: string[][]; scores: Record<stri
   );
 }
 
-function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
+/**
+ * Calls, tokens and cost by agent and by model. They sum the whole journal (read on the server): a large run's are
+ * folded, and read when opened, so the page's first paint never waits for them.
+ */
+function UsageTables({ runId, stamp, folded }: { runId: string; stamp: string; folded: boolean }) {
   const [usage, setUsage] = useState<RunUsage | undefined>();
-  // read (the whole journal, on the server) once the tables scroll into view, not before the page is first shown
-  const box = useRef<HTMLElement>(null);
-  const [seen, setSeen] = useState(false);
-  useEffect(() => {
-    const element = box.current;
-    if (!element || seen) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) setSeen(true);
-    });
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, [seen]);
+  const [open, setOpen] = useState(!folded);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `stamp` changes when the run ends: read the totals again
   useEffect(() => {
-    if (!seen) return;
+    if (!open) return;
     let stop = false;
     data.usage(runId).then(
       (u) => !stop && setUsage(u),
@@ -386,13 +394,16 @@ function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
     return () => {
       stop = true;
     };
-  }, [runId, stamp, seen]);
-  if (!usage)
-    return (
-      <section className="usage-tables" ref={box} data-testid="usage">
-        <p className="note">usage…</p>
-      </section>
-    );
+  }, [runId, stamp, open]);
+  return (
+    <details className="timeline-box" data-testid="usage" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Usage by agent and model</summary>
+      {usage ? <UsageTable usage={usage} /> : <p className="note">reading the journal…</p>}
+    </details>
+  );
+}
+
+function UsageTable({ usage }: { usage: RunUsage }) {
   const table = (title: string, rows: Record<string, Usage>) => (
     <table className="usage">
       <thead>
@@ -418,7 +429,7 @@ function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
     </table>
   );
   return (
-    <section className="usage-tables" ref={box} data-testid="usage">
+    <section className="usage-tables">
       {table('agent', usage.perAgent)}
       {table('model', usage.perModel)}
     </section>
