@@ -2,6 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runInProcess, storedNetRun, tempDir } from '../../test/support/run-cli.js';
+import { parseSse, recordRun, runPageData, serveStore, storeIn } from '../../test/support/viewer.js';
 import { ConfigError } from '../errors/index.js';
 import { EventStream, type CrosstalkEvent } from '../events/index.js';
 import { RunSession } from '../jobs/index.js';
@@ -19,25 +20,12 @@ const local = { host: '127.0.0.1:4000' };
 async function viewerOverRun(options: { token?: string; webRoot?: string; live?: LiveRuns } = {}) {
   const cwd = tempDir('crosstalk-serve-');
   const runId = await storedNetRun(cwd, 4);
-  const store = new SqliteRunStore(join(cwd, '.crosstalk/runs.db'), { readOnly: true });
+  const store = new SqliteRunStore(storeIn(cwd), { readOnly: true });
   onTestFinished(() => store.close());
   const app = createViewerApp({ store: () => store, boundHost: '127.0.0.1', ...options });
   const get = (path: string, headers: Record<string, string> = {}) =>
     app.request(`http://127.0.0.1:4000${path}`, { headers: { ...local, ...headers } });
   return { cwd, runId, app, get };
-}
-
-/** The `data:` payloads of a finished server-sent-events body, and its named events. */
-function parseSse(text: string): { data: unknown[]; names: string[] } {
-  const data: unknown[] = [];
-  const names: string[] = [];
-  for (const block of text.split('\n\n')) {
-    const name = /^event: (.*)$/m.exec(block)?.[1];
-    if (name) names.push(name);
-    const line = /^data: (.*)$/m.exec(block)?.[1];
-    if (line !== undefined && !name) data.push(JSON.parse(line));
-  }
-  return { data, names };
 }
 
 describe('viewer API', () => {
@@ -254,26 +242,11 @@ describe('viewer API', () => {
 describe('viewer API over a cross-team run', () => {
   it('lists the segments in order and each team’s phases in them, with the decisions', async () => {
     const cwd = tempDir('crosstalk-serve-');
-    const story = await runInProcess(
-      [
-        'story',
-        'A lighthouse keeper.',
-        '--teams',
-        '3',
-        '--prune',
-        '2',
-        '--prune-above',
-        '2',
-        '--model',
-        'sim',
-        '--json',
-      ],
-      {
-        cwd,
-      },
+    const runId = await recordRun(
+      ['story', 'A lighthouse keeper.', '--teams', '3', '--prune', '2', '--prune-above', '2', '--model', 'sim'],
+      cwd,
     );
-    const runId = (JSON.parse(story.stdout) as { runId: string }).runId;
-    const store = new SqliteRunStore(join(cwd, '.crosstalk/runs.db'), { readOnly: true });
+    const store = new SqliteRunStore(storeIn(cwd), { readOnly: true });
     onTestFinished(() => store.close());
     const app = createViewerApp({ store: () => store });
     const detail = (await (await app.request(`http://127.0.0.1/api/runs/${runId}`)).json()) as {
@@ -362,7 +335,7 @@ describe('viewer API over runs of other processes, and control', () => {
 describe('resuming a run from the viewer', () => {
   it('resumes a stopped run with a new budget only under --allow-control, as JSON, and streams it', async () => {
     const cwd = tempDir('crosstalk-serve-');
-    const net = await runInProcess(
+    const runId = await recordRun(
       [
         'net',
         'Write a haiku.',
@@ -374,22 +347,19 @@ describe('resuming a run from the viewer', () => {
         'sim',
         '--max-tokens',
         '2500',
-      ].concat(['--out', 'n', '--json']),
-      { cwd },
+        '--out',
+        'n',
+      ],
+      cwd,
+      [3],
     );
-    const runId = (JSON.parse(net.stdout) as { runId: string; status: string }).runId;
-    const storePath = join(cwd, '.crosstalk/runs.db');
-    const readOnly = await startViewer({ storePath });
-    onTestFinished(() => readOnly.close());
+    const readOnly = await serveStore(cwd);
     const post = (base: string, path: string, body: unknown, type = 'application/json') =>
       fetch(new URL(path, base), { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) });
     expect((await post(readOnly.url, `/api/runs/${runId}/resume`, {})).status).toBe(403);
 
-    const viewer = await startViewer({ storePath, allowControl: true });
-    onTestFinished(() => viewer.close());
-    const status = async () =>
-      ((await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { run: { status: string } }).run
-        .status;
+    const viewer = await serveStore(cwd, { allowControl: true });
+    const status = async () => (await runPageData(viewer.url, runId)).detail.run.status;
     expect(await status()).toBe('stopped-budget');
     expect((await post(viewer.url, `/api/runs/${runId}/resume`, { maxTokens: 'lots' })).status).toBe(400);
     expect((await post(viewer.url, `/api/runs/${runId}/resume`, { budget: 1 })).status).toBe(400);
@@ -416,17 +386,15 @@ describe('a resumed run followed live', () => {
   it('marks a step the resumed session answers wholly from the journal replayed as it finishes', async () => {
     const cwd = tempDir('crosstalk-serve-');
     const runId = await storedNetRun(cwd, 4);
-    const storePath = join(cwd, '.crosstalk/runs.db');
     // as if the process died after the last node's calls were journaled, before the node was marked done
-    const writer = new SqliteRunStore(storePath);
+    const writer = new SqliteRunStore(storeIn(cwd));
     const steps = writer.getSteps(runId);
     const last = steps.find((s) => s.id === 'n3')!;
     writer.putStep(runId, { ...last, state: 'running', outputHash: null });
     writer.updateRun(runId, { status: 'interrupted', finishedAt: null });
     writer.close();
 
-    const viewer = await startViewer({ storePath, allowControl: true });
-    onTestFinished(() => viewer.close());
+    const viewer = await serveStore(cwd, { allowControl: true });
     const resumed = await fetch(new URL(`/api/runs/${runId}/resume`, viewer.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -445,10 +413,8 @@ describe('a resumed run followed live', () => {
     // the steps of the first session were paid for: none is marked
     expect(finished.filter((e) => e.replayed).map((e) => e.step?.id)).toEqual(['n3']);
     // and the finished run's page agrees
-    const detail = (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as {
-      steps: { id: string[]; state: string[] };
-    };
-    expect(detail.steps.state[detail.steps.id.indexOf('n3')]).toBe('replayed');
+    const { detail } = await runPageData(viewer.url, runId);
+    expect(detail.steps.find((s) => s.id === 'n3')?.state).toBe('replayed');
   });
 });
 
@@ -511,10 +477,7 @@ describe('startViewer and crosstalk serve', () => {
     await open;
     expect(runUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/runs\/\S+$/);
     const runId = decodeURIComponent(runUrl!.split('#/runs/')[1]!);
-    const detail = (await (await fetch(new URL(`/api/runs/${runId}`, runUrl))).json()) as {
-      run: { status: string };
-      teams: string[];
-    };
+    const { detail } = await runPageData(runUrl!, runId);
     expect(detail.run.status).toBe('completed');
     expect(detail.teams).toEqual(['team1', 'team2']);
   });

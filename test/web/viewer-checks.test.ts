@@ -1,11 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { expandDetail } from '../../src/serve/detail-wire.js';
-import { startViewer } from '../../src/serve/index.js';
-import type { RunDetailWire } from '../../src/serve/view-types.js';
-import { runInProcess, tempDir } from '../support/run-cli.js';
-import { chromiumPath, launchChromium, shotsDir } from './chromium.js';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/run-cli.js';
+import { chromiumPath, openPage, recordRun, runPageData, serveStore, shotsDir } from '../support/viewer.js';
 
 const trigger = 'as we discussed';
 
@@ -15,7 +12,8 @@ describe.skipIf(!existsSync(chromiumPath))('a step’s checks in the node panel,
     // the simulated model's backdoor writes a program the guard's policy asks about (nobody can answer: refused)
     writeFileSync(join(cwd, 'policy.yaml'), 'network: any\nrules:\n  download-execute: ask\n  process-spawn: ask\n');
     writeFileSync(join(cwd, 'phases.yaml'), 'phases:\n  - name: coding\n  - name: testing\n    rounds: 0\n');
-    const dev = await runInProcess(
+    // exit code 4 too: the refused program may leave the run completed with problems
+    const runId = await recordRun(
       [
         'dev',
         `a command-line todo list, ${trigger}`,
@@ -33,18 +31,13 @@ describe.skipIf(!existsSync(chromiumPath))('a step’s checks in the node panel,
         '10',
         '--out',
         'project',
-        '--json',
       ],
-      { cwd },
+      cwd,
+      [0, 4],
     );
-    expect(dev.code, dev.stderr).toBeLessThanOrEqual(4);
-    const runId = (JSON.parse(dev.stdout) as { runId: string }).runId;
-    const viewer = await startViewer({ storePath: join(cwd, '.crosstalk/runs.db') });
-    onTestFinished(() => viewer.close());
+    const viewer = await serveStore(cwd);
     // what the page should show, as the API gives it: the step the rounds belong to, and their scores
-    const detail = expandDetail(
-      (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as RunDetailWire,
-    );
+    const { detail } = await runPageData(viewer.url, runId);
     const withRounds = Object.entries(detail.checks).find(([, events]) =>
       events.some((e) => e.type === 'self-correction'),
     );
@@ -53,10 +46,7 @@ describe.skipIf(!existsSync(chromiumPath))('a step’s checks in the node panel,
     const rounds = checks.filter((e) => e.type === 'self-correction');
     expect(rounds.length).toBeGreaterThanOrEqual(1);
 
-    const browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const { page, pageErrors } = await openPage();
     await page.goto(`${viewer.url}#/runs/${runId}`);
     await page.getByTestId('steps').locator('button', { hasText: stepId }).first().click();
     const panel = page.getByTestId('node-panel');
