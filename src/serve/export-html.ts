@@ -55,6 +55,8 @@ export function runHtml(
   };
   const data = JSON.stringify(embedded).replace(/</g, '\\u003c');
   let html = readFileSync(join(webRoot, 'index.html'), 'utf8');
+  // the served page's early read of its data (prefetch.js): the file has its data inside
+  html = html.replace(/<script src="\.\/prefetch\.js"><\/script>\s*/, '');
   html = html.replace(/<script type="module"[^>]*src="\.\/([^"]+)"[^>]*><\/script>/g, (_m, src: string) => {
     const code = readFileSync(join(webRoot, src), 'utf8');
     return `<script type="module">${scriptSafe(code)}</script>`;

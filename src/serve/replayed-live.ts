@@ -1,5 +1,5 @@
-import { callScope } from '../jobs/index.js';
-import type { CallRecord, RunStore } from '../store/index.js';
+import type { RunStore } from '../store/index.js';
+import { keysByScope } from './run-data.js';
 
 /** The fields of an event the marker reads. */
 interface MarkableEvent {
@@ -42,14 +42,7 @@ export class ReplayedMarker {
       const wait = (this.keys?.readAt ?? 0) + this.minReadMs - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const readAt = Date.now();
-      const byScope = new Map<string, string[]>();
-      for (const key of store.listCallKeys(this.runId)) {
-        const scope = callScope({ key } as CallRecord);
-        if (scope === undefined) continue;
-        const list = byScope.get(scope);
-        if (list) list.push(key);
-        else byScope.set(scope, [key]);
-      }
+      const byScope = keysByScope(store.listCallKeys(this.runId));
       this.keys = { readAt, byScope };
     }
     const keys = this.keys.byScope.get(id) ?? [];

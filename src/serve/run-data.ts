@@ -341,6 +341,7 @@ export interface CallIndex {
  */
 export class CallIndexCache {
   private readonly entries = new Map<string, { stamp: string; index: CallIndex }>();
+  private readonly keys = new Map<string, { stamp: string; byScope: Map<string, string[]> }>();
   constructor(private readonly capacity = 8) {}
 
   /** The run's call index, or undefined when there is no such run. */
@@ -372,25 +373,41 @@ export class CallIndexCache {
    */
   scope(store: RunStore, id: string, scope: string): CallView[] {
     const run = store.getRun(id);
-    const cached = run && this.entries.get(id);
-    if (cached && cached.stamp === stampOf(run)) return cached.index.byScope.get(scope) ?? [];
-    return scopeCalls(store, id, scope).map(callView);
+    if (!run) return [];
+    const stamp = stampOf(run);
+    const cached = this.entries.get(id);
+    if (cached?.stamp === stamp) return cached.index.byScope.get(scope) ?? [];
+    // a finished run's journal keys, grouped by scope, are kept: the next node opened reads only its own rows
+    let keys = this.keys.get(id);
+    if (keys?.stamp !== stamp) {
+      keys = { stamp, byScope: keysByScope(store.listCallKeys(id)) };
+      if (run.status !== 'running') {
+        this.keys.delete(id);
+        this.keys.set(id, keys);
+        if (this.keys.size > this.capacity) this.keys.delete(this.keys.keys().next().value!);
+      }
+    }
+    return callsOf(store, id, keys.byScope.get(scope) ?? []).map(callView);
   }
 }
 
-/** The journal rows of one node or phase, in the order they were answered (keys read, then only its rows). */
-export function scopeCalls(store: RunStore, id: string, scope: string): CallRecord[] {
-  const rows: CallRecord[] = [];
-  for (const key of store.listCallKeys(id)) {
-    if (scopeOfKey(key) !== scope) continue;
-    const row = store.findCall(id, key);
-    if (row) rows.push(row);
+/** Journal keys grouped by the node or phase they name (see {@link callScope}). */
+export function keysByScope(keys: Iterable<string>): Map<string, string[]> {
+  const byScope = new Map<string, string[]>();
+  for (const key of keys) {
+    const scope = callScope({ key } as CallRecord);
+    if (scope === undefined) continue;
+    const list = byScope.get(scope);
+    if (list) list.push(key);
+    else byScope.set(scope, [key]);
   }
-  return rows.sort((a, b) => a.at - b.at);
+  return byScope;
 }
 
-/** The node or phase a journal key names (see {@link callScope}). */
-const scopeOfKey = (key: string) => callScope({ key } as CallRecord);
+/** The journal rows of some keys, in the order they were answered. */
+export function callsOf(store: RunStore, id: string, keys: readonly string[]): CallRecord[] {
+  return keys.flatMap((key) => store.findCall(id, key) ?? []).sort((a, b) => a.at - b.at);
+}
 
 /** A step's artifact, or undefined when the step does not exist or left none. */
 export function stepArtifact(

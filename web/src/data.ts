@@ -33,13 +33,28 @@ export interface DataSource {
   stream(id: string, speed: number | undefined, onEvent: (e: StoredEvent) => void, onEnd: () => void): () => void;
 }
 
-async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+async function getJson<T>(path: string, started?: Promise<Response>): Promise<T> {
+  const response = await (started ?? fetch(path, { headers: { accept: 'application/json' } }));
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
     throw new Error(body.error?.message ?? `${response.status} ${response.statusText}`);
   }
   return (await response.json()) as T;
+}
+
+declare global {
+  interface Window {
+    /** The run page's data, asked for by web/public/prefetch.js before this script ran. */
+    crosstalkPrefetch?: { id: string; response: Promise<Response> };
+  }
+}
+
+/** The answer prefetch.js started for run `id`, taken once (later reads ask again: the run may have changed). */
+function prefetched(id: string): Promise<Response> | undefined {
+  const started = window.crosstalkPrefetch;
+  if (started?.id !== id) return undefined;
+  window.crosstalkPrefetch = undefined;
+  return started.response;
 }
 
 const serverSource: DataSource = {
@@ -48,7 +63,7 @@ const serverSource: DataSource = {
     const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== ''));
     return (await getJson<{ runs: RunSummary[] }>(`api/runs?${query}`)).runs;
   },
-  run: async (id) => expandDetail(await getJson<RunDetailWire>(`api/runs/${encodeURIComponent(id)}`)),
+  run: async (id) => expandDetail(await getJson<RunDetailWire>(`api/runs/${encodeURIComponent(id)}`, prefetched(id))),
   async step(id, step) {
     const response = await fetch(`api/runs/${encodeURIComponent(id)}/step?step=${encodeURIComponent(step)}`);
     if (!response.ok) return undefined;

@@ -107,10 +107,9 @@ export function NodePanel(props: {
       <h3>Artifact</h3>
       {artifact === undefined ? <p className="note">none yet</p> : <ArtifactText text={artifact} />}
       {versions.length >= 2 && (
-        <details className="versions-box" data-testid="versions">
-          <summary>Versions ({versions.length}): diff</summary>
-          <VersionDiff key={`${stepId}:${versions.length}`} versions={versions} />
-        </details>
+        <Folded className="versions-box" testId="versions" summary={`Versions (${versions.length}): diff`}>
+          {() => <VersionDiff key={`${stepId}:${versions.length}`} versions={versions} />}
+        </Folded>
       )}
       <StepChecks events={props.checks} />
     </aside>
@@ -130,19 +129,40 @@ function Turns({ calls }: { calls: CallView[] }) {
               {c.paid ? 'paid' : 'replayed'}
             </span>
           </div>
-          <details>
-            <summary>prompt</summary>
-            {c.system && <pre className="system">{c.system}</pre>}
-            {c.messages.map((m, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: a prompt's messages are a fixed list
-              <pre key={i} className={`message role-${m.role}`}>
-                {m.content}
-              </pre>
-            ))}
-          </details>
+          <Folded summary="prompt">
+            {() => (
+              <>
+                {c.system && <pre className="system">{c.system}</pre>}
+                {c.messages.map((m, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: a prompt's messages are a fixed list
+                  <pre key={i} className={`message role-${m.role}`}>
+                    {m.content}
+                  </pre>
+                ))}
+              </>
+            )}
+          </Folded>
           <pre className="reply">{c.reply}</pre>
         </li>
       ))}
     </ol>
+  );
+}
+
+/**
+ * A folded section whose content is built only once it is first opened: a node's prompts (often the longest text it
+ * has) and its version diff cost nothing until asked for.
+ */
+function Folded(props: { summary: string; className?: string; testId?: string; children: () => React.ReactNode }) {
+  const [opened, setOpened] = useState(false);
+  return (
+    <details
+      className={props.className}
+      data-testid={props.testId}
+      onToggle={(e) => e.currentTarget.open && setOpened(true)}
+    >
+      <summary>{props.summary}</summary>
+      {opened && props.children()}
+    </details>
   );
 }
