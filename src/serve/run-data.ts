@@ -183,11 +183,14 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
   const teamSteps = new Map<string, TeamStep>();
   let segment: string | undefined;
   const events = store.listEvents(id);
-  const checks = stepChecks(
-    events.flatMap((e) =>
-      checkTypes.has(e.type) || (stepStateTypes as readonly string[]).includes(e.type) ? [storedEvent(e)] : [],
-    ),
-  );
+  // a run with no checks (most networks) skips placing them: that would copy every step event
+  const checks = events.some((e) => checkTypes.has(e.type))
+    ? stepChecks(
+        events.flatMap((e) =>
+          checkTypes.has(e.type) || (stepStateTypes as readonly string[]).includes(e.type) ? [storedEvent(e)] : [],
+        ),
+      )
+    : { byStep: new Map<string, StoredEventView[]>(), run: [] };
   for (const e of events) {
     if (e.type === 'decision') decisions.push(storedEvent(e));
     const step = (e.data as { step?: { kind?: unknown; id?: unknown; team?: unknown } } | null)?.step;
