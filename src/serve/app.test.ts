@@ -31,8 +31,13 @@ async function viewerOverRun(options: { token?: string; webRoot?: string; live?:
 describe('viewer API', () => {
   it('serves runs, a network run with its graph and node states, a node dialogue and its artifact', async () => {
     const { runId, get } = await viewerOverRun();
-    const list = (await (await get('/api/runs')).json()) as { runs: Array<{ id: string; status: string }> };
+    const list = (await (await get('/api/runs')).json()) as {
+      runs: Array<{ id: string; status: string; config: Record<string, unknown> }>;
+    };
     expect(list.runs.map((r) => r.id)).toEqual([runId]);
+    // the list leaves a network's graph out of each run's configuration (the run's page data has it)
+    expect(list.runs[0]!.config).toMatchObject({ topology: 'chain' });
+    expect(list.runs[0]!.config).not.toHaveProperty('graph');
     expect((await (await get('/api/runs?kind=dev')).json()) as unknown).toEqual({ runs: [] });
 
     // the page's data: the steps and the graph as columns (edges name nodes by index), the graph left out of the

@@ -51,7 +51,10 @@ const stateOfEvent: Record<string, StepState> = {
 const runModel = (run: RunRecord): string | undefined =>
   ((run.config as { flags?: { model?: unknown } } | null)?.flags?.model as string | undefined) ?? undefined;
 
-/** Runs newest first, as their views (live totals, `interrupted` when their process is gone), filtered. */
+/**
+ * Runs newest first, as their views (live totals, `interrupted` when their process is gone; a network's graph left
+ * out of the configuration), filtered.
+ */
 export function listRunViews(store: RunStore, filter: RunFilter = {}): unknown[] {
   const limit = filter.limit ?? 200;
   const out: unknown[] = [];
@@ -62,7 +65,7 @@ export function listRunViews(store: RunStore, filter: RunFilter = {}): unknown[]
     if (filter.model && runModel(record) !== filter.model) continue;
     const view = viewRun(store, record);
     if (filter.status && view.run.status !== filter.status) continue;
-    out.push(viewJson(view));
+    out.push(withoutGraph(viewJson(view) as RunSummary));
     if (out.length >= limit) break;
   }
   return out;
@@ -123,7 +126,15 @@ export const stepDetail = (s: StepRecord): StepDetail => ({ ...stepView(s), meta
 
 /** The run's view for the run page: a network's graph is left out of its configuration (the page gets it apart). */
 function runSummary(store: RunStore, record: RunRecord): RunSummary {
-  const run = viewJson(viewRun(store, record)) as RunSummary & { config: { graph?: unknown } | null };
+  return withoutGraph(viewJson(viewRun(store, record)) as RunSummary);
+}
+
+/**
+ * A run's view without the network graph in its configuration: the runs list (refreshed every 2 s) and the run page
+ * never show it there, and a 1,000-node graph is 72 KB of JSON.
+ */
+function withoutGraph(view: RunSummary): RunSummary {
+  const run = view as RunSummary & { config: { graph?: unknown } | null };
   if (!run.config || !('graph' in run.config)) return run;
   const { graph: _graph, ...config } = run.config;
   return { ...run, config };
