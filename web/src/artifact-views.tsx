@@ -151,7 +151,7 @@ function SelfCorrection({ rounds }: { rounds: StoredEvent[] }) {
       <table className="rounds">
         <thead>
           <tr>
-            <th>hook</th>
+            <th>where</th>
             <th>round</th>
             <th>score</th>
             <th>verdict</th>
@@ -167,7 +167,10 @@ function SelfCorrection({ rounds }: { rounds: StoredEvent[] }) {
             const verdict = r.rejected ? 'rejected' : Number(r.score) >= Number(r.threshold) ? 'accepted' : 'below';
             return (
               <tr key={String(r.seq)} className={`round round-${verdict}`} data-testid="self-correction-round">
-                <td>{String(r.hook)}</td>
+                <td data-testid="round-where">
+                  {typeof r.team === 'string' ? `${r.team} · ` : ''}
+                  {String(r.hook)}
+                </td>
                 <td>{String(r.round)}</td>
                 <td data-testid="round-score">
                   {String(r.score)}/10 (needs {String(r.threshold)})
