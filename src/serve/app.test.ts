@@ -2,14 +2,17 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runInProcess, storedNetRun, tempDir } from '../../test/support/run-cli.js';
+import { parseSse, recordRun, runPageData, serveStore, storeIn } from '../../test/support/viewer.js';
 import { ConfigError } from '../errors/index.js';
 import { EventStream, type CrosstalkEvent } from '../events/index.js';
 import { RunSession } from '../jobs/index.js';
 import { SqliteRunStore } from '../store/index.js';
 import { createViewerApp } from './app.js';
+import { expandDetail } from './detail-wire.js';
 import { tokenMatches } from './guard.js';
 import { LiveRuns } from './live-runs.js';
 import { startViewer } from './start.js';
+import type { RunDetailWire, StepDetail } from './view-types.js';
 
 const local = { host: '127.0.0.1:4000' };
 
@@ -17,7 +20,7 @@ const local = { host: '127.0.0.1:4000' };
 async function viewerOverRun(options: { token?: string; webRoot?: string; live?: LiveRuns } = {}) {
   const cwd = tempDir('crosstalk-serve-');
   const runId = await storedNetRun(cwd, 4);
-  const store = new SqliteRunStore(join(cwd, '.crosstalk/runs.db'), { readOnly: true });
+  const store = new SqliteRunStore(storeIn(cwd), { readOnly: true });
   onTestFinished(() => store.close());
   const app = createViewerApp({ store: () => store, boundHost: '127.0.0.1', ...options });
   const get = (path: string, headers: Record<string, string> = {}) =>
@@ -25,41 +28,41 @@ async function viewerOverRun(options: { token?: string; webRoot?: string; live?:
   return { cwd, runId, app, get };
 }
 
-/** The `data:` payloads of a finished server-sent-events body, and its named events. */
-function parseSse(text: string): { data: unknown[]; names: string[] } {
-  const data: unknown[] = [];
-  const names: string[] = [];
-  for (const block of text.split('\n\n')) {
-    const name = /^event: (.*)$/m.exec(block)?.[1];
-    if (name) names.push(name);
-    const line = /^data: (.*)$/m.exec(block)?.[1];
-    if (line !== undefined && !name) data.push(JSON.parse(line));
-  }
-  return { data, names };
-}
-
 describe('viewer API', () => {
   it('serves runs, a network run with its graph and node states, a node dialogue and its artifact', async () => {
     const { runId, get } = await viewerOverRun();
-    const list = (await (await get('/api/runs')).json()) as { runs: Array<{ id: string; status: string }> };
+    const list = (await (await get('/api/runs')).json()) as {
+      runs: Array<{ id: string; status: string; config: Record<string, unknown> }>;
+    };
     expect(list.runs.map((r) => r.id)).toEqual([runId]);
+    // the list leaves a network's graph out of each run's configuration (the run's page data has it)
+    expect(list.runs[0]!.config).toMatchObject({ topology: 'chain' });
+    expect(list.runs[0]!.config).not.toHaveProperty('graph');
     expect((await (await get('/api/runs?kind=dev')).json()) as unknown).toEqual({ runs: [] });
 
-    const detail = (await (await get(`/api/runs/${runId}`)).json()) as {
-      run: { status: string };
-      steps: Array<{ id: string; state: string; hasArtifact: boolean }>;
-      graph: { nodes: Array<{ id: string; layer: number }>; edges: unknown[]; layers: number };
-    };
+    // the page's data: the steps and the graph as columns (edges name nodes by index), the graph left out of the
+    // run's configuration
+    const wire = (await (await get(`/api/runs/${runId}`)).json()) as RunDetailWire;
+    expect(wire.graph!.from).toEqual([0, 1, 2]);
+    expect(wire.graph!.to).toEqual([1, 2, 3]);
+    expect(wire.run.config).not.toHaveProperty('graph');
+    expect(wire.steps.id).toHaveLength(4);
+    const detail = expandDetail(wire);
     expect(detail.run.status).toBe('completed');
-    expect(detail.graph.nodes.map((n) => n.layer)).toEqual([0, 1, 2, 3]);
-    expect(detail.graph.edges).toHaveLength(3);
-    const nodeIds = detail.graph.nodes.map((n) => n.id);
-    expect(detail.steps.filter((s) => nodeIds.includes(s.id)).map((s) => s.state)).toEqual([
-      'done',
-      'done',
-      'done',
-      'done',
+    expect(detail.graph!.nodes.map((n) => n.layer)).toEqual([0, 1, 2, 3]);
+    expect(detail.graph!.edges).toHaveLength(3);
+    const nodeIds = detail.graph!.nodes.map((n) => n.id);
+    expect(detail.steps.filter((s) => nodeIds.includes(s.id)).map((s) => [s.state, s.hasArtifact])).toEqual([
+      ['done', true],
+      ['done', true],
+      ['done', true],
+      ['done', true],
     ]);
+    // a step's meta comes with the step, when its panel opens
+    const step = (await (await get(`/api/runs/${runId}/step?step=${nodeIds[1]}`)).json()) as { step: StepDetail };
+    expect(step.step).toMatchObject({ id: nodeIds[1], state: 'done', attempts: 1, hasArtifact: true });
+    expect(step.step.meta).toMatchObject({ calls: 2 });
+    expect((await get(`/api/runs/${runId}/step?step=nope`)).status).toBe(404);
 
     // the second node of the chain: its critic reviews the first node's artifact, its actor refines it
     const second = nodeIds[1]!;
@@ -244,26 +247,11 @@ describe('viewer API', () => {
 describe('viewer API over a cross-team run', () => {
   it('lists the segments in order and each team’s phases in them, with the decisions', async () => {
     const cwd = tempDir('crosstalk-serve-');
-    const story = await runInProcess(
-      [
-        'story',
-        'A lighthouse keeper.',
-        '--teams',
-        '3',
-        '--prune',
-        '2',
-        '--prune-above',
-        '2',
-        '--model',
-        'sim',
-        '--json',
-      ],
-      {
-        cwd,
-      },
+    const runId = await recordRun(
+      ['story', 'A lighthouse keeper.', '--teams', '3', '--prune', '2', '--prune-above', '2', '--model', 'sim'],
+      cwd,
     );
-    const runId = (JSON.parse(story.stdout) as { runId: string }).runId;
-    const store = new SqliteRunStore(join(cwd, '.crosstalk/runs.db'), { readOnly: true });
+    const store = new SqliteRunStore(storeIn(cwd), { readOnly: true });
     onTestFinished(() => store.close());
     const app = createViewerApp({ store: () => store });
     const detail = (await (await app.request(`http://127.0.0.1/api/runs/${runId}`)).json()) as {
@@ -352,7 +340,7 @@ describe('viewer API over runs of other processes, and control', () => {
 describe('resuming a run from the viewer', () => {
   it('resumes a stopped run with a new budget only under --allow-control, as JSON, and streams it', async () => {
     const cwd = tempDir('crosstalk-serve-');
-    const net = await runInProcess(
+    const runId = await recordRun(
       [
         'net',
         'Write a haiku.',
@@ -364,22 +352,19 @@ describe('resuming a run from the viewer', () => {
         'sim',
         '--max-tokens',
         '2500',
-      ].concat(['--out', 'n', '--json']),
-      { cwd },
+        '--out',
+        'n',
+      ],
+      cwd,
+      [3],
     );
-    const runId = (JSON.parse(net.stdout) as { runId: string; status: string }).runId;
-    const storePath = join(cwd, '.crosstalk/runs.db');
-    const readOnly = await startViewer({ storePath });
-    onTestFinished(() => readOnly.close());
+    const readOnly = await serveStore(cwd);
     const post = (base: string, path: string, body: unknown, type = 'application/json') =>
       fetch(new URL(path, base), { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) });
     expect((await post(readOnly.url, `/api/runs/${runId}/resume`, {})).status).toBe(403);
 
-    const viewer = await startViewer({ storePath, allowControl: true });
-    onTestFinished(() => viewer.close());
-    const status = async () =>
-      ((await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { run: { status: string } }).run
-        .status;
+    const viewer = await serveStore(cwd, { allowControl: true });
+    const status = async () => (await runPageData(viewer.url, runId)).detail.run.status;
     expect(await status()).toBe('stopped-budget');
     expect((await post(viewer.url, `/api/runs/${runId}/resume`, { maxTokens: 'lots' })).status).toBe(400);
     expect((await post(viewer.url, `/api/runs/${runId}/resume`, { budget: 1 })).status).toBe(400);
@@ -399,6 +384,42 @@ describe('resuming a run from the viewer', () => {
     const again = await post(viewer.url, `/api/runs/${runId}/resume`, { maxTokens: 100_000 });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe('RUN_COMPLETED');
+  });
+});
+
+describe('a resumed run followed live', () => {
+  it('marks a step the resumed session answers wholly from the journal replayed as it finishes', async () => {
+    const cwd = tempDir('crosstalk-serve-');
+    const runId = await storedNetRun(cwd, 4);
+    // as if the process died after the last node's calls were journaled, before the node was marked done
+    const writer = new SqliteRunStore(storeIn(cwd));
+    const steps = writer.getSteps(runId);
+    const last = steps.find((s) => s.id === 'n3')!;
+    writer.putStep(runId, { ...last, state: 'running', outputHash: null });
+    writer.updateRun(runId, { status: 'interrupted', finishedAt: null });
+    writer.close();
+
+    const viewer = await serveStore(cwd, { allowControl: true });
+    const resumed = await fetch(new URL(`/api/runs/${runId}/resume`, viewer.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(resumed.status).toBe(202);
+    // the live stream (the run executes in the viewer's process) says so when the step finishes, before the run ends
+    const { data } = parseSse(await (await fetch(new URL(`/api/runs/${runId}/stream`, viewer.url))).text());
+    const events = data as Array<{ type: string; step?: { id: string }; replayed?: boolean; status?: string }>;
+    const finished = events.filter((e) => e.type === 'step-finished');
+    const again = finished.filter((e) => e.step?.id === 'n3');
+    expect(again.at(-1)?.replayed).toBe(true);
+    expect(events.findIndex((e) => e === again.at(-1))).toBeLessThan(
+      events.findLastIndex((e) => e.type === 'run-finished'),
+    );
+    // the steps of the first session were paid for: none is marked
+    expect(finished.filter((e) => e.replayed).map((e) => e.step?.id)).toEqual(['n3']);
+    // and the finished run's page agrees
+    const { detail } = await runPageData(viewer.url, runId);
+    expect(detail.steps.find((s) => s.id === 'n3')?.state).toBe('replayed');
   });
 });
 
@@ -461,10 +482,7 @@ describe('startViewer and crosstalk serve', () => {
     await open;
     expect(runUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/runs\/\S+$/);
     const runId = decodeURIComponent(runUrl!.split('#/runs/')[1]!);
-    const detail = (await (await fetch(new URL(`/api/runs/${runId}`, runUrl))).json()) as {
-      run: { status: string };
-      teams: string[];
-    };
+    const { detail } = await runPageData(runUrl!, runId);
     expect(detail.run.status).toBe('completed');
     expect(detail.teams).toEqual(['team1', 'team2']);
   });

@@ -5,8 +5,17 @@ import { readRunEvents } from '../jobs/index.js';
 import type { RunStore } from '../store/index.js';
 import { hostName, isLoopback, presentedToken, tokenMatches } from './guard.js';
 import type { LiveRuns } from './live-runs.js';
-import { CallIndexCache, RunDetailCache, listRunViews, nodeDialogue, runEvents, stepArtifact } from './run-data.js';
+import {
+  CallIndexCache,
+  RunPageCache,
+  listRunViews,
+  nodeDialogue,
+  runEvents,
+  stepArtifact,
+  stepDetail,
+} from './run-data.js';
 import type { ViewerResume } from './resume.js';
+import { ReplayedMarker } from './replayed-live.js';
 import { readWebFile } from './static-files.js';
 import { z } from 'zod';
 
@@ -67,7 +76,7 @@ const csp = [
 export function createViewerApp(options: ViewerAppOptions): Hono {
   const app = new Hono();
   const callIndex = new CallIndexCache();
-  const details = new RunDetailCache();
+  const pages = new RunPageCache();
   const boundLoopback = options.boundHost === undefined || isLoopback(options.boundHost);
 
   app.use('*', async (c, next) => {
@@ -126,14 +135,27 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
 
   app.get('/api/runs/:id', (c) =>
     withStore(c, (store) => {
-      const detail = details.get(store, c.req.param('id'));
-      if (!detail) return notFound(c, `no run '${c.req.param('id')}'`);
-      return c.json({
-        ...detail,
-        live: options.live?.get(c.req.param('id')) !== undefined,
-        // the page offers resuming a stopped run when this server may do it
-        canResume: Boolean(options.allowControl && options.resume),
+      const page = pages.get(store, c.req.param('id'));
+      if (!page) return notFound(c, `no run '${c.req.param('id')}'`);
+      // the page data is serialized once per finished run; what this server adds goes in front of it
+      const live = options.live?.get(c.req.param('id')) !== undefined;
+      // the page offers resuming a stopped run when this server may do it
+      const canResume = Boolean(options.allowControl && options.resume);
+      return c.body(`{"live":${live},"canResume":${canResume},${page.json.slice(1)}`, 200, {
+        'Content-Type': 'application/json; charset=UTF-8',
       });
+    }),
+  );
+
+  app.get('/api/runs/:id/step', (c) =>
+    withStore(c, (store) => {
+      const id = c.req.param('id');
+      const stepId = c.req.query('step');
+      if (!store.getRun(id)) return notFound(c, `no run '${id}'`);
+      if (!stepId) return badRequest(c, 'step is required');
+      const step = pages.peek(store, id)?.steps.get(stepId) ?? store.getSteps(id).find((s) => s.id === stepId);
+      if (!step) return notFound(c, `run '${id}' has no step '${stepId}'`);
+      return c.json({ step: stepDetail(step) });
     }),
   );
 
@@ -154,10 +176,14 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
   app.get('/api/runs/:id/calls', (c) =>
     withStore(c, (store) => {
       const id = c.req.param('id');
+      const scope = c.req.query('scope');
+      if (scope !== undefined) {
+        if (!store.getRun(id)) return notFound(c, `no run '${id}'`);
+        return c.json({ calls: callIndex.scope(store, id, scope) });
+      }
       const index = callIndex.get(store, id);
       if (!index) return notFound(c, `no run '${id}'`);
-      const scope = c.req.query('scope');
-      return c.json({ calls: scope === undefined ? index.calls : (index.byScope.get(scope) ?? []) });
+      return c.json({ calls: index.calls });
     }),
   );
 
@@ -165,10 +191,9 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
     withStore(c, (store) => {
       const id = c.req.param('id');
       const node = c.req.query('node');
-      const index = callIndex.get(store, id);
-      if (!index) return notFound(c, `no run '${id}'`);
+      if (!store.getRun(id)) return notFound(c, `no run '${id}'`);
       if (!node) return badRequest(c, 'node is required');
-      const dialogue = nodeDialogue(store, id, node, index.byScope.get(node) ?? []);
+      const dialogue = nodeDialogue(store, id, node, callIndex.scope(store, id, node), pages.peek(store, id));
       if (!dialogue) return notFound(c, `run '${id}' has no node '${node}'`);
       return c.json(dialogue);
     }),
@@ -189,7 +214,7 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
       const step = c.req.query('step');
       if (!store.getRun(id)) return notFound(c, `no run '${id}'`);
       if (!step) return badRequest(c, 'step is required');
-      const content = stepArtifact(store, id, step);
+      const content = stepArtifact(store, id, step, pages.peek(store, id)?.steps);
       if (content === undefined) return notFound(c, `step '${step}' of run '${id}' has no artifact`);
       return c.json({ step, content });
     }),
@@ -207,8 +232,10 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
     return streamSSE(c, async (stream) => {
       const controller = new AbortController();
       stream.onAbort(() => controller.abort());
-      if (live) await streamLive(stream, live.events, controller.signal);
-      else await streamStored(stream, store!, id, { signal: controller.signal, speed, pollMs: options.pollMs });
+      // steps a resumed session answers from the journal are marked as they finish
+      const marker = new ReplayedMarker(options.store, id);
+      if (live) await streamLive(stream, live.events, marker, controller.signal);
+      else await streamStored(stream, store!, id, marker, { signal: controller.signal, speed, pollMs: options.pollMs });
       if (!controller.signal.aborted) await stream.writeSSE({ event: 'end', data: '{}' });
     });
   });
@@ -275,12 +302,17 @@ export function createViewerApp(options: ViewerAppOptions): Hono {
 }
 
 /** Streams a run of this process: every event from its start (model calls and progress included) until it ends. */
-async function streamLive(stream: SSEStreamingApi, events: AsyncIterable<CrosstalkEvent>, signal: AbortSignal) {
+async function streamLive(
+  stream: SSEStreamingApi,
+  events: AsyncIterable<CrosstalkEvent>,
+  marker: ReplayedMarker,
+  signal: AbortSignal,
+) {
   let n = 0;
   for await (const event of events) {
     if (signal.aborted) return;
     n++;
-    await stream.writeSSE({ id: String(n), data: JSON.stringify(event) });
+    await stream.writeSSE({ id: String(n), data: JSON.stringify(await marker.mark(event)) });
   }
 }
 
@@ -292,6 +324,7 @@ async function streamStored(
   stream: SSEStreamingApi,
   store: RunStore,
   id: string,
+  marker: ReplayedMarker,
   options: { signal: AbortSignal; speed: number | undefined; pollMs: number | undefined },
 ) {
   const finished = store.getRun(id)?.status !== 'running';
@@ -304,7 +337,7 @@ async function streamStored(
         if (wait > 0) await stream.sleep(wait);
       }
       previous = event.at;
-      await stream.writeSSE({ id: String(event.seq), data: JSON.stringify(event) });
+      await stream.writeSSE({ id: String(event.seq), data: JSON.stringify(await marker.mark(event)) });
     }
     return;
   }
@@ -314,7 +347,9 @@ async function streamStored(
     signal: options.signal,
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
     onEvent: (event) => {
-      chain = chain.then(() => stream.writeSSE({ id: String(event.seq), data: JSON.stringify(event) }));
+      chain = chain.then(async () =>
+        stream.writeSSE({ id: String(event.seq), data: JSON.stringify(await marker.mark(event)) }),
+      );
     },
   });
   await chain;

@@ -5,13 +5,17 @@ import { runInProcess, storedNetRun, tempDir } from '../../test/support/run-cli.
 import { SqliteRunStore } from '../store/index.js';
 import { runHtml } from './export-html.js';
 
-/** A stand-in for the built web viewer: an index.html naming one script and one style sheet, as Vite writes it. */
+/**
+ * A stand-in for the built web viewer: an index.html naming the early data read, one script and one style sheet,
+ * as Vite writes it.
+ */
 function fakeWebRoot(): string {
   const root = join(tempDir('crosstalk-web-'), 'web');
   mkdirSync(join(root, 'assets'), { recursive: true });
   writeFileSync(
     join(root, 'index.html'),
-    '<!doctype html><html><head><script type="module" crossorigin src="./assets/app.js"></script>\n' +
+    '<!doctype html><html><head><script src="./prefetch.js"></script>\n' +
+      '<script type="module" crossorigin src="./assets/app.js"></script>\n' +
       '<link rel="stylesheet" crossorigin href="./assets/app.css"></head><body><div id="root"></div></body></html>',
   );
   writeFileSync(join(root, 'assets', 'app.js'), 'const closing = "</script>"; console.log(closing);');
@@ -27,6 +31,8 @@ describe('runs export --html', () => {
     try {
       const { html, calls, artifacts } = runHtml(store, runId, fakeWebRoot());
       expect(html).not.toMatch(/src="\.\/assets/);
+      // the served page's early read of its data has no place in a file
+      expect(html).not.toContain('prefetch.js');
       expect(html).not.toMatch(/href="\.\/assets/);
       expect(html).toContain('body { color: red; }');
       // the script's own "</script>" cannot end the inlined element early
@@ -34,13 +40,15 @@ describe('runs export --html', () => {
       const embedded = /<script type="application\/json" id="crosstalk-data">(.*?)<\/script>/s.exec(html)![1]!;
       expect(embedded).not.toContain('<');
       const data = JSON.parse(embedded) as {
-        detail: { run: { id: string }; graph: { nodes: unknown[] } };
+        detail: { run: { id: string }; graph: { id: string[] } };
+        meta: Record<string, unknown>;
         calls: unknown[];
         artifacts: Record<string, string>;
         events: Array<{ type: string }>;
       };
       expect(data.detail.run.id).toBe(runId);
-      expect(data.detail.graph.nodes).toHaveLength(3);
+      expect(data.detail.graph.id).toHaveLength(3);
+      expect(Object.keys(data.meta)).toHaveLength(3);
       expect(data.calls).toHaveLength(calls);
       expect(calls).toBe(5); // the first node's actor; a critic and an actor for each of the others
       expect(Object.keys(data.artifacts)).toHaveLength(artifacts);

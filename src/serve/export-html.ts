@@ -2,8 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import type { RunStore } from '../store/index.js';
+import { compactDetail } from './detail-wire.js';
 import { runCalls, runDetail, runEvents, stepArtifact, usageOf } from './run-data.js';
-import { defaultWebRoot } from './static-files.js';
+import type { EmbeddedRun } from './view-types.js';
+import { defaultSingleRoot } from './static-files.js';
 
 /** What {@link writeRunHtml} wrote. */
 export interface ExportedHtml {
@@ -22,27 +24,39 @@ const scriptSafe = (code: string) => code.replace(/<\/(script)/gi, '<\\/$1');
  * opens from disk with no server, for sharing in a review or a paper's appendix.
  * @throws ConfigError when the web viewer has not been built or there is no such run.
  */
-export function runHtml(store: RunStore, runId: string, webRoot = defaultWebRoot()): { html: string } & ExportedHtml {
+export function runHtml(
+  store: RunStore,
+  runId: string,
+  webRoot = defaultSingleRoot(),
+): { html: string } & ExportedHtml {
   if (!webRoot)
     throw new ConfigError({ key: '--html', message: 'the web viewer is not built: run npm run build first' });
   const detail = runDetail(store, runId);
   if (!detail) throw new ConfigError({ key: 'id', message: `no run '${runId}'` });
   const calls = runCalls(store, runId);
   const artifacts: Record<string, string> = {};
-  for (const step of detail.steps) {
-    if (!step.hasArtifact || step.id.startsWith('checkpoint/')) continue;
-    const content = stepArtifact(store, runId, step.id);
+  const meta: Record<string, unknown> = {};
+  const steps = new Map(store.getSteps(runId).map((s) => [s.id, s]));
+  for (const step of steps.values()) {
+    if (step.id.startsWith('checkpoint/')) continue;
+    if (step.meta !== null && step.meta !== undefined) meta[step.id] = step.meta;
+    if (!step.outputHash) continue;
+    const content = stepArtifact(store, runId, step.id, steps);
     if (content !== undefined) artifacts[step.id] = content;
   }
   const events = runEvents(store, runId, 0, Number.MAX_SAFE_INTEGER);
-  const data = JSON.stringify({
-    detail: { ...detail, live: false },
+  const embedded: EmbeddedRun = {
+    detail: { ...compactDetail(detail), live: false },
     usage: usageOf(calls),
     calls,
     artifacts,
+    meta,
     events,
-  }).replace(/</g, '\\u003c');
+  };
+  const data = JSON.stringify(embedded).replace(/</g, '\\u003c');
   let html = readFileSync(join(webRoot, 'index.html'), 'utf8');
+  // the served page's early read of its data (prefetch.js): the file has its data inside
+  html = html.replace(/<script src="\.\/prefetch\.js"><\/script>\s*/, '');
   html = html.replace(/<script type="module"[^>]*src="\.\/([^"]+)"[^>]*><\/script>/g, (_m, src: string) => {
     const code = readFileSync(join(webRoot, src), 'utf8');
     return `<script type="module">${scriptSafe(code)}</script>`;

@@ -28,6 +28,14 @@ describe('replay of stored events', () => {
     expect(statesAt(events, 1, waiting).get('a')).toBe('waiting');
   });
 
+  it('shows a step the resumed run answered from its journal (marked by the live stream) replayed', () => {
+    expect(stateAfter({ type: 'step-finished', at: 0, step: step('a'), replayed: true })).toEqual({
+      id: 'a',
+      state: 'replayed',
+    });
+    expect(stateAfter({ type: 'step-finished', at: 0, step: step('a') })?.state).toBe('done');
+  });
+
   it('ignores events that name no step', () => {
     expect(stateAfter({ type: 'model-call', at: 0 })).toBeUndefined();
     expect(stateAfter({ type: 'step-started', at: 0, step: { id: 3 } })).toBeUndefined();

@@ -6,6 +6,8 @@ export interface ReplayEvent {
   at: number;
   step?: unknown;
   willRetry?: unknown;
+  /** On `step-finished`: the step was answered wholly from the journal (a resumed run; see ReplayedMarker). */
+  replayed?: unknown;
 }
 
 /** Longest pause between two replayed events at 1×, ms, whatever the recorded gap. */
@@ -19,7 +21,7 @@ export function stateAfter(event: ReplayEvent): { id: string; state: string } | 
     case 'step-started':
       return { id: step.id, state: 'running' };
     case 'step-finished':
-      return { id: step.id, state: 'done' };
+      return { id: step.id, state: event.replayed === true ? 'replayed' : 'done' };
     case 'step-failed':
       return { id: step.id, state: event.willRetry ? 'running' : 'failed' };
     case 'step-skipped':

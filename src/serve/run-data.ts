@@ -1,8 +1,34 @@
-import { callScope, storedEvent, viewJson, viewRun, type StoredEvent } from '../jobs/index.js';
-import { graphSpecSchema, toDag, topologicalLayers, criticalPath } from '../graph/index.js';
+import { callScope, storedEvent, viewJson, viewRun } from '../jobs/index.js';
+import { graphSpecSchema, toDag, topologicalLayers, criticalPath, type GraphSpec } from '../graph/index.js';
 import type { CallRecord, EventRecord, RunRecord, RunStore, StepRecord } from '../store/index.js';
+import { compactDetail } from './detail-wire.js';
 import { groupNodeDialogue, type NodeDialogue } from './dialogue.js';
-import { checksByStep } from './step-events.js';
+import { largeGraph, layerGrid } from './graph-layout.js';
+import { stepChecks, stepDetailTypes, stepStateTypes } from './step-events.js';
+import type {
+  CallView,
+  GraphView,
+  RunDetail,
+  RunSummary,
+  RunUsage,
+  StepDetail,
+  StepState,
+  StepView,
+  StoredEventView,
+  TeamStep,
+} from './view-types.js';
+
+export type {
+  CallView,
+  GraphView,
+  RunDetail,
+  RunUsage,
+  StepDetail,
+  StepState,
+  StepView,
+  TeamStep,
+  UsageGroup,
+} from './view-types.js';
 
 /** Filters of the runs list. */
 export interface RunFilter {
@@ -13,76 +39,7 @@ export interface RunFilter {
   limit?: number;
 }
 
-/**
- * The state a viewer shows for a step: the store's, `waiting` for a planned step not begun, or `replayed` for a step
- * a resumed run answered wholly from its journal.
- */
-export type StepState = StepRecord['state'] | 'waiting' | 'replayed';
-
-/** One step of a run as the viewer shows it. */
-export interface StepView {
-  id: string;
-  state: StepState;
-  attempts: number;
-  /** The step left an artifact (read it from the artifact endpoint). */
-  hasArtifact: boolean;
-  meta: unknown;
-  updatedAt: number | null;
-}
-
-/** A network run's graph, laid out by topological layer. */
-export interface GraphView {
-  nodes: Array<{ id: string; role?: string; model?: string; layer: number }>;
-  edges: Array<{ from: string; to: string; critic?: string }>;
-  layers: number;
-  /** Node ids of the longest path (unit weights). */
-  criticalPath: string[];
-}
-
-/** One journaled model call: where, who, the prompt, the reply and what it cost. */
-export interface CallView {
-  key: string;
-  /** The node, phase or team phase that made it. */
-  scope: string | null;
-  agent: string | null;
-  model: string;
-  system: string | null;
-  /** Every non-system message of the prompt, in order. */
-  messages: Array<{ role: string; content: string }>;
-  reply: string;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number | null;
-  latencyMs: number;
-  at: number;
-  /** Journal rows are calls that were sent and paid; replays of them in later sessions are counted on the run. */
-  paid: true;
-}
-
-/** Everything the run page shows up front (calls and artifacts are fetched per node). */
-export interface RunDetail {
-  run: unknown;
-  steps: StepView[];
-  graph: GraphView | null;
-  /** Stored `decision` events (cross-team decision points, story stages). */
-  decisions: StoredEvent[];
-  /** Teams named in the run's steps (cross-team runs). */
-  teams: string[];
-  /** Cross-team runs: the segments (decision points, stages) in the order they began. */
-  segments: string[];
-  /** Cross-team runs: each team's phases, with the segment they ran in and their latest state. */
-  teamSteps: TeamStep[];
-  /** Each step's sandbox runs and guard findings (`sandbox-result`, `guard-finding` events), for steps that have any. */
-  checks: Record<string, StoredEvent[]>;
-}
-
-/** One phase of one team in a cross-team run. */
-export interface TeamStep {
-  team: string;
-  phase: string;
-  segment: string;
-  state: StepState;
-}
+const checkTypes = new Set<string>(stepDetailTypes);
 
 const stateOfEvent: Record<string, StepState> = {
   'step-started': 'running',
@@ -91,24 +48,13 @@ const stateOfEvent: Record<string, StepState> = {
   'step-skipped': 'skipped',
 };
 
-/** Calls, tokens and cost of a group of calls; cost null when a call's price is unknown. */
-export interface UsageGroup {
-  calls: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number | null;
-}
-
-/** Calls, tokens in and out and cost, summed by agent and by model. */
-export interface RunUsage {
-  perAgent: Record<string, UsageGroup>;
-  perModel: Record<string, UsageGroup>;
-}
-
 const runModel = (run: RunRecord): string | undefined =>
   ((run.config as { flags?: { model?: unknown } } | null)?.flags?.model as string | undefined) ?? undefined;
 
-/** Runs newest first, as their views (live totals, `interrupted` when their process is gone), filtered. */
+/**
+ * Runs newest first, as their views (live totals, `interrupted` when their process is gone; a network's graph left
+ * out of the configuration), filtered.
+ */
 export function listRunViews(store: RunStore, filter: RunFilter = {}): unknown[] {
   const limit = filter.limit ?? 200;
   const out: unknown[] = [];
@@ -119,29 +65,48 @@ export function listRunViews(store: RunStore, filter: RunFilter = {}): unknown[]
     if (filter.model && runModel(record) !== filter.model) continue;
     const view = viewRun(store, record);
     if (filter.status && view.run.status !== filter.status) continue;
-    out.push(viewJson(view));
+    out.push(withoutGraph(viewJson(view) as RunSummary));
     if (out.length >= limit) break;
   }
   return out;
 }
 
+/** A network run's graph spec from its stored configuration, or undefined (other kinds, an unreadable graph). */
+const specOf = (run: RunRecord): GraphSpec | undefined => {
+  const parsed = graphSpecSchema.safeParse((run.config as { graph?: unknown } | null)?.graph);
+  return parsed.success ? parsed.data : undefined;
+};
+
 /** A network run's graph from its stored configuration, or null for other kinds (or an unreadable graph). */
 export function graphOf(run: RunRecord): GraphView | null {
-  const parsed = graphSpecSchema.safeParse((run.config as { graph?: unknown } | null)?.graph);
-  if (!parsed.success) return null;
-  const spec = parsed.data;
+  const spec = specOf(run);
+  return spec ? graphView(spec) : null;
+}
+
+/** A graph by topological layer, with its critical path; a large one laid out (the page then does no layout). */
+function graphView(spec: GraphSpec): GraphView {
   const dag = toDag(spec);
   const layerOf = new Int32Array(dag.ids.length);
   const layers = topologicalLayers(dag);
   layers.forEach((members, layer) => {
     for (const v of members) layerOf[v] = layer;
   });
+  const index = new Map(spec.nodes.map((n, i) => [n.id, i]));
+  const at =
+    spec.nodes.length > largeGraph
+      ? layerGrid(
+          [...layerOf],
+          spec.edges.map((e) => index.get(e.from)!),
+          spec.edges.map((e) => index.get(e.to)!),
+        )
+      : undefined;
   return {
     nodes: spec.nodes.map((n, i) => ({
       id: n.id,
       ...(n.role ? { role: n.role } : {}),
       ...(n.model ? { model: n.model } : {}),
       layer: layerOf[i]!,
+      ...(at ? { x: at.x[i]!, y: at.y[i]! } : {}),
     })),
     edges: spec.edges.map((e) => ({ from: e.from, to: e.to, ...(e.critic ? { critic: e.critic } : {}) })),
     layers: layers.length,
@@ -154,9 +119,26 @@ const stepView = (s: StepRecord): StepView => ({
   state: s.state,
   attempts: s.attempts,
   hasArtifact: s.outputHash !== null,
-  meta: s.meta,
-  updatedAt: s.updatedAt,
 });
+
+/** A step with its stored meta, as the node panel reads it. */
+export const stepDetail = (s: StepRecord): StepDetail => ({ ...stepView(s), meta: s.meta, updatedAt: s.updatedAt });
+
+/** The run's view for the run page: a network's graph is left out of its configuration (the page gets it apart). */
+function runSummary(store: RunStore, record: RunRecord): RunSummary {
+  return withoutGraph(viewJson(viewRun(store, record)) as RunSummary);
+}
+
+/**
+ * A run's view without the network graph in its configuration: the runs list (refreshed every 2 s) and the run page
+ * never show it there, and a 1,000-node graph is 72 KB of JSON.
+ */
+function withoutGraph(view: RunSummary): RunSummary {
+  const run = view as RunSummary & { config: { graph?: unknown } | null };
+  if (!run.config || !('graph' in run.config)) return run;
+  const { graph: _graph, ...config } = run.config;
+  return { ...run, config };
+}
 
 /**
  * Steps of a resumed run that its last session answered wholly from the journal: started after the last resume
@@ -204,20 +186,22 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
   if (graph) {
     const seen = new Set(stored.map((s) => s.id));
     for (const node of graph.nodes)
-      if (!seen.has(node.id))
-        steps.push({ id: node.id, state: 'waiting', attempts: 0, hasArtifact: false, meta: null, updatedAt: null });
+      if (!seen.has(node.id)) steps.push({ id: node.id, state: 'waiting', attempts: 0, hasArtifact: false });
   }
-  const decisions: StoredEvent[] = [];
+  const decisions: StoredEventView[] = [];
   const teams = new Set<string>();
   const segments: string[] = [];
   const teamSteps = new Map<string, TeamStep>();
   let segment: string | undefined;
   const events = store.listEvents(id);
-  const checks = checksByStep(
-    events.flatMap((e) =>
-      e.type === 'sandbox-result' || e.type === 'guard-finding' || e.type.startsWith('step-') ? [storedEvent(e)] : [],
-    ),
-  );
+  // a run with no checks (most networks) skips placing them: that would copy every step event
+  const checks = events.some((e) => checkTypes.has(e.type))
+    ? stepChecks(
+        events.flatMap((e) =>
+          checkTypes.has(e.type) || (stepStateTypes as readonly string[]).includes(e.type) ? [storedEvent(e)] : [],
+        ),
+      )
+    : { byStep: new Map<string, StoredEventView[]>(), run: [] };
   for (const e of events) {
     if (e.type === 'decision') decisions.push(storedEvent(e));
     const step = (e.data as { step?: { kind?: unknown; id?: unknown; team?: unknown } } | null)?.step;
@@ -240,14 +224,15 @@ export function runDetail(store: RunStore, id: string): RunDetail | undefined {
   );
   for (const st of steps) if (replayed.has(st.id)) st.state = 'replayed';
   return {
-    run: viewJson(viewRun(store, record)),
+    run: runSummary(store, record),
     steps,
     graph,
     decisions,
     teams: [...teams].sort(),
     segments,
     teamSteps: [...teamSteps.values()],
-    checks: Object.fromEntries(checks),
+    checks: Object.fromEntries(checks.byStep),
+    runChecks: checks.run,
   };
 }
 
@@ -304,28 +289,56 @@ export function usageOf(calls: readonly CallView[]): RunUsage {
   return usage;
 }
 
+/** What the server keeps of a finished run for its page: the page data, sent as is, and its steps and graph. */
+export interface RunPage {
+  detail: RunDetail;
+  /** `detail` as the API sends it (columns), serialized once. */
+  json: string;
+  steps: ReadonlyMap<string, StepRecord>;
+  /** A network's graph spec, parsed once (the node dialogue reads its edges). */
+  spec: GraphSpec | undefined;
+}
+
+/** A stamp that changes whenever a run does (status, last update, finish: a resume changes it). */
+const stampOf = (run: RunRecord) => `${run.status}:${run.updatedAt}:${run.finishedAt}`;
+
 /**
- * Keeps the page data of the few finished runs last asked for: a 1,000-node run's page reads thousands of events;
- * a finished run does not change (its stamp — status, last update, finish — says when it did, e.g. on resume).
+ * Keeps what the pages of the few finished runs last asked for need: a 1,000-node run's page reads thousands of
+ * events, lays out its graph and serializes the result once; its node panels then look up steps and edges without
+ * reading every step again. A run still running is read afresh on every request.
  */
-export class RunDetailCache {
-  private readonly entries = new Map<string, { stamp: string; detail: RunDetail }>();
+export class RunPageCache {
+  private readonly entries = new Map<string, { stamp: string; page: RunPage }>();
   constructor(private readonly capacity = 8) {}
 
   /** The run's page data, or undefined when there is no such run. */
-  get(store: RunStore, id: string): RunDetail | undefined {
+  get(store: RunStore, id: string): RunPage | undefined {
     const run = store.getRun(id);
     if (!run) return undefined;
-    const stamp = `${run.status}:${run.updatedAt}:${run.finishedAt}`;
+    const stamp = stampOf(run);
     const cached = this.entries.get(id);
-    if (cached?.stamp === stamp) return cached.detail;
+    if (cached?.stamp === stamp) return cached.page;
     const detail = runDetail(store, id);
-    if (detail && run.status !== 'running') {
+    if (!detail) return undefined;
+    const page: RunPage = {
+      detail,
+      json: JSON.stringify(compactDetail(detail)),
+      steps: new Map(store.getSteps(id).map((s) => [s.id, s])),
+      spec: specOf(run),
+    };
+    if (run.status !== 'running') {
       this.entries.delete(id);
-      this.entries.set(id, { stamp, detail });
+      this.entries.set(id, { stamp, page });
       if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     }
-    return detail;
+    return page;
+  }
+
+  /** A finished run's cached page, or undefined (a running run, or one not read yet). */
+  peek(store: RunStore, id: string): RunPage | undefined {
+    const run = store.getRun(id);
+    const cached = run && this.entries.get(id);
+    return cached && cached.stamp === stampOf(run) ? cached.page : undefined;
   }
 }
 
@@ -337,18 +350,19 @@ export interface CallIndex {
 }
 
 /**
- * Reads each finished run's journal once: a 1,000-node run has thousands of calls, and the node panel asks for
- * one node's at a time. A run still running is read afresh on every request; a finished one does not change.
+ * Reads each finished run's journal once: a 1,000-node run has thousands of calls (the timeline and the usage tables
+ * ask for all of them). A run still running is read afresh on every request; a finished one does not change.
  */
 export class CallIndexCache {
   private readonly entries = new Map<string, { stamp: string; index: CallIndex }>();
+  private readonly keys = new Map<string, { stamp: string; byScope: Map<string, string[]> }>();
   constructor(private readonly capacity = 8) {}
 
   /** The run's call index, or undefined when there is no such run. */
   get(store: RunStore, id: string): CallIndex | undefined {
     const run = store.getRun(id);
     if (!run) return undefined;
-    const stamp = `${run.status}:${run.updatedAt}:${run.finishedAt}`;
+    const stamp = stampOf(run);
     const cached = this.entries.get(id);
     if (cached?.stamp === stamp) return cached.index;
     const calls = runCalls(store, id);
@@ -366,35 +380,85 @@ export class CallIndexCache {
     }
     return index;
   }
+
+  /**
+   * One node's or phase's calls in the order they were answered: from the index when it was read, else only that
+   * scope's journal rows (found by their keys), so opening one node does not read the whole journal.
+   */
+  scope(store: RunStore, id: string, scope: string): CallView[] {
+    const run = store.getRun(id);
+    if (!run) return [];
+    const stamp = stampOf(run);
+    const cached = this.entries.get(id);
+    if (cached?.stamp === stamp) return cached.index.byScope.get(scope) ?? [];
+    // a finished run's journal keys, grouped by scope, are kept: the next node opened reads only its own rows
+    let keys = this.keys.get(id);
+    if (keys?.stamp !== stamp) {
+      keys = { stamp, byScope: keysByScope(store.listCallKeys(id)) };
+      if (run.status !== 'running') {
+        this.keys.delete(id);
+        this.keys.set(id, keys);
+        if (this.keys.size > this.capacity) this.keys.delete(this.keys.keys().next().value!);
+      }
+    }
+    return callsOf(store, id, keys.byScope.get(scope) ?? []).map(callView);
+  }
+}
+
+/** Journal keys grouped by the node or phase they name (see {@link callScope}). */
+export function keysByScope(keys: Iterable<string>): Map<string, string[]> {
+  const byScope = new Map<string, string[]>();
+  for (const key of keys) {
+    const scope = callScope({ key } as CallRecord);
+    if (scope === undefined) continue;
+    const list = byScope.get(scope);
+    if (list) list.push(key);
+    else byScope.set(scope, [key]);
+  }
+  return byScope;
+}
+
+/** The journal rows of some keys, in the order they were answered. */
+export function callsOf(store: RunStore, id: string, keys: readonly string[]): CallRecord[] {
+  return keys.flatMap((key) => store.findCall(id, key) ?? []).sort((a, b) => a.at - b.at);
 }
 
 /** A step's artifact, or undefined when the step does not exist or left none. */
-export function stepArtifact(store: RunStore, id: string, stepId: string): string | undefined {
-  const step = store.getSteps(id).find((s) => s.id === stepId);
+export function stepArtifact(
+  store: RunStore,
+  id: string,
+  stepId: string,
+  steps?: ReadonlyMap<string, StepRecord>,
+): string | undefined {
+  const step = steps ? steps.get(stepId) : store.getSteps(id).find((s) => s.id === stepId);
   if (!step?.outputHash) return undefined;
   return store.getArtifact(step.outputHash);
 }
 
 /** A run's stored events after sequence number `after`, as the event objects they were emitted as. */
-export function runEvents(store: RunStore, id: string, after = 0, limit = 10_000): StoredEvent[] {
+export function runEvents(store: RunStore, id: string, after = 0, limit = 10_000): StoredEventView[] {
   return store.listEvents(id, { afterSeq: after, limit }).map(storedEvent);
 }
 
 /**
  * A network node's calls grouped by incoming edge (critic reviews and actor refinements in order), with its merges
  * apart; undefined when the run has no such node.
+ * @param page the run's cached page (its graph spec and steps), when there is one.
  */
 export function nodeDialogue(
   store: RunStore,
   runId: string,
   node: string,
   calls: readonly CallView[],
+  page?: Pick<RunPage, 'spec' | 'steps'>,
 ): NodeDialogue<CallView> | undefined {
-  const spec = graphSpecSchema.safeParse((store.getRun(runId)?.config as { graph?: unknown } | null)?.graph);
-  if (!spec.success || !spec.data.nodes.some((n) => n.id === node)) return undefined;
-  const from = new Set(spec.data.edges.filter((e) => e.to === node).map((e) => e.from));
+  const run = page ? undefined : store.getRun(runId);
+  const spec = page ? page.spec : run && specOf(run);
+  if (!spec?.nodes.some((n) => n.id === node)) return undefined;
+  const from = new Set(spec.edges.filter((e) => e.to === node).map((e) => e.from));
+  const steps = page ? [...from].flatMap((f) => page.steps.get(f) ?? []) : store.getSteps(runId);
   const predecessors = new Map<string, string>();
-  for (const step of store.getSteps(runId)) {
+  for (const step of steps) {
     if (!from.has(step.id) || !step.outputHash) continue;
     const text = store.getArtifact(step.outputHash);
     if (text !== undefined) predecessors.set(step.id, text);

@@ -19,8 +19,20 @@ const types: Record<string, string> = {
  * its sources (tests, tsx). Undefined when it has not been built.
  */
 export function defaultWebRoot(): string | undefined {
+  return builtRoot('web');
+}
+
+/**
+ * Where the one-script build of the web viewer is (`dist/web-single`, found like {@link defaultWebRoot}): what an
+ * exported HTML file inlines. Undefined when it has not been built.
+ */
+export function defaultSingleRoot(): string | undefined {
+  return builtRoot('web-single');
+}
+
+function builtRoot(name: string): string | undefined {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  for (const candidate of [resolve(here, '../web'), resolve(here, '../../dist/web')])
+  for (const candidate of [resolve(here, `../${name}`), resolve(here, `../../dist/${name}`)])
     if (existsSync(join(candidate, 'index.html'))) return candidate;
   return undefined;
 }

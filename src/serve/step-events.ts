@@ -1,4 +1,4 @@
-// Pure, with no imports: the web viewer puts sandbox runs and guard findings in the panel of the step they came from.
+// Pure, with no imports: the web viewer puts a step's checks (sandbox runs, guard, self-correction) in its panel.
 
 /** The fields of a stored event this reads. */
 export interface ScopedEvent {
@@ -8,21 +8,34 @@ export interface ScopedEvent {
   scope?: unknown;
 }
 
-/** Event types that name no step but happen inside one: they go to the step (or steps) running when they came. */
-export const stepDetailTypes = ['sandbox-result', 'guard-finding'] as const;
+/**
+ * Event types that name no step but happen inside one (a step's checks): they go to the step named by their `scope`
+ * when it is running, else to the step running when they came.
+ */
+export const stepDetailTypes = ['sandbox-result', 'guard-finding', 'guard-approval', 'self-correction'] as const;
 
 /** The step-event types that tell which steps are running. */
 export const stepStateTypes = ['step-started', 'step-finished', 'step-failed', 'step-skipped'] as const;
 
 /**
- * The sandbox runs and guard findings of each step, in order: those whose `scope` names a running step, else those
- * that came while the step was the most recently started of the steps then running (a phase's program runs inside
- * it; a node of a network runs no programs, so concurrency does not blur this in practice). One pass.
+ * The checks of each step (sandbox runs, guard findings and approvals, self-correction rounds), in order: those whose
+ * `scope` names a running step, else those that came while the step was the most recently started of the steps then
+ * running (a phase's program runs inside it; a node of a network runs no programs, so concurrency does not blur this
+ * in practice). One pass.
  * @param events the run's events, in order (others are ignored).
  */
 export function checksByStep<E extends ScopedEvent>(events: Iterable<E>): Map<string, E[]> {
+  return stepChecks(events).byStep;
+}
+
+/**
+ * {@link checksByStep}, and the checks that came while no step ran (a run's final output, its inputs) apart.
+ * One pass.
+ */
+export function stepChecks<E extends ScopedEvent>(events: Iterable<E>): { byStep: Map<string, E[]>; run: E[] } {
   const running: string[] = [];
   const out = new Map<string, E[]>();
+  const run: E[] = [];
   for (const e of events) {
     const id = (e.step as { id?: unknown } | undefined)?.id;
     if (typeof id === 'string' && (stepStateTypes as readonly string[]).includes(e.type)) {
@@ -33,10 +46,13 @@ export function checksByStep<E extends ScopedEvent>(events: Iterable<E>): Map<st
     }
     if (!(stepDetailTypes as readonly string[]).includes(e.type)) continue;
     const owner = typeof e.scope === 'string' && running.includes(e.scope) ? e.scope : running[running.length - 1];
-    if (owner === undefined) continue;
+    if (owner === undefined) {
+      run.push(e);
+      continue;
+    }
     const list = out.get(owner) ?? [];
     list.push(e);
     out.set(owner, list);
   }
-  return out;
+  return { byStep: out, run };
 }

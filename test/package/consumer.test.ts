@@ -141,8 +141,8 @@ async function undeclaredImports(packageDir: string): Promise<string[]> {
   const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...builtinModules]);
   const missing = new Set<string>();
   for (const name of readdirSync(join(packageDir, 'dist'), { recursive: true, encoding: 'utf8' })) {
-    // dist/web is the viewer's browser bundle: self-contained, it imports nothing at run time
-    if (!name.endsWith('.js') || name.split(/[\\/]/)[0] === 'web') continue;
+    // dist/web and dist/web-single are the viewer's browser bundles: self-contained, they import nothing at run time
+    if (!name.endsWith('.js') || ['web', 'web-single'].includes(name.split(/[\\/]/)[0]!)) continue;
     const code = await readFile(join(packageDir, 'dist', name), 'utf8');
     for (const match of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"./][^'"]*)['"]/g)) {
       const specifier = match[1]!;

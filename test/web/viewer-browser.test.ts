@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { cleanEnv, cliPath, runInProcess, storedNetRun, tempDir } from '../support/run-cli.js';
-import { startViewer } from '../../src/serve/index.js';
 import { simulateReply, startFakeOpenAIServer } from '../support/index.js';
-import { chromiumPath, launchChromium, shotsDir } from './chromium.js';
+import { chromiumPath, openPage, recordRun, runPageData, serveStore, shotsDir } from '../support/viewer.js';
 
 /** Runs the built CLI in the background; resolves with the first match of `ready` on its standard error. */
 function startCli(
@@ -69,10 +68,7 @@ describe.skipIf(!existsSync(chromiumPath))('the web viewer in Chromium', () => {
     const runUrl = match[2]!;
     expect(runUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/runs\//);
 
-    const browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const { page, pageErrors } = await openPage();
     await page.goto(runUrl);
     const nodes = page.locator('[data-testid=graph-node]');
     await expect.poll(() => nodes.count(), { timeout: 30_000 }).toBe(64);
@@ -91,10 +87,8 @@ describe.skipIf(!existsSync(chromiumPath))('the web viewer in Chromium', () => {
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('completed');
 
     // a node with an incoming edge: its critic reviewed the predecessor's artifact, its actor refined it
-    const detail = (await (await fetch(new URL(`/api/runs/${runUrl.split('/runs/')[1]}`, runUrl))).json()) as {
-      graph: { edges: Array<{ from: string; to: string }> };
-    };
-    const { from, to: target } = detail.graph.edges[0]!;
+    const { detail } = await runPageData(runUrl, runUrl.split('/runs/')[1]!);
+    const { from, to: target } = detail.graph!.edges[0]!;
     await page.locator(`[data-testid=graph-node][data-node="${target}"]`).click();
     const panel = page.getByTestId('node-panel');
     await expect.poll(() => panel.locator('h2').textContent()).toBe(target);
@@ -124,12 +118,9 @@ describe.skipIf(!existsSync(chromiumPath))('an exported run page in Chromium', (
     const runId = await storedNetRun(cwd, 4);
     const exported = await runInProcess(['runs', 'export', runId, '--html', 'run.html'], { cwd });
     expect(exported.code).toBe(0);
-    const browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const { page, pageErrors } = await openPage({ width: 1200, height: 800 });
     const requests: string[] = [];
     page.on('request', (request) => requests.push(request.url()));
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(pathToFileURL(join(cwd, 'run.html')).href);
     const nodes = page.locator('[data-testid=graph-node]');
     await expect.poll(() => nodes.count(), { timeout: 30_000 }).toBe(4);
@@ -151,30 +142,12 @@ describe.skipIf(!existsSync(chromiumPath))('an exported run page in Chromium', (
 describe.skipIf(!existsSync(chromiumPath))('a cross-team run page in Chromium', () => {
   it('shows the teams as lanes through the stages, with each decision’s scores and pruning reasons', async () => {
     const cwd = tempDir('crosstalk-viewer-');
-    const story = await runInProcess(
-      [
-        'story',
-        'A lighthouse keeper.',
-        '--teams',
-        '3',
-        '--prune',
-        '2',
-        '--prune-above',
-        '2',
-        '--model',
-        'sim',
-        '--json',
-      ],
-      {
-        cwd,
-      },
+    const runId = await recordRun(
+      ['story', 'A lighthouse keeper.', '--teams', '3', '--prune', '2', '--prune-above', '2', '--model', 'sim'],
+      cwd,
     );
-    expect(story.code).toBe(0);
-    const runId = (JSON.parse(story.stdout) as { runId: string }).runId;
-    const viewer = await startViewer({ storePath: join(cwd, '.crosstalk/runs.db') });
-    onTestFinished(() => viewer.close());
-    const browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const viewer = await serveStore(cwd);
+    const { page } = await openPage();
     await page.goto(`${viewer.url}#/runs/${runId}`);
     const lanes = page.getByTestId('lane');
     await expect.poll(() => lanes.count(), { timeout: 30_000 }).toBe(3);

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { startViewer } from '../../src/serve/index.js';
-import { runInProcess, tempDir } from '../support/run-cli.js';
-import { chromiumPath, launchChromium, shotsDir } from './chromium.js';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/run-cli.js';
+import { chromiumPath, openPage, recordRun, serveStore, shotsDir } from '../support/viewer.js';
 
 interface Event {
   type: string;
@@ -15,7 +14,7 @@ describe.skipIf(!existsSync(chromiumPath))('replaying a finished run in Chromium
     const cwd = tempDir('crosstalk-viewer-');
     // a chain of code-writing nodes; the simulated model's latency spaces the recorded events so a 1× replay lasts
     // long enough to be paused
-    const net = await runInProcess(
+    const runId = await recordRun(
       [
         'net',
         'Write a Python todo list program; give its files in a code block.',
@@ -27,22 +26,15 @@ describe.skipIf(!existsSync(chromiumPath))('replaying a finished run in Chromium
         'sim?latency=300ms',
         '--out',
         'n',
-        '--json',
       ],
-      { cwd },
+      cwd,
     );
-    expect(net.code).toBe(0);
-    const runId = (JSON.parse(net.stdout) as { runId: string }).runId;
-    const viewer = await startViewer({ storePath: join(cwd, '.crosstalk/runs.db') });
-    onTestFinished(() => viewer.close());
+    const viewer = await serveStore(cwd);
     const { events } = (await (await fetch(`${viewer.url}api/runs/${runId}/events?limit=100000`)).json()) as {
       events: Event[];
     };
 
-    const browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const { page, pageErrors } = await openPage();
     await page.goto(`${viewer.url}#/runs/${runId}`);
     const nodes = page.locator('[data-testid=graph-node]');
     await expect.poll(() => nodes.count(), { timeout: 30_000 }).toBe(4);
@@ -113,7 +105,7 @@ describe.skipIf(!existsSync(chromiumPath))('replaying a finished run in Chromium
 describe.skipIf(!existsSync(chromiumPath))('resuming a stopped run from the page in Chromium', () => {
   it('offers a new budget under --allow-control and follows the resumed run to completion', async () => {
     const cwd = tempDir('crosstalk-viewer-');
-    const net = await runInProcess(
+    const runId = await recordRun(
       [
         'net',
         'Write a haiku.',
@@ -125,16 +117,14 @@ describe.skipIf(!existsSync(chromiumPath))('resuming a stopped run from the page
         'sim',
         '--max-tokens',
         '2500',
-      ].concat(['--out', 'n', '--json']),
-      { cwd },
+        '--out',
+        'n',
+      ],
+      cwd,
+      [3],
     );
-    const runId = (JSON.parse(net.stdout) as { runId: string }).runId;
-    const viewer = await startViewer({ storePath: join(cwd, '.crosstalk/runs.db'), allowControl: true });
-    onTestFinished(() => viewer.close());
-    const browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const viewer = await serveStore(cwd, { allowControl: true });
+    const { page, pageErrors } = await openPage();
     await page.goto(`${viewer.url}#/runs/${runId}`);
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('stopped-budget');
     const nodes = page.locator('[data-testid=graph-node]');

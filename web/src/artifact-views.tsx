@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { artifactParts, tokenize } from '../../src/serve/highlight';
 import { lineDiff } from '../../src/serve/line-diff';
-import type { StoredEvent } from './types';
+import type { StoredEventView as StoredEvent } from '../../src/serve/view-types';
 
 /** An artifact: prose as is, code (fenced, or the whole text when it looks like code) coloured by token. */
 export function ArtifactText({ text }: { text: string }) {
@@ -82,8 +82,11 @@ export function VersionDiff({ versions }: { versions: ArtifactVersion[] }) {
 export function StepChecks({ events }: { events: StoredEvent[] }) {
   const runs = events.filter((e) => e.type === 'sandbox-result');
   const findings = events.filter((e) => e.type === 'guard-finding');
+  const approvals = events.filter((e) => e.type === 'guard-approval');
+  const rounds = events.filter((e) => e.type === 'self-correction');
   return (
     <>
+      {rounds.length > 0 && <SelfCorrection rounds={rounds} />}
       {runs.length > 0 && (
         <section data-testid="sandbox-runs">
           <h3>Sandbox runs</h3>
@@ -108,7 +111,7 @@ export function StepChecks({ events }: { events: StoredEvent[] }) {
                 {String(f.file)}
                 {Number(f.line) > 0 ? `:${String(f.line)}` : ''} — {String(f.message)} ·{' '}
                 <span className={`decision decision-${String(f.decision)}`}>
-                  {String(f.decision)}
+                  {f.decision === 'block' ? 'vetoed (block)' : String(f.decision)}
                   {f.refused ? ' (refused)' : ''}
                 </span>{' '}
                 <span className="note">because {String(f.because)}</span>
@@ -118,6 +121,99 @@ export function StepChecks({ events }: { events: StoredEvent[] }) {
           </ul>
         </section>
       )}
+      {approvals.length > 0 && (
+        <section data-testid="guard-approvals">
+          <h3>Guard approvals</h3>
+          <ul className="findings">
+            {approvals.map((a) => {
+              const listed = (a.findings ?? []) as Array<{ rule: string; file: string; line: number }>;
+              return (
+                <li key={String(a.seq)} className={a.approved ? 'approved' : 'refused'} data-testid="guard-approval">
+                  <strong>{String(a.scope)}</strong>: {a.approved ? 'approved' : 'refused'} by {String(a.by)} (mode{' '}
+                  {String(a.mode)})
+                  {listed.length > 0 &&
+                    ` — ${listed.map((f) => `${f.rule} in ${f.file}${f.line > 0 ? `:${f.line}` : ''}`).join(', ')}`}
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      )}
     </>
+  );
+}
+
+/** Self-correction rounds: each round's checks, the critic's score against the threshold, and why the loop stopped. */
+function SelfCorrection({ rounds }: { rounds: StoredEvent[] }) {
+  return (
+    <section data-testid="self-correction">
+      <h3>Self-correction</h3>
+      <table className="rounds">
+        <thead>
+          <tr>
+            <th>where</th>
+            <th>round</th>
+            <th>score</th>
+            <th>verdict</th>
+            <th>checks</th>
+            <th>problems</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rounds.map((r) => {
+            const checks = (r.checks ?? []) as Array<{ name: string; passed: boolean }>;
+            const problems = (r.problems ?? []) as string[];
+            const stop = r.stop as { by: string; chosenRound: number | null } | undefined;
+            const verdict = r.rejected ? 'rejected' : Number(r.score) >= Number(r.threshold) ? 'accepted' : 'below';
+            return (
+              <tr key={String(r.seq)} className={`round round-${verdict}`} data-testid="self-correction-round">
+                <td data-testid="round-where">
+                  {typeof r.team === 'string' ? `${r.team} · ` : ''}
+                  {String(r.hook)}
+                </td>
+                <td>{String(r.round)}</td>
+                <td data-testid="round-score">
+                  {String(r.score)}/10 (needs {String(r.threshold)})
+                </td>
+                <td>
+                  {verdict}
+                  {stop && (
+                    <div className="note">
+                      stopped ({stop.by}):{' '}
+                      {stop.chosenRound === null
+                        ? 'every attempt rejected, nothing kept'
+                        : `round ${stop.chosenRound} kept`}
+                    </div>
+                  )}
+                </td>
+                <td>
+                  {checks.map((c) => (
+                    <span key={c.name} className={`check ${c.passed ? 'passed' : 'failed'}`}>
+                      {c.passed ? '✓' : '✗'} {c.name}{' '}
+                    </span>
+                  ))}
+                </td>
+                <td>
+                  {problems.length > 0 && (
+                    <ul>
+                      {problems.map((p, i) => (
+                        // biome-ignore lint/suspicious/noArrayIndexKey: a round's problems are a fixed list
+                        <li key={i}>{p}</li>
+                      ))}
+                    </ul>
+                  )}
+                  {typeof r.rationale === 'string' && r.rationale && (
+                    <details>
+                      <summary>critic's rationale</summary>
+                      {r.rationale}
+                    </details>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
   );
 }

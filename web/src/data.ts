@@ -1,11 +1,23 @@
+import { expandDetail } from '../../src/serve/detail-wire';
 import { groupNodeDialogue, type NodeDialogue } from '../../src/serve/dialogue';
-import type { CallView, EmbeddedRun, RunDetail, RunSummary, RunUsage, StoredEvent } from './types';
+import type {
+  CallView,
+  EmbeddedRun,
+  RunDetail,
+  RunDetailWire,
+  RunSummary,
+  RunUsage,
+  StepDetail,
+  StoredEventView as StoredEvent,
+} from '../../src/serve/view-types';
 
 /** Where the viewer's data comes from: the server's API, or the run embedded in an exported HTML file. */
 export interface DataSource {
   readonly embedded: boolean;
   runs(filter: Record<string, string>): Promise<RunSummary[]>;
   run(id: string): Promise<RunDetail>;
+  /** One step with its stored meta (errors, skip reasons), for the node panel. */
+  step(id: string, step: string): Promise<StepDetail | undefined>;
   calls(id: string, scope: string): Promise<CallView[]>;
   usage(id: string): Promise<RunUsage>;
   /** Every journaled call of a run. */
@@ -21,13 +33,28 @@ export interface DataSource {
   stream(id: string, speed: number | undefined, onEvent: (e: StoredEvent) => void, onEnd: () => void): () => void;
 }
 
-async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+async function getJson<T>(path: string, started?: Promise<Response>): Promise<T> {
+  const response = await (started ?? fetch(path, { headers: { accept: 'application/json' } }));
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
     throw new Error(body.error?.message ?? `${response.status} ${response.statusText}`);
   }
   return (await response.json()) as T;
+}
+
+declare global {
+  interface Window {
+    /** The run page's data, asked for by web/public/prefetch.js before this script ran. */
+    crosstalkPrefetch?: { id: string; response: Promise<Response> };
+  }
+}
+
+/** The answer prefetch.js started for run `id`, taken once (later reads ask again: the run may have changed). */
+function prefetched(id: string): Promise<Response> | undefined {
+  const started = window.crosstalkPrefetch;
+  if (started?.id !== id) return undefined;
+  window.crosstalkPrefetch = undefined;
+  return started.response;
 }
 
 const serverSource: DataSource = {
@@ -36,7 +63,12 @@ const serverSource: DataSource = {
     const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== ''));
     return (await getJson<{ runs: RunSummary[] }>(`api/runs?${query}`)).runs;
   },
-  run: (id) => getJson<RunDetail>(`api/runs/${encodeURIComponent(id)}`),
+  run: async (id) => expandDetail(await getJson<RunDetailWire>(`api/runs/${encodeURIComponent(id)}`, prefetched(id))),
+  async step(id, step) {
+    const response = await fetch(`api/runs/${encodeURIComponent(id)}/step?step=${encodeURIComponent(step)}`);
+    if (!response.ok) return undefined;
+    return ((await response.json()) as { step: StepDetail }).step;
+  },
   async calls(id, scope) {
     const path = `api/runs/${encodeURIComponent(id)}/calls?scope=${encodeURIComponent(scope)}`;
     return (await getJson<{ calls: CallView[] }>(path)).calls;
@@ -80,16 +112,21 @@ const serverSource: DataSource = {
 };
 
 function embeddedSource(data: EmbeddedRun): DataSource {
+  const detail = expandDetail(data.detail);
   return {
     embedded: true,
-    runs: async () => [data.detail.run],
-    run: async () => data.detail,
+    runs: async () => [detail.run],
+    run: async () => detail,
+    step: async (_id, step) => {
+      const view = detail.steps.find((s) => s.id === step);
+      return view && { ...view, meta: data.meta[step] ?? null, updatedAt: null };
+    },
     calls: async (_id, scope) => data.calls.filter((c) => c.scope === scope),
     usage: async () => data.usage,
     allCalls: async () => data.calls,
     events: async (_id, types) => (types?.length ? data.events.filter((e) => types.includes(e.type)) : data.events),
     async dialogue(_id, node) {
-      const from = (data.detail.graph?.edges ?? []).filter((e) => e.to === node).map((e) => e.from);
+      const from = (detail.graph?.edges ?? []).filter((e) => e.to === node).map((e) => e.from);
       const predecessors = new Map(
         from.flatMap((p) => (data.artifacts[p] !== undefined ? [[p, data.artifacts[p]!]] : [])),
       );

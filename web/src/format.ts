@@ -1,4 +1,4 @@
-import type { RunTotals } from './types';
+import type { RunTotals } from '../../src/serve/view-types';
 
 export const tokens = (t: RunTotals) => t.inputTokens + t.outputTokens;
 

@@ -10,8 +10,9 @@ import {
   type Viewport,
 } from '@xyflow/react';
 import { memo, useMemo, useState } from 'react';
-import { criticColour, largeGraph, layoutGraph } from './layout';
-import type { GraphView, StepState } from './types';
+import { layoutGraph } from './dagre-layout';
+import { criticColour, largeGraph } from './layout';
+import type { GraphView, StepState } from '../../src/serve/view-types';
 
 type StepNodeData = { label: string; state: StepState; role?: string; compact: boolean; critical: boolean };
 type StepNodeType = Node<StepNodeData, 'step'>;

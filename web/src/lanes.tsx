@@ -1,4 +1,4 @@
-import type { RunDetail, StoredEvent } from './types';
+import type { RunDetail, StoredEventView as StoredEvent } from '../../src/serve/view-types';
 
 type Decision = { scores: Record<string, number>; kept: string[]; pruned: Array<{ team: string; reason: string }> };
 

@@ -3,7 +3,7 @@ import { ArtifactText, type ArtifactVersion, StepChecks, VersionDiff } from './a
 import { data } from './data';
 import { cost } from './format';
 import type { NodeDialogue } from '../../src/serve/dialogue';
-import type { CallView, StepView, StoredEvent } from './types';
+import type { CallView, StepDetail, StepView, StoredEventView as StoredEvent } from '../../src/serve/view-types';
 
 /**
  * One node's (or phase's) work: the dialogues on its incoming edges in order (critic, then actor), the merge calls,
@@ -26,6 +26,7 @@ export function NodePanel(props: {
   const [dialogue, setDialogue] = useState<NodeDialogue<CallView> | undefined>();
   const [artifact, setArtifact] = useState<string | undefined>();
   const [inputs, setInputs] = useState<ReadonlyMap<string, string>>(new Map());
+  const [stored, setStored] = useState<StepDetail | undefined>();
   const state = step?.state ?? 'waiting';
   // biome-ignore lint/correctness/useExhaustiveDependencies: read again when the step's state changes (live runs)
   useEffect(() => {
@@ -43,6 +44,7 @@ export function NodePanel(props: {
       });
     else data.calls(runId, stepId).then((c) => !stop && setCalls(c));
     data.artifact(runId, stepId).then((a) => !stop && setArtifact(a));
+    data.step(runId, stepId).then((s) => !stop && setStored(s));
     return () => {
       stop = true;
     };
@@ -65,7 +67,7 @@ export function NodePanel(props: {
       list.push({ label: 'result', text: artifact });
     return list;
   }, [dialogue, calls, inputs, artifact]);
-  const meta = (step?.meta ?? {}) as { error?: string; because?: string; missingInputs?: string[] };
+  const meta = (stored?.meta ?? {}) as { error?: string; because?: string; missingInputs?: string[] };
   return (
     <aside className="panel" data-testid="node-panel">
       <div className="panel-head">
@@ -105,10 +107,9 @@ export function NodePanel(props: {
       <h3>Artifact</h3>
       {artifact === undefined ? <p className="note">none yet</p> : <ArtifactText text={artifact} />}
       {versions.length >= 2 && (
-        <details className="versions-box" data-testid="versions">
-          <summary>Versions ({versions.length}): diff</summary>
-          <VersionDiff key={`${stepId}:${versions.length}`} versions={versions} />
-        </details>
+        <Folded className="versions-box" testId="versions" summary={`Versions (${versions.length}): diff`}>
+          {() => <VersionDiff key={`${stepId}:${versions.length}`} versions={versions} />}
+        </Folded>
       )}
       <StepChecks events={props.checks} />
     </aside>
@@ -128,19 +129,40 @@ function Turns({ calls }: { calls: CallView[] }) {
               {c.paid ? 'paid' : 'replayed'}
             </span>
           </div>
-          <details>
-            <summary>prompt</summary>
-            {c.system && <pre className="system">{c.system}</pre>}
-            {c.messages.map((m, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: a prompt's messages are a fixed list
-              <pre key={i} className={`message role-${m.role}`}>
-                {m.content}
-              </pre>
-            ))}
-          </details>
+          <Folded summary="prompt">
+            {() => (
+              <>
+                {c.system && <pre className="system">{c.system}</pre>}
+                {c.messages.map((m, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: a prompt's messages are a fixed list
+                  <pre key={i} className={`message role-${m.role}`}>
+                    {m.content}
+                  </pre>
+                ))}
+              </>
+            )}
+          </Folded>
           <pre className="reply">{c.reply}</pre>
         </li>
       ))}
     </ol>
+  );
+}
+
+/**
+ * A folded section whose content is built only once it is first opened: a node's prompts (often the longest text it
+ * has) and its version diff cost nothing until asked for.
+ */
+function Folded(props: { summary: string; className?: string; testId?: string; children: () => React.ReactNode }) {
+  const [opened, setOpened] = useState(false);
+  return (
+    <details
+      className={props.className}
+      data-testid={props.testId}
+      onToggle={(e) => e.currentTarget.open && setOpened(true)}
+    >
+      <summary>{props.summary}</summary>
+      {opened && props.children()}
+    </details>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { criticColour, layoutGraph, nodeSize } from './layout';
-import type { GraphView, StepState } from './types';
+import { criticColour, gridLayout, nodeSize } from './layout';
+import type { GraphView, StepState } from '../../src/serve/view-types';
 
 const stateColour: Record<StepState, string> = {
   waiting: '#cbd5e1',
@@ -27,7 +27,7 @@ export function OverviewCanvas(props: {
 }) {
   const { graph, states, selected, onSelect } = props;
   const canvas = useRef<HTMLCanvasElement>(null);
-  const positions = useMemo(() => layoutGraph(graph), [graph]);
+  const positions = useMemo(() => gridLayout(graph), [graph]);
   const { width, height } = nodeSize.compact;
   const bounds = useMemo(() => {
     let minX = Infinity,

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { positionAt, replayTimes, statesAt } from '../../src/serve/replay';
 import { data } from './data';
-import type { StepState, StoredEvent } from './types';
+import type { StepState, StoredEventView as StoredEvent } from '../../src/serve/view-types';
 
 /** Replay speeds offered, × the recorded pace (gaps capped at 2 s). */
 export const replaySpeeds = [1, 10, 100];

@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { StepChecks } from './artifact-views';
 import { data } from './data';
 import { cost, seconds, tokens } from './format';
-import { GraphCanvas } from './graph-view';
 import { Lanes } from './lanes';
 import { largeGraph } from './layout';
 import { OverviewCanvas } from './overview-canvas';
@@ -10,7 +10,17 @@ import { NodePanel } from './node-panel';
 import { ReplayBar, useReplay } from './replay-bar';
 import { stateAfter } from '../../src/serve/replay';
 import { mergeTree, type MergeTreeNode } from '../../src/serve/merge-tree';
-import type { RunDetail, RunUsage, StepState, StoredEvent, Usage } from './types';
+import type {
+  GraphView,
+  RunDetail,
+  RunUsage,
+  StepState,
+  StoredEventView as StoredEvent,
+  UsageGroup as Usage,
+} from '../../src/serve/view-types';
+
+/** React Flow and dagre draw small graphs only: loaded when one is shown, not before a large graph's first paint. */
+const GraphCanvas = lazy(() => import('./graph-view').then((m) => ({ default: m.GraphCanvas })));
 
 /** A run: its header and totals, the network by layers (or its steps), decisions, usage, and the node panel. */
 export function RunPage({ runId }: { runId: string }) {
@@ -26,12 +36,16 @@ export function RunPage({ runId }: { runId: string }) {
   const pending = useRef(new Map<string, StepState>());
   const flushTimer = useRef<number | undefined>(undefined);
   const stopStream = useRef<(() => void) | undefined>(undefined);
+  const graphKept = useRef<GraphView | undefined>(undefined);
 
   const load = useCallback(async () => {
     // a run just started may not be committed to the store yet: ask again for a few seconds
     for (let attempt = 0; ; attempt++) {
       try {
-        const d = await data.run(runId);
+        const fresh = await data.run(runId);
+        // a run's graph never changes: keep the one shown (no new layout, React Flow keeps its measured nodes)
+        const d = graphKept.current ? { ...fresh, graph: graphKept.current } : fresh;
+        graphKept.current = d.graph ?? undefined;
         setDetail(d);
         setError(undefined);
         return d;
@@ -166,7 +180,9 @@ export function RunPage({ runId }: { runId: string }) {
               {detail.graph.nodes.length > largeGraph ? (
                 <OverviewCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
               ) : (
-                <GraphCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
+                <Suspense fallback={<p className="note">drawing the graph…</p>}>
+                  <GraphCanvas graph={detail.graph} states={shown} selected={selected} onSelect={setSelected} />
+                </Suspense>
               )}
             </>
           ) : (
@@ -201,7 +217,17 @@ export function RunPage({ runId }: { runId: string }) {
             )}
           </details>
           {detail.decisions.length > 0 && <Decisions decisions={detail.decisions} />}
-          <UsageTables runId={run.id} stamp={`${run.status}:${live.ended}`} />
+          {detail.runChecks.length > 0 && (
+            <section className="run-checks" data-testid="run-checks">
+              <h3>Checks of the run</h3>
+              <StepChecks events={detail.runChecks} />
+            </section>
+          )}
+          <UsageTables
+            runId={run.id}
+            stamp={`${run.status}:${live.ended}`}
+            folded={(detail.graph?.nodes.length ?? detail.steps.length) > largeGraph}
+          />
         </section>
         {selected && (
           <NodePanel
@@ -265,9 +291,15 @@ function ResumeForm({ runId, onResumed }: { runId: string; onResumed: () => void
 /** Opens a node by its id: the quick way to a node of a large graph. */
 function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) => void }) {
   const [text, setText] = useState('');
-  // the suggestions (a thousand options for a large network) are built once the field is first used, not on load
-  const [used, setUsed] = useState(false);
   const known = useMemo(() => new Set(ids), [ids]);
+  // suggestions: the first few ids that contain what is typed (never a thousand options at once)
+  const suggestions = useMemo(() => {
+    const typed = text.trim();
+    if (!typed) return [];
+    const out: string[] = [];
+    for (const id of ids) if (id.includes(typed) && out.push(id) >= 20) break;
+    return out;
+  }, [ids, text]);
   return (
     <form
       className="node-search"
@@ -280,17 +312,14 @@ function NodeSearch({ ids, onSelect }: { ids: string[]; onSelect: (id: string) =
         data-testid="node-search"
         list="node-ids"
         placeholder="open node…"
-        onFocus={() => setUsed(true)}
         value={text}
         onChange={(e) => setText(e.target.value)}
       />
-      {used && ids.length <= 2000 && (
-        <datalist id="node-ids">
-          {ids.map((id) => (
-            <option key={id} value={id} />
-          ))}
-        </datalist>
-      )}
+      <datalist id="node-ids">
+        {suggestions.map((id) => (
+          <option key={id} value={id} />
+        ))}
+      </datalist>
     </form>
   );
 }
@@ -347,10 +376,16 @@ function MergeTree({ groups, scores }: { groups: string[][]; scores: Record<stri
   );
 }
 
-function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
+/**
+ * Calls, tokens and cost by agent and by model. They sum the whole journal (read on the server): a large run's are
+ * folded, and read when opened, so the page's first paint never waits for them.
+ */
+function UsageTables({ runId, stamp, folded }: { runId: string; stamp: string; folded: boolean }) {
   const [usage, setUsage] = useState<RunUsage | undefined>();
+  const [open, setOpen] = useState(!folded);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `stamp` changes when the run ends: read the totals again
   useEffect(() => {
+    if (!open) return;
     let stop = false;
     data.usage(runId).then(
       (u) => !stop && setUsage(u),
@@ -359,8 +394,16 @@ function UsageTables({ runId, stamp }: { runId: string; stamp: string }) {
     return () => {
       stop = true;
     };
-  }, [runId, stamp]);
-  if (!usage) return null;
+  }, [runId, stamp, open]);
+  return (
+    <details className="timeline-box" data-testid="usage" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Usage by agent and model</summary>
+      {usage ? <UsageTable usage={usage} /> : <p className="note">reading the journal…</p>}
+    </details>
+  );
+}
+
+function UsageTable({ usage }: { usage: RunUsage }) {
   const table = (title: string, rows: Record<string, Usage>) => (
     <table className="usage">
       <thead>

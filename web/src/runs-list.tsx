@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { data } from './data';
 import { cost, seconds, tokens, when } from './format';
-import type { RunSummary } from './types';
+import type { RunSummary } from '../../src/serve/view-types';
 
 const kinds = ['', 'net', 'dev', 'cross-team', 'story', 'ask', 'eval'];
 const statuses = [

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { data } from './data';
-import type { CallView, StoredEvent } from './types';
+import type { CallView, StoredEventView as StoredEvent } from '../../src/serve/view-types';
 
 type Bar = { id: string; start: number; end: number; state: string };
 
