@@ -38,9 +38,10 @@ export interface JobQueue {
 }
 
 /**
- * Opens the coordinator's side of the queue for a job: workers' paid calls count in the run's usage and budget
- * (checked before each step leaves), their calls join the run's journal, and a resumed run's stored answers
- * travel with its steps. The job stays the run store's only writer.
+ * Opens the coordinator's side of the queue for a job: the run's limits are published for every worker's shared
+ * limiter, workers' paid calls count in the run's usage and budget (checked before each step leaves), their calls
+ * join the run's journal, and a resumed run's stored answers travel with its steps. The job stays the run store's
+ * only writer.
  */
 export async function openJobQueue(run: JobRun, url: string, timeoutMs?: number): Promise<JobQueue> {
   const { runtime, session } = run;
@@ -50,6 +51,14 @@ export async function openJobQueue(run: JobRun, url: string, timeoutMs?: number)
     runId: session.id,
     modelOf: (role, nodeModel) => nodeModel ?? runtime.modelString(role),
     log: (message) => runtime.logger.info(message),
+    // the run's limits per model, held by all workers together
+    limits: {
+      concurrency: runtime.concurrency,
+      ...(runtime.config.limits?.requestsPerMinute
+        ? { requestsPerMinute: runtime.config.limits.requestsPerMinute }
+        : {}),
+      ...(runtime.config.limits?.tokensPerMinute ? { tokensPerMinute: runtime.config.limits.tokensPerMinute } : {}),
+    },
     onPaid: (call) => runtime.usage.record(call),
     // workers cannot see the run's budget: it is checked before each step leaves (a step in flight may pass it)
     beforeSend: async () => (await runtime.budget.reserve(0, 1))(),

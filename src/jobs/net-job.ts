@@ -38,7 +38,7 @@ import type { JobEnvironment, JobResult, JobStart } from './job-run.js';
 import { flagsSchema } from './flags.js';
 import type { CodeMetrics } from '../metrics/index.js';
 import { measureResult } from './run-metrics.js';
-import { openQueueExecutor, type QueueExecutor } from '../queue/queue-executor.js';
+import { openJobQueue } from './job-queue.js';
 
 /** How a network job runs its nodes, apart from its stored configuration. */
 export interface NetRunOptions {
@@ -267,49 +267,17 @@ export async function runNetJob(
             return { ok, report: `${test.outcome} (${test.rule})${exit}${output ? `\n${output}` : ''}` };
           }
         : undefined;
-    let queue: QueueExecutor | undefined;
-    if (how.queue) {
-      queue = await openQueueExecutor({
-        queue: how.queue,
-        runId: session.id,
-        ...(how.queueTimeoutMs !== undefined ? { timeoutMs: how.queueTimeoutMs } : {}),
-        modelOf: (role, nodeModel) => nodeModel ?? runtime.modelString(role),
-        log: (message) => runtime.logger.info(message),
-        // the run's limits per model, held by all workers together
-        limits: {
-          concurrency: runtime.concurrency,
-          ...(runtime.config.limits?.requestsPerMinute
-            ? { requestsPerMinute: runtime.config.limits.requestsPerMinute }
-            : {}),
-          ...(runtime.config.limits?.tokensPerMinute ? { tokensPerMinute: runtime.config.limits.tokensPerMinute } : {}),
-        },
-        onPaid: (call) => runtime.usage.record(call),
-        // workers cannot see the run's budget: it is checked before each step leaves (a step in flight may pass it)
-        beforeSend: async () => (await runtime.budget.reserve(0, 1))(),
-        // the workers' calls join this run's journal: a resume, queued or not, replays them free
-        onJournal: (entries) => session.recordStepCalls(entries),
-        knownCalls: (scope) => session.knownCalls(scope),
-      });
-    }
-    const closeQueue = async (keepJournal: boolean) => {
-      if (!queue) return;
-      const { sent, stalled, replayed, resent, workers } = queue.stats;
-      await queue.close({ keepJournal });
-      queue = undefined;
-      runtime.logger.info(
-        `queue: ${sent} steps on ${workers.size} worker(s), ${stalled} stalled and re-run, ${replayed} call(s) replayed` +
-          (resent ? `, ${resent} lost by Redis and sent again` : ''),
-      );
-    };
+    const queue = how.queue ? await openJobQueue(run, how.queue, how.queueTimeoutMs) : undefined;
+    const closeQueue = async (keepJournal: boolean) => queue?.close(keepJournal);
     // with --self-correct every node's artifact goes through the loop (here, after a worker's work too)
     const executeNode = config.selfCorrect
       ? correctingNodes(
           run,
           config.selfCorrect,
           { taskType: config.taskType, ...(runtime.sandbox.run ? { runProgram: runtime.sandbox.run } : {}) },
-          queue?.executeNode ?? ((work) => runNodeWork(work)),
+          queue?.executor.executeNode ?? ((work) => runNodeWork(work)),
         )
-      : queue?.executeNode;
+      : queue?.executor.executeNode;
     const result = await executeNetwork({
       ...(executeNode ? { executeNode } : {}),
       graph,
