@@ -20,7 +20,7 @@ import {
 import { createRuntime } from '../../src/runtime/index.js';
 import { runInProcess, tempDir } from '../support/run-cli.js';
 import { waitFor } from '../support/wait-for.js';
-import { redisServerPath, startRedisServer, type RedisServer } from './redis-server.js';
+import { type RedisServer, redisServerPath, startRedisServer } from '../support/redis.js';
 
 const redisServer = redisServerPath();
 

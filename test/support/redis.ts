@@ -53,6 +53,35 @@ export const countLines = (text: string, what: string) => text.split('\n').filte
 export const workerPaid = (stdout: string) =>
   [...stdout.matchAll(/^step done: .*; (\d+) paid, \d+ replayed\)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 
+/** A redis-server on 127.0.0.1 that keeps nothing on disk. */
+export interface RedisServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a redis-server on a free 127.0.0.1 port in `dir` and waits until it accepts connections. */
+export async function startRedisServer(dir: string, path = redisServerPath()): Promise<RedisServer> {
+  if (!path) throw new Error('redis-server is not installed');
+  const port = await freePort();
+  const server = startProc(
+    path,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    dir,
+  );
+  await waitFor(() => server.stdout.includes('Ready to accept connections'), 'redis-server to be ready');
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    child: server.child,
+    stop: async () => {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGTERM');
+      await server.exited;
+    },
+  };
+}
+
 /** The processes a test file started: stopped (and awaited) by {@link Processes.stopAll}. */
 export class Processes {
   readonly all: Proc[] = [];
