@@ -3,12 +3,15 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { makeDirectory, mapLimit, removeTree } from '../common/index.js';
+import { loadConfig } from '../config/index.js';
 import { AbortedError, BudgetExceededError, ConfigError } from '../errors/index.js';
 import type { RunOptions } from '../jobs/api.js';
 import { extractChoice } from '../network/run-network.js';
 import { openQueueExecutor, type QueueExecutor } from '../queue/queue-executor.js';
+import type { StepLimits } from '../queue/redis-limiter.js';
 import type { StepJournalEntry } from '../queue/step-job.js';
 import { evalTaskOutputSchema, type EvalTaskStep } from '../queue/steps/eval-step.js';
+import { defaultConcurrency } from '../runtime/runtime.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { writeCodebase } from '../software/codebase/index.js';
 import { proportion, type Proportion } from './confidence.js';
@@ -541,6 +544,7 @@ async function answerAll(
         runId: recorder?.session.id ?? `eval-${randomUUID()}`,
         ...(options.queueTimeoutMs !== undefined ? { timeoutMs: options.queueTimeoutMs } : {}),
         modelOf: () => spec.model,
+        limits: queueLimits(options.run, concurrency),
         ...(recorder
           ? { log: (message: string) => recorder.session.emit({ type: 'note', level: 'info', message }) }
           : {}),
@@ -697,6 +701,27 @@ async function answerAll(
     ...context.dataset,
   };
   return { summary, rows };
+}
+
+/**
+ * The evaluation's limits per model for the workers' shared limiter: the config's requests and tokens per minute,
+ * and as many calls at once as the evaluation makes in process (tasks at once × each task run's concurrency).
+ */
+function queueLimits(run: RunOptions, tasksAtOnce: number): StepLimits {
+  const { config } = loadConfig({
+    cwd: run.cwd ?? process.cwd(),
+    env: run.env ?? process.env,
+    flags: {
+      ...(run.configFile !== undefined ? { config: run.configFile } : {}),
+      ...(run.model !== undefined ? { model: run.model } : {}),
+    },
+  });
+  const perRun = run.concurrency ?? config.limits?.concurrency ?? defaultConcurrency;
+  return {
+    concurrency: tasksAtOnce * perRun,
+    ...(config.limits?.requestsPerMinute ? { requestsPerMinute: config.limits.requestsPerMinute } : {}),
+    ...(config.limits?.tokensPerMinute ? { tokensPerMinute: config.limits.tokensPerMinute } : {}),
+  };
 }
 
 /**

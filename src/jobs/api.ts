@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import type { z } from 'zod';
 import { defaultRoles, roleBookInputSchema, type Role } from '../agents/index.js';
 import { prepareOutputDir } from '../common/index.js';
@@ -88,6 +89,11 @@ export interface RunOptions {
    */
   cache?: boolean;
   /**
+   * Middleware for each model string, placed where a call is really sent (a queue worker passes its shared
+   * Redis limiter, so an evaluation task it answers keeps the coordinator's limits). Default none.
+   */
+  sentMiddleware?: (modelString: string) => LanguageModelV3Middleware;
+  /**
    * Embedding model for the consistency metric of software results (e.g. `openai:text-embedding-3-small`).
    * Default: config `embeddingModel`, else the labelled TF-IDF fallback.
    */
@@ -135,6 +141,7 @@ function start<Result>(options: RunOptions, job: Parameters<typeof startRun<Resu
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.sandbox ? { sandbox: options.sandbox } : {}),
       ...(options.askApproval ? { askApproval: options.askApproval } : {}),
+      ...(options.sentMiddleware ? { sent: options.sentMiddleware } : {}),
     },
     job,
   );

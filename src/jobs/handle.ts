@@ -27,6 +27,7 @@ export interface StartOptions {
   probe?: JobEnvironment['probe'];
   sandbox?: JobEnvironment['sandbox'];
   askApproval?: JobEnvironment['askApproval'];
+  sent?: JobEnvironment['sent'];
 }
 
 /**
@@ -67,6 +68,7 @@ export function startRun<Result>(
     ...(options.probe ? { probe: options.probe } : {}),
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     ...(options.askApproval ? { askApproval: options.askApproval } : {}),
+    ...(options.sent ? { sent: options.sent } : {}),
   };
   // start on the next turn, so a caller can attach to the handle before the first event
   const result = Promise.resolve()

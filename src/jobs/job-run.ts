@@ -5,6 +5,7 @@ import { makeDirectory } from '../common/index.js';
 import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/index.js';
 import { AbortedError, BudgetExceededError, ExitCode, ModelOutputError } from '../errors/index.js';
 import type { CrosstalkEvent, ProgressEvent } from '../events/index.js';
+import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import type { UsageSnapshot } from '../model/middleware/index.js';
 import {
   createRunGuard,
@@ -48,6 +49,11 @@ export interface JobEnvironment {
    * Without it, askable actions are refused and reported.
    */
   askApproval?: ApprovalPrompt;
+  /**
+   * Middleware for each model string, placed where a call is really sent (after the run's own): a queue
+   * worker's shared Redis limiter, so a run a worker answers keeps the coordinator's limits.
+   */
+  sent?: (modelString: string) => LanguageModelV3Middleware;
 }
 
 /** How a job is started: fresh, or resuming a stored run. */
@@ -164,7 +170,10 @@ export async function openJob(
       loaded,
       env: environment.env,
       signal: environment.signal,
-      journal: (model, price) => current.journal(model, price, job.cache === true),
+      journal: (model, price) => {
+        const own = current.journal(model, price, job.cache === true);
+        return environment.sent ? { journal: own.journal, sent: [own.sent, environment.sent(model)] } : own;
+      },
       spentBefore: { usd: before.costUsd ?? 0, tokens: before.inputTokens + before.outputTokens },
       probe,
       ...(environment.sandbox ? { sandbox: environment.sandbox } : {}),

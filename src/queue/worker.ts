@@ -136,7 +136,14 @@ export function startWorker(options: WorkerOptions): QueueWorker {
             latencyMs: e.latencyMs,
           });
     };
-    const context = { runtimeFor, cwd: options.cwd, env: options.env, flags: options.flags ?? {}, addCalls };
+    const context = {
+      runtimeFor,
+      cwd: options.cwd,
+      env: options.env,
+      flags: options.flags ?? {},
+      addCalls,
+      limiterFor: (modelString: string) => limiters.middleware(modelString),
+    };
     const output = await stepScope.run(scope, () => kind.run(step, context));
     const result: StepOutcome = {
       output,

@@ -127,7 +127,7 @@ export async function createRuntime(options: {
   journal?: (
     modelString: string,
     price: PriceEntry | undefined,
-  ) => { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware };
+  ) => { journal: LanguageModelV3Middleware; sent: LanguageModelV3Middleware | LanguageModelV3Middleware[] };
   /** Spent by earlier sessions of a resumed run; counts against the budget. */
   spentBefore?: { usd: number; tokens: number };
   /** Run generated code on the host when no sandbox exists (dangerous). Default false. */

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RedisConnection } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limiterKeys, parseQueueUrl } from '../../src/queue/index.js';
 import { detectSandbox } from '../../src/sandbox/index.js';
 import { writeQuestions } from '../eval/questions.js';
 import { Processes, countLines, freePort, redisServerPath } from '../support/redis.js';
@@ -39,6 +41,12 @@ describe.skipIf(!redisServer)('eval --queue: tasks answered by workers (real red
   const procs = new Processes();
   let url: string;
   let workers: ReturnType<Processes['worker']>[];
+  let redis: RedisConnection;
+  /** Calls the workers' shared limiter has let through for a model, over all runs so far. */
+  const granted = async (model: string) => {
+    const client = (await redis.client) as unknown as { hget(key: string, field: string): Promise<string | null> };
+    return Number((await client.hget(limiterKeys(model).state, 'granted')) ?? 0);
+  };
 
   beforeAll(async () => {
     const port = await freePort();
@@ -47,8 +55,12 @@ describe.skipIf(!redisServer)('eval --queue: tasks answered by workers (real red
     url = `redis://127.0.0.1:${port}`;
     workers = [procs.worker(dir, url), procs.worker(dir, url)];
     await waitFor(() => workers.every((w) => w.stderr.includes(' ready on ')), 'two workers to be ready');
+    redis = new RedisConnection(parseQueueUrl(url).connection);
   });
-  afterAll(() => procs.stopAll());
+  afterAll(async () => {
+    await redis?.close();
+    await procs.stopAll();
+  });
 
   it('a multiple-choice evaluation on 2 workers reports exactly what the in-process one does', async () => {
     const cwd = tempDir();
@@ -58,6 +70,7 @@ describe.skipIf(!redisServer)('eval --queue: tasks answered by workers (real red
     const local = await runInProcess([...args, ...common, '--out', 'local', '--store', 'local.db'], { cwd });
     expect(local.code, local.stderr).toBe(0);
     const before = workers.map((w) => countLines(w.stdout, 'step done'));
+    const grantedBefore = await granted('sim');
     const queued = await runProcess([...args, ...common, '--out', 'queued', '--store', 'queued.db', '--queue', url], {
       cwd,
       timeoutMs: 120_000,
@@ -68,6 +81,10 @@ describe.skipIf(!redisServer)('eval --queue: tasks answered by workers (real red
     expect(done.reduce((a, b) => a + b, 0)).toBe(10);
     expect(figuresOf(join(cwd, 'queued'))).toEqual(figuresOf(join(cwd, 'local')));
     expect(reportOf(join(cwd, 'queued'))).toBe(reportOf(join(cwd, 'local')));
+    // every call the workers paid for waited for the shared Redis limiter, under the evaluation's published limits
+    const paid = (figuresOf(join(cwd, 'queued')).totals as { calls: number }).calls;
+    expect(paid).toBeGreaterThan(0);
+    expect((await granted('sim')) - grantedBefore).toBe(paid);
     // the workers' calls are in the coordinator's store: the same evaluation again pays for none
     const again = await runInProcess([...args, ...common, '--out', 'again', '--store', 'queued.db'], { cwd });
     expect(again.code, again.stderr).toBe(0);

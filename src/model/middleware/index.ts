@@ -64,8 +64,11 @@ export interface ModelStackOptions {
   prices?: Record<string, PriceEntry>;
   /** Outermost middleware, e.g. the run journal, so a replayed call costs nothing and waits for nothing. */
   journal?: LanguageModelV3Middleware;
-  /** Middleware placed just inside the limits, where a call is really sent (the journal's pending marker). */
-  sent?: LanguageModelV3Middleware;
+  /**
+   * Middleware placed just inside the limits, where a call is really sent (the journal's pending marker, a queue
+   * worker's shared limiter), outermost first.
+   */
+  sent?: LanguageModelV3Middleware | LanguageModelV3Middleware[];
   /**
    * OpenTelemetry spans, one per model call (see {@link telemetryMiddleware}).
    * Default false: no spans. With an object, spans go to the global tracer
@@ -108,7 +111,7 @@ export function buildModelStack(options: ModelStackOptions): LanguageModelV3 {
     }),
     limitsMiddleware(options.limiter),
     ...(telemetry ? [telemetry.attempt] : []),
-    ...(options.sent ? [options.sent] : []),
+    ...(options.sent ? [options.sent].flat() : []),
     timeoutMiddleware({ timeoutMs: options.timeoutMs }),
   ];
   return wrapLanguageModel({ model: options.model, middleware });

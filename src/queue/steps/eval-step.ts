@@ -51,7 +51,7 @@ export const evalTaskOutputSchema = z.object({
 /**
  * Runs an evaluation task on a worker: the method's run goes into a store of its own in a temporary folder
  * (the coordinator's store is written by the coordinator only); its journaled calls travel back with the
- * answer, and the folder is removed.
+ * answer, and the folder is removed. Its calls wait for the worker's shared limiter, as a node step's do.
  */
 export const evalTaskStepKind: StepKind<EvalTaskStep> = {
   kind: 'eval-task',
@@ -70,6 +70,8 @@ export const evalTaskStepKind: StepKind<EvalTaskStep> = {
           store: storeFile,
           cwd: context.cwd,
           env: context.env,
+          // the run's calls keep the coordinator's limits, held by all workers together
+          sentMiddleware: context.limiterFor,
         },
       );
       context.addCalls(journaledCalls(storeFile, answer.runId));

@@ -1,3 +1,4 @@
+import type { LanguageModelV3Middleware } from '@ai-sdk/provider';
 import type { z } from 'zod';
 import type { ConfigFlags } from '../../config/index.js';
 import type { Runtime } from '../../runtime/index.js';
@@ -20,6 +21,11 @@ export interface StepContext {
    * and paid calls, so the coordinator counts and stores them as it does a node's.
    */
   addCalls(entries: StepJournalEntry[]): void;
+  /**
+   * The worker's shared (Redis) limiter for a model string, as middleware, for kinds that build a runtime of their
+   * own: each call waits for a slot under the limits the step's coordinator published.
+   */
+  limiterFor(modelString: string): LanguageModelV3Middleware;
 }
 
 /**
