@@ -126,6 +126,8 @@ export async function resumeEvalJob(
       ...(concurrency ? { concurrency } : {}),
       ...(limit !== undefined ? { budgetUsd: limit } : {}),
       resumeId: runId,
+      ...(how.queue ? { queue: how.queue } : {}),
+      ...(how.queueTimeoutMs !== undefined ? { queueTimeoutMs: how.queueTimeoutMs } : {}),
     });
     status = result.status;
     summary = { ...result };

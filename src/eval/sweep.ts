@@ -74,6 +74,10 @@ export interface SweepOptions {
   /** Continue this stored `eval` run of a sweep (what `runs resume` passes). */
   resumeId?: string;
   onCell?: (row: SweepRow, done: number, total: number) => void;
+  /** `redis://…` or `rediss://…`: each cell's tasks are answered by `crosstalk worker`s (see {@link evaluate}). */
+  queue?: string;
+  /** How long Redis may stay unreachable before the sweep stops (resumable), ms. Default 5 minutes. */
+  queueTimeoutMs?: number;
 }
 
 /** What a sweep produced. */
@@ -205,6 +209,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
         ...(options.sandbox ? { sandbox: options.sandbox } : {}),
         ...(left !== undefined ? { budgetUsd: left } : {}),
+        ...(options.queue ? { queue: options.queue } : {}),
+        ...(options.queueTimeoutMs !== undefined ? { queueTimeoutMs: options.queueTimeoutMs } : {}),
         // cells record into the sweep's run (nowhere when rerunning a completed sweep's folder)
         ...(storeFile ? { recorder: run ? { session: run.session, prefix: `cell/${cell.name}/` } : null } : {}),
       });

@@ -93,6 +93,39 @@ describe.skipIf(!redisServer)('eval --queue: tasks answered by workers (real red
     expect(totals.replayedCalls).toBe((figuresOf(join(cwd, 'local')).totals as { calls: number }).calls);
   }, 180_000);
 
+  it('a sweep (mc, 2 cells) on 2 workers gives the same rows as in process', async () => {
+    const cwd = tempDir();
+    writeQuestions(cwd);
+    const args = ['eval', 'sweep', '--dataset', 'mc', '--dataset-path', 'mc.jsonl', '--topologies', 'chain'];
+    const common = [...args, '--agents', '1,2', '--model', 'sim', '--seed', '4'];
+    const rowsOf = (dir: string) =>
+      (
+        JSON.parse(readFileSync(join(cwd, dir, 'results.json'), 'utf8')) as {
+          rows: Array<{
+            topology: string;
+            agents: number;
+            quality: number | null;
+            calls: number;
+            replayedCalls: number;
+          }>;
+        }
+      ).rows.map((r) => ({ cell: `${r.topology}x${r.agents}`, quality: r.quality, calls: r.calls + r.replayedCalls }));
+    const local = await runInProcess([...common, '--out', 'local', '--store', 'local.db'], { cwd });
+    expect(local.code, local.stderr).toBe(0);
+    const before = workers.map((w) => countLines(w.stdout, 'step done'));
+    const queued = await runProcess([...common, '--out', 'queued', '--store', 'queued.db', '--queue', url], {
+      cwd,
+      timeoutMs: 120_000,
+    });
+    expect(queued.code, queued.stderr).toBe(0);
+    // each cell's 5 questions were answered by a worker
+    const done = workers.map((w, i) => countLines(w.stdout, 'step done') - before[i]!);
+    expect(done.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(rowsOf('queued')).toHaveLength(2);
+    expect(rowsOf('local').every((r) => r.calls > 0 && r.quality !== null)).toBe(true);
+    expect(rowsOf('queued')).toEqual(rowsOf('local'));
+  }, 180_000);
+
   it.skipIf(!sandbox)(
     'a HumanEval evaluation on 2 workers scores the same as in process',
     async () => {

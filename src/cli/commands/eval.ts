@@ -153,14 +153,8 @@ export const registerEval: Register = (program, ctx, run) => {
         commandLine: ['crosstalk', ...(ctx.argv ?? [])].join(' '),
       };
       const queued = parseQueueOptions(options); // a bad URL fails before any work
-      if (!method) {
-        if (queued.queue)
-          throw new ConfigError({
-            key: '--queue',
-            message: 'eval sweep does not take --queue yet; run the cells as separate evaluations with --queue',
-          });
-        return runSweep(out, { ...common, ...(budget !== undefined ? { budgetUsd: budget } : {}) }, options);
-      }
+      if (!method)
+        return runSweep(out, { ...common, ...(budget !== undefined ? { budgetUsd: budget } : {}), ...queued }, options);
       out.note(`eval ${dataset.data} with ${methodLabel(method)} on ${model}: ${outDir}`);
       const summary = await evaluate({
         ...common,
