@@ -1,56 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, cliPath, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
+import { cliPath, runInProcess, runProcess, tempDir } from '../support/run-cli.js';
+import { countLines, freePort, type Proc, redisServerPath, startProc } from '../support/redis.js';
 import { waitFor } from '../support/wait-for.js';
 
-/** Whether Debian's redis-server is on this machine (`.ci/run` installs it). */
-function redisServerPath(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const redisServer = redisServerPath();
-
-/** A port nobody listens on now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** A child process with its output so far. */
-interface Proc {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exited: Promise<number | null>;
-}
-
-function start(command: string, args: string[], cwd: string): Proc {
-  const child = spawn(command, args, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-  };
-  child.stdout!.on('data', (d) => (proc.stdout += String(d)));
-  child.stderr!.on('data', (d) => (proc.stderr += String(d)));
-  return proc;
-}
-
-const count = (text: string, what: string) => text.split('\n').filter((l) => l.startsWith(what)).length;
 
 describe.skipIf(!redisServer)(
   'net --queue on BullMQ with a real redis-server (skipped: redis-server not installed)',
@@ -60,7 +15,7 @@ describe.skipIf(!redisServer)(
     const servers: Proc[] = [];
     /** A redis-server on 127.0.0.1 that keeps nothing on disk (a restart loses every job). */
     const startRedis = async (port: number, dir: string) => {
-      const server = start(
+      const server = startProc(
         redisServer!,
         ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
         dir,
@@ -85,7 +40,7 @@ describe.skipIf(!redisServer)(
 
     const startWorker = (cwd: string, queue = url) => {
       // a short lock: a killed worker's steps go back to the queue within about a second
-      const w = start(
+      const w = startProc(
         process.execPath,
         [cliPath, 'worker', '--queue', queue, '--concurrency', '4', '--lock-ms', '1000', '--store', 'none'],
         cwd,
@@ -128,13 +83,13 @@ describe.skipIf(!redisServer)(
       // readiness: it has finished a few steps and holds more than it finished
       await waitFor(
         () =>
-          count(victim.stdout, 'step done') >= 5 &&
-          count(victim.stdout, 'step started') > count(victim.stdout, 'step done'),
+          countLines(victim.stdout, 'step done') >= 5 &&
+          countLines(victim.stdout, 'step started') > countLines(victim.stdout, 'step done'),
         'the first worker to be working mid-run',
         { timeoutMs: 120_000 },
       );
       victim.child.kill('SIGKILL');
-      const held = count(victim.stdout, 'step started') - count(victim.stdout, 'step done');
+      const held = countLines(victim.stdout, 'step started') - countLines(victim.stdout, 'step done');
       expect(held).toBeGreaterThan(0);
 
       const result = await coordinator;
@@ -144,8 +99,8 @@ describe.skipIf(!redisServer)(
       expect(stalled).toBeGreaterThanOrEqual(1);
       expect(result.stderr).toMatch(/stalled \(its worker stopped answering\)/);
       // every node ran to completion somewhere: the two survivors finished the steps the victim held
-      const doneElsewhere = count(pool[1]!.stdout, 'step done') + count(pool[2]!.stdout, 'step done');
-      expect(doneElsewhere + count(victim.stdout, 'step done')).toBeGreaterThanOrEqual(500);
+      const doneElsewhere = countLines(pool[1]!.stdout, 'step done') + countLines(pool[2]!.stdout, 'step done');
+      expect(doneElsewhere + countLines(victim.stdout, 'step done')).toBeGreaterThanOrEqual(500);
       expect(readFileSync(join(cwd, 'queued', 'answer.md'), 'utf8')).toBe(
         readFileSync(join(cwd, 'local', 'answer.md'), 'utf8'),
       );
@@ -184,7 +139,7 @@ describe.skipIf(!redisServer)(
         cwd,
         timeoutMs: 240_000,
       });
-      await waitFor(() => pool.some((w) => count(w.stdout, 'step done') >= 10), 'steps to be done', {
+      await waitFor(() => pool.some((w) => countLines(w.stdout, 'step done') >= 10), 'steps to be done', {
         timeoutMs: 120_000,
       });
       server.child.kill('SIGTERM');
