@@ -35,8 +35,14 @@ export const stepScope = new AsyncLocalStorage<StepScope>();
 /** The Redis key of a run's call journal. */
 export const journalKey = (runId: string) => `${queuePrefix}:journal:${runId}`;
 
-/** A run's Redis journal is dropped a day after its last write. */
+/** A run's Redis journal is dropped about a day after its last write. */
 const journalTtlSeconds = 24 * 3600;
+/**
+ * How often a worker renews a run's journal TTL, ms: once per run at its first write, then at most this often
+ * (not on every call: that was one more Redis command per call). The journal lives 24 h less this after the
+ * last write at worst.
+ */
+const journalTtlRenewMs = 10 * 60_000;
 
 type StoredResponse = Pick<LanguageModelV3GenerateResult, 'content' | 'finishReason' | 'usage' | 'warnings'>;
 
@@ -68,6 +74,19 @@ export function redisJournalMiddleware(options: {
     const cachedInput = response.usage.inputTokens.cacheRead ?? 0;
     const cost = callCost(options.price, { input: inputTokens, cachedInput, output: outputTokens });
     return { inputTokens, outputTokens, costUsd: cost ?? null };
+  };
+  // when each run's journal TTL was last set by this middleware
+  const ttlSetAt = new Map<string, number>();
+  const renewTtl = (runId: string, key: string): Promise<unknown> | undefined => {
+    const now = Date.now();
+    const last = ttlSetAt.get(runId);
+    if (last !== undefined && now - last < journalTtlRenewMs) return undefined;
+    ttlSetAt.set(runId, now);
+    for (const [id, at] of ttlSetAt) if (now - at > journalTtlSeconds * 1000) ttlSetAt.delete(id);
+    return options.client.expire(key, journalTtlSeconds).catch((error: unknown) => {
+      ttlSetAt.delete(runId); // set it again on the next write
+      throw error;
+    });
   };
   return {
     specificationVersion: 'v3',
@@ -101,8 +120,8 @@ export function redisJournalMiddleware(options: {
         usage: result.usage,
         warnings: result.warnings,
       };
-      await options.client.hset(key, field, JSON.stringify(response));
-      await options.client.expire(key, journalTtlSeconds);
+      // the write and (when due) the TTL go out together: one round trip
+      await Promise.all([options.client.hset(key, field, JSON.stringify(response)), renewTtl(scope.runId, key)]);
       scope.journal?.push({
         ...entry,
         source: 'paid',
