@@ -27,6 +27,11 @@ export interface StepScope {
   known?: Record<string, unknown>;
   /** Every call of this execution, in the order asked, for the coordinator's run store (filled when present). */
   journal?: StepJournalEntry[];
+  /**
+   * No earlier execution of this step can have written its answers to the Redis journal (the step's first
+   * execution in a session that began with an empty journal): the journal is not looked up, only written.
+   */
+  fresh?: boolean;
 }
 
 /** The step being worked on in the current async context. */
@@ -105,7 +110,7 @@ export function redisJournalMiddleware(options: {
       }
       const key = journalKey(scope.runId);
       const field = `${base}#${scope.attempt}.${n}`;
-      const stored = await options.client.hget(key, field);
+      const stored = scope.fresh ? null : await options.client.hget(key, field);
       if (stored !== null) {
         scope.replayed++;
         const response = JSON.parse(stored) as StoredResponse;
