@@ -204,6 +204,10 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
     if (options.limits) await publishRunLimits(await queue.client, options.runId, options.limits);
   };
   await publishLimits();
+  // a run whose Redis journal is empty now (not a resume through the queue): no step's first execution can
+  // find answers in it, so workers skip those lookups
+  const redis = (await queue.client) as unknown as { exists(key: string): Promise<number> };
+  const journalFresh = (await redis.exists(journalKey(options.runId))) === 0;
   const jobOptions: JobsOptions = {
     attempts: 1, // the coordinator's scheduler decides retries; BullMQ only re-runs stalled steps
     // kept a while so a result whose event was missed can still be read (see `check`)
@@ -226,6 +230,8 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
           p.sentAt = Date.now();
           stats.resent++;
           options.log?.(`step ${jobId} was lost by Redis: sent again`);
+          // its first execution may have answered calls before Redis lost the step: they are looked up
+          p.data.journalFresh = false;
           await queue.add(String(p.data.kind), p.data, { ...jobOptions, jobId });
           continue;
         }
@@ -276,7 +282,13 @@ export async function openQueueExecutor(options: QueueExecutorOptions): Promise<
       const found = options.knownCalls?.(scope);
       if (found) known = { ...known, ...found };
     }
-    const data: Record<string, unknown> = { ...step, runId: options.runId, attempt, ...(known ? { known } : {}) };
+    const data: Record<string, unknown> = {
+      ...step,
+      runId: options.runId,
+      attempt,
+      ...(known ? { known } : {}),
+      ...(journalFresh ? { journalFresh } : {}),
+    };
     const jobId = `${idBase}-${++stats.sent}`;
     if (pending.size === 0) busySince = Date.now();
     const done = new Promise<unknown>((resolve, reject) =>

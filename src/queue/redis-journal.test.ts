@@ -105,4 +105,38 @@ describe('redisJournalMiddleware', () => {
     expect(resumed.journal!.map((e) => e.source)).toEqual(['store', 'paid']);
     expect(resumed.journal![0]!.response).toBeUndefined();
   });
+
+  it("a fresh step's first execution only writes the journal; a re-run reads it; the TTL is set once per run", async () => {
+    const client = memoryHash();
+    const counts = { hget: 0, expire: 0 };
+    const counting: HashClient = {
+      hget: (key, field) => (counts.hget++, client.hget(key, field)),
+      hset: (key, field, value) => client.hset(key, field, value),
+      expire: (key, seconds) => (counts.expire++, client.expire(key, seconds)),
+    };
+    const journal = redisJournalMiddleware({ client: counting, model: 'sim' });
+    let paid = 0;
+    const call = (scope: StepScope, text: string) =>
+      stepScope.run(scope, () =>
+        journal.wrapGenerate!({
+          params: params(text),
+          doGenerate: async () => answer(`reply ${++paid}`),
+          doStream: async () => {
+            throw new Error('not used');
+          },
+          model: {} as never,
+        }),
+      );
+    const fresh: StepScope = { runId: 'r4', attempt: 1, occurrences: new Map(), replayed: 0, fresh: true };
+    await call(fresh, 'a');
+    await call(fresh, 'b');
+    expect(counts).toEqual({ hget: 0, expire: 1 });
+    // the same step taken again after a stall: its answers are looked up and replayed
+    const again: StepScope = { runId: 'r4', attempt: 1, occurrences: new Map(), replayed: 0 };
+    await call(again, 'a');
+    await call(again, 'b');
+    expect(again.replayed).toBe(2);
+    expect(paid).toBe(2);
+    expect(counts).toEqual({ hget: 2, expire: 1 });
+  });
 });

@@ -27,6 +27,11 @@ export interface StepScope {
   known?: Record<string, unknown>;
   /** Every call of this execution, in the order asked, for the coordinator's run store (filled when present). */
   journal?: StepJournalEntry[];
+  /**
+   * No earlier execution of this step can have written its answers to the Redis journal (the step's first
+   * execution in a session that began with an empty journal): the journal is not looked up, only written.
+   */
+  fresh?: boolean;
 }
 
 /** The step being worked on in the current async context. */
@@ -35,8 +40,14 @@ export const stepScope = new AsyncLocalStorage<StepScope>();
 /** The Redis key of a run's call journal. */
 export const journalKey = (runId: string) => `${queuePrefix}:journal:${runId}`;
 
-/** A run's Redis journal is dropped a day after its last write. */
+/** A run's Redis journal is dropped about a day after its last write. */
 const journalTtlSeconds = 24 * 3600;
+/**
+ * How often a worker renews a run's journal TTL, ms: once per run at its first write, then at most this often
+ * (not on every call: that was one more Redis command per call). The journal lives 24 h less this after the
+ * last write at worst.
+ */
+const journalTtlRenewMs = 10 * 60_000;
 
 type StoredResponse = Pick<LanguageModelV3GenerateResult, 'content' | 'finishReason' | 'usage' | 'warnings'>;
 
@@ -69,6 +80,19 @@ export function redisJournalMiddleware(options: {
     const cost = callCost(options.price, { input: inputTokens, cachedInput, output: outputTokens });
     return { inputTokens, outputTokens, costUsd: cost ?? null };
   };
+  // when each run's journal TTL was last set by this middleware
+  const ttlSetAt = new Map<string, number>();
+  const renewTtl = (runId: string, key: string): Promise<unknown> | undefined => {
+    const now = Date.now();
+    const last = ttlSetAt.get(runId);
+    if (last !== undefined && now - last < journalTtlRenewMs) return undefined;
+    ttlSetAt.set(runId, now);
+    for (const [id, at] of ttlSetAt) if (now - at > journalTtlSeconds * 1000) ttlSetAt.delete(id);
+    return options.client.expire(key, journalTtlSeconds).catch((error: unknown) => {
+      ttlSetAt.delete(runId); // set it again on the next write
+      throw error;
+    });
+  };
   return {
     specificationVersion: 'v3',
     async wrapGenerate({ params, doGenerate }) {
@@ -86,7 +110,7 @@ export function redisJournalMiddleware(options: {
       }
       const key = journalKey(scope.runId);
       const field = `${base}#${scope.attempt}.${n}`;
-      const stored = await options.client.hget(key, field);
+      const stored = scope.fresh ? null : await options.client.hget(key, field);
       if (stored !== null) {
         scope.replayed++;
         const response = JSON.parse(stored) as StoredResponse;
@@ -101,8 +125,8 @@ export function redisJournalMiddleware(options: {
         usage: result.usage,
         warnings: result.warnings,
       };
-      await options.client.hset(key, field, JSON.stringify(response));
-      await options.client.expire(key, journalTtlSeconds);
+      // the write and (when due) the TTL go out together: one round trip
+      await Promise.all([options.client.hset(key, field, JSON.stringify(response)), renewTtl(scope.runId, key)]);
       scope.journal?.push({
         ...entry,
         source: 'paid',

@@ -36,6 +36,11 @@ export const stepBaseShape = {
    * a resumed run's step replays them instead of paying again.
    */
   known: z.record(z.string(), z.any()).optional(),
+  /**
+   * The run's Redis journal was empty when this coordinator session began (not a resume through the queue), so
+   * a step's first execution on a worker finds nothing in it and skips the lookups (one Redis command per call).
+   */
+  journalFresh: z.boolean().optional(),
 };
 
 /**

@@ -109,6 +109,7 @@ export function startWorker(options: WorkerOptions): QueueWorker {
       );
     const step = kind.schema.parse(job.data) as { kind: string; stepId: string; runId: string; attempt: number } & {
       known?: Record<string, unknown>;
+      journalFresh?: boolean;
     };
     const label = { runId: step.runId, stepId: step.stepId, kind: step.kind };
     options.onStepStarted?.(label);
@@ -119,6 +120,8 @@ export function startWorker(options: WorkerOptions): QueueWorker {
       replayed: 0,
       ...(step.known ? { known: step.known } : {}),
       journal: [],
+      // BullMQ counts starts and stalls: a step taken again after a stall looks its answers up
+      fresh: step.journalFresh === true && job.attemptsStarted <= 1 && !job.stalledCounter,
     };
     const paid: CallUsage[] = [];
     calls.set(scope, paid);
