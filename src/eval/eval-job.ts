@@ -99,39 +99,27 @@ export async function resumeEvalJob(
       message: `${config.dataset} runs the answers and no sandbox is available: ${choice?.reason ?? 'none found'}`,
     });
   const sandbox = choice?.sandbox ? { sandbox: choice.sandbox } : {};
-  let status: 'completed' | 'interrupted' | 'budget';
-  let summary: Record<string, unknown>;
+  // what a resume may change (budget, tasks at once) over what was stored, and how to reach the queue
+  const limit = budget ?? config.budgetUsd;
+  const common = {
+    run,
+    ...sandbox,
+    ...(concurrency ? { concurrency } : {}),
+    ...(limit !== undefined ? { budgetUsd: limit } : {}),
+    resumeId: runId,
+    ...(how.queue ? { queue: how.queue } : {}),
+    ...(how.queueTimeoutMs !== undefined ? { queueTimeoutMs: how.queueTimeoutMs } : {}),
+  };
+  let result: { status: 'completed' | 'interrupted' | 'budget' };
   if (config.type === 'evaluate') {
-    const { type: _type, run: _run, budgetUsd, concurrency: _c, ...rest } = config;
-    const limit = budget ?? budgetUsd;
-    const result = await evaluate({
-      ...rest,
-      run,
-      ...sandbox,
-      ...(concurrency ? { concurrency } : {}),
-      ...(limit !== undefined ? { budgetUsd: limit } : {}),
-      resumeId: runId,
-      ...(how.queue ? { queue: how.queue } : {}),
-      ...(how.queueTimeoutMs !== undefined ? { queueTimeoutMs: how.queueTimeoutMs } : {}),
-    });
-    status = result.status;
-    summary = { ...result };
+    const { type: _type, run: _run, budgetUsd: _b, concurrency: _c, ...rest } = config;
+    result = await evaluate({ ...rest, ...common });
   } else {
-    const { type: _type, run: _run, concurrency: _c, budgetUsd, ...rest } = config;
-    const limit = budget ?? budgetUsd;
-    const result = await sweep({
-      ...rest,
-      run,
-      ...sandbox,
-      ...(concurrency ? { concurrency } : {}),
-      ...(limit !== undefined ? { budgetUsd: limit } : {}),
-      resumeId: runId,
-      ...(how.queue ? { queue: how.queue } : {}),
-      ...(how.queueTimeoutMs !== undefined ? { queueTimeoutMs: how.queueTimeoutMs } : {}),
-    });
-    status = result.status;
-    summary = { ...result };
+    const { type: _type, run: _run, budgetUsd: _b, concurrency: _c, ...rest } = config;
+    result = await sweep({ ...rest, ...common });
   }
+  const status = result.status;
+  const summary: Record<string, unknown> = { ...result };
   const runStatus: RunStatus =
     status === 'completed' ? 'completed' : status === 'budget' ? 'stopped-budget' : 'interrupted';
   const totals = (summary.totals ?? {}) as { calls?: number; replayedCalls?: number; tokens?: number };
