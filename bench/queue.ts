@@ -297,18 +297,31 @@ async function zeroLatency(url: string, client: Client, cwd: string): Promise<vo
 
 /**
  * (b) Latency-bound runs: 4 workers × 16 steps against 1 worker × 16 (target at 20 ms a call: ≥ 3.5×). A 200 ms
- * row shows the same comparison when waiting on the model, not the CPU, is what limits a worker.
+ * row on a wider graph shows the same comparison when waiting on the model, not the CPU, is what limits a worker.
+ * Beside them, the same slots in one process (16 and 64, no queue work): their ratio is what the graph's depth, the
+ * latency and the cores allow, the ceiling the workers' ratio is read against.
  */
 async function withLatency(url: string, client: Client, cwd: string): Promise<void> {
   const rows: Array<Array<string | number>> = [];
   for (const [latency, n] of [
     [20, 1500],
-    [200, 800],
+    [200, 1600],
   ] as const) {
     const graph = validateGraph(generateTopology('small-world', { n, seed: 2 }));
     const model = `sim?latency=${latency}ms`;
     const results: Array<{ count: number; ms: number; calls: number; cpuS: number; same: boolean }> = [];
     let reference: string | undefined;
+    // the same slots in one process, where a step costs no queue work: what the graph and the model's latency allow
+    const inProcess: Array<{ slots: number; ms: number; calls: number; cpuS: number; same: boolean }> = [];
+    for (const slots of [16, 64]) {
+      const run = await runNetwork(
+        cwd,
+        { graph, model, concurrency: slots },
+        `bench-latency-${latency}-local-${slots}`,
+      );
+      reference ??= run.final;
+      inProcess.push({ slots, ms: run.ms, calls: run.calls, cpuS: run.cpuS, same: run.final === reference });
+    }
     for (const count of [1, 4]) {
       const pool = await startWorkers(url, count, 16, cwd);
       const run = await runNetwork(
@@ -329,6 +342,20 @@ async function withLatency(url: string, client: Client, cwd: string): Promise<vo
     }
     const one = results[0]!.ms;
     const ratio = one / results[1]!.ms;
+    for (const r of inProcess)
+      rows.push([
+        `${latency} ms`,
+        n,
+        'in process',
+        r.slots,
+        r.ms / 1000,
+        n / (r.ms / 1000),
+        r.calls / (r.ms / 1000),
+        inProcess[0]!.ms / r.ms,
+        r.cpuS / (r.ms / 1000),
+        r.same ? 'yes' : 'NO',
+        '-',
+      ]);
     for (const r of results)
       rows.push([
         `${latency} ms`,
@@ -346,7 +373,8 @@ async function withLatency(url: string, client: Client, cwd: string): Promise<vo
   }
   printTable(
     `Queue (b): small-world network on sim with latency; 1 vs 4 worker processes × 16 steps (target: at 20 ms, ` +
-      `4 workers ≥ 3.5× one worker's throughput); ${machine()}`,
+      `4 workers ≥ 3.5× one worker's throughput). The in-process rows run the same slots with no queue work: their ` +
+      `ratio (64 against 16 slots) is what the graph and the latency allow; ${machine()}`,
     [
       'latency',
       'steps',
@@ -355,7 +383,7 @@ async function withLatency(url: string, client: Client, cwd: string): Promise<vo
       'wall s',
       'steps/s',
       'calls/s',
-      'ratio vs 1 worker',
+      'ratio vs 1 worker (in process: vs 16 slots)',
       'CPU cores busy (all processes)',
       'same answer',
       'target met',
