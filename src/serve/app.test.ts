@@ -2,7 +2,14 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runInProcess, storedNetRun, tempDir } from '../../test/support/run-cli.js';
-import { parseSse, recordRun, runPageData, serveStore, storeIn } from '../../test/support/viewer.js';
+import {
+  parseSse,
+  recordBudgetStoppedRun,
+  recordRun,
+  runPageData,
+  serveStore,
+  storeIn,
+} from '../../test/support/viewer.js';
 import { ConfigError } from '../errors/index.js';
 import { EventStream, type CrosstalkEvent } from '../events/index.js';
 import { RunSession } from '../jobs/index.js';
@@ -340,24 +347,7 @@ describe('viewer API over runs of other processes, and control', () => {
 describe('resuming a run from the viewer', () => {
   it('resumes a stopped run with a new budget only under --allow-control, as JSON, and streams it', async () => {
     const cwd = tempDir('crosstalk-serve-');
-    const runId = await recordRun(
-      [
-        'net',
-        'Write a haiku.',
-        '--topology',
-        'chain',
-        '--agents',
-        '4',
-        '--model',
-        'sim',
-        '--max-tokens',
-        '2500',
-        '--out',
-        'n',
-      ],
-      cwd,
-      [3],
-    );
+    const runId = await recordBudgetStoppedRun(cwd);
     const readOnly = await serveStore(cwd);
     const post = (base: string, path: string, body: unknown, type = 'application/json') =>
       fetch(new URL(path, base), { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) });

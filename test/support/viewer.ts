@@ -54,6 +54,12 @@ export async function recordRun(args: string[], cwd: string, codes: readonly num
   return (JSON.parse(result.stdout) as { runId: string }).runId;
 }
 
+/** A 4-agent sim chain stopped by its token budget (exit code 3) in `cwd`'s store, for resume tests; its id. */
+export function recordBudgetStoppedRun(cwd: string): Promise<string> {
+  const args = ['net', 'Write a haiku.', '--topology', 'chain', '--agents', '4', '--model', 'sim'];
+  return recordRun([...args, '--max-tokens', '2500', '--out', 'n'], cwd, [3]);
+}
+
 /** A viewer over the store in `cwd`, closed when the test finishes. */
 export async function serveStore(cwd: string, options: Omit<ViewerOptions, 'storePath'> = {}): Promise<Viewer> {
   const viewer = await startViewer({ storePath: storeIn(cwd), ...options });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/run-cli.js';
-import { chromiumPath, openPage, recordRun, serveStore, shotsDir } from '../support/viewer.js';
+import { chromiumPath, openPage, recordBudgetStoppedRun, recordRun, serveStore, shotsDir } from '../support/viewer.js';
 
 interface Event {
   type: string;
@@ -105,24 +105,7 @@ describe.skipIf(!existsSync(chromiumPath))('replaying a finished run in Chromium
 describe.skipIf(!existsSync(chromiumPath))('resuming a stopped run from the page in Chromium', () => {
   it('offers a new budget under --allow-control and follows the resumed run to completion', async () => {
     const cwd = tempDir('crosstalk-viewer-');
-    const runId = await recordRun(
-      [
-        'net',
-        'Write a haiku.',
-        '--topology',
-        'chain',
-        '--agents',
-        '4',
-        '--model',
-        'sim',
-        '--max-tokens',
-        '2500',
-        '--out',
-        'n',
-      ],
-      cwd,
-      [3],
-    );
+    const runId = await recordBudgetStoppedRun(cwd);
     const viewer = await serveStore(cwd, { allowControl: true });
     const { page, pageErrors } = await openPage();
     await page.goto(`${viewer.url}#/runs/${runId}`);
